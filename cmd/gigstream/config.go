@@ -1,0 +1,103 @@
+package main
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// config is every setting of the hub, read from the environment only here.
+// .env.example documents each variable with its default.
+type config struct {
+	HTTPAddr        string
+	DatabaseURL     secret
+	RedisURL        secret
+	ClamdAddr       string
+	S3              s3Config
+	LogLevel        slog.Level
+	BodyLimit       int
+	ShutdownTimeout time.Duration
+	StartupTimeout  time.Duration
+	CheckTimeout    time.Duration
+	MetricsToken    secret
+}
+
+// s3Config points the hub at an S3-compatible object store.
+type s3Config struct {
+	Endpoint  string // empty means AWS itself
+	Region    string
+	Bucket    string
+	AccessKey string
+	SecretKey secret // with AccessKey; both empty means the SDK's default chain
+	PathStyle bool
+}
+
+// loadDatabaseConfig reads what the migrate and seed commands need.
+func loadDatabaseConfig(e *envReader) config {
+	return config{
+		DatabaseURL:    e.url("DATABASE_URL", "postgres", "postgresql"),
+		LogLevel:       logLevel(e),
+		StartupTimeout: e.duration("STARTUP_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+	}
+}
+
+// loadServeConfig reads everything serve needs and returns the first problem found.
+func loadServeConfig(e *envReader) (config, error) {
+	c := loadDatabaseConfig(e)
+	c.HTTPAddr = e.str("HTTP_ADDR", ":8080")
+	c.RedisURL = e.url("REDIS_URL", "redis", "rediss", "unix")
+	c.ClamdAddr = clamdAddr(e)
+	c.S3 = loadS3Config(e)
+	c.BodyLimit = e.integer("HTTP_BODY_LIMIT", 1<<20, 1<<10, 1<<30)
+	c.ShutdownTimeout = e.duration("SHUTDOWN_TIMEOUT", 15*time.Second, time.Second, 10*time.Minute)
+	c.CheckTimeout = e.duration("READY_CHECK_TIMEOUT", 2*time.Second, 100*time.Millisecond, time.Minute)
+	c.MetricsToken = secret(e.str("METRICS_TOKEN", ""))
+	return c, e.err
+}
+
+func loadS3Config(e *envReader) s3Config {
+	c := s3Config{
+		Endpoint:  e.str("S3_ENDPOINT", ""),
+		Region:    e.str("S3_REGION", "us-east-1"),
+		Bucket:    e.required("S3_BUCKET", "the name of the private bucket for uploads"),
+		AccessKey: e.str("S3_ACCESS_KEY", ""),
+		SecretKey: secret(e.str("S3_SECRET_KEY", "")),
+	}
+	c.PathStyle = e.boolean("S3_PATH_STYLE", c.Endpoint != "")
+	if c.Endpoint != "" && !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
+		e.fail("S3_ENDPOINT", "an http:// or https:// URL", c.Endpoint)
+	}
+	if (c.AccessKey == "") != (c.SecretKey == "") {
+		e.fail("S3_SECRET_KEY", "to be set together with S3_ACCESS_KEY (or neither, for the SDK's default credentials)", "")
+	}
+	return c
+}
+
+// clamdAddr reads CLAMD_ADDR in go-clamd's form: tcp://host:port or unix:///path.
+func clamdAddr(e *envReader) string {
+	v := e.required("CLAMD_ADDR", "tcp://host:port or unix:///path/to/clamd.sock")
+	if v != "" && !strings.HasPrefix(v, "tcp://") && !strings.HasPrefix(v, "unix://") {
+		e.fail("CLAMD_ADDR", "tcp://host:port or unix:///path/to/clamd.sock", v)
+	}
+	return v
+}
+
+func logLevel(e *envReader) slog.Level {
+	levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+	return levels[e.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error")]
+}
+
+// logAttrs describes the configuration for the start-up log line; secrets show as
+// [redacted] through their LogValue.
+func (c config) logAttrs() slog.Value {
+	return slog.GroupValue(
+		slog.String("http_addr", c.HTTPAddr),
+		slog.Any("database_url", c.DatabaseURL),
+		slog.Any("redis_url", c.RedisURL),
+		slog.String("clamd_addr", c.ClamdAddr),
+		slog.String("s3_endpoint", c.S3.Endpoint),
+		slog.String("s3_bucket", c.S3.Bucket),
+		slog.Int("body_limit", c.BodyLimit),
+		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+	)
+}

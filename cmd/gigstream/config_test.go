@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envFrom(vars map[string]string) *envReader {
+	return &envReader{lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+}
+
+func validServeEnv() map[string]string {
+	return map[string]string{
+		"DATABASE_URL": "postgres://u:hunter2@db:5432/gs?sslmode=disable",
+		"REDIS_URL":    "redis://:redispass@cache:6379/0",
+		"CLAMD_ADDR":   "tcp://clamd:3310",
+		"S3_BUCKET":    "uploads",
+	}
+}
+
+func TestServeConfigDefaults(t *testing.T) {
+	cfg, err := loadServeConfig(envFrom(validServeEnv()))
+	if err != nil {
+		t.Fatalf("valid env: %v", err)
+	}
+	if cfg.HTTPAddr != ":8080" || cfg.BodyLimit != 1<<20 || cfg.ShutdownTimeout != 15*time.Second ||
+		cfg.S3.Region != "us-east-1" || cfg.S3.PathStyle || cfg.LogLevel != slog.LevelInfo {
+		t.Fatalf("defaults wrong: %+v", cfg)
+	}
+}
+
+func TestBadConfigNamesTheVariable(t *testing.T) {
+	cases := []struct{ name, value, want string }{
+		{"DATABASE_URL", "", "DATABASE_URL: expected a postgres or postgresql URL (it is required)"},
+		{"DATABASE_URL", "mysql://x", "DATABASE_URL: expected a postgres or postgresql URL"},
+		{"REDIS_URL", "localhost:6379", "REDIS_URL: expected"},
+		{"CLAMD_ADDR", "clamd:3310", `CLAMD_ADDR: expected tcp://host:port or unix:///path/to/clamd.sock, got "clamd:3310"`},
+		{"S3_BUCKET", "", "S3_BUCKET: expected"},
+		{"S3_ENDPOINT", "minio:9000", "S3_ENDPOINT: expected an http:// or https:// URL"},
+		{"HTTP_BODY_LIMIT", "lots", `HTTP_BODY_LIMIT: expected a whole number from 1024 to 1073741824, got "lots"`},
+		{"SHUTDOWN_TIMEOUT", "15", "SHUTDOWN_TIMEOUT: expected a duration"},
+		{"LOG_LEVEL", "loud", "LOG_LEVEL: expected one of debug, info, warn, error"},
+		{"S3_PATH_STYLE", "maybe", "S3_PATH_STYLE: expected true or false"},
+	}
+	for _, c := range cases {
+		env := validServeEnv()
+		env[c.name] = c.value
+		_, err := loadServeConfig(envFrom(env))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s=%q: err = %v, want it to contain %q", c.name, c.value, err, c.want)
+		}
+		if err != nil && strings.Count(err.Error(), "\n") > 0 {
+			t.Errorf("%s: error spans several lines: %q", c.name, err)
+		}
+	}
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	env := validServeEnv()
+	env["S3_ACCESS_KEY"], env["S3_SECRET_KEY"], env["METRICS_TOKEN"] = "AKIA", "s3-secret-value", "metrics-token-value"
+	cfg, err := loadServeConfig(envFrom(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("listening", "config", cfg.logAttrs(), "token", cfg.MetricsToken)
+	out := buf.String() + fmt.Sprintf("%v %+v", cfg, cfg)
+	for _, s := range []string{"hunter2", "redispass", "s3-secret-value", "metrics-token-value"} {
+		if strings.Contains(out, s) {
+			t.Errorf("secret %q printed: %s", s, out)
+		}
+	}
+	env["DATABASE_URL"] = "mysql://u:hunter2@db"
+	if _, err := loadServeConfig(envFrom(env)); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("bad DATABASE_URL error leaks or is missing: %v", err)
+	}
+}

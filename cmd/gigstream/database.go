@@ -1,0 +1,29 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gigstream/hub/store"
+)
+
+// openDatabase connects to Postgres, retrying until cfg.StartupTimeout so that nodes
+// may start before the database does. It returns the last connection error after that.
+func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*store.DB, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.StartupTimeout)
+	defer cancel()
+	for {
+		db, err := store.Open(ctx, store.Config{URL: string(cfg.DatabaseURL)})
+		if err == nil {
+			return db, nil
+		}
+		log.WarnContext(ctx, "postgres not reachable yet; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("postgres unreachable after %s: %w", cfg.StartupTimeout, err)
+		case <-time.After(time.Second):
+		}
+	}
+}

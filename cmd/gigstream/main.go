@@ -1,0 +1,61 @@
+// Command gigstream is the GigStream hub: one binary whose subcommands serve the API and
+// WebSockets, migrate the database, and load demo data.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+)
+
+const usage = `usage: gigstream <command>
+
+commands:
+  serve                      run the hub (HTTP + WebSocket) until SIGTERM/SIGINT
+  migrate up|down|status     apply, roll back one, or list database migrations
+  seed                       load the demo dataset (idempotent)
+
+Settings come from environment variables; see .env.example.
+`
+
+// errUsage marks a command line that names no known command; main exits 2 on it.
+var errUsage = errors.New("bad usage")
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "gigstream:", err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// run dispatches to a subcommand; stderr receives the JSON logs.
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command given", errUsage)
+	}
+	e := newEnvReader()
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: logLevel(e)}))
+	if e.err != nil {
+		return e.err
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, e, log)
+	case "migrate":
+		return migrate(ctx, e, log, args[1:])
+	case "seed":
+		return seed(ctx, e, log)
+	case "help", "-h", "--help":
+		fmt.Fprint(stderr, usage)
+		return nil
+	default:
+		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	}
+}

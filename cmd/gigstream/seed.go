@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gigstream/hub/store"
+)
+
+// seed runs `gigstream seed`: it loads demoData and reports what it inserted. A
+// second run inserts nothing.
+func seed(ctx context.Context, e *envReader, log *slog.Logger) error {
+	cfg := loadDatabaseConfig(e)
+	if e.err != nil {
+		return e.err
+	}
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := checkMigrated(ctx, db, log); err != nil {
+		return err
+	}
+	n, err := db.Seed(ctx, demoData)
+	if err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "seed loaded", "users", n.Users, "categories", n.Categories, "gigs", n.Gigs, "packages", n.Packages)
+	return nil
+}
+
+// checkMigrated refuses to run against a database behind this binary's migrations.
+func checkMigrated(ctx context.Context, db *store.DB, log *slog.Logger) error {
+	m, err := store.NewMigrator(db, log)
+	if err != nil {
+		return err
+	}
+	return m.CheckMigrated(ctx)
+}
+
+// demoData is a small marketplace: two sellers, two buyers, three categories and four
+// published gigs with their priced packages (minor units).
+var demoData = store.SeedData{
+	Users: []store.SeedUser{
+		{Email: "maya@demo.gigstream.test", Username: "maya_designs", DisplayName: "Maya Chen", Bio: "Brand identities and logos for small businesses.", IsBuyer: true, IsSeller: true},
+		{Email: "tomas@demo.gigstream.test", Username: "tomas_dev", DisplayName: "Tomás Ortega", Bio: "Go and PostgreSQL back ends, APIs and performance work.", IsBuyer: true, IsSeller: true},
+		{Email: "lena@demo.gigstream.test", Username: "lena_buys", DisplayName: "Lena Fischer", IsBuyer: true},
+		{Email: "sam@demo.gigstream.test", Username: "sam_startup", DisplayName: "Sam Okafor", IsBuyer: true},
+	},
+	Categories: []store.SeedCategory{
+		{Slug: "graphics-design", Name: "Graphics & Design"},
+		{Slug: "programming-tech", Name: "Programming & Tech"},
+		{Slug: "writing-translation", Name: "Writing & Translation"},
+	},
+	Gigs: []store.SeedGig{
+		{
+			Slug: "minimalist-logo-design", SellerUsername: "maya_designs", CategorySlug: "graphics-design",
+			Title:       "I will design a minimalist logo for your brand",
+			Description: "Three initial concepts, vector files and a small brand sheet.",
+			Packages: []store.SeedPackage{
+				{Tier: "basic", Title: "One concept", PriceMinor: 4500, Currency: "USD", DeliveryDays: 3, Revisions: 1},
+				{Tier: "standard", Title: "Three concepts", PriceMinor: 9500, Currency: "USD", DeliveryDays: 5, Revisions: 3},
+				{Tier: "premium", Title: "Brand kit", PriceMinor: 24000, Currency: "USD", DeliveryDays: 7, Revisions: 5},
+			},
+		},
+		{
+			Slug: "social-media-kit", SellerUsername: "maya_designs", CategorySlug: "graphics-design",
+			Title:       "I will create a social media kit with templates",
+			Description: "Profile images, banners and ten post templates in your colours.",
+			Packages: []store.SeedPackage{
+				{Tier: "basic", Title: "Banners", PriceMinor: 3000, Currency: "USD", DeliveryDays: 2, Revisions: 1},
+				{Tier: "standard", Title: "Banners and templates", PriceMinor: 7000, Currency: "USD", DeliveryDays: 4, Revisions: 2},
+			},
+		},
+		{
+			Slug: "go-rest-api", SellerUsername: "tomas_dev", CategorySlug: "programming-tech",
+			Title:       "I will build a fast REST API in Go with PostgreSQL",
+			Description: "A documented, tested API with migrations, Docker image and CI.",
+			Packages: []store.SeedPackage{
+				{Tier: "basic", Title: "Five endpoints", PriceMinor: 30000, Currency: "EUR", DeliveryDays: 7, Revisions: 2},
+				{Tier: "standard", Title: "Fifteen endpoints", PriceMinor: 75000, Currency: "EUR", DeliveryDays: 14, Revisions: 3},
+				{Tier: "premium", Title: "Full service", PriceMinor: 150000, Currency: "EUR", DeliveryDays: 30, Revisions: 5},
+			},
+		},
+		{
+			Slug: "postgres-performance-review", SellerUsername: "tomas_dev", CategorySlug: "programming-tech",
+			Title:       "I will review and speed up your PostgreSQL queries",
+			Description: "EXPLAIN-driven review of your slowest queries, with indexes and rewrites.",
+			Packages: []store.SeedPackage{
+				{Tier: "basic", Title: "Five queries", PriceMinor: 12000, Currency: "EUR", DeliveryDays: 3, Revisions: 1},
+			},
+		},
+	},
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os/signal"
+	"syscall"
+
+	"github.com/dutchcoders/go-clamd"
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gigstream/hub/handlers"
+	"github.com/gigstream/hub/media"
+	"github.com/gigstream/hub/store"
+)
+
+// serve runs the hub until SIGINT or SIGTERM, then drains. It refuses to start on a bad
+// configuration or an unmigrated database; other dependencies may be down and show in /readyz.
+func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
+	cfg, err := loadServeConfig(e)
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := checkMigrated(ctx, db, log); err != nil {
+		return fmt.Errorf("%w; run `gigstream migrate up` first", err)
+	}
+	rdb, err := newRedis(cfg)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	app, err := buildApp(ctx, cfg, log, db, rdb)
+	if err != nil {
+		return err
+	}
+	return listenUntilSignal(ctx, cfg, log, app)
+}
+
+// buildApp wires the adapters into the HTTP app.
+func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, rdb *redis.Client) (*fiber.App, error) {
+	s3c, err := newS3(ctx, cfg.S3)
+	if err != nil {
+		return nil, err
+	}
+	objects := media.NewObjectStore(s3c, cfg.S3.Bucket)
+	scanner := media.NewScanner(clamd.NewClamd(cfg.ClamdAddr))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return handlers.New(handlers.Config{
+		BodyLimit:    cfg.BodyLimit,
+		CheckTimeout: cfg.CheckTimeout,
+		MetricsToken: string(cfg.MetricsToken),
+	}, handlers.Deps{
+		Log:      log,
+		Registry: reg,
+		Checks: []handlers.Check{
+			{Name: "postgres", Ping: db.Ping},
+			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+			{Name: "clamd", Ping: scanner.Ping},
+			{Name: "s3", Ping: objects.Ping},
+		},
+	}), nil
+}
+
+// listenUntilSignal serves until the first SIGINT/SIGTERM, then stops accepting and
+// drains in-flight requests within cfg.ShutdownTimeout. The first signal also restores
+// the default handlers, so a second one ends the process at once.
+func listenUntilSignal(ctx context.Context, cfg config, log *slog.Logger, app *fiber.App) error {
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listener(ln) }()
+	log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "config", cfg.logAttrs())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-sigCtx.Done():
+	}
+	stop()
+	log.InfoContext(ctx, "shutting down; a second signal forces exit", "deadline", cfg.ShutdownTimeout.String())
+	if err := app.ShutdownWithTimeout(cfg.ShutdownTimeout); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.InfoContext(ctx, "stopped")
+	return nil
+}

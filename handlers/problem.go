@@ -1,0 +1,69 @@
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gigstream/hub/store"
+)
+
+// Problem is an RFC 9457 problem document: every error response of the hub is one,
+// sent as application/problem+json.
+type Problem struct {
+	Type      string       `json:"type"`
+	Title     string       `json:"title"`
+	Status    int          `json:"status"`
+	Detail    string       `json:"detail,omitempty"`
+	Instance  string       `json:"instance,omitempty"`
+	RequestID string       `json:"request_id,omitempty"`
+	Errors    []FieldError `json:"errors,omitempty"`
+}
+
+// FieldError names one request field at fault and what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error makes a Problem usable as an error returned from a handler.
+func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
+
+// newProblem returns a Problem with the standard title for status.
+func newProblem(status int, detail string) *Problem {
+	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail}
+}
+
+// problemFor is the one place where errors become HTTP answers. Unknown errors are
+// 500s whose detail is never shown to the client.
+func problemFor(err error) *Problem {
+	var p *Problem
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &fe):
+		return newProblem(fe.Code, fe.Message)
+	case errors.Is(err, store.ErrNotFound):
+		return newProblem(fiber.StatusNotFound, "The resource does not exist.")
+	default:
+		return newProblem(fiber.StatusInternalServerError, "")
+	}
+}
+
+// errorHandler answers every error with problem+json and logs server faults.
+func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		p := *problemFor(err)
+		p.Instance = c.Path()
+		p.RequestID = requestID(c)
+		if p.Status >= fiber.StatusInternalServerError {
+			log.ErrorContext(c.UserContext(), "request failed",
+				"request_id", p.RequestID, "route", routeLabel(c), "err", err)
+		}
+		c.Set(fiber.HeaderContentType, "application/problem+json")
+		return c.Status(p.Status).JSON(p, "application/problem+json")
+	}
+}

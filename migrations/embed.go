@@ -1,0 +1,10 @@
+// Package migrations holds the numbered SQL migrations of the GigStream schema,
+// embedded so that the binary can migrate a database without files on disk.
+package migrations
+
+import "embed"
+
+// FS holds every migration file; goose reads them in numeric order.
+//
+//go:embed *.sql
+var FS embed.FS
