@@ -17,6 +17,7 @@ commands:
   serve                      run the hub (HTTP + WebSocket) until SIGTERM/SIGINT
   migrate up|down|status     apply, roll back one, or list database migrations
   seed                       load the demo dataset (idempotent)
+  healthcheck                exit 0 when the local hub's /healthz answers 200
 
 Settings come from environment variables; see .env.example.
 `
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return migrate(ctx, e, log, args[1:])
 	case "seed":
 		return seed(ctx, e, log)
+	case "healthcheck":
+		return healthcheck(ctx, e)
 	case "help", "-h", "--help":
 		fmt.Fprint(stderr, usage)
 		return nil
