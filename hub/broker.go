@@ -1,0 +1,75 @@
+package hub
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+)
+
+// Broker carries events between the nodes of a cluster. A node calls
+// Subscribe for a channel when its first local subscriber arrives and
+// Unsubscribe when the last one leaves, so a broker only receives what the
+// node needs. Calls for one channel are serialized by the node.
+//
+// Payloads are opaque: the node encodes an envelope (seq + the ready event
+// frame) once on the publishing node and every receiving node sends those
+// bytes to its sockets as they are.
+type Broker interface {
+	// Start begins delivering to h and returns once the broker is ready to
+	// publish and subscribe. It returns an error when the backend cannot be
+	// reached at all.
+	Start(ctx context.Context, h BrokerHandler) error
+	// Publish sends payload to every node subscribed to channel. It does
+	// not wait for delivery.
+	Publish(ctx context.Context, channel string, payload []byte) error
+	// PublishControl sends payload to every node, this one included.
+	PublishControl(ctx context.Context, payload []byte) error
+	// Subscribe starts delivery of channel and returns once the backend
+	// has confirmed it, so an event published afterwards is not missed.
+	Subscribe(ctx context.Context, channel string) error
+	// Unsubscribe stops delivery of channel.
+	Unsubscribe(ctx context.Context, channel string) error
+	// Close stops the broker; HandleMessage is not called after it returns.
+	Close() error
+}
+
+// BrokerHandler receives what a Broker delivers. Methods may be called
+// concurrently and must not block for long.
+type BrokerHandler interface {
+	// HandleMessage delivers a payload published on channel. The handler
+	// owns payload.
+	HandleMessage(channel string, payload []byte)
+	// HandleControl delivers a control payload.
+	HandleControl(payload []byte)
+	// HandleReconnect reports that the broker lost its connection and is
+	// subscribed again: messages may have been lost in between, so durable
+	// channels must be re-synced from history.
+	HandleReconnect()
+}
+
+// ErrBrokerClosed is returned by a Broker used after Close.
+var ErrBrokerClosed = errors.New("hub: broker closed")
+
+// errBadEnvelope marks a broker payload this version cannot read.
+var errBadEnvelope = errors.New("hub: bad broker envelope")
+
+const (
+	envelopeV1     = 1
+	envelopeHeader = 9 // version byte + big-endian seq
+)
+
+// encodeEnvelope wraps a ready event frame with its seq, so receivers can
+// order durable events without parsing JSON.
+func encodeEnvelope(seq uint64, frame []byte) []byte {
+	b := make([]byte, envelopeHeader, envelopeHeader+len(frame))
+	b[0] = envelopeV1
+	binary.BigEndian.PutUint64(b[1:], seq)
+	return append(b, frame...)
+}
+
+func decodeEnvelope(b []byte) (seq uint64, frame []byte, err error) {
+	if len(b) < envelopeHeader || b[0] != envelopeV1 {
+		return 0, nil, errBadEnvelope
+	}
+	return binary.BigEndian.Uint64(b[1:envelopeHeader]), b[envelopeHeader:], nil
+}

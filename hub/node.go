@@ -1,0 +1,242 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// Errors returned by Node methods.
+var (
+	ErrInvalidChannel = errors.New("hub: invalid channel name")
+	ErrInvalidEvent   = errors.New("hub: invalid event (type or data)")
+	ErrShuttingDown   = errors.New("hub: node is shutting down")
+	ErrNotStarted     = errors.New("hub: node not started")
+)
+
+// Node is one hub process: it owns the local sockets, the channel →
+// subscriber index and the broker connection that links it to the other
+// nodes.
+type Node struct {
+	cfg      Config
+	log      *slog.Logger
+	broker   Broker
+	presence Presence
+	metrics  *metrics
+	history  *historyGate
+
+	channels  channelIndex
+	users     userIndex
+	chanLocks [256]sync.Mutex // serialize broker subscribe/unsubscribe per channel
+
+	ctx    context.Context // the node's lifetime, cancelled by Shutdown
+	cancel context.CancelFunc
+	loops  sync.WaitGroup
+
+	lifeMu   sync.Mutex
+	started  bool
+	draining bool
+	sockets  sync.WaitGroup
+	drained  chan struct{}
+}
+
+// NewNode checks cfg and builds a Node; call Start before serving sockets.
+// It returns an error when the metrics cannot be registered.
+func NewNode(cfg Config) (*Node, error) {
+	cfg = cfg.withDefaults()
+	n := &Node{cfg: cfg, log: cfg.Logger.With(slog.String("node", cfg.NodeID)), metrics: newMetrics(),
+		history: newHistoryGate(cfg.RecoveryConcurrency), drained: make(chan struct{})}
+	n.broker = cfg.Broker
+	if n.broker == nil {
+		n.broker = NewMemoryBroker()
+	}
+	n.presence = cfg.Presence
+	if n.presence == nil {
+		n.presence = NewMemoryPresence(MemoryPresenceConfig{})
+	}
+	if err := n.metrics.register(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	return n, nil
+}
+
+// ID returns the node's id.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// Start connects the broker and starts the presence heartbeat. It returns
+// the broker's error when the backend cannot be reached.
+func (n *Node) Start(ctx context.Context) error {
+	if err := n.broker.Start(ctx, brokerHandler{n}); err != nil {
+		return fmt.Errorf("hub: start broker: %w", err)
+	}
+	n.lifeMu.Lock()
+	n.started = true
+	n.lifeMu.Unlock()
+	n.loops.Add(1)
+	go n.presenceLoop()
+	return nil
+}
+
+// Publish sends ev to every subscriber of channel on every node. ev.Seq is
+// zero for an ephemeral event; a durable event carries its per-channel seq
+// and must already be readable through History (publish after commit).
+// ev.Data must be a JSON value. It returns ErrInvalidChannel,
+// ErrInvalidEvent, or the broker's error.
+func (n *Node) Publish(ctx context.Context, channel string, ev Event) error {
+	if !ValidChannel(channel) {
+		return ErrInvalidChannel
+	}
+	if !ValidEventType(ev.Type) || !json.Valid(ev.Data) {
+		return ErrInvalidEvent
+	}
+	env := encodeEnvelope(ev.Seq, encodeEventFrame(channel, ev))
+	if err := n.broker.Publish(ctx, channel, env); err != nil {
+		return fmt.Errorf("hub: publish to %q: %w", channel, err)
+	}
+	n.metrics.brokerPublished.Inc()
+	return nil
+}
+
+// brokerHandler keeps the BrokerHandler methods off Node's public API.
+type brokerHandler struct{ n *Node }
+
+func (h brokerHandler) HandleMessage(channel string, payload []byte) {
+	h.n.metrics.brokerReceived.Inc()
+	seq, frame, err := decodeEnvelope(payload)
+	if err != nil {
+		h.n.log.Warn("hub: dropped broker message", slog.String("channel", channel), slog.Any("err", err))
+		return
+	}
+	h.n.fanOut(channel, seq, frame)
+}
+
+func (h brokerHandler) HandleControl(payload []byte) { h.n.handleControl(payload) }
+func (h brokerHandler) HandleReconnect()             { h.n.resyncAll() }
+
+// fanOut hands one event to every local subscriber. The frame is prepared
+// once and its bytes shared; no subscriber can make another wait.
+func (n *Node) fanOut(channel string, seq uint64, frame []byte) {
+	var out outFrame
+	n.channels.forChannel(channel, func(_ int, s *subscription) {
+		if out.size == 0 {
+			pm, err := websocket.NewPreparedMessage(websocket.TextMessage, frame)
+			if err != nil {
+				out = rawFrame(frame)
+			} else {
+				out = outFrame{pm: pm, size: len(frame)}
+			}
+		}
+		s.deliver(seq, out)
+	})
+}
+
+func (n *Node) chanLock(channel string) *sync.Mutex {
+	return &n.chanLocks[fnv32(channel)%uint32(len(n.chanLocks))]
+}
+
+// attach indexes s, subscribing the broker when it is the channel's first
+// local subscriber. It returns the broker's error.
+func (n *Node) attach(ctx context.Context, s *subscription) error {
+	l := n.chanLock(s.channel)
+	l.Lock()
+	defer l.Unlock()
+	if !n.channels.has(s.channel) {
+		if err := n.broker.Subscribe(ctx, s.channel); err != nil {
+			return fmt.Errorf("hub: subscribe %q: %w", s.channel, err)
+		}
+	}
+	n.channels.add(s)
+	n.metrics.subscriptions.Inc()
+	return nil
+}
+
+// detach removes s, unsubscribing the broker when it was the last one.
+// Detaching twice is harmless.
+func (n *Node) detach(s *subscription) {
+	l := n.chanLock(s.channel)
+	l.Lock()
+	defer l.Unlock()
+	removed, last := n.channels.remove(s)
+	if !removed {
+		return
+	}
+	n.metrics.subscriptions.Dec()
+	if last {
+		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.CallbackTimeout)
+		defer cancel()
+		if err := n.broker.Unsubscribe(ctx, s.channel); err != nil {
+			n.log.Warn("hub: broker unsubscribe failed", slog.String("channel", s.channel), slog.Any("err", err))
+		}
+	}
+}
+
+// dropSubscription removes a subscription the server gave up on.
+func (n *Node) dropSubscription(s *subscription) {
+	s.stop()
+	s.client.forget(s)
+	n.detach(s)
+}
+
+func (n *Node) authorize(ctx context.Context, info ClientInfo, channel string) error {
+	cb := n.cfg.Callbacks.Authorize
+	if cb == nil {
+		return errors.New("hub: no Authorize callback installed")
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.CallbackTimeout)
+	defer cancel()
+	return cb(ctx, info, channel)
+}
+
+// Connections returns the number of sockets open on this node.
+func (n *Node) Connections() int { return len(n.users.all()) }
+
+// IsOnline reports whether the user holds a socket on any node, or closed
+// the last one within the presence grace window. It returns Presence's
+// error.
+func (n *Node) IsOnline(ctx context.Context, userID string) (bool, error) {
+	online, err := n.presence.IsOnline(ctx, userID)
+	if err != nil {
+		return false, fmt.Errorf("hub: presence of %q: %w", userID, err)
+	}
+	return online, nil
+}
+
+// presenceLoop re-announces local sockets so their presence entries
+// outlive the TTL while the node lives, and only then.
+func (n *Node) presenceLoop() {
+	defer n.loops.Done()
+	t := time.NewTicker(n.cfg.PresenceRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+			n.refreshPresence()
+		}
+	}
+}
+
+func (n *Node) refreshPresence() {
+	var conns []PresenceConn
+	for _, c := range n.users.all() {
+		if c.info.UserID != "" {
+			conns = append(conns, PresenceConn{UserID: c.info.UserID, ConnID: c.id})
+		}
+	}
+	if len(conns) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.PresenceRefresh)
+	defer cancel()
+	if err := n.presence.Refresh(ctx, conns); err != nil {
+		n.log.Warn("hub: presence refresh failed", slog.Any("err", err))
+	}
+}
