@@ -1,0 +1,118 @@
+package push
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"strings"
+	texttemplate "text/template"
+)
+
+// templateFS holds the email templates: for each email a NAME.html.tmpl and a
+// NAME.txt.tmpl defining "content", rendered inside layout.html.tmpl and
+// layout.txt.tmpl. It is read-only, so it is the one package-level value here.
+//
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+// templateData is what every template sees. Values are inserted by
+// html/template in the HTML part, so a display name like "<script>" arrives
+// as text, never as markup.
+type templateData struct {
+	Subject     string
+	DisplayName string
+	Link        string
+	NewEmail    string
+}
+
+// VerifyEmail builds the "confirm your address" mail with a single-use link.
+// It returns an error wrapping ErrInvalidEmail when to is not one address (a
+// *HeaderInjectionError for CR/LF) or link is not an absolute http(s) URL.
+func VerifyEmail(to, displayName, link string) (Email, error) {
+	if err := checkLink(link); err != nil {
+		return Email{}, err
+	}
+	return render("verify_email", to, "Confirm your GigStream email address",
+		templateData{DisplayName: displayName, Link: link})
+}
+
+// ResetPassword builds the password-reset mail with a single-use link. Errors
+// are those of VerifyEmail.
+func ResetPassword(to, displayName, link string) (Email, error) {
+	if err := checkLink(link); err != nil {
+		return Email{}, err
+	}
+	return render("reset_password", to, "Reset your GigStream password",
+		templateData{DisplayName: displayName, Link: link})
+}
+
+// EmailChanged builds the notice sent to the old address after the account's
+// email changed to newEmail, so a hijacked account is noticed. It returns an
+// error wrapping ErrInvalidEmail when to or newEmail is not one address.
+func EmailChanged(to, displayName, newEmail string) (Email, error) {
+	if _, err := (Email{To: newEmail, Text: "-"}).validate(); err != nil {
+		return Email{}, err
+	}
+	return render("email_changed", to, "Your GigStream email address was changed",
+		templateData{DisplayName: displayName, NewEmail: newEmail})
+}
+
+// render executes NAME.txt.tmpl and NAME.html.tmpl inside their layouts and
+// validates the result. Templates are parsed per call: mail is rare, parsing
+// takes microseconds, and it keeps parsed state out of package globals.
+func render(name, to, subject string, data templateData) (Email, error) {
+	data.Subject = subject
+	data.DisplayName = strings.TrimSpace(data.DisplayName)
+	if data.DisplayName == "" {
+		data.DisplayName = "there"
+	}
+	text, err := renderText(name, data)
+	if err != nil {
+		return Email{}, err
+	}
+	html, err := renderHTML(name, data)
+	if err != nil {
+		return Email{}, err
+	}
+	e := Email{To: to, Subject: subject, Text: text, HTML: html}
+	if _, err := e.validate(); err != nil {
+		return Email{}, err
+	}
+	return e, nil
+}
+
+func renderText(name string, data templateData) (string, error) {
+	t, err := texttemplate.ParseFS(templateFS, "templates/layout.txt.tmpl", "templates/"+name+".txt.tmpl")
+	if err != nil {
+		return "", fmt.Errorf("push: parse template %s.txt: %w", name, err)
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
+		return "", fmt.Errorf("push: render template %s.txt: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+func renderHTML(name string, data templateData) (string, error) {
+	t, err := htmltemplate.ParseFS(templateFS, "templates/layout.html.tmpl", "templates/"+name+".html.tmpl")
+	if err != nil {
+		return "", fmt.Errorf("push: parse template %s.html: %w", name, err)
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
+		return "", fmt.Errorf("push: render template %s.html: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// checkLink accepts only absolute http(s) URLs: anything else (javascript:,
+// relative paths) in a mail button is a bug or an attack.
+func checkLink(link string) error {
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%w: link %q is not an absolute http(s) URL", ErrInvalidEmail, link)
+	}
+	return nil
+}
