@@ -38,3 +38,23 @@ func registerCounterVec(reg prometheus.Registerer, opts prometheus.CounterOpts) 
 	}
 	return vec
 }
+
+// pushMetrics counts FCM outcomes per device message, plus whole
+// notifications dropped because the queue was full or closed.
+type pushMetrics struct {
+	sent, failed, pruned, retried, dropped prometheus.Counter
+}
+
+func newPushMetrics(reg prometheus.Registerer) *pushMetrics {
+	vec := registerCounterVec(reg, prometheus.CounterOpts{
+		Name: "gigstream_push_notifications_total",
+		Help: "FCM outcomes: sent, failed (gave up), pruned (dead token deleted), retried, dropped (queue full).",
+	})
+	return &pushMetrics{
+		sent:    vec.WithLabelValues("sent"),
+		failed:  vec.WithLabelValues("failed"),
+		pruned:  vec.WithLabelValues("pruned"),
+		retried: vec.WithLabelValues("retried"),
+		dropped: vec.WithLabelValues("dropped"),
+	}
+}

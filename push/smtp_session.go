@@ -10,18 +10,16 @@ import (
 )
 
 // deliver runs one SMTP session: dial, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA,
-// QUIT. net/smtp has no context support, so the connection's deadline is set
-// to ctx's deadline and moved into the past the moment ctx is cancelled, which
-// makes any blocked read or write return at once.
+// QUIT. net/smtp has no context support, so the connection's deadline is
+// moved into the past the moment ctx ends (deadline or cancel), which makes
+// any blocked read or write return at once.
 func (m *SMTPMailer) deliver(ctx context.Context, to string, msg []byte) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", m.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("push: smtp dial %s: %w", m.cfg.Addr, err)
 	}
-	if deadline, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(deadline)
-	}
+	// Only after ctx is done, so that ctx.Err() already explains the failure.
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	c, err := smtp.NewClient(conn, m.host)
