@@ -71,12 +71,14 @@ type Node struct {
 	err  error         // the exit error, set before done closes
 }
 
-// StartNode starts `serve` on a free loopback port and waits until it listens. The
+// StartNode starts `serve` (on a free loopback port unless env sets HTTP_ADDR) and
+// waits until it listens. The
 // node is stopped, with SIGTERM, when the test ends; its log is printed if the test failed.
 func StartNode(t testing.TB, bin string, env []string) *Node {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(env, "HTTP_ADDR=127.0.0.1:0")
+	// A free loopback port unless the caller chose one: later entries win.
+	cmd.Env = append([]string{"HTTP_ADDR=127.0.0.1:0"}, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

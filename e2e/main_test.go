@@ -3,9 +3,13 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/gigstream/hub/store/storetest"
 )
@@ -64,4 +68,25 @@ func startCluster(t *testing.T, n int, overrides map[string]string) []*Node {
 func freshDatabase(t *testing.T) string {
 	t.Helper()
 	return storetest.NewDatabase(t)
+}
+
+// redisDB returns REDIS_URL pointing at database index db, flushed first, so a test's
+// rate-limit budgets start empty.
+func redisDB(t *testing.T, db int) string {
+	t.Helper()
+	u, err := url.Parse(os.Getenv("REDIS_URL"))
+	if err != nil || u.Host == "" {
+		t.Fatal("REDIS_URL is not set: run tests with `make test`")
+	}
+	u.Path = "/" + strconv.Itoa(db)
+	opts, err := redis.ParseURL(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatalf("flush redis db %d: %v", db, err)
+	}
+	return u.String()
 }

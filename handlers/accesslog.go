@@ -29,7 +29,7 @@ func withAccessLog(log *slog.Logger) fiber.Handler {
 			slog.String("path", c.Path()),
 			slog.Int("status", status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("ip", c.IP()),
+			slog.String("ip", clientIP(c)),
 		)
 		return err
 	}

@@ -5,13 +5,17 @@ package handlers
 import (
 	"crypto/subtle"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/gigstream/hub/docs"
+	"github.com/gigstream/hub/market"
 )
 
 // Config tunes the HTTP layer. The zero value means the documented defaults.
@@ -22,17 +26,30 @@ type Config struct {
 	IdleTimeout  time.Duration // keep-alive idle time; default 120 s
 	CheckTimeout time.Duration // per readiness probe; default 2 s
 	MetricsToken string        // when set, /metrics requires this bearer token
+
+	TrustedProxies []string   // CIDRs whose X-Forwarded-For/-Proto are believed; default none
+	AllowedOrigins []string   // origins allowed for CORS (with credentials) and writes; default none but our own
+	ForceHTTPS     bool       // redirect plain HTTP to HTTPS
+	RateLimits     RateLimits // request budgets
+	OIDC           OIDCConfig // Google sign-in; off when ClientID is empty
 }
 
 // Deps are the collaborators the routes use, built in cmd/.
 type Deps struct {
 	Log      *slog.Logger
-	Registry *prometheus.Registry // receives the HTTP metrics and serves /metrics
-	Checks   []Check              // readiness probes, one per dependency
+	Registry *prometheus.Registry  // receives the HTTP metrics and serves /metrics
+	Checks   []Check               // readiness probes, one per dependency
+	Accounts *market.Accounts      // account use cases
+	Redis    redis.UniversalClient // rate limits and sign-in state; nil turns rate limits off (unit tests)
 }
 
-// New builds the Fiber app with every middleware and route.
-func New(cfg Config, d Deps) *fiber.App {
+// New builds the Fiber app with every middleware and route. It fails only on a
+// malformed TrustedProxies entry.
+func New(cfg Config, d Deps) (*fiber.App, error) {
+	px, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "gigstream",
 		BodyLimit:             orInt(cfg.BodyLimit, 1<<20),
@@ -43,11 +60,21 @@ func New(cfg Config, d Deps) *fiber.App {
 		DisableStartupMessage: true,
 	})
 	metrics := newHTTPMetrics(d.Registry)
-	app.Use(withRequestID, withAccessLog(d.Log), metrics.middleware)
-	app.Use(recover.New())
+	app.Use(withRequestID, px.middleware, withAccessLog(d.Log), metrics.middleware)
+	app.Use(recover.New(), securityHeaders)
+	if cfg.ForceHTTPS {
+		app.Use(redirectToHTTPS)
+	}
+	if len(cfg.AllowedOrigins) > 0 {
+		app.Use(cors.New(cors.Config{
+			AllowOrigins: strings.Join(cfg.AllowedOrigins, ","), AllowCredentials: true,
+			AllowHeaders:  "Content-Type, Authorization, X-CSRF-Token, Idempotency-Key",
+			ExposeHeaders: "X-Request-Id, Retry-After", MaxAge: 600,
+		}))
+	}
 	routes(app, cfg, d)
 	app.Use(notFound)
-	return app
+	return app, nil
 }
 
 const localUnmatched = "unmatched"
@@ -64,6 +91,47 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/readyz", readyz(d.Checks, orDuration(cfg.CheckTimeout, 2*time.Second)))
 	app.Get("/metrics", requireBearer(cfg.MetricsToken), metricsHandler(d.Registry))
 	app.Get("/openapi.yaml", openAPI)
+
+	limits := cfg.RateLimits.withDefaults()
+	rl := &rateLimiter{lim: newLimiter(d.Redis), limits: limits, log: d.Log}
+	sess := &sessions{accounts: d.Accounts, log: d.Log, origins: setOf(cfg.AllowedOrigins)}
+	app.Use(rl.perIP("all", limits.PerIP), sess.authenticate, rl.perUser("all", limits.PerUser), sess.csrf)
+
+	auth := &authRoutes{accounts: d.Accounts, limiter: rl, log: d.Log}
+	throttled := rl.perIP("auth", limits.Auth)
+	app.Post("/auth/register", throttled, auth.register)
+	app.Post("/auth/login", throttled, auth.login)
+	app.Post("/auth/tokens", throttled, auth.createToken)
+	app.Get("/auth/session", requireUser, auth.currentSessionInfo)
+	app.Post("/auth/logout", requireUser, auth.logout)
+	app.Post("/auth/logout-all", requireUser, auth.logoutAll)
+	app.Post("/auth/verify-email", throttled, auth.verifyEmail)
+	app.Post("/auth/verify-email/resend", requireUser, throttled, auth.resendVerification)
+	app.Post("/auth/password-reset", throttled, auth.requestPasswordReset)
+	app.Post("/auth/password-reset/confirm", throttled, auth.confirmPasswordReset)
+	app.Post("/auth/email-change/confirm", throttled, auth.confirmEmailChange)
+
+	oidc := &oidcSignIn{cfg: cfg.OIDC.withDefaults(), accounts: d.Accounts, rdb: d.Redis, log: d.Log}
+	app.Get("/auth/google/start", throttled, oidc.start)
+	app.Get("/auth/google/callback", throttled, oidc.callback)
+
+	me := &meRoutes{accounts: d.Accounts}
+	app.Get("/me", requireUser, me.show)
+	app.Patch("/me", requireUser, me.update)
+	app.Delete("/me", requireUser, me.deleteAccount)
+	app.Put("/me/password", requireUser, me.changePassword)
+	app.Post("/me/email", requireUser, me.changeEmail)
+	app.Get("/me/sessions", requireUser, me.listSessions)
+	app.Delete("/me/sessions/:id", requireUser, me.revokeSession)
+	app.Get("/me/export", requireUser, me.export)
+}
+
+func setOf(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
 }
 
 // openAPI serves the embedded API description.

@@ -18,7 +18,11 @@ import (
 
 func newTestApp(t *testing.T, cfg Config, checks ...Check) *fiber.App {
 	t.Helper()
-	return New(cfg, Deps{Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Checks: checks})
+	app, err := New(cfg, Deps{Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Checks: checks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
 }
 
 func do(t *testing.T, app *fiber.App, req *http.Request) (*http.Response, []byte) {

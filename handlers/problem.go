@@ -7,7 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/gigstream/hub/store"
+	"github.com/gigstream/hub/market"
 )
 
 // Problem is an RFC 9457 problem document: every error response of the hub is one,
@@ -41,13 +41,14 @@ func newProblem(status int, detail string) *Problem {
 func problemFor(err error) *Problem {
 	var p *Problem
 	var fe *fiber.Error
+	var de *market.Error
 	switch {
 	case errors.As(err, &p):
 		return p
 	case errors.As(err, &fe):
 		return newProblem(fe.Code, fe.Message)
-	case errors.Is(err, store.ErrNotFound):
-		return newProblem(fiber.StatusNotFound, "The resource does not exist.")
+	case errors.As(err, &de):
+		return domainProblem(de)
 	default:
 		return newProblem(fiber.StatusInternalServerError, "")
 	}

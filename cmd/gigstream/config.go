@@ -20,6 +20,33 @@ type config struct {
 	StartupTimeout  time.Duration
 	CheckTimeout    time.Duration
 	MetricsToken    secret
+
+	PublicURL      string
+	TrustedProxies []string
+	AllowedOrigins []string
+	ForceHTTPS     bool
+	SessionIdle    time.Duration
+	SessionMaxAge  time.Duration
+	Argon2MemoryKB int
+	RateLimits     rateLimits
+	SMTP           smtpConfig
+	OIDC           oidcConfig
+}
+
+// rateLimits are the request budgets per minute (failed logins per 15 minutes).
+type rateLimits struct{ PerIP, PerUser, Auth, FailedLogins int }
+
+// smtpConfig points the hub at the mail submission server.
+type smtpConfig struct {
+	Addr, From, Username string
+	Password             secret
+	StartTLS             bool
+}
+
+// oidcConfig configures Google sign-in (any OpenID Connect provider).
+type oidcConfig struct {
+	Issuer, ClientID, RedirectURL string
+	ClientSecret                  secret
 }
 
 // s3Config points the hub at an S3-compatible object store.
@@ -52,7 +79,41 @@ func loadServeConfig(e *envReader) (config, error) {
 	c.ShutdownTimeout = e.duration("SHUTDOWN_TIMEOUT", 15*time.Second, time.Second, 10*time.Minute)
 	c.CheckTimeout = e.duration("READY_CHECK_TIMEOUT", 2*time.Second, 100*time.Millisecond, time.Minute)
 	c.MetricsToken = secret(e.str("METRICS_TOKEN", ""))
+	loadAccountConfig(e, &c)
 	return c, e.err
+}
+
+// loadAccountConfig reads the settings of accounts, sessions and the security baseline.
+func loadAccountConfig(e *envReader, c *config) {
+	c.PublicURL = strings.TrimRight(e.str("PUBLIC_URL", "http://localhost:8080"), "/")
+	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		e.fail("PUBLIC_URL", "the site's http:// or https:// base URL", c.PublicURL)
+	}
+	c.TrustedProxies = e.list("TRUSTED_PROXIES")
+	c.AllowedOrigins = e.list("ALLOWED_ORIGINS")
+	c.ForceHTTPS = e.boolean("FORCE_HTTPS", false)
+	c.SessionIdle = e.duration("SESSION_IDLE_TIMEOUT", 72*time.Hour, time.Second, 90*24*time.Hour)
+	c.SessionMaxAge = e.duration("SESSION_MAX_AGE", 30*24*time.Hour, time.Minute, 365*24*time.Hour)
+	c.Argon2MemoryKB = e.integer("ARGON2_MEMORY_KIB", 19*1024, 8*1024, 1024*1024)
+	c.RateLimits = rateLimits{
+		PerIP:        e.integer("RATE_LIMIT_IP_PER_MINUTE", 600, 1, 1_000_000),
+		PerUser:      e.integer("RATE_LIMIT_USER_PER_MINUTE", 1200, 1, 1_000_000),
+		Auth:         e.integer("RATE_LIMIT_AUTH_PER_MINUTE", 10, 1, 1_000_000),
+		FailedLogins: e.integer("RATE_LIMIT_FAILED_LOGINS", 5, 1, 1000),
+	}
+	c.SMTP = smtpConfig{
+		Addr:     e.required("SMTP_ADDR", "the mail submission server as host:port"),
+		From:     e.str("SMTP_FROM", "GigStream <no-reply@localhost>"),
+		Username: e.str("SMTP_USERNAME", ""),
+		Password: secret(e.str("SMTP_PASSWORD", "")),
+		StartTLS: e.boolean("SMTP_STARTTLS", false),
+	}
+	c.OIDC = oidcConfig{
+		Issuer:       e.str("OIDC_ISSUER", "https://accounts.google.com"),
+		ClientID:     e.str("OIDC_CLIENT_ID", ""),
+		ClientSecret: secret(e.str("OIDC_CLIENT_SECRET", "")),
+		RedirectURL:  e.str("OIDC_REDIRECT_URL", c.PublicURL+"/auth/google/callback"),
+	}
 }
 
 func loadS3Config(e *envReader) s3Config {

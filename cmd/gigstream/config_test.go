@@ -19,6 +19,7 @@ func validServeEnv() map[string]string {
 		"REDIS_URL":    "redis://:redispass@cache:6379/0",
 		"CLAMD_ADDR":   "tcp://clamd:3310",
 		"S3_BUCKET":    "uploads",
+		"SMTP_ADDR":    "mail:587",
 	}
 }
 
@@ -45,6 +46,10 @@ func TestBadConfigNamesTheVariable(t *testing.T) {
 		{"SHUTDOWN_TIMEOUT", "15", "SHUTDOWN_TIMEOUT: expected a duration"},
 		{"LOG_LEVEL", "loud", "LOG_LEVEL: expected one of debug, info, warn, error"},
 		{"S3_PATH_STYLE", "maybe", "S3_PATH_STYLE: expected true or false"},
+		{"SMTP_ADDR", "", "SMTP_ADDR: expected"},
+		{"PUBLIC_URL", "gigstream.example", "PUBLIC_URL: expected"},
+		{"SESSION_IDLE_TIMEOUT", "forever", "SESSION_IDLE_TIMEOUT: expected a duration"},
+		{"RATE_LIMIT_AUTH_PER_MINUTE", "0", "RATE_LIMIT_AUTH_PER_MINUTE: expected a whole number from 1"},
 	}
 	for _, c := range cases {
 		env := validServeEnv()
@@ -62,6 +67,7 @@ func TestBadConfigNamesTheVariable(t *testing.T) {
 func TestSecretsNeverPrinted(t *testing.T) {
 	env := validServeEnv()
 	env["S3_ACCESS_KEY"], env["S3_SECRET_KEY"], env["METRICS_TOKEN"] = "AKIA", "s3-secret-value", "metrics-token-value"
+	env["SMTP_PASSWORD"], env["OIDC_CLIENT_SECRET"] = "smtp-secret-value", "oidc-secret-value"
 	cfg, err := loadServeConfig(envFrom(env))
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +75,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("listening", "config", cfg.logAttrs(), "token", cfg.MetricsToken)
 	out := buf.String() + fmt.Sprintf("%v %+v", cfg, cfg)
-	for _, s := range []string{"hunter2", "redispass", "s3-secret-value", "metrics-token-value"} {
+	for _, s := range []string{"hunter2", "redispass", "s3-secret-value", "metrics-token-value", "smtp-secret-value", "oidc-secret-value"} {
 		if strings.Contains(out, s) {
 			t.Errorf("secret %q printed: %s", s, out)
 		}

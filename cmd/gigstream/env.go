@@ -111,6 +111,17 @@ func (e *envReader) oneOf(name, def string, allowed ...string) string {
 	return v
 }
 
+// list reads a comma-separated list; empty entries are dropped.
+func (e *envReader) list(name string) []string {
+	var out []string
+	for _, s := range strings.Split(e.str(name, ""), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func contains(list []string, v string) bool {
 	for _, s := range list {
 		if s == v {

@@ -17,6 +17,8 @@ commands:
   serve                      run the hub (HTTP + WebSocket) until SIGTERM/SIGINT
   migrate up|down|status     apply, roll back one, or list database migrations
   seed                       load the demo dataset (idempotent)
+  admin grant|revoke EMAIL   give or take the admin role
+  admin disable|enable EMAIL disable an account (ends its sessions) or enable it again
   healthcheck                exit 0 when the local hub's /healthz answers 200
 
 Settings come from environment variables; see .env.example.
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return migrate(ctx, e, log, args[1:])
 	case "seed":
 		return seed(ctx, e, log)
+	case "admin":
+		return admin(ctx, e, log, args[1:])
 	case "healthcheck":
 		return healthcheck(ctx, e)
 	case "help", "-h", "--help":

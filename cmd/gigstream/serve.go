@@ -15,7 +15,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gigstream/hub/handlers"
+	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/media"
+	"github.com/gigstream/hub/push"
 	"github.com/gigstream/hub/store"
 )
 
@@ -56,20 +58,43 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 	scanner := media.NewScanner(clamd.NewClamd(cfg.ClamdAddr))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	accounts := newAccounts(cfg, db, log)
 	return handlers.New(handlers.Config{
-		BodyLimit:    cfg.BodyLimit,
-		CheckTimeout: cfg.CheckTimeout,
-		MetricsToken: string(cfg.MetricsToken),
+		BodyLimit:      cfg.BodyLimit,
+		CheckTimeout:   cfg.CheckTimeout,
+		MetricsToken:   string(cfg.MetricsToken),
+		TrustedProxies: cfg.TrustedProxies,
+		AllowedOrigins: cfg.AllowedOrigins,
+		ForceHTTPS:     cfg.ForceHTTPS,
+		RateLimits:     handlers.RateLimits(cfg.RateLimits),
+		OIDC: handlers.OIDCConfig{
+			Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID,
+			ClientSecret: string(cfg.OIDC.ClientSecret), RedirectURL: cfg.OIDC.RedirectURL,
+		},
 	}, handlers.Deps{
 		Log:      log,
 		Registry: reg,
+		Accounts: accounts,
+		Redis:    rdb,
 		Checks: []handlers.Check{
 			{Name: "postgres", Ping: db.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 			{Name: "clamd", Ping: scanner.Ping},
 			{Name: "s3", Ping: objects.Ping},
 		},
-	}), nil
+	})
+}
+
+// newAccounts builds the account use cases on the database and the SMTP mailer.
+func newAccounts(cfg config, db *store.DB, log *slog.Logger) *market.Accounts {
+	mailer := push.NewSMTPMailer(push.SMTPConfig{
+		Addr: cfg.SMTP.Addr, From: cfg.SMTP.From, Username: cfg.SMTP.Username,
+		Password: string(cfg.SMTP.Password), StartTLS: cfg.SMTP.StartTLS, Logger: log,
+	})
+	hasher := market.NewPasswordHasher(market.HasherConfig{MemoryKiB: uint32(cfg.Argon2MemoryKB)})
+	return market.NewAccounts(db, accountMail{smtp: mailer}, hasher, market.AccountsConfig{
+		PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMaxAge,
+	}, log)
 }
 
 // listenUntilSignal serves until the first SIGINT/SIGTERM, then stops accepting and

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+
+	"github.com/gigstream/hub/push"
+)
+
+// accountMail sends the account e-mails (market.AccountMailer) through SMTP with the
+// push package's templates.
+type accountMail struct{ smtp *push.SMTPMailer }
+
+func (m accountMail) SendVerifyEmail(ctx context.Context, to, displayName, link string) error {
+	return m.send(ctx)(push.VerifyEmail(to, displayName, link))
+}
+
+func (m accountMail) SendPasswordReset(ctx context.Context, to, displayName, link string) error {
+	return m.send(ctx)(push.ResetPassword(to, displayName, link))
+}
+
+func (m accountMail) SendEmailChanged(ctx context.Context, to, displayName, newEmail string) error {
+	return m.send(ctx)(push.EmailChanged(to, displayName, newEmail))
+}
+
+// send returns a function that sends a rendered e-mail, or passes on its render error.
+func (m accountMail) send(ctx context.Context) func(push.Email, error) error {
+	return func(e push.Email, err error) error {
+		if err != nil {
+			return err
+		}
+		return m.smtp.Send(ctx, e)
+	}
+}

@@ -1,0 +1,140 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gigstream/hub/market"
+)
+
+// meRoutes serve the signed-in user's own account.
+type meRoutes struct {
+	accounts *market.Accounts
+}
+
+// show returns the caller's profile.
+func (h *meRoutes) show(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	return c.JSON(u)
+}
+
+type profileRequest struct {
+	DisplayName *string `json:"display_name" validate:"omitempty,max=80"`
+	Bio         *string `json:"bio" validate:"omitempty,max=20000"`
+	IsBuyer     *bool   `json:"is_buyer"`
+	IsSeller    *bool   `json:"is_seller"`
+}
+
+// update changes the caller's profile; only the fields of profileRequest may be set.
+func (h *meRoutes) update(c *fiber.Ctx) error {
+	var req profileRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	out, err := h.accounts.UpdateProfile(c.UserContext(), u, market.ProfileUpdate{
+		DisplayName: req.DisplayName, Bio: req.Bio, IsBuyer: req.IsBuyer, IsSeller: req.IsSeller,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+type passwordRequest struct {
+	CurrentPassword string `json:"current_password" validate:"max=256"`
+	NewPassword     string `json:"new_password" validate:"required,max=256"`
+}
+
+// changePassword replaces the caller's password; their other sessions end.
+func (h *meRoutes) changePassword(c *fiber.Ctx) error {
+	var req passwordRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	s, _ := currentSession(c)
+	if err := h.accounts.ChangePassword(c.UserContext(), u, s, req.CurrentPassword, req.NewPassword); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+type emailRequest struct {
+	NewEmail        string `json:"new_email" validate:"required,max=254"`
+	CurrentPassword string `json:"current_password" validate:"max=256"`
+}
+
+// changeEmail mails a confirmation link to the new address.
+func (h *meRoutes) changeEmail(c *fiber.Ctx) error {
+	var req emailRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	s, _ := currentSession(c)
+	if err := h.accounts.RequestEmailChange(c.UserContext(), u, s, req.NewEmail, req.CurrentPassword); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusAccepted)
+}
+
+// listSessions lists the caller's sessions, marking the current one.
+func (h *meRoutes) listSessions(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	cur, _ := currentSession(c)
+	list, err := h.accounts.Sessions(c.UserContext(), u.ID)
+	if err != nil {
+		return err
+	}
+	type item struct {
+		market.Session
+		Current bool `json:"current"`
+	}
+	out := make([]item, 0, len(list))
+	for _, s := range list {
+		out = append(out, item{Session: s, Current: s.ID == cur.ID})
+	}
+	return c.JSON(fiber.Map{"sessions": out})
+}
+
+// revokeSession ends one of the caller's sessions; anyone else's is 404.
+func (h *meRoutes) revokeSession(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	if err := h.accounts.RevokeSession(c.UserContext(), u.ID, c.Params("id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// export returns all of the caller's data as a JSON download.
+func (h *meRoutes) export(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	e, err := h.accounts.Export(c.UserContext(), u.ID)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="gigstream-export.json"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(e)
+}
+
+type deleteAccountRequest struct {
+	Password string `json:"password" validate:"max=256"`
+}
+
+// deleteAccount anonymizes the caller's account after checking their password.
+func (h *meRoutes) deleteAccount(c *fiber.Ctx) error {
+	var req deleteAccountRequest
+	if len(c.Body()) > 0 {
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+	}
+	u, _ := currentUser(c)
+	s, _ := currentSession(c)
+	if err := h.accounts.DeleteAccount(c.UserContext(), u, s, req.Password); err != nil {
+		return err
+	}
+	clearSessionCookie(c)
+	return c.SendStatus(fiber.StatusNoContent)
+}

@@ -1,0 +1,5 @@
+package store
+
+import "github.com/gigstream/hub/market"
+
+var _ market.AccountStore = (*DB)(nil)

@@ -1,0 +1,26 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gigstream/hub/market"
+)
+
+// ExportUser gathers everything stored about the user, for a GDPR export.
+func (db *DB) ExportUser(ctx context.Context, userID string) (market.UserExport, error) {
+	var e market.UserExport
+	var err error
+	if e.User, err = db.UserByID(ctx, userID); err != nil {
+		return e, err
+	}
+	e.Identities = []market.Identity{}
+	if err := db.x.SelectContext(ctx, &e.Identities, `SELECT provider, subject, email FROM user_identities WHERE user_id = $1`, userID); err != nil {
+		return e, fmt.Errorf("export identities: %w", err)
+	}
+	e.Gigs = []market.ExportedGig{}
+	if err := db.x.SelectContext(ctx, &e.Gigs, `SELECT id, slug, title, description, status, created_at FROM gigs WHERE seller_id = $1 ORDER BY created_at`, userID); err != nil {
+		return e, fmt.Errorf("export gigs: %w", err)
+	}
+	return e, nil
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/gigstream/hub/market"
+)
+
+const userColumns = `id, email, username, display_name, bio, is_buyer, is_seller, is_admin,
+	email_verified_at, disabled_at, deleted_at, created_at, password_hash`
+
+// CreateUser inserts a user. It returns a conflict Error naming "email" or "username"
+// when either is taken.
+func (db *DB) CreateUser(ctx context.Context, u market.NewUser) (market.User, error) {
+	var hash *string
+	if u.PasswordHash != "" {
+		hash = &u.PasswordHash
+	}
+	var out market.User
+	err := db.x.GetContext(ctx, &out, `
+		INSERT INTO users (email, username, display_name, password_hash, is_buyer, is_seller, email_verified_at)
+		VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END)
+		RETURNING `+userColumns,
+		u.Email, u.Username, u.DisplayName, hash, u.IsBuyer, u.IsSeller, u.EmailVerified)
+	if err != nil {
+		return market.User{}, userConflict(err)
+	}
+	return out, nil
+}
+
+// userConflict turns a unique violation on users into a conflict Error on its field.
+func userConflict(err error) error {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23505" {
+		return fmt.Errorf("write user: %w", err)
+	}
+	switch pqErr.Constraint {
+	case "users_email_key":
+		return market.FieldError(market.CodeConflict, "email", "is already registered")
+	case "users_username_key":
+		return market.FieldError(market.CodeConflict, "username", "is taken")
+	}
+	return fmt.Errorf("write user: %w", err)
+}
+
+// UserByID returns the user with id, or an error wrapping ErrNotFound.
+func (db *DB) UserByID(ctx context.Context, id string) (market.User, error) {
+	if !isUUID(id) {
+		return market.User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
+	}
+	return db.getUser(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+}
+
+// UserByEmail returns the user with this (normalized) address, or an error wrapping ErrNotFound.
+func (db *DB) UserByEmail(ctx context.Context, email string) (market.User, error) {
+	return db.getUser(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = $1`, email)
+}
+
+func (db *DB) getUser(ctx context.Context, query string, args ...any) (market.User, error) {
+	var u market.User
+	err := db.x.GetContext(ctx, &u, query, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("user: %w", ErrNotFound)
+	}
+	if err != nil {
+		return u, fmt.Errorf("get user: %w", err)
+	}
+	return u, nil
+}
+
+// UpdateProfile applies the non-nil fields of p and returns the updated user.
+func (db *DB) UpdateProfile(ctx context.Context, id string, p market.ProfileUpdate) (market.User, error) {
+	return db.getUser(ctx, `
+		UPDATE users SET
+			display_name = COALESCE($2, display_name),
+			bio          = COALESCE($3, bio),
+			is_buyer     = COALESCE($4, is_buyer),
+			is_seller    = COALESCE($5, is_seller),
+			updated_at   = now()
+		WHERE id = $1 AND deleted_at IS NULL
+		RETURNING `+userColumns, id, p.DisplayName, p.Bio, p.IsBuyer, p.IsSeller)
+}
+
+// SetPasswordHash stores a new password hash.
+func (db *DB) SetPasswordHash(ctx context.Context, userID, hash string) error {
+	return db.execOne(ctx, `UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, userID, hash)
+}
+
+// MarkEmailVerified records that the user proved they own their address.
+func (db *DB) MarkEmailVerified(ctx context.Context, userID string) error {
+	return db.execOne(ctx, `UPDATE users SET email_verified_at = COALESCE(email_verified_at, now()) WHERE id = $1`, userID)
+}
+
+// SetEmail changes the address, as verified, and voids reset links mailed to the old
+// one. It returns a conflict Error when the address is taken.
+func (db *DB) SetEmail(ctx context.Context, userID, email string) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE users SET email = $2, email_verified_at = now(), updated_at = now() WHERE id = $1`, userID, email)
+		if err != nil {
+			return userConflict(err)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM one_time_tokens WHERE user_id = $1 AND purpose = 'reset_password' AND used_at IS NULL`, userID)
+		if err != nil {
+			return fmt.Errorf("void reset tokens: %w", err)
+		}
+		return nil
+	})
+}
+
+// SetAdmin grants or revokes the admin role of the user with email.
+func (db *DB) SetAdmin(ctx context.Context, email string, admin bool) (market.User, error) {
+	return db.getUser(ctx, `UPDATE users SET is_admin = $2, updated_at = now() WHERE lower(email) = $1 RETURNING `+userColumns, email, admin)
+}
+
+// SetDisabled disables or re-enables the user with email.
+func (db *DB) SetDisabled(ctx context.Context, email string, disabled bool) (market.User, error) {
+	return db.getUser(ctx, `
+		UPDATE users SET disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, now()) END, updated_at = now()
+		WHERE lower(email) = $1 RETURNING `+userColumns, email, disabled)
+}
+
+// AnonymizeUser erases the user's personal data and sessions in one transaction; the row
+// stays, so that money records keep their owner.
+func (db *DB) AnonymizeUser(ctx context.Context, userID string) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE users SET
+				email = 'deleted-' || id || '@deleted.invalid',
+				username = 'deleted_' || substr(md5(id::text), 1, 20),
+				display_name = 'Deleted user', bio = '', password_hash = NULL,
+				is_admin = false, deleted_at = now(), updated_at = now()
+			WHERE id = $1 AND deleted_at IS NULL`, userID)
+		if err := oneRow(res, err); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM sessions WHERE user_id = $1`,
+			`DELETE FROM one_time_tokens WHERE user_id = $1`,
+			`DELETE FROM user_identities WHERE user_id = $1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, userID); err != nil {
+				return fmt.Errorf("anonymize: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// execOne runs a statement that must touch exactly one row; none is ErrNotFound.
+func (db *DB) execOne(ctx context.Context, query string, args ...any) error {
+	res, err := db.x.ExecContext(ctx, query, args...)
+	return oneRow(res, err)
+}
+
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("rows affected: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("row: %w", ErrNotFound)
+	}
+	return nil
+}
