@@ -3,12 +3,15 @@ package push_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gigstream/hub/push"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestSMTPMailerSendsMultipartAlternative(t *testing.T) {
@@ -136,4 +139,26 @@ func TestSMTPMailerAuthenticates(t *testing.T) {
 		t.Fatalf("Send with AUTH PLAIN: %v", err)
 	}
 	mp.waitFor(to)
+}
+
+func TestSMTPMailerCountsSentAndFailed(t *testing.T) {
+	mp := newMailpit(t)
+	reg := prometheus.NewRegistry()
+	mailer := newMailer(t, push.SMTPConfig{Metrics: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	to := uniqueAddress(t)
+	if err := mailer.Send(context.Background(), push.Email{To: to, Subject: "m", Text: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	mp.waitFor(to)
+	mailer.Send(context.Background(), push.Email{To: "bad\naddress", Subject: "m", Text: "t"})
+	got := map[string]float64{}
+	families, _ := reg.Gather()
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			got[f.GetName()+"/"+m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+		}
+	}
+	if got["gigstream_push_emails_total/sent"] != 1 || got["gigstream_push_emails_total/failed"] != 1 {
+		t.Errorf("metrics = %v, want sent 1 and failed 1", got)
+	}
 }
