@@ -43,7 +43,7 @@ type Node struct {
 	started  bool
 	draining bool
 	sockets  sync.WaitGroup
-	drained  chan struct{}
+	stopped  chan struct{} // closed when Shutdown has finished
 }
 
 // NewNode checks cfg and builds a Node; call Start before serving sockets.
@@ -51,7 +51,7 @@ type Node struct {
 func NewNode(cfg Config) (*Node, error) {
 	cfg = cfg.withDefaults()
 	n := &Node{cfg: cfg, log: cfg.Logger.With(slog.String("node", cfg.NodeID)), metrics: newMetrics(),
-		history: newHistoryGate(cfg.RecoveryConcurrency), drained: make(chan struct{})}
+		history: newHistoryGate(cfg.RecoveryConcurrency), stopped: make(chan struct{})}
 	n.broker = cfg.Broker
 	if n.broker == nil {
 		n.broker = NewMemoryBroker()
