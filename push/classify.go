@@ -32,6 +32,10 @@ const (
 // HTTP response. Anything else (SENDER_ID_MISMATCH, THIRD_PARTY_AUTH_ERROR,
 // PERMISSION_DENIED, errors not from Firebase) is permanent: retrying cannot
 // help and the token may be fine once configuration is fixed.
+//
+// A failed OAuth token exchange (revoked or wrong service-account key) reaches
+// us as a transport error without an HTTP response, so it is retried like a
+// network failure: firebase-admin-go keeps only its message, not its type.
 func classify(err error) outcome {
 	switch {
 	case err == nil:

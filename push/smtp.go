@@ -1,12 +1,5 @@
 package push
 
-// SMTPMailer is built on the standard library's net/smtp rather than a
-// third-party client. net/smtp is frozen but complete for what we need
-// (EHLO, STARTTLS, AUTH PLAIN, one recipient, DATA with dot-stuffing), it adds
-// no dependency to the module, and the two things it lacks are small and done
-// here: a MIME body (mime.go, mime/multipart + quoted-printable) and context
-// support (the connection's deadline follows ctx, see Send).
-
 import (
 	"context"
 	"crypto/tls"
@@ -49,6 +42,13 @@ type SMTPConfig struct {
 
 // SMTPMailer sends Emails through one SMTP submission server, one connection
 // per message. It is safe for concurrent use.
+//
+// It is built on the standard library's net/smtp rather than a
+// third-party client. net/smtp is frozen but complete for what we need
+// (EHLO, STARTTLS, AUTH PLAIN, one recipient, DATA with dot-stuffing), it adds
+// no dependency to the module, and the two things it lacks are small and done
+// here: a MIME body (mime.go, mime/multipart + quoted-printable) and context
+// support (the connection's deadline follows ctx, see Send).
 type SMTPMailer struct {
 	cfg     SMTPConfig
 	host    string
