@@ -125,6 +125,7 @@ func (n *Node) waitForGap(ctx context.Context, s *subscription) bool {
 		case <-ctx.Done():
 			return true
 		case <-t.C:
+		case <-s.gapClosed:
 		}
 	}
 	s.mu.Lock()

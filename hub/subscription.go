@@ -41,14 +41,17 @@ type subscription struct {
 	held    []heldEvent
 	resync  bool // the broker reconnected during a catch-up: look again
 	stopped bool
+
+	gapClosed chan struct{} // live events filled the gap a catch-up waits on
 }
 
 func newSubscription(c *client, channel string, since uint64, hasSince bool) *subscription {
-	return &subscription{client: c, channel: channel, last: since, synced: hasSince}
+	return &subscription{client: c, channel: channel, last: since, synced: hasSince, gapClosed: make(chan struct{}, 1)}
 }
 
 // deliver is called by fan-out for every event on the channel. It never
-// blocks on the network.
+// blocks on the network. Whoever emits (fan-out or a catch-up) does so
+// under mu and only seq last+1, so order holds whoever gets there first.
 func (s *subscription) deliver(seq uint64, f outFrame) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -58,11 +61,16 @@ func (s *subscription) deliver(seq uint64, f outFrame) {
 		if s.state != subPending {
 			s.client.send(f)
 		}
-	case s.state != subLive:
+	case s.state == subPending:
 		s.holdLocked(seq, f)
+	case s.synced && seq <= s.last: // duplicate or already recovered
 	case !s.synced || seq == s.last+1:
 		s.emitLocked(seq, f)
-	case seq <= s.last: // duplicate or already recovered
+		if s.state == subCatchingUp && s.drainLocked() {
+			signal(s.gapClosed)
+		}
+	case s.state == subCatchingUp:
+		s.holdLocked(seq, f)
 	default:
 		s.holdLocked(seq, f)
 		s.state = subCatchingUp
