@@ -95,7 +95,9 @@ func TestGoogleSignInCreatesThenReusesTheAccount(t *testing.T) {
 	if me2.ID != me.ID {
 		t.Fatalf("second sign-in made another account: %s vs %s", me2.ID, me.ID)
 	}
-	var export struct{ Identities []struct{ Provider, Subject string } }
+	var export struct {
+		Identities []struct{ Provider, Subject string }
+	}
 	expect(t, again.do("GET", "/me/export", nil), 200, "export").json(t, &export)
 	if len(export.Identities) != 1 || export.Identities[0].Provider != "google" {
 		t.Fatalf("identities = %+v", export.Identities)
