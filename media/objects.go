@@ -52,8 +52,11 @@ type ObjectStoreConfig struct {
 	// PartSize is the multipart part size in bytes; 0 means DefaultPartSize, and values
 	// under S3's 5 MiB minimum are raised to it.
 	PartSize int
-	// PartConcurrency is how many parts of one upload are sent at once; 0 means 2. An
-	// upload holds at most PartConcurrency+1 part buffers, so memory stays flat.
+	// PartConcurrency is how many parts of one upload are sent at once while the next
+	// fills; 0 means 1. An upload holds at most PartConcurrency+1 part buffers, so memory
+	// stays flat. clamd, not a nearby S3, is the bottleneck (see BenchmarkUploadThroughput),
+	// and each extra part in flight costs PartSize of live heap, about twice that in RSS
+	// under Go's default GC pacing; raise it only for a distant S3.
 	PartConcurrency int
 	// Logger receives cleanup failures; nil means slog.Default().
 	Logger *slog.Logger
@@ -85,7 +88,7 @@ func NewObjectStoreWithConfig(client S3API, bucket string, cfg ObjectStoreConfig
 	}
 	cfg.PartSize = max(cfg.PartSize, minPartSize)
 	if cfg.PartConcurrency <= 0 {
-		cfg.PartConcurrency = 2
+		cfg.PartConcurrency = 1
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
