@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -251,9 +250,6 @@ func counterValue(c prometheus.Counter) float64 {
 
 func jsonData(s string) []byte { return []byte(s) }
 
-func uniqueName(t testing.TB) string {
-	return strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + "-" + randomID()
-}
 
 func counterValueGauge(g prometheus.Gauge) float64 {
 	var m dto.Metric

@@ -1,0 +1,402 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisBrokerConfig configures a RedisBroker; zero values mean the
+// defaults.
+type RedisBrokerConfig struct {
+	// Client is the Redis connection (required). A *redis.Client works in
+	// both modes; see Sharded for Redis Cluster.
+	Client redis.UniversalClient
+	// Prefix namespaces the broker's Redis channels. Empty: "gigstream:hub:".
+	Prefix string
+	// Sharded switches to sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7+).
+	// On a single Redis (or one shard) this behaves like classic pub/sub.
+	// On a Redis Cluster each shard only relays its own slots, which is how
+	// pub/sub scales past one Redis; this broker however holds one
+	// subscriber connection, so it is only correct on a cluster while all
+	// subscribed channels hash to one shard. Full cluster support needs one
+	// subscriber connection per shard, channels grouped by slot owner, and
+	// re-grouping on MOVED (see docs/protocol.md, "Scaling").
+	Sharded bool
+	// HealthInterval is how often the subscriber connection is pinged; no
+	// answer within three intervals counts as a lost connection.
+	// Zero: 5 s.
+	HealthInterval time.Duration
+	// Logger receives connection-loss logs. Nil: slog.Default().
+	Logger *slog.Logger
+}
+
+// RedisBroker is the cluster Broker on Redis pub/sub. It holds one
+// subscriber connection ("session") subscribed to exactly the channels
+// with local subscribers plus a control channel. When the connection is
+// lost it opens a new session, resubscribes everything, and only then calls
+// HandleReconnect so the node re-syncs durable channels from history.
+// go-redis appears in this file only.
+type RedisBroker struct {
+	cfg RedisBrokerConfig
+	log *slog.Logger
+
+	mu      sync.Mutex
+	wanted  map[string]struct{} // Redis channel names this node needs
+	sess    *redisSession       // current session, nil while reconnecting
+	changed chan struct{}       // closed and replaced on every session change
+	handler BrokerHandler
+	closed  bool
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewRedisBroker returns a broker for cfg. It returns an error when
+// cfg.Client is nil.
+func NewRedisBroker(cfg RedisBrokerConfig) (*RedisBroker, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("hub: RedisBrokerConfig.Client is required")
+	}
+	cfg.Prefix = orDefault(cfg.Prefix, "gigstream:hub:")
+	cfg.HealthInterval = orDefault(cfg.HealthInterval, 5*time.Second)
+	cfg.Logger = orDefault(cfg.Logger, slog.Default())
+	b := &RedisBroker{cfg: cfg, log: cfg.Logger, wanted: make(map[string]struct{}),
+		changed: make(chan struct{}), done: make(chan struct{})}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.wanted[b.controlChannel()] = struct{}{}
+	return b, nil
+}
+
+func (b *RedisBroker) controlChannel() string        { return b.cfg.Prefix + "control" }
+func (b *RedisBroker) redisChannel(ch string) string { return b.cfg.Prefix + "ch:" + ch }
+
+// Start implements Broker: it opens the first session and returns its
+// error when Redis cannot be reached.
+func (b *RedisBroker) Start(ctx context.Context, h BrokerHandler) error {
+	b.mu.Lock()
+	b.handler = h
+	b.mu.Unlock()
+	sess, err := b.openSession(ctx)
+	if err != nil {
+		return err
+	}
+	go b.run(sess)
+	return nil
+}
+
+// Publish implements Broker.
+func (b *RedisBroker) Publish(ctx context.Context, channel string, payload []byte) error {
+	return b.publish(ctx, b.redisChannel(channel), payload)
+}
+
+// PublishControl implements Broker.
+func (b *RedisBroker) PublishControl(ctx context.Context, payload []byte) error {
+	return b.publish(ctx, b.controlChannel(), payload)
+}
+
+func (b *RedisBroker) publish(ctx context.Context, name string, payload []byte) error {
+	var err error
+	if b.cfg.Sharded {
+		err = b.cfg.Client.SPublish(ctx, name, payload).Err()
+	} else {
+		err = b.cfg.Client.Publish(ctx, name, payload).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("hub: redis publish: %w", err)
+	}
+	return nil
+}
+
+// Subscribe implements Broker. It returns once Redis confirmed the
+// subscription, on the current session or, if that one dies meanwhile, on
+// the next.
+func (b *RedisBroker) Subscribe(ctx context.Context, channel string) error {
+	name := b.redisChannel(channel)
+	b.mu.Lock()
+	b.wanted[name] = struct{}{}
+	b.mu.Unlock()
+	if err := b.confirm(ctx, name); err != nil {
+		b.mu.Lock()
+		delete(b.wanted, name)
+		b.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// confirm waits until name is subscribed on a ready session.
+func (b *RedisBroker) confirm(ctx context.Context, name string) error {
+	for {
+		b.mu.Lock()
+		sess, changed, closed := b.sess, b.changed, b.closed
+		b.mu.Unlock()
+		if closed {
+			return ErrBrokerClosed
+		}
+		if sess != nil {
+			err := sess.subscribe(ctx, b.cfg.Sharded, name)
+			if !errors.Is(err, errSessionDead) {
+				return err
+			}
+		}
+		select { // the next session subscribes everything in wanted
+		case <-ctx.Done():
+			return fmt.Errorf("hub: redis subscribe %q: %w", name, ctx.Err())
+		case <-changed:
+		}
+	}
+}
+
+// Unsubscribe implements Broker.
+func (b *RedisBroker) Unsubscribe(ctx context.Context, channel string) error {
+	name := b.redisChannel(channel)
+	b.mu.Lock()
+	delete(b.wanted, name)
+	sess := b.sess
+	b.mu.Unlock()
+	if sess == nil {
+		return nil // the next session will not subscribe it
+	}
+	return sess.unsubscribe(ctx, b.cfg.Sharded, name)
+}
+
+// Close implements Broker.
+func (b *RedisBroker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	started := b.handler != nil
+	b.mu.Unlock()
+	b.cancel()
+	if started {
+		<-b.done
+	}
+	return nil
+}
+
+// run keeps a session alive, replacing it whenever it dies.
+func (b *RedisBroker) run(sess *redisSession) {
+	defer close(b.done)
+	for attempt := 0; ; {
+		b.watch(sess)
+		b.setSession(nil)
+		if b.ctx.Err() != nil {
+			return
+		}
+		b.log.Warn("hub: redis pub/sub connection lost; reconnecting", slog.Any("err", sess.err()))
+		for {
+			var err error
+			if sess, err = b.openSession(b.ctx); err == nil {
+				break
+			}
+			if b.ctx.Err() != nil {
+				return
+			}
+			attempt++
+			_ = sleepCtx(b.ctx, min(50*time.Millisecond<<min(attempt, 6), 2*time.Second))
+		}
+		attempt = 0
+		b.handlerOf().HandleReconnect()
+	}
+}
+
+func (b *RedisBroker) handlerOf() BrokerHandler {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.handler
+}
+
+func (b *RedisBroker) setSession(s *redisSession) {
+	b.mu.Lock()
+	b.sess = s
+	close(b.changed)
+	b.changed = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// openSession connects, subscribes every wanted channel and waits for
+// Redis to confirm them, then publishes the session.
+func (b *RedisBroker) openSession(ctx context.Context) (*redisSession, error) {
+	var ps *redis.PubSub
+	if b.cfg.Sharded {
+		ps = b.cfg.Client.SSubscribe(b.ctx)
+	} else {
+		ps = b.cfg.Client.Subscribe(b.ctx)
+	}
+	sess := newRedisSession(ps, b.handlerOf(), b.cfg.Prefix)
+	go sess.receive(b.ctx, 3*b.cfg.HealthInterval)
+	b.mu.Lock()
+	names := make([]string, 0, len(b.wanted))
+	for name := range b.wanted {
+		names = append(names, name)
+	}
+	b.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, 3*b.cfg.HealthInterval)
+	defer cancel()
+	if err := sess.subscribe(ctx, b.cfg.Sharded, names...); err != nil {
+		sess.kill(err)
+		return nil, fmt.Errorf("hub: redis subscribe: %w", err)
+	}
+	b.setSession(sess)
+	return sess, nil
+}
+
+// watch pings the session until it dies or the broker closes.
+func (b *RedisBroker) watch(sess *redisSession) {
+	t := time.NewTicker(b.cfg.HealthInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			sess.kill(ErrBrokerClosed)
+			return
+		case <-sess.dead:
+			return
+		case <-t.C:
+			if err := sess.ps.Ping(b.ctx, "health"); err != nil {
+				sess.kill(err)
+			}
+		}
+	}
+}
+
+var errSessionDead = errors.New("hub: redis pub/sub session lost")
+
+// redisSession is one subscriber connection and its receive loop.
+type redisSession struct {
+	ps      *redis.PubSub
+	handler BrokerHandler
+	prefix  string
+
+	mu       sync.Mutex
+	barriers map[string]chan struct{}
+	lastErr  error
+	next     atomic.Uint64
+	dead     chan struct{}
+	dieOnce  sync.Once
+}
+
+func newRedisSession(ps *redis.PubSub, h BrokerHandler, prefix string) *redisSession {
+	return &redisSession{ps: ps, handler: h, prefix: prefix, barriers: make(map[string]chan struct{}), dead: make(chan struct{})}
+}
+
+// kill ends the session once, closing its connection.
+func (s *redisSession) kill(err error) {
+	s.dieOnce.Do(func() {
+		s.mu.Lock()
+		s.lastErr = err
+		s.mu.Unlock()
+		close(s.dead)
+		_ = s.ps.Close()
+	})
+}
+
+func (s *redisSession) err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastErr
+}
+
+// subscribe sends the subscribe command and waits for Redis to have
+// processed it: a PING sent after it is answered only afterwards.
+func (s *redisSession) subscribe(ctx context.Context, sharded bool, names ...string) error {
+	var err error
+	if sharded {
+		err = s.ps.SSubscribe(ctx, names...)
+	} else {
+		err = s.ps.Subscribe(ctx, names...)
+	}
+	if err != nil {
+		s.kill(err)
+		return errSessionDead
+	}
+	return s.barrier(ctx)
+}
+
+func (s *redisSession) unsubscribe(ctx context.Context, sharded bool, name string) error {
+	var err error
+	if sharded {
+		err = s.ps.SUnsubscribe(ctx, name)
+	} else {
+		err = s.ps.Unsubscribe(ctx, name)
+	}
+	if err != nil {
+		s.kill(err)
+		return nil // the next session will not subscribe it
+	}
+	return nil
+}
+
+func (s *redisSession) barrier(ctx context.Context) error {
+	token := "barrier-" + strconv.FormatUint(s.next.Add(1), 10)
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.barriers[token] = ch
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.barriers, token)
+		s.mu.Unlock()
+	}()
+	if err := s.ps.Ping(ctx, token); err != nil {
+		s.kill(err)
+		return errSessionDead
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-s.dead:
+		return errSessionDead
+	case <-ctx.Done():
+		return fmt.Errorf("hub: redis subscribe not confirmed: %w", ctx.Err())
+	}
+}
+
+// receive dispatches messages until the connection fails or stays silent
+// past timeout (the health pings keep a live one talking).
+func (s *redisSession) receive(ctx context.Context, timeout time.Duration) {
+	for {
+		msg, err := s.ps.ReceiveTimeout(ctx, timeout)
+		if err != nil {
+			s.kill(err)
+			return
+		}
+		select {
+		case <-s.dead:
+			return
+		default:
+		}
+		s.dispatch(msg)
+	}
+}
+
+func (s *redisSession) dispatch(msg any) {
+	switch m := msg.(type) {
+	case *redis.Message:
+		if m.Channel == s.prefix+"control" {
+			s.handler.HandleControl([]byte(m.Payload))
+		} else if ch, ok := strings.CutPrefix(m.Channel, s.prefix+"ch:"); ok {
+			s.handler.HandleMessage(ch, []byte(m.Payload))
+		}
+	case *redis.Pong:
+		s.mu.Lock()
+		if ch, ok := s.barriers[m.Payload]; ok {
+			close(ch)
+			delete(s.barriers, m.Payload)
+		}
+		s.mu.Unlock()
+	}
+}

@@ -1,0 +1,116 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisPresenceConfig configures a RedisPresence; zero values mean the
+// defaults.
+type RedisPresenceConfig struct {
+	Client redis.UniversalClient // required
+	Prefix string                // empty: "gigstream:hub:"
+	TTL    time.Duration         // zero: DefaultPresenceTTL
+	Grace  time.Duration         // zero: DefaultPresenceGrace
+	Now    func() time.Time      // zero: time.Now (tests pass a fake clock)
+}
+
+// RedisPresence keeps one sorted set per user, {prefix}presence:{user},
+// whose members are socket ids scored with their expiry (unix ms). A node
+// refreshes the scores of its sockets every PresenceRefresh; a node that
+// dies stops refreshing, so its sockets stop counting within TTL. Closing a
+// socket adds the member "~grace" scored now+Grace. A user is online while
+// any member's score lies in the future: one ZCOUNT answers IsOnline.
+// Scores use the nodes' clocks, so keep them in sync (NTP) to well under
+// the TTL.
+type RedisPresence struct {
+	cfg RedisPresenceConfig
+}
+
+const graceMember = "~grace"
+
+// NewRedisPresence returns a presence tracker for cfg. It returns an error
+// when cfg.Client is nil.
+func NewRedisPresence(cfg RedisPresenceConfig) (*RedisPresence, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("hub: RedisPresenceConfig.Client is required")
+	}
+	cfg.Prefix = orDefault(cfg.Prefix, "gigstream:hub:")
+	cfg.TTL = orDefault(cfg.TTL, DefaultPresenceTTL)
+	cfg.Grace = orDefault(cfg.Grace, DefaultPresenceGrace)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &RedisPresence{cfg: cfg}, nil
+}
+
+func (p *RedisPresence) key(userID string) string { return p.cfg.Prefix + "presence:" + userID }
+
+func (p *RedisPresence) scoreIn(d time.Duration) float64 {
+	return float64(p.cfg.Now().Add(d).UnixMilli())
+}
+
+// keyLifetime lets Redis drop a forgotten user's key; it is a garbage
+// collector, not the presence rule.
+func (p *RedisPresence) keyLifetime() time.Duration { return 2 * max(p.cfg.TTL, p.cfg.Grace) }
+
+// Connect implements Presence.
+func (p *RedisPresence) Connect(ctx context.Context, userID, connID string) error {
+	key := p.key(userID)
+	_, err := p.cfg.Client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatFloat(p.scoreIn(0), 'f', 0, 64))
+		pipe.ZAdd(ctx, key, redis.Z{Score: p.scoreIn(p.cfg.TTL), Member: connID})
+		pipe.PExpire(ctx, key, p.keyLifetime())
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("hub: presence connect: %w", err)
+	}
+	return nil
+}
+
+// Disconnect implements Presence.
+func (p *RedisPresence) Disconnect(ctx context.Context, userID, connID string) error {
+	key := p.key(userID)
+	_, err := p.cfg.Client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.ZRem(ctx, key, connID)
+		pipe.ZAdd(ctx, key, redis.Z{Score: p.scoreIn(p.cfg.Grace), Member: graceMember})
+		pipe.PExpire(ctx, key, p.keyLifetime())
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("hub: presence disconnect: %w", err)
+	}
+	return nil
+}
+
+// Refresh implements Presence.
+func (p *RedisPresence) Refresh(ctx context.Context, conns []PresenceConn) error {
+	score := p.scoreIn(p.cfg.TTL)
+	_, err := p.cfg.Client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, c := range conns {
+			pipe.ZAdd(ctx, p.key(c.UserID), redis.Z{Score: score, Member: c.ConnID}) // re-adds after a Redis restart
+			pipe.PExpire(ctx, p.key(c.UserID), p.keyLifetime())
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("hub: presence refresh: %w", err)
+	}
+	return nil
+}
+
+// IsOnline implements Presence.
+func (p *RedisPresence) IsOnline(ctx context.Context, userID string) (bool, error) {
+	now := strconv.FormatFloat(p.scoreIn(0), 'f', 0, 64)
+	n, err := p.cfg.Client.ZCount(ctx, p.key(userID), "("+now, "+inf").Result()
+	if err != nil {
+		return false, fmt.Errorf("hub: presence of %q: %w", userID, err)
+	}
+	return n > 0, nil
+}
