@@ -250,7 +250,6 @@ func counterValue(c prometheus.Counter) float64 {
 
 func jsonData(s string) []byte { return []byte(s) }
 
-
 func counterValueGauge(g prometheus.Gauge) float64 {
 	var m dto.Metric
 	if err := g.Write(&m); err != nil {
