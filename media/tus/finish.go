@@ -1,0 +1,83 @@
+package tus
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gigstream/hub/media"
+)
+
+// Finish retries the completion of an upload stuck in StatusScanning (clamd or S3 was
+// down when its last byte arrived); a periodic job calls it. It returns the same errors
+// as the end of Patch, and ErrFinished for an upload not waiting to be scanned.
+func (e *Engine) Finish(ctx context.Context, id string) (Upload, error) {
+	release, err := e.state.Lock(ctx, id)
+	if err != nil {
+		return Upload{}, err
+	}
+	defer release()
+	u, err := e.state.Get(ctx, id)
+	if err != nil {
+		return Upload{}, err
+	}
+	if u.Status != StatusScanning {
+		return u, ErrFinished
+	}
+	return e.finishLocked(ctx, u)
+}
+
+// finishLocked assembles the object and verifies it, saving each step so that a failure
+// can be resumed with Finish.
+func (e *Engine) finishLocked(ctx context.Context, u Upload) (Upload, error) {
+	u.Status = StatusScanning
+	if err := e.assemble(ctx, &u); err != nil {
+		e.save(ctx, u)
+		return u, err
+	}
+	if err := e.state.Save(ctx, u); err != nil {
+		return u, fmt.Errorf("tus: save upload: %w", err)
+	}
+	res, err := e.verify.Verify(ctx, u.Kind, u.Key, u.Metadata["filename"])
+	var infected *media.InfectedError
+	switch {
+	case err == nil:
+		u.Status, u.Result = StatusClean, &res
+	case errors.As(err, &infected), errors.Is(err, media.ErrUnsupportedType), errors.Is(err, media.ErrTooLarge),
+		errors.Is(err, media.ErrEmpty):
+		u.Status, u.Rejection = StatusRejected, err.Error()
+	default:
+		return u, err // still scanning: Finish retries
+	}
+	if serr := e.state.Save(ctx, u); serr != nil {
+		return u, errors.Join(err, fmt.Errorf("tus: save upload: %w", serr))
+	}
+	return u, err
+}
+
+// assemble completes the multipart upload into the object (an empty upload becomes an
+// empty object). It is a no-op once done.
+func (e *Engine) assemble(ctx context.Context, u *Upload) error {
+	if u.MultipartID == "" {
+		return nil
+	}
+	if u.Length == 0 {
+		if _, err := e.objects.Put(ctx, u.Key, bytes.NewReader(nil), media.PutOptions{}); err != nil {
+			return err
+		}
+		if err := e.objects.AbortMultipart(ctx, u.Key, u.MultipartID); err != nil {
+			return err
+		}
+	} else if err := e.objects.CompleteMultipart(ctx, u.Key, u.MultipartID, u.Parts); err != nil {
+		return err
+	}
+	u.MultipartID, u.Parts = "", nil
+	return nil
+}
+
+func (e *Engine) save(ctx context.Context, u Upload) {
+	if err := e.state.Save(ctx, u); err != nil {
+		e.cfg.Logger.ErrorContext(ctx, "tus: save upload", "id", u.ID, "err", err)
+	}
+}

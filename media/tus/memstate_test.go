@@ -1,0 +1,81 @@
+package tus
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// memState is a StateStore in memory, for these tests only; store/ keeps the real one in
+// Postgres.
+type memState struct {
+	mu      sync.Mutex
+	uploads map[string]Upload
+	locks   map[string]*sync.Mutex
+}
+
+func newMemState() *memState {
+	return &memState{uploads: map[string]Upload{}, locks: map[string]*sync.Mutex{}}
+}
+
+func (m *memState) Create(_ context.Context, u Upload) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.uploads[u.ID] = clone(u)
+	return nil
+}
+
+func (m *memState) Get(_ context.Context, id string) (Upload, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.uploads[id]
+	if !ok {
+		return Upload{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return clone(u), nil
+}
+
+func (m *memState) Save(_ context.Context, u Upload) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.uploads[u.ID] = clone(u)
+	return nil
+}
+
+func (m *memState) Delete(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.uploads, id)
+	return nil
+}
+
+func (m *memState) Lock(_ context.Context, id string) (func(), error) {
+	m.mu.Lock()
+	l, ok := m.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		m.locks[id] = l
+	}
+	m.mu.Unlock()
+	l.Lock()
+	return l.Unlock, nil
+}
+
+func (m *memState) Expired(_ context.Context, t time.Time) ([]Upload, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Upload
+	for _, u := range m.uploads {
+		if u.Status == StatusUploading && u.ExpiresAt.Before(t) {
+			out = append(out, clone(u))
+		}
+	}
+	return out, nil
+}
+
+func clone(u Upload) Upload {
+	u.Parts = slices.Clone(u.Parts)
+	return u
+}

@@ -1,0 +1,193 @@
+package tus
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gigstream/hub/media"
+)
+
+// PatchRequest is a PATCH: the upload, its Upload-Offset, Content-Type, Upload-Checksum
+// ("" when absent) and body.
+type PatchRequest struct {
+	ID          string
+	Offset      int64
+	ContentType string
+	Checksum    string
+	Body        io.Reader
+}
+
+// Patch appends the body at the upload's offset. Full parts go to S3 as they fill; bytes
+// short of a part wait in a tail object. When the last byte arrives the upload is
+// assembled and verified (see the package doc) and the returned Upload's Status says how
+// that went.
+//
+// Without a checksum, the bytes received before a dropped connection are kept (tus
+// resumes from there) and media.ErrBodyRead (wrapped) is returned with the new state.
+// With one, a body that is cut short or does not match changes nothing.
+//
+// Errors: ErrContentType, ErrChecksumAlgorithm, ErrNotFound, ErrFinished,
+// ErrOffsetMismatch, ErrExceedsLength, ErrChecksumMismatch, media.ErrBodyRead,
+// media.ErrStorage, and the verification errors of media.Pipeline.Verify.
+func (e *Engine) Patch(ctx context.Context, req PatchRequest) (Upload, error) {
+	if req.ContentType != PatchContentType {
+		return Upload{}, ErrContentType
+	}
+	want, err := parseChecksum(req.Checksum)
+	if err != nil {
+		return Upload{}, err
+	}
+	release, err := e.state.Lock(ctx, req.ID)
+	if err != nil {
+		return Upload{}, err
+	}
+	defer release()
+	u, err := e.Head(ctx, req.ID)
+	switch {
+	case err != nil:
+		return Upload{}, err
+	case u.Status != StatusUploading:
+		return u, ErrFinished
+	case req.Offset != u.Offset:
+		return u, fmt.Errorf("%w: upload is at %d, not %d", ErrOffsetMismatch, u.Offset, req.Offset)
+	}
+	next, readErr, err := e.receive(ctx, u, req.Body, want)
+	if err != nil {
+		return u, err
+	}
+	if next.Offset == next.Length {
+		return e.finishLocked(ctx, next)
+	}
+	if readErr != nil {
+		return next, fmt.Errorf("%w: %w", media.ErrBodyRead, readErr)
+	}
+	return next, nil
+}
+
+// parseChecksum reads "sha1 <base64 digest>".
+func parseChecksum(header string) ([]byte, error) {
+	if header == "" {
+		return nil, nil
+	}
+	algo, digest, _ := strings.Cut(strings.TrimSpace(header), " ")
+	sum, err := base64.StdEncoding.DecodeString(digest)
+	if algo != ChecksumAlgorithm || err != nil || len(sum) != sha1.Size {
+		return nil, fmt.Errorf("%w: %q", ErrChecksumAlgorithm, header)
+	}
+	return sum, nil
+}
+
+// receive streams the tail and the body into parts and returns the state to save (saved
+// already). readErr is the body's failure when the bytes before it were kept.
+func (e *Engine) receive(ctx context.Context, u Upload, body io.Reader, want []byte) (next Upload, readErr, err error) {
+	tail, err := e.openTail(ctx, u)
+	if err != nil {
+		return u, nil, err
+	}
+	defer tail.Close()
+	remaining := u.Length - u.Offset
+	sum := sha1.New()
+	counted := &countingReader{r: io.LimitReader(body, remaining+1)}
+	tailIn := &countingReader{r: tail}
+	in := io.MultiReader(tailIn, io.TeeReader(counted, sum))
+	next = u
+	next.Parts = slices.Clone(u.Parts)
+	pending, err := e.sendParts(ctx, &next, in)
+	readErr = counted.err
+	switch {
+	case err != nil:
+		return u, nil, err
+	case tailIn.err != nil:
+		return u, nil, fmt.Errorf("%w: read tail %q: %w", media.ErrStorage, u.TailKey, tailIn.err)
+	case counted.n > remaining:
+		return u, nil, ErrExceedsLength
+	case want != nil && readErr != nil:
+		return u, nil, fmt.Errorf("%w: %w", media.ErrBodyRead, readErr)
+	case want != nil && !bytes.Equal(sum.Sum(nil), want):
+		return u, nil, ErrChecksumMismatch
+	}
+	next.Offset = u.Offset + counted.n
+	if err := e.keepPending(ctx, &next, pending); err != nil {
+		return u, nil, err
+	}
+	next.ExpiresAt = e.cfg.Now().Add(e.cfg.Expiry)
+	if err := e.state.Save(ctx, next); err != nil {
+		if next.TailKey != u.TailKey {
+			e.objects.Delete(context.WithoutCancel(ctx), next.TailKey)
+		}
+		return u, nil, fmt.Errorf("tus: save upload: %w", err)
+	}
+	if u.TailKey != "" && u.TailKey != next.TailKey {
+		e.objects.Delete(context.WithoutCancel(ctx), u.TailKey)
+	}
+	return next, readErr, nil
+}
+
+func (e *Engine) openTail(ctx context.Context, u Upload) (io.ReadCloser, error) {
+	if u.TailKey == "" {
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	r, _, err := e.objects.Open(ctx, u.TailKey)
+	return r, err
+}
+
+// sendParts uploads every full part in, numbering after next.Parts, and returns the bytes
+// left over (less than a part) once in ends or fails.
+func (e *Engine) sendParts(ctx context.Context, next *Upload, in io.Reader) ([]byte, error) {
+	buf := make([]byte, e.objects.PartSize())
+	for {
+		n, rerr := io.ReadFull(in, buf)
+		if rerr != nil {
+			return buf[:n], nil
+		}
+		part, err := e.objects.UploadPart(ctx, next.Key, next.MultipartID, int32(len(next.Parts)+1), buf)
+		if err != nil {
+			return nil, err
+		}
+		next.Parts = append(next.Parts, part)
+	}
+}
+
+// keepPending sends the leftover bytes as the final part when the upload is complete, or
+// stores them as the new tail object.
+func (e *Engine) keepPending(ctx context.Context, next *Upload, pending []byte) error {
+	next.TailKey, next.TailSize = "", 0
+	if len(pending) == 0 {
+		return nil
+	}
+	if next.Offset == next.Length {
+		part, err := e.objects.UploadPart(ctx, next.Key, next.MultipartID, int32(len(next.Parts)+1), pending)
+		next.Parts = append(next.Parts, part)
+		return err
+	}
+	key := next.Key + ".tail." + strconv.FormatInt(next.Offset, 10)
+	if _, err := e.objects.Put(ctx, key, bytes.NewReader(pending), media.PutOptions{}); err != nil {
+		return err
+	}
+	next.TailKey, next.TailSize = key, int64(len(pending))
+	return nil
+}
+
+// countingReader counts bytes and remembers the first failure other than io.EOF: the
+// readers above it blur a failure into io.ErrUnexpectedEOF.
+type countingReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}

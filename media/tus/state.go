@@ -1,0 +1,86 @@
+package tus
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gigstream/hub/media"
+)
+
+// Status is where an upload stands; handlers publish its changes on the uploader's channel.
+type Status string
+
+// The statuses of an upload.
+const (
+	StatusUploading Status = "uploading"
+	StatusScanning  Status = "scanning"
+	StatusClean     Status = "clean"
+	StatusRejected  Status = "rejected"
+)
+
+// Upload is the state of one resumable upload, as StateStore keeps it.
+type Upload struct {
+	ID        string
+	Owner     string // the uploader, for authorization and status events; opaque here
+	Kind      media.Kind
+	Length    int64
+	Offset    int64
+	Metadata  map[string]string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Status    Status
+
+	Key         string       // the object's server-generated key
+	MultipartID string       // the S3 multipart upload id
+	Parts       []media.Part // parts received so far
+	TailKey     string       // object holding received bytes that do not fill a part yet
+	TailSize    int64
+
+	Result    *media.Result // set once clean
+	Rejection string        // why, once rejected
+}
+
+// StateStore keeps upload state. store/ implements it in Postgres.
+type StateStore interface {
+	// Create records a new upload.
+	Create(ctx context.Context, u Upload) error
+	// Get returns an upload, or ErrNotFound (wrapped).
+	Get(ctx context.Context, id string) (Upload, error)
+	// Save replaces an upload's state; the caller holds its lock.
+	Save(ctx context.Context, u Upload) error
+	// Delete forgets an upload; a missing one is not an error.
+	Delete(ctx context.Context, id string) error
+	// Lock serializes the requests on one upload across hub nodes (a Postgres advisory
+	// lock, for instance) until release is called. Parts are numbered by the state read
+	// under the lock, so two PATCHes must never interleave.
+	Lock(ctx context.Context, id string) (release func(), err error)
+	// Expired lists uploads still in StatusUploading whose ExpiresAt is before t.
+	Expired(ctx context.Context, t time.Time) ([]Upload, error)
+}
+
+// Errors of the engine, with the HTTP status a handler should answer.
+var (
+	// ErrNotFound: no such upload, or it expired. 404 Not Found.
+	ErrNotFound = errors.New("tus: upload not found")
+	// ErrOffsetMismatch: Upload-Offset is not the upload's offset. 409 Conflict.
+	ErrOffsetMismatch = errors.New("tus: offset mismatch")
+	// ErrContentType: a PATCH without Content-Type application/offset+octet-stream.
+	// 415 Unsupported Media Type.
+	ErrContentType = errors.New("tus: PATCH needs Content-Type application/offset+octet-stream")
+	// ErrChecksumMismatch: the PATCH body does not match Upload-Checksum; nothing of it was
+	// kept. 460 Checksum Mismatch.
+	ErrChecksumMismatch = errors.New("tus: checksum mismatch")
+	// ErrChecksumAlgorithm: Upload-Checksum names an algorithm other than sha1, or is
+	// malformed. 400 Bad Request.
+	ErrChecksumAlgorithm = errors.New("tus: unsupported checksum algorithm")
+	// ErrInvalidLength: Upload-Length missing or negative. 400 Bad Request.
+	ErrInvalidLength = errors.New("tus: invalid Upload-Length")
+	// ErrInvalidMetadata: Upload-Metadata is not key/base64 pairs. 400 Bad Request.
+	ErrInvalidMetadata = errors.New("tus: invalid Upload-Metadata")
+	// ErrExceedsLength: a PATCH carries more than the upload's remaining length.
+	// 413 Content Too Large.
+	ErrExceedsLength = errors.New("tus: body exceeds Upload-Length")
+	// ErrFinished: the upload is no longer accepting bytes (scanning or done). 403 Forbidden.
+	ErrFinished = errors.New("tus: upload already complete")
+)
