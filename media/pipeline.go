@@ -64,6 +64,9 @@ type Result struct {
 //   - ErrScannerUnavailable (503), ErrStorage (502), ErrSizeMismatch, ErrEmpty,
 //     ErrBodyRead (400), ErrUnknownKind (400), ErrInvalidKey (500), or ctx's error, all
 //     wrapped.
+//
+// Cancelling ctx stops clamd and S3 at once, but a Read on req.Body that is already
+// blocked ends only when the body does: handlers give it a read deadline.
 func (p *Pipeline) Ingest(ctx context.Context, req IngestRequest) (Result, error) {
 	pol, err := p.cfg.Policy(req.Kind)
 	if err != nil {
