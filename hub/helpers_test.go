@@ -267,3 +267,5 @@ func (n *Node) metricsGauge(name string) float64 {
 	}
 	panic(name)
 }
+
+func timeNowPlusGuard() time.Time { return time.Now().Add(guard) }

@@ -31,6 +31,7 @@ func (n *Node) ServeConn(ctx context.Context, conn *websocket.Conn, info ClientI
 		return err
 	}
 	defer n.sockets.Done()
+	n.announce(c)
 	c.send(rawFrame(helloFrame(c.id, n.cfg.NodeID, &n.cfg)))
 	go c.writeLoop()
 	stop := context.AfterFunc(c.ctx, func() { c.close(CloseGoingAway, "server shutting down: reconnect", true) })
@@ -58,7 +59,6 @@ func (n *Node) register(c *client) error {
 	n.sockets.Add(1)
 	n.users.add(c)
 	n.metrics.connections.Inc()
-	n.announce(c)
 	return nil
 }
 
