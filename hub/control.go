@@ -5,15 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 )
 
 // controlMessage is what nodes tell each other on the broker's control
 // channel.
 type controlMessage struct {
-	Op     string `json:"op"`
-	UserID string `json:"user"`
-	Code   int    `json:"code"`
-	Reason string `json:"reason"`
+	Op       string   `json:"op"`
+	UserID   string   `json:"user"`
+	Sessions []string `json:"sessions,omitempty"` // empty: every socket of the user
+	Code     int      `json:"code"`
+	Reason   string   `json:"reason"`
 }
 
 const controlDisconnectUser = "disconnect_user"
@@ -22,10 +24,26 @@ const controlDisconnectUser = "disconnect_user"
 // (CloseSessionEnded when code is outside 4000–4999) and reason: call it on
 // logout or when an account is disabled. It returns the broker's error.
 func (n *Node) DisconnectUser(ctx context.Context, userID string, code int, reason string) error {
-	if code < 4000 || code > 4999 {
-		code = CloseSessionEnded
+	return n.disconnect(ctx, controlMessage{Op: controlDisconnectUser, UserID: userID, Code: code, Reason: reason})
+}
+
+// DisconnectSessions closes, on every node, the sockets of userID that were opened
+// by one of sessionIDs (ClientInfo.SessionID): call it when those sessions end while
+// the user's other devices stay signed in. An empty list closes nothing. Code and the
+// error are as for DisconnectUser.
+func (n *Node) DisconnectSessions(ctx context.Context, userID string, sessionIDs []string, code int, reason string) error {
+	if len(sessionIDs) == 0 {
+		return nil
 	}
-	b, err := json.Marshal(controlMessage{Op: controlDisconnectUser, UserID: userID, Code: code, Reason: reason})
+	return n.disconnect(ctx, controlMessage{Op: controlDisconnectUser, UserID: userID, Sessions: sessionIDs, Code: code, Reason: reason})
+}
+
+func (n *Node) disconnect(ctx context.Context, m controlMessage) error {
+	if m.Code < 4000 || m.Code > 4999 {
+		m.Code = CloseSessionEnded
+	}
+	userID := m.UserID
+	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("hub: encode control message: %w", err)
 	}
@@ -45,6 +63,8 @@ func (n *Node) handleControl(payload []byte) {
 		return // a newer node's message
 	}
 	for _, c := range n.users.user(m.UserID) {
-		c.close(m.Code, m.Reason, true)
+		if len(m.Sessions) == 0 || slices.Contains(m.Sessions, c.info.SessionID) {
+			c.close(m.Code, m.Reason, true)
+		}
 	}
 }

@@ -88,7 +88,9 @@ func (n *Node) Start(ctx context.Context) error {
 // zero for an ephemeral event; a durable event carries its per-channel seq
 // and must already be readable through History (publish after commit).
 // ev.Data must be a JSON value. It returns ErrInvalidChannel,
-// ErrInvalidEvent, or the broker's error.
+// ErrInvalidEvent, or the broker's error; after a broker error a durable
+// event should be published again (the outbox's job), since subscribers
+// only notice a missing seq when a later one arrives.
 func (n *Node) Publish(ctx context.Context, channel string, ev Event) error {
 	if !ValidChannel(channel) {
 		return ErrInvalidChannel
