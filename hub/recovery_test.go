@@ -151,27 +151,52 @@ func TestBrokerReconnectResyncs(t *testing.T) {
 	}
 }
 
-// TestRecoveryUnderConcurrentPublishers publishes thousands of durable
-// events from several goroutines (so publishes overtake each other, and
-// some are lost outright) while clients subscribe at random moments with
-// random since values. Every client must see exactly since+1..total, in
-// order.
+// TestRecoveryUnderConcurrentPublishers: see runRecoveryStress.
 func TestRecoveryUnderConcurrentPublishers(t *testing.T) {
+	h := newFakeHistory()
+	n := newTestNode(t, stressConfig(h))
+	runRecoveryStress(t, h, n, serve(t, n, serveOptions{}), nil)
+}
+
+// The same over Redis: publishes go into node A, clients sit on node B,
+// and node B's Redis connections are killed in the middle.
+func TestRedisRecoveryUnderConcurrentPublishersAndConnectionKill(t *testing.T) {
+	h := newFakeHistory()
+	prefix := testPrefix(t)
+	a := newRedisNode(t, prefix, false, stressConfig(h))
+	b := newRedisNode(t, prefix, false, stressConfig(h))
+	admin := redisClient(t, "hubtest-admin")
+	runRecoveryStress(t, h, a.node, b.url, func() {
+		if b.killConnections(t, admin) == 0 {
+			t.Error("found no Redis connection of node B to kill")
+		}
+	})
+	if counterValue(b.node.metrics.brokerReconnects) == 0 {
+		t.Error("node B never reconnected")
+	}
+}
+
+func stressConfig(h *fakeHistory) Config {
+	return Config{
+		Callbacks:       Callbacks{Authorize: allowAll, History: h.History},
+		GapWait:         time.Millisecond,
+		HistoryPageSize: 100,
+		SendQueueBytes:  8 << 20,
+	}
+}
+
+// runRecoveryStress publishes thousands of durable events into pub from
+// several goroutines (so publishes overtake each other, and some are lost
+// outright) while clients of url subscribe at random moments with random
+// since values; midway it calls fault, if any. Every client must see
+// exactly since+1..total, in order.
+func runRecoveryStress(t *testing.T, h *fakeHistory, pub *Node, url string, fault func()) {
 	const (
 		channel    = "conversation:stress"
 		total      = 4000
 		publishers = 4
 		clients    = 16
 	)
-	h := newFakeHistory()
-	n := newTestNode(t, Config{
-		Callbacks:       Callbacks{Authorize: allowAll, History: h.History},
-		GapWait:         time.Millisecond,
-		HistoryPageSize: 100,
-		SendQueueBytes:  8 << 20,
-	})
-	url := serve(t, n, serveOptions{})
-
 	var wg sync.WaitGroup
 	var committed atomic.Int64
 	for p := range publishers {
@@ -187,7 +212,7 @@ func TestRecoveryUnderConcurrentPublishers(t *testing.T) {
 				if ev.Seq < total-publishers && rng.IntN(100) == 0 {
 					continue // the publish after commit was lost (node crash)
 				}
-				if err := n.Publish(context.Background(), channel, ev); err != nil {
+				if err := pub.Publish(context.Background(), channel, ev); err != nil {
 					t.Error(err)
 				}
 			}
@@ -196,6 +221,9 @@ func TestRecoveryUnderConcurrentPublishers(t *testing.T) {
 
 	results := make(chan error, clients)
 	for i := range clients {
+		if i == clients/2 && fault != nil {
+			fault()
+		}
 		since := h.head(channel)
 		if i%3 == 0 && since > 0 {
 			since = uint64(rand.IntN(int(since)))
