@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// publisher sends events through the nodes' publish API at a fixed rate,
+// round-robin over the channels, and counts the accepted ones per channel.
+type publisher struct {
+	cfg      config
+	channels []string // channel names, indexed like socket.channel
+	client   *http.Client
+	accepted []atomic.Int64 // publishes answered 202, per channel
+	calls    histogram      // duration of the publish calls
+	maxLag   atomic.Int64   // worst delay between a publish's slot and its start, ns
+	errs     *errorLog
+}
+
+// newPublisher prepares a publisher over the given user channels with a pool
+// of keep-alive connections, one per worker.
+func newPublisher(cfg config, users []user, errs *errorLog) *publisher {
+	p := &publisher{cfg: cfg, accepted: make([]atomic.Int64, len(users)), errs: errs}
+	for _, u := range users {
+		p.channels = append(p.channels, "user:"+u.ID)
+	}
+	p.client = &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			MaxIdleConnsPerHost: cfg.PubWorkers,
+			IdleConnTimeout:     time.Minute,
+			DisableCompression:  true,
+		},
+	}
+	return p
+}
+
+// run publishes cfg.publishes() events, event i in the time slot
+// start + i/rate, with at most cfg.PubWorkers calls in flight, and returns
+// when every call has ended. A slot missed because all workers were busy is
+// caught up at once and shows in maxLag.
+func (p *publisher) run(ctx context.Context) {
+	n := p.cfg.publishes()
+	interval := time.Duration(float64(time.Second) / p.cfg.Rate)
+	type slot struct {
+		i   int
+		due time.Time
+	}
+	jobs := make(chan slot, n)
+	var wg sync.WaitGroup
+	for range p.cfg.PubWorkers {
+		wg.Go(func() {
+			var body []byte
+			for j := range jobs {
+				if lag := time.Since(j.due); lag > time.Duration(p.maxLag.Load()) {
+					p.maxLag.Store(int64(lag)) // only approximate under races; a report figure
+				}
+				body = p.publishOne(ctx, body[:0], j.i)
+			}
+		})
+	}
+	start := time.Now()
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(due); wait > 0 {
+			time.Sleep(wait)
+		}
+		jobs <- slot{i, due}
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// publishOne sends publish number i and stamps it with the time the call
+// starts; body is a reusable buffer.
+func (p *publisher) publishOne(ctx context.Context, body []byte, i int) []byte {
+	ch := i % len(p.channels)
+	node := p.cfg.PubNodes[i%len(p.cfg.PubNodes)]
+	start := time.Now()
+	body = append(body, `{"channel":"`...)
+	body = append(body, p.channels[ch]...)
+	body = append(body, `","type":"`...)
+	body = append(body, p.cfg.EventType...)
+	body = append(body, `","durable":`...)
+	body = strconv.AppendBool(body, p.cfg.Durable)
+	body = append(body, `,"data":`...)
+	body = appendPayload(body, start.UnixNano(), i)
+	body = append(body, '}')
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, node+"/api/publish", bytes.NewReader(body))
+	if err != nil {
+		p.errs.add("publish", err)
+		return body
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+p.cfg.APIKey)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		p.errs.add("publish", err)
+		return body
+	}
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	resp.Body.Close()
+	p.calls.Record(time.Since(start))
+	if resp.StatusCode != http.StatusAccepted {
+		p.errs.add("publish", fmt.Errorf("status %s: %s", resp.Status, bytes.TrimSpace(answer)))
+		return body
+	}
+	p.accepted[ch].Add(1)
+	return body
+}
+
+// expectedFor is how many events the sockets subscribed to channel should get.
+func (p *publisher) expectedFor(channel int) int64 { return p.accepted[channel].Load() }
