@@ -45,3 +45,7 @@ fmt: ## format the code
 
 clean: ## remove build output
 	rm -rf bin
+
+.PHONY: bench-hub
+bench-hub: ## load-test the real-time hub (gigload on local nodes) next to Centrifugo's figures
+	@scripts/bench-hub
