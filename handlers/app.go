@@ -3,9 +3,11 @@
 package handlers
 
 import (
+	"context"
 	"crypto/subtle"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -32,6 +34,7 @@ type Config struct {
 	ForceHTTPS     bool       // redirect plain HTTP to HTTPS
 	RateLimits     RateLimits // request budgets
 	OIDC           OIDCConfig // Google sign-in; off when ClientID is empty
+	PublishAPIKey  string     // bearer key of POST /api/publish; empty refuses every call
 }
 
 // Deps are the collaborators the routes use, built in cmd/.
@@ -41,6 +44,10 @@ type Deps struct {
 	Checks   []Check               // readiness probes, one per dependency
 	Accounts *market.Accounts      // account use cases
 	Redis    redis.UniversalClient // rate limits and sign-in state; nil turns rate limits off (unit tests)
+	Realtime *market.Realtime      // channel rules and the publish API
+	Sockets  SocketServer          // runs an admitted WebSocket (the hub)
+	// SocketsCtx ends when the node shuts down; sockets are served under it.
+	SocketsCtx context.Context
 }
 
 // New builds the Fiber app with every middleware and route. It fails only on a
@@ -58,6 +65,9 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 		IdleTimeout:           orDuration(cfg.IdleTimeout, 120*time.Second),
 		ErrorHandler:          errorHandler(d.Log),
 		DisableStartupMessage: true,
+		// Frees fasthttp's per-connection read buffer while a connection idles, which
+		// is most of the memory of an idle WebSocket.
+		ReduceMemoryUsage: true,
 	})
 	metrics := newHTTPMetrics(d.Registry)
 	app.Use(withRequestID, px.middleware, withAccessLog(d.Log), metrics.middleware)
@@ -92,6 +102,11 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/metrics", requireBearer(cfg.MetricsToken), metricsHandler(d.Registry))
 	app.Get("/openapi.yaml", openAPI)
 
+	// Server-to-server: a key, not a session, so it skips session lookup and the
+	// per-address budgets that protect the public routes.
+	pub := &publishRoutes{realtime: d.Realtime, apiKey: cfg.PublishAPIKey, log: d.Log}
+	app.Post("/api/publish", pub.requireAPIKey, pub.publish)
+
 	limits := cfg.RateLimits.withDefaults()
 	rl := &rateLimiter{lim: newLimiter(d.Redis), limits: limits, log: d.Log}
 	sess := &sessions{accounts: d.Accounts, log: d.Log, origins: setOf(cfg.AllowedOrigins)}
@@ -114,6 +129,10 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	oidc := &oidcSignIn{cfg: cfg.OIDC.withDefaults(), accounts: d.Accounts, rdb: d.Redis, log: d.Log}
 	app.Get("/auth/google/start", throttled, oidc.start)
 	app.Get("/auth/google/callback", throttled, oidc.callback)
+
+	ws := &sockets{serve: d.Sockets, rdb: d.Redis, origins: setOf(cfg.AllowedOrigins), log: d.Log, ctx: d.SocketsCtx, pool: &sync.Pool{}}
+	app.Post("/ws/ticket", requireUser, ws.issueTicket)
+	app.Get("/ws", ws.admit, ws.upgrade())
 
 	me := &meRoutes{accounts: d.Accounts}
 	app.Get("/me", requireUser, me.show)

@@ -31,6 +31,13 @@ type config struct {
 	RateLimits     rateLimits
 	SMTP           smtpConfig
 	OIDC           oidcConfig
+
+	PublishAPIKey      secret
+	EventRetention     time.Duration
+	PresenceGrace      time.Duration
+	RedisShardedPubSub bool
+	WSMaxFrameBytes    int
+	WSSendQueueBytes   int
 }
 
 // rateLimits are the request budgets per minute (failed logins per 15 minutes).
@@ -80,7 +87,21 @@ func loadServeConfig(e *envReader) (config, error) {
 	c.CheckTimeout = e.duration("READY_CHECK_TIMEOUT", 2*time.Second, 100*time.Millisecond, time.Minute)
 	c.MetricsToken = secret(e.str("METRICS_TOKEN", ""))
 	loadAccountConfig(e, &c)
+	loadRealtimeConfig(e, &c)
 	return c, e.err
+}
+
+// loadRealtimeConfig reads the settings of the WebSocket hub and its event stream.
+func loadRealtimeConfig(e *envReader, c *config) {
+	c.PublishAPIKey = secret(e.str("PUBLISH_API_KEY", ""))
+	if k := string(c.PublishAPIKey); k != "" && len(k) < 32 {
+		e.fail("PUBLISH_API_KEY", "at least 32 characters (value not shown)", "")
+	}
+	c.EventRetention = e.duration("EVENT_RETENTION", 7*24*time.Hour, time.Hour, 365*24*time.Hour)
+	c.PresenceGrace = e.duration("PRESENCE_GRACE", 10*time.Second, 0, 10*time.Minute)
+	c.RedisShardedPubSub = e.boolean("REDIS_SHARDED_PUBSUB", false)
+	c.WSMaxFrameBytes = e.integer("WS_MAX_FRAME_BYTES", 64<<10, 1<<10, 16<<20)
+	c.WSSendQueueBytes = e.integer("WS_SEND_QUEUE_BYTES", 1<<20, 16<<10, 64<<20)
 }
 
 // loadAccountConfig reads the settings of accounts, sessions and the security baseline.

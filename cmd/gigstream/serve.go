@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gigstream/hub/handlers"
+	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/media"
 	"github.com/gigstream/hub/push"
@@ -41,24 +42,50 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
-	app, err := buildApp(ctx, cfg, log, db, rdb)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	pub := &lazyPublisher{}
+	realtime := newRealtime(cfg, db, pub, log)
+	node, err := newHub(cfg, rdb, realtime, reg, log)
 	if err != nil {
 		return err
 	}
-	return listenUntilSignal(ctx, cfg, log, app)
+	pub.node = node
+	socketsCtx, stopSockets := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSockets()
+	if err := node.Start(socketsCtx); err != nil {
+		return fmt.Errorf("start hub: %w", err)
+	}
+	go realtime.RunOutbox(socketsCtx)
+	app, err := buildApp(ctx, cfg, log, db, rdb, wiring{reg: reg, realtime: realtime, node: node, socketsCtx: socketsCtx})
+	if err != nil {
+		return err
+	}
+	return listenUntilSignal(ctx, cfg, log, app, node)
+}
+
+// wiring carries what serve builds before the HTTP app.
+type wiring struct {
+	reg        *prometheus.Registry
+	realtime   *market.Realtime
+	node       *hub.Node
+	socketsCtx context.Context
 }
 
 // buildApp wires the adapters into the HTTP app.
-func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, rdb *redis.Client) (*fiber.App, error) {
+func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, rdb *redis.Client, w wiring) (*fiber.App, error) {
 	s3c, err := newS3(ctx, cfg.S3)
 	if err != nil {
 		return nil, err
 	}
 	objects := media.NewObjectStore(s3c, cfg.S3.Bucket)
 	scanner := media.NewScanner(clamd.NewClamd(cfg.ClamdAddr))
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	accounts := newAccounts(cfg, db, log)
+	accounts.SessionsEnded = func(ctx context.Context, userID string, sessionIDs []string) {
+		if err := w.node.DisconnectSessions(ctx, userID, sessionIDs, hub.CloseSessionEnded, "session ended"); err != nil {
+			log.WarnContext(ctx, "sockets of ended sessions not closed", "user_id", userID, "err", err)
+		}
+	}
 	return handlers.New(handlers.Config{
 		BodyLimit:      cfg.BodyLimit,
 		CheckTimeout:   cfg.CheckTimeout,
@@ -67,15 +94,19 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		AllowedOrigins: cfg.AllowedOrigins,
 		ForceHTTPS:     cfg.ForceHTTPS,
 		RateLimits:     handlers.RateLimits(cfg.RateLimits),
+		PublishAPIKey:  string(cfg.PublishAPIKey),
 		OIDC: handlers.OIDCConfig{
 			Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID,
 			ClientSecret: string(cfg.OIDC.ClientSecret), RedirectURL: cfg.OIDC.RedirectURL,
 		},
 	}, handlers.Deps{
-		Log:      log,
-		Registry: reg,
-		Accounts: accounts,
-		Redis:    rdb,
+		Log:        log,
+		Registry:   w.reg,
+		Accounts:   accounts,
+		Redis:      rdb,
+		Realtime:   w.realtime,
+		Sockets:    socketServer(w.node),
+		SocketsCtx: w.socketsCtx,
 		Checks: []handlers.Check{
 			{Name: "postgres", Ping: db.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
@@ -100,7 +131,7 @@ func newAccounts(cfg config, db *store.DB, log *slog.Logger) *market.Accounts {
 // listenUntilSignal serves until the first SIGINT/SIGTERM, then stops accepting and
 // drains in-flight requests within cfg.ShutdownTimeout. The first signal also restores
 // the default handlers, so a second one ends the process at once.
-func listenUntilSignal(ctx context.Context, cfg config, log *slog.Logger, app *fiber.App) error {
+func listenUntilSignal(ctx context.Context, cfg config, log *slog.Logger, app *fiber.App, node *hub.Node) error {
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
@@ -117,6 +148,12 @@ func listenUntilSignal(ctx context.Context, cfg config, log *slog.Logger, app *f
 	}
 	stop()
 	log.InfoContext(ctx, "shutting down; a second signal forces exit", "deadline", cfg.ShutdownTimeout.String())
+	// Sockets first: clients are told to reconnect elsewhere while HTTP drains.
+	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := node.Shutdown(drainCtx); err != nil {
+		log.WarnContext(ctx, "sockets not drained in time", "err", err)
+	}
 	if err := app.ShutdownWithTimeout(cfg.ShutdownTimeout); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

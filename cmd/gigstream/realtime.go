@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	fws "github.com/fasthttp/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gigstream/hub/hub"
+	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/store"
+)
+
+// hubPublisher lets the domain publish through the hub (market.Publisher).
+type hubPublisher struct{ node *hub.Node }
+
+func (p hubPublisher) Publish(ctx context.Context, ev market.Event) error {
+	return p.node.Publish(ctx, ev.Channel, hub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data})
+}
+
+// newHub builds this node's real-time engine on Redis (fan-out between nodes and
+// presence), with the domain's decisions installed as callbacks.
+func newHub(cfg config, rdb *redis.Client, realtime *market.Realtime, reg prometheus.Registerer, log *slog.Logger) (*hub.Node, error) {
+	broker, err := hub.NewRedisBroker(hub.RedisBrokerConfig{Client: rdb, Sharded: cfg.RedisShardedPubSub, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	presence, err := hub.NewRedisPresence(hub.RedisPresenceConfig{Client: rdb, Grace: cfg.PresenceGrace})
+	if err != nil {
+		return nil, err
+	}
+	return hub.NewNode(hub.Config{
+		Broker: broker, Presence: presence, Logger: log, Registerer: reg,
+		MaxFrameBytes: int64(cfg.WSMaxFrameBytes), SendQueueBytes: cfg.WSSendQueueBytes,
+		Callbacks: hub.Callbacks{
+			Authorize: func(ctx context.Context, info hub.ClientInfo, channel string) error {
+				return realtime.AuthorizeChannel(ctx, info.UserID, channel)
+			},
+			History: func(ctx context.Context, channel string, since uint64, limit int) ([]hub.Event, error) {
+				return history(ctx, realtime, channel, since, limit)
+			},
+		},
+	})
+}
+
+// history adapts durable events to the hub, translating the end of retention.
+func history(ctx context.Context, realtime *market.Realtime, channel string, since uint64, limit int) ([]hub.Event, error) {
+	events, err := realtime.History(ctx, channel, since, limit)
+	if errors.Is(err, market.ErrHistoryGone) {
+		return nil, fmt.Errorf("%w: %w", hub.ErrHistoryGone, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hub.Event, len(events))
+	for i, ev := range events {
+		out[i] = hub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data}
+	}
+	return out, nil
+}
+
+// socketServer lets the HTTP layer hand admitted sockets to the hub.
+func socketServer(node *hub.Node) func(ctx context.Context, conn *fws.Conn, userID, sessionID string) error {
+	return func(ctx context.Context, conn *fws.Conn, userID, sessionID string) error {
+		return node.ServeConn(ctx, conn, hub.ClientInfo{UserID: userID, SessionID: sessionID})
+	}
+}
+
+// newRealtime builds the channel rules over the database; the publisher is set once
+// the hub exists, since the hub's callbacks need the rules first.
+func newRealtime(cfg config, db *store.DB, pub *lazyPublisher, log *slog.Logger) *market.Realtime {
+	return market.NewRealtime(db, pub, market.ChannelMembers{}, market.RealtimeConfig{Retention: cfg.EventRetention}, log)
+}
+
+// lazyPublisher breaks the construction cycle between the hub (whose callbacks use
+// the domain) and the domain (which publishes through the hub).
+type lazyPublisher struct{ hubPublisher }

@@ -1,0 +1,133 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	fws "github.com/fasthttp/websocket"
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gigstream/hub/market"
+)
+
+// SocketServer runs one authenticated WebSocket until it ends (the hub's ServeConn).
+type SocketServer func(ctx context.Context, conn *fws.Conn, userID, sessionID string) error
+
+const (
+	ticketTTL        = 60 * time.Second
+	localWSUser      = "ws_user_id"
+	localWSSession   = "ws_session_id"
+	ticketKeyPrefix  = "gs:wsticket:"
+	wsReadBufferSize = 1024
+)
+
+// sockets guards the WebSocket endpoint: Origin against the allow-list and
+// authentication (cookie, bearer or a single-use ticket) both happen before the
+// upgrade, so a refusal is a plain 403 or 401.
+type sockets struct {
+	serve   SocketServer
+	rdb     redis.UniversalClient
+	origins map[string]bool
+	log     *slog.Logger
+	ctx     context.Context // ends when the node shuts down
+	pool    fws.BufferPool
+}
+
+// issueTicket gives a signed-in caller a single-use ticket, valid for 60 s, for
+// clients that cannot send a cookie or header with the upgrade.
+func (s *sockets) issueTicket(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	sess, _ := currentSession(c)
+	ticket, _, err := market.NewSecret()
+	if err != nil {
+		return err
+	}
+	if err := s.rdb.Set(c.UserContext(), ticketKeyPrefix+ticket, u.ID+"|"+sess.ID, ticketTTL).Err(); err != nil {
+		return fmt.Errorf("store ticket: %w", err)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"ticket": ticket, "expires_in": int(ticketTTL.Seconds())})
+}
+
+// admit checks Origin and the caller before the upgrade.
+func (s *sockets) admit(c *fiber.Ctx) error {
+	if !websocket.IsWebSocketUpgrade(c) {
+		return newProblem(fiber.StatusUpgradeRequired, "This endpoint speaks WebSocket only.")
+	}
+	if origin := c.Get(fiber.HeaderOrigin); origin != "" && !s.originAllowed(c, origin) {
+		securityEvent(c, s.log, "ws_foreign_origin", slog.String("origin", truncated(origin, 100)))
+		return newProblem(fiber.StatusForbidden, "This origin may not open a socket.")
+	}
+	userID, sessionID, err := s.identify(c)
+	if err != nil {
+		return err
+	}
+	c.Locals(localWSUser, userID)
+	c.Locals(localWSSession, sessionID)
+	return c.Next()
+}
+
+func (s *sockets) originAllowed(c *fiber.Ctx, origin string) bool {
+	scheme := "http"
+	if isHTTPS(c) {
+		scheme = "https"
+	}
+	return s.origins[origin] || origin == scheme+"://"+string(c.Request().Host())
+}
+
+// identify finds the caller from the session (cookie or bearer, already resolved) or
+// from a ticket in the query, which is used up at once.
+func (s *sockets) identify(c *fiber.Ctx) (userID, sessionID string, err error) {
+	if u, ok := currentUser(c); ok {
+		sess, _ := currentSession(c)
+		return u.ID, sess.ID, nil
+	}
+	ticket := c.Query("ticket")
+	if ticket == "" || len(ticket) > 128 {
+		return "", "", newProblem(fiber.StatusUnauthorized, "Sign in, or pass a ticket from POST /ws/ticket.")
+	}
+	val, err := s.rdb.GetDel(c.UserContext(), ticketKeyPrefix+ticket).Result()
+	if errors.Is(err, redis.Nil) {
+		securityEvent(c, s.log, "ws_bad_ticket")
+		return "", "", newProblem(fiber.StatusUnauthorized, "The ticket is unknown, used or expired.")
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read ticket: %w", err)
+	}
+	var ok bool
+	userID, sessionID, ok = cutPair(val)
+	if !ok {
+		return "", "", fmt.Errorf("malformed ticket value")
+	}
+	return userID, sessionID, nil
+}
+
+func cutPair(v string) (string, string, bool) {
+	for i := 0; i < len(v); i++ {
+		if v[i] == '|' {
+			return v[:i], v[i+1:], true
+		}
+	}
+	return "", "", false
+}
+
+// upgrade hands the socket to the hub. Buffers are small and pooled: an idle socket
+// should cost a few KB, not 8.
+func (s *sockets) upgrade() fiber.Handler {
+	return websocket.New(func(conn *websocket.Conn) {
+		userID, _ := conn.Locals(localWSUser).(string)
+		sessionID, _ := conn.Locals(localWSSession).(string)
+		if err := s.serve(s.ctx, conn.Conn, userID, sessionID); err != nil {
+			s.log.Debug("socket ended", "err", err)
+		}
+	}, websocket.Config{
+		ReadBufferSize:  wsReadBufferSize,
+		WriteBufferSize: wsReadBufferSize,
+		WriteBufferPool: s.pool,
+	})
+}

@@ -1,0 +1,26 @@
+package market
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+)
+
+// Event is a real-time event on a channel. Durable events have a per-channel Seq (1, 2,
+// 3, …) and are stored; ephemeral ones (typing) have Seq 0 and are never stored.
+type Event struct {
+	Channel string          `json:"channel" db:"channel"`
+	Seq     uint64          `json:"seq" db:"seq"`
+	Type    string          `json:"type" db:"type"`
+	Data    json.RawMessage `json:"data" db:"data"`
+}
+
+// Publisher hands events to the live fan-out (the hub). Durable events must be
+// committed before they are published.
+type Publisher interface {
+	Publish(ctx context.Context, ev Event) error
+}
+
+// ErrHistoryGone is returned, wrapped, when the events after a seq are older than the
+// retention window, so a reconnecting client must reload instead of catching up.
+var ErrHistoryGone = errors.New("market: history no longer available")

@@ -1,5 +1,0 @@
-package store
-
-import "github.com/gigstream/hub/market"
-
-var _ market.AccountStore = (*DB)(nil)

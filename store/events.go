@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/gigstream/hub/market"
+)
+
+// appendEvent writes a durable event inside tx with the channel's next seq. The row
+// lock on the channel's counter serializes writers of one channel until they commit,
+// so seqs are dense and become visible in order.
+func appendEvent(ctx context.Context, tx *sqlx.Tx, channel, eventType string, data any) (market.Event, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return market.Event{}, fmt.Errorf("encode event %s: %w", eventType, err)
+	}
+	ev := market.Event{Channel: channel, Type: eventType, Data: raw}
+	err = tx.GetContext(ctx, &ev.Seq, `
+		INSERT INTO channel_seqs (channel, seq) VALUES ($1, 1)
+		ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + 1
+		RETURNING seq`, channel)
+	if err != nil {
+		return market.Event{}, fmt.Errorf("next seq of %s: %w", channel, err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO events (channel, seq, type, data) VALUES ($1, $2, $3, $4)`,
+		channel, ev.Seq, eventType, raw)
+	if err != nil {
+		return market.Event{}, fmt.Errorf("store event: %w", err)
+	}
+	return ev, nil
+}
+
+// AppendEvent stores one durable event in its own transaction; the publish API uses it
+// for events that change nothing else.
+func (db *DB) AppendEvent(ctx context.Context, channel, eventType string, data json.RawMessage) (market.Event, error) {
+	var ev market.Event
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		ev, err = appendEvent(ctx, tx, channel, eventType, data)
+		return err
+	})
+	return ev, err
+}
+
+// History returns up to limit events of channel after since, oldest first. It returns
+// an error wrapping market.ErrHistoryGone when some of those events were already
+// deleted by retention, so the caller cannot be given a gap-free history.
+func (db *DB) History(ctx context.Context, channel string, since uint64, limit int) ([]market.Event, error) {
+	events := []market.Event{}
+	err := db.x.SelectContext(ctx, &events, `
+		SELECT channel, seq, type, data FROM events
+		WHERE channel = $1 AND seq > $2 ORDER BY seq LIMIT $3`, channel, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", channel, err)
+	}
+	if len(events) > 0 && events[0].Seq == since+1 {
+		return events, nil
+	}
+	head, err := db.channelHead(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	if head > since {
+		return nil, fmt.Errorf("history of %s after %d: %w", channel, since, market.ErrHistoryGone)
+	}
+	return events, nil
+}
+
+// channelHead is the newest seq of channel, 0 when it has none.
+func (db *DB) channelHead(ctx context.Context, channel string) (uint64, error) {
+	var head uint64
+	err := db.x.GetContext(ctx, &head, `SELECT COALESCE((SELECT seq FROM channel_seqs WHERE channel = $1), 0)`, channel)
+	if err != nil {
+		return 0, fmt.Errorf("head of %s: %w", channel, err)
+	}
+	return head, nil
+}
+
+// MarkPublished records that events reached the broker, so the relay leaves them be.
+func (db *DB) MarkPublished(ctx context.Context, events []market.Event) error {
+	for _, ev := range events {
+		_, err := db.x.ExecContext(ctx, `UPDATE events SET published_at = now() WHERE channel = $1 AND seq = $2 AND published_at IS NULL`, ev.Channel, ev.Seq)
+		if err != nil {
+			return fmt.Errorf("mark published: %w", err)
+		}
+	}
+	return nil
+}
+
+// Unpublished returns up to limit events older than olderThan that no node has
+// published: a node died between commit and publish.
+func (db *DB) Unpublished(ctx context.Context, olderThan time.Duration, limit int) ([]market.Event, error) {
+	events := []market.Event{}
+	err := db.x.SelectContext(ctx, &events, `
+		SELECT channel, seq, type, data FROM events
+		WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1)
+		ORDER BY created_at, channel, seq LIMIT $2`, olderThan.Seconds(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("unpublished events: %w", err)
+	}
+	return events, nil
+}
+
+// PruneEvents deletes events older than keep and returns how many went.
+func (db *DB) PruneEvents(ctx context.Context, keep time.Duration) (int64, error) {
+	res, err := db.x.ExecContext(ctx, `DELETE FROM events WHERE created_at < now() - make_interval(secs => $1)`, keep.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("prune events: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,8 @@
+package store
+
+import "github.com/gigstream/hub/market"
+
+var (
+	_ market.AccountStore = (*DB)(nil)
+	_ market.EventStore   = (*DB)(nil)
+)
