@@ -13,8 +13,13 @@ func TestAdminCLIGrantsRoleAndDisablesAccounts(t *testing.T) {
 	n.WaitReady(t)
 	email, password := uniqueEmail(t, "admin"), "long enough password"
 	c := &client{t: t, base: n.URL}
-	c.register(email, "admin_"+n.URL[len(n.URL)-5:], password)
+	id := c.register(email, "admin_"+n.URL[len(n.URL)-5:], password)
 	c.login(email, password)
+	r := expect(t, c.do("POST", "/auth/tokens", map[string]string{"email": email, "password": password}), 201, "app token")
+	var tok struct{ Token string }
+	r.json(t, &tok)
+	sock := mustDial(t, n, tok.Token)
+	sock.subscribe("user:"+id, nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -32,6 +37,9 @@ func TestAdminCLIGrantsRoleAndDisablesAccounts(t *testing.T) {
 		t.Fatalf("admin disable: exit %d\n%s", code, out)
 	}
 	expect(t, c.do("GET", "/me", nil), 401, "session of a disabled account")
+	if code := sock.closeCode(5 * time.Second); code != 4001 {
+		t.Fatalf("socket of the disabled user closed with %d, want 4001", code)
+	}
 	expect(t, c.do("POST", "/auth/login", map[string]string{"email": email, "password": password}), 401, "login to a disabled account")
 	if code, _ := Run(ctx, bin, env, "admin", "grant", "nobody@example.com"); code == 0 {
 		t.Fatal("admin grant of an unknown address succeeded")

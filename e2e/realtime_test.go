@@ -36,7 +36,18 @@ func merge(a, b map[string]string) map[string]string {
 // publish sends one event through node's server publish API and returns its seq.
 func publish(t *testing.T, n *Node, channel string, i int, durable bool) uint64 {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"channel": channel, "type": "test.tick", "data": map[string]int{"i": i}, "durable": durable})
+	return publishEvent(t, n, channel, map[string]int{"i": i}, durable)
+}
+
+// publishData sends one ephemeral event with data.
+func publishData(t *testing.T, n *Node, channel string, data any) {
+	t.Helper()
+	publishEvent(t, n, channel, data, false)
+}
+
+func publishEvent(t *testing.T, n *Node, channel string, data any, durable bool) uint64 {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"channel": channel, "type": "test.tick", "data": data, "durable": durable})
 	req, _ := http.NewRequest("POST", n.URL+"/api/publish", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+publishKey)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/market"
 )
 
@@ -24,6 +25,13 @@ func admin(ctx context.Context, e *envReader, log *slog.Logger, args []string) e
 	}
 	defer db.Close()
 	accounts := market.NewAccounts(db, nil, nil, market.AccountsConfig{}, log)
+	if args[0] == "disable" {
+		stop, err := closeSocketsThroughRedis(ctx, e, accounts, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	var u market.User
 	switch args[0] {
 	case "grant", "revoke":
@@ -38,4 +46,36 @@ func admin(ctx context.Context, e *envReader, log *slog.Logger, args []string) e
 	}
 	log.InfoContext(ctx, "admin "+args[0], "user_id", u.ID, "is_admin", u.IsAdmin, "disabled", u.DisabledAt != nil)
 	return nil
+}
+
+// closeSocketsThroughRedis makes a disable also close the user's live sockets on
+// every node, by joining the hub's Redis control channel for the duration of the
+// command. Without REDIS_URL the sessions still end at once; sockets then close when
+// their nodes next check (they are told nothing).
+func closeSocketsThroughRedis(ctx context.Context, e *envReader, accounts *market.Accounts, log *slog.Logger) (func(), error) {
+	if e.str("REDIS_URL", "") == "" {
+		log.WarnContext(ctx, "REDIS_URL unset: live sockets of the disabled user are not closed")
+		return func() {}, nil
+	}
+	rdb, err := newRedis(config{RedisURL: e.url("REDIS_URL", "redis", "rediss", "unix")})
+	if err != nil {
+		return nil, err
+	}
+	broker, err := hub.NewRedisBroker(hub.RedisBrokerConfig{Client: rdb, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	node, err := hub.NewNode(hub.Config{Broker: broker, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := node.Start(ctx); err != nil {
+		return nil, fmt.Errorf("join the hub: %w", err)
+	}
+	accounts.SessionsEnded = func(ctx context.Context, userID string, _ []string) {
+		if err := node.DisconnectUser(ctx, userID, hub.CloseSessionEnded, "account disabled"); err != nil {
+			log.WarnContext(ctx, "sockets not closed", "err", err)
+		}
+	}
+	return func() { _ = node.Shutdown(ctx); _ = rdb.Close() }, nil
 }
