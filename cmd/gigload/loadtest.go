@@ -18,7 +18,7 @@ func loadTest(ctx context.Context, cfg config, logf func(string, ...any)) (*resu
 		Conns: cfg.Conns, Channels: cfg.Channels, SharedUsers: cfg.Conns > cfg.Channels,
 	}
 	if res.SharedUsers {
-		res.Notes = append(res.Notes, fmt.Sprintf("%d sockets share %d users: each socket subscribes to its own user's channel, so about %d sockets are on each channel",
+		res.Notes = append(res.Notes, fmt.Sprintf("%d sockets share %d user(s): each socket subscribes to its own user's channel, so about %d sockets are on each channel",
 			cfg.Conns, cfg.Channels, cfg.Conns/cfg.Channels))
 	}
 	errs := &errorLog{}
@@ -122,7 +122,9 @@ func publishAndMeasure(ctx context.Context, cfg config, users []user, f *fleet, 
 		dl.Extra += max(0, got-want)
 		last = max(last, s.lastRecv.Load())
 	}
-	if window := time.Duration(last - start.UnixNano()).Seconds(); window > 0 {
+	// From the start of the first publish slot to the end of the last one
+	// (last delivery plus one slot), so n publishes at r/s span n/r seconds.
+	if window := time.Duration(last-start.UnixNano()).Seconds() + 1/cfg.Rate; last > 0 {
 		dl.PerSec = float64(dl.Received) / window
 	}
 	dl.latencyFigures(d.latency)
