@@ -35,9 +35,11 @@ type config struct {
 	SeedUsers   int // only create this many users (cached in UsersFile) and exit
 	SeedWorkers int
 
-	ServerPIDs []int
-	JSON       bool
-	Label      string
+	ServerPIDs   []int
+	GoMetrics    bool   // also read the nodes' /metrics for the Go heap and stacks
+	MetricsToken string // bearer for /metrics, when the nodes require one
+	JSON         bool
+	Label        string
 }
 
 // parseConfig reads the flags in args (without the program name).
@@ -64,6 +66,8 @@ func parseConfig(args []string) (config, error) {
 	fs.IntVar(&c.SeedUsers, "seed-users", 0, "make sure this many users exist in -users-file, then exit")
 	fs.IntVar(&c.SeedWorkers, "seed-workers", 8, "registrations in flight at once")
 	pids := fs.String("server-pids", "", "comma-separated pids of the node processes, for RSS and CPU readings")
+	fs.BoolVar(&c.GoMetrics, "go-metrics", false, "with the RSS readings, read the sub nodes' /metrics for Go heap, stack and goroutines per socket")
+	fs.StringVar(&c.MetricsToken, "metrics-token", os.Getenv("METRICS_TOKEN"), "bearer token for /metrics (default $METRICS_TOKEN)")
 	fs.BoolVar(&c.JSON, "json", false, "print the result as one JSON object")
 	fs.StringVar(&c.Label, "label", "", "name of the scenario, echoed in the result")
 	if err := fs.Parse(args); err != nil {

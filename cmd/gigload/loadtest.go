@@ -48,10 +48,18 @@ func loadTest(ctx context.Context, cfg config, logf func(string, ...any)) (*resu
 // connectInSteps opens the sockets up to each of cfg.ConnSteps, reading the
 // servers' RSS before and after each step (after cfg.Settle).
 func connectInSteps(ctx context.Context, cfg config, users []user, f *fleet, d *deliveries, res *result, logf func(string, ...any)) error {
-	var before int64
+	var (
+		before   int64
+		goBefore goMemory
+		err      error
+	)
 	if len(cfg.ServerPIDs) > 0 {
-		var err error
 		if before, err = totalRSSKiB(cfg.ServerPIDs); err != nil {
+			return err
+		}
+	}
+	if cfg.GoMetrics {
+		if goBefore, err = readGoMemory(ctx, cfg.SubNodes, cfg.MetricsToken); err != nil {
 			return err
 		}
 	}
@@ -73,8 +81,18 @@ func connectInSteps(ctx context.Context, cfg config, users []user, f *fleet, d *
 		if err != nil {
 			return err
 		}
-		n := len(f.sockets)
-		res.RSS = append(res.RSS, rssStep{Conns: n, BeforeKiB: before, AfterKiB: after, PerConnKiB: float64(after-before) / float64(max(n, 1))})
+		n := float64(max(len(f.sockets), 1))
+		step := rssStep{Conns: len(f.sockets), BeforeKiB: before, AfterKiB: after, PerConnKiB: float64(after-before) / n}
+		if cfg.GoMetrics {
+			m, err := readGoMemory(ctx, cfg.SubNodes, cfg.MetricsToken)
+			if err != nil {
+				return err
+			}
+			step.HeapPerConnKiB = (m.HeapInuse - goBefore.HeapInuse) / 1024 / n
+			step.StackPerConnKiB = (m.StackInuse - goBefore.StackInuse) / 1024 / n
+			step.GoroutinesPerConn = (m.Goroutines - goBefore.Goroutines) / n
+		}
+		res.RSS = append(res.RSS, step)
 	}
 	res.Connected = len(f.sockets)
 	res.SetupSeconds = f.setup.Seconds()

@@ -41,6 +41,10 @@ type rssStep struct {
 	BeforeKiB  int64   `json:"before_kib"`
 	AfterKiB   int64   `json:"after_kib"`
 	PerConnKiB float64 `json:"per_conn_kib"`
+	// From the nodes' Go collector (-go-metrics): growth per socket.
+	HeapPerConnKiB    float64 `json:"heap_inuse_per_conn_kib,omitempty"`
+	StackPerConnKiB   float64 `json:"stack_inuse_per_conn_kib,omitempty"`
+	GoroutinesPerConn float64 `json:"goroutines_per_conn,omitempty"`
 }
 
 // publishFigures describes the publishing side.
@@ -100,6 +104,9 @@ func (r *result) writeText(w io.Writer) {
 	p("setup        %.0f connects+subscribes/s (%.1fs)", r.SetupPerSec, r.SetupSeconds)
 	for _, s := range r.RSS {
 		p("server RSS   %d sockets: %d → %d KiB, %.1f KiB per socket", s.Conns, s.BeforeKiB, s.AfterKiB, s.PerConnKiB)
+		if s.GoroutinesPerConn > 0 {
+			p("  of which   Go heap in use %.1f KiB, stacks %.1f KiB, %.1f goroutines per socket", s.HeapPerConnKiB, s.StackPerConnKiB, s.GoroutinesPerConn)
+		}
 	}
 	if pf := r.Publish; pf != nil {
 		p("publish      %d/%d accepted in %.1fs (target %.0f/s) via %v; call p50 %.2f ms, p99 %.2f ms; worst %.1f ms behind schedule",
