@@ -199,3 +199,13 @@ func assertSeqs(t *testing.T, who string, events []frame, from, to uint64) {
 		}
 	}
 }
+
+// eventOfType takes the first queued event of eventType on channel, leaving others.
+func (s *socket) eventOfType(channel, eventType string, timeout time.Duration) frame {
+	s.t.Helper()
+	f, ok := s.take(func(f frame) bool { return f.Op == "event" && f.Channel == channel && f.Type == eventType }, timeout)
+	if !ok {
+		s.t.Fatalf("no %s event on %s within %s", eventType, channel, timeout)
+	}
+	return f
+}

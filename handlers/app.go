@@ -5,13 +5,16 @@ package handlers
 import (
 	"context"
 	"crypto/subtle"
+	"io/fs"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -45,6 +48,8 @@ type Deps struct {
 	Accounts *market.Accounts      // account use cases
 	Redis    redis.UniversalClient // rate limits and sign-in state; nil turns rate limits off (unit tests)
 	Realtime *market.Realtime      // channel rules and the publish API
+	Chat     *market.Messaging     // conversations and messages
+	WebApp   fs.FS                 // the browser client's files, served under /app/; nil serves none
 	Sockets  SocketServer          // runs an admitted WebSocket (the hub)
 	// SocketsCtx ends when the node shuts down; sockets are served under it.
 	SocketsCtx context.Context
@@ -101,6 +106,9 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/readyz", readyz(d.Checks, orDuration(cfg.CheckTimeout, 2*time.Second)))
 	app.Get("/metrics", requireBearer(cfg.MetricsToken), metricsHandler(d.Registry))
 	app.Get("/openapi.yaml", openAPI)
+	if d.WebApp != nil {
+		app.Use("/app", filesystem.New(filesystem.Config{Root: http.FS(d.WebApp), Index: "index.html", MaxAge: 300}))
+	}
 
 	// Server-to-server: a key, not a session, so it skips session lookup and the
 	// per-address budgets that protect the public routes.
@@ -133,6 +141,22 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	ws := &sockets{serve: d.Sockets, rdb: d.Redis, origins: setOf(cfg.AllowedOrigins), log: d.Log, ctx: d.SocketsCtx, pool: &sync.Pool{}}
 	app.Post("/ws/ticket", requireUser, ws.issueTicket)
 	app.Get("/ws", ws.admit, ws.upgrade())
+
+	chat := &chatRoutes{chat: d.Chat}
+	app.Post("/conversations", requireUser, chat.open)
+	app.Get("/conversations", requireUser, chat.list)
+	app.Get("/conversations/:id", requireUser, chat.show)
+	app.Get("/conversations/:id/messages", requireUser, chat.history)
+	app.Post("/conversations/:id/messages", requireUser, chat.send)
+	app.Patch("/conversations/:id/messages/:messageID", requireUser, chat.edit)
+	app.Delete("/conversations/:id/messages/:messageID", requireUser, chat.remove)
+	app.Post("/conversations/:id/read", requireUser, chat.read)
+	app.Put("/blocks/:userID", requireUser, chat.block)
+	app.Delete("/blocks/:userID", requireUser, chat.unblock)
+	app.Get("/me/devices", requireUser, chat.listDevices)
+	app.Post("/me/devices", requireUser, chat.registerDevice)
+	app.Delete("/me/devices", requireUser, chat.removeDevice)
+	app.Put("/me/notifications", requireUser, chat.setNotifications)
 
 	me := &meRoutes{accounts: d.Accounts}
 	app.Get("/me", requireUser, me.show)

@@ -15,24 +15,46 @@ import (
 // lock on the channel's counter serializes writers of one channel until they commit,
 // so seqs are dense and become visible in order.
 func appendEvent(ctx context.Context, tx *sqlx.Tx, channel, eventType string, data any) (market.Event, error) {
-	raw, err := json.Marshal(data)
+	seq, err := nextSeq(ctx, tx, channel)
 	if err != nil {
-		return market.Event{}, fmt.Errorf("encode event %s: %w", eventType, err)
+		return market.Event{}, err
 	}
-	ev := market.Event{Channel: channel, Type: eventType, Data: raw}
-	err = tx.GetContext(ctx, &ev.Seq, `
+	return insertEvent(ctx, tx, channel, seq, eventType, data)
+}
+
+// nextSeq takes the channel's next seq, holding its counter row locked until tx ends.
+func nextSeq(ctx context.Context, tx *sqlx.Tx, channel string) (uint64, error) {
+	var seq uint64
+	err := tx.GetContext(ctx, &seq, `
 		INSERT INTO channel_seqs (channel, seq) VALUES ($1, 1)
 		ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + 1
 		RETURNING seq`, channel)
 	if err != nil {
-		return market.Event{}, fmt.Errorf("next seq of %s: %w", channel, err)
+		return 0, fmt.Errorf("next seq of %s: %w", channel, err)
+	}
+	return seq, nil
+}
+
+// lockChannel holds the channel's counter row until tx ends, without taking a seq.
+func lockChannel(ctx context.Context, tx *sqlx.Tx, channel string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT seq FROM channel_seqs WHERE channel = $1 FOR UPDATE`, channel); err != nil {
+		return fmt.Errorf("lock %s: %w", channel, err)
+	}
+	return nil
+}
+
+// insertEvent stores the event with a seq taken by nextSeq in the same tx.
+func insertEvent(ctx context.Context, tx *sqlx.Tx, channel string, seq uint64, eventType string, data any) (market.Event, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return market.Event{}, fmt.Errorf("encode event %s: %w", eventType, err)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO events (channel, seq, type, data) VALUES ($1, $2, $3, $4)`,
-		channel, ev.Seq, eventType, raw)
+		channel, seq, eventType, raw)
 	if err != nil {
 		return market.Event{}, fmt.Errorf("store event: %w", err)
 	}
-	return ev, nil
+	return market.Event{Channel: channel, Seq: seq, Type: eventType, Data: raw}, nil
 }
 
 // AppendEvent stores one durable event in its own transaction; the publish API uses it

@@ -3,6 +3,7 @@ package store
 import "github.com/gigstream/hub/market"
 
 var (
-	_ market.AccountStore = (*DB)(nil)
-	_ market.EventStore   = (*DB)(nil)
+	_ market.AccountStore   = (*DB)(nil)
+	_ market.EventStore     = (*DB)(nil)
+	_ market.MessagingStore = (*DB)(nil)
 )

@@ -38,7 +38,16 @@ type config struct {
 	RedisShardedPubSub bool
 	WSMaxFrameBytes    int
 	WSSendQueueBytes   int
+
+	MaxMessageLength  int
+	MessageEditWindow time.Duration
+	PushDelay         time.Duration
+	MessagesPerMinute int
+	FCM               fcmConfig
 }
+
+// fcmConfig points push at Firebase Cloud Messaging; an empty ProjectID turns push off.
+type fcmConfig struct{ ProjectID, CredentialsFile, Endpoint string }
 
 // rateLimits are the request budgets per minute (failed logins per 15 minutes).
 type rateLimits struct{ PerIP, PerUser, Auth, FailedLogins int }
@@ -102,6 +111,23 @@ func loadRealtimeConfig(e *envReader, c *config) {
 	c.RedisShardedPubSub = e.boolean("REDIS_SHARDED_PUBSUB", false)
 	c.WSMaxFrameBytes = e.integer("WS_MAX_FRAME_BYTES", 64<<10, 1<<10, 16<<20)
 	c.WSSendQueueBytes = e.integer("WS_SEND_QUEUE_BYTES", 1<<20, 16<<10, 64<<20)
+	loadMessagingConfig(e, c)
+}
+
+// loadMessagingConfig reads the chat and push settings.
+func loadMessagingConfig(e *envReader, c *config) {
+	c.MaxMessageLength = e.integer("MESSAGE_MAX_LENGTH", 4000, 1, 100_000)
+	c.MessageEditWindow = e.duration("MESSAGE_EDIT_WINDOW", 15*time.Minute, 0, 30*24*time.Hour)
+	c.PushDelay = e.duration("PUSH_DELAY", 3*time.Second, 100*time.Millisecond, time.Minute)
+	c.MessagesPerMinute = e.integer("RATE_LIMIT_MESSAGES_PER_MINUTE", 120, 1, 10_000_000)
+	c.FCM = fcmConfig{
+		ProjectID:       e.str("FCM_PROJECT_ID", ""),
+		CredentialsFile: e.str("FCM_CREDENTIALS_FILE", ""),
+		Endpoint:        e.str("FCM_ENDPOINT", ""),
+	}
+	if c.FCM.ProjectID != "" && c.FCM.CredentialsFile == "" {
+		e.fail("FCM_CREDENTIALS_FILE", "the path of a service-account JSON key when FCM_PROJECT_ID is set", "")
+	}
 }
 
 // loadAccountConfig reads the settings of accounts, sessions and the security baseline.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 
 	fws "github.com/fasthttp/websocket"
@@ -13,6 +14,7 @@ import (
 	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/store"
+	"github.com/gigstream/hub/web"
 )
 
 // hubPublisher lets the domain publish through the hub (market.Publisher).
@@ -24,7 +26,7 @@ func (p hubPublisher) Publish(ctx context.Context, ev market.Event) error {
 
 // newHub builds this node's real-time engine on Redis (fan-out between nodes and
 // presence), with the domain's decisions installed as callbacks.
-func newHub(cfg config, rdb *redis.Client, realtime *market.Realtime, reg prometheus.Registerer, log *slog.Logger) (*hub.Node, error) {
+func newHub(cfg config, rdb *redis.Client, callbacks hub.Callbacks, reg prometheus.Registerer, log *slog.Logger) (*hub.Node, error) {
 	broker, err := hub.NewRedisBroker(hub.RedisBrokerConfig{Client: rdb, Sharded: cfg.RedisShardedPubSub, Logger: log})
 	if err != nil {
 		return nil, err
@@ -36,15 +38,24 @@ func newHub(cfg config, rdb *redis.Client, realtime *market.Realtime, reg promet
 	return hub.NewNode(hub.Config{
 		Broker: broker, Presence: presence, Logger: log, Registerer: reg,
 		MaxFrameBytes: int64(cfg.WSMaxFrameBytes), SendQueueBytes: cfg.WSSendQueueBytes,
-		Callbacks: hub.Callbacks{
-			Authorize: func(ctx context.Context, info hub.ClientInfo, channel string) error {
-				return realtime.AuthorizeChannel(ctx, info.UserID, channel)
-			},
-			History: func(ctx context.Context, channel string, since uint64, limit int) ([]hub.Event, error) {
-				return history(ctx, realtime, channel, since, limit)
-			},
-		},
+		Callbacks: callbacks,
 	})
+}
+
+// hubCallbacks are the domain's decisions for the hub: who may subscribe, history for
+// recovery, and the chat's client events and acks.
+func hubCallbacks(realtime *market.Realtime, chat func() *market.Messaging) hub.Callbacks {
+	clientEvent, ack := chatCallbacks(chat)
+	return hub.Callbacks{
+		Authorize: func(ctx context.Context, info hub.ClientInfo, channel string) error {
+			return realtime.AuthorizeChannel(ctx, info.UserID, channel)
+		},
+		History: func(ctx context.Context, channel string, since uint64, limit int) ([]hub.Event, error) {
+			return history(ctx, realtime, channel, since, limit)
+		},
+		ClientEvent: clientEvent,
+		Ack:         ack,
+	}
 }
 
 // history adapts durable events to the hub, translating the end of retention.
@@ -73,9 +84,19 @@ func socketServer(node *hub.Node) func(ctx context.Context, conn *fws.Conn, user
 // newRealtime builds the channel rules over the database; the publisher is set once
 // the hub exists, since the hub's callbacks need the rules first.
 func newRealtime(cfg config, db *store.DB, pub *lazyPublisher, log *slog.Logger) *market.Realtime {
-	return market.NewRealtime(db, pub, market.ChannelMembers{}, market.RealtimeConfig{Retention: cfg.EventRetention}, log)
+	members := market.ChannelMembers{Conversation: db.IsMember}
+	return market.NewRealtime(db, pub, members, market.RealtimeConfig{Retention: cfg.EventRetention}, log)
 }
 
 // lazyPublisher breaks the construction cycle between the hub (whose callbacks use
 // the domain) and the domain (which publishes through the hub).
 type lazyPublisher struct{ hubPublisher }
+
+// webApp is the reference browser client, served under /app/.
+func webApp() fs.FS {
+	sub, err := fs.Sub(web.Static, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return sub
+}

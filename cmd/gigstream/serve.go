@@ -46,18 +46,25 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pub := &lazyPublisher{}
 	realtime := newRealtime(cfg, db, pub, log)
-	node, err := newHub(cfg, rdb, realtime, reg, log)
+	var chat *market.Messaging // set below: the hub's callbacks and the chat need each other
+	node, err := newHub(cfg, rdb, hubCallbacks(realtime, func() *market.Messaging { return chat }), reg, log)
 	if err != nil {
 		return err
 	}
 	pub.node = node
+	pusher, stopPush, err := newPusher(ctx, cfg, db, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopPush()
+	chat = newMessaging(cfg, db, realtime, node, rdb, pusher, log)
 	socketsCtx, stopSockets := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSockets()
 	if err := node.Start(socketsCtx); err != nil {
 		return fmt.Errorf("start hub: %w", err)
 	}
 	go realtime.RunOutbox(socketsCtx)
-	app, err := buildApp(ctx, cfg, log, db, rdb, wiring{reg: reg, realtime: realtime, node: node, socketsCtx: socketsCtx})
+	app, err := buildApp(ctx, cfg, log, db, rdb, wiring{reg: reg, realtime: realtime, chat: chat, node: node, socketsCtx: socketsCtx})
 	if err != nil {
 		return err
 	}
@@ -68,6 +75,7 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 type wiring struct {
 	reg        *prometheus.Registry
 	realtime   *market.Realtime
+	chat       *market.Messaging
 	node       *hub.Node
 	socketsCtx context.Context
 }
@@ -105,6 +113,8 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		Accounts:   accounts,
 		Redis:      rdb,
 		Realtime:   w.realtime,
+		Chat:       w.chat,
+		WebApp:     webApp(),
 		Sockets:    socketServer(w.node),
 		SocketsCtx: w.socketsCtx,
 		Checks: []handlers.Check{
