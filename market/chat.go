@@ -15,6 +15,7 @@ import (
 // Conversations a user is not a member of are not found (wrapping ErrNotFound).
 type MessagingStore interface {
 	OpenDirectConversation(ctx context.Context, userID, otherID string, gigID *string) (Conversation, bool, error)
+	EnsureOrderConversation(ctx context.Context, orderID, buyerID, sellerID string) (string, error)
 	IsMember(ctx context.Context, conversationID, userID string) (bool, error)
 	Conversation(ctx context.Context, conversationID, userID string) (Conversation, error)
 	Conversations(ctx context.Context, userID string, limit int) ([]Conversation, int, error)
@@ -105,6 +106,15 @@ func (m *Messaging) OpenConversation(ctx context.Context, userID, otherID string
 		return Conversation{}, false, FieldError(CodeInvalid, "participant_id", "must be someone else")
 	}
 	return m.store.OpenDirectConversation(ctx, userID, otherID, gigID)
+}
+
+// OpenOrderThread returns the id of an order's own conversation, creating it with the
+// buyer and seller as members: the hook the orders feature calls when an order is placed.
+func (m *Messaging) OpenOrderThread(ctx context.Context, orderID, buyerID, sellerID string) (string, error) {
+	if !uuidText.MatchString(orderID) || buyerID == sellerID {
+		return "", FieldError(CodeInvalid, "order_id", "an order thread needs an order id and two different members")
+	}
+	return m.store.EnsureOrderConversation(ctx, orderID, buyerID, sellerID)
 }
 
 // Conversation returns one of userID's conversations.

@@ -63,6 +63,9 @@ func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.Sen
 			return err
 		}
 		if prior, err := messageByClientID(ctx, tx, in.SenderID, in.ClientID); err == nil {
+			if prior.ConversationID != in.ConversationID {
+				return market.FieldError(market.CodeConflict, "client_id", "was already used for another message")
+			}
 			out.Message = prior
 			return errRetry
 		} else if !errors.Is(err, ErrNotFound) {
