@@ -319,3 +319,29 @@ func waitPushes(t *testing.T, fcm *fcmtest.Server, n int) []fcmtest.Message {
 	t.Fatalf("fewer than %d pushes within 20 s", n)
 	return nil
 }
+
+func TestSendOverTheSocketIsIdempotentToo(t *testing.T) {
+	n := startCluster(t, 1, realtimeEnv(nil))[0]
+	a, b, _, _, conv := chatPair(t, n)
+	channel := "conversation:" + conv
+	sa, sb := mustDial(t, n, a.bearer), mustDial(t, n, b.bearer)
+	sa.subscribe(channel, nil)
+	sb.subscribe(channel, nil)
+	id := newClientID()
+	for range 2 {
+		sa.send(map[string]any{"op": "publish", "channel": channel, "type": "message.send", "data": map[string]string{"client_id": id, "text": "over the socket"}})
+	}
+	ev := sb.eventOfType(channel, "message.created", 10*time.Second)
+	if !strings.Contains(string(ev.Data), "over the socket") {
+		t.Fatalf("event %s", ev.Data)
+	}
+	send(t, b, conv, "reply") // orders the stream: nothing else may come before it
+	if next := sb.events(channel, 1, 10*time.Second)[0]; !strings.Contains(string(next.Data), "reply") {
+		t.Fatalf("a retried socket send made a second message: %s", next.Data)
+	}
+	bad := sa.send(map[string]any{"op": "publish", "channel": channel, "type": "message.send", "data": map[string]string{"client_id": "nope", "text": "x"}})
+	f, ok := sa.take(func(f frame) bool { return f.ID == bad && (f.Op == "error" || f.Op == "reply") }, 10*time.Second)
+	if !ok || f.Op != "error" {
+		t.Fatalf("an invalid socket send was answered %+v", f)
+	}
+}
