@@ -110,18 +110,20 @@ test('4001 stops reconnecting and signs out', async () => {
   assert.equal(gs.state, 'stopped');
 });
 
-test('typing is throttled to one frame per 2 s per conversation', () => {
+test('typing is throttled to one frame per 2 s per conversation, with one trailing frame', async () => {
   const gs = client();
   gs.connect();
   FakeSocket.all[0].hello();
+  const typing = () => FakeSocket.all[0].sent.filter((f) => f.op === 'publish').map((f) => [f.channel, f.type]);
   assert.equal(gs.sendTyping('7'), true);
   assert.equal(gs.sendTyping('7'), false);
+  assert.equal(gs.sendTyping('7'), false);
   assert.equal(gs.sendTyping('8'), true);
-  const typing = FakeSocket.all[0].sent.filter((f) => f.op === 'publish');
-  assert.deepEqual(
-    typing.map((f) => [f.channel, f.type]),
-    [['conversation:7', 'typing'], ['conversation:8', 'typing']],
-  );
+  gs.sendTyping('8');
+  gs.stopTyping('8'); // sent the message: no trailing frame
+  assert.deepEqual(typing(), [['conversation:7', 'typing'], ['conversation:8', 'typing']]);
+  await tick(2400);
+  assert.deepEqual(typing(), [['conversation:7', 'typing'], ['conversation:8', 'typing'], ['conversation:7', 'typing']]);
   gs.disconnect();
 });
 

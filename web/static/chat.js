@@ -12,7 +12,8 @@ import { GigStreamClient, newClientId } from './gigstream.js';
 const TYPING_EXPIRY_MS = 6000; // a typing indicator lives this long without a refresh
 const SUBSCRIBE_WAIT_MS = 5000; // how long to wait for a subscribe before loading anyway
 
-const gs = new GigStreamClient();
+// ?debug in the page's address logs every socket frame to the console.
+const gs = new GigStreamClient({ debug: new URLSearchParams(location.search).has('debug') });
 const $ = (sel) => document.querySelector(sel);
 
 const state = {
@@ -454,7 +455,9 @@ function wire() {
   $('#login-form').addEventListener('submit', onLoginSubmit);
   $('#composer').addEventListener('submit', onComposerSubmit);
   $('#message-input').addEventListener('input', () => {
-    if (state.open && $('#message-input').value !== '') gs.sendTyping(state.open.id);
+    if (!state.open) return;
+    if ($('#message-input').value !== '') gs.sendTyping(state.open.id);
+    else gs.stopTyping(state.open.id);
   });
   $('#message-input').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) onComposerSubmit(e);

@@ -71,6 +71,7 @@ export class GigStreamClient {
    * @param {number} [opts.backoffMax] largest reconnect delay cap in ms (default 10000)
    * @param {string[]} [opts.protocols] WebSocket subprotocols to request; none by default,
    *   because a browser fails the handshake when the server does not echo one back
+   * @param {boolean} [opts.debug] log every frame to the console (console.debug)
    * @param {Function} [opts.fetch] and [opts.WebSocket]: injectable for tests
    */
   constructor(opts = {}) {
@@ -80,6 +81,7 @@ export class GigStreamClient {
     this.backoffBase = opts.backoffBase ?? 500;
     this.backoffMax = opts.backoffMax ?? 10000;
     this.protocols = opts.protocols || [];
+    this.debug = !!opts.debug;
     this._fetch = opts.fetch || globalThis.fetch.bind(globalThis);
     this._WebSocket = opts.WebSocket || globalThis.WebSocket;
 
@@ -98,6 +100,7 @@ export class GigStreamClient {
     this._pingTimer = null;
     this._wanted = false; // connect() called and not disconnect()ed
     this._typingAt = new Map(); // conversation id -> last typing sent (ms)
+    this._typingTimers = new Map(); // conversation id -> trailing typing timer
     this._readSent = new Map(); // conversation id -> highest read seq sent
   }
 
@@ -243,6 +246,7 @@ export class GigStreamClient {
    */
   async sendMessage(conversationId, text, { clientId = newClientId(), attempts = 8, onRetry } = {}) {
     const path = `/conversations/${encodeURIComponent(conversationId)}/messages`;
+    this.stopTyping(conversationId); // the message itself ends "typing" on the other side
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.request('POST', path, { client_id: clientId, text });
@@ -253,7 +257,10 @@ export class GigStreamClient {
           throw err;
         }
         if (onRetry) onRetry(err, attempt + 1);
-        const wait = err.retryAfter ? err.retryAfter * 1000 : 250 + backoffDelay(attempt, 500, 8000);
+        // "Equal jitter" (half fixed, half random): spreads retries but guarantees the
+        // attempts span at least ~15 s, long enough for a node restart or a deploy.
+        const cap = Math.min(8000, 500 * 2 ** attempt);
+        const wait = err.retryAfter ? err.retryAfter * 1000 : cap / 2 + backoffDelay(attempt, cap / 2, cap / 2);
         await sleep(wait);
       }
     }
@@ -293,6 +300,7 @@ export class GigStreamClient {
   /** Closes the socket and stops reconnecting; subscriptions are kept for a later connect(). */
   disconnect() {
     this._wanted = false;
+    for (const id of [...this._typingTimers.keys()]) this.stopTyping(id);
     this._clearTimers();
     const ws = this._ws;
     this._ws = null;
@@ -341,6 +349,7 @@ export class GigStreamClient {
     let greeted = false;
     ws.onmessage = (msg) => {
       if (this._ws !== ws) return;
+      if (this.debug) console.debug('gigstream <-', msg.data);
       let frame;
       try {
         frame = JSON.parse(msg.data);
@@ -353,6 +362,7 @@ export class GigStreamClient {
     ws.onclose = (ev) => {
       if (this._ws !== ws) return; // an old socket we replaced or closed on purpose
       this._ws = null;
+      if (this.debug) console.debug('gigstream closed', ev.code, ev.reason);
       clearInterval(this._pingTimer);
       this._failPending(new Error(`socket closed (${ev.code})`));
       this._emit('close', { code: ev.code, reason: ev.reason });
@@ -395,6 +405,7 @@ export class GigStreamClient {
   _send(frame) {
     const ws = this._ws;
     if (!ws || ws.readyState !== 1 || !this.hello) return false;
+    if (this.debug) console.debug('gigstream ->', JSON.stringify(frame));
     ws.send(JSON.stringify(frame));
     return true;
   }
@@ -569,12 +580,26 @@ export class GigStreamClient {
   }
 
   /**
-   * Tells the other members that we are typing. Throttled to one frame per conversation
-   * every 2 s (the server would drop the extra ones anyway); best effort, never throws.
+   * Tells the other members that we are typing; call it on every keystroke. At most one
+   * frame per conversation every 2 s goes out (the server drops extra ones anyway). A
+   * keystroke inside the window schedules one trailing frame at its end, so typing that
+   * starts right after an earlier burst (e.g. just after sending) is still announced.
+   * Best effort: never throws. sendMessage() cancels a pending trailing frame.
    */
   sendTyping(conversationId) {
     const now = Date.now();
-    if (now - (this._typingAt.get(conversationId) || 0) < TYPING_THROTTLE_MS) return false;
+    const wait = TYPING_THROTTLE_MS - (now - (this._typingAt.get(conversationId) || 0));
+    if (wait > 0) {
+      if (!this._typingTimers.has(conversationId)) {
+        // A little past the window: the server's own 2 s gate started when it got our frame.
+        const timer = setTimeout(() => {
+          this._typingTimers.delete(conversationId);
+          this.sendTyping(conversationId);
+        }, wait + 250);
+        this._typingTimers.set(conversationId, timer);
+      }
+      return false;
+    }
     const sent = this._send({
       op: 'publish',
       id: this._nextId++,
@@ -584,5 +609,11 @@ export class GigStreamClient {
     });
     if (sent) this._typingAt.set(conversationId, now);
     return sent;
+  }
+
+  /** Drops a scheduled trailing typing frame (the user sent or cleared the message). */
+  stopTyping(conversationId) {
+    clearTimeout(this._typingTimers.get(conversationId));
+    this._typingTimers.delete(conversationId);
   }
 }
