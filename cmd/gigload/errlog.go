@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"sync"
 )
 
@@ -36,12 +35,9 @@ func (l *errorLog) snapshot() (map[string]int, int, []string) {
 	defer l.mu.Unlock()
 	counts := make(map[string]int, len(l.counts))
 	total := 0
-	kinds := make([]string, 0, len(l.counts))
 	for k, n := range l.counts {
 		counts[k] = n
 		total += n
-		kinds = append(kinds, k)
 	}
-	sort.Strings(kinds)
 	return counts, total, append([]string(nil), l.samples...)
 }
