@@ -2,7 +2,7 @@
 //
 // Rules this file keeps:
 // - Chat text is user input: it is only ever put in the page with textContent, never
-//   innerHTML, so "<b>hi</b>" shows as those eight characters.
+//   parsed as markup, so "<b>hi</b>" shows as those nine characters.
 // - The thread is a map of messages keyed by seq; REST pages, live events and replays after
 //   a reconnect are all merged into it, so nothing shows twice and order is by seq.
 // - Our own sends show at once as "pending" (keyed by client_id) and are replaced by the
