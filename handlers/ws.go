@@ -126,6 +126,7 @@ func (s *sockets) upgrade() fiber.Handler {
 			s.log.Debug("socket ended", "err", err)
 		}
 	}, websocket.Config{
+		Subprotocols:    []string{"gigstream.v1"},
 		ReadBufferSize:  wsReadBufferSize,
 		WriteBufferSize: wsReadBufferSize,
 		WriteBufferPool: s.pool,
