@@ -21,6 +21,7 @@ import (
 
 	"github.com/gigstream/hub/docs"
 	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/media/tus"
 )
 
 // Config tunes the HTTP layer. The zero value means the documented defaults.
@@ -38,6 +39,9 @@ type Config struct {
 	RateLimits     RateLimits // request budgets
 	OIDC           OIDCConfig // Google sign-in; off when ClientID is empty
 	PublishAPIKey  string     // bearer key of POST /api/publish; empty refuses every call
+
+	UploadIdleTimeout time.Duration // longest pause between bytes of an upload body; default 60 s
+	UploadMaxSize     int64         // Tus-Max-Size: the largest upload of any kind
 }
 
 // Deps are the collaborators the routes use, built in cmd/.
@@ -50,6 +54,8 @@ type Deps struct {
 	Realtime *market.Realtime      // channel rules and the publish API
 	Chat     *market.Messaging     // conversations and messages
 	WebApp   fs.FS                 // the browser client's files, served under /app/; nil serves none
+	Uploads  *market.Uploads       // upload rows, authorization and downloads; nil serves no upload routes
+	Tus      *tus.Engine           // resumable uploads on /uploads/tus/
 	Sockets  SocketServer          // runs an admitted WebSocket (the hub)
 	// SocketsCtx ends when the node shuts down; sockets are served under it.
 	SocketsCtx context.Context
@@ -73,18 +79,22 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 		// Frees fasthttp's per-connection read buffer while a connection idles, which
 		// is most of the memory of an idle WebSocket.
 		ReduceMemoryUsage: true,
+		// Upload bodies stream through the media pipeline instead of being buffered;
+		// limitBody enforces BodyLimit on every other route.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 	})
 	metrics := newHTTPMetrics(d.Registry)
 	app.Use(withRequestID, px.middleware, withAccessLog(d.Log), metrics.middleware)
-	app.Use(recover.New(), securityHeaders)
+	app.Use(recover.New(), securityHeaders, limitBody(orInt(cfg.BodyLimit, 1<<20)))
 	if cfg.ForceHTTPS {
 		app.Use(redirectToHTTPS)
 	}
 	if len(cfg.AllowedOrigins) > 0 {
 		app.Use(cors.New(cors.Config{
 			AllowOrigins: strings.Join(cfg.AllowedOrigins, ","), AllowCredentials: true,
-			AllowHeaders:  "Content-Type, Authorization, X-CSRF-Token, Idempotency-Key",
-			ExposeHeaders: "X-Request-Id, Retry-After", MaxAge: 600,
+			AllowHeaders:  "Content-Type, Authorization, X-CSRF-Token, Idempotency-Key, " + tusRequestHeaders,
+			ExposeHeaders: "X-Request-Id, Retry-After, " + tusResponseHeaders, MaxAge: 600,
 		}))
 	}
 	routes(app, cfg, d)
@@ -167,6 +177,20 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/me/sessions", requireUser, me.listSessions)
 	app.Delete("/me/sessions/:id", requireUser, me.revokeSession)
 	app.Get("/me/export", requireUser, me.export)
+
+	idle := orDuration(cfg.UploadIdleTimeout, 60*time.Second)
+	tr := &tusRoutes{engine: d.Tus, uploads: d.Uploads, log: d.Log, idle: idle, maxSize: cfg.UploadMaxSize}
+	app.Options("/uploads/tus", tr.resumable, tr.options)
+	app.Options("/uploads/tus/:id", tr.resumable, tr.options)
+	app.Post("/uploads/tus", requireUser, tr.resumable, tr.create)
+	app.Head("/uploads/tus/:id", requireUser, tr.resumable, tr.head)
+	app.Patch("/uploads/tus/:id", requireUser, tr.resumable, tr.patch)
+	app.Delete("/uploads/tus/:id", requireUser, tr.resumable, tr.terminate)
+	up := &uploadRoutes{uploads: d.Uploads, log: d.Log, idle: idle}
+	app.Post("/uploads", requireUser, up.form)
+	app.Put("/uploads/raw", requireUser, up.raw)
+	app.Get("/uploads/:id", up.show)
+	app.Get("/uploads/:id/download", up.download)
 }
 
 func setOf(list []string) map[string]bool {

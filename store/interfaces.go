@@ -6,4 +6,5 @@ var (
 	_ market.AccountStore   = (*DB)(nil)
 	_ market.EventStore     = (*DB)(nil)
 	_ market.MessagingStore = (*DB)(nil)
+	_ market.UploadStore    = (*DB)(nil)
 )

@@ -44,6 +44,8 @@ type config struct {
 	PushDelay         time.Duration
 	MessagesPerMinute int
 	FCM               fcmConfig
+
+	Uploads uploadConfig
 }
 
 // fcmConfig points push at Firebase Cloud Messaging; an empty ProjectID turns push off.
@@ -97,6 +99,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	c.MetricsToken = secret(e.str("METRICS_TOKEN", ""))
 	loadAccountConfig(e, &c)
 	loadRealtimeConfig(e, &c)
+	loadUploadConfig(e, &c)
 	return c, e.err
 }
 

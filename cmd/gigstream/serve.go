@@ -87,7 +87,8 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		return nil, err
 	}
 	objects := media.NewObjectStore(s3c, cfg.S3.Bucket)
-	scanner := media.NewScanner(clamd.NewClamd(cfg.ClamdAddr))
+	scanner := media.NewScannerWithConfig(clamd.NewClamd(cfg.ClamdAddr), media.ScannerConfig{StreamMaxLength: cfg.Uploads.StreamMaxLength})
+	up := newUploads(w.socketsCtx, cfg, db, objects, scanner, w.realtime, log)
 	accounts := newAccounts(cfg, db, log)
 	accounts.SessionsEnded = func(ctx context.Context, userID string, sessionIDs []string) {
 		if err := w.node.DisconnectSessions(ctx, userID, sessionIDs, hub.CloseSessionEnded, "session ended"); err != nil {
@@ -107,6 +108,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 			Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID,
 			ClientSecret: string(cfg.OIDC.ClientSecret), RedirectURL: cfg.OIDC.RedirectURL,
 		},
+		UploadIdleTimeout: cfg.Uploads.IdleTimeout, UploadMaxSize: up.maxSize,
 	}, handlers.Deps{
 		Log:        log,
 		Registry:   w.reg,
@@ -115,6 +117,8 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		Realtime:   w.realtime,
 		Chat:       w.chat,
 		WebApp:     webApp(),
+		Uploads:    up.uploads,
+		Tus:        up.tus,
 		Sockets:    socketServer(w.node),
 		SocketsCtx: w.socketsCtx,
 		Checks: []handlers.Check{
