@@ -50,14 +50,22 @@ func migratedEnv(t *testing.T, overrides map[string]string) []string {
 	return env
 }
 
-// startCluster starts n ready nodes on one fresh, migrated database.
-func startCluster(t *testing.T, n int, overrides map[string]string) []*Node {
+// startClusterUnready starts n nodes on one fresh, migrated database without waiting
+// for them to be ready.
+func startClusterUnready(t *testing.T, n int, overrides map[string]string) []*Node {
 	t.Helper()
 	env := migratedEnv(t, overrides)
 	nodes := make([]*Node, n)
 	for i := range nodes {
 		nodes[i] = StartNode(t, bin, env)
 	}
+	return nodes
+}
+
+// startCluster starts n ready nodes on one fresh, migrated database.
+func startCluster(t *testing.T, n int, overrides map[string]string) []*Node {
+	t.Helper()
+	nodes := startClusterUnready(t, n, overrides)
 	for _, node := range nodes {
 		node.WaitReady(t)
 	}

@@ -255,3 +255,24 @@ func waitPort(t *testing.T, addr string) {
 	}
 	t.Fatalf("nothing listens on %s", addr)
 }
+
+func TestNodeStartsWhileRedisIsDownAndJoinsWhenItComesBack(t *testing.T) {
+	redisURL, restart := privateRedis(t)
+	var nodes []*Node
+	restart(func() {
+		nodes = startClusterUnready(t, 1, realtimeEnv(map[string]string{"REDIS_URL": redisURL}))
+		resp, _ := get(t, nodes[0].URL+"/readyz")
+		if resp.StatusCode != 503 {
+			t.Fatalf("readyz with Redis down: %d", resp.StatusCode)
+		}
+	})
+	n := nodes[0]
+	n.WaitReady(t)
+	id, token := appUser(t, n, "late")
+	s := mustDial(t, n, token)
+	if f := s.subscribe("user:"+id, nil); f.Op != "reply" {
+		t.Fatalf("subscribe after Redis came back: %+v", f)
+	}
+	publish(t, n, "user:"+id, 1, true)
+	assertSeqs(t, "after Redis came back", s.events("user:"+id, 1, 20*time.Second), 1, 1)
+}

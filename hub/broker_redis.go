@@ -88,7 +88,10 @@ func (b *RedisBroker) Start(ctx context.Context, h BrokerHandler) error {
 	b.mu.Unlock()
 	sess, err := b.openSession(ctx)
 	if err != nil {
-		return err
+		// A node must come up while Redis is down (readiness reports it): the
+		// connection is made in the background, and the node re-syncs once it is.
+		b.log.Warn("hub: redis pub/sub unreachable at start; connecting in the background", slog.Any("err", err))
+		sess = nil
 	}
 	go b.run(sess)
 	return nil
@@ -191,12 +194,14 @@ func (b *RedisBroker) Close() error {
 func (b *RedisBroker) run(sess *redisSession) {
 	defer close(b.done)
 	for attempt := 0; ; {
-		b.watch(sess)
-		b.setSession(nil)
-		if b.ctx.Err() != nil {
-			return
+		if sess != nil {
+			b.watch(sess)
+			b.setSession(nil)
+			if b.ctx.Err() != nil {
+				return
+			}
+			b.log.Warn("hub: redis pub/sub connection lost; reconnecting", slog.Any("err", sess.err()))
 		}
-		b.log.Warn("hub: redis pub/sub connection lost; reconnecting", slog.Any("err", sess.err()))
 		for {
 			var err error
 			if sess, err = b.openSession(b.ctx); err == nil {

@@ -71,7 +71,8 @@ func NewNode(cfg Config) (*Node, error) {
 func (n *Node) ID() string { return n.cfg.NodeID }
 
 // Start connects the broker and starts the presence heartbeat. It returns
-// the broker's error when the backend cannot be reached.
+// the broker's error when the broker cannot start at all; the Redis broker
+// starts while Redis is down and connects in the background.
 func (n *Node) Start(ctx context.Context) error {
 	if err := n.broker.Start(ctx, brokerHandler{n}); err != nil {
 		return fmt.Errorf("hub: start broker: %w", err)
