@@ -7,6 +7,7 @@ import (
 
 	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/store"
 )
 
 // admin runs `gigstream admin grant|revoke|disable|enable EMAIL`: the only way to give
@@ -15,43 +16,37 @@ func admin(ctx context.Context, e *envReader, log *slog.Logger, args []string) e
 	if len(args) != 2 {
 		return fmt.Errorf("%w: admin takes one of grant, revoke, disable, enable and an e-mail address", errUsage)
 	}
-	cfg := loadDatabaseConfig(e)
-	if e.err != nil {
-		return e.err
-	}
-	db, err := openDatabase(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	accounts := market.NewAccounts(db, nil, nil, market.AccountsConfig{}, log)
-	if args[0] == "disable" {
-		stop, err := closeSocketsThroughRedis(ctx, e, accounts, log)
-		if err != nil {
-			return err
+	return withDatabase(ctx, e, log, func(db *store.DB) error {
+		accounts := market.NewAccounts(db, nil, nil, market.AccountsConfig{}, log)
+		if args[0] == "disable" {
+			stop, err := closeSocketsThroughRedis(ctx, e, accounts, log)
+			if err != nil {
+				return err
+			}
+			defer stop()
 		}
-		defer stop()
-	}
-	var u market.User
-	switch args[0] {
-	case "grant", "revoke":
-		u, err = accounts.GrantAdmin(ctx, args[1], args[0] == "grant")
-	case "disable", "enable":
-		u, err = accounts.SetDisabled(ctx, args[1], args[0] == "disable")
-	default:
-		return fmt.Errorf("%w: unknown admin action %q", errUsage, args[0])
-	}
-	if err != nil {
-		return fmt.Errorf("admin %s %s: %w", args[0], args[1], err)
-	}
-	log.InfoContext(ctx, "admin "+args[0], "user_id", u.ID, "is_admin", u.IsAdmin, "disabled", u.DisabledAt != nil)
-	return nil
+		var u market.User
+		var err error
+		switch args[0] {
+		case "grant", "revoke":
+			u, err = accounts.GrantAdmin(ctx, args[1], args[0] == "grant")
+		case "disable", "enable":
+			u, err = accounts.SetDisabled(ctx, args[1], args[0] == "disable")
+		default:
+			return fmt.Errorf("%w: unknown admin action %q", errUsage, args[0])
+		}
+		if err != nil {
+			return fmt.Errorf("admin %s %s: %w", args[0], args[1], err)
+		}
+		log.InfoContext(ctx, "admin "+args[0], "user_id", u.ID, "is_admin", u.IsAdmin, "disabled", u.DisabledAt != nil)
+		return nil
+	})
 }
 
 // closeSocketsThroughRedis makes a disable also close the user's live sockets on
 // every node, by joining the hub's Redis control channel for the duration of the
 // command. Without REDIS_URL the sessions still end at once; sockets then close when
-// their nodes next check (they are told nothing).
+// their nodes are told by some other path (none exists today).
 func closeSocketsThroughRedis(ctx context.Context, e *envReader, accounts *market.Accounts, log *slog.Logger) (func(), error) {
 	if e.str("REDIS_URL", "") == "" {
 		log.WarnContext(ctx, "REDIS_URL unset: live sockets of the disabled user are not closed")

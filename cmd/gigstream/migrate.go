@@ -13,31 +13,24 @@ func migrate(ctx context.Context, e *envReader, log *slog.Logger, args []string)
 	if len(args) != 1 {
 		return fmt.Errorf("%w: migrate takes one of up, down, status", errUsage)
 	}
-	cfg := loadDatabaseConfig(e)
-	if e.err != nil {
-		return e.err
-	}
-	db, err := openDatabase(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	m, err := store.NewMigrator(db, log)
-	if err != nil {
-		return err
-	}
-	switch args[0] {
-	case "up":
-		n, err := m.Up(ctx)
-		log.InfoContext(ctx, "migrations applied", "count", n)
-		return err
-	case "down":
-		return m.Down(ctx)
-	case "status":
-		return printMigrationStatus(ctx, m)
-	default:
-		return fmt.Errorf("%w: migrate takes one of up, down, status, not %q", errUsage, args[0])
-	}
+	return withDatabase(ctx, e, log, func(db *store.DB) error {
+		m, err := store.NewMigrator(db, log)
+		if err != nil {
+			return err
+		}
+		switch args[0] {
+		case "up":
+			n, err := m.Up(ctx)
+			log.InfoContext(ctx, "migrations applied", "count", n)
+			return err
+		case "down":
+			return m.Down(ctx)
+		case "status":
+			return printMigrationStatus(ctx, m)
+		default:
+			return fmt.Errorf("%w: migrate takes one of up, down, status, not %q", errUsage, args[0])
+		}
+	})
 }
 
 func printMigrationStatus(ctx context.Context, m *store.Migrator) error {

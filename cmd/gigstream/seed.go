@@ -10,24 +10,17 @@ import (
 // seed runs `gigstream seed`: it loads demoData and reports what it inserted. A
 // second run inserts nothing.
 func seed(ctx context.Context, e *envReader, log *slog.Logger) error {
-	cfg := loadDatabaseConfig(e)
-	if e.err != nil {
-		return e.err
-	}
-	db, err := openDatabase(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := checkMigrated(ctx, db, log); err != nil {
-		return err
-	}
-	n, err := db.Seed(ctx, demoData)
-	if err != nil {
-		return err
-	}
-	log.InfoContext(ctx, "seed loaded", "users", n.Users, "categories", n.Categories, "gigs", n.Gigs, "packages", n.Packages)
-	return nil
+	return withDatabase(ctx, e, log, func(db *store.DB) error {
+		if err := checkMigrated(ctx, db, log); err != nil {
+			return err
+		}
+		n, err := db.Seed(ctx, demoData)
+		if err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "seed loaded", "users", n.Users, "categories", n.Categories, "gigs", n.Gigs, "packages", n.Packages)
+		return nil
+	})
 }
 
 // checkMigrated refuses to run against a database behind this binary's migrations.
