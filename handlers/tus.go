@@ -97,8 +97,15 @@ func (h *tusRoutes) head(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if row, err := h.uploads.Resumable(c.UserContext(), up.ID, viewerID(c)); err == nil {
-		c.Set(uploadIDHeader, row.ID)
+	row, err := h.uploads.Resumable(c.UserContext(), up.ID, viewerID(c))
+	if err != nil {
+		return err
+	}
+	c.Set(uploadIDHeader, row.ID)
+	if up.Status == tus.StatusScanning {
+		if up, err = h.finish(c, row.ID, up); err != nil {
+			return err
+		}
 	}
 	h.describe(c, up)
 	c.Set("Upload-Length", strconv.FormatInt(up.Length, 10))
@@ -142,6 +149,21 @@ func (h *tusRoutes) patch(c *fiber.Ctx) error {
 	}
 	h.describe(c, next)
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// finish retries the scan of an upload whose last byte is in but whose verdict is
+// missing (clamd or S3 failed at the last PATCH), so that a client resuming with HEAD
+// learns the verdict instead of taking the full offset for success: 503 while clamd is
+// still down, 422 when infected.
+func (h *tusRoutes) finish(c *fiber.Ctx, rowID string, up tus.Upload) (tus.Upload, error) {
+	next, err := h.engine.Finish(c.UserContext(), up.ID)
+	if errors.Is(err, tus.ErrFinished) {
+		return next, nil
+	}
+	if err != nil && next.Status != tus.StatusRejected {
+		return next, uploadProblem(c, h.log, err)
+	}
+	return next, h.settle(c, rowID, next, err)
 }
 
 // terminate deletes an upload and its bytes (termination).
