@@ -108,9 +108,9 @@ type IngestInput struct {
 	DeclaredSize int64 // exact size (Content-Length of a raw body); -1 when unknown
 	// SizeHint is a lower bound of the size known before reading (a multipart form's
 	// Content-Length minus its envelope), checked against the limit only; -1 when unknown.
-	SizeHint int64
-	Filename     string
-	KeyPrefix    string
+	SizeHint  int64
+	Filename  string
+	KeyPrefix string
 }
 
 // MediaPipeline is the slice of the media adapters the upload use cases need; cmd/
