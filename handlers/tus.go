@@ -172,6 +172,11 @@ func (h *tusRoutes) terminate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// A finished upload's object is the stored file itself: terminating it would
+	// delete a clean upload under its row, so tus's termination ends at completion.
+	if up.Status != tus.StatusUploading {
+		return newProblem(fiber.StatusForbidden, "The upload is complete; it can no longer be terminated.")
+	}
 	if err := h.engine.Terminate(c.UserContext(), up.ID); err != nil {
 		return uploadProblem(c, h.log, err)
 	}

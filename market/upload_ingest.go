@@ -66,7 +66,10 @@ func (u *Uploads) Fail(ctx context.Context, id string, cause error) (Upload, err
 		u.realtime.PublishCommitted(ctx, ev)
 		return row, cause
 	}
-	ev, err := u.store.RemoveUpload(ctx, id, cause.Error())
+	// The event goes to the client: it says what kind of failure, never the
+	// internal detail (addresses, keys, SQL), which is only logged.
+	u.log.WarnContext(ctx, "upload failed", "upload_id", id, "err", cause)
+	ev, err := u.store.RemoveUpload(ctx, id, publicFailure(cause))
 	if err != nil {
 		return Upload{}, errors.Join(cause, err)
 	}
@@ -185,4 +188,14 @@ func noTarget(a *string, an string, b *string, bn string, c *string, cn string) 
 		}
 	}
 	return nil
+}
+
+// publicFailure is what the uploader is told about a failed upload: a domain Error's
+// own message, or a generic line for faults of clamd, S3 or the database.
+func publicFailure(err error) string {
+	var de *Error
+	if errors.As(err, &de) && de.Message != "" {
+		return de.Message
+	}
+	return "the upload could not be completed; try again"
 }
