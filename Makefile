@@ -32,8 +32,10 @@ run: devstack build ## devstack up, migrate, seed, serve on :8080
 test: devstack ## go vet, then every test (unit, integration, e2e) with the race detector
 	@$(DEVENV) go vet ./... && go test -race -count=1 -timeout 30m ./...
 
-bench: devstack ## run the benchmarks and print their figures
-	@$(DEVENV) go test -run '^$$' -bench . -benchmem -timeout 30m ./...
+bench: devstack ## Go benchmarks, the 1 GiB upload pipeline, and durable chat vs ephemeral across two nodes
+	@$(DEVENV) go test -run '^$$' -bench . -benchmem -timeout 30m $$(go list ./... | grep -v /media)
+	@$(DEVENV) go test -run '^$$' -bench . -benchtime 1x -benchmem -timeout 30m ./media/...
+	@BENCH_ONLY="c5-eph c5-chat" BENCH_DURABLE=0 scripts/bench-hub
 
 lint: ## gofmt check, go vet and staticcheck
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -27,6 +27,7 @@ type config struct {
 	Duration   time.Duration
 	PubWorkers int
 	Durable    bool
+	Chat       bool // send chat messages instead of publishing
 	EventType  string
 	APIKey     string
 	Drain      time.Duration // how long to wait for late deliveries after the last publish
@@ -59,6 +60,7 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&c.Duration, "duration", 20*time.Second, "how long to publish")
 	fs.IntVar(&c.PubWorkers, "pub-workers", 16, "publish calls in flight at most")
 	fs.BoolVar(&c.Durable, "durable", false, "publish durable events (stored in Postgres) instead of ephemeral ones")
+	fs.BoolVar(&c.Chat, "chat", false, "send durable chat messages (POST /conversations/{id}/messages) instead of publishing: channel i is a conversation between user i (subscribed) and user channels+i (sending)")
 	fs.StringVar(&c.EventType, "type", "bench", "event type of the publishes")
 	fs.StringVar(&c.APIKey, "api-key", os.Getenv("PUBLISH_API_KEY"), "publish API key (default $PUBLISH_API_KEY)")
 	fs.DurationVar(&c.Drain, "drain", 5*time.Second, "wait at most this long after the last publish for deliveries still under way")

@@ -9,9 +9,18 @@ import (
 // loadTest runs the phases of one measurement: users, connect (with RSS
 // readings), idle, publish, drain; then it closes the sockets.
 func loadTest(ctx context.Context, cfg config, logf func(string, ...any)) (*result, error) {
-	users, err := ensureUsers(ctx, cfg.PubNodes[0], cfg.UsersFile, cfg.Channels, cfg.SeedWorkers, logf)
+	need := cfg.Channels
+	if cfg.Chat {
+		need = 2 * cfg.Channels // a receiver and a sender per conversation
+	}
+	users, err := ensureUsers(ctx, cfg.PubNodes[0], cfg.UsersFile, need, cfg.SeedWorkers, logf)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Chat {
+		if err := openConversations(ctx, cfg.PubNodes[0], users[:cfg.Channels], users[cfg.Channels:2*cfg.Channels], logf); err != nil {
+			return nil, err
+		}
 	}
 	res := &result{
 		Label: cfg.Label, SubNodes: cfg.SubNodes, PubNodes: cfg.PubNodes,
@@ -108,6 +117,9 @@ func connectInSteps(ctx context.Context, cfg config, users []user, f *fleet, d *
 // figures.
 func publishAndMeasure(ctx context.Context, cfg config, users []user, f *fleet, d *deliveries, res *result, logf func(string, ...any)) error {
 	pub := newPublisher(cfg, users[:cfg.Channels], d.errs)
+	if cfg.Chat {
+		pub.senders = users[cfg.Channels : 2*cfg.Channels]
+	}
 	cpuStart, err := takeCPUSample(cfg.ServerPIDs)
 	if err != nil {
 		return err

@@ -28,6 +28,7 @@ var (
 	eventPrefix = []byte(`{"op":"event"`)
 	dataKey     = []byte(`"data":`)
 	sendTimeKey = []byte(`"t":`)
+	chatTimeKey = []byte(`t=`) // in -chat mode the send time travels in the message text
 )
 
 // isEvent reports whether a server frame is an event frame. The hub writes
@@ -43,11 +44,15 @@ func sendTime(frame []byte) (int64, bool) {
 		return 0, false
 	}
 	rest := frame[d+len(dataKey):]
-	k := bytes.Index(rest, sendTimeKey)
+	key := sendTimeKey
+	k := bytes.Index(rest, key)
 	if k < 0 {
-		return 0, false
+		key = chatTimeKey
+		if k = bytes.Index(rest, key); k < 0 {
+			return 0, false
+		}
 	}
-	rest = rest[k+len(sendTimeKey):]
+	rest = rest[k+len(key):]
 	var n int64
 	digits := 0
 	for _, c := range rest {

@@ -55,3 +55,10 @@ func TestSendTimeRejectsOtherFrames(t *testing.T) {
 		t.Error("error frame taken for an event")
 	}
 }
+
+func TestSendTimeInChatText(t *testing.T) {
+	frame := []byte(`{"op":"event","channel":"conversation:x","seq":3,"type":"message.created","data":{"id":"a","text":"t=1732550000123456789 i=7","deleted":false}}`)
+	if got, ok := sendTime(frame); !ok || got != 1732550000123456789 {
+		t.Fatalf("sendTime = %d, %v", got, ok)
+	}
+}

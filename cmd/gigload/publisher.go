@@ -17,6 +17,7 @@ import (
 type publisher struct {
 	cfg      config
 	channels []string // channel names, indexed like socket.channel
+	senders  []user   // -chat: who sends into channel i
 	client   *http.Client
 	accepted []atomic.Int64 // publishes answered 202, per channel
 	calls    histogram      // duration of the publish calls
@@ -29,7 +30,7 @@ type publisher struct {
 func newPublisher(cfg config, users []user, errs *errorLog) *publisher {
 	p := &publisher{cfg: cfg, accepted: make([]atomic.Int64, len(users)), errs: errs}
 	for _, u := range users {
-		p.channels = append(p.channels, "user:"+u.ID)
+		p.channels = append(p.channels, u.channel())
 	}
 	p.client = &http.Client{
 		Timeout: 10 * time.Second,
@@ -79,6 +80,9 @@ func (p *publisher) run(ctx context.Context) {
 // publishOne sends publish number i and stamps it with the time the call
 // starts; body is a reusable buffer.
 func (p *publisher) publishOne(ctx context.Context, body []byte, i int) []byte {
+	if p.cfg.Chat {
+		return p.sendOne(ctx, body, i)
+	}
 	ch := i % len(p.channels)
 	node := p.cfg.PubNodes[i%len(p.cfg.PubNodes)]
 	start := time.Now()

@@ -61,7 +61,7 @@ func wsURL(node string) string {
 }
 
 // dialSocket connects to node as u, reads the hello frame and subscribes to
-// user:<u.ID>, waiting for the reply. The socket is not read afterwards until
+// u's channel, waiting for the reply. The socket is not read afterwards until
 // its reader starts.
 func dialSocket(ctx context.Context, d *websocket.Dialer, node string, u user, channel int) (*socket, error) {
 	hdr := http.Header{"Authorization": []string{"Bearer " + u.Token}}
@@ -73,7 +73,7 @@ func dialSocket(ctx context.Context, d *websocket.Dialer, node string, u user, c
 		return nil, fmt.Errorf("dial %s: %w", node, err)
 	}
 	s := &socket{conn: conn, channel: channel}
-	if err := s.handshake(u.ID); err != nil {
+	if err := s.handshake(u.channel()); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func dialSocket(ctx context.Context, d *websocket.Dialer, node string, u user, c
 }
 
 // handshake reads the hello frame, subscribes and waits for the reply.
-func (s *socket) handshake(userID string) error {
+func (s *socket) handshake(channel string) error {
 	_ = s.conn.SetReadDeadline(time.Now().Add(setupTimeout))
 	_, hello, err := s.conn.ReadMessage()
 	if err != nil {
@@ -94,7 +94,7 @@ func (s *socket) handshake(userID string) error {
 	if err := json.Unmarshal(hello, &h); err != nil || h.Op != "hello" {
 		return fmt.Errorf("first frame is not a hello: %.200s", hello)
 	}
-	sub := `{"op":"subscribe","id":1,"channel":"user:` + userID + `"}`
+	sub := `{"op":"subscribe","id":1,"channel":"` + channel + `"}`
 	_ = s.conn.SetWriteDeadline(time.Now().Add(setupTimeout))
 	if err := s.conn.WriteMessage(websocket.TextMessage, []byte(sub)); err != nil {
 		return fmt.Errorf("send subscribe: %w", err)

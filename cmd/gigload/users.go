@@ -23,6 +23,17 @@ type user struct {
 	Email string `json:"email"`
 	ID    string `json:"id"`
 	Token string `json:"token"`
+	// Channel is what this user's sockets subscribe to: user:<ID>, or in -chat mode
+	// the conversation the user receives messages in. Not cached.
+	Channel string `json:"-"`
+}
+
+// channel returns the channel the user's sockets subscribe to.
+func (u user) channel() string {
+	if u.Channel != "" {
+		return u.Channel
+	}
+	return "user:" + u.ID
 }
 
 // usersFile is the on-disk cache of created users.
