@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/redis/go-redis/v9"
+	"github.com/valyala/fasthttp"
 
 	"github.com/gigstream/hub/market"
 )
@@ -19,11 +22,11 @@ import (
 type SocketServer func(ctx context.Context, conn *fws.Conn, userID, sessionID string) error
 
 const (
-	ticketTTL        = 60 * time.Second
-	localWSUser      = "ws_user_id"
-	localWSSession   = "ws_session_id"
-	ticketKeyPrefix  = "gs:wsticket:"
-	wsReadBufferSize = 1024
+	ticketTTL       = 60 * time.Second
+	localWSUser     = "ws_user_id"
+	localWSSession  = "ws_session_id"
+	ticketKeyPrefix = "gs:wsticket:"
+	wsBufferSize    = 256
 )
 
 // sockets guards the WebSocket endpoint: Origin against the allow-list and
@@ -116,19 +119,41 @@ func cutPair(v string) (string, string, bool) {
 	return "", "", false
 }
 
-// upgrade hands the socket to the hub. Buffers are small and pooled: an idle socket
-// should cost a few KB, not 8.
+// upgrade hands the socket to the hub. It drives fasthttp/websocket's upgrader itself
+// rather than contrib's websocket.New, whose Conn copies every header, cookie, query
+// argument and Local into maps it keeps for the socket's whole life. Buffers are small
+// and the write buffer pooled: an idle socket holds 256 bytes of read buffer and no
+// write buffer.
 func (s *sockets) upgrade() fiber.Handler {
-	return websocket.New(func(conn *websocket.Conn) {
-		userID, _ := conn.Locals(localWSUser).(string)
-		sessionID, _ := conn.Locals(localWSSession).(string)
-		if err := s.serve(s.ctx, conn.Conn, userID, sessionID); err != nil {
-			s.log.Debug("socket ended", "err", err)
-		}
-	}, websocket.Config{
+	up := fws.FastHTTPUpgrader{
 		Subprotocols:    []string{"gigstream.v1"},
-		ReadBufferSize:  wsReadBufferSize,
-		WriteBufferSize: wsReadBufferSize,
+		ReadBufferSize:  wsBufferSize,
+		WriteBufferSize: wsBufferSize,
 		WriteBufferPool: s.pool,
-	})
+		// admit has checked Origin (403 for a foreign one) before we get here.
+		CheckOrigin: func(*fasthttp.RequestCtx) bool { return true },
+	}
+	return func(c *fiber.Ctx) error {
+		userID, _ := c.Locals(localWSUser).(string)
+		sessionID, _ := c.Locals(localWSSession).(string)
+		userID, sessionID = strings.Clone(userID), strings.Clone(sessionID)
+		fctx := c.Context()
+		err := up.Upgrade(fctx, func(conn *fws.Conn) {
+			// fasthttp keeps the request's context until the socket ends: drop what the
+			// request chain left in it (the signed-in user, the session, ...).
+			fctx.ResetUserValues()
+			defer func() {
+				if r := recover(); r != nil {
+					s.log.Error("socket handler panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+				}
+			}()
+			if err := s.serve(s.ctx, conn, userID, sessionID); err != nil {
+				s.log.Debug("socket ended", "err", err)
+			}
+		})
+		if err != nil { // the upgrader refused the handshake
+			return fiber.ErrUpgradeRequired
+		}
+		return nil
+	}
 }
