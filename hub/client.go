@@ -175,7 +175,27 @@ func (c *client) handleMessage(kind int, msg []byte) {
 	case kind != websocket.TextMessage:
 		c.close(CloseUnsupported, "binary frames are not supported", true)
 	default:
-		c.handleFrame(msg)
+		onFreshStack(func() { c.handleFrame(msg) })
+	}
+}
+
+// onFreshStack runs f on a short-lived goroutine and waits for it, passing
+// on its panic. A goroutine's stack never shrinks below what it once used
+// while it stays deep, so work that needs a deep stack (the domain's
+// callbacks, Redis calls, encoding/json) must not run on a socket's reader:
+// an idle reader, parked in its read, then fits its starting stack for
+// good. The caller blocks, so order is kept.
+func onFreshStack(f func()) {
+	var p any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { p = recover() }()
+		f()
+	}()
+	<-done
+	if p != nil {
+		panic(p)
 	}
 }
 

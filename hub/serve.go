@@ -31,15 +31,18 @@ func (n *Node) ServeConn(ctx context.Context, conn *websocket.Conn, info ClientI
 		return err
 	}
 	defer n.sockets.Done()
-	n.announce(c)
-	c.send(rawFrame(helloFrame(c.id, n.cfg.NodeID, &n.cfg)))
-	go c.writeLoop()
+	onFreshStack(func() { // presence, OnConnect and encoding/json: see onFreshStack
+		n.announce(c)
+		c.send(rawFrame(helloFrame(c.id, n.cfg.NodeID, &n.cfg)))
+	})
+	c.queue.startWriting(func() { go c.writeLoop() }, n.cfg.PingInterval)
 	stop := context.AfterFunc(c.ctx, func() { c.close(CloseGoingAway, "server shutting down: reconnect", true) })
 	c.readLoop()
 	stop()
 	close(c.readerDone)
 	c.close(CloseAbnormal, "connection lost", false)
 	<-c.writerDone
+	c.queue.stopWriting()
 	c.cut()
 	c.release()
 	n.unregister(c)

@@ -20,18 +20,74 @@ func rawFrame(b []byte) outFrame { return outFrame{raw: b, size: len(b)} }
 
 // sendQueue is a socket's outgoing queue, capped in bytes. Producers never
 // block: a push past the cap fails and the socket is cut as a slow consumer.
+//
+// The queue also owns the socket's writer goroutine, which runs only while
+// there is something to write: an idle socket has none (its stack would
+// be most of what the socket costs). At most one writer runs at a time; a
+// push, a due ping or a close finding none starts one, and a writer that
+// finds nothing left to do exits. Once the queue is closed the writer
+// stays until the close handshake is over.
 type sendQueue struct {
-	mu     sync.Mutex
-	frames []outFrame
-	bytes  int // queued plus taken-but-unwritten
-	limit  int
-	closed bool
-	wake   chan struct{} // frames are waiting
-	space  chan struct{} // the writer made room
+	mu      sync.Mutex
+	frames  []outFrame
+	bytes   int // queued plus taken-but-unwritten
+	limit   int
+	closed  bool
+	ping    bool          // a heartbeat ping is due
+	idle    bool          // no writer runs; the next work starts one
+	start   func()        // starts a writer goroutine
+	space   chan struct{} // the writer made room
+	pingDue *time.Timer   // arms the next heartbeat
 }
 
+// newSendQueue returns a queue with no writer: frames pile up until
+// startWriting.
 func newSendQueue(limit int) *sendQueue {
-	return &sendQueue{limit: limit, wake: make(chan struct{}, 1), space: make(chan struct{}, 1)}
+	return &sendQueue{limit: limit, space: make(chan struct{}, 1)}
+}
+
+// startWriting lets the queue run writers (start runs one) and arms the
+// heartbeat every interval.
+func (q *sendQueue) startWriting(start func(), interval time.Duration) {
+	q.mu.Lock()
+	q.start = start
+	q.idle = true
+	q.pingDue = time.AfterFunc(interval, func() {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return
+		}
+		q.ping = true
+		q.pingDue.Reset(interval)
+		wake := q.wakeLocked()
+		q.mu.Unlock()
+		wake()
+	})
+	wake := q.wakeLocked()
+	q.mu.Unlock()
+	wake()
+}
+
+// wakeLocked returns the function that starts a writer when none runs and
+// there is work for it (call it after unlocking), else a no-op.
+func (q *sendQueue) wakeLocked() func() {
+	if !q.idle || (len(q.frames) == 0 && !q.ping && !q.closed) {
+		return noop
+	}
+	q.idle = false
+	return q.start
+}
+
+func noop() {}
+
+// stopWriting disarms the heartbeat once the writer is done for good.
+func (q *sendQueue) stopWriting() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.pingDue != nil {
+		q.pingDue.Stop()
+	}
 }
 
 // push queues f. It returns false when f would overflow the cap; a frame
@@ -50,8 +106,9 @@ func (q *sendQueue) push(f outFrame) bool {
 	}
 	q.frames = append(q.frames, f)
 	q.bytes += f.size
+	start := q.wakeLocked()
 	q.mu.Unlock()
-	signal(q.wake)
+	start()
 	return true
 }
 
@@ -59,10 +116,43 @@ func (q *sendQueue) push(f outFrame) bool {
 func (q *sendQueue) take(buf []outFrame) []outFrame {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	return q.takeLocked(buf)
+}
+
+func (q *sendQueue) takeLocked(buf []outFrame) []outFrame {
 	buf = append(buf, q.frames...)
 	clear(q.frames)
 	q.frames = q.frames[:0]
 	return buf
+}
+
+// writerWork is what the writer finds to do next.
+type writerWork uint8
+
+const (
+	workNone    writerWork = iota // nothing: the writer has marked itself gone
+	workFrames                    // frames (and maybe a ping) to write
+	workClosing                   // the socket is closing
+)
+
+// next hands the writer its next job; with nothing to do the writer must
+// exit, and the queue notes that none runs.
+func (q *sendQueue) next(buf []outFrame) ([]outFrame, bool, writerWork) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.closed:
+		return buf, false, workClosing
+	case len(q.frames) == 0 && !q.ping:
+		q.idle = true
+		if len(q.frames) == 0 && cap(q.frames) > 16 {
+			q.frames = nil // a burst's backing array is not kept by an idle socket
+		}
+		return buf, false, workNone
+	}
+	ping := q.ping
+	q.ping = false
+	return q.takeLocked(buf), ping, workFrames
 }
 
 // written releases the bytes of a frame the writer has sent.
@@ -99,7 +189,9 @@ func (q *sendQueue) waitRoom(ctx context.Context) error {
 func (q *sendQueue) close() {
 	q.mu.Lock()
 	q.closeLocked()
+	start := q.wakeLocked()
 	q.mu.Unlock()
+	start()
 }
 
 func (q *sendQueue) closeLocked() {
@@ -115,51 +207,50 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// writeLoop is the socket's only writer of data frames. It exits after the
-// close handshake (or its timeout), or when a write fails.
+// writeLoop is the socket's only writer of data frames while it runs (the
+// queue starts it when there is work, see sendQueue). It returns when
+// nothing is left to write, or after the close handshake (or its timeout)
+// once the socket is closing or a write failed.
 func (c *client) writeLoop() {
-	defer close(c.writerDone)
-	ping := time.NewTicker(c.node.cfg.PingInterval)
-	defer ping.Stop()
 	var batch []outFrame
 	for {
-		select {
-		case <-c.closing:
-			c.finishClose()
+		var ping bool
+		var work writerWork
+		batch, ping, work = c.queue.next(batch[:0])
+		switch work {
+		case workNone:
 			return
-		case <-c.queue.wake:
-			batch = c.queue.take(batch[:0])
-			if !c.writeBatch(batch) {
-				c.finishClose()
-				return
-			}
-			clear(batch)
-		case <-ping.C:
+		case workClosing:
+			c.finishClose()
+			close(c.writerDone)
+			return
+		}
+		if ping {
 			deadline := time.Now().Add(c.node.cfg.WriteTimeout)
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, deadline); err != nil {
 				c.close(CloseAbnormal, "ping failed", false)
+				continue
 			}
 		}
+		c.writeBatch(batch) // on failure the queue is closed: next says so
+		clear(batch)
 	}
 }
 
-// writeBatch writes frames in order and reports false when the socket is
-// closing or broken.
-func (c *client) writeBatch(batch []outFrame) bool {
+// writeBatch writes frames in order; it stops early when the socket is
+// closing or a write fails (and then closes it).
+func (c *client) writeBatch(batch []outFrame) {
 	for _, f := range batch {
-		select {
-		case <-c.closing:
-			return false
-		default:
+		if c.isClosing() {
+			return
 		}
 		if err := c.writeFrame(f); err != nil {
 			c.close(CloseAbnormal, "write failed", false)
-			return false
+			return
 		}
 		c.queue.written(f.size)
 		c.node.metrics.framesOut.Inc()
 	}
-	return true
 }
 
 func (c *client) writeFrame(f outFrame) error {
