@@ -150,13 +150,21 @@ func optional(s string) *string {
 }
 
 // show returns an upload's metadata to whoever may see it (anonymous callers too, for
-// published gig media); anyone else gets 404.
+// published gig media), with presigned poster and rendition URLs once a video is
+// ready; anyone else gets 404.
 func (h *uploadRoutes) show(c *fiber.Ctx) error {
 	u, err := h.uploads.Visible(c.UserContext(), c.Params("id"), viewerID(c))
 	if err != nil {
 		return err
 	}
-	return c.JSON(u)
+	links, err := h.uploads.VideoLinks(c.UserContext(), u)
+	if err != nil {
+		return uploadProblem(c, h.log, err)
+	}
+	return c.JSON(struct {
+		market.Upload
+		market.VideoLinks
+	}{u, links})
 }
 
 // download redirects (302) to a presigned URL of a clean upload the caller may see;

@@ -64,6 +64,7 @@ type Upload struct {
 	OrderID        *string      `json:"order_id,omitempty" db:"order_id"`
 	CreatedAt      time.Time    `json:"created_at" db:"created_at"`
 	UpdatedAt      time.Time    `json:"updated_at" db:"updated_at"`
+	Video                       // poster, duration and rendition of a video (see video.go)
 }
 
 // NewUpload is an upload about to start: who sends what, for what.

@@ -12,7 +12,8 @@ import (
 )
 
 const uploadColumns = `id, owner_id, kind, status, object_key, size, sha256, content_type, filename,
-	rejection, signature, gig_id, conversation_id, order_id, created_at, updated_at`
+	rejection, signature, gig_id, conversation_id, order_id, created_at, updated_at,
+	video_status, duration_ms, video_error, poster_key, rendition_key`
 
 // uploadEvent is the data of an upload.status event: the upload as its owner sees it.
 type uploadEvent struct {
@@ -63,9 +64,10 @@ func (db *DB) MarkUploadScanning(ctx context.Context, id string) (market.Upload,
 }
 
 // SettleUpload makes an unfinished upload clean and points it to obj, with the event,
-// in one transaction. A missing or already finished upload wraps ErrNotFound.
+// in one transaction; a video is marked pending and its job queued in that same
+// transaction (see startVideo). A missing or already finished upload wraps ErrNotFound.
 func (db *DB) SettleUpload(ctx context.Context, id string, obj market.StoredObject) (market.Upload, market.Event, error) {
-	return db.finishUpload(ctx, id, `
+	return db.finishUpload(ctx, id, startVideo, `
 		UPDATE uploads SET status = 'clean', object_key = $2, size = $3, sha256 = $4,
 			content_type = $5, filename = $6, updated_at = now()
 		WHERE id = $1 AND status IN ('uploading', 'scanning') RETURNING `+uploadColumns,
@@ -75,13 +77,16 @@ func (db *DB) SettleUpload(ctx context.Context, id string, obj market.StoredObje
 // RejectUpload makes an unfinished upload rejected with why, with the event. A missing
 // or already finished upload wraps ErrNotFound.
 func (db *DB) RejectUpload(ctx context.Context, id, reason, signature string) (market.Upload, market.Event, error) {
-	return db.finishUpload(ctx, id, `
+	return db.finishUpload(ctx, id, nil, `
 		UPDATE uploads SET status = 'rejected', rejection = $2, signature = NULLIF($3, ''), updated_at = now()
 		WHERE id = $1 AND status IN ('uploading', 'scanning') RETURNING `+uploadColumns,
 		id, reason, signature)
 }
 
-func (db *DB) finishUpload(ctx context.Context, id, query string, args ...any) (market.Upload, market.Event, error) {
+// finishUpload runs query on the upload, then (when not nil) then on the row, then
+// stores the event, all in one transaction.
+func (db *DB) finishUpload(ctx context.Context, id string, then func(context.Context, *sqlx.Tx, *market.Upload) error,
+	query string, args ...any) (market.Upload, market.Event, error) {
 	var u market.Upload
 	var ev market.Event
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -91,6 +96,11 @@ func (db *DB) finishUpload(ctx context.Context, id, query string, args ...any) (
 		}
 		if err != nil {
 			return fmt.Errorf("finish upload: %w", err)
+		}
+		if then != nil {
+			if err := then(ctx, tx, &u); err != nil {
+				return err
+			}
 		}
 		ev, err = appendUploadEvent(ctx, tx, u, "")
 		return err

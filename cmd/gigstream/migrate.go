@@ -22,6 +22,11 @@ func migrate(ctx context.Context, e *envReader, log *slog.Logger, args []string)
 		case "up":
 			n, err := m.Up(ctx)
 			log.InfoContext(ctx, "migrations applied", "count", n)
+			if err != nil {
+				return err
+			}
+			n, err = db.MigrateJobs(ctx, log)
+			log.InfoContext(ctx, "job queue migrations applied", "count", n)
 			return err
 		case "down":
 			return m.Down(ctx)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -29,12 +30,16 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	jobsCfg, err := loadJobsConfig(e)
+	if err != nil {
+		return err
+	}
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := checkMigrated(ctx, db, log); err != nil {
+	if err := errors.Join(checkMigrated(ctx, db, log), db.CheckJobsMigrated(ctx)); err != nil {
 		return fmt.Errorf("%w; run `gigstream migrate up` first", err)
 	}
 	rdb, err := newRedis(cfg)
@@ -64,6 +69,11 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 		return fmt.Errorf("start hub: %w", err)
 	}
 	go realtime.RunOutbox(socketsCtx)
+	stopJobs, err := startJobs(ctx, cfg, jobsCfg, db, realtime, log)
+	if err != nil {
+		return err
+	}
+	defer stopJobs()
 	app, err := buildApp(ctx, cfg, log, db, rdb, wiring{reg: reg, realtime: realtime, chat: chat, node: node, socketsCtx: socketsCtx})
 	if err != nil {
 		return err
