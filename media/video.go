@@ -128,6 +128,7 @@ func (f *FFmpeg) Rendition(ctx context.Context, in, out string) error {
 // unreadable; a tool that could not start, or was stopped because ctx ended, is not.
 func (f *FFmpeg) run(ctx context.Context, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.WaitDelay = 5 * time.Second // a killed tool's children must not hold its pipes open
 	var stdout bytes.Buffer
 	stderr := &tailBuffer{max: 2048}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
