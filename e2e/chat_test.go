@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -131,7 +132,11 @@ func TestChatAcrossNodesInOrderOnceWithTypingAndReceipts(t *testing.T) {
 	waitUnread := func(s *socket, who string) {
 		for {
 			ev := s.events("user:"+bID, 1, 10*time.Second)[0]
-			if strings.Contains(string(ev.Data), `"total":0`) {
+			var u struct{ Total *int }
+			if err := json.Unmarshal(ev.Data, &u); err != nil || u.Total == nil {
+				t.Fatalf("%s: unread event %s", who, ev.Data)
+			}
+			if *u.Total == 0 {
 				return
 			}
 		}

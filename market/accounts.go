@@ -22,7 +22,7 @@ type AccountStore interface {
 	AnonymizeUser(ctx context.Context, userID string) error
 
 	CreateSession(ctx context.Context, s Session) (Session, error)
-	SessionByTokenHash(ctx context.Context, hash []byte) (Session, error)
+	SessionWithUser(ctx context.Context, hash []byte) (Session, User, error)
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	ListSessions(ctx context.Context, userID string, seenSince time.Time) ([]Session, error)
 	DeleteSession(ctx context.Context, userID, sessionID string) error

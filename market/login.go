@@ -79,7 +79,7 @@ func (a *Accounts) Authenticate(ctx context.Context, token string) (User, Sessio
 	if token == "" || len(token) > 128 {
 		return User{}, Session{}, unauthorized
 	}
-	s, err := a.store.SessionByTokenHash(ctx, HashSecret(token))
+	s, u, err := a.store.SessionWithUser(ctx, HashSecret(token))
 	if errors.Is(err, ErrNotFound) {
 		return User{}, Session{}, unauthorized
 	}
@@ -91,8 +91,7 @@ func (a *Accounts) Authenticate(ctx context.Context, token string) (User, Sessio
 		_ = a.store.DeleteSession(ctx, s.UserID, s.ID)
 		return User{}, Session{}, unauthorized
 	}
-	u, err := a.store.UserByID(ctx, s.UserID)
-	if err != nil || !u.Active() {
+	if !u.Active() {
 		return User{}, Session{}, unauthorized
 	}
 	if now.Sub(s.LastSeenAt) > touchEvery {

@@ -43,7 +43,13 @@ type Realtime struct {
 	members ChannelMembers
 	cfg     RealtimeConfig
 	log     *slog.Logger
+	marks   chan Event // published durable events waiting to be marked, in batches
 }
+
+// markQueue bounds the published events waiting to be marked; past it a mark is
+// dropped, which only means the relay publishes that event once more (clients drop
+// duplicates by seq).
+const markQueue = 10000
 
 // NewRealtime returns the real-time rules over their collaborators.
 func NewRealtime(events EventStore, pub Publisher, members ChannelMembers, cfg RealtimeConfig, log *slog.Logger) *Realtime {
@@ -59,7 +65,7 @@ func NewRealtime(events EventStore, pub Publisher, members ChannelMembers, cfg R
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Realtime{events: events, pub: pub, members: members, cfg: cfg, log: log}
+	return &Realtime{events: events, pub: pub, members: members, cfg: cfg, log: log, marks: make(chan Event, markQueue)}
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -141,39 +147,65 @@ func (r *Realtime) Publish(ctx context.Context, in PublishInput) (Event, error) 
 	return ev, nil
 }
 
-// PublishCommitted hands committed events to the hub and records which went out.
-// A failure is only logged: the events are safe in Postgres, the relay republishes
-// them, and clients find gaps by seq.
+// PublishCommitted hands committed events to the hub and queues the ones that went
+// out to be marked published (in batches, off the request path). A failure is only
+// logged: the events are safe in Postgres, the relay republishes them, and clients
+// find gaps by seq.
 func (r *Realtime) PublishCommitted(ctx context.Context, events ...Event) {
-	var sent []Event
 	for _, ev := range events {
 		if err := r.pub.Publish(ctx, ev); err != nil {
 			r.log.WarnContext(ctx, "event not published; the relay will retry", "channel", ev.Channel, "seq", ev.Seq, "err", err)
 			continue
 		}
-		if ev.Seq > 0 {
-			sent = append(sent, ev)
+		if ev.Seq == 0 {
+			continue
 		}
-	}
-	if len(sent) > 0 {
-		if err := r.events.MarkPublished(ctx, sent); err != nil {
-			r.log.WarnContext(ctx, "published events not marked", "err", err)
+		select {
+		case r.marks <- Event{Channel: ev.Channel, Seq: ev.Seq}:
+		default: // full: the relay will publish it again, harmlessly
 		}
 	}
 }
 
-// RunOutbox republishes durable events that stayed unpublished (their node died after
-// commit) and prunes events past the retention window, until ctx ends.
+// markBatch marks what the queue holds now, up to 1,000 events, in one statement.
+func (r *Realtime) markBatch(ctx context.Context) {
+	var batch []Event
+	for len(batch) < 1000 {
+		select {
+		case ev := <-r.marks:
+			batch = append(batch, ev)
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) == 0 {
+		return
+	}
+	if err := r.events.MarkPublished(ctx, batch); err != nil && !errors.Is(err, context.Canceled) {
+		r.log.WarnContext(ctx, "published events not marked; the relay will publish them again", "count", len(batch), "err", err)
+	}
+}
+
+// RunOutbox marks published events in batches, republishes durable events that
+// stayed unpublished (their node died after commit) and prunes events past the
+// retention window, until ctx ends.
 func (r *Realtime) RunOutbox(ctx context.Context) {
 	tick := time.NewTicker(r.cfg.RelayPeriod)
 	defer tick.Stop()
+	marks := time.NewTicker(100 * time.Millisecond)
+	defer marks.Stop()
 	lastPrune := time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-marks.C:
+			r.markBatch(ctx)
+			continue
 		case <-tick.C:
 		}
+		r.markBatch(ctx)
 		r.relayOnce(ctx)
 		if time.Since(lastPrune) > time.Hour {
 			lastPrune = time.Now()

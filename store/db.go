@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"time"
@@ -103,6 +104,17 @@ func isUUID(s string) bool {
 	return true
 }
 
+// aliased selects each column of a comma-separated list from table prefix, named
+// alias+column so that sqlx scans it into a nested struct tagged alias.
+func aliased(prefix, alias, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, c := range parts {
+		c = strings.TrimSpace(c)
+		parts[i] = prefix + c + ` AS "` + alias + c + `"`
+	}
+	return strings.Join(parts, ", ")
+}
+
 // prefixed qualifies each column of a comma-separated list with prefix.
 func prefixed(prefix, columns string) string {
 	parts := strings.Split(columns, ",")
@@ -110,4 +122,15 @@ func prefixed(prefix, columns string) string {
 		parts[i] = prefix + strings.TrimSpace(c)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// newID returns a random version-4 UUID for rows whose id the application chooses.
+func newID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random id: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
 }

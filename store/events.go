@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/gigstream/hub/market"
 )
@@ -103,13 +104,21 @@ func (db *DB) channelHead(ctx context.Context, channel string) (uint64, error) {
 	return head, nil
 }
 
-// MarkPublished records that events reached the broker, so the relay leaves them be.
+// MarkPublished records, in one statement, that events reached the broker, so the
+// relay leaves them be.
 func (db *DB) MarkPublished(ctx context.Context, events []market.Event) error {
-	for _, ev := range events {
-		_, err := db.x.ExecContext(ctx, `UPDATE events SET published_at = now() WHERE channel = $1 AND seq = $2 AND published_at IS NULL`, ev.Channel, ev.Seq)
-		if err != nil {
-			return fmt.Errorf("mark published: %w", err)
-		}
+	channels := make([]string, len(events))
+	seqs := make([]int64, len(events))
+	for i, ev := range events {
+		channels[i], seqs[i] = ev.Channel, int64(ev.Seq)
+	}
+	_, err := db.x.ExecContext(ctx, `
+		UPDATE events e SET published_at = now()
+		FROM unnest($1::text[], $2::bigint[]) AS p(channel, seq)
+		WHERE e.channel = p.channel AND e.seq = p.seq AND e.published_at IS NULL`,
+		pq.Array(channels), pq.Array(seqs))
+	if err != nil {
+		return fmt.Errorf("mark published: %w", err)
 	}
 	return nil
 }

@@ -47,31 +47,27 @@ func notMember(err error) error {
 // plus an unread event for every other member. A second send with the same client id
 // returns the first message and writes nothing. It returns a not-found Error when the
 // sender is not a member, and a forbidden Error when either side blocked the other.
+// It is the hottest write of the chat, so it makes few round trips: lock, check,
+// one statement for the message and its event, one per recipient.
 func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.SentMessage, error) {
 	if !isUUID(in.ConversationID) {
 		return market.SentMessage{}, fmt.Errorf("conversation: %w", ErrNotFound)
 	}
 	var out market.SentMessage
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		others, err := otherMembers(ctx, tx, in.ConversationID, in.SenderID)
+		seq, err := nextSeq(ctx, tx, market.ConversationChannel(in.ConversationID)) // serializes senders
 		if err != nil {
 			return err
 		}
-		channel := market.ConversationChannel(in.ConversationID)
-		seq, err := nextSeq(ctx, tx, channel) // serializes senders of this conversation
+		others, dup, err := sendChecks(ctx, tx, in)
 		if err != nil {
 			return err
 		}
-		if prior, err := messageByClientID(ctx, tx, in.SenderID, in.ClientID); err == nil {
-			if prior.ConversationID != in.ConversationID {
-				return market.FieldError(market.CodeConflict, "client_id", "was already used for another message")
+		if dup {
+			out.Message, err = priorSend(ctx, tx, in)
+			if err == nil {
+				err = errRetry
 			}
-			out.Message = prior
-			return errRetry
-		} else if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if err := checkNotBlocked(ctx, tx, in.SenderID, others); err != nil {
 			return err
 		}
 		out, err = insertMessage(ctx, tx, in, seq, others)
@@ -86,85 +82,140 @@ func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.Sen
 // errRetry rolls back a send whose client id was already stored.
 var errRetry = errors.New("store: message already sent")
 
+// sendChecks reads, in one query, the other members, whether the sender is a member,
+// whether either side blocked the other, and whether this client id was used already.
+func sendChecks(ctx context.Context, tx *sqlx.Tx, in market.NewMessage) ([]market.Recipient, bool, error) {
+	var rows []struct {
+		UserID       string `db:"user_id"`
+		HidePreviews bool   `db:"hide_push_previews"`
+		Blocked      bool   `db:"blocked"`
+		Dup          bool   `db:"dup"`
+	}
+	err := tx.SelectContext(ctx, &rows, `
+		SELECT m.user_id, u.hide_push_previews,
+			EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $2 AND b.blocked_id = m.user_id)
+				OR (b.blocker_id = m.user_id AND b.blocked_id = $2)) AS blocked,
+			EXISTS (SELECT 1 FROM messages x WHERE x.sender_id = $2 AND x.client_id = $3) AS dup
+		FROM conversation_members m JOIN users u ON u.id = m.user_id
+		WHERE m.conversation_id = $1`, in.ConversationID, in.SenderID, in.ClientID)
+	if err != nil {
+		return nil, false, fmt.Errorf("send checks: %w", err)
+	}
+	var others []market.Recipient
+	member, blocked, dup := false, false, false
+	for _, r := range rows {
+		dup = dup || r.Dup
+		if r.UserID == in.SenderID {
+			member = true
+			continue
+		}
+		blocked = blocked || r.Blocked
+		others = append(others, market.Recipient{UserID: r.UserID, HidePreviews: r.HidePreviews})
+	}
+	switch {
+	case !member:
+		return nil, false, fmt.Errorf("conversation: %w", ErrNotFound)
+	case dup:
+		return others, true, nil
+	case blocked:
+		return nil, false, market.Errorf(market.CodeForbidden, "you cannot message this user")
+	}
+	return others, false, nil
+}
+
+// priorSend returns the message a retried send already stored; a client id used for
+// another conversation is a conflict.
+func priorSend(ctx context.Context, tx *sqlx.Tx, in market.NewMessage) (market.Message, error) {
+	prior, err := messageByClientID(ctx, tx, in.SenderID, in.ClientID)
+	if err != nil {
+		return prior, err
+	}
+	if prior.ConversationID != in.ConversationID {
+		return prior, market.FieldError(market.CodeConflict, "client_id", "was already used for another message")
+	}
+	return prior, nil
+}
+
+// insertMessage writes the message, its event and the sender's read pointer in one
+// statement, then one unread event per recipient.
 func insertMessage(ctx context.Context, tx *sqlx.Tx, in market.NewMessage, seq uint64, others []market.Recipient) (market.SentMessage, error) {
-	attachments, err := json.Marshal(orEmpty(in.Attachments))
+	m, err := newMessage(in, seq)
 	if err != nil {
 		return market.SentMessage{}, err
 	}
-	var m market.Message
-	err = tx.GetContext(ctx, &m, `
-		INSERT INTO messages (conversation_id, seq, sender_id, client_id, text, attachments)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+messageColumns,
-		in.ConversationID, seq, in.SenderID, in.ClientID, in.Text, attachments)
+	data, err := json.Marshal(m)
+	if err != nil {
+		return market.SentMessage{}, err
+	}
+	channel := market.ConversationChannel(in.ConversationID)
+	_, err = tx.ExecContext(ctx, `
+		WITH msg AS (
+			INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, text, attachments, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)),
+		ev AS (
+			INSERT INTO events (channel, seq, type, data) VALUES ($9, $3, 'message.created', $10)),
+		conv AS (
+			UPDATE conversations SET last_activity_at = $8 WHERE id = $2)
+		UPDATE conversation_members SET last_read_seq = $3 WHERE conversation_id = $2 AND user_id = $4`,
+		m.ID, m.ConversationID, seq, m.SenderID, m.ClientID, m.Text, []byte(m.Attachments), m.CreatedAt, channel, data)
 	if err != nil {
 		return market.SentMessage{}, fmt.Errorf("store message: %w", err)
 	}
-	ev, err := insertEvent(ctx, tx, market.ConversationChannel(in.ConversationID), seq, "message.created", m)
-	if err != nil {
-		return market.SentMessage{}, err
-	}
-	_, err = tx.ExecContext(ctx, `
-		WITH c AS (UPDATE conversations SET last_activity_at = now() WHERE id = $1)
-		UPDATE conversation_members SET last_read_seq = $3 WHERE conversation_id = $1 AND user_id = $2`,
-		in.ConversationID, in.SenderID, seq)
-	if err != nil {
-		return market.SentMessage{}, fmt.Errorf("touch conversation: %w", err)
-	}
-	out := market.SentMessage{Message: m, Created: true, Events: []market.Event{ev}}
+	out := market.SentMessage{Message: m, Created: true, Events: []market.Event{{Channel: channel, Seq: seq, Type: "message.created", Data: data}}}
 	for _, r := range others {
-		if r.Unread, err = unreadIn(ctx, tx, in.ConversationID, r.UserID); err != nil {
-			return out, err
-		}
-		unread, err := unreadEvent(ctx, tx, r.UserID, in.ConversationID, r.Unread)
+		ev, count, err := unreadEventFor(ctx, tx, r.UserID, in.ConversationID)
 		if err != nil {
 			return out, err
 		}
-		out.Events = append(out.Events, unread)
+		r.Unread = count
+		out.Events = append(out.Events, ev)
 		out.Recipients = append(out.Recipients, r)
 	}
 	return out, nil
 }
 
-// unreadEvent tells userID's devices their unread counts, as a durable event on their
-// user channel.
-func unreadEvent(ctx context.Context, tx *sqlx.Tx, userID, conversationID string, count int) (market.Event, error) {
-	var total int
-	err := tx.GetContext(ctx, &total, `
-		SELECT count(*) FROM conversation_members m JOIN messages x ON x.conversation_id = m.conversation_id
-		WHERE m.user_id = $1 AND x.seq > m.last_read_seq AND x.sender_id <> $1 AND x.deleted_at IS NULL`, userID)
+// newMessage builds the stored form of a new message, with its id and time chosen
+// here, so that its event can be written in the same statement.
+func newMessage(in market.NewMessage, seq uint64) (market.Message, error) {
+	attachments, err := json.Marshal(orEmpty(in.Attachments))
 	if err != nil {
-		return market.Event{}, fmt.Errorf("total unread: %w", err)
+		return market.Message{}, err
 	}
-	return appendEvent(ctx, tx, market.UserChannel(userID), "unread",
-		map[string]any{"total": total, "conversation_id": conversationID, "count": count})
+	id, err := newID()
+	if err != nil {
+		return market.Message{}, err
+	}
+	return market.Message{
+		ID: id, ConversationID: in.ConversationID, Seq: seq, SenderID: in.SenderID, ClientID: in.ClientID,
+		Text: in.Text, Attachments: attachments, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+	}, nil
 }
 
-// otherMembers returns the members other than userID, or not found when userID is
-// not a member.
-func otherMembers(ctx context.Context, tx *sqlx.Tx, conversationID, userID string) ([]market.Recipient, error) {
-	var rows []struct {
-		UserID       string `db:"user_id"`
-		HidePreviews bool   `db:"hide_push_previews"`
+// unreadEventFor counts userID's unread messages (in this conversation and in all)
+// and stores them as a durable unread event on their user channel, in one statement.
+func unreadEventFor(ctx context.Context, tx *sqlx.Tx, userID, conversationID string) (market.Event, int, error) {
+	var row struct {
+		market.Event
+		Count int `db:"count"`
 	}
-	err := tx.SelectContext(ctx, &rows, `
-		SELECT m.user_id, u.hide_push_previews FROM conversation_members m JOIN users u ON u.id = m.user_id
-		WHERE m.conversation_id = $1`, conversationID)
+	err := tx.GetContext(ctx, &row, `
+		WITH c AS (
+			SELECT count(*) FILTER (WHERE m.conversation_id = $2) AS count, count(*) AS total
+			FROM conversation_members m JOIN messages x ON x.conversation_id = m.conversation_id
+			WHERE m.user_id = $1 AND x.seq > m.last_read_seq AND x.sender_id <> $1 AND x.deleted_at IS NULL),
+		s AS (
+			INSERT INTO channel_seqs (channel, seq) VALUES ($3, 1)
+			ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + 1 RETURNING seq),
+		ev AS (
+			INSERT INTO events (channel, seq, type, data)
+			SELECT $3, s.seq, 'unread', jsonb_build_object('total', c.total, 'conversation_id', $2::text, 'count', c.count)
+			FROM s, c RETURNING channel, seq, type, data)
+		SELECT ev.channel, ev.seq, ev.type, ev.data, c.count FROM ev, c`,
+		userID, conversationID, market.UserChannel(userID))
 	if err != nil {
-		return nil, fmt.Errorf("members: %w", err)
+		return market.Event{}, 0, fmt.Errorf("unread event: %w", err)
 	}
-	var others []market.Recipient
-	member := false
-	for _, r := range rows {
-		if r.UserID == userID {
-			member = true
-			continue
-		}
-		others = append(others, market.Recipient{UserID: r.UserID, HidePreviews: r.HidePreviews})
-	}
-	if !member {
-		return nil, fmt.Errorf("conversation: %w", ErrNotFound)
-	}
-	return others, nil
+	return row.Event, row.Count, nil
 }
 
 func messageByClientID(ctx context.Context, tx *sqlx.Tx, senderID, clientID string) (market.Message, error) {
@@ -177,23 +228,6 @@ func messageByClientID(ctx context.Context, tx *sqlx.Tx, senderID, clientID stri
 		return m, fmt.Errorf("message by client id: %w", err)
 	}
 	return m, nil
-}
-
-// checkNotBlocked refuses a send when the sender and a recipient blocked each other
-// either way.
-func checkNotBlocked(ctx context.Context, tx *sqlx.Tx, senderID string, others []market.Recipient) error {
-	for _, r := range others {
-		var blocked bool
-		err := tx.GetContext(ctx, &blocked, `SELECT EXISTS (SELECT 1 FROM blocks
-			WHERE (blocker_id = $1 AND blocked_id = $2) OR (blocker_id = $2 AND blocked_id = $1))`, senderID, r.UserID)
-		if err != nil {
-			return fmt.Errorf("blocks: %w", err)
-		}
-		if blocked {
-			return market.Errorf(market.CodeForbidden, "you cannot message this user")
-		}
-	}
-	return nil
 }
 
 // EditMessage changes the text of the sender's own message sent after since, and
@@ -316,11 +350,7 @@ func advanceRead(ctx context.Context, tx *sqlx.Tx, conversationID, userID string
 	if err != nil {
 		return nil, err
 	}
-	count, err := unreadIn(ctx, tx, conversationID, userID)
-	if err != nil {
-		return nil, err
-	}
-	unread, err := unreadEvent(ctx, tx, userID, conversationID, count)
+	unread, _, err := unreadEventFor(ctx, tx, userID, conversationID)
 	if err != nil {
 		return nil, err
 	}

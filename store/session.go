@@ -26,18 +26,23 @@ func (db *DB) CreateSession(ctx context.Context, s market.Session) (market.Sessi
 	return out, nil
 }
 
-// SessionByTokenHash returns the session whose token hashes to hash, or an error
-// wrapping ErrNotFound.
-func (db *DB) SessionByTokenHash(ctx context.Context, hash []byte) (market.Session, error) {
-	var s market.Session
-	err := db.x.GetContext(ctx, &s, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = $1`, hash)
+// SessionWithUser returns the session whose token hashes to hash together with its
+// user, in one query (every authenticated request makes it), or an error wrapping
+// ErrNotFound.
+func (db *DB) SessionWithUser(ctx context.Context, hash []byte) (market.Session, market.User, error) {
+	var row struct {
+		market.Session
+		U market.User `db:"u"`
+	}
+	err := db.x.GetContext(ctx, &row, `SELECT `+prefixed("s.", sessionColumns)+`, `+aliased("u.", "u.", userColumns)+`
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return s, fmt.Errorf("session: %w", ErrNotFound)
+		return market.Session{}, market.User{}, fmt.Errorf("session: %w", ErrNotFound)
 	}
 	if err != nil {
-		return s, fmt.Errorf("get session: %w", err)
+		return market.Session{}, market.User{}, fmt.Errorf("get session: %w", err)
 	}
-	return s, nil
+	return row.Session, row.U, nil
 }
 
 // TouchSession records that the session was used at at.
