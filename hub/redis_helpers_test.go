@@ -17,7 +17,7 @@ func redisClient(t testing.TB, name string) *redis.Client {
 	url := os.Getenv("REDIS_URL")
 	if url == "" {
 		t.Fatal("REDIS_URL is not set: the hub's Redis tests need a real Redis " +
-			"(start the devstack, which exports REDIS_URL=redis://127.0.0.1:56379/0)")
+			"(start the devstack, which exports REDIS_URL=redis://127.0.0.1:16379/0)")
 	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {
