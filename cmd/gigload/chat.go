@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -54,26 +53,7 @@ func (p *publisher) sendOne(ctx context.Context, body []byte, i int) []byte {
 	body = append(body, ` i=`...)
 	body = strconv.AppendInt(body, int64(i), 10)
 	body = append(body, `"}`...)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, node+"/conversations/"+conv+"/messages", bytes.NewReader(body))
-	if err != nil {
-		p.errs.add("send", err)
-		return body
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+p.senders[ch].Token)
-	resp, err := p.client.Do(req)
-	if err != nil {
-		p.errs.add("send", err)
-		return body
-	}
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	resp.Body.Close()
-	p.calls.Record(time.Since(start))
-	if resp.StatusCode != http.StatusCreated {
-		p.errs.add("send", fmt.Errorf("status %s: %s", resp.Status, bytes.TrimSpace(answer)))
-		return body
-	}
-	p.accepted[ch].Add(1)
+	p.post(ctx, "send", node+"/conversations/"+conv+"/messages", p.senders[ch].Token, body, http.StatusCreated, ch, start)
 	return body
 }
 

@@ -95,27 +95,33 @@ func (p *publisher) publishOne(ctx context.Context, body []byte, i int) []byte {
 	body = append(body, `,"data":`...)
 	body = appendPayload(body, start.UnixNano(), i)
 	body = append(body, '}')
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, node+"/api/publish", bytes.NewReader(body))
+	p.post(ctx, "publish", node+"/api/publish", p.cfg.APIKey, body, http.StatusAccepted, ch, start)
+	return body
+}
+
+// post sends one JSON body with a bearer token, times the call from start, and
+// counts it as accepted for channel ch when it is answered with want.
+func (p *publisher) post(ctx context.Context, kind, url, bearer string, body []byte, want, ch int, start time.Time) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		p.errs.add("publish", err)
-		return body
+		p.errs.add(kind, err)
+		return
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+p.cfg.APIKey)
+	req.Header.Set("Authorization", "Bearer "+bearer)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		p.errs.add("publish", err)
-		return body
+		p.errs.add(kind, err)
+		return
 	}
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	resp.Body.Close()
 	p.calls.Record(time.Since(start))
-	if resp.StatusCode != http.StatusAccepted {
-		p.errs.add("publish", fmt.Errorf("status %s: %s", resp.Status, bytes.TrimSpace(answer)))
-		return body
+	if resp.StatusCode != want {
+		p.errs.add(kind, fmt.Errorf("status %s: %s", resp.Status, bytes.TrimSpace(answer)))
+		return
 	}
 	p.accepted[ch].Add(1)
-	return body
 }
 
 // noteLag keeps the largest delay between a slot and its publish's start.
