@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,37 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	env["DATABASE_URL"] = "mysql://u:hunter2@db"
 	if _, err := loadServeConfig(envFrom(env)); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("bad DATABASE_URL error leaks or is missing: %v", err)
+	}
+}
+
+// Every variable serve reads is documented in .env.example, and nothing there is stale.
+func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
+	raw, err := os.ReadFile("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if name, _, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			documented[strings.TrimSpace(name)] = true
+		}
+	}
+	e := envFrom(validServeEnv())
+	e.read = map[string]bool{}
+	if _, err := loadServeConfig(e); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadJobsConfig(e); err != nil {
+		t.Fatal(err)
+	}
+	for name := range e.read {
+		if !documented[name] {
+			t.Errorf("%s is read but not in .env.example", name)
+		}
+	}
+	for name := range documented {
+		if !e.read[name] {
+			t.Errorf(".env.example documents %s, which serve does not read", name)
+		}
 	}
 }

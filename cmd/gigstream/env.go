@@ -24,6 +24,7 @@ func (secret) String() string { return "[redacted]" }
 type envReader struct {
 	lookup func(string) (string, bool)
 	err    error
+	read   map[string]bool // every variable asked for, so a test can hold .env.example to it
 }
 
 func newEnvReader() *envReader { return &envReader{lookup: os.LookupEnv} }
@@ -39,6 +40,9 @@ func (e *envReader) fail(name, expected string, got string) {
 }
 
 func (e *envReader) str(name, def string) string {
+	if e.read != nil {
+		e.read[name] = true
+	}
 	if v, ok := e.lookup(name); ok && strings.TrimSpace(v) != "" {
 		return strings.TrimSpace(v)
 	}
