@@ -178,3 +178,15 @@ func logRecord(t *testing.T, out, msg string) map[string]any {
 	t.Fatalf("no %q log line in:\n%s", msg, out)
 	return nil
 }
+
+func TestDemoUsersSignInAfterSeed(t *testing.T) {
+	env := migratedEnv(t, withGenerous(nil))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if code, out := Run(ctx, bin, env, "seed"); code != 0 {
+		t.Fatalf("seed: exit %d\n%s", code, out)
+	}
+	n := StartNode(t, bin, env)
+	n.WaitReady(t)
+	(&client{t: t, base: n.URL}).login("maya@demo.gigstream.test", "gigstream-demo-2026")
+}

@@ -18,6 +18,7 @@ type SeedData struct {
 type SeedUser struct {
 	Email, Username, DisplayName, Bio string
 	IsBuyer, IsSeller                 bool
+	PasswordHash                      string // argon2id; empty: the account cannot sign in with a password
 }
 
 // SeedCategory is a demo category, matched on its slug.
@@ -46,7 +47,7 @@ func (db *DB) Seed(ctx context.Context, data SeedData) (SeedCounts, error) {
 	var n SeedCounts
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		for _, u := range data.Users {
-			if err := seedExec(ctx, tx, &n.Users, seedUserSQL, u.Email, u.Username, u.DisplayName, u.Bio, u.IsBuyer, u.IsSeller); err != nil {
+			if err := seedExec(ctx, tx, &n.Users, seedUserSQL, u.Email, u.Username, u.DisplayName, u.Bio, u.IsBuyer, u.IsSeller, nullable(u.PasswordHash)); err != nil {
 				return fmt.Errorf("seed user %s: %w", u.Username, err)
 			}
 		}
@@ -66,8 +67,8 @@ func (db *DB) Seed(ctx context.Context, data SeedData) (SeedCounts, error) {
 }
 
 const seedUserSQL = `
-INSERT INTO users (email, username, display_name, bio, is_buyer, is_seller, email_verified_at)
-VALUES ($1, $2, $3, $4, $5, $6, now())
+INSERT INTO users (email, username, display_name, bio, is_buyer, is_seller, password_hash, email_verified_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, now())
 ON CONFLICT DO NOTHING`
 
 const seedCategorySQL = `
@@ -108,4 +109,12 @@ func seedExec(ctx context.Context, tx *sqlx.Tx, count *int64, query string, args
 	}
 	*count += added
 	return nil
+}
+
+// nullable stores an empty string as NULL.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

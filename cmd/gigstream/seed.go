@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/store"
 )
 
@@ -14,7 +15,11 @@ func seed(ctx context.Context, e *envReader, log *slog.Logger) error {
 		if err := checkMigrated(ctx, db, log); err != nil {
 			return err
 		}
-		n, err := db.Seed(ctx, demoData)
+		data, err := withDemoPassword(ctx, demoData)
+		if err != nil {
+			return err
+		}
+		n, err := db.Seed(ctx, data)
 		if err != nil {
 			return err
 		}
@@ -30,6 +35,24 @@ func checkMigrated(ctx context.Context, db *store.DB, log *slog.Logger) error {
 		return err
 	}
 	return m.CheckMigrated(ctx)
+}
+
+// DemoPassword signs in every demo user (README); demo data is for local runs only.
+const DemoPassword = "gigstream-demo-2026"
+
+// withDemoPassword gives every demo user the demo password's argon2id hash.
+func withDemoPassword(ctx context.Context, data store.SeedData) (store.SeedData, error) {
+	hash, err := market.NewPasswordHasher(market.HasherConfig{}).Hash(ctx, DemoPassword)
+	if err != nil {
+		return data, err
+	}
+	users := make([]store.SeedUser, len(data.Users))
+	for i, u := range data.Users {
+		u.PasswordHash = hash
+		users[i] = u
+	}
+	data.Users = users
+	return data, nil
 }
 
 // demoData is a small marketplace: two sellers, two buyers, three categories and four
