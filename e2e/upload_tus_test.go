@@ -103,10 +103,11 @@ func TestTusInfectedUploadIsRejectedAndRemoved(t *testing.T) {
 	}
 	expectNothingStored(t, id)
 
-	url, _ = tusCreate(t, n, token, 100, tusMetadata("filename", "gone.bin"))
+	url, goneRow := tusCreate(t, n, token, 100, tusMetadata("filename", "gone.bin"))
 	expect(t, tusPatch(t, url, token, 0, randomBytes(t, 40)), 204, "partial PATCH")
 	expect(t, tusRequest(t, "DELETE", url, token, nil), 204, "terminate")
 	expect(t, tusRequest(t, "HEAD", url, token, nil), 404, "HEAD after terminate")
+	expect(t, as(t, n, token, "GET", "/uploads/"+goneRow), 404, "row of a terminated upload")
 	expectNothingStored(t, id)
 	expect(t, tusRequest(t, "POST", n.URL+"/uploads/tus/", token, nil, "Upload-Length", "6000000000"), 413, "over the limit")
 }

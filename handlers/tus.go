@@ -180,6 +180,10 @@ func (h *tusRoutes) terminate(c *fiber.Ctx) error {
 	if err := h.engine.Terminate(c.UserContext(), up.ID); err != nil {
 		return uploadProblem(c, h.log, err)
 	}
+	// Its uploads row goes too (with a final status event), so no row waits forever.
+	if row, err := h.uploads.Resumable(c.UserContext(), up.ID, viewerID(c)); err == nil {
+		_, _ = h.uploads.Fail(c.UserContext(), row.ID, market.Errorf(market.CodeGone, "the upload was terminated"))
+	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
