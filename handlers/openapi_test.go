@@ -19,10 +19,13 @@ func registeredRoutes(t *testing.T) map[string]bool {
 	app := newTestApp(t, Config{})
 	out := map[string]bool{}
 	for _, r := range app.GetRoutes(true) {
-		if r.Method == "HEAD" {
-			continue
-		}
 		out[r.Method+" "+fiberParam.ReplaceAllString(r.Path, "{$1}")] = true
+	}
+	// Fiber answers HEAD for every GET by itself; only a HEAD of its own is described.
+	for k := range out {
+		if path, ok := strings.CutPrefix(k, "HEAD "); ok && out["GET "+path] {
+			delete(out, k)
+		}
 	}
 	return out
 }
