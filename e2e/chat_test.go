@@ -214,8 +214,16 @@ func TestBlockedSenderGetsAClearError(t *testing.T) {
 	if len(hist.Messages) != 0 {
 		t.Fatal("a blocked message was stored")
 	}
+	// Typing does not cross a block either.
+	sa, sb := mustDial(t, n, a.bearer), mustDial(t, n, b.bearer)
+	sa.subscribe("conversation:"+conv, nil)
+	sb.subscribe("conversation:"+conv, nil)
+	sa.send(map[string]any{"op": "publish", "channel": "conversation:" + conv, "type": "typing", "data": map[string]any{}})
 	expect(t, b.do("DELETE", "/blocks/"+aID, nil), 204, "unblock")
 	send(t, a, conv, "hello again")
+	if ev := sb.events("conversation:"+conv, 1, 10*time.Second)[0]; ev.Type != "message.created" {
+		t.Fatalf("the blocked side saw %s before the next message", ev.Type)
+	}
 }
 
 func TestEditAndDeleteAreDurableEvents(t *testing.T) {

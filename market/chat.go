@@ -17,6 +17,7 @@ type MessagingStore interface {
 	OpenDirectConversation(ctx context.Context, userID, otherID string, gigID *string) (Conversation, bool, error)
 	EnsureOrderConversation(ctx context.Context, orderID, buyerID, sellerID string) (string, error)
 	IsMember(ctx context.Context, conversationID, userID string) (bool, error)
+	BlockedIn(ctx context.Context, conversationID, userID string) (bool, error)
 	Conversation(ctx context.Context, conversationID, userID string) (Conversation, error)
 	Conversations(ctx context.Context, userID string, limit int) ([]Conversation, int, error)
 	Messages(ctx context.Context, conversationID, userID string, before uint64, limit int) ([]Message, error)
@@ -225,6 +226,10 @@ func (m *Messaging) Typing(ctx context.Context, conversationID, userID string) e
 	}
 	if !member {
 		return ErrNotFound
+	}
+	// Someone blocked either way sees no typing, as they get no messages.
+	if blocked, err := m.store.BlockedIn(ctx, conversationID, userID); err != nil || blocked {
+		return err
 	}
 	u, err := m.store.UserByID(ctx, userID)
 	if err != nil {

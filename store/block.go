@@ -30,6 +30,20 @@ func (db *DB) Block(ctx context.Context, blockerID, blockedID string) error {
 	return nil
 }
 
+// BlockedIn reports whether userID and another member of the conversation blocked
+// each other, either way.
+func (db *DB) BlockedIn(ctx context.Context, conversationID, userID string) (bool, error) {
+	var blocked bool
+	err := db.x.GetContext(ctx, &blocked, `
+		SELECT EXISTS (SELECT 1 FROM conversation_members m JOIN blocks b
+			ON (b.blocker_id = $2 AND b.blocked_id = m.user_id) OR (b.blocker_id = m.user_id AND b.blocked_id = $2)
+			WHERE m.conversation_id = $1 AND m.user_id <> $2)`, conversationID, userID)
+	if err != nil {
+		return false, fmt.Errorf("blocks in conversation: %w", err)
+	}
+	return blocked, nil
+}
+
 // Unblock lifts a block; lifting one that does not exist is a no-op.
 func (db *DB) Unblock(ctx context.Context, blockerID, blockedID string) error {
 	if !isUUID(blockedID) {
