@@ -335,7 +335,7 @@ func closedPort(t *testing.T) string {
 func TestUploadWithClamdDownGets503AndStoresNothing(t *testing.T) {
 	n := startNodeUnready(t, map[string]string{"CLAMD_ADDR": "tcp://" + closedPort(t)})
 	id, token := appUser(t, n, "noclam")
-	expect(t, uploadRaw(t, n, token, "kind=deliverable&filename=a.bin", randomBytes(t, 256<<10)), 503, "clamd down")
+	expect(t, uploadRaw(t, n, token, "kind=deliverable&filename=a.bin", randomBytes(t, 4<<10)), 503, "clamd down")
 	expect(t, uploadForm(t, n, token, map[string]string{"kind": "avatar"}, "a.png", pngBytes(t)), 503, "clamd down, form")
 	expectNothingStored(t, id)
 }
