@@ -218,7 +218,11 @@ func TestBlockedSenderGetsAClearError(t *testing.T) {
 	sa, sb := mustDial(t, n, a.bearer), mustDial(t, n, b.bearer)
 	sa.subscribe("conversation:"+conv, nil)
 	sb.subscribe("conversation:"+conv, nil)
-	sa.send(map[string]any{"op": "publish", "channel": "conversation:" + conv, "type": "typing", "data": map[string]any{}})
+	typed := sa.send(map[string]any{"op": "publish", "channel": "conversation:" + conv, "type": "typing", "data": map[string]any{}})
+	// The typing frame must be handled while the block stands: wait for its answer.
+	if _, ok := sa.take(func(f frame) bool { return f.ID == typed && (f.Op == "reply" || f.Op == "error") }, 10*time.Second); !ok {
+		t.Fatal("no answer to the typing frame")
+	}
 	expect(t, b.do("DELETE", "/blocks/"+aID, nil), 204, "unblock")
 	send(t, a, conv, "hello again")
 	if ev := sb.events("conversation:"+conv, 1, 10*time.Second)[0]; ev.Type != "message.created" {
