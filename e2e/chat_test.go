@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,16 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/gigstream/hub/push/fcmtest"
 )
 
-func newClientID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+func newClientID() string { return uuid.NewString() }
 
 // chatPair makes two users on n, their bearer clients, and their conversation.
 func chatPair(t *testing.T, n *Node) (a, b *client, aID, bID, conv string) {

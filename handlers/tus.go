@@ -93,11 +93,7 @@ func (h *tusRoutes) create(c *fiber.Ctx) error {
 
 // head answers where an upload stands; an upload of someone else is not found.
 func (h *tusRoutes) head(c *fiber.Ctx) error {
-	up, err := h.own(c)
-	if err != nil {
-		return err
-	}
-	row, err := h.uploads.Resumable(c.UserContext(), up.ID, viewerID(c))
+	up, row, err := h.ownWithRow(c)
 	if err != nil {
 		return err
 	}
@@ -119,11 +115,7 @@ func (h *tusRoutes) head(c *fiber.Ctx) error {
 // The PATCH that brings the last byte also gets the scan's verdict: 204 when clean,
 // 422 with the signature when infected, 503 when clamd is down.
 func (h *tusRoutes) patch(c *fiber.Ctx) error {
-	up, err := h.own(c)
-	if err != nil {
-		return err
-	}
-	row, err := h.uploads.Resumable(c.UserContext(), up.ID, viewerID(c))
+	up, row, err := h.ownWithRow(c)
 	if err != nil {
 		return err
 	}
@@ -185,6 +177,16 @@ func (h *tusRoutes) terminate(c *fiber.Ctx) error {
 		_, _ = h.uploads.Fail(c.UserContext(), row.ID, market.Errorf(market.CodeGone, "the upload was terminated"))
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// ownWithRow returns the caller's tus upload named in the path and its uploads row.
+func (h *tusRoutes) ownWithRow(c *fiber.Ctx) (tus.Upload, market.Upload, error) {
+	up, err := h.own(c)
+	if err != nil {
+		return up, market.Upload{}, err
+	}
+	row, err := h.uploads.Resumable(c.UserContext(), up.ID, viewerID(c))
+	return up, row, err
 }
 
 // own returns the caller's upload named in the path; anyone else's is not found.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/gigstream/hub/market"
@@ -181,12 +182,8 @@ func newMessage(in market.NewMessage, seq uint64) (market.Message, error) {
 	if err != nil {
 		return market.Message{}, err
 	}
-	id, err := newID()
-	if err != nil {
-		return market.Message{}, err
-	}
 	return market.Message{
-		ID: id, ConversationID: in.ConversationID, Seq: seq, SenderID: in.SenderID, ClientID: in.ClientID,
+		ID: uuid.NewString(), ConversationID: in.ConversationID, Seq: seq, SenderID: in.SenderID, ClientID: in.ClientID,
 		Text: in.Text, Attachments: attachments, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 	}, nil
 }

@@ -3,12 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // openConversations opens (or finds) the conversation of each receiver with its
@@ -47,7 +48,7 @@ func (p *publisher) sendOne(ctx context.Context, body []byte, i int) []byte {
 	conv := p.channels[ch][len("conversation:"):]
 	start := time.Now()
 	body = append(body, `{"client_id":"`...)
-	body = append(body, newUUID()...)
+	body = append(body, uuid.NewString()...)
 	body = append(body, `","text":"t=`...)
 	body = strconv.AppendInt(body, start.UnixNano(), 10)
 	body = append(body, ` i=`...)
@@ -55,13 +56,4 @@ func (p *publisher) sendOne(ctx context.Context, body []byte, i int) []byte {
 	body = append(body, `"}`...)
 	p.post(ctx, "send", node+"/conversations/"+conv+"/messages", p.senders[ch].Token, body, http.StatusCreated, ch, start)
 	return body
-}
-
-// newUUID returns a random version-4 UUID, the client id of one message.
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
