@@ -5,6 +5,7 @@ import "github.com/gigstream/hub/market"
 var (
 	_ market.AccountStore   = (*DB)(nil)
 	_ market.EventStore     = (*DB)(nil)
+	_ market.GigStore       = (*DB)(nil)
 	_ market.MessagingStore = (*DB)(nil)
 	_ market.UploadStore    = (*DB)(nil)
 )

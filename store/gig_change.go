@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/gigstream/hub/market"
+)
+
+// UpdateGig applies a checked change to sellerID's own gig in one transaction. Someone
+// else's gig wraps ErrNotFound; an unknown category is an invalid Error on category,
+// dropping the basic package of a published or paused gig an invalid Error on packages.
+func (db *DB) UpdateGig(ctx context.Context, gigID, sellerID string, ch market.GigChange) (market.Gig, error) {
+	var gig market.Gig
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		status, _, err := lockOwnGig(ctx, tx, gigID, sellerID)
+		if err != nil {
+			return err
+		}
+		if err := market.CheckPublishedPackages(status, ch.Packages); err != nil {
+			return err
+		}
+		var category *string
+		if ch.CategorySlug != nil {
+			id, err := categoryID(ctx, tx, *ch.CategorySlug)
+			if err != nil {
+				return err
+			}
+			category = &id
+		}
+		_, err = tx.ExecContext(ctx, `
+			UPDATE gigs SET title = COALESCE($2, title), description = COALESCE($3, description),
+				category_id = COALESCE($4, category_id), updated_at = now()
+			WHERE id = $1`, gigID, ch.Title, ch.Description, category)
+		if err != nil {
+			return fmt.Errorf("update gig %s: %w", gigID, err)
+		}
+		if ch.Packages != nil {
+			if err := upsertPackages(ctx, tx, gigID, ch.Packages); err != nil {
+				return err
+			}
+		}
+		gig, err = db.gigWhere(ctx, tx, gigID)
+		return err
+	})
+	return gig, err
+}
+
+// SetGigStatus moves sellerID's own gig to status to when market.GigTransition allows
+// it (returning its conflict Error otherwise). The first publication sets
+// published_at, which later ones keep, so pausing and publishing again does not move
+// a gig to the top of the catalogue. Someone else's gig wraps ErrNotFound.
+func (db *DB) SetGigStatus(ctx context.Context, gigID, sellerID string, to market.GigStatus) (market.Gig, error) {
+	var gig market.Gig
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		from, hasBasic, err := lockOwnGig(ctx, tx, gigID, sellerID)
+		if err != nil {
+			return err
+		}
+		if err := market.GigTransition(from, hasBasic, to); err != nil {
+			return err
+		}
+		if from != to {
+			_, err = tx.ExecContext(ctx, `
+				UPDATE gigs SET status = $2, updated_at = now(),
+					published_at = CASE WHEN $2 = 'published' THEN COALESCE(published_at, now()) ELSE published_at END
+				WHERE id = $1`, gigID, to)
+			if err != nil {
+				return fmt.Errorf("gig %s to %s: %w", gigID, to, err)
+			}
+		}
+		gig, err = db.gigWhere(ctx, tx, gigID)
+		return err
+	})
+	return gig, err
+}
+
+// DeleteDraftGig deletes sellerID's own draft with its packages and media rows, when
+// market.CheckGigDeletable allows it (returning its conflict Error otherwise), and
+// returns the object keys of that media (originals, posters, renditions) for the
+// caller to remove after commit. A draft something else points at (a conversation
+// opened from it) is a conflict Error; someone else's gig wraps ErrNotFound.
+func (db *DB) DeleteDraftGig(ctx context.Context, gigID, sellerID string) ([]string, error) {
+	var keys []string
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		status, _, err := lockOwnGig(ctx, tx, gigID, sellerID)
+		if err != nil {
+			return err
+		}
+		if err := market.CheckGigDeletable(status); err != nil {
+			return err
+		}
+		var arr pq.StringArray
+		err = tx.GetContext(ctx, &arr, `
+			SELECT COALESCE(array_agg(k) FILTER (WHERE k IS NOT NULL), '{}')
+			FROM uploads, unnest(ARRAY[object_key, poster_key, rendition_key]) AS k
+			WHERE gig_id = $1`, gigID)
+		if err != nil {
+			return fmt.Errorf("media of gig %s: %w", gigID, err)
+		}
+		keys = arr
+		_, err = tx.ExecContext(ctx, `DELETE FROM gigs WHERE id = $1`, gigID)
+		if isForeignKeyViolation(err) {
+			return market.Errorf(market.CodeConflict, "the gig is referenced elsewhere; pause it instead")
+		}
+		if err != nil {
+			return fmt.Errorf("delete gig %s: %w", gigID, err)
+		}
+		return nil
+	})
+	return keys, err
+}
