@@ -100,6 +100,10 @@ type UploadStore interface {
 	Upload(ctx context.Context, id string) (Upload, error)
 	GigForUpload(ctx context.Context, gigID string) (sellerID string, published bool, err error)
 	IsMember(ctx context.Context, conversationID, userID string) (bool, error)
+	// OrderForUpload returns an order's seller and status; a missing order wraps ErrNotFound.
+	OrderForUpload(ctx context.Context, orderID string) (sellerID string, status OrderStatus, err error)
+	// DeliveredTo reports whether the upload is part of a delivery of an order userID buys.
+	DeliveredTo(ctx context.Context, uploadID, userID string) (bool, error)
 }
 
 // IngestInput is one single-request upload for the pipeline.

@@ -5,8 +5,8 @@ import "context"
 // Visible returns upload id when viewerID ("" for anonymous) may see it: the owner
 // always, anyone else only once it is clean and then by kind: gig media once the gig
 // is published, an avatar to anyone, an attachment to the conversation's participants,
-// a deliverable to its uploader only (there are no orders yet to name a buyer). Anyone
-// else gets a not-found Error, never forbidden, so ids reveal nothing.
+// a deliverable to the order's buyer once it is part of a delivery. Anyone else gets a
+// not-found Error, never forbidden, so ids reveal nothing.
 func (u *Uploads) Visible(ctx context.Context, id, viewerID string) (Upload, error) {
 	row, err := u.store.Upload(ctx, id)
 	if err != nil {
@@ -43,6 +43,11 @@ func (u *Uploads) othersMaySee(ctx context.Context, row Upload, viewerID string)
 			return false, nil
 		}
 		return u.store.IsMember(ctx, *row.ConversationID, viewerID)
+	case UploadDeliverable:
+		if viewerID == "" {
+			return false, nil
+		}
+		return u.store.DeliveredTo(ctx, row.ID, viewerID)
 	}
 	return false, nil
 }

@@ -125,7 +125,7 @@ func (u *Uploads) Resumable(ctx context.Context, tusID, userID string) (Upload, 
 
 // checkTarget applies who may upload what where: gig media by the gig's seller, an
 // attachment by a participant of the conversation, an avatar for oneself, a deliverable
-// for an order (not checked yet: there are no orders; only its uploader sees it).
+// by the seller of an order that takes deliveries (see checkOrder).
 func (u *Uploads) checkTarget(ctx context.Context, in NewUpload) error {
 	switch in.Kind {
 	case UploadGigImage, UploadGigVideo:
@@ -135,10 +135,7 @@ func (u *Uploads) checkTarget(ctx context.Context, in NewUpload) error {
 	case UploadAvatar:
 		return noTarget(in.GigID, "gig_id", in.ConversationID, "conversation_id", in.OrderID, "order_id")
 	case UploadDeliverable:
-		if in.OrderID != nil && !uuidText.MatchString(*in.OrderID) {
-			return FieldError(CodeInvalid, "order_id", "must be a UUID")
-		}
-		return noTarget(in.GigID, "gig_id", in.ConversationID, "conversation_id", nil, "")
+		return u.checkOrder(ctx, in)
 	}
 	return FieldError(CodeInvalid, "kind", "unknown upload kind")
 }

@@ -1,0 +1,148 @@
+package market
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Order is what a buyer bought: a snapshot of the gig package at the time of ordering
+// (later edits to the gig do not change it), its price in minor units, and where it
+// stands. Payment is set for the buyer only.
+type Order struct {
+	ID               string       `json:"id" db:"id"`
+	BuyerID          string       `json:"buyer_id" db:"buyer_id"`
+	SellerID         string       `json:"seller_id" db:"seller_id"`
+	GigID            string       `json:"gig_id" db:"gig_id"`
+	PackageID        string       `json:"package_id" db:"package_id"`
+	GigTitle         string       `json:"gig_title" db:"gig_title"`
+	PackageTier      string       `json:"package_tier" db:"package_tier"`
+	PackageTitle     string       `json:"package_title" db:"package_title"`
+	PriceMinor       int64        `json:"price_minor" db:"price_minor"`
+	Currency         string       `json:"currency" db:"currency"`
+	RevisionsAllowed int          `json:"revisions_allowed" db:"revisions_allowed"`
+	RevisionsUsed    int          `json:"revisions_used" db:"revisions_used"`
+	DeliveryDays     int          `json:"delivery_days" db:"delivery_days"`
+	Status           OrderStatus  `json:"status" db:"status"`
+	DueAt            *time.Time   `json:"due_at" db:"due_at"`
+	PaidAt           *time.Time   `json:"paid_at" db:"paid_at"`
+	DeliveredAt      *time.Time   `json:"delivered_at" db:"delivered_at"`
+	CreatedAt        time.Time    `json:"created_at" db:"created_at"`
+	UpdatedAt        time.Time    `json:"updated_at" db:"updated_at"`
+	Payment          *PaymentInfo `json:"payment,omitempty" db:"-"`
+}
+
+// PaymentInfo is the order's PaymentIntent as its buyer's client needs it to confirm
+// the payment with Stripe.js.
+type PaymentInfo struct {
+	Provider        string `json:"provider" db:"provider"`
+	PaymentIntentID string `json:"payment_intent_id" db:"provider_ref"`
+	ClientSecret    string `json:"client_secret" db:"client_secret"`
+	Status          string `json:"status" db:"status"`
+	AmountMinor     int64  `json:"amount_minor" db:"amount_minor"`
+	Currency        string `json:"currency" db:"currency"`
+}
+
+// OrderChannel is the live channel of an order: its buyer and seller may follow it.
+func OrderChannel(orderID string) string { return "order:" + orderID }
+
+// IsParty reports whether userID is the order's buyer or seller.
+func (o Order) IsParty(userID string) bool { return userID != "" && (o.BuyerID == userID || o.SellerID == userID) }
+
+// visibleTo is the order as userID sees it: the payment's client secret is the
+// buyer's alone.
+func (o Order) visibleTo(userID string) Order {
+	if o.BuyerID != userID {
+		o.Payment = nil
+	}
+	return o
+}
+
+// OrderStore keeps orders, payments, deliveries and the ledger; store/ implements it.
+// Every method that changes an order locks its row (SELECT … FOR UPDATE) for the whole
+// transaction, so concurrent requests on one order serialize; it calls the decision
+// function it is given with the locked row, and writes nothing when that returns an
+// error. The events it returns were stored in the same transaction, for the caller to
+// publish after commit. Orders the caller is not a party to are not found (wrapping
+// ErrNotFound).
+type OrderStore interface {
+	PlaceOrder(ctx context.Context, in NewOrder, check func(GigOffer) error) (PlacedOrder, error)
+	RecordPayment(ctx context.Context, orderID string, p PaymentInfo) (PaymentInfo, error)
+	ApplyPaymentEvent(ctx context.Context, ev PaymentEvent, decide func(Order, *PaymentInfo) PaymentDecision) (PaymentOutcome, error)
+	Order(ctx context.Context, orderID, userID string) (Order, error)
+	Orders(ctx context.Context, userID string, role string, limit int) ([]Order, error)
+	IsOrderParty(ctx context.Context, orderID, userID string) (bool, error)
+	CreateDelivery(ctx context.Context, in NewDelivery, check func(Order, []DeliveryCandidate) error) (Delivery, Order, Event, error)
+	RequestRevision(ctx context.Context, in NewRevision, check func(Order) error) (Order, Event, error)
+	Deliveries(ctx context.Context, orderID, userID string) ([]Delivery, error)
+}
+
+// OrdersConfig tunes the order use cases. The zero value means the defaults.
+type OrdersConfig struct {
+	MaxNoteLength int // characters of a delivery or revision note; default and most 5000
+	MaxFiles      int // files per delivery; default 20
+}
+
+// Orders holds the order use cases: place an order, fund its escrow from a verified
+// payment webhook, deliver versions of the work, ask for revisions, and show orders and
+// deliveries to their buyer and seller only.
+type Orders struct {
+	store    OrderStore
+	gateway  PaymentGateway
+	realtime *Realtime
+	cfg      OrdersConfig
+	log      *slog.Logger
+	// OpenThread, when set, opens the order's conversation between buyer and seller once
+	// the order is placed; a failure is only logged (the thread opens on a retry).
+	OpenThread func(ctx context.Context, orderID, buyerID, sellerID string) (string, error)
+}
+
+// NewOrders returns the order use cases over their collaborators.
+func NewOrders(s OrderStore, g PaymentGateway, rt *Realtime, cfg OrdersConfig, log *slog.Logger) *Orders {
+	if cfg.MaxNoteLength <= 0 || cfg.MaxNoteLength > 5000 {
+		cfg.MaxNoteLength = 5000 // the schema's limit too
+	}
+	if cfg.MaxFiles <= 0 {
+		cfg.MaxFiles = 20
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Orders{store: s, gateway: g, realtime: rt, cfg: cfg, log: log}
+}
+
+// Order returns one order to its buyer or seller; anyone else gets a not-found Error.
+func (o *Orders) Order(ctx context.Context, orderID, userID string) (Order, error) {
+	ord, err := o.store.Order(ctx, orderID, userID)
+	if err != nil {
+		return Order{}, err
+	}
+	return ord.visibleTo(userID), nil
+}
+
+// The roles a user can list their orders in.
+const (
+	RoleBuyer  = "buyer"
+	RoleSeller = "seller"
+)
+
+// Orders lists userID's orders, newest first: as buyer, as seller, or both when role
+// is empty. It returns an invalid Error naming "role" for any other role.
+func (o *Orders) Orders(ctx context.Context, userID, role string, limit int) ([]Order, error) {
+	if role != "" && role != RoleBuyer && role != RoleSeller {
+		return nil, FieldError(CodeInvalid, "role", "must be buyer or seller")
+	}
+	list, err := o.store.Orders(ctx, userID, role, limit)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i] = list[i].visibleTo(userID)
+	}
+	return list, nil
+}
+
+// IsParty answers whether userID may follow the order's channel: its buyer or seller.
+func (o *Orders) IsParty(ctx context.Context, orderID, userID string) (bool, error) {
+	return o.store.IsOrderParty(ctx, orderID, userID)
+}

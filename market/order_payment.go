@@ -1,0 +1,113 @@
+package market
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// ErrBadWebhookSignature is returned, wrapped, for a webhook whose signature does not
+// verify (missing, forged, too old) or whose body is not an event; handlers answer 400.
+var ErrBadWebhookSignature = errors.New("market: webhook signature not valid")
+
+// PaymentEvent is a verified provider webhook about a payment.
+type PaymentEvent struct {
+	Provider        string // "stripe"
+	ID, Type        string // the provider's event id and type
+	PaymentIntentID string
+	AmountMinor     int64
+	Currency        string // ISO 4217, upper case
+	OrderID         string // from the PaymentIntent's metadata
+	Failure         string // why a payment failed, as the provider says
+}
+
+// The Stripe event types the orders act on.
+const (
+	StripePaymentSucceeded = "payment_intent.succeeded"
+	StripePaymentFailed    = "payment_intent.payment_failed"
+)
+
+// What applying a webhook did; stored with the event and logged.
+const (
+	OutcomeApplied      = "applied"       // the order moved (paid) and escrow was funded
+	OutcomeFailed       = "payment_failed" // the failure was recorded on the payment
+	OutcomeDuplicate    = "duplicate"      // this event was applied before: nothing changed
+	OutcomeIgnored      = "ignored"        // not an event for this order's state (e.g. paid already)
+	OutcomeUnknownOrder = "unknown_order"  // no order matches its metadata
+	OutcomeMismatch     = "mismatch"       // amount, currency or PaymentIntent differ from the order's
+)
+
+// PaymentDecision is what a payment webhook does to a locked order: the outcome, and
+// when set, the new order status, the payment's new status, the ledger transaction and
+// the type of the order event to store.
+type PaymentDecision struct {
+	Outcome       string
+	Status        OrderStatus
+	PaymentStatus string
+	Failure       string
+	Ledger        *LedgerTransaction
+	EventType     string
+}
+
+// PaymentOutcome is what applying a webhook did, with the events to publish.
+type PaymentOutcome struct {
+	Outcome string
+	OrderID string
+	Events  []Event
+}
+
+// ApplyStripeWebhook verifies a Stripe webhook and applies it at most once, however
+// often or concurrently it arrives: payment_intent.succeeded moves a placed order to
+// paid and funds its escrow (external:stripe −price, escrow:order:{id} +price) in one
+// transaction with the order.paid event; payment_intent.payment_failed records the
+// failure. A webhook naming an unknown order, or whose PaymentIntent, amount or
+// currency differ from the order's, changes nothing and is logged. Other event types are
+// acknowledged and ignored. It returns an error wrapping ErrBadWebhookSignature when
+// the signature does not verify, or a storage error (the provider should retry).
+func (o *Orders) ApplyStripeWebhook(ctx context.Context, payload []byte, signature string) (PaymentOutcome, error) {
+	ev, err := o.gateway.VerifyWebhook(payload, signature)
+	if err != nil {
+		return PaymentOutcome{}, err
+	}
+	if ev.Type != StripePaymentSucceeded && ev.Type != StripePaymentFailed {
+		return PaymentOutcome{Outcome: OutcomeIgnored}, nil
+	}
+	ev.Provider = "stripe"
+	out, err := o.store.ApplyPaymentEvent(ctx, ev, func(ord Order, p *PaymentInfo) PaymentDecision { return decidePayment(ev, ord, p) })
+	if err != nil {
+		return PaymentOutcome{}, fmt.Errorf("apply %s %s: %w", ev.Type, ev.ID, err)
+	}
+	o.realtime.PublishCommitted(ctx, out.Events...)
+	level := o.log.InfoContext
+	if out.Outcome == OutcomeUnknownOrder || out.Outcome == OutcomeMismatch {
+		level = o.log.WarnContext
+	}
+	level(ctx, "stripe webhook", "event_id", ev.ID, "type", ev.Type, "outcome", out.Outcome,
+		"order_id", ev.OrderID, "payment_intent", ev.PaymentIntentID, "amount_minor", ev.AmountMinor, "currency", ev.Currency)
+	return out, nil
+}
+
+// decidePayment is the pure rule of a payment webhook on an order (zero when none was
+// found) and its recorded payment (nil when none).
+func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
+	switch {
+	case ord.ID == "":
+		return PaymentDecision{Outcome: OutcomeUnknownOrder}
+	case p == nil || p.PaymentIntentID != ev.PaymentIntentID:
+		return PaymentDecision{Outcome: OutcomeMismatch}
+	case ev.AmountMinor != ord.PriceMinor || ev.Currency != ord.Currency:
+		return PaymentDecision{Outcome: OutcomeMismatch}
+	}
+	if ev.Type == StripePaymentFailed {
+		if ord.Status != OrderPlaced {
+			return PaymentDecision{Outcome: OutcomeIgnored}
+		}
+		return PaymentDecision{Outcome: OutcomeFailed, PaymentStatus: "failed", Failure: ev.Failure, EventType: "order.payment_failed"}
+	}
+	next, err := NextStatus(ord.Status, ActionPay)
+	if err != nil {
+		return PaymentDecision{Outcome: OutcomeIgnored}
+	}
+	tx := FundEscrow(ord.ID, ord.PriceMinor, ord.Currency, "escrow_funding:order:"+ord.ID)
+	return PaymentDecision{Outcome: OutcomeApplied, Status: next, PaymentStatus: "succeeded", Ledger: &tx, EventType: "order.paid"}
+}

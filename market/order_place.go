@@ -1,0 +1,148 @@
+package market
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
+// NewOrder is a buyer's request for one package of a gig. IdempotencyKey (the client's
+// Idempotency-Key header) makes a retried request return the first order.
+type NewOrder struct {
+	BuyerID, GigID, PackageID string
+	IdempotencyKey            string
+	// RequestHash fingerprints the request, so a key reused for a different request is
+	// told apart from a retry; PlaceOrder sets it.
+	RequestHash string
+}
+
+// GigOffer is the package being ordered as the store found it, for PlaceOrder's rules.
+type GigOffer struct {
+	GigID, SellerID, GigStatus string
+}
+
+// PlacedOrder is the outcome of storing an order: the order (new, or the one an earlier
+// request with the same key made), whether this call created it, the fingerprint of the
+// request that made it, and the events to publish.
+type PlacedOrder struct {
+	Order       Order
+	Created     bool
+	RequestHash string
+	Events      []Event
+}
+
+// PaymentRequest asks the provider for a payment of an order.
+type PaymentRequest struct {
+	OrderID        string
+	AmountMinor    int64
+	Currency       string
+	IdempotencyKey string
+}
+
+// PaymentGateway is the payment provider (Stripe) as the order use cases need it;
+// cmd/ adapts payments/ to it. CreatePayment returns a CodeUnavailable Error when the
+// provider fails; VerifyWebhook returns an error wrapping ErrBadWebhookSignature for a
+// webhook that is not provably the provider's.
+type PaymentGateway interface {
+	CreatePayment(ctx context.Context, in PaymentRequest) (PaymentInfo, error)
+	VerifyWebhook(payload []byte, signature string) (PaymentEvent, error)
+}
+
+// maxIdempotencyKey is the longest Idempotency-Key accepted.
+const maxIdempotencyKey = 255
+
+// PlaceOrder creates an order for a package of a published gig, in status placed, and
+// a PaymentIntent for its price; the order carries the intent's client secret for the
+// buyer's client. A retry with the same key and request returns the same order
+// (created false); a key reused for another request is an invalid Error naming
+// "Idempotency-Key". Errors: invalid for a bad key or ordering one's own gig; not found
+// for a gig that is not published or a package not of that gig; unavailable when the
+// payment provider fails (retry with the same key: the order is kept and the intent is
+// created then).
+func (o *Orders) PlaceOrder(ctx context.Context, in NewOrder) (Order, bool, error) {
+	if err := checkIdempotencyKey(in.IdempotencyKey); err != nil {
+		return Order{}, false, err
+	}
+	if !uuidText.MatchString(in.GigID) {
+		return Order{}, false, FieldError(CodeInvalid, "gig_id", "must be a UUID")
+	}
+	if !uuidText.MatchString(in.PackageID) {
+		return Order{}, false, FieldError(CodeInvalid, "package_id", "must be a UUID")
+	}
+	in.GigID, in.PackageID = strings.ToLower(in.GigID), strings.ToLower(in.PackageID)
+	in.RequestHash = orderRequestHash(in)
+	placed, err := o.store.PlaceOrder(ctx, in, func(g GigOffer) error { return checkOffer(g, in.BuyerID) })
+	if err != nil {
+		return Order{}, false, err
+	}
+	if !placed.Created && placed.RequestHash != in.RequestHash {
+		return Order{}, false, FieldError(CodeInvalid, "Idempotency-Key", "was already used for a different order request; use a new key")
+	}
+	o.realtime.PublishCommitted(ctx, placed.Events...)
+	ord := placed.Order
+	if placed.Created && o.OpenThread != nil {
+		if _, err := o.OpenThread(ctx, ord.ID, ord.BuyerID, ord.SellerID); err != nil {
+			o.log.WarnContext(ctx, "order thread not opened", "order_id", ord.ID, "err", err)
+		}
+	}
+	if ord.Payment == nil {
+		if ord.Payment, err = o.startPayment(ctx, ord); err != nil {
+			return Order{}, false, err
+		}
+	}
+	return ord, placed.Created, nil
+}
+
+// startPayment creates the order's PaymentIntent and records it. The provider's
+// idempotency key is derived from the order, so a retry after a lost answer gets the
+// same intent from Stripe; if two calls race, the first recorded wins.
+func (o *Orders) startPayment(ctx context.Context, ord Order) (*PaymentInfo, error) {
+	p, err := o.gateway.CreatePayment(ctx, PaymentRequest{
+		OrderID: ord.ID, AmountMinor: ord.PriceMinor, Currency: ord.Currency,
+		IdempotencyKey: "gigstream-order-" + ord.ID + "-payment",
+	})
+	if err != nil {
+		o.log.WarnContext(ctx, "payment intent not created", "order_id", ord.ID, "err", err)
+		return nil, Errorf(CodeUnavailable, "the payment provider is not reachable; retry with the same Idempotency-Key")
+	}
+	p, err = o.store.RecordPayment(ctx, ord.ID, p)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// checkOffer applies who may order what: a published gig, not one's own.
+func checkOffer(g GigOffer, buyerID string) error {
+	if g.GigStatus != "published" {
+		return FieldError(CodeNotFound, "gig_id", "no such published gig")
+	}
+	if g.SellerID == buyerID {
+		return FieldError(CodeInvalid, "gig_id", "you cannot order your own gig")
+	}
+	return nil
+}
+
+// checkIdempotencyKey accepts 1 to 255 printable ASCII characters.
+func checkIdempotencyKey(key string) error {
+	if key == "" {
+		return FieldError(CodeInvalid, "Idempotency-Key", "is required: a unique value per order request, reused on retries")
+	}
+	if len(key) > maxIdempotencyKey {
+		return FieldError(CodeInvalid, "Idempotency-Key", "must be at most 255 characters")
+	}
+	for _, r := range key {
+		if r < 0x21 || r > 0x7e {
+			return FieldError(CodeInvalid, "Idempotency-Key", "must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// orderRequestHash fingerprints what decides the order, so that a retry matches and a
+// different request under the same key does not.
+func orderRequestHash(in NewOrder) string {
+	sum := sha256.Sum256([]byte(in.GigID + "\n" + in.PackageID))
+	return hex.EncodeToString(sum[:])
+}
