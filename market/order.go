@@ -47,7 +47,9 @@ type PaymentInfo struct {
 func OrderChannel(orderID string) string { return "order:" + orderID }
 
 // IsParty reports whether userID is the order's buyer or seller.
-func (o Order) IsParty(userID string) bool { return userID != "" && (o.BuyerID == userID || o.SellerID == userID) }
+func (o Order) IsParty(userID string) bool {
+	return userID != "" && (o.BuyerID == userID || o.SellerID == userID)
+}
 
 // visibleTo is the order as userID sees it: the payment's client secret is the
 // buyer's alone.

@@ -29,7 +29,7 @@ const (
 
 // What applying a webhook did; stored with the event and logged.
 const (
-	OutcomeApplied      = "applied"       // the order moved (paid) and escrow was funded
+	OutcomeApplied      = "applied"        // the order moved (paid) and escrow was funded
 	OutcomeFailed       = "payment_failed" // the failure was recorded on the payment
 	OutcomeDuplicate    = "duplicate"      // this event was applied before: nothing changed
 	OutcomeIgnored      = "ignored"        // not an event for this order's state (e.g. paid already)
