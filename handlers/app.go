@@ -53,6 +53,7 @@ type Deps struct {
 	Redis    redis.UniversalClient // rate limits and sign-in state; nil turns rate limits off (unit tests)
 	Realtime *market.Realtime      // channel rules and the publish API
 	Chat     *market.Messaging     // conversations and messages
+	Gigs     *market.Gigs          // the catalogue
 	WebApp   fs.FS                 // the browser client's files, served under /app/; nil serves none
 	Uploads  *market.Uploads       // upload rows, authorization and downloads; nil serves no upload routes
 	Tus      *tus.Engine           // resumable uploads on /uploads/tus/
@@ -177,6 +178,16 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/me/sessions", requireUser, me.listSessions)
 	app.Delete("/me/sessions/:id", requireUser, me.revokeSession)
 	app.Get("/me/export", requireUser, me.export)
+
+	gigs := &gigRoutes{gigs: d.Gigs}
+	app.Get("/categories", gigs.categories)
+	app.Get("/gigs", gigs.list)
+	app.Post("/gigs", requireUser, gigs.create)
+	app.Get("/gigs/:id", gigs.show)
+	app.Patch("/gigs/:id", requireUser, gigs.update)
+	app.Delete("/gigs/:id", requireUser, gigs.remove)
+	app.Post("/gigs/:id/publish", requireUser, gigs.publish)
+	app.Post("/gigs/:id/pause", requireUser, gigs.pause)
 
 	idle := orDuration(cfg.UploadIdleTimeout, 60*time.Second)
 	tr := &tusRoutes{engine: d.Tus, uploads: d.Uploads, log: d.Log, idle: idle, maxSize: cfg.UploadMaxSize}

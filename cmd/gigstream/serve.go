@@ -126,6 +126,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		Redis:      rdb,
 		Realtime:   w.realtime,
 		Chat:       w.chat,
+		Gigs:       market.NewGigs(db, up.uploads, log),
 		WebApp:     webApp(),
 		Uploads:    up.uploads,
 		Tus:        up.tus,

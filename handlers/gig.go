@@ -1,0 +1,201 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/gigstream/hub/market"
+)
+
+// gigRoutes serve the catalogue: categories, published gigs for everyone, and a
+// seller's own gigs through their life (draft, published, paused).
+type gigRoutes struct {
+	gigs *market.Gigs
+}
+
+// packageRequest is one package of a gig as a seller sends it; the domain checks
+// the bounds (market.CheckPackages) and names the field at fault.
+type packageRequest struct {
+	Tier         string `json:"tier" validate:"required"`
+	Title        string `json:"title" validate:"required,max=200"`
+	Description  string `json:"description" validate:"max=4000"`
+	PriceMinor   int64  `json:"price_minor"`
+	Currency     string `json:"currency" validate:"required"`
+	DeliveryDays int    `json:"delivery_days"`
+	Revisions    int    `json:"revisions"`
+}
+
+type createGigRequest struct {
+	Title       string           `json:"title" validate:"required,max=500"`
+	Description string           `json:"description" validate:"required,max=100000"`
+	Category    string           `json:"category" validate:"required,max=60"`
+	Packages    []packageRequest `json:"packages" validate:"required,dive"`
+}
+
+type updateGigRequest struct {
+	Title       *string          `json:"title" validate:"omitempty,max=500"`
+	Description *string          `json:"description" validate:"omitempty,max=100000"`
+	Category    *string          `json:"category" validate:"omitempty,max=60"`
+	Packages    []packageRequest `json:"packages" validate:"omitempty,dive"`
+}
+
+func packagesOf(list []packageRequest) []market.GigPackage {
+	if list == nil {
+		return nil
+	}
+	out := make([]market.GigPackage, len(list))
+	for i, p := range list {
+		out[i] = market.GigPackage(p)
+	}
+	return out
+}
+
+// categories lists every category.
+func (h *gigRoutes) categories(c *fiber.Ctx) error {
+	list, err := h.gigs.Categories(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"categories": list})
+}
+
+// create stores a draft gig of the caller, who must be a seller (403 otherwise).
+func (h *gigRoutes) create(c *fiber.Ctx) error {
+	var req createGigRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	gig, err := h.gigs.Create(c.UserContext(), u, market.NewGig{
+		Title: req.Title, Description: req.Description, CategorySlug: req.Category, Packages: packagesOf(req.Packages),
+	})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(gig)
+}
+
+// show returns a gig by id or slug: a published one to anyone, a draft or paused one
+// to its seller only (404 to everyone else).
+func (h *gigRoutes) show(c *fiber.Ctx) error {
+	gig, err := h.gigs.Show(c.UserContext(), c.Params("id"), viewerID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(gig)
+}
+
+// update changes the caller's own gig; packages, when sent, replace all of them.
+func (h *gigRoutes) update(c *fiber.Ctx) error {
+	var req updateGigRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	gig, err := h.gigs.Update(c.UserContext(), c.Params("id"), u.ID, market.GigChange{
+		Title: req.Title, Description: req.Description, CategorySlug: req.Category, Packages: packagesOf(req.Packages),
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(gig)
+}
+
+// publish shows the caller's own gig to everyone.
+func (h *gigRoutes) publish(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	gig, err := h.gigs.Publish(c.UserContext(), c.Params("id"), u.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(gig)
+}
+
+// pause hides the caller's own published gig from everyone else.
+func (h *gigRoutes) pause(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	gig, err := h.gigs.Pause(c.UserContext(), c.Params("id"), u.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(gig)
+}
+
+// remove deletes the caller's own draft (409 for a gig that was ever published).
+func (h *gigRoutes) remove(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	if err := h.gigs.Delete(c.UserContext(), c.Params("id"), u.ID); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// list pages the published gigs, newest published first, filtered by the query.
+func (h *gigRoutes) list(c *fiber.Ctx) error {
+	f, err := gigFilterOf(c)
+	if err != nil {
+		return err
+	}
+	list, next, err := h.gigs.List(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	var cursor *string
+	if next != nil {
+		s := encodeGigCursor(*next)
+		cursor = &s
+	}
+	return c.JSON(fiber.Map{"gigs": list, "next_cursor": cursor})
+}
+
+// gigFilterOf reads the catalogue's query parameters; a malformed one is a 400 naming it.
+func gigFilterOf(c *fiber.Ctx) (market.GigFilter, error) {
+	f := market.GigFilter{
+		CategorySlug: c.Query("category"), Seller: c.Query("seller"), Query: c.Query("q"), Currency: c.Query("currency"),
+	}
+	var err error
+	if f.Limit, err = queryInt(c, "limit", market.DefaultGigPage, 1, market.MaxGigPage); err != nil {
+		return f, err
+	}
+	minPrice, err := queryInt(c, "min_price", 0, 0, market.MaxPackagePriceMinor)
+	if err != nil {
+		return f, err
+	}
+	maxPrice, err := queryInt(c, "max_price", 0, 0, market.MaxPackagePriceMinor)
+	if err != nil {
+		return f, err
+	}
+	f.MinPrice, f.MaxPrice = int64(minPrice), int64(maxPrice)
+	if s := c.Query("cursor"); s != "" {
+		cur, err := decodeGigCursor(s)
+		if err != nil {
+			return f, err
+		}
+		f.After = &cur
+	}
+	return f, nil
+}
+
+// encodeGigCursor makes the opaque next_cursor of a page.
+func encodeGigCursor(cur market.GigCursor) string {
+	raw, _ := json.Marshal(cur) // a time and a string always marshal
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// decodeGigCursor reads a next_cursor back; anything else is a 400 naming cursor.
+func decodeGigCursor(s string) (market.GigCursor, error) {
+	var cur market.GigCursor
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(raw, &cur) != nil || cur.PublishedAt.IsZero() || !isCanonicalUUID(cur.ID) {
+		return market.GigCursor{}, badRequest("cursor", "must be a next_cursor from a previous page")
+	}
+	return cur, nil
+}
+
+func isCanonicalUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
+}
