@@ -134,6 +134,19 @@ END $$;
 CREATE CONSTRAINT TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postings
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced();
 
+-- A transaction without postings would balance trivially; at least two are required.
+-- +goose StatementBegin
+CREATE FUNCTION ledger_check_postings() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT count(*) FROM ledger_postings WHERE transaction_id = NEW.id) < 2 THEN
+        RAISE EXCEPTION 'ledger transaction % has fewer than two postings', NEW.id USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE CONSTRAINT TRIGGER ledger_transactions_have_postings AFTER INSERT ON ledger_transactions
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_postings();
+
 -- +goose StatementBegin
 CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -184,6 +197,7 @@ DROP TABLE ledger_balances;
 DROP TABLE ledger_postings;
 DROP TABLE ledger_transactions;
 DROP FUNCTION ledger_refuse_change();
+DROP FUNCTION ledger_check_postings();
 DROP FUNCTION ledger_check_balanced();
 DROP FUNCTION ledger_apply_posting();
 DROP TABLE provider_events;

@@ -9,3 +9,5 @@ var (
 	_ market.MessagingStore = (*DB)(nil)
 	_ market.UploadStore    = (*DB)(nil)
 )
+
+var _ market.OrderStore = (*DB)(nil)

@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/gigstream/hub/market"
+)
+
+// postLedger writes a validated ledger transaction and its postings in tx. The
+// database checks again at commit that the postings balance per currency, and refuses
+// to overdraw any account but the outside world's.
+func postLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) error {
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
+	}
+	var id string
+	err := tx.GetContext(ctx, &id, `INSERT INTO ledger_transactions (kind, order_id, reference) VALUES ($1, NULLIF($2, '')::uuid, $3) RETURNING id`,
+		t.Kind, t.OrderID, t.Reference)
+	if err != nil {
+		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
+	}
+	for _, p := range t.Postings {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, account, amount_minor, currency) VALUES ($1, $2, $3, $4)`,
+			id, p.Account, p.Amount, p.Currency); err != nil {
+			return fmt.Errorf("posting to %s: %w", p.Account, err)
+		}
+	}
+	return nil
+}
+
+// Balance returns an account's balance in minor units of currency (0 when it never
+// moved).
+func (db *DB) Balance(ctx context.Context, account, currency string) (int64, error) {
+	var b int64
+	err := db.x.GetContext(ctx, &b, `SELECT COALESCE((SELECT balance_minor FROM ledger_balances WHERE account = $1 AND currency = $2), 0)`,
+		account, currency)
+	if err != nil {
+		return 0, fmt.Errorf("balance of %s: %w", account, err)
+	}
+	return b, nil
+}
+
+// LedgerTransactionsOf counts the ledger transactions of an order.
+func (db *DB) LedgerTransactionsOf(ctx context.Context, orderID string) (int, error) {
+	var n int
+	if err := db.x.GetContext(ctx, &n, `SELECT count(*) FROM ledger_transactions WHERE order_id = $1`, orderID); err != nil {
+		return 0, fmt.Errorf("ledger transactions of %s: %w", orderID, err)
+	}
+	return n, nil
+}

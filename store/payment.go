@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/gigstream/hub/market"
+)
+
+const paymentColumns = `provider, provider_ref, client_secret, status, amount_minor, currency`
+
+// paymentOf returns the order's payment, or nil when none was recorded yet.
+func paymentOf(ctx context.Context, q sqlx.QueryerContext, orderID string) (*market.PaymentInfo, error) {
+	var p market.PaymentInfo
+	err := sqlx.GetContext(ctx, q, &p, `SELECT `+paymentColumns+` FROM payments WHERE order_id = $1`, orderID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil // an order without a payment yet is a state, not a missing row
+	}
+	if err != nil {
+		return nil, fmt.Errorf("payment of order %s: %w", orderID, err)
+	}
+	return &p, nil
+}
+
+// RecordPayment stores the order's PaymentIntent unless one is recorded already, and
+// returns the one that is: the first recorded wins when two requests race.
+func (db *DB) RecordPayment(ctx context.Context, orderID string, p market.PaymentInfo) (market.PaymentInfo, error) {
+	_, err := db.x.ExecContext(ctx, `
+		INSERT INTO payments (order_id, provider, provider_ref, client_secret, amount_minor, currency)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING`,
+		orderID, p.Provider, p.PaymentIntentID, p.ClientSecret, p.AmountMinor, p.Currency)
+	if err != nil {
+		return market.PaymentInfo{}, fmt.Errorf("record payment of order %s: %w", orderID, err)
+	}
+	got, err := paymentOf(ctx, db.x, orderID)
+	if err != nil {
+		return market.PaymentInfo{}, err
+	}
+	if got == nil {
+		return market.PaymentInfo{}, fmt.Errorf("payment of order %s: %w", orderID, ErrNotFound)
+	}
+	return *got, nil
+}
+
+// ApplyPaymentEvent applies a verified provider event at most once: its id is recorded
+// first (a concurrent copy waits on that row, then finds it and changes nothing:
+// outcome duplicate); then the order named by the event is locked, decide is called
+// with it (zero when there is none) and its payment, and the decision is written in
+// the same transaction: payment status, order status, ledger transaction, order event.
+func (db *DB) ApplyPaymentEvent(ctx context.Context, ev market.PaymentEvent, decide func(market.Order, *market.PaymentInfo) market.PaymentDecision) (market.PaymentOutcome, error) {
+	var out market.PaymentOutcome
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO provider_events (provider, event_id, type, outcome) VALUES ($1, $2, $3, 'pending')
+			ON CONFLICT DO NOTHING`, ev.Provider, ev.ID, ev.Type)
+		if err != nil {
+			return fmt.Errorf("record provider event: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			out.Outcome = market.OutcomeDuplicate
+			return nil
+		}
+		ord, pay, err := orderForEvent(ctx, tx, ev.OrderID)
+		if err != nil {
+			return err
+		}
+		d := decide(ord, pay)
+		out.Outcome, out.OrderID = d.Outcome, ord.ID
+		if _, err := tx.ExecContext(ctx, `UPDATE provider_events SET outcome = $3, order_id = NULLIF($4, '')::uuid
+			WHERE provider = $1 AND event_id = $2`, ev.Provider, ev.ID, d.Outcome, ord.ID); err != nil {
+			return fmt.Errorf("record outcome: %w", err)
+		}
+		out.Events, err = applyPaymentDecision(ctx, tx, ord, d)
+		return err
+	})
+	return out, err
+}
+
+// orderForEvent locks the order an event names, with its payment; an order that does
+// not exist comes back zero, without error.
+func orderForEvent(ctx context.Context, tx *sqlx.Tx, orderID string) (market.Order, *market.PaymentInfo, error) {
+	ord, err := lockOrder(ctx, tx, orderID, "")
+	if errors.Is(err, ErrNotFound) {
+		return market.Order{}, nil, nil
+	}
+	if err != nil {
+		return market.Order{}, nil, err
+	}
+	pay, err := paymentOf(ctx, tx, ord.ID)
+	return ord, pay, err
+}
+
+// applyPaymentDecision writes what decide chose for the locked order.
+func applyPaymentDecision(ctx context.Context, tx *sqlx.Tx, ord market.Order, d market.PaymentDecision) ([]market.Event, error) {
+	if d.PaymentStatus != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $2, failure = NULLIF($3, ''), updated_at = now() WHERE order_id = $1`,
+			ord.ID, d.PaymentStatus, d.Failure); err != nil {
+			return nil, fmt.Errorf("update payment: %w", err)
+		}
+	}
+	if d.Status == market.OrderPaid {
+		err := tx.GetContext(ctx, &ord, `UPDATE orders SET status = 'paid', paid_at = now(),
+			due_at = now() + make_interval(days => delivery_days), updated_at = now()
+			WHERE id = $1 RETURNING `+orderColumns, ord.ID)
+		if err != nil {
+			return nil, fmt.Errorf("mark order paid: %w", err)
+		}
+	} else if d.Status != "" {
+		return nil, fmt.Errorf("payment decision: unexpected status %s", d.Status)
+	}
+	if d.Ledger != nil {
+		if err := postLedger(ctx, tx, *d.Ledger); err != nil {
+			return nil, err
+		}
+	}
+	if d.EventType == "" {
+		return nil, nil
+	}
+	ev, err := appendOrderEvent(ctx, tx, d.EventType, orderEvent{Order: ord})
+	return []market.Event{ev}, err
+}
