@@ -56,6 +56,7 @@ type Deps struct {
 	Gigs     *market.Gigs          // the catalogue
 	WebApp   fs.FS                 // the browser client's files, served under /app/; nil serves none
 	Uploads  *market.Uploads       // upload rows, authorization and downloads; nil serves no upload routes
+	Orders   *market.Orders        // orders, payment webhooks, deliveries
 	Tus      *tus.Engine           // resumable uploads on /uploads/tus/
 	Sockets  SocketServer          // runs an admitted WebSocket (the hub)
 	// SocketsCtx ends when the node shuts down; sockets are served under it.
@@ -125,6 +126,8 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	// per-address budgets that protect the public routes.
 	pub := &publishRoutes{realtime: d.Realtime, apiKey: cfg.PublishAPIKey, log: d.Log}
 	app.Post("/api/publish", pub.requireAPIKey, pub.publish)
+	hooks := &webhookRoutes{orders: d.Orders, log: d.Log}
+	app.Post("/webhooks/stripe", hooks.stripe)
 
 	limits := cfg.RateLimits.withDefaults()
 	rl := &rateLimiter{lim: newLimiter(d.Redis), limits: limits, log: d.Log}
@@ -168,6 +171,14 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/me/devices", requireUser, chat.registerDevice)
 	app.Delete("/me/devices", requireUser, chat.removeDevice)
 	app.Put("/me/notifications", requireUser, chat.setNotifications)
+
+	orders := &orderRoutes{orders: d.Orders}
+	app.Post("/orders", requireUser, orders.place)
+	app.Get("/orders", requireUser, orders.list)
+	app.Get("/orders/:id", requireUser, orders.show)
+	app.Post("/orders/:id/deliveries", requireUser, orders.deliver)
+	app.Get("/orders/:id/deliveries", requireUser, orders.deliveries)
+	app.Post("/orders/:id/revision", requireUser, orders.revision)
 
 	me := &meRoutes{accounts: d.Accounts}
 	app.Get("/me", requireUser, me.show)

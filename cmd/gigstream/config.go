@@ -46,6 +46,7 @@ type config struct {
 	FCM               fcmConfig
 
 	Uploads uploadConfig
+	Stripe  stripeConfig
 }
 
 // fcmConfig points push at Firebase Cloud Messaging; an empty ProjectID turns push off.
@@ -100,6 +101,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadAccountConfig(e, &c)
 	loadRealtimeConfig(e, &c)
 	loadUploadConfig(e, &c)
+	loadStripeConfig(e, &c)
 	return c, e.err
 }
 
@@ -208,6 +210,7 @@ func (c config) logAttrs() slog.Value {
 		slog.String("clamd_addr", c.ClamdAddr),
 		slog.String("s3_endpoint", c.S3.Endpoint),
 		slog.String("s3_bucket", c.S3.Bucket),
+		slog.String("stripe_api_base", c.Stripe.APIBase),
 		slog.Int("body_limit", c.BodyLimit),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 	)

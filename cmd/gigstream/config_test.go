@@ -21,6 +21,9 @@ func validServeEnv() map[string]string {
 		"CLAMD_ADDR":   "tcp://clamd:3310",
 		"S3_BUCKET":    "uploads",
 		"SMTP_ADDR":    "mail:587",
+
+		"STRIPE_SECRET_KEY":     "sk_test_config",
+		"STRIPE_WEBHOOK_SECRET": "whsec_config",
 	}
 }
 
@@ -48,6 +51,11 @@ func TestBadConfigNamesTheVariable(t *testing.T) {
 		{"LOG_LEVEL", "loud", "LOG_LEVEL: expected one of debug, info, warn, error"},
 		{"S3_PATH_STYLE", "maybe", "S3_PATH_STYLE: expected true or false"},
 		{"SMTP_ADDR", "", "SMTP_ADDR: expected"},
+		{"STRIPE_SECRET_KEY", "", "STRIPE_SECRET_KEY: expected a Stripe secret key"},
+		{"STRIPE_SECRET_KEY", "pk_test_publishable", "STRIPE_SECRET_KEY: expected a key starting sk_ or rk_ (value not shown)"},
+		{"STRIPE_WEBHOOK_SECRET", "", "STRIPE_WEBHOOK_SECRET: expected the webhook endpoint's signing secret"},
+		{"STRIPE_WEBHOOK_SECRET", "secret", "STRIPE_WEBHOOK_SECRET: expected a signing secret starting whsec_"},
+		{"STRIPE_API_BASE", "stripe-mock:12111", `STRIPE_API_BASE: expected an http:// or https:// URL, got "stripe-mock:12111"`},
 		{"PUBLIC_URL", "gigstream.example", "PUBLIC_URL: expected"},
 		{"SESSION_IDLE_TIMEOUT", "forever", "SESSION_IDLE_TIMEOUT: expected a duration"},
 		{"RATE_LIMIT_AUTH_PER_MINUTE", "0", "RATE_LIMIT_AUTH_PER_MINUTE: expected a whole number from 1"},

@@ -82,9 +82,10 @@ func socketServer(node *hub.Node) func(ctx context.Context, conn *fws.Conn, user
 }
 
 // newRealtime builds the channel rules over the database; the publisher is set once
-// the hub exists, since the hub's callbacks need the rules first.
+// the hub exists, since the hub's callbacks need the rules first. An order's channel
+// is for its buyer and seller.
 func newRealtime(cfg config, db *store.DB, pub *lazyPublisher, log *slog.Logger) *market.Realtime {
-	members := market.ChannelMembers{Conversation: db.IsMember}
+	members := market.ChannelMembers{Conversation: db.IsMember, Order: db.IsOrderParty}
 	return market.NewRealtime(db, pub, members, market.RealtimeConfig{Retention: cfg.EventRetention}, log)
 }
 

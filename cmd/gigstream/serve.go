@@ -99,6 +99,10 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 	objects := media.NewObjectStore(s3c, cfg.S3.Bucket)
 	scanner := media.NewScannerWithConfig(clamd.NewClamd(cfg.ClamdAddr), media.ScannerConfig{StreamMaxLength: cfg.Uploads.StreamMaxLength})
 	up := newUploads(w.socketsCtx, cfg, db, objects, scanner, w.realtime, log)
+	orders, err := newOrders(cfg, db, w.realtime, w.chat, log)
+	if err != nil {
+		return nil, err
+	}
 	accounts := newAccounts(cfg, db, log)
 	accounts.SessionsEnded = func(ctx context.Context, userID string, sessionIDs []string) {
 		if err := w.node.DisconnectSessions(ctx, userID, sessionIDs, hub.CloseSessionEnded, "session ended"); err != nil {
@@ -129,6 +133,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		Gigs:       market.NewGigs(db, up.uploads, log),
 		WebApp:     webApp(),
 		Uploads:    up.uploads,
+		Orders:     orders,
 		Tus:        up.tus,
 		Sockets:    socketServer(w.node),
 		SocketsCtx: w.socketsCtx,

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/payments"
+	"github.com/gigstream/hub/store"
+)
+
+// stripeConfig points the hub at Stripe (stripe-mock in the devstack).
+type stripeConfig struct {
+	APIBase       string
+	SecretKey     secret
+	WebhookSecret secret
+}
+
+// loadStripeConfig reads the Stripe settings; the keys are required, since orders
+// cannot be paid without them.
+func loadStripeConfig(e *envReader, c *config) {
+	c.Stripe = stripeConfig{
+		APIBase:       strings.TrimRight(e.str("STRIPE_API_BASE", "https://api.stripe.com"), "/"),
+		SecretKey:     secret(e.required("STRIPE_SECRET_KEY", "a Stripe secret key, sk_live_… or sk_test_… (or a restricted rk_… key)")),
+		WebhookSecret: secret(e.required("STRIPE_WEBHOOK_SECRET", "the webhook endpoint's signing secret, whsec_…")),
+	}
+	if !strings.HasPrefix(c.Stripe.APIBase, "http://") && !strings.HasPrefix(c.Stripe.APIBase, "https://") {
+		e.fail("STRIPE_API_BASE", "an http:// or https:// URL", c.Stripe.APIBase)
+	}
+	if k := string(c.Stripe.SecretKey); k != "" && !strings.HasPrefix(k, "sk_") && !strings.HasPrefix(k, "rk_") {
+		e.fail("STRIPE_SECRET_KEY", "a key starting sk_ or rk_ (value not shown)", "")
+	}
+	if k := string(c.Stripe.WebhookSecret); k != "" && !strings.HasPrefix(k, "whsec_") {
+		e.fail("STRIPE_WEBHOOK_SECRET", "a signing secret starting whsec_ (value not shown)", "")
+	}
+}
+
+// stripeGateway adapts payments' Stripe adapter and webhook verifier to the domain.
+type stripeGateway struct {
+	stripe   *payments.Stripe
+	verifier *payments.WebhookVerifier
+}
+
+func (g stripeGateway) CreatePayment(ctx context.Context, in market.PaymentRequest) (market.PaymentInfo, error) {
+	intent, err := g.stripe.CreateIntent(ctx, payments.IntentRequest{
+		OrderID: in.OrderID, Amount: in.AmountMinor, Currency: in.Currency, IdempotencyKey: in.IdempotencyKey,
+	})
+	if err != nil {
+		return market.PaymentInfo{}, err
+	}
+	return market.PaymentInfo{
+		Provider: "stripe", PaymentIntentID: intent.ID, ClientSecret: intent.ClientSecret,
+		Status: "requires_payment", AmountMinor: in.AmountMinor, Currency: in.Currency,
+	}, nil
+}
+
+func (g stripeGateway) VerifyWebhook(payload []byte, signature string) (market.PaymentEvent, error) {
+	ev, err := g.verifier.Verify(payload, signature)
+	if errors.Is(err, payments.ErrBadSignature) {
+		return market.PaymentEvent{}, fmt.Errorf("%w: %w", market.ErrBadWebhookSignature, err)
+	}
+	if err != nil {
+		return market.PaymentEvent{}, err
+	}
+	return market.PaymentEvent{
+		ID: ev.ID, Type: ev.Type, PaymentIntentID: ev.PaymentIntentID, AmountMinor: ev.Amount,
+		Currency: ev.Currency, OrderID: ev.OrderID, Failure: ev.Failure,
+	}, nil
+}
+
+// newOrders builds the order use cases on the database and Stripe; a placed order
+// opens its conversation through chat.
+func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market.Messaging, log *slog.Logger) (*market.Orders, error) {
+	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase})
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	gateway := stripeGateway{
+		stripe:   payments.NewStripe(client.V1PaymentIntents),
+		verifier: payments.NewWebhookVerifier(string(cfg.Stripe.WebhookSecret), 0),
+	}
+	orders := market.NewOrders(db, gateway, realtime, market.OrdersConfig{}, log)
+	if chat != nil {
+		orders.OpenThread = chat.OpenOrderThread
+	}
+	return orders, nil
+}

@@ -1,0 +1,123 @@
+package handlers
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gigstream/hub/market"
+)
+
+// orderRoutes serve orders, their deliveries and revision requests to their buyer and
+// seller.
+type orderRoutes struct {
+	orders *market.Orders
+}
+
+// idempotencyHeader carries the client's key on POST /orders.
+const idempotencyHeader = "Idempotency-Key"
+
+type placeOrderRequest struct {
+	GigID     string `json:"gig_id" validate:"required,uuid"`
+	PackageID string `json:"package_id" validate:"required,uuid"`
+}
+
+// place creates an order (201) with its PaymentIntent's client secret; a retry with the
+// same Idempotency-Key and body returns the same order (200, Idempotent-Replayed: true).
+// A missing key is 400 naming the header.
+func (h *orderRoutes) place(c *fiber.Ctx) error {
+	key := strings.TrimSpace(c.Get(idempotencyHeader))
+	if key == "" {
+		return badRequest(idempotencyHeader, "is required: a unique value per order request, sent again on retries")
+	}
+	var req placeOrderRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	ord, created, err := h.orders.PlaceOrder(c.UserContext(), market.NewOrder{
+		BuyerID: u.ID, GigID: req.GigID, PackageID: req.PackageID, IdempotencyKey: key,
+	})
+	if err != nil {
+		return err
+	}
+	c.Location("/orders/" + ord.ID)
+	if !created {
+		c.Set("Idempotent-Replayed", "true")
+		return c.JSON(ord)
+	}
+	return c.Status(fiber.StatusCreated).JSON(ord)
+}
+
+// list returns the caller's orders, newest first, optionally only as buyer or seller.
+func (h *orderRoutes) list(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	limit, err := queryInt(c, "limit", 50, 1, 200)
+	if err != nil {
+		return err
+	}
+	list, err := h.orders.Orders(c.UserContext(), u.ID, c.Query("role"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"orders": list})
+}
+
+// show returns one order to its buyer or seller; 404 to anyone else.
+func (h *orderRoutes) show(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	ord, err := h.orders.Order(c.UserContext(), c.Params("id"), u.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ord)
+}
+
+type deliverRequest struct {
+	Note      string   `json:"note"`
+	UploadIDs []string `json:"upload_ids" validate:"required,min=1,max=20"`
+}
+
+// deliver records the seller's next version of the work (201).
+func (h *orderRoutes) deliver(c *fiber.Ctx) error {
+	var req deliverRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	d, err := h.orders.Deliver(c.UserContext(), market.NewDelivery{
+		OrderID: c.Params("id"), UserID: u.ID, Note: req.Note, UploadIDs: req.UploadIDs,
+	})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(d)
+}
+
+// deliveries lists every version of the work, newest first, with its files.
+func (h *orderRoutes) deliveries(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	list, err := h.orders.Deliveries(c.UserContext(), c.Params("id"), u.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"deliveries": list})
+}
+
+type revisionRequest struct {
+	Note string `json:"note" validate:"required"`
+}
+
+// revision records the buyer's request for changes and returns the order.
+func (h *orderRoutes) revision(c *fiber.Ctx) error {
+	var req revisionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	ord, err := h.orders.RequestRevision(c.UserContext(), market.NewRevision{OrderID: c.Params("id"), UserID: u.ID, Note: req.Note})
+	if err != nil {
+		return err
+	}
+	return c.JSON(ord)
+}

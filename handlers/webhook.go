@@ -1,0 +1,33 @@
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gigstream/hub/market"
+)
+
+// webhookRoutes take the payment providers' webhooks. They are authenticated by their
+// signature, not a session, so they sit before session lookup and CSRF.
+type webhookRoutes struct {
+	orders *market.Orders
+	log    *slog.Logger
+}
+
+// stripe verifies the Stripe-Signature of the raw body and applies the event at most
+// once. It answers 400 for a bad signature (logged as a security event) and 200 for
+// anything verified, duplicates and events it ignores included, so Stripe stops
+// sending them; a storage failure is a 500 and Stripe retries.
+func (h *webhookRoutes) stripe(c *fiber.Ctx) error {
+	out, err := h.orders.ApplyStripeWebhook(c.UserContext(), c.Body(), c.Get("Stripe-Signature"))
+	if errors.Is(err, market.ErrBadWebhookSignature) {
+		securityEvent(c, h.log, "webhook_bad_signature", slog.String("provider", "stripe"))
+		return badRequest("Stripe-Signature", "does not verify against this endpoint's signing secret")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"received": true, "outcome": out.Outcome})
+}
