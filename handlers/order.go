@@ -18,8 +18,8 @@ type orderRoutes struct {
 const idempotencyHeader = "Idempotency-Key"
 
 type placeOrderRequest struct {
-	GigID     string `json:"gig_id" validate:"required,uuid"`
-	PackageID string `json:"package_id" validate:"required,uuid"`
+	GigID string `json:"gig_id" validate:"required,uuid"`
+	Tier  string `json:"tier" validate:"required,oneof=basic standard premium"`
 }
 
 // place creates an order (201) with its PaymentIntent's client secret; a retry with the
@@ -36,7 +36,7 @@ func (h *orderRoutes) place(c *fiber.Ctx) error {
 	}
 	u, _ := currentUser(c)
 	ord, created, err := h.orders.PlaceOrder(c.UserContext(), market.NewOrder{
-		BuyerID: u.ID, GigID: req.GigID, PackageID: req.PackageID, IdempotencyKey: key,
+		BuyerID: u.ID, GigID: req.GigID, Tier: req.Tier, IdempotencyKey: key,
 	})
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ type Order struct {
 	BuyerID          string       `json:"buyer_id" db:"buyer_id"`
 	SellerID         string       `json:"seller_id" db:"seller_id"`
 	GigID            string       `json:"gig_id" db:"gig_id"`
-	PackageID        string       `json:"package_id" db:"package_id"`
+	PackageID        *string      `json:"package_id" db:"package_id"`
 	GigTitle         string       `json:"gig_title" db:"gig_title"`
 	PackageTier      string       `json:"package_tier" db:"package_tier"`
 	PackageTitle     string       `json:"package_title" db:"package_title"`

@@ -108,8 +108,8 @@ func TestIdempotencyKeyRules(t *testing.T) {
 	if err := checkIdempotencyKey("5b1e-4c-retry_1"); err != nil {
 		t.Fatal(err)
 	}
-	a := orderRequestHash(NewOrder{GigID: "g", PackageID: "p1"})
-	if a == orderRequestHash(NewOrder{GigID: "g", PackageID: "p2"}) || a != orderRequestHash(NewOrder{GigID: "g", PackageID: "p1", IdempotencyKey: "other"}) {
+	a := orderRequestHash(NewOrder{GigID: "g", Tier: "basic"})
+	if a == orderRequestHash(NewOrder{GigID: "g", Tier: "premium"}) || a != orderRequestHash(NewOrder{GigID: "g", Tier: "basic", IdempotencyKey: "other"}) {
 		t.Fatal("the request hash does not follow the request")
 	}
 }

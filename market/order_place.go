@@ -7,11 +7,11 @@ import (
 	"strings"
 )
 
-// NewOrder is a buyer's request for one package of a gig. IdempotencyKey (the client's
-// Idempotency-Key header) makes a retried request return the first order.
+// NewOrder is a buyer's request for one package (by tier) of a gig. IdempotencyKey
+// (the client's Idempotency-Key header) makes a retried request return the first order.
 type NewOrder struct {
-	BuyerID, GigID, PackageID string
-	IdempotencyKey            string
+	BuyerID, GigID, Tier string
+	IdempotencyKey       string
 	// RequestHash fingerprints the request, so a key reused for a different request is
 	// told apart from a retry; PlaceOrder sets it.
 	RequestHash string
@@ -57,7 +57,7 @@ const maxIdempotencyKey = 255
 // buyer's client. A retry with the same key and request returns the same order
 // (created false); a key reused for another request is an invalid Error naming
 // "Idempotency-Key". Errors: invalid for a bad key or ordering one's own gig; not found
-// for a gig that is not published or a package not of that gig; unavailable when the
+// for a gig that is not published or has no package of that tier; unavailable when the
 // payment provider fails (retry with the same key: the order is kept and the intent is
 // created then).
 func (o *Orders) PlaceOrder(ctx context.Context, in NewOrder) (Order, bool, error) {
@@ -67,10 +67,10 @@ func (o *Orders) PlaceOrder(ctx context.Context, in NewOrder) (Order, bool, erro
 	if !uuidText.MatchString(in.GigID) {
 		return Order{}, false, FieldError(CodeInvalid, "gig_id", "must be a UUID")
 	}
-	if !uuidText.MatchString(in.PackageID) {
-		return Order{}, false, FieldError(CodeInvalid, "package_id", "must be a UUID")
+	if in.Tier != "basic" && in.Tier != "standard" && in.Tier != "premium" {
+		return Order{}, false, FieldError(CodeInvalid, "tier", "must be basic, standard or premium")
 	}
-	in.GigID, in.PackageID = strings.ToLower(in.GigID), strings.ToLower(in.PackageID)
+	in.GigID = strings.ToLower(in.GigID)
 	in.RequestHash = orderRequestHash(in)
 	placed, err := o.store.PlaceOrder(ctx, in, func(g GigOffer) error { return checkOffer(g, in.BuyerID) })
 	if err != nil {
@@ -143,6 +143,6 @@ func checkIdempotencyKey(key string) error {
 // orderRequestHash fingerprints what decides the order, so that a retry matches and a
 // different request under the same key does not.
 func orderRequestHash(in NewOrder) string {
-	sum := sha256.Sum256([]byte(in.GigID + "\n" + in.PackageID))
+	sum := sha256.Sum256([]byte(in.GigID + "\n" + in.Tier))
 	return hex.EncodeToString(sum[:])
 }

@@ -11,7 +11,9 @@ CREATE TABLE orders (
     buyer_id          uuid        NOT NULL REFERENCES users (id),
     seller_id         uuid        NOT NULL REFERENCES users (id),
     gig_id            uuid        NOT NULL REFERENCES gigs (id),
-    package_id        uuid        NOT NULL REFERENCES gig_packages (id),
+    -- The package as it is now; NULL once the seller replaced the gig's packages. The
+    -- snapshot columns below are what was bought.
+    package_id        uuid        REFERENCES gig_packages (id) ON DELETE SET NULL,
     gig_title         text        NOT NULL,
     package_tier      text        NOT NULL CHECK (package_tier IN ('basic', 'standard', 'premium')),
     package_title     text        NOT NULL,

@@ -38,7 +38,7 @@ func appendOrderEvent(ctx context.Context, tx *sqlx.Tx, eventType string, data o
 // order.placed event, once check accepts the gig offer; the key's row is taken first,
 // so a concurrent request with the same key waits and then finds this order. When the
 // key was used before, it returns that order (Created false) and the request hash it
-// was made with, changing nothing. A package that is not of the gig wraps ErrNotFound.
+// was made with, changing nothing. A gig without a package of the tier is not found.
 func (db *DB) PlaceOrder(ctx context.Context, in market.NewOrder, check func(market.GigOffer) error) (market.PlacedOrder, error) {
 	var out market.PlacedOrder
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -78,14 +78,15 @@ func earlierOrder(ctx context.Context, tx *sqlx.Tx, in market.NewOrder, out *mar
 }
 
 const offerSQL = `
-	SELECT g.id, g.seller_id, g.status, g.title, p.tier, p.title AS package_title, p.price_minor, p.currency,
-		p.revisions, p.delivery_days
+	SELECT g.id, g.seller_id, g.status, g.title, p.id AS package_id, p.tier, p.title AS package_title,
+		p.price_minor, p.currency, p.revisions, p.delivery_days
 	FROM gig_packages p JOIN gigs g ON g.id = p.gig_id
-	WHERE p.id = $1 AND g.id = $2
+	WHERE g.id = $1 AND p.tier = $2
 	FOR SHARE OF g, p`
 
 type offerRow struct {
 	GigID        string `db:"id"`
+	PackageID    string `db:"package_id"`
 	SellerID     string `db:"seller_id"`
 	Status       string `db:"status"`
 	Title        string `db:"title"`
@@ -101,9 +102,12 @@ type offerRow struct {
 // order.placed event.
 func insertOrder(ctx context.Context, tx *sqlx.Tx, in market.NewOrder, check func(market.GigOffer) error, out *market.PlacedOrder) error {
 	var g offerRow
-	err := tx.GetContext(ctx, &g, offerSQL, in.PackageID, in.GigID)
+	if !isUUID(in.GigID) {
+		return market.FieldError(market.CodeNotFound, "gig_id", "no such published gig")
+	}
+	err := tx.GetContext(ctx, &g, offerSQL, in.GigID, in.Tier)
 	if errors.Is(err, sql.ErrNoRows) {
-		return market.FieldError(market.CodeNotFound, "package_id", "no such package of this gig")
+		return market.FieldError(market.CodeNotFound, "tier", "this gig has no package of that tier")
 	}
 	if err != nil {
 		return fmt.Errorf("gig offer: %w", err)
@@ -115,7 +119,7 @@ func insertOrder(ctx context.Context, tx *sqlx.Tx, in market.NewOrder, check fun
 		INSERT INTO orders (buyer_id, seller_id, gig_id, package_id, gig_title, package_tier, package_title,
 			price_minor, currency, revisions_allowed, delivery_days)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+orderColumns,
-		in.BuyerID, g.SellerID, g.GigID, in.PackageID, g.Title, g.Tier, g.PackageTitle, g.PriceMinor, g.Currency, g.Revisions, g.DeliveryDays)
+		in.BuyerID, g.SellerID, g.GigID, g.PackageID, g.Title, g.Tier, g.PackageTitle, g.PriceMinor, g.Currency, g.Revisions, g.DeliveryDays)
 	if err != nil {
 		return fmt.Errorf("insert order: %w", err)
 	}

@@ -17,7 +17,7 @@ type orderFixture struct {
 	db                      *store.DB
 	raw                     *sql.DB
 	buyer, seller           string
-	gig, basic              string
+	gig                     string
 	price                   int64
 	currency                string
 	revisionsOfBasicPackage int
@@ -44,7 +44,7 @@ func newOrderFixture(t *testing.T) orderFixture {
 	}
 	t.Cleanup(func() { _ = raw.Close() })
 	f := orderFixture{db: db, raw: raw, price: 1000, currency: "USD", revisionsOfBasicPackage: 1}
-	must(t, raw.QueryRow(`SELECT g.id, g.seller_id, p.id FROM gigs g JOIN gig_packages p ON p.gig_id = g.id WHERE p.tier = 'basic'`).Scan(&f.gig, &f.seller, &f.basic))
+	must(t, raw.QueryRow(`SELECT id, seller_id FROM gigs`).Scan(&f.gig, &f.seller))
 	b, err := db.CreateUser(ctx, market.NewUser{Email: "buyer@x.test", Username: "buyer_one", DisplayName: "Buyer", IsBuyer: true})
 	must(t, err)
 	f.buyer = b.ID
@@ -63,7 +63,7 @@ func acceptOffer(market.GigOffer) error { return nil }
 func (f orderFixture) place(t *testing.T, key string) market.PlacedOrder {
 	t.Helper()
 	p, err := f.db.PlaceOrder(context.Background(), market.NewOrder{
-		BuyerID: f.buyer, GigID: f.gig, PackageID: f.basic, IdempotencyKey: key, RequestHash: "h",
+		BuyerID: f.buyer, GigID: f.gig, Tier: "basic", IdempotencyKey: key, RequestHash: "h",
 	}, acceptOffer)
 	must(t, err)
 	return p
@@ -83,7 +83,7 @@ func TestPlaceOrderSnapshotsThePackageOncePerKey(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			again, err := f.db.PlaceOrder(context.Background(), market.NewOrder{
-				BuyerID: f.buyer, GigID: f.gig, PackageID: f.basic, IdempotencyKey: "key-1", RequestHash: "h",
+				BuyerID: f.buyer, GigID: f.gig, Tier: "basic", IdempotencyKey: "key-1", RequestHash: "h",
 			}, acceptOffer)
 			if err != nil || again.Created || again.Order.ID != o.ID || again.RequestHash != "h" {
 				t.Errorf("retry: %+v, %v", again, err)
@@ -96,7 +96,7 @@ func TestPlaceOrderSnapshotsThePackageOncePerKey(t *testing.T) {
 		t.Fatalf("orders after retries: %d, %v", len(list), err)
 	}
 	refused := errors.New("no")
-	_, err = f.db.PlaceOrder(context.Background(), market.NewOrder{BuyerID: f.buyer, GigID: f.gig, PackageID: f.basic, IdempotencyKey: "key-2", RequestHash: "h"},
+	_, err = f.db.PlaceOrder(context.Background(), market.NewOrder{BuyerID: f.buyer, GigID: f.gig, Tier: "basic", IdempotencyKey: "key-2", RequestHash: "h"},
 		func(market.GigOffer) error { return refused })
 	if !errors.Is(err, refused) {
 		t.Fatalf("refused offer: %v", err)
