@@ -124,13 +124,15 @@ func (h *tusRoutes) patch(c *fiber.Ctx) error {
 		return newProblem(fiber.StatusBadRequest, "Upload-Offset must be a whole number.")
 	}
 	ctx := c.UserContext()
-	if cl := int64(c.Request().Header.ContentLength()); offset == up.Offset && cl >= 0 && offset+cl == up.Length {
+	// The row says scanning once the last byte is really in, never on the promise of a
+	// Content-Length that a dropped connection may not keep.
+	scanning := func() {
 		if err := h.uploads.MarkScanning(ctx, row.ID); err != nil {
-			return err
+			h.log.ErrorContext(ctx, "uploads: mark scanning", "upload_id", row.ID, "err", err)
 		}
 	}
 	body := &idleReader{r: c.Context().RequestBodyStream(), conn: c.Context().Conn(), idle: h.idle}
-	next, err := h.engine.Patch(ctx, tus.PatchRequest{ID: up.ID, Offset: offset,
+	next, err := h.engine.Patch(ctx, tus.PatchRequest{ID: up.ID, Offset: offset, OnComplete: scanning,
 		ContentType: c.Get(fiber.HeaderContentType), Checksum: c.Get("Upload-Checksum"), Body: body})
 	if err != nil && next.Status != tus.StatusRejected {
 		c.Context().SetConnectionClose()
@@ -201,28 +203,15 @@ func (h *tusRoutes) own(c *fiber.Ctx) (tus.Upload, error) {
 	return up, nil
 }
 
-// settle carries a finished tus upload over to its uploads row: clean with its object,
-// or rejected with the verdict (cause), which is then the answer.
+// settle records a finished upload on its row (see settleResumable); a rejection is
+// then the answer.
 func (h *tusRoutes) settle(c *fiber.Ctx, rowID string, up tus.Upload, cause error) error {
-	ctx := c.UserContext()
-	switch {
-	case up.Status == tus.StatusClean && up.Result != nil:
-		r := up.Result
-		_, err := h.uploads.Settle(ctx, rowID, market.StoredObject{Key: r.Key, Size: r.Size, SHA256: r.SHA256, ContentType: r.ContentType, Filename: r.Filename})
-		return err
-	case up.Status == tus.StatusRejected:
-		if cause == nil {
-			cause = errors.New(up.Rejection)
-		}
-		var infected *media.InfectedError
-		signature := ""
-		if errors.As(cause, &infected) {
-			signature = infected.Signature
-		}
-		_, err := h.uploads.Fail(ctx, rowID, &market.RejectedUpload{Reason: up.Rejection, Signature: signature, Err: cause})
+	err := settleResumable(c.UserContext(), h.uploads, rowID, up, cause)
+	var rejected *market.RejectedUpload
+	if errors.As(err, &rejected) {
 		return uploadProblem(c, h.log, err)
 	}
-	return nil
+	return err
 }
 
 // describe sets Upload-Offset and, while unfinished, Upload-Expires.

@@ -104,11 +104,21 @@ func (s *TusState) Lock(ctx context.Context, id string) (func(), error) {
 
 // Expired lists uploads still uploading whose expiry is before t.
 func (s *TusState) Expired(ctx context.Context, t time.Time) ([]tus.Upload, error) {
-	var ids []string
-	err := s.db.x.SelectContext(ctx, &ids, `
+	return s.list(ctx, "expired", `
 		SELECT id FROM tus_uploads WHERE status = 'uploading' AND expires_at < $1 ORDER BY expires_at LIMIT 500`, t)
-	if err != nil {
-		return nil, fmt.Errorf("expired tus uploads: %w", err)
+}
+
+// Stalled lists uploads waiting for their verdict (status scanning) since before t.
+func (s *TusState) Stalled(ctx context.Context, t time.Time) ([]tus.Upload, error) {
+	return s.list(ctx, "stalled", `
+		SELECT id FROM tus_uploads WHERE status = 'scanning' AND updated_at < $1 ORDER BY updated_at LIMIT 500`, t)
+}
+
+// list loads the uploads whose ids query selects; one deleted meanwhile is left out.
+func (s *TusState) list(ctx context.Context, what, query string, t time.Time) ([]tus.Upload, error) {
+	var ids []string
+	if err := s.db.x.SelectContext(ctx, &ids, query, t); err != nil {
+		return nil, fmt.Errorf("%s tus uploads: %w", what, err)
 	}
 	out := make([]tus.Upload, 0, len(ids))
 	for _, id := range ids {

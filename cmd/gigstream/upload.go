@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gigstream/hub/handlers"
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/media"
 	"github.com/gigstream/hub/media/tus"
@@ -19,6 +20,7 @@ type uploadConfig struct {
 	IdleTimeout     time.Duration
 	PresignTTL      time.Duration
 	TusExpiry       time.Duration
+	TusRetry        time.Duration // how often, and after how long, stalled tus scans are retried
 	StreamMaxLength int64
 }
 
@@ -35,6 +37,7 @@ func loadUploadConfig(e *envReader, c *config) {
 		IdleTimeout:     e.duration("UPLOAD_IDLE_TIMEOUT", 60*time.Second, time.Second, time.Hour),
 		PresignTTL:      e.duration("UPLOAD_DOWNLOAD_URL_TTL", 5*time.Minute, 10*time.Second, 24*time.Hour),
 		TusExpiry:       e.duration("TUS_EXPIRY", 24*time.Hour, time.Minute, 30*24*time.Hour),
+		TusRetry:        e.duration("TUS_RETRY_INTERVAL", time.Minute, time.Second, time.Hour),
 		StreamMaxLength: int64(e.integer("CLAMD_STREAM_MAX_LENGTH", 0, 0, 1<<40)),
 	}
 }
@@ -70,28 +73,36 @@ type uploadWiring struct {
 }
 
 // newUploads builds the pipeline, the upload use cases and the tus engine, and runs the
-// expiry of abandoned tus uploads until ctx ends.
+// tus upkeep (expiry, stalled scans) until ctx ends.
 func newUploads(ctx context.Context, cfg config, db *store.DB, objects *media.ObjectStore, scanner *media.Scanner, rt *market.Realtime, log *slog.Logger) uploadWiring {
 	mcfg := cfg.Uploads.mediaConfig(log)
 	pipeline := media.NewPipeline(scanner, objects, mcfg)
 	adapter := mediaAdapter{pipeline: pipeline, objects: objects, cfg: mcfg, ttl: cfg.Uploads.PresignTTL}
 	engine := tus.NewEngine(db.TusState(), objects, pipeline, tus.Config{Media: mcfg, Expiry: cfg.Uploads.TusExpiry, Logger: log})
-	go expireTus(ctx, engine, log)
-	return uploadWiring{uploads: market.NewUploads(db, adapter, rt, log), tus: engine, maxSize: maxSize(mcfg)}
+	uploads := market.NewUploads(db, adapter, rt, log)
+	go tusUpkeep(ctx, handlers.TusFinisher{Engine: engine, Uploads: uploads, Log: log}, cfg.Uploads.TusRetry, log)
+	return uploadWiring{uploads: uploads, tus: engine, maxSize: maxSize(mcfg)}
 }
 
-// expireTus terminates unfinished tus uploads past their expiry every few minutes.
-func expireTus(ctx context.Context, engine *tus.Engine, log *slog.Logger) {
-	t := time.NewTicker(5 * time.Minute)
-	defer t.Stop()
+// tusUpkeep retries stalled scans every retry (for uploads quiet that long) and
+// terminates unfinished tus uploads past their expiry every five minutes.
+func tusUpkeep(ctx context.Context, f handlers.TusFinisher, retry time.Duration, log *slog.Logger) {
+	finish := time.NewTicker(retry)
+	defer finish.Stop()
+	expire := time.NewTicker(5 * time.Minute)
+	defer expire.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		if n, err := engine.ExpireStale(ctx); err != nil || n > 0 {
-			log.InfoContext(ctx, "expired tus uploads", "removed", n, "err", err)
+		case <-finish.C:
+			if n, err := f.FinishStalled(ctx, retry); err != nil || n > 0 {
+				log.InfoContext(ctx, "finished stalled tus uploads", "finished", n, "err", err)
+			}
+		case <-expire.C:
+			if n, err := f.Engine.ExpireStale(ctx); err != nil || n > 0 {
+				log.InfoContext(ctx, "expired tus uploads", "removed", n, "err", err)
+			}
 		}
 	}
 }

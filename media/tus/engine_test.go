@@ -8,11 +8,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	mrand "math/rand/v2"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -262,4 +264,65 @@ func TestMetadata(t *testing.T) {
 	if err != nil || len(back) != 2 || back["filename"] != m["filename"] {
 		t.Fatalf("round trip = %v, %v", back, err)
 	}
+}
+
+// flakyVerifier fails like an unreachable clamd while down is set.
+type flakyVerifier struct {
+	inner Verifier
+	down  atomic.Bool
+}
+
+func (f *flakyVerifier) Verify(ctx context.Context, kind media.Kind, key, filename string) (media.Result, error) {
+	if f.down.Load() {
+		return media.Result{}, fmt.Errorf("%w: connection refused", media.ErrScannerUnavailable)
+	}
+	return f.inner.Verify(ctx, kind, key, filename)
+}
+
+func TestLastByteWhileClamdIsDownStallsUntilFinish(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	flaky := &flakyVerifier{inner: r.engine.verify}
+	r.engine.verify = flaky
+	data := randomData(64 << 10)
+	u := r.create(t, media.KindDeliverable, int64(len(data)), "late.bin")
+
+	completions := 0
+	patch := func(offset int64, b []byte) (Upload, error) {
+		return r.engine.Patch(ctx, PatchRequest{ID: u.ID, Offset: offset, ContentType: PatchContentType,
+			Body: bytes.NewReader(b), OnComplete: func() { completions++ }})
+	}
+	if _, err := patch(0, data[:1000]); err != nil || completions != 0 {
+		t.Fatalf("first PATCH: %v; OnComplete ran %d times, want 0", err, completions)
+	}
+	flaky.down.Store(true)
+	got, err := patch(1000, data[1000:])
+	if !errors.Is(err, media.ErrScannerUnavailable) || got.Status != StatusScanning || completions != 1 {
+		t.Fatalf("last PATCH with clamd down = %s, %v; OnComplete ran %d times, want scanning, ErrScannerUnavailable, 1",
+			got.Status, err, completions)
+	}
+	stalled, err := r.engine.Stalled(ctx, 0)
+	if err != nil || len(stalled) != 1 || stalled[0].ID != u.ID {
+		t.Fatalf("Stalled = %v, %v; want just %s", stalled, err, u.ID)
+	}
+	if _, err := r.engine.Finish(ctx, u.ID); !errors.Is(err, media.ErrScannerUnavailable) {
+		t.Fatalf("Finish with clamd still down = %v", err)
+	}
+	flaky.down.Store(false)
+	done, err := r.engine.Finish(ctx, u.ID)
+	if err != nil || done.Status != StatusClean || done.Result == nil || done.Result.SHA256 != hexSHA256(data) {
+		t.Fatalf("Finish = %+v, %v; want clean with the data's SHA-256", done, err)
+	}
+	if _, err := r.engine.Finish(ctx, u.ID); !errors.Is(err, ErrFinished) {
+		t.Errorf("second Finish = %v, want ErrFinished", err)
+	}
+	if stalled, _ := r.engine.Stalled(ctx, 0); len(stalled) != 0 {
+		t.Errorf("Stalled after Finish = %v", stalled)
+	}
+	r.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &r.bucket, Key: &done.Key})
+}
+
+func hexSHA256(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }

@@ -5,12 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gigstream/hub/media"
 )
 
 // Finish retries the completion of an upload stuck in StatusScanning (clamd or S3 was
-// down when its last byte arrived); a periodic job calls it. It returns the same errors
+// down when its last byte arrived); HEAD and a periodic job (see Stalled) call it. It returns the same errors
 // as the end of Patch, and ErrFinished for an upload not waiting to be scanned.
 func (e *Engine) Finish(ctx context.Context, id string) (Upload, error) {
 	release, err := e.state.Lock(ctx, id)
@@ -26,6 +27,13 @@ func (e *Engine) Finish(ctx context.Context, id string) (Upload, error) {
 		return u, ErrFinished
 	}
 	return e.finishLocked(ctx, u)
+}
+
+// Stalled lists the uploads whose last byte arrived but whose verdict has been missing
+// for longer than quiet (clamd or S3 failed at the last PATCH and the client has not
+// come back), for a periodic job to Finish. Errors are the StateStore's.
+func (e *Engine) Stalled(ctx context.Context, quiet time.Duration) ([]Upload, error) {
+	return e.state.Stalled(ctx, e.cfg.Now().Add(-quiet))
 }
 
 // finishLocked assembles the object and verifies it, saving each step so that a failure

@@ -75,6 +75,20 @@ func (m *memState) Expired(_ context.Context, t time.Time) ([]Upload, error) {
 	return out, nil
 }
 
+// Stalled lists every upload in StatusScanning: this store keeps no save times, and
+// the tests that use it want each stuck upload retried.
+func (m *memState) Stalled(_ context.Context, _ time.Time) ([]Upload, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Upload
+	for _, u := range m.uploads {
+		if u.Status == StatusScanning {
+			out = append(out, clone(u))
+		}
+	}
+	return out, nil
+}
+
 func clone(u Upload) Upload {
 	u.Parts = slices.Clone(u.Parts)
 	return u

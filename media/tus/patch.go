@@ -22,6 +22,10 @@ type PatchRequest struct {
 	ContentType string
 	Checksum    string
 	Body        io.Reader
+	// OnComplete, when set, runs once the upload's last byte is in, under the upload's
+	// lock and before the object is assembled and scanned: the moment to say
+	// "scanning". It is not called for a PATCH that leaves bytes missing.
+	OnComplete func()
 }
 
 // Patch appends the body at the upload's offset. Full parts go to S3 as they fill; bytes
@@ -63,6 +67,9 @@ func (e *Engine) Patch(ctx context.Context, req PatchRequest) (Upload, error) {
 		return u, err
 	}
 	if next.Offset == next.Length {
+		if req.OnComplete != nil {
+			req.OnComplete()
+		}
 		return e.finishLocked(ctx, next)
 	}
 	if readErr != nil {

@@ -57,6 +57,9 @@ type StateStore interface {
 	Lock(ctx context.Context, id string) (release func(), err error)
 	// Expired lists uploads still in StatusUploading whose ExpiresAt is before t.
 	Expired(ctx context.Context, t time.Time) ([]Upload, error)
+	// Stalled lists uploads in StatusScanning last saved before t: their last byte is
+	// in but their verdict is missing.
+	Stalled(ctx context.Context, t time.Time) ([]Upload, error)
 }
 
 // Errors of the engine, with the HTTP status a handler should answer.
