@@ -204,10 +204,10 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	tr := &tusRoutes{engine: d.Tus, uploads: d.Uploads, log: d.Log, idle: idle, maxSize: cfg.UploadMaxSize}
 	app.Options("/uploads/tus", tr.resumable, tr.options)
 	app.Options("/uploads/tus/:id", tr.resumable, tr.options)
-	app.Post("/uploads/tus", requireUser, tr.resumable, tr.create)
-	app.Head("/uploads/tus/:id", requireUser, tr.resumable, tr.head)
-	app.Patch("/uploads/tus/:id", requireUser, tr.resumable, tr.patch)
-	app.Delete("/uploads/tus/:id", requireUser, tr.resumable, tr.terminate)
+	app.Post("/uploads/tus", tr.resumable, requireUser, tr.create)
+	app.Head("/uploads/tus/:id", tr.resumable, requireUser, tr.head)
+	app.Patch("/uploads/tus/:id", tr.resumable, requireUser, tr.patch)
+	app.Delete("/uploads/tus/:id", tr.resumable, requireUser, tr.terminate)
 	up := &uploadRoutes{uploads: d.Uploads, log: d.Log, idle: idle}
 	app.Post("/uploads", requireUser, up.form)
 	app.Put("/uploads/raw", requireUser, up.raw)
