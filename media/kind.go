@@ -94,11 +94,35 @@ type Config struct {
 	// StreamBuffer is the bytes buffered between the request and each of clamd and S3,
 	// so a momentarily slow side does not stall the other; 0 means 1 MiB.
 	StreamBuffer int
+	// ScanLimit is the largest file the scanner can judge; every kind's MaxSize is capped
+	// to it, so an upload that could never be found clean is refused (413) before its
+	// first byte instead of rejected after its last. 0 means DefaultScanLimit.
+	ScanLimit int64
 }
 
-// Policy returns the effective policy of k: the default with cfg's override on top. It
-// returns ErrUnknownKind (wrapped) for an unknown kind.
+// DefaultScanLimit is the largest file libclamav scans: 2 GiB − 3 bytes. clamd caps its
+// MaxFileSize there whatever its configuration says and answers a larger stream with
+// Heuristics.Limits.Exceeded.MaxFileSize, so the 5 GB default of deliverables is
+// effectively this much until ClamAV lifts that limit.
+const DefaultScanLimit int64 = 2147483645
+
+// Policy returns the effective policy of k: the default with cfg's override on top, its
+// size capped to the scan limit. It returns ErrUnknownKind (wrapped) for an unknown kind.
 func (c Config) Policy(k Kind) (Policy, error) {
+	p, err := c.policy(k)
+	if err != nil {
+		return Policy{}, err
+	}
+	limit := c.ScanLimit
+	if limit <= 0 {
+		limit = DefaultScanLimit
+	}
+	p.MaxSize = min(p.MaxSize, limit)
+	return p, nil
+}
+
+// policy is k's default with cfg's override on top, before the scan limit.
+func (c Config) policy(k Kind) (Policy, error) {
 	p, err := DefaultPolicy(k)
 	if err != nil {
 		return Policy{}, err

@@ -27,8 +27,11 @@ func TestPolicies(t *testing.T) {
 		}
 	}
 	del, _ := cfg.Policy(KindDeliverable)
-	if del.MaxSize != 5*GB || !del.Allows(TypeELF) {
-		t.Errorf("deliverable policy = %+v", del)
+	if del.MaxSize != DefaultScanLimit || !del.Allows(TypeELF) {
+		t.Errorf("deliverable policy = %+v; want its 5 GB capped to what clamd can scan", del)
+	}
+	if del, _ := (Config{ScanLimit: 8 * GB}).Policy(KindDeliverable); del.MaxSize != 5*GB {
+		t.Errorf("deliverable limit under a larger scan limit = %d, want 5 GB", del.MaxSize)
 	}
 
 	cfg = Config{Policies: map[Kind]Policy{
@@ -40,7 +43,7 @@ func TestPolicies(t *testing.T) {
 		t.Errorf("overridden avatar policy = %+v", avatar)
 	}
 	del, _ = cfg.Policy(KindDeliverable)
-	if del.MaxSize != 5*GB || del.Allows(TypeELF) || !del.Allows(TypeZip) {
+	if del.MaxSize != DefaultScanLimit || del.Allows(TypeELF) || !del.Allows(TypeZip) {
 		t.Errorf("overridden deliverable policy = %+v", del)
 	}
 	if _, err := cfg.Policy("selfie"); !errors.Is(err, ErrUnknownKind) {

@@ -22,6 +22,7 @@ type uploadConfig struct {
 	TusExpiry       time.Duration
 	TusRetry        time.Duration // how often, and after how long, stalled tus scans are retried
 	StreamMaxLength int64
+	ScanLimit       int64 // the largest file clamd can judge; 0: media.DefaultScanLimit
 }
 
 // loadUploadConfig reads the upload settings.
@@ -39,6 +40,7 @@ func loadUploadConfig(e *envReader, c *config) {
 		TusExpiry:       e.duration("TUS_EXPIRY", 24*time.Hour, time.Minute, 30*24*time.Hour),
 		TusRetry:        e.duration("TUS_RETRY_INTERVAL", time.Minute, time.Second, time.Hour),
 		StreamMaxLength: int64(e.integer("CLAMD_STREAM_MAX_LENGTH", 0, 0, 1<<40)),
+		ScanLimit:       int64(e.integer("CLAMD_SCAN_LIMIT", 0, 0, 1<<40)),
 	}
 }
 
@@ -51,7 +53,7 @@ func (u uploadConfig) mediaConfig(log *slog.Logger) media.Config {
 			policies[k] = media.Policy{MaxSize: n, AnyType: def.AnyType}
 		}
 	}
-	return media.Config{Policies: policies, Logger: log}
+	return media.Config{Policies: policies, Logger: log, ScanLimit: u.ScanLimit}
 }
 
 // maxSize is the largest limit of any kind (tus's Tus-Max-Size).
