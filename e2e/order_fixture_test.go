@@ -1,0 +1,177 @@
+package e2e
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// webhookSecret is the Stripe signing secret the order tests give their nodes and sign
+// webhooks with, as Stripe would.
+const webhookSecret = "whsec_e2e_orders"
+
+// demoPassword signs in every seeded demo user (README).
+const demoPassword = "gigstream-demo-2026"
+
+// orderNode is a node on a seeded database: Maya sells "minimalist-logo-design" (basic:
+// 4500 USD, one revision), Lena buys.
+type orderNode struct {
+	n                     *Node
+	dbURL                 string
+	seller, buyer         string // bearer tokens
+	sellerID, buyerID     string
+	gigID                 string
+	price                 int64
+	currency              string
+	allowedRevisionsBasic int
+}
+
+// startOrderNode migrates and seeds a private database and starts a node on it. With
+// ready false it only waits for /healthz (a dependency may be down on purpose).
+func startOrderNode(t *testing.T, overrides map[string]string, ready bool) *orderNode {
+	t.Helper()
+	env := migratedEnv(t, realtimeEnv(merge(map[string]string{"STRIPE_WEBHOOK_SECRET": webhookSecret}, overrides)))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if code, out := Run(ctx, bin, env, "seed"); code != 0 {
+		t.Fatalf("seed: exit %d\n%s", code, out)
+	}
+	o := &orderNode{n: StartNode(t, bin, env), price: 4500, currency: "USD", allowedRevisionsBasic: 1}
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "DATABASE_URL="); ok {
+			o.dbURL = v
+		}
+	}
+	if ready {
+		o.n.WaitReady(t)
+	} else {
+		waitHealthy(t, o.n)
+	}
+	o.sellerID, o.seller = demoToken(t, o.n, "maya@demo.gigstream.test")
+	o.buyerID, o.buyer = demoToken(t, o.n, "lena@demo.gigstream.test")
+	var gig struct{ ID string }
+	expect(t, as(t, o.n, "", "GET", "/gigs/minimalist-logo-design"), 200, "seeded gig").json(t, &gig)
+	o.gigID = gig.ID
+	return o
+}
+
+func waitHealthy(t *testing.T, n *Node) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(n.URL + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("node never healthy")
+}
+
+// demoToken signs a demo user in as an app and returns their id and bearer token.
+func demoToken(t *testing.T, n *Node, email string) (string, string) {
+	t.Helper()
+	c := &client{t: t, base: n.URL}
+	var tok struct{ Token string }
+	expect(t, c.do("POST", "/auth/tokens", map[string]string{"email": email, "password": demoPassword}), 201, "token of "+email).json(t, &tok)
+	c.bearer = tok.Token
+	var me struct{ ID string }
+	expect(t, c.do("GET", "/me", nil), 200, "me").json(t, &me)
+	return me.ID, tok.Token
+}
+
+// apiOrder is an order as the API shows it.
+type apiOrder struct {
+	ID, Status, Currency string
+	BuyerID              string `json:"buyer_id"`
+	SellerID             string `json:"seller_id"`
+	PriceMinor           int64  `json:"price_minor"`
+	RevisionsUsed        int    `json:"revisions_used"`
+	RevisionsAllowed     int    `json:"revisions_allowed"`
+	Payment              *struct {
+		PaymentIntentID string `json:"payment_intent_id"`
+		ClientSecret    string `json:"client_secret"`
+		Status          string
+	}
+}
+
+// placeOrder orders the basic package as the buyer under key.
+func (o *orderNode) placeOrder(t *testing.T, key string) (response, apiOrder) {
+	t.Helper()
+	c := &client{t: t, base: o.n.URL, bearer: o.buyer}
+	r := c.do("POST", "/orders", map[string]string{"gig_id": o.gigID, "tier": "basic"}, "Idempotency-Key", key)
+	var ord apiOrder
+	if r.status < 300 {
+		r.json(t, &ord)
+	}
+	return r, ord
+}
+
+// paymentWebhook is a Stripe event about the order's PaymentIntent, as Stripe sends it.
+func paymentWebhook(eventID, eventType string, ord apiOrder, amount int64, currency string) []byte {
+	return fmt.Appendf(nil, `{"id":%q,"object":"event","type":%q,"api_version":"2025-03-31.basil","created":%d,
+ "data":{"object":{"id":%q,"object":"payment_intent","amount":%d,"currency":%q,"status":"succeeded",
+ "metadata":{"order_id":%q}}}}`, eventID, eventType, time.Now().Unix(), ord.Payment.PaymentIntentID, amount, strings.ToLower(currency), ord.ID)
+}
+
+// stripeSignature is Stripe's Stripe-Signature header: t=<unix>,v1=HMAC-SHA256(secret, "<t>.<body>").
+func stripeSignature(body []byte, secret string, at time.Time) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "%d.", at.Unix())
+	mac.Write(body)
+	return fmt.Sprintf("t=%d,v1=%s", at.Unix(), hex.EncodeToString(mac.Sum(nil)))
+}
+
+// sendWebhook posts a Stripe webhook with the given signature header.
+func (o *orderNode) sendWebhook(t *testing.T, body []byte, signature string) response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", o.n.URL+"/webhooks/stripe", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Stripe-Signature", signature)
+	return sendAs(t, req, "")
+}
+
+// pay sends the order's signed payment_intent.succeeded webhook.
+func (o *orderNode) pay(t *testing.T, ord apiOrder) {
+	t.Helper()
+	body := paymentWebhook("evt_"+uuid.NewString(), "payment_intent.succeeded", ord, o.price, o.currency)
+	expect(t, o.sendWebhook(t, body, stripeSignature(body, webhookSecret, time.Now())), 200, "payment webhook")
+}
+
+// paidOrder places and pays an order; the seller can then upload deliverables for it.
+func (o *orderNode) paidOrder(t *testing.T) string {
+	t.Helper()
+	r, ord := o.placeOrder(t, uuid.NewString())
+	expect(t, r, 201, "place order")
+	o.pay(t, ord)
+	return ord.ID
+}
+
+// ledger reads the order's ledger from Postgres, as the S3 checks read the bucket: the
+// API has no ledger route yet.
+func (o *orderNode) ledger(t *testing.T, orderID string) (transactions int, escrow int64) {
+	t.Helper()
+	db, err := sql.Open("postgres", o.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.QueryRow(`SELECT (SELECT count(*) FROM ledger_transactions WHERE order_id = $1),
+		COALESCE((SELECT sum(amount_minor) FROM ledger_postings WHERE account = 'escrow:order:' || $1::text), 0)`, orderID).
+		Scan(&transactions, &escrow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return transactions, escrow
+}
