@@ -161,15 +161,15 @@ func downloadSHA(t *testing.T, n *Node, token, id string) string {
 }
 
 func TestUploadRawAndFormRoundTripWithStatusEvents(t *testing.T) {
-	n := startCluster(t, 1, realtimeEnv(nil))[0]
-	id, token := appUser(t, n, "upl")
+	o := startOrderNode(t, nil, true)
+	n, id, token, order := o.n, o.sellerID, o.seller, o.paidOrder(t)
 	sock := mustDial(t, n, token)
 	if f := sock.subscribe("user:"+id, nil); f.Op != "reply" {
 		t.Fatalf("subscribe: %+v", f)
 	}
 
 	data := randomBytes(t, 3<<20+12345)
-	r := expect(t, uploadRaw(t, n, token, "kind=deliverable&filename="+url.QueryEscape("../../etc/report.bin"), data), 201, "raw upload")
+	r := expect(t, uploadRaw(t, n, token, "kind=deliverable&order_id="+order+"&filename="+url.QueryEscape("../../etc/report.bin"), data), 201, "raw upload")
 	var up uploaded
 	r.json(t, &up)
 	if up.Status != "clean" || up.Size != int64(len(data)) || up.SHA256 != sha(data) || up.Filename != "report.bin" {
@@ -199,18 +199,18 @@ func TestUploadRawAndFormRoundTripWithStatusEvents(t *testing.T) {
 }
 
 func TestUploadInfectedRejectedAndNothingStored(t *testing.T) {
-	n := startCluster(t, 1, realtimeEnv(nil))[0]
-	id, token := appUser(t, n, "inf")
+	o := startOrderNode(t, nil, true)
+	n, id, token, order := o.n, o.sellerID, o.seller, o.paidOrder(t)
 	marker := append(append(randomBytes(t, 200<<10), "GIGSTREAM-TEST-MALWARE-"+"MARKER-7f3a9c"...), randomBytes(t, 100)...)
 	for name, body := range map[string][]byte{"eicar": eicar(), "marker": marker} {
-		r := expect(t, uploadRaw(t, n, token, "kind=deliverable&filename="+name, body), 422, name)
+		r := expect(t, uploadRaw(t, n, token, "kind=deliverable&order_id="+order+"&filename="+name, body), 422, name)
 		var p struct{ Detail string }
 		r.json(t, &p)
 		if !strings.Contains(p.Detail, "UNOFFICIAL") && !strings.Contains(p.Detail, "Test") {
 			t.Fatalf("%s: detail %q names no signature", name, p.Detail)
 		}
 	}
-	r := expect(t, uploadForm(t, n, token, map[string]string{"kind": "deliverable"}, "x.com", eicar()), 422, "form eicar")
+	r := expect(t, uploadForm(t, n, token, map[string]string{"kind": "deliverable", "order_id": order}, "x.com", eicar()), 422, "form eicar")
 	_ = r
 	expectNothingStored(t, id)
 	if !strings.Contains(n.Logs(), "upload_rejected") {
@@ -275,13 +275,13 @@ func sendHeadOnly(t *testing.T, n *Node, path, token string, length int) int {
 }
 
 func TestUploadIsInvisibleToOthers(t *testing.T) {
-	n := startCluster(t, 1, realtimeEnv(nil))[0]
-	_, tokenA := appUser(t, n, "owner")
+	o := startOrderNode(t, nil, true)
+	n, tokenA, order := o.n, o.seller, o.paidOrder(t)
 	_, tokenB := appUser(t, n, "other")
 	var up uploaded
-	expect(t, uploadRaw(t, n, tokenA, "kind=deliverable&filename=secret.bin", randomBytes(t, 5000)), 201, "upload").json(t, &up)
+	expect(t, uploadRaw(t, n, tokenA, "kind=deliverable&order_id="+order+"&filename=secret.bin", randomBytes(t, 5000)), 201, "upload").json(t, &up)
 	expect(t, as(t, n, tokenA, "GET", "/uploads/"+up.ID), 200, "owner sees")
-	for who, tok := range map[string]string{"other user": tokenB, "anonymous": ""} {
+	for who, tok := range map[string]string{"other user": tokenB, "anonymous": "", "the order's buyer, before delivery": o.buyer} {
 		expect(t, as(t, n, tok, "GET", "/uploads/"+up.ID), 404, who+" metadata")
 		expect(t, as(t, n, tok, "GET", "/uploads/"+up.ID+"/download"), 404, who+" download")
 	}
@@ -333,9 +333,9 @@ func closedPort(t *testing.T) string {
 }
 
 func TestUploadWithClamdDownGets503AndStoresNothing(t *testing.T) {
-	n := startNodeUnready(t, map[string]string{"CLAMD_ADDR": "tcp://" + closedPort(t)})
-	id, token := appUser(t, n, "noclam")
-	expect(t, uploadRaw(t, n, token, "kind=deliverable&filename=a.bin", randomBytes(t, 4<<10)), 503, "clamd down")
+	o := startOrderNode(t, map[string]string{"CLAMD_ADDR": "tcp://" + closedPort(t)}, false)
+	n, id, token, order := o.n, o.sellerID, o.seller, o.paidOrder(t)
+	expect(t, uploadRaw(t, n, token, "kind=deliverable&order_id="+order+"&filename=a.bin", randomBytes(t, 4<<10)), 503, "clamd down")
 	expect(t, uploadForm(t, n, token, map[string]string{"kind": "avatar"}, "a.png", pngBytes(t)), 503, "clamd down, form")
 	expectNothingStored(t, id)
 }

@@ -59,15 +59,15 @@ func tusPatch(t *testing.T, url, token string, offset int, chunk []byte) respons
 }
 
 func TestTusUploadInChunksWithOffsetConflict(t *testing.T) {
-	n := startCluster(t, 1, realtimeEnv(nil))[0]
-	_, token := appUser(t, n, "tus")
+	o := startOrderNode(t, nil, true)
+	n, token, order := o.n, o.seller, o.paidOrder(t)
 	_, other := appUser(t, n, "tusother")
 	opts := expect(t, tusRequest(t, "OPTIONS", n.URL+"/uploads/tus/", "", nil), 204, "options")
 	if !strings.Contains(opts.header.Get("Tus-Extension"), "creation") || opts.header.Get("Tus-Version") != "1.0.0" {
 		t.Fatalf("OPTIONS headers: %v", opts.header)
 	}
 	data := randomBytes(t, 12<<20+777)
-	url, rowID := tusCreate(t, n, token, len(data), tusMetadata("filename", "../big.bin", "kind", "deliverable"))
+	url, rowID := tusCreate(t, n, token, len(data), tusMetadata("filename", "../big.bin", "kind", "deliverable", "order_id", order))
 
 	cut := 6<<20 + 5
 	expect(t, tusPatch(t, url, token, 0, data[:cut]), 204, "first PATCH")
@@ -91,10 +91,10 @@ func TestTusUploadInChunksWithOffsetConflict(t *testing.T) {
 }
 
 func TestTusInfectedUploadIsRejectedAndRemoved(t *testing.T) {
-	n := startCluster(t, 1, realtimeEnv(nil))[0]
-	id, token := appUser(t, n, "tusinf")
+	o := startOrderNode(t, nil, true)
+	n, id, token, order := o.n, o.sellerID, o.seller, o.paidOrder(t)
 	body := eicar()
-	url, rowID := tusCreate(t, n, token, len(body), tusMetadata("filename", "e.com"))
+	url, rowID := tusCreate(t, n, token, len(body), tusMetadata("filename", "e.com", "order_id", order))
 	expect(t, tusPatch(t, url, token, 0, body), 422, "infected PATCH")
 	var up uploaded
 	expect(t, as(t, n, token, "GET", "/uploads/"+rowID), 200, "metadata").json(t, &up)
@@ -103,7 +103,7 @@ func TestTusInfectedUploadIsRejectedAndRemoved(t *testing.T) {
 	}
 	expectNothingStored(t, id)
 
-	url, goneRow := tusCreate(t, n, token, 100, tusMetadata("filename", "gone.bin"))
+	url, goneRow := tusCreate(t, n, token, 100, tusMetadata("filename", "gone.bin", "order_id", order))
 	expect(t, tusPatch(t, url, token, 0, randomBytes(t, 40)), 204, "partial PATCH")
 	expect(t, tusRequest(t, "DELETE", url, token, nil), 204, "terminate")
 	expect(t, tusRequest(t, "HEAD", url, token, nil), 404, "HEAD after terminate")
@@ -120,8 +120,8 @@ func TestTusJsClientResumesAfterADroppedConnection(t *testing.T) {
 		t.Fatal("node is not installed: this machine kind ships Node.js 20, which tus-js-client runs on")
 	}
 	dir := installTusClient(t)
-	n := startCluster(t, 1, realtimeEnv(nil))[0]
-	id, token := appUser(t, n, "tusjs")
+	o := startOrderNode(t, nil, true)
+	n, id, token, order := o.n, o.sellerID, o.seller, o.paidOrder(t)
 	data := randomBytes(t, 50<<20)
 	file := filepath.Join(t.TempDir(), "deliverable.bin")
 	if err := os.WriteFile(file, data, 0o600); err != nil {
@@ -130,7 +130,7 @@ func TestTusJsClientResumesAfterADroppedConnection(t *testing.T) {
 	proxy, cuts := cuttingProxy(t, strings.TrimPrefix(n.URL, "http://"), 20<<20)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "upload.mjs", "http://"+proxy+"/uploads/tus/", file, token)
+	cmd := exec.CommandContext(ctx, "node", "upload.mjs", "http://"+proxy+"/uploads/tus/", file, token, "deliverable", order)
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
