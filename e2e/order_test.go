@@ -101,6 +101,14 @@ func TestOrderWebhookPaysOnceAndRefusesForgeries(t *testing.T) {
 		t.Fatalf("after forgeries: %s", got.Status)
 	}
 
+	declined := paymentWebhook("evt_"+uuid.NewString(), "payment_intent.payment_failed", ord, o.price, o.currency)
+	r = expect(t, o.sendWebhook(t, declined, stripeSignature(declined, webhookSecret, time.Now())), 200, "payment failed")
+	expect(t, buyer.do("GET", "/orders/"+ord.ID, nil), 200, "order").json(t, &got)
+	if !strings.Contains(string(r.body), `"payment_failed"`) || got.Status != "placed" || got.Payment.Status != "failed" {
+		t.Fatalf("after a declined card: %s, %+v", r.body, got.Payment)
+	}
+	sock.eventOfType("order:"+ord.ID, "order.payment_failed", 10*time.Second)
+
 	sig := stripeSignature(body, webhookSecret, time.Now())
 	var wg sync.WaitGroup
 	outcomes := make(chan string, 20)
