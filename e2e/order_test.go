@@ -65,6 +65,16 @@ func TestOrderPlacementIsIdempotentAndValidated(t *testing.T) {
 	if shown.Payment != nil {
 		t.Fatal("the seller sees the buyer's payment secret")
 	}
+	var threads struct {
+		Conversations []struct {
+			Kind    string
+			OrderID *string `json:"order_id"`
+		}
+	}
+	expect(t, seller.do("GET", "/conversations", nil), 200, "seller's conversations").json(t, &threads)
+	if len(threads.Conversations) != 1 || threads.Conversations[0].Kind != "order" || *threads.Conversations[0].OrderID != first.ID {
+		t.Fatalf("the order's thread: %+v", threads.Conversations)
+	}
 }
 
 func TestOrderWebhookPaysOnceAndRefusesForgeries(t *testing.T) {

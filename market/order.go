@@ -46,11 +46,6 @@ type PaymentInfo struct {
 // OrderChannel is the live channel of an order: its buyer and seller may follow it.
 func OrderChannel(orderID string) string { return "order:" + orderID }
 
-// IsParty reports whether userID is the order's buyer or seller.
-func (o Order) IsParty(userID string) bool {
-	return userID != "" && (o.BuyerID == userID || o.SellerID == userID)
-}
-
 // visibleTo is the order as userID sees it: the payment's client secret is the
 // buyer's alone.
 func (o Order) visibleTo(userID string) Order {
@@ -142,9 +137,4 @@ func (o *Orders) Orders(ctx context.Context, userID, role string, limit int) ([]
 		list[i] = list[i].visibleTo(userID)
 	}
 	return list, nil
-}
-
-// IsParty answers whether userID may follow the order's channel: its buyer or seller.
-func (o *Orders) IsParty(ctx context.Context, orderID, userID string) (bool, error) {
-	return o.store.IsOrderParty(ctx, orderID, userID)
 }

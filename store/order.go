@@ -161,12 +161,15 @@ func (db *DB) Orders(ctx context.Context, userID, role string, limit int) ([]mar
 	if err != nil {
 		return nil, fmt.Errorf("orders: %w", err)
 	}
+	ids := make([]string, len(list))
 	for i := range list {
-		if list[i].Payment, err = paymentOf(ctx, db.x, list[i].ID); err != nil {
-			return nil, err
-		}
+		ids[i] = list[i].ID
 	}
-	return list, nil
+	pays, err := paymentsOf(ctx, db.x, ids)
+	for i := range list {
+		list[i].Payment = pays[list[i].ID]
+	}
+	return list, err
 }
 
 // IsOrderParty reports whether userID buys or sells the order.

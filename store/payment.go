@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/gigstream/hub/market"
 )
@@ -24,6 +25,24 @@ func paymentOf(ctx context.Context, q sqlx.QueryerContext, orderID string) (*mar
 		return nil, fmt.Errorf("payment of order %s: %w", orderID, err)
 	}
 	return &p, nil
+}
+
+// paymentsOf returns the payments of orders by order id, in one query; orders without
+// a payment are absent.
+func paymentsOf(ctx context.Context, q sqlx.QueryerContext, orderIDs []string) (map[string]*market.PaymentInfo, error) {
+	var rows []struct {
+		OrderID string `db:"order_id"`
+		market.PaymentInfo
+	}
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT order_id, `+paymentColumns+` FROM payments WHERE order_id = ANY($1::uuid[])`, pq.Array(orderIDs))
+	if err != nil {
+		return nil, fmt.Errorf("payments of orders: %w", err)
+	}
+	out := make(map[string]*market.PaymentInfo, len(rows))
+	for i := range rows {
+		out[rows[i].OrderID] = &rows[i].PaymentInfo
+	}
+	return out, nil
 }
 
 // RecordPayment stores the order's PaymentIntent unless one is recorded already, and
