@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Delivery is one version of the seller's work on an order: versions count densely
@@ -172,26 +170,15 @@ func (o *Orders) checkUploadIDs(ids []string) error {
 	return nil
 }
 
-// cleanNote makes a note plain text: valid UTF-8, line breaks as \n, no control
-// characters but newlines and tabs, trimmed, at most MaxNoteLength characters.
-// Clients render it as text, never as markup.
+// cleanNote makes a note plain text (see plainText) of at most MaxNoteLength
+// characters; a required one may not be empty.
 func (o *Orders) cleanNote(note string, required bool) (string, error) {
-	if !utf8.ValidString(note) {
-		return "", FieldError(CodeInvalid, "note", "must be valid UTF-8 text")
+	note, err := plainText("note", note, o.cfg.MaxNoteLength)
+	if err != nil {
+		return "", err
 	}
-	note = strings.ReplaceAll(note, "\r\n", "\n")
-	note = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
-			return r
-		}
-		return -1
-	}, note)
-	note = strings.TrimSpace(note)
 	if required && note == "" {
 		return "", FieldError(CodeInvalid, "note", "must say what should change")
-	}
-	if utf8.RuneCountInString(note) > o.cfg.MaxNoteLength {
-		return "", FieldError(CodeInvalid, "note", "must be at most "+strconv.Itoa(o.cfg.MaxNoteLength)+" characters")
 	}
 	return note, nil
 }
