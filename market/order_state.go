@@ -21,16 +21,17 @@ const (
 	ActionPay             OrderAction = "pay"              // the provider confirmed the money (escrow funded)
 	ActionDeliver         OrderAction = "deliver"          // the seller sends a version of the work
 	ActionRequestRevision OrderAction = "request_revision" // the buyer asks for changes
-	ActionComplete        OrderAction = "complete"         // the buyer accepts (no use case yet)
-	ActionCancel          OrderAction = "cancel"           // before payment (no use case yet)
+	ActionComplete        OrderAction = "complete"         // the buyer accepts, or auto-complete: escrow to the seller
+	ActionCancel          OrderAction = "cancel"           // before payment: no money moved yet
+	ActionRefund          OrderAction = "refund"           // after payment: escrow back to the buyer, fully or partly
 )
 
 // transitions is the order state machine: from each status, what each action leads to.
 var transitions = map[OrderStatus]map[OrderAction]OrderStatus{
 	OrderPlaced:            {ActionPay: OrderPaid, ActionCancel: OrderCancelled},
-	OrderPaid:              {ActionDeliver: OrderDelivered},
-	OrderDelivered:         {ActionDeliver: OrderDelivered, ActionRequestRevision: OrderRevisionRequested, ActionComplete: OrderCompleted},
-	OrderRevisionRequested: {ActionDeliver: OrderDelivered},
+	OrderPaid:              {ActionDeliver: OrderDelivered, ActionRefund: OrderCancelled},
+	OrderDelivered:         {ActionDeliver: OrderDelivered, ActionRequestRevision: OrderRevisionRequested, ActionComplete: OrderCompleted, ActionRefund: OrderCancelled},
+	OrderRevisionRequested: {ActionDeliver: OrderDelivered, ActionRefund: OrderCancelled},
 }
 
 // NextStatus is the order state machine as a pure function: the status action leads
@@ -55,6 +56,8 @@ func actionText(a OrderAction) string {
 		return "be completed"
 	case ActionCancel:
 		return "be cancelled"
+	case ActionRefund:
+		return "be refunded"
 	}
 	return string(a)
 }

@@ -30,12 +30,12 @@ func TestNextStatusFollowsTheLifecycle(t *testing.T) {
 func TestNextStatusRefusesEverythingElse(t *testing.T) {
 	allowed := map[OrderStatus][]OrderAction{
 		OrderPlaced:            {ActionPay, ActionCancel},
-		OrderPaid:              {ActionDeliver},
-		OrderDelivered:         {ActionDeliver, ActionRequestRevision, ActionComplete},
-		OrderRevisionRequested: {ActionDeliver},
+		OrderPaid:              {ActionDeliver, ActionRefund},
+		OrderDelivered:         {ActionDeliver, ActionRequestRevision, ActionComplete, ActionRefund},
+		OrderRevisionRequested: {ActionDeliver, ActionRefund},
 	}
 	statuses := []OrderStatus{OrderPlaced, OrderPaid, OrderDelivered, OrderRevisionRequested, OrderCompleted, OrderCancelled}
-	actions := []OrderAction{ActionPay, ActionDeliver, ActionRequestRevision, ActionComplete, ActionCancel}
+	actions := []OrderAction{ActionPay, ActionDeliver, ActionRequestRevision, ActionComplete, ActionCancel, ActionRefund}
 	for _, s := range statuses {
 		for _, a := range actions {
 			ok := false

@@ -1,0 +1,79 @@
+package market
+
+// The ledger accounts and transaction kinds of settlement.
+const (
+	PlatformFeesAccount = "platform:fees"
+
+	ledgerKindCompletion = "order_completion"
+	ledgerKindRefund     = "refund"
+	ledgerKindClearing   = "clearing"
+	ledgerKindWithdrawal = "withdrawal"
+)
+
+// SellerPendingAccount holds a seller's earnings during the clearing period.
+func SellerPendingAccount(userID string) string { return "seller:" + userID + ":pending" }
+
+// SellerAvailableAccount holds what a seller may withdraw.
+func SellerAvailableAccount(userID string) string { return "seller:" + userID + ":available" }
+
+// Split is how an order's escrow is released: Refund back to the buyer (through
+// Stripe), Fee to the platform, Seller to the seller's pending balance. The three sum
+// to the order's price.
+type Split struct {
+	Refund int64 `json:"refunded_minor"`
+	Fee    int64 `json:"fee_minor"`
+	Seller int64 `json:"seller_minor"`
+}
+
+// SplitEscrow is the rule of every release of an escrow of price: refund goes back to
+// the buyer in full; the rest is the seller's, less the platform fee on that rest only
+// (PlatformFee, half-up). refund must be within 0…price; accept is refund 0, a full
+// refund is refund price (no fee at all).
+func SplitEscrow(price, refund int64, feeBPS int) Split {
+	rest := price - refund
+	fee := PlatformFee(rest, feeBPS)
+	return Split{Refund: refund, Fee: fee, Seller: rest - fee}
+}
+
+// ReleaseEscrow is the one balanced transaction that empties an order's escrow as
+// split says: escrow −price; external:stripe +refund; platform:fees +fee; the seller's
+// pending +seller. Zero legs are left out.
+func ReleaseEscrow(ord Order, s Split) LedgerTransaction {
+	kind, ref := ledgerKindCompletion, "completion:order:"+ord.ID
+	if s.Refund > 0 {
+		kind, ref = ledgerKindRefund, "refund:order:"+ord.ID
+	}
+	t := LedgerTransaction{Kind: kind, OrderID: ord.ID, Reference: ref,
+		Postings: []Posting{{Account: EscrowAccount(ord.ID), Amount: -(s.Refund + s.Fee + s.Seller), Currency: ord.Currency}}}
+	for _, leg := range []Posting{
+		{Account: ExternalStripeAccount, Amount: s.Refund},
+		{Account: PlatformFeesAccount, Amount: s.Fee},
+		{Account: SellerPendingAccount(ord.SellerID), Amount: s.Seller},
+	} {
+		if leg.Amount != 0 {
+			leg.Currency = ord.Currency
+			t.Postings = append(t.Postings, leg)
+		}
+	}
+	return t
+}
+
+// ClearEarnings moves an order's seller share from pending to available, once per
+// order (the reference is the order's).
+func ClearEarnings(orderID, sellerID string, amount int64, currency string) LedgerTransaction {
+	return LedgerTransaction{Kind: ledgerKindClearing, OrderID: orderID, Reference: "clearing:order:" + orderID,
+		Postings: []Posting{
+			{Account: SellerPendingAccount(sellerID), Amount: -amount, Currency: currency},
+			{Account: SellerAvailableAccount(sellerID), Amount: amount, Currency: currency},
+		}}
+}
+
+// PayOut moves a withdrawal out of the seller's available balance to the outside
+// world, once per withdrawal.
+func PayOut(withdrawalID, sellerID string, amount int64, currency string) LedgerTransaction {
+	return LedgerTransaction{Kind: ledgerKindWithdrawal, Reference: "withdrawal:" + withdrawalID,
+		Postings: []Posting{
+			{Account: SellerAvailableAccount(sellerID), Amount: -amount, Currency: currency},
+			{Account: ExternalStripeAccount, Amount: amount, Currency: currency},
+		}}
+}
