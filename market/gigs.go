@@ -82,6 +82,16 @@ func checkGigFilter(f *GigFilter) error {
 // gig to anyone (viewerID "" is anonymous), a draft or paused one to its seller only.
 // Anyone else gets a not-found Error, so ids and slugs reveal nothing.
 func (g *Gigs) Show(ctx context.Context, idOrSlug, viewerID string) (Gig, error) {
+	gig, err := g.Visible(ctx, idOrSlug, viewerID)
+	if err != nil {
+		return Gig{}, err
+	}
+	return g.withMedia(ctx, gig)
+}
+
+// Visible returns a gig by id or slug, with its packages but without media, when
+// viewerID may see it (see Show); anyone else gets a not-found Error.
+func (g *Gigs) Visible(ctx context.Context, idOrSlug, viewerID string) (Gig, error) {
 	gig, err := g.store.Gig(ctx, idOrSlug)
 	if err != nil {
 		return Gig{}, err
@@ -90,7 +100,7 @@ func (g *Gigs) Show(ctx context.Context, idOrSlug, viewerID string) (Gig, error)
 	if !public && (viewerID == "" || viewerID != gig.Seller.ID) {
 		return Gig{}, ErrNotFound
 	}
-	return g.withMedia(ctx, gig)
+	return gig, nil
 }
 
 // Create stores a draft gig of seller with a unique slug made from its title. It

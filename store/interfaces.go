@@ -11,3 +11,5 @@ var (
 )
 
 var _ market.OrderStore = (*DB)(nil)
+
+var _ market.ReviewStore = (*DB)(nil)

@@ -1,0 +1,52 @@
+package market
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSummarizeRoundsTheMeanHalfUp(t *testing.T) {
+	for _, c := range []struct {
+		counts [5]int
+		count  int
+		avg    float64
+	}{
+		{[5]int{}, 0, 0},
+		{[5]int{0, 0, 0, 0, 1}, 1, 5},
+		{[5]int{0, 0, 0, 1, 2}, 3, 4.67}, // 14/3 = 4.666…
+		{[5]int{1, 0, 0, 0, 1}, 2, 3},
+		{[5]int{0, 0, 1, 0, 7}, 8, 4.75}, // 38/8
+		{[5]int{0, 0, 0, 7, 1}, 8, 4.13}, // 33/8 = 4.125 → half up
+		{[5]int{2, 0, 0, 0, 0}, 2, 1},
+		{[5]int{0, 1, 0, 0, 2}, 3, 4}, // 12/3
+		{[5]int{0, 0, 0, 0, 1000000}, 1000000, 5},
+	} {
+		s := Summarize(c.counts)
+		if s.Count != c.count || s.Average != c.avg || s.Distribution != c.counts {
+			t.Errorf("Summarize(%v) = %+v; want count %d, average %v", c.counts, s, c.count, c.avg)
+		}
+	}
+}
+
+func TestCheckNewReview(t *testing.T) {
+	for _, bad := range []NewReview{{Rating: 0}, {Rating: 6}, {Rating: -1}} {
+		if _, err := CheckNewReview(bad); !isField(err, "rating") {
+			t.Errorf("rating %d: %v, want an invalid rating", bad.Rating, err)
+		}
+	}
+	if _, err := CheckNewReview(NewReview{Rating: 5, Comment: strings.Repeat("é", MaxReviewText+1)}); !isField(err, "comment") {
+		t.Errorf("long comment: %v", err)
+	}
+	if _, err := CheckNewReview(NewReview{Rating: 5, Comment: "bad \xff"}); !isField(err, "comment") {
+		t.Errorf("invalid UTF-8: %v", err)
+	}
+	got, err := CheckNewReview(NewReview{Rating: 4, Comment: "  <b>Great</b>\r\nwork\x00\x1b  "})
+	if err != nil || got.Comment != "<b>Great</b>\nwork" {
+		t.Errorf("comment = %q, %v; want plain text kept as typed, control characters gone", got.Comment, err)
+	}
+}
+
+func isField(err error, field string) bool {
+	e, ok := err.(*Error)
+	return ok && e.Code == CodeInvalid && e.Field == field
+}
