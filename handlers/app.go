@@ -54,6 +54,7 @@ type Deps struct {
 	Realtime *market.Realtime      // channel rules and the publish API
 	Chat     *market.Messaging     // conversations and messages
 	Gigs     *market.Gigs          // the catalogue
+	Reviews  *market.Reviews       // reviews of completed orders and their insights
 	WebApp   fs.FS                 // the browser client's files, served under /app/; nil serves none
 	Uploads  *market.Uploads       // upload rows, authorization and downloads; nil serves no upload routes
 	Orders   *market.Orders        // orders, payment webhooks, deliveries
@@ -199,6 +200,12 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Delete("/gigs/:id", requireUser, gigs.remove)
 	app.Post("/gigs/:id/publish", requireUser, gigs.publish)
 	app.Post("/gigs/:id/pause", requireUser, gigs.pause)
+	reviews := &reviewRoutes{reviews: d.Reviews}
+	app.Get("/gigs/:id/reviews", reviews.ofGig)
+	app.Post("/orders/:id/review", requireUser, reviews.create)
+	app.Get("/orders/:id/review", requireUser, reviews.show)
+	app.Post("/orders/:id/review/response", requireUser, reviews.respond)
+	app.Get("/me/reviews/insights", requireUser, reviews.insights)
 
 	idle := orDuration(cfg.UploadIdleTimeout, 60*time.Second)
 	tr := &tusRoutes{engine: d.Tus, uploads: d.Uploads, log: d.Log, idle: idle, maxSize: cfg.UploadMaxSize}

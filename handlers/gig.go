@@ -1,11 +1,7 @@
 package handlers
 
 import (
-	"encoding/base64"
-	"encoding/json"
-
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
 	"github.com/gigstream/hub/market"
 )
@@ -145,7 +141,7 @@ func (h *gigRoutes) list(c *fiber.Ctx) error {
 	}
 	var cursor *string
 	if next != nil {
-		s := encodeGigCursor(*next)
+		s := encodeCursor(next.PublishedAt, next.ID)
 		cursor = &s
 	}
 	return c.JSON(fiber.Map{"gigs": list, "next_cursor": cursor})
@@ -169,33 +165,9 @@ func gigFilterOf(c *fiber.Ctx) (market.GigFilter, error) {
 		return f, err
 	}
 	f.MinPrice, f.MaxPrice = int64(minPrice), int64(maxPrice)
-	if s := c.Query("cursor"); s != "" {
-		cur, err := decodeGigCursor(s)
-		if err != nil {
-			return f, err
-		}
-		f.After = &cur
+	cur, ok, err := queryCursor(c.Query("cursor"))
+	if ok {
+		f.After = &market.GigCursor{PublishedAt: cur.At, ID: cur.ID}
 	}
-	return f, nil
-}
-
-// encodeGigCursor makes the opaque next_cursor of a page.
-func encodeGigCursor(cur market.GigCursor) string {
-	raw, _ := json.Marshal(cur) // a time and a string always marshal
-	return base64.RawURLEncoding.EncodeToString(raw)
-}
-
-// decodeGigCursor reads a next_cursor back; anything else is a 400 naming cursor.
-func decodeGigCursor(s string) (market.GigCursor, error) {
-	var cur market.GigCursor
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(raw, &cur) != nil || cur.PublishedAt.IsZero() || !isCanonicalUUID(cur.ID) {
-		return market.GigCursor{}, badRequest("cursor", "must be a next_cursor from a previous page")
-	}
-	return cur, nil
-}
-
-func isCanonicalUUID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil && len(s) == 36
+	return f, err
 }

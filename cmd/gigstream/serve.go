@@ -109,6 +109,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 			log.WarnContext(ctx, "sockets of ended sessions not closed", "user_id", userID, "err", err)
 		}
 	}
+	gigs := market.NewGigs(db, up.uploads, log)
 	return handlers.New(handlers.Config{
 		BodyLimit:      cfg.BodyLimit,
 		CheckTimeout:   cfg.CheckTimeout,
@@ -130,7 +131,8 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		Redis:      rdb,
 		Realtime:   w.realtime,
 		Chat:       w.chat,
-		Gigs:       market.NewGigs(db, up.uploads, log),
+		Gigs:       gigs,
+		Reviews:    market.NewReviews(db, gigs, w.realtime, log),
 		WebApp:     webApp(),
 		Uploads:    up.uploads,
 		Orders:     orders,
