@@ -131,3 +131,24 @@ func TestTusScanStalledByAClamdOutageEndsInTheBackground(t *testing.T) {
 		t.Fatal("the background-finished upload did not round-trip")
 	}
 }
+
+// TestNoLimitExceedsWhatClamdCanScan: with CLAMD_SCAN_LIMIT below a kind's limit, an
+// upload the scanner could never judge gets 413 before its first byte, on every path,
+// and tus advertises the capped maximum.
+func TestNoLimitExceedsWhatClamdCanScan(t *testing.T) {
+	n := startCluster(t, 1, realtimeEnv(map[string]string{"CLAMD_SCAN_LIMIT": "1000000"}))[0]
+	id, token := appUser(t, n, "scanlimit")
+	opts := expect(t, tusRequest(t, "OPTIONS", n.URL+"/uploads/tus/", "", nil), 204, "options")
+	if opts.header.Get("Tus-Max-Size") != "1000000" {
+		t.Fatalf("Tus-Max-Size = %q, want the scan limit 1000000", opts.header.Get("Tus-Max-Size"))
+	}
+	expect(t, tusRequest(t, "POST", n.URL+"/uploads/tus/", token, nil, "Upload-Length", "1000001",
+		"Upload-Metadata", tusMetadata("kind", "avatar", "filename", "a.png")), 413, "tus avatar over the scan limit")
+	if status := sendHeadOnly(t, n, "/uploads/raw?kind=avatar&filename=a.png", token, 1000001); status != 413 {
+		t.Fatalf("raw avatar over the scan limit: status %d, want 413", status)
+	}
+	expect(t, uploadRaw(t, n, token, "kind=avatar&filename=a.png", append(pngBytes(t), randomBytes(t, 900000)...)), 201, "avatar under the scan limit")
+	if got := stored(t, id); len(got) != 1 {
+		t.Fatalf("S3 holds %v; want only the one clean avatar", got)
+	}
+}
