@@ -27,6 +27,11 @@ type Order struct {
 	DueAt            *time.Time   `json:"due_at" db:"due_at"`
 	PaidAt           *time.Time   `json:"paid_at" db:"paid_at"`
 	DeliveredAt      *time.Time   `json:"delivered_at" db:"delivered_at"`
+	RefundedMinor    int64        `json:"refunded_minor" db:"refunded_minor"` // escrow back to the buyer
+	FeeMinor         int64        `json:"fee_minor" db:"fee_minor"`           // escrow to the platform
+	SellerMinor      int64        `json:"seller_minor" db:"seller_minor"`     // escrow to the seller
+	SettledAt        *time.Time   `json:"settled_at" db:"settled_at"`         // completed or cancelled
+	ClearedAt        *time.Time   `json:"cleared_at" db:"cleared_at"`         // the seller's share became available
 	CreatedAt        time.Time    `json:"created_at" db:"created_at"`
 	UpdatedAt        time.Time    `json:"updated_at" db:"updated_at"`
 	Payment          *PaymentInfo `json:"payment,omitempty" db:"-"`

@@ -13,6 +13,30 @@ ALTER TABLE ledger_postings DROP CONSTRAINT ledger_postings_account_check;
 ALTER TABLE ledger_postings ADD CONSTRAINT ledger_postings_account_check
     CHECK (account ~ '^(external:[a-z]+|escrow:order:[0-9a-f-]{36}|seller:[0-9a-f-]{36}:(pending|available)|platform:fees)$');
 
+-- 00007's trigger inserted the posting as a new balance row ON CONFLICT DO UPDATE, and
+-- Postgres checks the proposed row's CHECK before it finds the conflict: any negative
+-- posting to an account other than external:* failed even when the balance covered it
+-- (none happened before settlement). Update first; insert only a new account's row.
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION ledger_apply_posting() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    LOOP
+        UPDATE ledger_balances SET balance_minor = balance_minor + NEW.amount_minor
+        WHERE account = NEW.account AND currency = NEW.currency;
+        IF FOUND THEN
+            RETURN NEW;
+        END IF;
+        INSERT INTO ledger_balances (account, currency, balance_minor)
+        VALUES (NEW.account, NEW.currency, NEW.amount_minor)
+        ON CONFLICT (account, currency) DO NOTHING;
+        IF FOUND THEN
+            RETURN NEW;
+        END IF;
+        -- another transaction created the row meanwhile: update it
+    END LOOP;
+END $$;
+-- +goose StatementEnd
+
 -- How the escrow was released, written once with the final status: refunded_minor went
 -- back to the buyer, fee_minor to the platform, seller_minor to the seller's pending
 -- balance; settled_at starts the clearing period and cleared_at ends it.
@@ -87,6 +111,16 @@ ALTER TABLE orders
     DROP COLUMN seller_minor,
     DROP COLUMN fee_minor,
     DROP COLUMN refunded_minor;
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION ledger_apply_posting() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ledger_balances (account, currency, balance_minor)
+    VALUES (NEW.account, NEW.currency, NEW.amount_minor)
+    ON CONFLICT (account, currency) DO UPDATE
+        SET balance_minor = ledger_balances.balance_minor + EXCLUDED.balance_minor;
+    RETURN NEW;
+END $$;
+-- +goose StatementEnd
 ALTER TABLE ledger_postings DROP CONSTRAINT ledger_postings_account_check;
 ALTER TABLE ledger_postings ADD CONSTRAINT ledger_postings_account_check
     CHECK (account ~ '^(external:[a-z]+|escrow:order:[0-9a-f-]{36})$') NOT VALID;

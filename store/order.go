@@ -13,7 +13,7 @@ import (
 
 const orderColumns = `id, buyer_id, seller_id, gig_id, package_id, gig_title, package_tier, package_title,
 	price_minor, currency, revisions_allowed, revisions_used, delivery_days, status, due_at, paid_at,
-	delivered_at, created_at, updated_at`
+	delivered_at, created_at, updated_at, refunded_minor, fee_minor, seller_minor, settled_at, cleared_at`
 
 // orderEvent is the data of an order.* event: the order as both parties see it (no
 // payment secrets), and what the transition added.

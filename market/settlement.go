@@ -1,0 +1,146 @@
+package market
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// SettleRequest is one final action on an order: the buyer accepts (complete), the
+// auto-complete job (auto_complete, no user), a party cancels (cancel), or an admin
+// refunds (refund, RefundMinor of the escrow, with a Reason).
+type SettleRequest struct {
+	OrderID        string
+	UserID         string // "" for auto_complete
+	Admin          bool   // the caller is an admin: the order is found whoever its parties are
+	Action         string // SettleComplete, SettleAutoComplete, SettleCancel, SettleRefund
+	IdempotencyKey string
+	RequestHash    string
+	RefundMinor    int64
+	Reason         string
+	// DeliveredBefore, for auto_complete: only an order delivered before it completes.
+	DeliveredBefore time.Time
+}
+
+// The final actions on an order; order_settlements keeps at most one per order.
+const (
+	SettleComplete     = "complete"
+	SettleAutoComplete = "auto_complete"
+	SettleCancel       = "cancel"
+	SettleRefund       = "refund"
+)
+
+// PriorSettlement is the final action already taken on an order, if any.
+type PriorSettlement struct {
+	Action         string  `db:"action"`
+	UserID         *string `db:"user_id"`
+	IdempotencyKey string  `db:"idempotency_key"`
+	RequestHash    string  `db:"request_hash"`
+}
+
+// SettleDecision is what a final action does to a locked order: replay an earlier
+// identical request (nothing written), or move the order to Status releasing its
+// escrow as Split (when it was paid), with the order events to store.
+type SettleDecision struct {
+	Replay     bool
+	Status     OrderStatus
+	Paid       bool // the order had been paid: the escrow is released as Split
+	Split      Split
+	EventTypes []string
+	Reason     string
+}
+
+// RefundRequest asks the provider to give part or all of an order's payment back.
+type RefundRequest struct {
+	OrderID, PaymentIntentID string
+	AmountMinor              int64
+	Currency                 string
+	IdempotencyKey           string
+}
+
+// PayoutRequest asks the provider to pay a seller's withdrawal out.
+type PayoutRequest struct {
+	WithdrawalID, UserID string
+	AmountMinor          int64
+	Currency             string
+	IdempotencyKey       string
+}
+
+// MoneyGateway is the provider (Stripe) as settlement needs it; cmd/ adapts payments/
+// to it. Both return the provider's id of what they made, or an error when the
+// provider failed or refused (nothing was paid then, as far as the caller can tell; a
+// retry with the same idempotency key is safe).
+type MoneyGateway interface {
+	Refund(ctx context.Context, in RefundRequest) (string, error)
+	Payout(ctx context.Context, in PayoutRequest) (string, error)
+}
+
+// SettledOrder is the outcome of a final action: the order, whether it replayed an
+// earlier identical request, and the events stored with it.
+type SettledOrder struct {
+	Order    Order
+	Replayed bool
+	Events   []Event
+}
+
+// SettlementStore keeps the final actions, the clearing of earnings and withdrawals;
+// store/ implements it. SettleOrder locks the order (not found for a user who is no
+// party to it, unless Admin), calls decide with it (its Payment set) and the prior
+// final action, and when the decision refunds money calls refund with the locked order
+// while still holding the lock: a provider error rolls everything back. Then the
+// status, the split, the ledger release, the refund row, the order events and the
+// seller's balance.updated event are written in the same transaction.
+type SettlementStore interface {
+	SettleOrder(ctx context.Context, in SettleRequest, decide func(Order, *PriorSettlement) (SettleDecision, error),
+		refund func(context.Context, Order, Split) (string, error)) (SettledOrder, error)
+	OrdersDeliveredBefore(ctx context.Context, before time.Time, limit int) ([]string, error)
+	ClearEarnings(ctx context.Context, settledBefore time.Time, limit int) ([]Event, error)
+	Balances(ctx context.Context, userID string) ([]Balance, error)
+	ReserveWithdrawal(ctx context.Context, in NewWithdrawal) (Withdrawal, bool, error)
+	FinishWithdrawal(ctx context.Context, id, providerRef, failure string) (Withdrawal, []Event, error)
+	Withdrawals(ctx context.Context, userID string, limit int) ([]Withdrawal, error)
+}
+
+// SettlementConfig tunes settlement. The zero value means the defaults.
+type SettlementConfig struct {
+	FeeBPS            int           // platform fee in basis points; default DefaultPlatformFeeBPS; 0…10000
+	AutoCompleteAfter time.Duration // a delivered order completes itself after this; default 3 days
+	ClearingPeriod    time.Duration // earnings become withdrawable after this; default 7 days
+	ZeroFee           bool          // FeeBPS 0 means no fee rather than the default
+}
+
+// Settlement holds the money lifecycle after payment: accept and auto-complete, cancel
+// and refund, clearing, balances and withdrawals.
+type Settlement struct {
+	store    SettlementStore
+	gateway  MoneyGateway
+	realtime *Realtime
+	cfg      SettlementConfig
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewSettlement returns the settlement use cases over their collaborators.
+func NewSettlement(s SettlementStore, g MoneyGateway, rt *Realtime, cfg SettlementConfig, log *slog.Logger) *Settlement {
+	if cfg.FeeBPS == 0 && !cfg.ZeroFee {
+		cfg.FeeBPS = DefaultPlatformFeeBPS
+	}
+	cfg.FeeBPS = max(0, min(cfg.FeeBPS, 10_000))
+	if cfg.AutoCompleteAfter <= 0 {
+		cfg.AutoCompleteAfter = 3 * 24 * time.Hour
+	}
+	if cfg.ClearingPeriod <= 0 {
+		cfg.ClearingPeriod = 7 * 24 * time.Hour
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Settlement{store: s, gateway: g, realtime: rt, cfg: cfg, log: log, now: time.Now}
+}
+
+// publish hands committed events to the hub, when there is one.
+func (s *Settlement) publish(ctx context.Context, events []Event) {
+	if s.realtime != nil && len(events) > 0 {
+		s.realtime.PublishCommitted(ctx, events...)
+	}
+}

@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/gigstream/hub/market"
+)
+
+// refundEvent is the refund part of an order.refunded or order.cancelled event.
+type refundEvent struct {
+	AmountMinor int64  `json:"amount_minor"`
+	Currency    string `json:"currency"`
+	Reason      string `json:"reason"`
+}
+
+// balanceEvent is the data of balance.updated on a user's channel: what changed, and
+// the client re-reads GET /me/balance.
+type balanceEvent struct {
+	Currency string `json:"currency"`
+	Reason   string `json:"reason"`
+	OrderID  string `json:"order_id,omitempty"`
+}
+
+// SettleOrder takes the one final action on an order, under its row lock: decide sees
+// the locked order (with its payment) and the final action taken before, if any; a
+// replay changes nothing; a refund of money calls refund while the lock is held, and
+// its error rolls everything back. Then it writes, in the same transaction: the
+// settlement row (its primary key makes it one per order), the status and split, the
+// escrow release in the ledger, the refund row, the order events and the seller's
+// balance.updated. A user who is no party to the order (and not in.Admin) gets an
+// error wrapping ErrNotFound.
+func (db *DB) SettleOrder(ctx context.Context, in market.SettleRequest,
+	decide func(market.Order, *market.PriorSettlement) (market.SettleDecision, error),
+	refund func(context.Context, market.Order, market.Split) (string, error)) (market.SettledOrder, error) {
+	var out market.SettledOrder
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		party := in.UserID
+		if in.Admin || in.Action == market.SettleAutoComplete {
+			party = ""
+		}
+		ord, err := lockOrder(ctx, tx, in.OrderID, party)
+		if err != nil {
+			return err
+		}
+		if ord.Payment, err = paymentOf(ctx, tx, ord.ID); err != nil {
+			return err
+		}
+		prior, err := priorSettlement(ctx, tx, ord.ID)
+		if err != nil {
+			return err
+		}
+		d, err := decide(ord, prior)
+		if err != nil {
+			return err
+		}
+		if d.Replay {
+			out.Order, out.Replayed = ord, true
+			return nil
+		}
+		providerRef := ""
+		if d.Paid && d.Split.Refund > 0 {
+			if providerRef, err = refund(ctx, ord, d.Split); err != nil {
+				return err
+			}
+		}
+		out.Order, out.Events, err = writeSettlement(ctx, tx, in, ord, d, providerRef)
+		return err
+	})
+	return out, err
+}
+
+// priorSettlement is the final action taken on the order before, or nil.
+func priorSettlement(ctx context.Context, tx *sqlx.Tx, orderID string) (*market.PriorSettlement, error) {
+	var p market.PriorSettlement
+	err := tx.GetContext(ctx, &p, `SELECT action, user_id, idempotency_key, request_hash FROM order_settlements WHERE order_id = $1`, orderID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil // not settled yet
+	}
+	if err != nil {
+		return nil, fmt.Errorf("settlement of order %s: %w", orderID, err)
+	}
+	return &p, nil
+}
+
+// writeSettlement writes a decided final action on the locked order.
+func writeSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, ord market.Order, d market.SettleDecision, providerRef string) (market.Order, []market.Event, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO order_settlements (order_id, action, user_id, idempotency_key, request_hash)
+		VALUES ($1, $2, NULLIF($3, '')::uuid, $4, $5)`, ord.ID, in.Action, in.UserID, in.IdempotencyKey, in.RequestHash); err != nil {
+		return ord, nil, fmt.Errorf("record settlement: %w", err)
+	}
+	s := d.Split
+	err := tx.GetContext(ctx, &ord, `UPDATE orders SET status = $2, refunded_minor = $3, fee_minor = $4, seller_minor = $5,
+			settled_at = now(), updated_at = now()
+		WHERE id = $1 RETURNING `+orderColumns, ord.ID, d.Status, s.Refund, s.Fee, s.Seller)
+	if err != nil {
+		return ord, nil, fmt.Errorf("settle order: %w", err)
+	}
+	var ref *refundEvent
+	if d.Paid {
+		if err := postLedger(ctx, tx, market.ReleaseEscrow(ord, s)); err != nil {
+			return ord, nil, err
+		}
+	}
+	if d.Paid && s.Refund > 0 {
+		ref = &refundEvent{AmountMinor: s.Refund, Currency: ord.Currency, Reason: d.Reason}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (order_id, amount_minor, currency, reason, requested_by, provider_ref)
+			VALUES ($1, $2, $3, $4, $5, $6)`, ord.ID, s.Refund, ord.Currency, d.Reason, in.UserID, providerRef); err != nil {
+			return ord, nil, fmt.Errorf("record refund: %w", err)
+		}
+	}
+	var events []market.Event
+	for _, t := range d.EventTypes {
+		data := settledOrderEvent{orderEvent: orderEvent{Order: ord}, Refund: ref}
+		ev, err := appendEvent(ctx, tx, market.OrderChannel(ord.ID), t, data.public())
+		if err != nil {
+			return ord, nil, err
+		}
+		events = append(events, ev)
+	}
+	if s.Seller > 0 {
+		ev, err := appendEvent(ctx, tx, market.UserChannel(ord.SellerID), "balance.updated",
+			balanceEvent{Currency: ord.Currency, Reason: "order_settled", OrderID: ord.ID})
+		if err != nil {
+			return ord, nil, err
+		}
+		events = append(events, ev)
+	}
+	return ord, events, nil
+}
+
+// settledOrderEvent is the data of order.completed, order.cancelled and order.refunded.
+type settledOrderEvent struct {
+	orderEvent
+	Refund *refundEvent `json:"refund,omitempty"`
+}
+
+// public strips the buyer's payment secrets.
+func (e settledOrderEvent) public() settledOrderEvent {
+	e.Order.Payment = nil
+	return e
+}
+
+// OrdersDeliveredBefore lists up to limit orders delivered before before and still
+// delivered, oldest first: the candidates of auto-complete.
+func (db *DB) OrdersDeliveredBefore(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	ids := []string{}
+	err := db.x.SelectContext(ctx, &ids, `SELECT id FROM orders WHERE status = 'delivered' AND delivered_at < $1
+		ORDER BY delivered_at LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("orders due for auto-complete: %w", err)
+	}
+	return ids, nil
+}
+
+// ClearEarnings moves the seller's share of up to limit orders settled before
+// settledBefore from pending to available, each in its own transaction under the
+// order's lock and only if it has not cleared yet, and returns the stored
+// balance.updated events, one per cleared order.
+func (db *DB) ClearEarnings(ctx context.Context, settledBefore time.Time, limit int) ([]market.Event, error) {
+	ids := []string{}
+	err := db.x.SelectContext(ctx, &ids, `SELECT id FROM orders WHERE cleared_at IS NULL AND seller_minor > 0 AND settled_at < $1
+		ORDER BY settled_at LIMIT $2`, settledBefore, limit)
+	if err != nil {
+		return nil, fmt.Errorf("orders due for clearing: %w", err)
+	}
+	var events []market.Event
+	for _, id := range ids {
+		var cleared []market.Event
+		err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+			ord, err := lockOrder(ctx, tx, id, "")
+			if err != nil || ord.ClearedAt != nil || ord.SellerMinor <= 0 {
+				return err // cleared by another node meanwhile
+			}
+			if err := postLedger(ctx, tx, market.ClearEarnings(ord.ID, ord.SellerID, ord.SellerMinor, ord.Currency)); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE orders SET cleared_at = now(), updated_at = now() WHERE id = $1`, ord.ID); err != nil {
+				return fmt.Errorf("mark cleared: %w", err)
+			}
+			ev, err := appendEvent(ctx, tx, market.UserChannel(ord.SellerID), "balance.updated",
+				balanceEvent{Currency: ord.Currency, Reason: "earnings_cleared", OrderID: ord.ID})
+			if err == nil {
+				cleared = append(cleared, ev)
+			}
+			return err
+		})
+		if err == nil {
+			events = append(events, cleared...)
+		}
+		if err != nil {
+			return events, fmt.Errorf("clear order %s: %w", id, err)
+		}
+	}
+	return events, nil
+}
+
+var _ market.SettlementStore = (*DB)(nil)
