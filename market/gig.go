@@ -80,6 +80,7 @@ type Gig struct {
 	Packages     []GigPackage `json:"packages" db:"-"`
 	Media        []GigMedia   `json:"media,omitempty" db:"-"`
 	Cover        *GigMedia    `json:"cover" db:"-"`
+	Rating       GigRating    `json:"rating" db:"rating"`
 }
 
 // NewGig is a draft a seller creates, already checked and sanitized (see CheckNewGig).

@@ -2,6 +2,7 @@ package market
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -51,6 +52,29 @@ type RatingSummary struct {
 	Distribution [5]int  `json:"distribution"`
 }
 
+// GigRating is how a gig's reviews add up, as listings show it: how many, and the
+// mean rating rounded half up to two decimals (0 without reviews).
+type GigRating struct {
+	Count int `json:"count" db:"count"`
+	Total int `json:"-" db:"total"` // the sum of all ratings
+}
+
+// MarshalJSON adds the mean to the count.
+func (g GigRating) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Count   int     `json:"count"`
+		Average float64 `json:"average"`
+	}{g.Count, mean(g.Total, g.Count)})
+}
+
+// mean is total/count rounded half up to two decimals, from integers; 0 for no count.
+func mean(total, count int) float64 {
+	if count == 0 {
+		return 0
+	}
+	return float64((total*200+count)/(2*count)) / 100
+}
+
 // Summarize adds up ratings by star: counts[i] reviews of i+1 stars. The mean is
 // computed from integer sums, rounded half up to two decimals.
 func Summarize(counts [5]int) RatingSummary {
@@ -60,10 +84,7 @@ func Summarize(counts [5]int) RatingSummary {
 		s.Count += n
 		sum += (i + 1) * n
 	}
-	if s.Count > 0 {
-		hundredths := (sum*100*2 + s.Count) / (2 * s.Count) // round half up
-		s.Average = float64(hundredths) / 100
-	}
+	s.Average = mean(sum, s.Count)
 	return s
 }
 

@@ -1,6 +1,7 @@
 package market
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,22 @@ func TestSummarizeRoundsTheMeanHalfUp(t *testing.T) {
 		s := Summarize(c.counts)
 		if s.Count != c.count || s.Average != c.avg || s.Distribution != c.counts {
 			t.Errorf("Summarize(%v) = %+v; want count %d, average %v", c.counts, s, c.count, c.avg)
+		}
+	}
+}
+
+func TestGigRatingShowsTheRoundedMean(t *testing.T) {
+	for _, c := range []struct {
+		r    GigRating
+		want string
+	}{
+		{GigRating{}, `{"count":0,"average":0}`},
+		{GigRating{Count: 3, Total: 14}, `{"count":3,"average":4.67}`},
+		{GigRating{Count: 8, Total: 33}, `{"count":8,"average":4.13}`},
+	} {
+		got, err := json.Marshal(c.r)
+		if err != nil || string(got) != c.want {
+			t.Errorf("%+v marshals to %s, %v; want %s", c.r, got, err, c.want)
 		}
 	}
 }

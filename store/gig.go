@@ -18,10 +18,12 @@ var gigSelect = `
 	SELECT g.id, g.slug, g.title, g.description, g.status, g.published_at, g.created_at, g.updated_at,
 		` + aliased("c.", "category.", "id, slug, name, parent_id") + `,
 		` + aliased("u.", "seller.", "id, username, display_name") + `,
-		(u.deleted_at IS NULL AND u.disabled_at IS NULL) AS seller_active
+		(u.deleted_at IS NULL AND u.disabled_at IS NULL) AS seller_active,
+		rt.n AS "rating.count", rt.total AS "rating.total"
 	FROM gigs g
 	JOIN categories c ON c.id = g.category_id
-	JOIN users u ON u.id = g.seller_id`
+	JOIN users u ON u.id = g.seller_id
+	CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(rating), 0) AS total FROM reviews WHERE gig_id = g.id) rt`
 
 var gigSlug = regexp.MustCompile(`^[a-z0-9-]{3,100}$`)
 

@@ -127,6 +127,10 @@ func TestGigReviewPagesAndSellerInsights(t *testing.T) {
 	if len(seen) != len(ratings) {
 		t.Fatalf("paged through %d reviews, want %d", len(seen), len(ratings))
 	}
+	gig, err := f.db.Gig(ctx, f.gig)
+	if err != nil || gig.Rating != (market.GigRating{Count: 5, Total: 22}) {
+		t.Fatalf("gig rating = %+v, %v; want 5 reviews totalling 22", gig.Rating, err)
+	}
 	ins, err := f.db.SellerInsights(ctx, f.seller, time.Now().AddDate(0, -1, 0))
 	if err != nil {
 		t.Fatal(err)
