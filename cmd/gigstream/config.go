@@ -45,8 +45,9 @@ type config struct {
 	MessagesPerMinute int
 	FCM               fcmConfig
 
-	Uploads uploadConfig
-	Stripe  stripeConfig
+	Uploads    uploadConfig
+	Stripe     stripeConfig
+	Settlement settlementConfig
 }
 
 // fcmConfig points push at Firebase Cloud Messaging; an empty ProjectID turns push off.
@@ -102,6 +103,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadRealtimeConfig(e, &c)
 	loadUploadConfig(e, &c)
 	loadStripeConfig(e, &c)
+	loadSettlementConfig(e, &c)
 	return c, e.err
 }
 

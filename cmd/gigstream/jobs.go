@@ -56,9 +56,15 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, rt 
 		media.VideoConfig{TempDir: jc.TempDir, MaxRenditionDuration: jc.MaxRenditionDuration})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &videoWorker{videos: market.NewVideos(db, videoMedia{processor}, rt, log), timeout: jc.JobTimeout})
+	settlement, err := newSettlement(cfg, db, rt, log)
+	if err != nil {
+		return nil, err
+	}
+	periodic := settlementJob(workers, settlement, cfg.Settlement.JobInterval, log)
 	client, err := river.NewClient(db.JobDriver(), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: jc.Workers}},
 		Workers:           workers,
+		PeriodicJobs:      periodic,
 		JobTimeout:        jc.JobTimeout,
 		FetchPollInterval: jc.PollInterval,
 		FetchCooldown:     min(100*time.Millisecond, jc.PollInterval),

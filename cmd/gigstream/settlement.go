@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/payments"
+	"github.com/gigstream/hub/store"
+)
+
+// settlementConfig tunes the money lifecycle after payment.
+type settlementConfig struct {
+	FeeBPS            int           // PLATFORM_FEE_BPS: the platform's fee in basis points, 0…10000
+	AutoCompleteAfter time.Duration // ORDER_AUTO_COMPLETE_AFTER: a delivered order completes itself after this
+	ClearingPeriod    time.Duration // ORDER_CLEARING_PERIOD: earnings become withdrawable after this
+	JobInterval       time.Duration // SETTLEMENT_JOB_INTERVAL: how often auto-complete and clearing run
+}
+
+// loadSettlementConfig reads the settlement settings.
+func loadSettlementConfig(e *envReader, c *config) {
+	c.Settlement = settlementConfig{
+		FeeBPS:            e.integer("PLATFORM_FEE_BPS", market.DefaultPlatformFeeBPS, 0, 10_000),
+		AutoCompleteAfter: e.duration("ORDER_AUTO_COMPLETE_AFTER", 3*24*time.Hour, time.Second, 365*24*time.Hour),
+		ClearingPeriod:    e.duration("ORDER_CLEARING_PERIOD", 7*24*time.Hour, time.Second, 365*24*time.Hour),
+		JobInterval:       e.duration("SETTLEMENT_JOB_INTERVAL", time.Minute, time.Second, 24*time.Hour),
+	}
+}
+
+// moneyGateway adapts payments' refunds and payouts to the domain.
+type moneyGateway struct{ money *payments.Money }
+
+func (g moneyGateway) Refund(ctx context.Context, in market.RefundRequest) (string, error) {
+	return g.money.Refund(ctx, payments.RefundRequest{
+		OrderID: in.OrderID, PaymentIntentID: in.PaymentIntentID, Amount: in.AmountMinor, IdempotencyKey: in.IdempotencyKey,
+	})
+}
+
+func (g moneyGateway) Payout(ctx context.Context, in market.PayoutRequest) (string, error) {
+	return g.money.Payout(ctx, payments.PayoutRequest{
+		WithdrawalID: in.WithdrawalID, UserID: in.UserID, Amount: in.AmountMinor, Currency: in.Currency, IdempotencyKey: in.IdempotencyKey,
+	})
+}
+
+// newSettlement builds the settlement use cases on the database and Stripe.
+func newSettlement(cfg config, db *store.DB, rt *market.Realtime, log *slog.Logger) (*market.Settlement, error) {
+	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase})
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	s := cfg.Settlement
+	return market.NewSettlement(db, moneyGateway{payments.NewMoney(client.V1Refunds, client.V1Payouts)}, rt, market.SettlementConfig{
+		FeeBPS: s.FeeBPS, ZeroFee: s.FeeBPS == 0, AutoCompleteAfter: s.AutoCompleteAfter, ClearingPeriod: s.ClearingPeriod,
+	}, log), nil
+}
+
+// settlementArgs is the periodic job that auto-completes due orders and clears due
+// earnings. River's leader inserts it once per interval for the whole cluster; each
+// order is locked and checked again as it settles, so even overlapping runs settle
+// every order once.
+type settlementArgs struct{}
+
+// Kind names the job in river.
+func (settlementArgs) Kind() string { return "settlement" }
+
+// settlementBatch is how many orders one run settles of each kind at most.
+const settlementBatch = 500
+
+// settlementWorker runs settlementArgs.
+type settlementWorker struct {
+	river.WorkerDefaults[settlementArgs]
+	settlement *market.Settlement
+	log        *slog.Logger
+}
+
+// Work auto-completes, then clears; an error makes river retry the run.
+func (w *settlementWorker) Work(ctx context.Context, _ *river.Job[settlementArgs]) error {
+	completed, err := w.settlement.AutoComplete(ctx, settlementBatch)
+	if err != nil {
+		return fmt.Errorf("auto-complete: %w", err)
+	}
+	cleared, err := w.settlement.ClearEarnings(ctx, settlementBatch)
+	if err != nil {
+		return fmt.Errorf("clearing: %w", err)
+	}
+	if completed+cleared > 0 {
+		w.log.InfoContext(ctx, "settlement run", "auto_completed", completed, "cleared", cleared)
+	}
+	return nil
+}
+
+// settlementJob registers the worker and its periodic schedule.
+func settlementJob(workers *river.Workers, s *market.Settlement, interval time.Duration, log *slog.Logger) []*river.PeriodicJob {
+	river.AddWorker(workers, &settlementWorker{settlement: s, log: log})
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(interval),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return settlementArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: interval}}
+		}, &river.PeriodicJobOpts{RunOnStart: true})}
+}
