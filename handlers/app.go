@@ -58,6 +58,7 @@ type Deps struct {
 	WebApp   fs.FS                 // the browser client's files, served under /app/; nil serves none
 	Uploads  *market.Uploads       // upload rows, authorization and downloads; nil serves no upload routes
 	Orders   *market.Orders        // orders, payment webhooks, deliveries
+	Settle   *market.Settlement    // accept, cancel, refund, balances and withdrawals
 	Tus      *tus.Engine           // resumable uploads on /uploads/tus/
 	Sockets  SocketServer          // runs an admitted WebSocket (the hub)
 	// SocketsCtx ends when the node shuts down; sockets are served under it.
@@ -180,6 +181,13 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/orders/:id/deliveries", requireUser, orders.deliver)
 	app.Get("/orders/:id/deliveries", requireUser, orders.deliveries)
 	app.Post("/orders/:id/revision", requireUser, orders.revision)
+	settle := &settleRoutes{settlement: d.Settle}
+	app.Post("/orders/:id/accept", requireUser, settle.accept)
+	app.Post("/orders/:id/cancel", requireUser, settle.cancel)
+	app.Post("/orders/:id/refund", requireUser, settle.refund)
+	app.Get("/me/balance", requireUser, settle.balance)
+	app.Get("/me/withdrawals", requireUser, settle.withdrawals)
+	app.Post("/me/withdrawals", requireUser, settle.withdraw)
 
 	me := &meRoutes{accounts: d.Accounts}
 	app.Get("/me", requireUser, me.show)

@@ -103,6 +103,10 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 	if err != nil {
 		return nil, err
 	}
+	settlement, err := newSettlement(cfg, db, w.realtime, log)
+	if err != nil {
+		return nil, err
+	}
 	accounts := newAccounts(cfg, db, log)
 	accounts.SessionsEnded = func(ctx context.Context, userID string, sessionIDs []string) {
 		if err := w.node.DisconnectSessions(ctx, userID, sessionIDs, hub.CloseSessionEnded, "session ended"); err != nil {
@@ -136,6 +140,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		WebApp:     webApp(),
 		Uploads:    up.uploads,
 		Orders:     orders,
+		Settle:     settlement,
 		Tus:        up.tus,
 		Sockets:    socketServer(w.node),
 		SocketsCtx: w.socketsCtx,
