@@ -27,6 +27,7 @@ const demoPassword = "gigstream-demo-2026"
 type orderNode struct {
 	n                     *Node
 	dbURL                 string
+	env                   []string
 	seller, buyer         string // bearer tokens
 	sellerID, buyerID     string
 	gigID                 string
@@ -45,7 +46,7 @@ func startOrderNode(t *testing.T, overrides map[string]string, ready bool) *orde
 	if code, out := Run(ctx, bin, env, "seed"); code != 0 {
 		t.Fatalf("seed: exit %d\n%s", code, out)
 	}
-	o := &orderNode{n: StartNode(t, bin, env), price: 4500, currency: "USD", allowedRevisionsBasic: 1}
+	o := &orderNode{n: StartNode(t, bin, env), env: env, price: 4500, currency: "USD", allowedRevisionsBasic: 1}
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "DATABASE_URL="); ok {
 			o.dbURL = v
@@ -174,4 +175,69 @@ func (o *orderNode) ledger(t *testing.T, orderID string) (transactions int, escr
 		t.Fatal(err)
 	}
 	return transactions, escrow
+}
+
+// deliveredOrder places, pays and delivers an order (one small deliverable).
+func (o *orderNode) deliveredOrder(t *testing.T) string {
+	t.Helper()
+	id := o.paidOrder(t)
+	var up struct{ ID string }
+	expect(t, uploadForm(t, o.n, o.seller, map[string]string{"kind": "deliverable", "order_id": id}, "work.zip", randomBytes(t, 200)), 201, "deliverable").json(t, &up)
+	seller := &client{t: t, base: o.n.URL, bearer: o.seller}
+	expect(t, seller.do("POST", "/orders/"+id+"/deliveries", map[string]any{"upload_ids": []string{up.ID}}), 201, "deliver")
+	return id
+}
+
+// adminToken registers a user, makes them an admin with `gigstream admin grant` and
+// returns their bearer token.
+func (o *orderNode) adminToken(t *testing.T) string {
+	t.Helper()
+	c := &client{t: t, base: o.n.URL}
+	email := uniqueEmail(t, "refunder")
+	c.register(email, fmt.Sprintf("refunder_%d", time.Now().UnixNano()%1e9), "long enough password")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if code, out := Run(ctx, bin, o.env, "admin", "grant", email); code != 0 {
+		t.Fatalf("admin grant: exit %d\n%s", code, out)
+	}
+	var tok struct{ Token string }
+	expect(t, c.do("POST", "/auth/tokens", map[string]string{"email": email, "password": "long enough password"}), 201, "admin token").json(t, &tok)
+	return tok.Token
+}
+
+// sqlInt64 runs a query of one integer on the node's database.
+func (o *orderNode) sqlInt64(t *testing.T, query string, args ...any) int64 {
+	t.Helper()
+	db, err := sql.Open("postgres", o.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v int64
+	if err := db.QueryRow(query, args...).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return v
+}
+
+// accountBalance is an account's balance in the fixture's currency, from the postings.
+func (o *orderNode) accountBalance(t *testing.T, account string) int64 {
+	t.Helper()
+	return o.sqlInt64(t, `SELECT COALESCE(sum(amount_minor), 0) FROM ledger_postings WHERE account = $1 AND currency = $2`, account, o.currency)
+}
+
+// assertLedgerConserved fails unless every currency's postings sum to zero, every
+// balance row matches its postings, and no account but external:* is negative.
+func (o *orderNode) assertLedgerConserved(t *testing.T) {
+	t.Helper()
+	if n := o.sqlInt64(t, `SELECT count(*) FROM (SELECT currency FROM ledger_postings GROUP BY currency HAVING sum(amount_minor) <> 0) x`); n != 0 {
+		t.Fatalf("%d currencies whose postings do not sum to zero", n)
+	}
+	if n := o.sqlInt64(t, `SELECT count(*) FROM ledger_balances b WHERE balance_minor <>
+		(SELECT COALESCE(sum(amount_minor), 0) FROM ledger_postings p WHERE p.account = b.account AND p.currency = b.currency)`); n != 0 {
+		t.Fatalf("%d balances differ from their postings", n)
+	}
+	if n := o.sqlInt64(t, `SELECT count(*) FROM ledger_balances WHERE balance_minor < 0 AND account NOT LIKE 'external:%'`); n != 0 {
+		t.Fatalf("%d accounts overdrawn", n)
+	}
 }
