@@ -13,3 +13,5 @@ var (
 var _ market.OrderStore = (*DB)(nil)
 
 var _ market.ReviewStore = (*DB)(nil)
+
+var _ market.NotificationStore = (*DB)(nil)

@@ -1,0 +1,144 @@
+package market
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Recipient roles of an order notification.
+const (
+	toBuyer  = "buyer"
+	toSeller = "seller"
+)
+
+// RouteNotifications is the routing table: what each durable event tells whom. It is
+// pure, so every node routes an event the same way. Events it does not know (chat,
+// uploads, its own notification events), and order events that concern nobody's
+// attention (order.placed: an unpaid order is not news to the seller yet), give none.
+func RouteNotifications(ev RoutableEvent) []Notification {
+	if ev.Type == "balance.updated" {
+		return routeBalance(ev.Event)
+	}
+	if ev.Order == nil || !strings.HasPrefix(ev.Channel, "order:") {
+		return nil
+	}
+	o := *ev.Order
+	title := quoted(o.GigTitle)
+	switch ev.Type {
+	case "order.paid":
+		return orderNotes(o, KindOrderPaid, "New order: "+title,
+			"A buyer paid "+FormatMoney(o.PriceMinor, o.Currency)+" for "+title+". Time to get started.", toSeller)
+	case "order.payment_failed":
+		return orderNotes(o, KindPaymentFailed, "Payment failed", "Your payment for "+title+" did not go through.", toBuyer)
+	case "order.delivered":
+		return orderNotes(o, KindOrderDelivered, "Delivered: "+title, "The seller delivered your order. Review the work and accept it or ask for a revision.", toBuyer)
+	case "order.revision_requested":
+		return orderNotes(o, KindRevisionRequested, "Revision requested: "+title, revisionBody(ev.Data), toSeller)
+	case "order.completed":
+		return orderNotes(o, KindOrderCompleted, "Completed: "+title,
+			"The order is complete; "+FormatMoney(o.SellerMinor, o.Currency)+" will be available after clearing.", toSeller)
+	case "order.cancelled":
+		return orderNotes(o, KindOrderCancelled, "Cancelled: "+title, "The order was cancelled.", toBuyer, toSeller)
+	case "order.refunded":
+		return routeRefund(ev)
+	case "order.reviewed":
+		return orderNotes(o, KindReviewReceived, "New review: "+title, reviewBody(ev.Data), toSeller)
+	case "order.review_answered":
+		return orderNotes(o, KindReviewAnswered, "The seller answered your review", "On "+title+".", toBuyer)
+	}
+	return nil
+}
+
+// routeRefund tells the buyer of the money back; the seller hears of a refund only
+// when it is not part of a cancellation, which told them already.
+func routeRefund(ev RoutableEvent) []Notification {
+	o := *ev.Order
+	var d struct {
+		Refund struct {
+			AmountMinor int64  `json:"amount_minor"`
+			Currency    string `json:"currency"`
+		} `json:"refund"`
+	}
+	_ = json.Unmarshal(ev.Data, &d) // without a refund amount the order's total is shown
+	amount := d.Refund.AmountMinor
+	if amount == 0 {
+		amount = o.RefundedMinor
+	}
+	roles := []string{toBuyer}
+	if o.Status != OrderCancelled {
+		roles = append(roles, toSeller)
+	}
+	return orderNotes(o, KindOrderRefunded, "Refunded: "+quoted(o.GigTitle),
+		FormatMoney(amount, o.Currency)+" was refunded to the buyer.", roles...)
+}
+
+// routeBalance tells a seller their withdrawal was paid out.
+func routeBalance(ev Event) []Notification {
+	kind, userID, err := ParseChannel(ev.Channel)
+	if err != nil || kind != "user" {
+		return nil
+	}
+	var d struct{ Currency, Reason string }
+	if json.Unmarshal(ev.Data, &d) != nil || d.Reason != "withdrawal" {
+		return nil
+	}
+	return []Notification{{UserID: userID, Kind: KindWithdrawalPaid, Title: "Withdrawal paid",
+		Body: "Your " + d.Currency + " withdrawal was paid out.", Link: "/me/withdrawals"}}
+}
+
+func orderNotes(o Order, kind, title, body string, roles ...string) []Notification {
+	out := make([]Notification, 0, len(roles))
+	for _, role := range roles {
+		user := o.BuyerID
+		if role == toSeller {
+			user = o.SellerID
+		}
+		id := o.ID
+		out = append(out, Notification{UserID: user, Kind: kind, Title: title, Body: body, Link: "/orders/" + o.ID, OrderID: &id})
+	}
+	return out
+}
+
+func revisionBody(data []byte) string {
+	var d struct {
+		Revision struct{ Note string } `json:"revision"`
+	}
+	if json.Unmarshal(data, &d) != nil || strings.TrimSpace(d.Revision.Note) == "" {
+		return "The buyer asked for a revision."
+	}
+	return "The buyer asked for a revision: " + preview(d.Revision.Note)
+}
+
+func reviewBody(data []byte) string {
+	var d struct {
+		Review struct {
+			Rating  int
+			Comment string
+		} `json:"review"`
+	}
+	_ = json.Unmarshal(data, &d)
+	body := strconv.Itoa(d.Review.Rating) + "/5 stars"
+	if c := strings.TrimSpace(d.Review.Comment); c != "" {
+		body += ": " + preview(c)
+	}
+	return body
+}
+
+func quoted(s string) string { return "“" + s + "”" }
+
+// zeroDecimalCurrencies have no minor unit (ISO 4217 exponent 0).
+var zeroDecimalCurrencies = map[string]bool{"JPY": true, "KRW": true, "VND": true, "CLP": true, "ISK": true, "UGX": true}
+
+// FormatMoney writes an amount in minor units as "45.00 USD".
+func FormatMoney(minor int64, currency string) string {
+	if zeroDecimalCurrencies[currency] {
+		return strconv.FormatInt(minor, 10) + " " + currency
+	}
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return fmt.Sprintf("%s%d.%02d %s", sign, minor/100, minor%100, currency)
+}

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+
+	"github.com/gigstream/hub/market"
+)
+
+// NotificationEmailJob is the queued job (river) that e-mails one notification; river
+// retries it with backoff, so an SMTP outage delays the mail but never loses it.
+type NotificationEmailJob struct {
+	NotificationID string `json:"notification_id"`
+}
+
+// Kind names the job in river's tables.
+func (NotificationEmailJob) Kind() string { return "notification_email" }
+
+// InsertOpts bounds the retries: with river's backoff (attempt⁴ seconds) ten attempts
+// span about three hours.
+func (NotificationEmailJob) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 10} }
+
+// eventPosition is where an event stands in the global order the router reads in:
+// the id of the transaction that wrote it, then its channel and seq.
+type eventPosition struct {
+	TxID    string `db:"tx_id"`
+	Channel string `db:"channel"`
+	Seq     uint64 `db:"seq"`
+}
+
+// routableRow is an event row with its position.
+type routableRow struct {
+	eventPosition
+	Type string `db:"type"`
+	Data []byte `db:"data"`
+}
+
+// routeBatch is the work of one RouteEvents transaction.
+type routeBatch struct {
+	tx     *sqlx.Tx
+	route  func(market.RoutableEvent) []market.Notification
+	orders map[string]*market.Order
+	prefs  map[string]market.NotificationPrefs
+	jobs   *river.Client[*sql.Tx]
+	routed []market.Routed
+	events []market.Event
+}
+
+// RouteEvents routes the events after the named cursor (see market.NotificationStore).
+// The cursor row is taken with SKIP LOCKED: when another node is routing, ok is false
+// and nothing happens. Only events below the oldest running transaction are read, so
+// one that commits later than a newer one is still routed, once. A notification
+// already stored for the same recipient, event and kind is not stored again.
+func (db *DB) RouteEvents(ctx context.Context, cursor string, limit int, route func(market.RoutableEvent) []market.Notification) ([]market.Routed, []market.Event, bool, error) {
+	var b *routeBatch
+	ok := false
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var pos eventPosition
+		err := tx.GetContext(ctx, &pos, `SELECT tx_id::text AS tx_id, channel, seq FROM notification_cursors
+			WHERE name = $1 FOR UPDATE SKIP LOCKED`, cursor)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("lock notification cursor: %w", err)
+		}
+		ok = true
+		rows := []routableRow{}
+		err = tx.SelectContext(ctx, &rows, `SELECT tx_id::text AS tx_id, channel, seq, type, data FROM events
+			WHERE (tx_id, channel, seq) > ($1::xid8, $2, $3) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+			  AND (type LIKE 'order.%' OR type = 'balance.updated')
+			ORDER BY tx_id, channel, seq LIMIT $4`, pos.TxID, pos.Channel, pos.Seq, limit)
+		if err != nil || len(rows) == 0 {
+			return wrapErr("events to route", err)
+		}
+		jobs, err := river.NewClient(riverdatabasesql.New(nil), &river.Config{})
+		if err != nil {
+			return fmt.Errorf("job client: %w", err)
+		}
+		b = &routeBatch{tx: tx, route: route, orders: map[string]*market.Order{}, prefs: map[string]market.NotificationPrefs{}, jobs: jobs}
+		for _, r := range rows {
+			if err := b.routeOne(ctx, r); err != nil {
+				return err
+			}
+		}
+		last := rows[len(rows)-1]
+		_, err = tx.ExecContext(ctx, `UPDATE notification_cursors SET tx_id = $2::xid8, channel = $3, seq = $4 WHERE name = $1`,
+			cursor, last.TxID, last.Channel, last.Seq)
+		return wrapErr("advance notification cursor", err)
+	})
+	if err != nil || b == nil {
+		return nil, nil, ok, err
+	}
+	return b.routed, b.events, ok, nil
+}
+
+func wrapErr(what string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// routeOne stores the notifications of one event.
+func (b *routeBatch) routeOne(ctx context.Context, r routableRow) error {
+	ev := market.RoutableEvent{Event: market.Event{Channel: r.Channel, Seq: r.Seq, Type: r.Type, Data: r.Data}}
+	if id, isOrder := strings.CutPrefix(r.Channel, "order:"); isOrder {
+		ord, err := b.order(ctx, id)
+		if err != nil {
+			return err
+		}
+		ev.Order = ord
+	}
+	for _, n := range b.route(ev) {
+		if err := b.store(ctx, ev.Event, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// order loads an order once per batch; a missing order is nil.
+func (b *routeBatch) order(ctx context.Context, id string) (*market.Order, error) {
+	if o, seen := b.orders[id]; seen {
+		return o, nil
+	}
+	if !isUUID(id) {
+		return nil, nil
+	}
+	var o market.Order
+	err := b.tx.GetContext(ctx, &o, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		b.orders[id] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("order %s to route: %w", id, err)
+	}
+	b.orders[id] = &o
+	return &o, nil
+}
+
+// store inserts one notification with its event on the recipient's channel and, for
+// kinds that are mailed, its e-mail job.
+func (b *routeBatch) store(ctx context.Context, source market.Event, n market.Notification) error {
+	err := b.tx.GetContext(ctx, &n, `INSERT INTO notifications (user_id, kind, title, body, link, order_id, source_channel, source_seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING
+		RETURNING id, user_id, kind, title, body, link, order_id, created_at, read_at`,
+		n.UserID, n.Kind, n.Title, n.Body, n.Link, n.OrderID, source.Channel, source.Seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // stored before
+	}
+	if err != nil {
+		return fmt.Errorf("store notification: %w", err)
+	}
+	ev, err := appendEvent(ctx, b.tx, market.UserChannel(n.UserID), "notification", n)
+	if err != nil {
+		return err
+	}
+	if market.EmailsKind(n.Kind) {
+		if _, err := b.jobs.InsertTx(ctx, b.tx.Tx, NotificationEmailJob{NotificationID: n.ID}, nil); err != nil {
+			return fmt.Errorf("queue notification e-mail: %w", err)
+		}
+	}
+	prefs, err := b.userPrefs(ctx, n.UserID)
+	if err != nil {
+		return err
+	}
+	b.routed = append(b.routed, market.Routed{Notification: n, Prefs: prefs})
+	b.events = append(b.events, ev)
+	return nil
+}
+
+func (b *routeBatch) userPrefs(ctx context.Context, userID string) (market.NotificationPrefs, error) {
+	if p, ok := b.prefs[userID]; ok {
+		return p, nil
+	}
+	var p market.NotificationPrefs
+	if err := b.tx.GetContext(ctx, &p, `SELECT `+prefsColumns+` FROM users WHERE id = $1`, userID); err != nil {
+		return p, fmt.Errorf("notification prefs of %s: %w", userID, err)
+	}
+	b.prefs[userID] = p
+	return p, nil
+}
