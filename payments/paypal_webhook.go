@@ -1,0 +1,121 @@
+package payments
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+// PayPalWebhookHeaders are the transmission headers PayPal signs a webhook with.
+type PayPalWebhookHeaders struct {
+	AuthAlgo, CertURL, TransmissionID, TransmissionSig, TransmissionTime string
+}
+
+// PayPalWebhookHeadersFrom reads the transmission headers from get (a header lookup).
+func PayPalWebhookHeadersFrom(get func(string) string) PayPalWebhookHeaders {
+	return PayPalWebhookHeaders{
+		AuthAlgo: get("PAYPAL-AUTH-ALGO"), CertURL: get("PAYPAL-CERT-URL"), TransmissionID: get("PAYPAL-TRANSMISSION-ID"),
+		TransmissionSig: get("PAYPAL-TRANSMISSION-SIG"), TransmissionTime: get("PAYPAL-TRANSMISSION-TIME"),
+	}
+}
+
+// PayPalEvent is a verified PayPal webhook. For PAYMENT.CAPTURE.* events the capture's
+// fields are set: its id and status, its PayPal order (supplementary_data), its
+// custom_id (the GigStream order) and amount; for others only ID and Type.
+type PayPalEvent struct {
+	ID, Type          string
+	CaptureID, Status string
+	OrderID, CustomID string
+	Amount            int64
+	Currency          string
+}
+
+// MaxPayPalWebhook is the largest webhook body verified; PayPal's capture events are a
+// few kilobytes.
+const MaxPayPalWebhook = 64 << 10
+
+var payPalEventType = regexp.MustCompile(`^[A-Z][A-Z0-9._]{0,99}$`)
+
+// VerifyWebhook asks PayPal whether body with headers is a webhook it sent to the
+// configured webhook id (POST /v1/notifications/verify-webhook-signature) and decodes
+// it. It returns an error wrapping ErrBadSignature when a header is missing or
+// oversized, the body is too large or not an event, or PayPal answers anything but
+// SUCCESS; ErrProvider when PayPal cannot be asked.
+func (p *PayPal) VerifyWebhook(ctx context.Context, h PayPalWebhookHeaders, body []byte) (PayPalEvent, error) {
+	if err := checkWebhookInput(h, body); err != nil {
+		return PayPalEvent{}, err
+	}
+	if p.cfg.WebhookID == "" {
+		return PayPalEvent{}, fmt.Errorf("%w: no PayPal webhook id is configured", ErrBadSignature)
+	}
+	req := map[string]any{
+		"auth_algo": h.AuthAlgo, "cert_url": h.CertURL, "transmission_id": h.TransmissionID,
+		"transmission_sig": h.TransmissionSig, "transmission_time": h.TransmissionTime,
+		"webhook_id": p.cfg.WebhookID, "webhook_event": json.RawMessage(body),
+	}
+	var out struct {
+		VerificationStatus string `json:"verification_status"`
+	}
+	if err := p.call(ctx, http.MethodPost, "/v1/notifications/verify-webhook-signature", "", req, &out); err != nil {
+		return PayPalEvent{}, fmt.Errorf("verify PayPal webhook %s: %w", h.TransmissionID, err)
+	}
+	if out.VerificationStatus != "SUCCESS" {
+		return PayPalEvent{}, fmt.Errorf("%w: PayPal says %q for transmission %s", ErrBadSignature, out.VerificationStatus, h.TransmissionID)
+	}
+	return decodePayPalEvent(body)
+}
+
+// checkWebhookInput refuses what need not be sent to PayPal at all.
+func checkWebhookInput(h PayPalWebhookHeaders, body []byte) error {
+	for name, v := range map[string]string{"PAYPAL-AUTH-ALGO": h.AuthAlgo, "PAYPAL-CERT-URL": h.CertURL,
+		"PAYPAL-TRANSMISSION-ID": h.TransmissionID, "PAYPAL-TRANSMISSION-SIG": h.TransmissionSig, "PAYPAL-TRANSMISSION-TIME": h.TransmissionTime} {
+		if v == "" || len(v) > 2048 {
+			return fmt.Errorf("%w: header %s is missing or longer than 2048 bytes", ErrBadSignature, name)
+		}
+	}
+	if !strings.HasPrefix(h.CertURL, "https://") {
+		return fmt.Errorf("%w: PAYPAL-CERT-URL is not an https URL", ErrBadSignature)
+	}
+	if len(body) == 0 || len(body) > MaxPayPalWebhook || !json.Valid(body) {
+		return fmt.Errorf("%w: the body is empty, larger than %d bytes or not JSON", ErrBadSignature, MaxPayPalWebhook)
+	}
+	return nil
+}
+
+// decodePayPalEvent reads a verified event; it returns an error wrapping
+// ErrBadSignature when it is not a well-formed event.
+func decodePayPalEvent(body []byte) (PayPalEvent, error) {
+	var ev struct {
+		ID        string          `json:"id"`
+		EventType string          `json:"event_type"`
+		Resource  json.RawMessage `json:"resource"`
+	}
+	if err := json.Unmarshal(body, &ev); err != nil || !payPalID.MatchString(ev.ID) || !payPalEventType.MatchString(ev.EventType) {
+		return PayPalEvent{}, fmt.Errorf("%w: not a PayPal event (id, event_type)", ErrBadSignature)
+	}
+	out := PayPalEvent{ID: ev.ID, Type: ev.EventType}
+	if !strings.HasPrefix(ev.EventType, "PAYMENT.CAPTURE.") {
+		return out, nil
+	}
+	var c struct {
+		payPalCaptureBody
+		SupplementaryData struct {
+			RelatedIDs struct {
+				OrderID string `json:"order_id"`
+			} `json:"related_ids"`
+		} `json:"supplementary_data"`
+	}
+	if err := json.Unmarshal(ev.Resource, &c); err != nil || !payPalID.MatchString(c.ID) {
+		return PayPalEvent{}, fmt.Errorf("%w: event %s has no capture resource", ErrBadSignature, ev.ID)
+	}
+	amount, err := ParseAmount(c.Amount.Value, c.Amount.CurrencyCode)
+	if err != nil {
+		return PayPalEvent{}, fmt.Errorf("%w: event %s: %w", ErrBadSignature, ev.ID, err)
+	}
+	out.CaptureID, out.Status, out.CustomID = c.ID, c.Status, c.CustomID
+	out.OrderID, out.Amount, out.Currency = c.SupplementaryData.RelatedIDs.OrderID, amount, c.Amount.CurrencyCode
+	return out, nil
+}
