@@ -25,6 +25,8 @@ type templateData struct {
 	DisplayName string
 	Link        string
 	NewEmail    string
+	GigTitle    string // order notifications: user-written, escaped like every value
+	Body        string // order notifications: what happened, in a sentence or two
 }
 
 // VerifyEmail builds the "confirm your address" mail with a single-use link.
