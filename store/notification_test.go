@@ -1,0 +1,150 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/store"
+)
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// routePlaced tells the buyer of every placed order, so store tests do not depend on
+// the real routing table.
+func routePlaced(ev market.RoutableEvent) []market.Notification {
+	if ev.Type != "order.placed" || ev.Order == nil {
+		return nil
+	}
+	id := ev.Order.ID
+	return []market.Notification{{UserID: ev.Order.BuyerID, Kind: "test", Title: "placed", Body: "b", Link: "/orders/" + id, OrderID: &id}}
+}
+
+// routeAll runs RouteEvents until a call that held the cursor found nothing more, and
+// returns how many notifications it stored.
+func routeAll(t *testing.T, f orderFixture, cursor string) int {
+	t.Helper()
+	total := 0
+	for range 1000 {
+		routed, _, ok, err := f.db.RouteEvents(context.Background(), cursor, 3, routePlaced)
+		must(t, err)
+		total += len(routed)
+		if ok && len(routed) == 0 {
+			return total
+		}
+	}
+	t.Fatal("routing never caught up")
+	return 0
+}
+
+func TestTwoRoutersRacingNotifyEachEventOnce(t *testing.T) {
+	f := newOrderFixture(t)
+	const orders = 30
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	stop := make(chan struct{})
+	for i := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				routed, _, _, err := f.db.RouteEvents(context.Background(), "orders", 4, routePlaced)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				counts[i] += len(routed)
+				select {
+				case <-stop:
+					if len(routed) == 0 {
+						return
+					}
+				default:
+				}
+			}
+		}()
+	}
+	for range orders {
+		f.place(t, uuid.NewString())
+	}
+	close(stop)
+	wg.Wait()
+	counts[0] += routeAll(t, f, "orders")
+	if counts[0]+counts[1] != orders {
+		t.Fatalf("routers stored %d + %d notifications for %d events", counts[0], counts[1], orders)
+	}
+	var rows, distinct int
+	must(t, f.raw.QueryRow(`SELECT count(*), count(DISTINCT (source_channel, source_seq)) FROM notifications WHERE user_id = $1`, f.buyer).Scan(&rows, &distinct))
+	if rows != orders || distinct != orders {
+		t.Fatalf("%d notifications (%d distinct events), want %d", rows, distinct, orders)
+	}
+	var events int
+	must(t, f.raw.QueryRow(`SELECT count(*) FROM events WHERE channel = $1 AND type = 'notification'`, market.UserChannel(f.buyer)).Scan(&events))
+	if events != orders {
+		t.Fatalf("%d notification events, want %d", events, orders)
+	}
+}
+
+func TestAnEventThatCommitsLateIsStillRouted(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	early := f.place(t, uuid.NewString()).Order
+	// A transaction that began writing before the next order, and commits after it.
+	slow, err := f.raw.BeginTx(ctx, nil)
+	must(t, err)
+	defer func() { _ = slow.Rollback() }()
+	_, err = slow.Exec(`INSERT INTO events (channel, seq, type, data) VALUES ($1, 2, 'order.placed', '{}')`, market.OrderChannel(early.ID))
+	must(t, err)
+	f.place(t, uuid.NewString())
+	if n := routeAll(t, f, "orders"); n != 1 {
+		t.Fatalf("routed %d before the slow transaction committed, want 1 (the first order only)", n)
+	}
+	must(t, slow.Commit())
+	if n := routeAll(t, f, "orders"); n != 2 {
+		t.Fatalf("routed %d after the slow commit, want 2 (its event and the order after it)", n)
+	}
+	if n := routeAll(t, f, "orders"); n != 0 {
+		t.Fatalf("routed %d more on a third pass", n)
+	}
+}
+
+func TestNotificationsPageMarkReadAndPrefs(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	for range 3 {
+		f.place(t, uuid.NewString())
+	}
+	routeAll(t, f, "orders")
+	page, err := f.db.Notifications(ctx, f.buyer, nil, 2)
+	must(t, err)
+	if len(page.Notifications) != 2 || page.UnreadCount != 3 {
+		t.Fatalf("first page: %d items, %d unread", len(page.Notifications), page.UnreadCount)
+	}
+	last := page.Notifications[1]
+	rest, err := f.db.Notifications(ctx, f.buyer, &market.PageKey{At: last.CreatedAt, ID: last.ID}, 2)
+	must(t, err)
+	if len(rest.Notifications) != 1 || rest.Notifications[0].ID == last.ID || rest.Notifications[0].ID == page.Notifications[0].ID {
+		t.Fatalf("second page: %+v", rest.Notifications)
+	}
+	if _, _, err := f.db.MarkNotificationsRead(ctx, f.seller, []string{last.ID}, false); !isNotFound(err) {
+		t.Fatalf("a stranger marked a notification: %v", err)
+	}
+	unread, ev, err := f.db.MarkNotificationsRead(ctx, f.buyer, []string{last.ID}, false)
+	must(t, err)
+	if unread != 2 || ev.Type != "notifications.read" {
+		t.Fatalf("after one: %d unread, event %s", unread, ev.Type)
+	}
+	if unread, _, err = f.db.MarkNotificationsRead(ctx, f.buyer, nil, true); err != nil || unread != 0 {
+		t.Fatalf("after all: %d unread, %v", unread, err)
+	}
+	off := false
+	p, err := f.db.SetNotificationPrefs(ctx, f.buyer, market.NotificationPrefsUpdate{OrderEmail: &off})
+	must(t, err)
+	if p.OrderEmail || !p.OrderPush || p.HidePreviews {
+		t.Fatalf("prefs %+v", p)
+	}
+}
