@@ -41,10 +41,20 @@ var (
 // FundEscrow is the transaction of a confirmed payment: the money leaves Stripe (the
 // outside world) and lands in the order's escrow.
 func FundEscrow(orderID string, amount int64, currency, reference string) LedgerTransaction {
+	return FundEscrowFrom(ExternalStripeAccount, orderID, amount, currency, reference)
+}
+
+// ExternalAccount is the outside world's account at a payment provider: external:stripe,
+// external:paypal.
+func ExternalAccount(provider string) string { return "external:" + provider }
+
+// FundEscrowFrom is FundEscrow for money that comes from the external account (the
+// provider that took the payment).
+func FundEscrowFrom(external, orderID string, amount int64, currency, reference string) LedgerTransaction {
 	return LedgerTransaction{
 		Kind: ledgerKindEscrow, OrderID: orderID, Reference: reference,
 		Postings: []Posting{
-			{Account: ExternalStripeAccount, Amount: -amount, Currency: currency},
+			{Account: external, Amount: -amount, Currency: currency},
 			{Account: EscrowAccount(orderID), Amount: amount, Currency: currency},
 		},
 	}

@@ -36,8 +36,9 @@ func SplitEscrow(price, refund int64, feeBPS int) Split {
 }
 
 // ReleaseEscrow is the one balanced transaction that empties an order's escrow as
-// split says: escrow −price; external:stripe +refund; platform:fees +fee; the seller's
-// pending +seller. Zero legs are left out.
+// split says: escrow −price; the paying provider's external account (external:stripe,
+// external:paypal) +refund; platform:fees +fee; the seller's pending +seller. Zero
+// legs are left out.
 func ReleaseEscrow(ord Order, s Split) LedgerTransaction {
 	kind, ref := ledgerKindCompletion, "completion:order:"+ord.ID
 	if s.Refund > 0 {
@@ -46,7 +47,7 @@ func ReleaseEscrow(ord Order, s Split) LedgerTransaction {
 	t := LedgerTransaction{Kind: kind, OrderID: ord.ID, Reference: ref,
 		Postings: []Posting{{Account: EscrowAccount(ord.ID), Amount: -(s.Refund + s.Fee + s.Seller), Currency: ord.Currency}}}
 	for _, leg := range []Posting{
-		{Account: ExternalStripeAccount, Amount: s.Refund},
+		{Account: refundAccount(ord), Amount: s.Refund},
 		{Account: PlatformFeesAccount, Amount: s.Fee},
 		{Account: SellerPendingAccount(ord.SellerID), Amount: s.Seller},
 	} {
@@ -76,4 +77,13 @@ func PayOut(withdrawalID, sellerID string, amount int64, currency string) Ledger
 			{Account: SellerAvailableAccount(sellerID), Amount: -amount, Currency: currency},
 			{Account: ExternalStripeAccount, Amount: amount, Currency: currency},
 		}}
+}
+
+// refundAccount is where an order's refund goes: back to the provider that took the
+// payment (Stripe when none is recorded).
+func refundAccount(ord Order) string {
+	if ord.Payment != nil && ord.Payment.Provider != "" {
+		return ExternalAccount(ord.Payment.Provider)
+	}
+	return ExternalStripeAccount
 }

@@ -37,8 +37,9 @@ type Order struct {
 	Payment          *PaymentInfo `json:"payment,omitempty" db:"-"`
 }
 
-// PaymentInfo is the order's PaymentIntent as its buyer's client needs it to confirm
-// the payment with Stripe.js.
+// PaymentInfo is the order's payment as its buyer's client needs it: a Stripe
+// PaymentIntent to confirm with Stripe.js, or a PayPal order to approve at ApproveURL
+// (PaymentIntentID then holds the PayPal order id; see MarshalJSON).
 type PaymentInfo struct {
 	Provider        string `json:"provider" db:"provider"`
 	PaymentIntentID string `json:"payment_intent_id" db:"provider_ref"`
@@ -46,6 +47,8 @@ type PaymentInfo struct {
 	Status          string `json:"status" db:"status"`
 	AmountMinor     int64  `json:"amount_minor" db:"amount_minor"`
 	Currency        string `json:"currency" db:"currency"`
+	ApproveURL      string `json:"approve_url,omitempty" db:"approve_url"` // PayPal only
+	CaptureID       string `json:"-" db:"capture_ref"`                     // PayPal only, once paid
 }
 
 // OrderChannel is the live channel of an order: its buyer and seller may follow it.
@@ -94,6 +97,8 @@ type Orders struct {
 	realtime *Realtime
 	cfg      OrdersConfig
 	log      *slog.Logger
+	// PayPal, when set, lets buyers pay with PayPal; nil refuses provider "paypal".
+	PayPal PayPalGateway
 	// OpenThread, when set, opens the order's conversation between buyer and seller once
 	// the order is placed; a failure is only logged (the thread opens on a retry).
 	OpenThread func(ctx context.Context, orderID, buyerID, sellerID string) (string, error)

@@ -12,9 +12,10 @@ var ErrBadWebhookSignature = errors.New("market: webhook signature not valid")
 
 // PaymentEvent is a verified provider webhook about a payment.
 type PaymentEvent struct {
-	Provider        string // "stripe"
+	Provider        string // "stripe" or "paypal"
 	ID, Type        string // the provider's event id and type
-	PaymentIntentID string
+	PaymentIntentID string // Stripe's PaymentIntent, or the PayPal order
+	CaptureID       string // PayPal's capture, which refunds go through
 	AmountMinor     int64
 	Currency        string // ISO 4217, upper case
 	OrderID         string // from the PaymentIntent's metadata
@@ -47,6 +48,7 @@ type PaymentDecision struct {
 	Failure       string
 	Ledger        *LedgerTransaction
 	EventType     string
+	CaptureID     string // recorded on the payment with PaymentStatus (PayPal)
 }
 
 // PaymentOutcome is what applying a webhook did, with the events to publish.
@@ -93,7 +95,7 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 	switch {
 	case ord.ID == "":
 		return PaymentDecision{Outcome: OutcomeUnknownOrder}
-	case p == nil || p.PaymentIntentID != ev.PaymentIntentID:
+	case p == nil || p.PaymentIntentID != ev.PaymentIntentID || p.Provider != ev.Provider:
 		return PaymentDecision{Outcome: OutcomeMismatch}
 	case ev.AmountMinor != ord.PriceMinor || ev.Currency != ord.Currency:
 		return PaymentDecision{Outcome: OutcomeMismatch}
@@ -108,6 +110,7 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 	if err != nil {
 		return PaymentDecision{Outcome: OutcomeIgnored}
 	}
-	tx := FundEscrow(ord.ID, ord.PriceMinor, ord.Currency, "escrow_funding:order:"+ord.ID)
-	return PaymentDecision{Outcome: OutcomeApplied, Status: next, PaymentStatus: "succeeded", Ledger: &tx, EventType: "order.paid"}
+	tx := FundEscrowFrom(ExternalAccount(ev.Provider), ord.ID, ord.PriceMinor, ord.Currency, "escrow_funding:order:"+ord.ID)
+	return PaymentDecision{Outcome: OutcomeApplied, Status: next, PaymentStatus: "succeeded", Ledger: &tx, EventType: "order.paid",
+		CaptureID: ev.CaptureID}
 }

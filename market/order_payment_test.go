@@ -4,8 +4,8 @@ import "testing"
 
 func TestDecidePayment(t *testing.T) {
 	ord := Order{ID: testOrder, PriceMinor: 4500, Currency: "USD", Status: OrderPlaced}
-	pay := &PaymentInfo{PaymentIntentID: "pi_1"}
-	ok := PaymentEvent{ID: "evt_1", Type: StripePaymentSucceeded, PaymentIntentID: "pi_1", AmountMinor: 4500, Currency: "USD", OrderID: testOrder}
+	pay := &PaymentInfo{Provider: "stripe", PaymentIntentID: "pi_1"}
+	ok := PaymentEvent{Provider: "stripe", ID: "evt_1", Type: StripePaymentSucceeded, PaymentIntentID: "pi_1", AmountMinor: 4500, Currency: "USD", OrderID: testOrder}
 	d := decidePayment(ok, ord, pay)
 	if d.Outcome != OutcomeApplied || d.Status != OrderPaid || d.Ledger == nil || d.EventType != "order.paid" {
 		t.Fatalf("succeeded on a placed order: %+v", d)
@@ -28,6 +28,7 @@ func TestDecidePayment(t *testing.T) {
 		{"other intent", with(func(e *PaymentEvent) { e.PaymentIntentID = "pi_2" }), ord, pay, OutcomeMismatch},
 		{"amount", with(func(e *PaymentEvent) { e.AmountMinor = 4499 }), ord, pay, OutcomeMismatch},
 		{"currency", with(func(e *PaymentEvent) { e.Currency = "EUR" }), ord, pay, OutcomeMismatch},
+		{"other provider", with(func(e *PaymentEvent) { e.Provider = ProviderPayPal }), ord, pay, OutcomeMismatch},
 		{"paid already", ok, paid, pay, OutcomeIgnored},
 		{"failed", with(func(e *PaymentEvent) { e.Type = StripePaymentFailed }), ord, pay, OutcomeFailed},
 		{"failed after paid", with(func(e *PaymentEvent) { e.Type = StripePaymentFailed }), paid, pay, OutcomeIgnored},

@@ -11,6 +11,7 @@ import (
 // (the client's Idempotency-Key header) makes a retried request return the first order.
 type NewOrder struct {
 	BuyerID, GigID, Tier string
+	Provider             string // "stripe" (the default when empty) or "paypal"
 	IdempotencyKey       string
 	// RequestHash fingerprints the request, so a key reused for a different request is
 	// told apart from a retry; PlaceOrder sets it.
@@ -53,10 +54,12 @@ type PaymentGateway interface {
 const maxIdempotencyKey = 255
 
 // PlaceOrder creates an order for a package of a published gig, in status placed, and
-// a PaymentIntent for its price; the order carries the intent's client secret for the
-// buyer's client. A retry with the same key and request returns the same order
-// (created false); a key reused for another request is an invalid Error naming
-// "Idempotency-Key". Errors: invalid for a bad key or ordering one's own gig; not found
+// a PaymentIntent for its price (or, with Provider "paypal", a PayPal order); the order
+// carries the intent's client secret (or the PayPal approve link) for the buyer's
+// client. A retry with the same key and request (provider included) returns the same
+// order (created false); a key reused for another request is an invalid Error naming
+// "Idempotency-Key". Errors: invalid for a bad key, ordering one's own gig, or a
+// provider that is unknown or not configured (naming "provider"); not found
 // for a gig that is not published or has no package of that tier; unavailable when the
 // payment provider fails (retry with the same key: the order is kept and the intent is
 // created then).
@@ -69,6 +72,9 @@ func (o *Orders) PlaceOrder(ctx context.Context, in NewOrder) (Order, bool, erro
 	}
 	if in.Tier != "basic" && in.Tier != "standard" && in.Tier != "premium" {
 		return Order{}, false, FieldError(CodeInvalid, "tier", "must be basic, standard or premium")
+	}
+	if err := o.checkProvider(&in); err != nil {
+		return Order{}, false, err
 	}
 	in.GigID = strings.ToLower(in.GigID)
 	in.RequestHash = orderRequestHash(in)
@@ -87,18 +93,22 @@ func (o *Orders) PlaceOrder(ctx context.Context, in NewOrder) (Order, bool, erro
 		}
 	}
 	if ord.Payment == nil {
-		if ord.Payment, err = o.startPayment(ctx, ord); err != nil {
+		if ord.Payment, err = o.startPayment(ctx, ord, in.Provider); err != nil {
 			return Order{}, false, err
 		}
 	}
 	return ord, placed.Created, nil
 }
 
-// startPayment creates the order's PaymentIntent and records it. The provider's
-// idempotency key is derived from the order, so a retry after a lost answer gets the
-// same intent from Stripe; if two calls race, the first recorded wins.
-func (o *Orders) startPayment(ctx context.Context, ord Order) (*PaymentInfo, error) {
-	p, err := o.gateway.CreatePayment(ctx, PaymentRequest{
+// startPayment creates the order's PaymentIntent (or PayPal order) and records it. The
+// provider's idempotency key is derived from the order, so a retry after a lost answer
+// gets the same payment from the provider; if two calls race, the first recorded wins.
+func (o *Orders) startPayment(ctx context.Context, ord Order, provider string) (*PaymentInfo, error) {
+	create := o.gateway.CreatePayment
+	if provider == ProviderPayPal {
+		create = o.PayPal.CreatePayment
+	}
+	p, err := create(ctx, PaymentRequest{
 		OrderID: ord.ID, AmountMinor: ord.PriceMinor, Currency: ord.Currency,
 		IdempotencyKey: "gigstream-order-" + ord.ID + "-payment",
 	})
@@ -143,6 +153,10 @@ func checkIdempotencyKey(key string) error {
 // orderRequestHash fingerprints what decides the order, so that a retry matches and a
 // different request under the same key does not.
 func orderRequestHash(in NewOrder) string {
-	sum := sha256.Sum256([]byte(in.GigID + "\n" + in.Tier))
+	fingerprint := in.GigID + "\n" + in.Tier
+	if in.Provider != "" && in.Provider != ProviderStripe {
+		fingerprint += "\n" + in.Provider // Stripe orders keep the hashes stored before PayPal
+	}
+	sum := sha256.Sum256([]byte(fingerprint))
 	return hex.EncodeToString(sum[:])
 }

@@ -82,7 +82,11 @@ func (s *Settlement) refund(ctx context.Context, ord Order, split Split) (string
 	if ord.Payment == nil || ord.Payment.PaymentIntentID == "" {
 		return "", fmt.Errorf("refund of order %s: no payment recorded", ord.ID)
 	}
+	if ord.Payment.Provider == ProviderPayPal && ord.Payment.CaptureID == "" {
+		return "", fmt.Errorf("refund of order %s: no PayPal capture recorded", ord.ID)
+	}
 	ref, err := s.gateway.Refund(ctx, RefundRequest{
+		Provider: ord.Payment.Provider, CaptureID: ord.Payment.CaptureID,
 		OrderID: ord.ID, PaymentIntentID: ord.Payment.PaymentIntentID, AmountMinor: split.Refund, Currency: ord.Currency,
 		IdempotencyKey: "gigstream-order-" + ord.ID + "-refund",
 	})

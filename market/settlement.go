@@ -52,6 +52,8 @@ type SettleDecision struct {
 
 // RefundRequest asks the provider to give part or all of an order's payment back.
 type RefundRequest struct {
+	Provider                 string // "stripe" or "paypal": who took the payment
+	CaptureID                string // PayPal's capture to refund
 	OrderID, PaymentIntentID string
 	AmountMinor              int64
 	Currency                 string

@@ -12,7 +12,8 @@ import (
 	"github.com/gigstream/hub/market"
 )
 
-const paymentColumns = `provider, provider_ref, client_secret, status, amount_minor, currency`
+const paymentColumns = `provider, provider_ref, client_secret, status, amount_minor, currency,
+	COALESCE(approve_url, '') AS approve_url, COALESCE(capture_ref, '') AS capture_ref`
 
 // paymentOf returns the order's payment, or nil when none was recorded yet.
 func paymentOf(ctx context.Context, q sqlx.QueryerContext, orderID string) (*market.PaymentInfo, error) {
@@ -45,13 +46,14 @@ func paymentsOf(ctx context.Context, q sqlx.QueryerContext, orderIDs []string) (
 	return out, nil
 }
 
-// RecordPayment stores the order's PaymentIntent unless one is recorded already, and
-// returns the one that is: the first recorded wins when two requests race.
+// RecordPayment stores the order's PaymentIntent (or PayPal order, with its approve
+// link) unless one is recorded already, and returns the one that is: the first
+// recorded wins when two requests race.
 func (db *DB) RecordPayment(ctx context.Context, orderID string, p market.PaymentInfo) (market.PaymentInfo, error) {
 	_, err := db.x.ExecContext(ctx, `
-		INSERT INTO payments (order_id, provider, provider_ref, client_secret, amount_minor, currency)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING`,
-		orderID, p.Provider, p.PaymentIntentID, p.ClientSecret, p.AmountMinor, p.Currency)
+		INSERT INTO payments (order_id, provider, provider_ref, client_secret, amount_minor, currency, approve_url)
+		VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, '')) ON CONFLICT (order_id) DO NOTHING`,
+		orderID, p.Provider, p.PaymentIntentID, p.ClientSecret, p.AmountMinor, p.Currency, p.ApproveURL)
 	if err != nil {
 		return market.PaymentInfo{}, fmt.Errorf("record payment of order %s: %w", orderID, err)
 	}
@@ -69,7 +71,8 @@ func (db *DB) RecordPayment(ctx context.Context, orderID string, p market.Paymen
 // first (a concurrent copy waits on that row, then finds it and changes nothing:
 // outcome duplicate); then the order named by the event is locked, decide is called
 // with it (zero when there is none) and its payment, and the decision is written in
-// the same transaction: payment status, order status, ledger transaction, order event.
+// the same transaction: payment status (and PayPal capture), order status, ledger
+// transaction, order event.
 func (db *DB) ApplyPaymentEvent(ctx context.Context, ev market.PaymentEvent, decide func(market.Order, *market.PaymentInfo) market.PaymentDecision) (market.PaymentOutcome, error) {
 	var out market.PaymentOutcome
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -115,8 +118,9 @@ func orderForEvent(ctx context.Context, tx *sqlx.Tx, orderID string) (market.Ord
 // applyPaymentDecision writes what decide chose for the locked order.
 func applyPaymentDecision(ctx context.Context, tx *sqlx.Tx, ord market.Order, d market.PaymentDecision) ([]market.Event, error) {
 	if d.PaymentStatus != "" {
-		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $2, failure = NULLIF($3, ''), updated_at = now() WHERE order_id = $1`,
-			ord.ID, d.PaymentStatus, d.Failure); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $2, failure = NULLIF($3, ''),
+			capture_ref = COALESCE(NULLIF($4, ''), capture_ref), updated_at = now() WHERE order_id = $1`,
+			ord.ID, d.PaymentStatus, d.Failure, d.CaptureID); err != nil {
 			return nil, fmt.Errorf("update payment: %w", err)
 		}
 	}
