@@ -63,6 +63,8 @@ type Deps struct {
 	Sockets  SocketServer          // runs an admitted WebSocket (the hub)
 	// SocketsCtx ends when the node shuts down; sockets are served under it.
 	SocketsCtx context.Context
+	// Notifications lists and marks the caller's notifications and keeps their switches.
+	Notifications *market.Notifications
 }
 
 // New builds the Fiber app with every middleware and route. It fails only on a
@@ -172,7 +174,12 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/me/devices", requireUser, chat.listDevices)
 	app.Post("/me/devices", requireUser, chat.registerDevice)
 	app.Delete("/me/devices", requireUser, chat.removeDevice)
-	app.Put("/me/notifications", requireUser, chat.setNotifications)
+
+	notifications := &notificationRoutes{notifications: d.Notifications}
+	app.Get("/me/notifications", requireUser, notifications.settings)
+	app.Put("/me/notifications", requireUser, notifications.setSettings)
+	app.Get("/notifications", requireUser, notifications.list)
+	app.Post("/notifications/read", requireUser, notifications.markRead)
 
 	orders := &orderRoutes{orders: d.Orders}
 	app.Post("/orders", requireUser, orders.place)

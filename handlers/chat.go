@@ -218,23 +218,6 @@ func (h *chatRoutes) removeDevice(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-type notificationSettings struct {
-	HidePreviews bool `json:"hide_previews"`
-}
-
-// setNotifications chooses whether the caller's pushes show message text.
-func (h *chatRoutes) setNotifications(c *fiber.Ctx) error {
-	var req notificationSettings
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	u, _ := currentUser(c)
-	if err := h.chat.SetHidePreviews(c.UserContext(), u.ID, req.HidePreviews); err != nil {
-		return err
-	}
-	return c.JSON(req)
-}
-
 // queryInt reads an optional whole-number query parameter within [min, max].
 func queryInt(c *fiber.Ctx, name string, def, min, max int) (int, error) {
 	v := c.Query(name)

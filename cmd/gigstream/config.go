@@ -48,6 +48,8 @@ type config struct {
 	Uploads    uploadConfig
 	Stripe     stripeConfig
 	Settlement settlementConfig
+	// Notifications tunes the router of order notifications.
+	Notifications notificationsConfig
 }
 
 // fcmConfig points push at Firebase Cloud Messaging; an empty ProjectID turns push off.
@@ -104,6 +106,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadUploadConfig(e, &c)
 	loadStripeConfig(e, &c)
 	loadSettlementConfig(e, &c)
+	loadNotificationsConfig(e, &c)
 	return c, e.err
 }
 

@@ -61,6 +61,7 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, rt 
 		return nil, err
 	}
 	periodic := settlementJob(workers, settlement, cfg.Settlement.JobInterval, log)
+	addNotificationEmailWorker(workers, cfg, db, rt, log)
 	client, err := river.NewClient(db.JobDriver(), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: jc.Workers}},
 		Workers:           workers,

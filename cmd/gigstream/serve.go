@@ -19,7 +19,6 @@ import (
 	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/media"
-	"github.com/gigstream/hub/push"
 	"github.com/gigstream/hub/store"
 )
 
@@ -69,12 +68,14 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 		return fmt.Errorf("start hub: %w", err)
 	}
 	go realtime.RunOutbox(socketsCtx)
+	notifications := newNotifications(cfg, db, realtime, node, pusher, log)
+	go notifications.Run(socketsCtx)
 	stopJobs, err := startJobs(ctx, cfg, jobsCfg, db, realtime, log)
 	if err != nil {
 		return err
 	}
 	defer stopJobs()
-	app, err := buildApp(ctx, cfg, log, db, rdb, wiring{reg: reg, realtime: realtime, chat: chat, node: node, socketsCtx: socketsCtx})
+	app, err := buildApp(ctx, cfg, log, db, rdb, wiring{reg: reg, realtime: realtime, chat: chat, node: node, socketsCtx: socketsCtx, notifications: notifications})
 	if err != nil {
 		return err
 	}
@@ -88,6 +89,8 @@ type wiring struct {
 	chat       *market.Messaging
 	node       *hub.Node
 	socketsCtx context.Context
+
+	notifications *market.Notifications // serves the notification routes; its router runs beside the hub
 }
 
 // buildApp wires the adapters into the HTTP app.
@@ -144,6 +147,8 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		Tus:        up.tus,
 		Sockets:    socketServer(w.node),
 		SocketsCtx: w.socketsCtx,
+
+		Notifications: w.notifications,
 		Checks: []handlers.Check{
 			{Name: "postgres", Ping: db.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
@@ -155,10 +160,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 
 // newAccounts builds the account use cases on the database and the SMTP mailer.
 func newAccounts(cfg config, db *store.DB, log *slog.Logger) *market.Accounts {
-	mailer := push.NewSMTPMailer(push.SMTPConfig{
-		Addr: cfg.SMTP.Addr, From: cfg.SMTP.From, Username: cfg.SMTP.Username,
-		Password: string(cfg.SMTP.Password), StartTLS: cfg.SMTP.StartTLS, Logger: log,
-	})
+	mailer := newSMTPMailer(cfg, log)
 	hasher := market.NewPasswordHasher(market.HasherConfig{MemoryKiB: uint32(cfg.Argon2MemoryKB)})
 	return market.NewAccounts(db, accountMail{smtp: mailer}, hasher, market.AccountsConfig{
 		PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMaxAge,

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/push"
+	"github.com/gigstream/hub/store"
+)
+
+// notificationsConfig tunes the notification router.
+type notificationsConfig struct {
+	PollInterval time.Duration // NOTIFICATION_POLL_INTERVAL: how often each node routes new order events
+}
+
+// loadNotificationsConfig reads the notification settings.
+func loadNotificationsConfig(e *envReader, c *config) {
+	c.Notifications = notificationsConfig{
+		PollInterval: e.duration("NOTIFICATION_POLL_INTERVAL", time.Second, 50*time.Millisecond, time.Hour),
+	}
+}
+
+// newNotifications builds the notification use cases; presence and pusher may be nil.
+func newNotifications(cfg config, db *store.DB, rt *market.Realtime, presence market.Presence, pusher market.Pusher, log *slog.Logger) *market.Notifications {
+	return market.NewNotifications(db, rt, presence, pusher, market.NotificationsConfig{PollInterval: cfg.Notifications.PollInterval},
+		log.With("component", "notifications"))
+}
+
+// notificationMail sends notification e-mails (market.NotificationMailer) through SMTP
+// with the push package's templates.
+type notificationMail struct{ smtp *push.SMTPMailer }
+
+func (m notificationMail) SendNotification(ctx context.Context, n market.NotificationEmail, link string) error {
+	e, err := push.NotificationEmail(n.Email, n.DisplayName, push.NotificationMail{
+		Kind: n.Kind, Subject: n.Title, GigTitle: n.GigTitle, Body: n.Body, Link: link,
+	})
+	if err != nil {
+		return fmt.Errorf("render notification e-mail: %w", err)
+	}
+	return m.smtp.Send(ctx, e)
+}
+
+// notificationEmailWorker runs store.NotificationEmailJob; an SMTP error makes river
+// retry it with backoff.
+type notificationEmailWorker struct {
+	river.WorkerDefaults[store.NotificationEmailJob]
+	notifications *market.Notifications
+	mailer        market.NotificationMailer
+	publicURL     string
+}
+
+// Work sends the e-mail of one notification, or skips it (see market's SendEmail).
+func (w *notificationEmailWorker) Work(ctx context.Context, job *river.Job[store.NotificationEmailJob]) error {
+	return w.notifications.SendEmail(ctx, w.mailer, w.publicURL, job.Args.NotificationID)
+}
+
+// Timeout bounds one SMTP conversation.
+func (w *notificationEmailWorker) Timeout(*river.Job[store.NotificationEmailJob]) time.Duration {
+	return time.Minute
+}
+
+// addNotificationEmailWorker registers the e-mail worker of notifications.
+func addNotificationEmailWorker(workers *river.Workers, cfg config, db *store.DB, rt *market.Realtime, log *slog.Logger) {
+	river.AddWorker(workers, &notificationEmailWorker{
+		notifications: newNotifications(cfg, db, rt, nil, nil, log),
+		mailer:        notificationMail{smtp: newSMTPMailer(cfg, log)},
+		publicURL:     cfg.PublicURL,
+	})
+}
+
+// newSMTPMailer is the SMTP sender every e-mail goes through.
+func newSMTPMailer(cfg config, log *slog.Logger) *push.SMTPMailer {
+	return push.NewSMTPMailer(push.SMTPConfig{
+		Addr: cfg.SMTP.Addr, From: cfg.SMTP.From, Username: cfg.SMTP.Username,
+		Password: string(cfg.SMTP.Password), StartTLS: cfg.SMTP.StartTLS, Logger: log,
+	})
+}
