@@ -47,6 +47,7 @@ type config struct {
 
 	Uploads    uploadConfig
 	Stripe     stripeConfig
+	PayPal     paypalConfig
 	Settlement settlementConfig
 	// Notifications tunes the router of order notifications.
 	Notifications notificationsConfig
@@ -105,6 +106,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadRealtimeConfig(e, &c)
 	loadUploadConfig(e, &c)
 	loadStripeConfig(e, &c)
+	loadPayPalConfig(e, &c)
 	loadSettlementConfig(e, &c)
 	loadNotificationsConfig(e, &c)
 	return c, e.err

@@ -71,7 +71,8 @@ func (g stripeGateway) VerifyWebhook(payload []byte, signature string) (market.P
 	}, nil
 }
 
-// newOrders builds the order use cases on the database and Stripe; a placed order
+// newOrders builds the order use cases on the database, Stripe and (when configured)
+// PayPal; a placed order
 // opens its conversation through chat.
 func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market.Messaging, log *slog.Logger) (*market.Orders, error) {
 	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase})
@@ -83,6 +84,13 @@ func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market
 		verifier: payments.NewWebhookVerifier(string(cfg.Stripe.WebhookSecret), 0),
 	}
 	orders := market.NewOrders(db, gateway, realtime, market.OrdersConfig{}, log)
+	pp, err := newPayPal(cfg.PayPal)
+	if err != nil {
+		return nil, err
+	}
+	if pp != nil {
+		orders.PayPal = paypalGateway{client: pp}
+	}
 	if chat != nil {
 		orders.OpenThread = chat.OpenOrderThread
 	}

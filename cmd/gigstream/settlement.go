@@ -31,10 +31,17 @@ func loadSettlementConfig(e *envReader, c *config) {
 	}
 }
 
-// moneyGateway adapts payments' refunds and payouts to the domain.
-type moneyGateway struct{ money *payments.Money }
+// moneyGateway adapts payments' refunds and payouts to the domain: refunds go to the
+// provider that took the payment (paypal nil when PayPal is not configured).
+type moneyGateway struct {
+	money  *payments.Money
+	paypal *payments.PayPal
+}
 
 func (g moneyGateway) Refund(ctx context.Context, in market.RefundRequest) (string, error) {
+	if in.Provider == market.ProviderPayPal {
+		return refundPayPal(ctx, g.paypal, in)
+	}
 	return g.money.Refund(ctx, payments.RefundRequest{
 		OrderID: in.OrderID, PaymentIntentID: in.PaymentIntentID, Amount: in.AmountMinor, IdempotencyKey: in.IdempotencyKey,
 	})
@@ -52,8 +59,12 @@ func newSettlement(cfg config, db *store.DB, rt *market.Realtime, log *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	pp, err := newPayPal(cfg.PayPal)
+	if err != nil {
+		return nil, err
+	}
 	s := cfg.Settlement
-	return market.NewSettlement(db, moneyGateway{payments.NewMoney(client.V1Refunds, client.V1Payouts)}, rt, market.SettlementConfig{
+	return market.NewSettlement(db, moneyGateway{payments.NewMoney(client.V1Refunds, client.V1Payouts), pp}, rt, market.SettlementConfig{
 		FeeBPS: s.FeeBPS, ZeroFee: s.FeeBPS == 0, AutoCompleteAfter: s.AutoCompleteAfter, ClearingPeriod: s.ClearingPeriod,
 	}, log), nil
 }
