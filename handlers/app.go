@@ -132,6 +132,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/api/publish", pub.requireAPIKey, pub.publish)
 	hooks := &webhookRoutes{orders: d.Orders, log: d.Log}
 	app.Post("/webhooks/stripe", hooks.stripe)
+	app.Post("/webhooks/paypal", hooks.paypal)
 
 	limits := cfg.RateLimits.withDefaults()
 	rl := &rateLimiter{lim: newLimiter(d.Redis), limits: limits, log: d.Log}
@@ -188,6 +189,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/orders/:id/deliveries", requireUser, orders.deliver)
 	app.Get("/orders/:id/deliveries", requireUser, orders.deliveries)
 	app.Post("/orders/:id/revision", requireUser, orders.revision)
+	app.Post("/orders/:id/paypal/capture", requireUser, orders.capturePayPal)
 	settle := &settleRoutes{settlement: d.Settle}
 	app.Post("/orders/:id/accept", requireUser, settle.accept)
 	app.Post("/orders/:id/cancel", requireUser, settle.cancel)

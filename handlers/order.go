@@ -18,11 +18,13 @@ type orderRoutes struct {
 const idempotencyHeader = "Idempotency-Key"
 
 type placeOrderRequest struct {
-	GigID string `json:"gig_id" validate:"required,uuid"`
-	Tier  string `json:"tier" validate:"required,oneof=basic standard premium"`
+	GigID    string `json:"gig_id" validate:"required,uuid"`
+	Tier     string `json:"tier" validate:"required,oneof=basic standard premium"`
+	Provider string `json:"provider"` // stripe (default) or paypal; checked by the use case
 }
 
-// place creates an order (201) with its PaymentIntent's client secret; a retry with the
+// place creates an order (201) with its PaymentIntent's client secret (or PayPal
+// approve link, with provider paypal); a retry with the
 // same Idempotency-Key and body returns the same order (200, Idempotent-Replayed: true).
 // A missing key is 400 naming the header.
 func (h *orderRoutes) place(c *fiber.Ctx) error {
@@ -36,7 +38,7 @@ func (h *orderRoutes) place(c *fiber.Ctx) error {
 	}
 	u, _ := currentUser(c)
 	ord, created, err := h.orders.PlaceOrder(c.UserContext(), market.NewOrder{
-		BuyerID: u.ID, GigID: req.GigID, Tier: req.Tier, IdempotencyKey: key,
+		BuyerID: u.ID, GigID: req.GigID, Tier: req.Tier, Provider: req.Provider, IdempotencyKey: key,
 	})
 	if err != nil {
 		return err
@@ -116,6 +118,17 @@ func (h *orderRoutes) revision(c *fiber.Ctx) error {
 	}
 	u, _ := currentUser(c)
 	ord, err := h.orders.RequestRevision(c.UserContext(), market.NewRevision{OrderID: c.Params("id"), UserID: u.ID, Note: req.Note})
+	if err != nil {
+		return err
+	}
+	return c.JSON(ord)
+}
+
+// capturePayPal takes the payment of a PayPal order its buyer approved at PayPal and
+// returns the order, paid; an order paid already is returned as it is (200 either way).
+func (h *orderRoutes) capturePayPal(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	ord, err := h.orders.CapturePayPal(c.UserContext(), c.Params("id"), u.ID)
 	if err != nil {
 		return err
 	}

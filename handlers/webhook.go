@@ -31,3 +31,21 @@ func (h *webhookRoutes) stripe(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"received": true, "outcome": out.Outcome})
 }
+
+// paypal has PayPal verify the webhook (verify-webhook-signature, with its transmission
+// headers) and applies PAYMENT.CAPTURE.COMPLETED at most once. It answers 400 when a
+// header is missing or PayPal does not vouch for it (logged as a security event), 200
+// for anything verified, duplicates and ignored events included, 404 when PayPal is
+// not configured, and 503 when PayPal cannot be asked (PayPal retries).
+func (h *webhookRoutes) paypal(c *fiber.Ctx) error {
+	header := func(name string) string { return c.Get(name) }
+	out, err := h.orders.ApplyPayPalWebhook(c.UserContext(), header, c.Body())
+	if errors.Is(err, market.ErrBadWebhookSignature) {
+		securityEvent(c, h.log, "webhook_bad_signature", slog.String("provider", "paypal"))
+		return badRequest("PAYPAL-TRANSMISSION-SIG", "PayPal does not verify this webhook for this endpoint")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"received": true, "outcome": out.Outcome})
+}
