@@ -150,8 +150,9 @@ func (b *routeBatch) order(ctx context.Context, id string) (*market.Order, error
 // store inserts one notification with its event on the recipient's channel and, for
 // kinds that are mailed, its e-mail job.
 func (b *routeBatch) store(ctx context.Context, source market.Event, n market.Notification) error {
-	err := b.tx.GetContext(ctx, &n, `INSERT INTO notifications (user_id, kind, title, body, link, order_id, source_channel, source_seq)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING
+	// clock_timestamp, not now(): the notifications of one batch keep their events' order.
+	err := b.tx.GetContext(ctx, &n, `INSERT INTO notifications (user_id, kind, title, body, link, order_id, source_channel, source_seq, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, clock_timestamp()) ON CONFLICT DO NOTHING
 		RETURNING id, user_id, kind, title, body, link, order_id, created_at, read_at`,
 		n.UserID, n.Kind, n.Title, n.Body, n.Link, n.OrderID, source.Channel, source.Seq)
 	if errors.Is(err, sql.ErrNoRows) {
