@@ -51,14 +51,18 @@ func RouteNotifications(ev RoutableEvent) []Notification {
 	return nil
 }
 
-// routeRefund tells the buyer of the money back; the seller hears of a refund only
-// when it is not part of a cancellation, which told them already.
+// sellerCancelReason is the refund reason of a seller's cancel of a paid order (see
+// settle_rules.go); its order.cancelled notice already told both parties.
+const sellerCancelReason = "cancelled by the seller"
+
+// routeRefund tells the buyer of the money back, and the seller too unless the refund
+// is part of their own cancel, which order.cancelled announced.
 func routeRefund(ev RoutableEvent) []Notification {
 	o := *ev.Order
 	var d struct {
 		Refund struct {
 			AmountMinor int64  `json:"amount_minor"`
-			Currency    string `json:"currency"`
+			Reason      string `json:"reason"`
 		} `json:"refund"`
 	}
 	_ = json.Unmarshal(ev.Data, &d) // without a refund amount the order's total is shown
@@ -67,7 +71,7 @@ func routeRefund(ev RoutableEvent) []Notification {
 		amount = o.RefundedMinor
 	}
 	roles := []string{toBuyer}
-	if o.Status != OrderCancelled {
+	if d.Refund.Reason != sellerCancelReason {
 		roles = append(roles, toSeller)
 	}
 	return orderNotes(o, KindOrderRefunded, "Refunded: "+quoted(o.GigTitle),

@@ -32,8 +32,8 @@ func TestRoutingTableSendsEachEventToTheRightPeople(t *testing.T) {
 		{"order.revision_requested", OrderRevisionRequested, `{"revision":{"note":"bigger"}}`, KindRevisionRequested, []string{routeSeller}},
 		{"order.completed", OrderCompleted, `{}`, KindOrderCompleted, []string{routeSeller}},
 		{"order.cancelled", OrderCancelled, `{}`, KindOrderCancelled, []string{routeBuyer, routeSeller}},
-		{"order.refunded", OrderCancelled, `{"refund":{"amount_minor":4500}}`, KindOrderRefunded, []string{routeBuyer}},
-		{"order.refunded", OrderCompleted, `{"refund":{"amount_minor":500}}`, KindOrderRefunded, []string{routeBuyer, routeSeller}},
+		{"order.refunded", OrderCancelled, `{"refund":{"amount_minor":4500,"reason":"cancelled by the seller"}}`, KindOrderRefunded, []string{routeBuyer}},
+		{"order.refunded", OrderCancelled, `{"refund":{"amount_minor":500,"reason":"item not as described"}}`, KindOrderRefunded, []string{routeBuyer, routeSeller}},
 		{"order.reviewed", OrderCompleted, `{"review":{"rating":5,"comment":"great"}}`, KindReviewReceived, []string{routeSeller}},
 		{"order.review_answered", OrderCompleted, `{}`, KindReviewAnswered, []string{routeBuyer}},
 		{"order.something_new", OrderPaid, `{}`, "", nil},
@@ -87,5 +87,12 @@ func TestRoutingTableWithdrawalsAndOthersOnUserChannels(t *testing.T) {
 	// An order event whose order is gone concerns no one.
 	if got := RouteNotifications(RoutableEvent{Event: Event{Channel: OrderChannel(routeOrderID), Type: "order.paid"}}); len(got) != 0 {
 		t.Errorf("order gone: %+v", got)
+	}
+}
+
+func TestSellerCancelReasonMatchesTheSettlementRules(t *testing.T) {
+	d, err := decideCancel(*routedOrder(OrderPaid), true, 0)
+	if err != nil || d.Reason != sellerCancelReason || !slices.Contains(d.EventTypes, "order.cancelled") {
+		t.Fatalf("a seller's cancel decides %+v, %v: the refund notice would reach the seller twice", d, err)
 	}
 }
