@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,32 @@ func TestPayPalVerifyWebhook(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != calls {
 		t.Fatalf("refused input reached PayPal: %d calls, want %d", n, calls)
+	}
+}
+
+func TestPayPalVerifyRefusedOrUnreachable(t *testing.T) {
+	status := http.StatusBadRequest
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/oauth2/token" {
+			_, _ = w.Write([]byte(`{"access_token":"t","expires_in":3600}`))
+			return
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(`{"name":"VALIDATION_ERROR","details":[{"issue":"INVALID_PARAMETER"}]}`))
+	}))
+	t.Cleanup(srv.Close)
+	p, err := NewPayPal(PayPalConfig{APIBase: srv.URL, ClientID: "id", ClientSecret: "s", WebhookID: "WH-1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := PayPalWebhookHeaders{AuthAlgo: "SHA256withRSA", CertURL: "https://api.paypal.com/certs/x", TransmissionID: "tx",
+		TransmissionSig: "sig", TransmissionTime: "2026-11-25T00:00:00Z"}
+	if _, err := p.VerifyWebhook(context.Background(), h, []byte(`{"id":"WH-1","event_type":"X"}`)); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("PayPal refuses to verify: %v; want ErrBadSignature", err)
+	}
+	status = http.StatusServiceUnavailable
+	_, err = p.VerifyWebhook(context.Background(), h, []byte(`{"id":"WH-1","event_type":"X"}`))
+	if errors.Is(err, ErrBadSignature) || !errors.Is(err, ErrProvider) {
+		t.Fatalf("PayPal down: %v; want ErrProvider, not a bad signature", err)
 	}
 }

@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -42,8 +43,8 @@ var payPalEventType = regexp.MustCompile(`^[A-Z][A-Z0-9._]{0,99}$`)
 // VerifyWebhook asks PayPal whether body with headers is a webhook it sent to the
 // configured webhook id (POST /v1/notifications/verify-webhook-signature) and decodes
 // it. It returns an error wrapping ErrBadSignature when a header is missing or
-// oversized, the body is too large or not an event, or PayPal answers anything but
-// SUCCESS; ErrProvider when PayPal cannot be asked.
+// oversized, the body is too large or not an event, or PayPal refuses the request
+// (400, 422) or answers anything but SUCCESS; ErrProvider when PayPal cannot be asked.
 func (p *PayPal) VerifyWebhook(ctx context.Context, h PayPalWebhookHeaders, body []byte) (PayPalEvent, error) {
 	if err := checkWebhookInput(h, body); err != nil {
 		return PayPalEvent{}, err
@@ -59,7 +60,12 @@ func (p *PayPal) VerifyWebhook(ctx context.Context, h PayPalWebhookHeaders, body
 	var out struct {
 		VerificationStatus string `json:"verification_status"`
 	}
-	if err := p.call(ctx, http.MethodPost, "/v1/notifications/verify-webhook-signature", "", req, &out); err != nil {
+	err := p.call(ctx, http.MethodPost, "/v1/notifications/verify-webhook-signature", "", req, &out)
+	var pe *PayPalError
+	if errors.As(err, &pe) && (pe.Status == http.StatusBadRequest || pe.Status == http.StatusUnprocessableEntity) {
+		return PayPalEvent{}, fmt.Errorf("%w: PayPal refused to verify transmission %s: %w", ErrBadSignature, h.TransmissionID, err)
+	}
+	if err != nil {
 		return PayPalEvent{}, fmt.Errorf("verify PayPal webhook %s: %w", h.TransmissionID, err)
 	}
 	if out.VerificationStatus != "SUCCESS" {
