@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,19 +88,36 @@ func (s *TusState) Delete(ctx context.Context, id string) error {
 	})
 }
 
-// Lock serializes requests on one upload across nodes with a transaction-scoped
-// advisory lock: a transaction is held open on its own connection until release, which
-// rolls it back and so frees the lock even if the node dies mid-request.
+// Lock serializes requests on one upload across nodes with a session-level advisory
+// lock held on a connection of its own until release. No transaction stays open while
+// a PATCH streams (possibly for many minutes): an open transaction would hold back
+// vacuum and the notification router, which reads only below the oldest running
+// transaction. If the node dies mid-request its connection closes and the lock with
+// it; if unlocking fails, the connection is discarded rather than pooled.
 func (s *TusState) Lock(ctx context.Context, id string) (func(), error) {
-	tx, err := s.db.x.BeginTxx(context.WithoutCancel(ctx), nil)
+	conn, err := s.db.x.Conn(context.WithoutCancel(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("lock tus upload %s: begin: %w", id, err)
+		return nil, fmt.Errorf("lock tus upload %s: connection: %w", id, err)
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('tus:' || $1, 0))`, id); err != nil {
-		_ = tx.Rollback()
+	const key = `hashtextextended('tus:' || $1, 0)`
+	discard := func() {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		_ = conn.Close()
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`, id); err != nil {
+		discard() // a cancelled wait may still be granted server-side: never pool this one
 		return nil, fmt.Errorf("lock tus upload %s: %w", id, err)
 	}
-	return func() { _ = tx.Rollback() }, nil
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var unlocked bool
+		if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock(`+key+`)`, id).Scan(&unlocked); err != nil || !unlocked {
+			discard()
+			return
+		}
+		_ = conn.Close()
+	}, nil
 }
 
 // Expired lists uploads still uploading whose expiry is before t.
