@@ -75,6 +75,13 @@ func (o *Orders) ApplyStripeWebhook(ctx context.Context, payload []byte, signatu
 		return PaymentOutcome{Outcome: OutcomeIgnored}, nil
 	}
 	ev.Provider = "stripe"
+	return o.applyPaymentEvent(ctx, ev)
+}
+
+// applyPaymentEvent applies a verified provider event to its order at most once (see
+// decidePayment), publishes the events it stored and logs the outcome, as a warning
+// for unknown orders and mismatches. It returns storage errors (the provider retries).
+func (o *Orders) applyPaymentEvent(ctx context.Context, ev PaymentEvent) (PaymentOutcome, error) {
 	out, err := o.store.ApplyPaymentEvent(ctx, ev, func(ord Order, p *PaymentInfo) PaymentDecision { return decidePayment(ev, ord, p) })
 	if err != nil {
 		return PaymentOutcome{}, fmt.Errorf("apply %s %s: %w", ev.Type, ev.ID, err)
@@ -84,8 +91,9 @@ func (o *Orders) ApplyStripeWebhook(ctx context.Context, payload []byte, signatu
 	if out.Outcome == OutcomeUnknownOrder || out.Outcome == OutcomeMismatch {
 		level = o.log.WarnContext
 	}
-	level(ctx, "stripe webhook", "event_id", ev.ID, "type", ev.Type, "outcome", out.Outcome,
-		"order_id", ev.OrderID, "payment_intent", ev.PaymentIntentID, "amount_minor", ev.AmountMinor, "currency", ev.Currency)
+	level(ctx, "payment event", "provider", ev.Provider, "event_id", ev.ID, "type", ev.Type, "outcome", out.Outcome,
+		"order_id", ev.OrderID, "provider_ref", ev.PaymentIntentID, "capture_id", ev.CaptureID,
+		"amount_minor", ev.AmountMinor, "currency", ev.Currency)
 	return out, nil
 }
 

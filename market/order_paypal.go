@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 )
 
 // The payment providers an order may be paid with.
@@ -143,18 +142,7 @@ func (o *Orders) ApplyPayPalWebhook(ctx context.Context, header func(string) str
 // applyPayPalEvent stores a PayPal capture event, from a webhook or a capture call.
 func (o *Orders) applyPayPalEvent(ctx context.Context, ev PaymentEvent) (PaymentOutcome, error) {
 	ev.Provider = ProviderPayPal
-	out, err := o.store.ApplyPaymentEvent(ctx, ev, func(ord Order, p *PaymentInfo) PaymentDecision { return decidePayment(ev, ord, p) })
-	if err != nil {
-		return PaymentOutcome{}, fmt.Errorf("apply %s %s: %w", ev.Type, ev.ID, err)
-	}
-	o.realtime.PublishCommitted(ctx, out.Events...)
-	level := o.log.InfoContext
-	if out.Outcome == OutcomeUnknownOrder || out.Outcome == OutcomeMismatch {
-		level = o.log.WarnContext
-	}
-	level(ctx, "paypal payment", "event_id", ev.ID, "type", ev.Type, "outcome", out.Outcome, "order_id", ev.OrderID,
-		"paypal_order", ev.PaymentIntentID, "capture_id", ev.CaptureID, "amount_minor", ev.AmountMinor, "currency", ev.Currency)
-	return out, nil
+	return o.applyPaymentEvent(ctx, ev)
 }
 
 // MarshalJSON shows a Stripe payment as it always was, and a PayPal one with its
