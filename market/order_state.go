@@ -9,6 +9,7 @@ const (
 	OrderPaid              OrderStatus = "paid"
 	OrderDelivered         OrderStatus = "delivered"
 	OrderRevisionRequested OrderStatus = "revision_requested"
+	OrderDisputed          OrderStatus = "disputed" // the buyer opened a dispute; only its end moves the order
 	OrderCompleted         OrderStatus = "completed"
 	OrderCancelled         OrderStatus = "cancelled"
 )
@@ -24,14 +25,34 @@ const (
 	ActionComplete        OrderAction = "complete"         // the buyer accepts, or auto-complete: escrow to the seller
 	ActionCancel          OrderAction = "cancel"           // before payment: no money moved yet
 	ActionRefund          OrderAction = "refund"           // after payment: escrow back to the buyer, fully or partly
+	ActionDispute         OrderAction = "dispute"          // the buyer opens a dispute
+	ActionResolveSeller   OrderAction = "resolve_seller"   // an admin resolves a dispute with no refund: escrow to the seller
+	ActionResolveRefund   OrderAction = "resolve_refund"   // an admin resolves a dispute refunding part or all of the escrow
 )
 
 // transitions is the order state machine: from each status, what each action leads to.
 var transitions = map[OrderStatus]map[OrderAction]OrderStatus{
 	OrderPlaced:            {ActionPay: OrderPaid, ActionCancel: OrderCancelled},
-	OrderPaid:              {ActionDeliver: OrderDelivered, ActionRefund: OrderCancelled},
-	OrderDelivered:         {ActionDeliver: OrderDelivered, ActionRequestRevision: OrderRevisionRequested, ActionComplete: OrderCompleted, ActionRefund: OrderCancelled},
-	OrderRevisionRequested: {ActionDeliver: OrderDelivered, ActionRefund: OrderCancelled},
+	OrderPaid:              {ActionDeliver: OrderDelivered, ActionRefund: OrderCancelled, ActionDispute: OrderDisputed},
+	OrderDelivered:         {ActionDeliver: OrderDelivered, ActionRequestRevision: OrderRevisionRequested, ActionComplete: OrderCompleted, ActionRefund: OrderCancelled, ActionDispute: OrderDisputed},
+	OrderRevisionRequested: {ActionDeliver: OrderDelivered, ActionRefund: OrderCancelled, ActionDispute: OrderDisputed},
+	// A disputed order leaves only by its dispute: resolved here, or withdrawn back to
+	// the status it had (WithdrawnStatus).
+	OrderDisputed: {ActionResolveSeller: OrderCompleted, ActionResolveRefund: OrderCancelled},
+}
+
+// WithdrawnStatus is the status a disputed order returns to when its buyer withdraws
+// the dispute: prior, the status it had when the dispute opened. It returns a conflict
+// Error when the order is not disputed, and invalid when prior is no status a dispute
+// can open from.
+func WithdrawnStatus(current, prior OrderStatus) (OrderStatus, error) {
+	if current != OrderDisputed {
+		return "", Errorf(CodeConflict, "an order that is %s has no open dispute to withdraw", current)
+	}
+	if transitions[prior][ActionDispute] != OrderDisputed {
+		return "", Errorf(CodeInvalid, "a dispute cannot return an order to %s", prior)
+	}
+	return prior, nil
 }
 
 // NextStatus is the order state machine as a pure function: the status action leads
@@ -40,6 +61,9 @@ var transitions = map[OrderStatus]map[OrderAction]OrderStatus{
 func NextStatus(from OrderStatus, action OrderAction) (OrderStatus, error) {
 	if to, ok := transitions[from][action]; ok {
 		return to, nil
+	}
+	if from == OrderDisputed {
+		return "", Errorf(CodeConflict, "the order is disputed: it cannot %s until an admin resolves the dispute or the buyer withdraws it", actionText(action))
 	}
 	return "", Errorf(CodeConflict, "an order that is %s cannot %s", from, actionText(action))
 }
@@ -58,6 +82,10 @@ func actionText(a OrderAction) string {
 		return "be cancelled"
 	case ActionRefund:
 		return "be refunded"
+	case ActionDispute:
+		return "be disputed"
+	case ActionResolveSeller, ActionResolveRefund:
+		return "have a dispute resolved"
 	}
 	return string(a)
 }

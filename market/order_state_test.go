@@ -30,12 +30,14 @@ func TestNextStatusFollowsTheLifecycle(t *testing.T) {
 func TestNextStatusRefusesEverythingElse(t *testing.T) {
 	allowed := map[OrderStatus][]OrderAction{
 		OrderPlaced:            {ActionPay, ActionCancel},
-		OrderPaid:              {ActionDeliver, ActionRefund},
-		OrderDelivered:         {ActionDeliver, ActionRequestRevision, ActionComplete, ActionRefund},
-		OrderRevisionRequested: {ActionDeliver, ActionRefund},
+		OrderPaid:              {ActionDeliver, ActionRefund, ActionDispute},
+		OrderDelivered:         {ActionDeliver, ActionRequestRevision, ActionComplete, ActionRefund, ActionDispute},
+		OrderRevisionRequested: {ActionDeliver, ActionRefund, ActionDispute},
+		OrderDisputed:          {ActionResolveSeller, ActionResolveRefund},
 	}
-	statuses := []OrderStatus{OrderPlaced, OrderPaid, OrderDelivered, OrderRevisionRequested, OrderCompleted, OrderCancelled}
-	actions := []OrderAction{ActionPay, ActionDeliver, ActionRequestRevision, ActionComplete, ActionCancel, ActionRefund}
+	statuses := []OrderStatus{OrderPlaced, OrderPaid, OrderDelivered, OrderRevisionRequested, OrderDisputed, OrderCompleted, OrderCancelled}
+	actions := []OrderAction{ActionPay, ActionDeliver, ActionRequestRevision, ActionComplete, ActionCancel, ActionRefund,
+		ActionDispute, ActionResolveSeller, ActionResolveRefund}
 	for _, s := range statuses {
 		for _, a := range actions {
 			ok := false
