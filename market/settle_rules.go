@@ -66,6 +66,8 @@ func decideSettlement(in SettleRequest, ord Order, prior *PriorSettlement, feeBP
 		d, err := release(ord, ActionRefund, in.RefundMinor, feeBPS, "order.refunded")
 		d.Reason = in.Reason
 		return d, err
+	case SettleResolve:
+		return decideResolve(in, ord, feeBPS)
 	}
 	return SettleDecision{}, Errorf(CodeInvalid, "unknown action %q", in.Action)
 }

@@ -28,6 +28,7 @@ const (
 	SettleAutoComplete = "auto_complete"
 	SettleCancel       = "cancel"
 	SettleRefund       = "refund"
+	SettleResolve      = "resolve" // an admin resolves a dispute (dispute_resolve.go)
 )
 
 // PriorSettlement is the final action already taken on an order, if any.
