@@ -217,6 +217,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Delete("/gigs/:id", requireUser, gigs.remove)
 	app.Post("/gigs/:id/publish", requireUser, gigs.publish)
 	app.Post("/gigs/:id/pause", requireUser, gigs.pause)
+	app.Get("/me/gigs", requireUser, gigs.mine)
 	reviews := &reviewRoutes{reviews: d.Reviews}
 	app.Get("/gigs/:id/reviews", reviews.ofGig)
 	app.Post("/orders/:id/review", requireUser, reviews.create)

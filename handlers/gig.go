@@ -129,7 +129,7 @@ func (h *gigRoutes) remove(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// list pages the published gigs, newest published first, filtered by the query.
+// list pages the published gigs, filtered and sorted by the query (see market.GigSort).
 func (h *gigRoutes) list(c *fiber.Ctx) error {
 	f, err := gigFilterOf(c)
 	if err != nil {
@@ -141,7 +141,7 @@ func (h *gigRoutes) list(c *fiber.Ctx) error {
 	}
 	var cursor *string
 	if next != nil {
-		s := encodeCursor(next.PublishedAt, next.ID)
+		s := encodeGigCursor(*next)
 		cursor = &s
 	}
 	return c.JSON(fiber.Map{"gigs": list, "next_cursor": cursor})
@@ -151,6 +151,7 @@ func (h *gigRoutes) list(c *fiber.Ctx) error {
 func gigFilterOf(c *fiber.Ctx) (market.GigFilter, error) {
 	f := market.GigFilter{
 		CategorySlug: c.Query("category"), Seller: c.Query("seller"), Query: c.Query("q"), Currency: c.Query("currency"),
+		Sort: market.GigSort(c.Query("sort")),
 	}
 	var err error
 	if f.Limit, err = queryInt(c, "limit", market.DefaultGigPage, 1, market.MaxGigPage); err != nil {
@@ -165,9 +166,6 @@ func gigFilterOf(c *fiber.Ctx) (market.GigFilter, error) {
 		return f, err
 	}
 	f.MinPrice, f.MaxPrice = int64(minPrice), int64(maxPrice)
-	cur, ok, err := queryCursor(c.Query("cursor"))
-	if ok {
-		f.After = &market.GigCursor{PublishedAt: cur.At, ID: cur.ID}
-	}
+	f.After, err = queryGigCursor(c.Query("cursor"), f.EffectiveSort())
 	return f, err
 }

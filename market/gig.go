@@ -81,6 +81,10 @@ type Gig struct {
 	Media        []GigMedia   `json:"media,omitempty" db:"-"`
 	Cover        *GigMedia    `json:"cover" db:"-"`
 	Rating       GigRating    `json:"rating" db:"rating"`
+	// Rank and SortValue are where a listed gig stands in its listing's order (see
+	// GigCursor); other reads leave them zero.
+	Rank      float32 `json:"-" db:"rank"`
+	SortValue int64   `json:"-" db:"sort_value"`
 }
 
 // NewGig is a draft a seller creates, already checked and sanitized (see CheckNewGig).
@@ -101,18 +105,37 @@ type GigChange struct {
 type GigFilter struct {
 	CategorySlug string // the category or one of its children
 	Seller       string // a username or a user id
-	Query        string // words of the title or description
+	Query        string // a web-search style query of the title and description (see GigSort)
 	Currency     string
 	MinPrice     int64
 	MaxPrice     int64
+	Sort         GigSort    // "" is relevance with a Query, newest without
 	After        *GigCursor // the last gig of the previous page
 	Limit        int
 }
 
-// GigCursor is the position of a gig in the catalogue's order: newest published first.
+// GigCursor is the position of a gig in a listing's order: its sort, the key that
+// order compares (PublishedAt for newest, Rank for relevance, SortValue for the
+// cheapest price or the rating score) and the id that breaks ties.
 type GigCursor struct {
-	PublishedAt time.Time `json:"p"`
+	Sort        GigSort   `json:"s"`
+	PublishedAt time.Time `json:"p,omitzero"`
+	Rank        float32   `json:"r,omitempty"`
+	SortValue   int64     `json:"v,omitempty"`
 	ID          string    `json:"id"`
+}
+
+// SellerGigFilter selects a seller's own gigs, newest created first.
+type SellerGigFilter struct {
+	Status GigStatus // "" is every status
+	After  *SellerGigCursor
+	Limit  int
+}
+
+// SellerGigCursor is the position of a gig in its seller's own list.
+type SellerGigCursor struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // GigStore is the storage of categories and gigs; store/ implements it. Gigs that do
@@ -121,7 +144,10 @@ type GigStore interface {
 	Categories(ctx context.Context) ([]Category, error)
 	CreateGig(ctx context.Context, in NewGig) (Gig, error)
 	Gig(ctx context.Context, idOrSlug string) (Gig, error)
+	// PublishedGigs returns an invalid Error naming q when the query has no word to
+	// search for (only stop words or punctuation).
 	PublishedGigs(ctx context.Context, f GigFilter) ([]Gig, error)
+	SellerGigs(ctx context.Context, sellerID string, f SellerGigFilter) ([]Gig, error)
 	GigMedia(ctx context.Context, gigIDs []string) ([]GigMedia, error)
 	UpdateGig(ctx context.Context, gigID, sellerID string, ch GigChange) (Gig, error)
 	// SetGigStatus moves a gig to a status under a row lock, after GigTransition allowed it.

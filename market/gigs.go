@@ -3,8 +3,6 @@ package market
 import (
 	"context"
 	"log/slog"
-	"strings"
-	"unicode/utf8"
 )
 
 // The page sizes of the catalogue.
@@ -35,9 +33,10 @@ func (g *Gigs) Categories(ctx context.Context) ([]Category, error) {
 	return g.store.Categories(ctx)
 }
 
-// List returns a page of published gigs matching f, newest published first, each with
-// its packages and cover, and the cursor of the next page (nil on the last). It
-// returns an invalid Error naming a filter that breaks a rule.
+// List returns a page of published gigs matching f in its order (see GigSort), each
+// with its packages and cover, and the cursor of the next page (nil on the last). It
+// returns an invalid Error naming a filter that breaks a rule, cursor when f.After
+// belongs to another order, and q when the query has no word to search for.
 func (g *Gigs) List(ctx context.Context, f GigFilter) ([]Gig, *GigCursor, error) {
 	if err := checkGigFilter(&f); err != nil {
 		return nil, nil, err
@@ -52,13 +51,16 @@ func (g *Gigs) List(ctx context.Context, f GigFilter) ([]Gig, *GigCursor, error)
 	if len(list) > limit {
 		list = list[:limit]
 		last := list[limit-1]
-		next = &GigCursor{PublishedAt: *last.PublishedAt, ID: last.ID}
+		next = cursorAt(f.Sort, last)
 	}
 	return list, next, g.attachMedia(ctx, list, true)
 }
 
 func checkGigFilter(f *GigFilter) error {
-	f.Query = strings.TrimSpace(f.Query)
+	var err error
+	if f.Query, err = checkGigQuery(f.Query); err != nil {
+		return err
+	}
 	switch {
 	case f.Limit == 0:
 		f.Limit = DefaultGigPage
@@ -66,8 +68,6 @@ func checkGigFilter(f *GigFilter) error {
 		return FieldError(CodeInvalid, "limit", "must be 1 to 100")
 	}
 	switch {
-	case utf8.RuneCountInString(f.Query) > maxGigQuery || !utf8.ValidString(f.Query):
-		return FieldError(CodeInvalid, "q", "must be text of at most 100 characters")
 	case f.Currency != "" && !IsCurrency(f.Currency):
 		return FieldError(CodeInvalid, "currency", "must be an ISO 4217 currency code in upper case")
 	case f.MinPrice < 0:
@@ -75,7 +75,7 @@ func checkGigFilter(f *GigFilter) error {
 	case f.MaxPrice < 0 || f.MaxPrice > 0 && f.MaxPrice < f.MinPrice:
 		return FieldError(CodeInvalid, "max_price", "must not be negative or below min_price")
 	}
-	return nil
+	return checkGigSort(f)
 }
 
 // Show returns a gig by id or slug, with its packages and all its media: a published

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -12,18 +11,23 @@ import (
 	"github.com/gigstream/hub/market"
 )
 
-// gigSelect reads a gig with its category and seller; packages come from
-// attachPackages.
-var gigSelect = `
+// gigColumns are the columns of a gig with its category, seller and review totals
+// (kept on the gig row by a trigger on reviews); packages come from attachPackages.
+var gigColumns = `
 	SELECT g.id, g.slug, g.title, g.description, g.status, g.published_at, g.created_at, g.updated_at,
 		` + aliased("c.", "category.", "id, slug, name, parent_id") + `,
 		` + aliased("u.", "seller.", "id, username, display_name") + `,
 		(u.deleted_at IS NULL AND u.disabled_at IS NULL) AS seller_active,
-		rt.n AS "rating.count", rt.total AS "rating.total"
+		g.rating_count AS "rating.count", g.rating_total AS "rating.total"`
+
+// gigTables are the tables gigColumns read.
+const gigTables = `
 	FROM gigs g
 	JOIN categories c ON c.id = g.category_id
-	JOIN users u ON u.id = g.seller_id
-	CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(rating), 0) AS total FROM reviews WHERE gig_id = g.id) rt`
+	JOIN users u ON u.id = g.seller_id`
+
+// gigSelect reads a gig with its category and seller.
+var gigSelect = gigColumns + gigTables
 
 var gigSlug = regexp.MustCompile(`^[a-z0-9-]{3,100}$`)
 
@@ -53,64 +57,6 @@ func (db *DB) gigWhere(ctx context.Context, q sqlx.QueryerContext, idOrSlug stri
 	}
 	return list[0], nil
 }
-
-// PublishedGigs returns the published gigs of active sellers that match f, newest
-// published first, at most f.Limit, each with its packages.
-func (db *DB) PublishedGigs(ctx context.Context, f market.GigFilter) ([]market.Gig, error) {
-	where, args := publishedWhere(f)
-	args = append(args, f.Limit)
-	query := gigSelect + `
-	JOIN LATERAL (SELECT min(p.price_minor) AS price, min(p.currency) AS currency
-		FROM gig_packages p WHERE p.gig_id = g.id) cheapest ON true
-	WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(`
-	ORDER BY g.published_at DESC, g.id DESC LIMIT $%d`, len(args))
-	list := []market.Gig{}
-	if err := db.x.SelectContext(ctx, &list, query, args...); err != nil {
-		return nil, fmt.Errorf("published gigs: %w", err)
-	}
-	return list, attachPackages(ctx, db.x, list)
-}
-
-// publishedWhere turns a filter into SQL conditions and their arguments.
-func publishedWhere(f market.GigFilter) ([]string, []any) {
-	where := []string{`g.status = 'published'`, `u.deleted_at IS NULL`, `u.disabled_at IS NULL`}
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "$?", fmt.Sprintf("$%d", len(args))))
-	}
-	if f.CategorySlug != "" {
-		add(`g.category_id IN (SELECT k.id FROM categories k LEFT JOIN categories parent ON parent.id = k.parent_id
-			WHERE k.slug = $? OR parent.slug = $?)`, f.CategorySlug)
-	}
-	switch {
-	case f.Seller == "":
-	case isUUID(f.Seller):
-		add(`u.id = $?`, f.Seller)
-	default:
-		add(`u.username = $?`, strings.ToLower(f.Seller))
-	}
-	if f.Query != "" {
-		add(`(g.title ILIKE $? OR g.description ILIKE $?)`, "%"+likeEscaper.Replace(f.Query)+"%")
-	}
-	if f.Currency != "" {
-		add(`cheapest.currency = $?`, f.Currency)
-	}
-	if f.MinPrice > 0 {
-		add(`cheapest.price >= $?`, f.MinPrice)
-	}
-	if f.MaxPrice > 0 {
-		add(`cheapest.price <= $?`, f.MaxPrice)
-	}
-	if f.After != nil {
-		args = append(args, f.After.PublishedAt, f.After.ID)
-		where = append(where, fmt.Sprintf(`(g.published_at, g.id) < ($%d, $%d::uuid)`, len(args)-1, len(args)))
-	}
-	return where, args
-}
-
-// likeEscaper makes user text match itself literally in a LIKE pattern.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // attachPackages fills in the packages of every gig of list, in tier order, in one query.
 func attachPackages(ctx context.Context, q sqlx.QueryerContext, list []market.Gig) error {
