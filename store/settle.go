@@ -101,6 +101,11 @@ func writeSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, 
 	if err != nil {
 		return ord, nil, fmt.Errorf("settle order: %w", err)
 	}
+	if in.Action == market.SettleResolve {
+		if err := resolveDispute(ctx, tx, in, ord.ID); err != nil {
+			return ord, nil, err
+		}
+	}
 	var ref *refundEvent
 	if d.Paid {
 		if err := postLedger(ctx, tx, market.ReleaseEscrow(ord, s)); err != nil {
