@@ -45,6 +45,8 @@ func RouteNotifications(ev RoutableEvent) []Notification {
 		return routeRefund(ev)
 	case "order.reviewed":
 		return orderNotes(o, KindReviewReceived, "New review: "+title, reviewBody(ev.Data), toSeller)
+	case "order.disputed", "order.dispute_answered", "order.dispute_withdrawn", "order.dispute_resolved":
+		return routeDispute(ev)
 	case "order.review_answered":
 		return orderNotes(o, KindReviewAnswered, "The seller answered your review", "On "+title+".", toBuyer)
 	}

@@ -36,6 +36,10 @@ func TestRoutingTableSendsEachEventToTheRightPeople(t *testing.T) {
 		{"order.refunded", OrderCancelled, `{"refund":{"amount_minor":500,"reason":"item not as described"}}`, KindOrderRefunded, []string{routeBuyer, routeSeller}},
 		{"order.reviewed", OrderCompleted, `{"review":{"rating":5,"comment":"great"}}`, KindReviewReceived, []string{routeSeller}},
 		{"order.review_answered", OrderCompleted, `{}`, KindReviewAnswered, []string{routeBuyer}},
+		{"order.disputed", OrderDisputed, `{"dispute":{"reason":"not as agreed"}}`, KindOrderDisputed, []string{routeSeller}},
+		{"order.dispute_answered", OrderDisputed, `{}`, KindDisputeAnswered, []string{routeBuyer}},
+		{"order.dispute_withdrawn", OrderDelivered, `{}`, KindDisputeWithdrawn, []string{routeSeller}},
+		{"order.dispute_resolved", OrderCancelled, `{}`, KindDisputeResolved, []string{routeBuyer, routeSeller}},
 		{"order.something_new", OrderPaid, `{}`, "", nil},
 		{"message.created", OrderPaid, `{}`, "", nil},
 	}

@@ -1,0 +1,45 @@
+package market
+
+import "encoding/json"
+
+// Notification kinds of disputes (in-app and push; no e-mail template).
+const (
+	KindOrderDisputed     = "order_disputed"
+	KindDisputeAnswered   = "dispute_answered"
+	KindDisputeWithdrawn  = "dispute_withdrawn"
+	KindDisputeResolved   = "dispute_resolved"
+	disputeResolvedSeller = "The dispute was resolved in the seller's favour; the order is complete."
+)
+
+// routeDispute is the routing table's part for disputes: the seller hears of a
+// dispute and its withdrawal, the buyer of the seller's answer, both of the
+// resolution.
+func routeDispute(ev RoutableEvent) []Notification {
+	o := *ev.Order
+	title := quoted(o.GigTitle)
+	switch ev.Type {
+	case "order.disputed":
+		return orderNotes(o, KindOrderDisputed, "Dispute opened: "+title, disputeReason(ev.Data), toSeller)
+	case "order.dispute_answered":
+		return orderNotes(o, KindDisputeAnswered, "The seller answered your dispute", "On "+title+".", toBuyer)
+	case "order.dispute_withdrawn":
+		return orderNotes(o, KindDisputeWithdrawn, "Dispute withdrawn: "+title, "The buyer withdrew the dispute; the order goes on.", toSeller)
+	case "order.dispute_resolved":
+		body := disputeResolvedSeller
+		if o.RefundedMinor > 0 {
+			body = "An admin resolved the dispute: " + FormatMoney(o.RefundedMinor, o.Currency) + " goes back to the buyer."
+		}
+		return orderNotes(o, KindDisputeResolved, "Dispute resolved: "+title, body, toBuyer, toSeller)
+	}
+	return nil
+}
+
+func disputeReason(data []byte) string {
+	var d struct {
+		Dispute struct{ Reason string } `json:"dispute"`
+	}
+	if json.Unmarshal(data, &d) != nil || d.Dispute.Reason == "" {
+		return "The buyer opened a dispute."
+	}
+	return "The buyer opened a dispute: " + preview(d.Dispute.Reason)
+}
