@@ -59,6 +59,8 @@ type Deps struct {
 	Uploads  *market.Uploads       // upload rows, authorization and downloads; nil serves no upload routes
 	Orders   *market.Orders        // orders, payment webhooks, deliveries
 	Settle   *market.Settlement    // accept, cancel, refund, balances and withdrawals
+	Disputes *market.Disputes      // open, answer, withdraw and read an order's dispute
+	Audit    *market.Audit         // the ledger statement, the admins' order queue and ledger check
 	Tus      *tus.Engine           // resumable uploads on /uploads/tus/
 	Sockets  SocketServer          // runs an admitted WebSocket (the hub)
 	// SocketsCtx ends when the node shuts down; sockets are served under it.
@@ -197,6 +199,16 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/me/balance", requireUser, settle.balance)
 	app.Get("/me/withdrawals", requireUser, settle.withdrawals)
 	app.Post("/me/withdrawals", requireUser, settle.withdraw)
+	disputes := &disputeRoutes{disputes: d.Disputes, settlement: d.Settle}
+	app.Post("/orders/:id/dispute", requireUser, disputes.open)
+	app.Get("/orders/:id/dispute", requireUser, disputes.show)
+	app.Post("/orders/:id/dispute/response", requireUser, disputes.answer)
+	app.Post("/orders/:id/dispute/withdraw", requireUser, disputes.withdraw)
+	app.Post("/orders/:id/dispute/resolve", requireUser, disputes.resolve)
+	audit := &auditRoutes{audit: d.Audit}
+	app.Get("/me/ledger", requireUser, audit.ledger)
+	app.Get("/admin/orders", requireUser, audit.adminOrders)
+	app.Get("/admin/ledger/check", requireUser, audit.ledgerCheck)
 
 	me := &meRoutes{accounts: d.Accounts}
 	app.Get("/me", requireUser, me.show)

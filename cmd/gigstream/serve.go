@@ -144,6 +144,8 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		Uploads:    up.uploads,
 		Orders:     orders,
 		Settle:     settlement,
+		Disputes:   market.NewDisputes(db, w.realtime, log),
+		Audit:      market.NewAudit(db),
 		Tus:        up.tus,
 		Sockets:    socketServer(w.node),
 		SocketsCtx: w.socketsCtx,
