@@ -174,3 +174,23 @@ func TestSellerSeesTheirOwnGigsInEveryStatus(t *testing.T) {
 		t.Fatalf("unknown status: %v", err)
 	}
 }
+
+func TestCheapestPriceFollowsPackageChanges(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	g := f.published(t, "A logo gig with packages", "<p>Logo</p>", basicAt(900))
+	cheap := func() []market.Gig {
+		list, _, err := f.gigs.List(ctx, market.GigFilter{Currency: "USD", MaxPrice: 500})
+		must(t, err)
+		return list
+	}
+	if got := cheap(); len(got) != 0 {
+		t.Fatalf("a 900 gig is at most 500: %v", got)
+	}
+	premium := market.GigPackage{Tier: "premium", Title: "Premium", PriceMinor: 5000, Currency: "USD", DeliveryDays: 5}
+	_, err := f.db.UpdateGig(ctx, g.ID, f.seller, market.GigChange{Packages: []market.GigPackage{basicAt(400), premium}})
+	must(t, err)
+	if got := cheap(); len(got) != 1 || got[0].ID != g.ID {
+		t.Fatalf("after a cheaper basic package: %v", got)
+	}
+}
