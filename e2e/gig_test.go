@@ -302,3 +302,122 @@ func TestGigBadInputIsAProblemNamingTheField(t *testing.T) {
 	}
 	expect(t, as(t, n, "", "POST", "/gigs"), 401, "anonymous creates a gig")
 }
+
+// pageIDs follows next_cursor from GET path?query as tok ("" anonymous) and returns
+// the ids of every page's gigs in order.
+func pageIDs(t *testing.T, n *Node, tok, path, query string) []string {
+	t.Helper()
+	var out []string
+	cursor := ""
+	for range 20 {
+		var page gigPage
+		expect(t, as(t, n, tok, "GET", path+"?"+query+cursor), 200, "list "+path+"?"+query).json(t, &page)
+		for _, g := range page.Gigs {
+			out = append(out, g.ID)
+		}
+		if page.NextCursor == nil {
+			return out
+		}
+		cursor = "&cursor=" + url.QueryEscape(*page.NextCursor)
+	}
+	t.Fatal("pagination does not end")
+	return nil
+}
+
+func TestGigSearchAndSortOverHTTP(t *testing.T) {
+	n := gigNode(t)
+	sellerID, sellerTok := appUser(t, n, "searcher")
+	seller := &client{t: t, base: n.URL, bearer: sellerTok}
+	mine := "&seller=" + sellerID
+
+	logo := gigBody("Vintage badge logo design", "graphics-design", pkg("basic", 3000, "USD"))
+	site := gigBody("Minimal website landing page", "programming-tech", pkg("basic", 1500, "USD"))
+	site["description"] = "<p>Comes with a badge logo <em>included</em></p>"
+	poster := gigBody("Poster illustration for events", "graphics-design", pkg("basic", 2000, "USD"))
+	var gigs []gigView
+	for _, body := range []map[string]any{logo, site, poster} {
+		g := createGig(t, seller, body)
+		expect(t, seller.do("POST", "/gigs/"+g.ID+"/publish", nil), 200, "publish")
+		gigs = append(gigs, g)
+	}
+	createGig(t, seller, gigBody("Secret badge draft gig", "graphics-design", pkg("basic", 100, "USD")))
+
+	checks := map[string][]string{
+		"q=badge": {gigs[0].ID, gigs[1].ID}, // title above description; no draft
+		"q=" + url.QueryEscape(`"badge logo" -website`):         {gigs[0].ID},
+		"sort=newest&q=" + url.QueryEscape(`badges or posters`): {gigs[2].ID, gigs[1].ID, gigs[0].ID},
+		"q=em":                                           nil, // markup is not text
+		"sort=price_asc&currency=USD&limit=1":            {gigs[1].ID, gigs[2].ID, gigs[0].ID},
+		"sort=price_desc&currency=USD&limit=2":           {gigs[0].ID, gigs[2].ID, gigs[1].ID},
+		"sort=newest&limit=2":                            {gigs[2].ID, gigs[1].ID, gigs[0].ID},
+		"q=badge&sort=price_asc&currency=USD":            {gigs[1].ID, gigs[0].ID},
+		"q=" + url.QueryEscape(`'; DROP TABLE gigs; --`): nil,
+		"q=" + url.QueryEscape(`"unclosed (badge & !`):   nil,
+	}
+	for q, want := range checks {
+		if got := pageIDs(t, n, "", "/gigs", q+mine); !slices.Equal(got, want) {
+			t.Errorf("GET /gigs?%s: %v, want %v", q, got, want)
+		}
+	}
+	if rated := pageIDs(t, n, "", "/gigs", "sort=rating&limit=1"+mine); len(rated) != 3 {
+		t.Errorf("sort=rating lists %v", rated)
+	}
+
+	var first gigPage
+	expect(t, as(t, n, "", "GET", "/gigs?limit=1"+mine), 200, "first page").json(t, &first)
+	refused := map[string]string{
+		"sort=price_asc":               "currency",
+		"sort=relevance":               "sort",
+		"sort=cheapest":                "sort",
+		"q=the":                        "q",
+		"q=" + url.QueryEscape("?!-"):  "q",
+		"q=" + url.QueryEscape("a\tb"): "q",
+		"sort=rating&cursor=" + url.QueryEscape(*first.NextCursor): "cursor",
+		"q=badge&cursor=" + url.QueryEscape(*first.NextCursor):     "cursor",
+	}
+	for q, field := range refused {
+		r := as(t, n, "", "GET", "/gigs?"+q)
+		want := 422
+		if field == "cursor" {
+			want = 400
+		}
+		if r.status != want || !slices.Equal(r.problemFields(t), []string{field}) {
+			t.Errorf("GET /gigs?%s: %d %s; want %d naming %s", q, r.status, r.body, want, field)
+		}
+	}
+}
+
+func TestMyGigsShowDraftsOnlyToTheirSeller(t *testing.T) {
+	n := gigNode(t)
+	_, sellerTok := appUser(t, n, "drafter")
+	_, otherTok := appUser(t, n, "nosy")
+	seller := &client{t: t, base: n.URL, bearer: sellerTok}
+	live := createGig(t, seller, gigBody("A published gig of mine", "graphics-design", pkg("basic", 1000, "USD")))
+	expect(t, seller.do("POST", "/gigs/"+live.ID+"/publish", nil), 200, "publish")
+	paused := createGig(t, seller, gigBody("A paused gig of mine", "graphics-design", pkg("basic", 1000, "USD")))
+	expect(t, seller.do("POST", "/gigs/"+paused.ID+"/publish", nil), 200, "publish")
+	expect(t, seller.do("POST", "/gigs/"+paused.ID+"/pause", nil), 200, "pause")
+	draft := createGig(t, seller, gigBody("A draft gig of mine", "graphics-design", pkg("basic", 1000, "USD")))
+
+	if got := pageIDs(t, n, sellerTok, "/me/gigs", "limit=1"); !slices.Equal(got, []string{draft.ID, paused.ID, live.ID}) {
+		t.Errorf("own gigs %v, want draft, paused, published", got)
+	}
+	for status, want := range map[string]string{"draft": draft.ID, "paused": paused.ID, "published": live.ID} {
+		if got := pageIDs(t, n, sellerTok, "/me/gigs", "status="+status); !slices.Equal(got, []string{want}) {
+			t.Errorf("status=%s: %v", status, got)
+		}
+	}
+	if got := pageIDs(t, n, otherTok, "/me/gigs", ""); len(got) != 0 {
+		t.Errorf("another user's /me/gigs lists %v", got)
+	}
+	if got := pageIDs(t, n, "", "/gigs", "q=gig"); slices.Contains(got, draft.ID) || slices.Contains(got, paused.ID) || !slices.Contains(got, live.ID) {
+		t.Errorf("the catalogue lists %v", got)
+	}
+	expect(t, as(t, n, "", "GET", "/me/gigs"), 401, "anonymous /me/gigs")
+	for q, field := range map[string]string{"status=deleted": "status", "cursor=nope": "cursor", "limit=0": "limit"} {
+		r := as(t, n, sellerTok, "GET", "/me/gigs?"+q)
+		if r.status != 400 && r.status != 422 || !slices.Equal(r.problemFields(t), []string{field}) {
+			t.Errorf("GET /me/gigs?%s: %d %s; want a problem naming %s", q, r.status, r.body, field)
+		}
+	}
+}
