@@ -27,11 +27,12 @@ var gigOrders = map[market.GigSort]gigOrder{
 	market.SortRating:    {key: `g.rating_score`, cast: `bigint`, desc: true},
 }
 
-// PublishedGigs returns the published gigs of active sellers that match f, in f.Sort
-// (settled by market: one of the GigSort constants) after f.After, at most f.Limit,
-// each with its packages. A query that has no word to search for (only stop words or
+// PublishedGigs returns the published gigs of active sellers that match f, in
+// f.EffectiveSort() after f.After (a position in that order), at most f.Limit, each
+// with its packages. A query that has no word to search for (only stop words or
 // punctuation) is an invalid Error naming q.
 func (db *DB) PublishedGigs(ctx context.Context, f market.GigFilter) ([]market.Gig, error) {
+	f.Sort = f.EffectiveSort()
 	order, ok := gigOrders[f.Sort]
 	if !ok {
 		return nil, fmt.Errorf("published gigs: unknown sort %q", f.Sort)
@@ -79,7 +80,7 @@ func publishedQuery(f market.GigFilter, order gigOrder) (string, []any) {
 		dir, cmp = "DESC", "<"
 	}
 	if f.After != nil {
-		w.args = append(w.args, cursorKey(f.After), f.After.ID)
+		w.args = append(w.args, cursorKey(f.Sort, f.After), f.After.ID)
 		n := len(w.args)
 		w.where = append(w.where, fmt.Sprintf(`(%s, g.id) %s ($%d::%s, $%d::uuid)`, order.key, cmp, n-1, order.cast, n))
 	}
@@ -93,9 +94,9 @@ func publishedQuery(f market.GigFilter, order gigOrder) (string, []any) {
 	ORDER BY %s %s, g.id %s LIMIT $%d`, order.key, dir, dir, len(w.args)), w.args
 }
 
-// cursorKey is the sort key a cursor holds for its order.
-func cursorKey(c *market.GigCursor) any {
-	switch c.Sort {
+// cursorKey is the sort key a cursor holds for the order s.
+func cursorKey(s market.GigSort, c *market.GigCursor) any {
+	switch s {
 	case market.SortNewest:
 		return c.PublishedAt
 	case market.SortRelevance:

@@ -193,7 +193,7 @@ func TestPublishedGigsFilterAndPageByKeyset(t *testing.T) {
 		"price range": {market.GigFilter{MinPrice: 150, MaxPrice: 250, Currency: "USD"}, []string{published[2]}},
 		"currency":    {market.GigFilter{Currency: "EUR"}, nil},
 		"query":       {market.GigFilter{Query: "number e"}, []string{published[0]}},
-		"like chars":  {market.GigFilter{Query: "%"}, nil},
+		"like chars":  {market.GigFilter{Query: "100%"}, nil},
 		"seller":      {market.GigFilter{Seller: "user_a"}, published},
 		"no gigs":     {market.GigFilter{Seller: other}, nil},
 	}
@@ -201,5 +201,8 @@ func TestPublishedGigsFilterAndPageByKeyset(t *testing.T) {
 		if got := page(tc.f); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", name, got, tc.want)
 		}
+	}
+	if _, err := db.PublishedGigs(ctx, market.GigFilter{Query: "%", Limit: 1}); market.ErrorCode(err) != market.CodeInvalid {
+		t.Errorf("a query without words: %v, want invalid", err)
 	}
 }
