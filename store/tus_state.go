@@ -95,6 +95,9 @@ func (s *TusState) Delete(ctx context.Context, id string) error {
 // transaction. If the node dies mid-request its connection closes and the lock with
 // it; if unlocking fails, the connection is discarded rather than pooled.
 func (s *TusState) Lock(ctx context.Context, id string) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("lock tus upload %s: %w", id, err)
+	}
 	conn, err := s.db.x.Conn(context.WithoutCancel(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("lock tus upload %s: connection: %w", id, err)
