@@ -210,7 +210,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/admin/orders", requireUser, audit.adminOrders)
 	app.Get("/admin/ledger/check", requireUser, audit.ledgerCheck)
 
-	me := &meRoutes{accounts: d.Accounts}
+	me := &meRoutes{accounts: d.Accounts, log: d.Log}
 	app.Get("/me", requireUser, me.show)
 	app.Patch("/me", requireUser, me.update)
 	app.Delete("/me", requireUser, me.deleteAccount)

@@ -1,6 +1,11 @@
 package handlers
 
 import (
+	"bufio"
+	"context"
+	"log/slog"
+	"time"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gigstream/hub/market"
@@ -9,6 +14,7 @@ import (
 // meRoutes serve the signed-in user's own account.
 type meRoutes struct {
 	accounts *market.Accounts
+	log      *slog.Logger // where a cut-short export is reported
 }
 
 // show returns the caller's profile.
@@ -106,16 +112,32 @@ func (h *meRoutes) revokeSession(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// export returns all of the caller's data as a JSON download.
+// exportTimeout bounds how long writing one export may take, once the handler has
+// returned and the request's own context is no longer in charge.
+const exportTimeout = 10 * time.Minute
+
+// export streams all of the caller's data as a JSON download: the head is read before
+// the status is sent (so a failure there is a proper problem), the sections are then
+// written page by page as the client reads them. A failure mid-stream can only cut
+// the download short; it is logged, and the missing "complete" tells the reader.
 func (h *meRoutes) export(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
-	e, err := h.accounts.Export(c.UserContext(), u.ID)
+	head, err := h.accounts.Export(c.UserContext(), u.ID)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), exportTimeout)
+	reqID := requestID(c)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="gigstream-export.json"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(e)
+	c.Type("json", "utf-8")
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer cancel()
+		if err := h.accounts.WriteExport(ctx, head, w); err != nil {
+			h.log.ErrorContext(ctx, "export cut short", slog.String("request_id", reqID), slog.Any("error", err))
+		}
+	})
+	return nil
 }
 
 type deleteAccountRequest struct {

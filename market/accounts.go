@@ -19,7 +19,7 @@ type AccountStore interface {
 	SetEmail(ctx context.Context, userID, email string) error
 	SetAdmin(ctx context.Context, email string, admin bool) (User, error)
 	SetDisabled(ctx context.Context, email string, disabled bool) (User, error)
-	AnonymizeUser(ctx context.Context, userID string) error
+	AnonymizeUser(ctx context.Context, userID string) (endedSessions []string, err error)
 
 	CreateSession(ctx context.Context, s Session) (Session, error)
 	SessionWithUser(ctx context.Context, hash []byte) (Session, User, error)
@@ -36,6 +36,7 @@ type AccountStore interface {
 	LinkIdentity(ctx context.Context, userID string, id Identity) error
 
 	ExportUser(ctx context.Context, userID string) (UserExport, error)
+	ExportPage(ctx context.Context, section ExportSection, userID, after string, limit int) ([]ExportRow, error)
 }
 
 // AccountMailer sends the account e-mails; push/ implements it over SMTP.

@@ -7,7 +7,8 @@ import (
 	"github.com/gigstream/hub/market"
 )
 
-// ExportUser gathers everything stored about the user, for a GDPR export.
+// ExportUser gathers the head of the user's GDPR export (see market.UserExport); the
+// streamed sections come from ExportPage. An unknown user wraps ErrNotFound.
 func (db *DB) ExportUser(ctx context.Context, userID string) (market.UserExport, error) {
 	var e market.UserExport
 	var err error
@@ -22,5 +23,6 @@ func (db *DB) ExportUser(ctx context.Context, userID string) (market.UserExport,
 	if err := db.x.SelectContext(ctx, &e.Gigs, `SELECT id, slug, title, description, status, created_at FROM gigs WHERE seller_id = $1 ORDER BY created_at`, userID); err != nil {
 		return e, fmt.Errorf("export gigs: %w", err)
 	}
-	return e, nil
+	e.NotificationPreferences, err = db.NotificationPrefs(ctx, userID)
+	return e, err
 }
