@@ -1,0 +1,94 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gigstream/hub/market"
+)
+
+// refusedFor fails unless deleting userID is refused naming field, with nothing changed.
+func refusedFor(t *testing.T, f orderFixture, userID, field string) {
+	t.Helper()
+	_, err := f.db.AnonymizeUser(context.Background(), userID)
+	var e *market.Error
+	if !errors.As(err, &e) || e.Code != market.CodeConflict || e.Field != field {
+		t.Fatalf("deleting %s: %v, want a conflict naming %s", userID, err, field)
+	}
+	var deleted, published int
+	must(t, f.raw.QueryRow(`SELECT (SELECT count(*) FROM users WHERE id = $1 AND deleted_at IS NOT NULL),
+		(SELECT count(*) FROM gigs WHERE id = $2 AND status = 'published')`, userID, f.gig).Scan(&deleted, &published))
+	if deleted != 0 || published != 1 {
+		t.Fatalf("a refused deletion changed state: deleted %d, published gigs %d", deleted, published)
+	}
+}
+
+func TestDeletionRefusedWhileMoneyMoves(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	o := f.deliveredOrder(t, time.Now())
+	refusedFor(t, f, f.buyer, "orders")
+	refusedFor(t, f, f.seller, "orders")
+
+	s := f.settlement(&fakeMoney{}, market.SettlementConfig{ClearingPeriod: time.Hour})
+	_, _, err := s.Accept(ctx, o.ID, f.buyer, "k1")
+	must(t, err)
+	refusedFor(t, f, f.seller, "balance") // pending earnings
+
+	_, err = f.raw.Exec(`INSERT INTO withdrawals (user_id, idempotency_key, request_hash, amount_minor, currency)
+		VALUES ($1, 'w1', 'h', 100, 'USD')`, f.buyer)
+	must(t, err)
+	refusedFor(t, f, f.buyer, "withdrawals")
+	_, err = f.raw.Exec(`UPDATE withdrawals SET status = 'paid' WHERE user_id = $1`, f.buyer)
+	must(t, err)
+	if _, err := f.db.AnonymizeUser(ctx, f.buyer); err != nil {
+		t.Fatalf("the buyer of a completed order, nothing pending: %v", err)
+	}
+	if _, err := f.db.AnonymizeUser(ctx, f.buyer); !errors.Is(err, market.ErrNotFound) {
+		t.Fatalf("deleting twice: %v", err)
+	}
+}
+
+func TestDeletionPausesGigsAndRemovesReachButKeepsMoney(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	o := f.completedOrder(t)
+	_, _, err := f.db.CreateReview(ctx, market.NewReview{OrderID: o.ID, BuyerID: f.buyer, Rating: 5}, allow)
+	must(t, err)
+	// A seller without earnings: their own published gig.
+	u, err := f.db.CreateUser(ctx, market.NewUser{Email: "solo@x.test", Username: "solo_seller", DisplayName: "Solo", IsSeller: true})
+	must(t, err)
+	var gig string
+	must(t, f.raw.QueryRow(`INSERT INTO gigs (seller_id, category_id, slug, title, description, status, published_at)
+		SELECT $1, category_id, 'solo-gig', 'A gig of the solo seller', 'd', 'published', now() FROM gigs LIMIT 1 RETURNING id`, u.ID).Scan(&gig))
+	f.chatted(t) // the buyer's device token and notification
+	s, err := f.db.CreateSession(ctx, market.Session{UserID: f.buyer, TokenHash: make([]byte, 32), CSRFToken: "c", Kind: "bearer", ExpiresAt: time.Now().Add(time.Hour)})
+	must(t, err)
+	var before int64
+	must(t, f.raw.QueryRow(`SELECT COALESCE(sum(abs(amount_minor)), 0) FROM ledger_postings`).Scan(&before))
+
+	if _, err := f.db.AnonymizeUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	ended, err := f.db.AnonymizeUser(ctx, f.buyer)
+	must(t, err)
+	if len(ended) != 1 || ended[0] != s.ID {
+		t.Fatalf("ended sessions %v, want [%s]", ended, s.ID)
+	}
+	var status string
+	var tokens, notes, orders, reviews int
+	var after int64
+	must(t, f.raw.QueryRow(`SELECT (SELECT status FROM gigs WHERE id = $1),
+		(SELECT count(*) FROM device_tokens WHERE user_id = $2), (SELECT count(*) FROM notifications WHERE user_id = $2),
+		(SELECT count(*) FROM orders WHERE buyer_id = $2), (SELECT count(*) FROM reviews WHERE buyer_id = $2 AND rating = 5),
+		(SELECT COALESCE(sum(abs(amount_minor)), 0) FROM ledger_postings)`, gig, f.buyer).
+		Scan(&status, &tokens, &notes, &orders, &reviews, &after))
+	if status != "paused" || tokens != 0 || notes != 0 || orders != 1 || reviews != 1 || after != before {
+		t.Fatalf("gig %s, tokens %d, notifications %d, orders %d, reviews %d, postings %d→%d", status, tokens, notes, orders, reviews, before, after)
+	}
+	if _, err := f.db.UserByEmail(ctx, "buyer@x.test"); !errors.Is(err, market.ErrNotFound) {
+		t.Fatalf("the old address still finds the user: %v", err)
+	}
+}
