@@ -189,3 +189,22 @@ func TestExportPagesFollowTheirKeys(t *testing.T) {
 		t.Fatalf("unknown section: %v", err)
 	}
 }
+
+// TestExportStreamsPastOnePage writes more messages than one page holds: every one is
+// exported once and the document stays valid JSON across the page boundary.
+func TestExportStreamsPastOnePage(t *testing.T) {
+	f := newOrderFixture(t)
+	f.chatted(t)
+	_, err := f.raw.Exec(`INSERT INTO messages (conversation_id, seq, sender_id, client_id, text)
+		SELECT conversation_id, 100 + n, sender_id, gen_random_uuid(), 'bulk ' || n
+		FROM (SELECT conversation_id, sender_id FROM messages WHERE sender_id = $1 LIMIT 1) m, generate_series(1, 1001) n`, f.buyer)
+	must(t, err)
+	doc, _ := exportOf(t, f, f.buyer)
+	bodies := map[string]bool{}
+	for _, m := range doc.MessagesSent {
+		bodies[m.Body] = true
+	}
+	if len(doc.MessagesSent) != 1003 || len(bodies) != 1003 || !doc.Complete {
+		t.Fatalf("%d messages (%d distinct) exported, want 1003", len(doc.MessagesSent), len(bodies))
+	}
+}
