@@ -102,6 +102,10 @@ type Orders struct {
 	// OpenThread, when set, opens the order's conversation between buyer and seller once
 	// the order is placed; a failure is only logged (the thread opens on a retry).
 	OpenThread func(ctx context.Context, orderID, buyerID, sellerID string) (string, error)
+	// RefundCancelled, when set, refunds at once a payment that succeeded for an order
+	// cancelled before it was paid (Settlement.RefundCancelledPayment); a failure is only
+	// logged: the escrow stays funded and the settlement job retries.
+	RefundCancelled func(ctx context.Context, orderID string) error
 }
 
 // NewOrders returns the order use cases over their collaborators.

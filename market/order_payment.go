@@ -36,6 +36,9 @@ const (
 	OutcomeIgnored      = "ignored"        // not an event for this order's state (e.g. paid already)
 	OutcomeUnknownOrder = "unknown_order"  // no order matches its metadata
 	OutcomeMismatch     = "mismatch"       // amount, currency or PaymentIntent differ from the order's
+	// OutcomeRefundDue is a payment that succeeded for an order cancelled before it was
+	// paid: the escrow was funded with the amount received and is refunded in full.
+	OutcomeRefundDue = "refund_due"
 )
 
 // PaymentDecision is what a payment webhook does to a locked order: the outcome, and
@@ -87,6 +90,12 @@ func (o *Orders) applyPaymentEvent(ctx context.Context, ev PaymentEvent) (Paymen
 		return PaymentOutcome{}, fmt.Errorf("apply %s %s: %w", ev.Type, ev.ID, err)
 	}
 	o.realtime.PublishCommitted(ctx, out.Events...)
+	if out.Outcome == OutcomeRefundDue && o.RefundCancelled != nil {
+		if err := o.RefundCancelled(ctx, out.OrderID); err != nil {
+			o.log.WarnContext(ctx, "refund of a payment to a cancelled order failed; the settlement job retries it",
+				"order_id", out.OrderID, "err", err)
+		}
+	}
 	level := o.log.InfoContext
 	if out.Outcome == OutcomeUnknownOrder || out.Outcome == OutcomeMismatch {
 		level = o.log.WarnContext
@@ -105,6 +114,8 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 		return PaymentDecision{Outcome: OutcomeUnknownOrder}
 	case p == nil || p.PaymentIntentID != ev.PaymentIntentID || p.Provider != ev.Provider:
 		return PaymentDecision{Outcome: OutcomeMismatch}
+	case ev.Type != StripePaymentFailed && ord.Status == OrderCancelled && ord.PaidAt == nil:
+		return decideLatePayment(ev, ord)
 	case ev.AmountMinor != ord.PriceMinor || ev.Currency != ord.Currency:
 		return PaymentDecision{Outcome: OutcomeMismatch}
 	}
@@ -121,4 +132,17 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 	tx := FundEscrowFrom(ExternalAccount(ev.Provider), ord.ID, ord.PriceMinor, ord.Currency, "escrow_funding:order:"+ord.ID)
 	return PaymentDecision{Outcome: OutcomeApplied, Status: next, PaymentStatus: "succeeded", Ledger: &tx, EventType: "order.paid",
 		CaptureID: ev.CaptureID}
+}
+
+// decideLatePayment is a payment that succeeded for an order cancelled before it was
+// paid: the buyer was charged, so the money is recorded (the escrow is funded with
+// the amount received, from the provider's external account, as a normal payment)
+// and is then refunded in full (Settlement.RefundCancelledPayment). The order stays
+// cancelled. A payment in another currency, or of nothing, changes nothing.
+func decideLatePayment(ev PaymentEvent, ord Order) PaymentDecision {
+	if ev.Currency != ord.Currency || ev.AmountMinor <= 0 {
+		return PaymentDecision{Outcome: OutcomeMismatch}
+	}
+	tx := FundEscrowFrom(ExternalAccount(ev.Provider), ord.ID, ev.AmountMinor, ev.Currency, "escrow_funding:order:"+ord.ID)
+	return PaymentDecision{Outcome: OutcomeRefundDue, PaymentStatus: "succeeded", Ledger: &tx, CaptureID: ev.CaptureID}
 }

@@ -102,6 +102,12 @@ type SettlementStore interface {
 	ReserveWithdrawal(ctx context.Context, in NewWithdrawal) (Withdrawal, bool, error)
 	FinishWithdrawal(ctx context.Context, id, providerRef, failure string) (Withdrawal, []Event, error)
 	Withdrawals(ctx context.Context, userID string, limit int) ([]Withdrawal, error)
+	// RefundCancelledPayment locks the order and, when it is cancelled and its escrow
+	// holds money, calls refund with the whole escrow while holding the lock, then posts
+	// escrow → the provider's external account, the refund row and order.refunded.
+	RefundCancelledPayment(ctx context.Context, orderID string, refund func(context.Context, Order, Split) (string, error)) ([]Event, error)
+	CancelledOrdersWithEscrow(ctx context.Context, limit int) ([]string, error)
+	PendingWithdrawalsBefore(ctx context.Context, before time.Time, limit int) ([]Withdrawal, error)
 }
 
 // SettlementConfig tunes settlement. The zero value means the defaults.
@@ -110,6 +116,9 @@ type SettlementConfig struct {
 	AutoCompleteAfter time.Duration // a delivered order completes itself after this; default 3 days
 	ClearingPeriod    time.Duration // earnings become withdrawable after this; default 7 days
 	ZeroFee           bool          // FeeBPS 0 means no fee rather than the default
+	// WithdrawalRetryAfter is how long a withdrawal stays pending before the periodic
+	// sweep retries it; default 5 minutes.
+	WithdrawalRetryAfter time.Duration
 }
 
 // Settlement holds the money lifecycle after payment: accept and auto-complete, cancel
@@ -134,6 +143,9 @@ func NewSettlement(s SettlementStore, g MoneyGateway, rt *Realtime, cfg Settleme
 	}
 	if cfg.ClearingPeriod <= 0 {
 		cfg.ClearingPeriod = 7 * 24 * time.Hour
+	}
+	if cfg.WithdrawalRetryAfter <= 0 {
+		cfg.WithdrawalRetryAfter = 5 * time.Minute
 	}
 	if log == nil {
 		log = slog.Default()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -122,6 +123,18 @@ func (db *DB) Balances(ctx context.Context, userID string) ([]market.Balance, er
 		FROM b ORDER BY currency`, userID, market.SellerPendingAccount(userID), market.SellerAvailableAccount(userID))
 	if err != nil {
 		return nil, fmt.Errorf("balances: %w", err)
+	}
+	return list, nil
+}
+
+// PendingWithdrawalsBefore lists up to limit withdrawals still pending that were
+// created before before, oldest first: those the periodic sweep retries.
+func (db *DB) PendingWithdrawalsBefore(ctx context.Context, before time.Time, limit int) ([]market.Withdrawal, error) {
+	list := []market.Withdrawal{}
+	err := db.x.SelectContext(ctx, &list, `SELECT `+withdrawalColumns+` FROM withdrawals WHERE status = 'pending' AND created_at < $1
+		ORDER BY created_at LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending withdrawals: %w", err)
 	}
 	return list, nil
 }

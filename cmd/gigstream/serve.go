@@ -110,6 +110,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 	if err != nil {
 		return nil, err
 	}
+	orders.RefundCancelled = settlement.RefundCancelledPayment
 	accounts := newAccounts(cfg, db, log)
 	accounts.SessionsEnded = func(ctx context.Context, userID string, sessionIDs []string) {
 		if err := w.node.DisconnectSessions(ctx, userID, sessionIDs, hub.CloseSessionEnded, "session ended"); err != nil {

@@ -18,16 +18,19 @@ type settlementConfig struct {
 	FeeBPS            int           // PLATFORM_FEE_BPS: the platform's fee in basis points, 0…10000
 	AutoCompleteAfter time.Duration // ORDER_AUTO_COMPLETE_AFTER: a delivered order completes itself after this
 	ClearingPeriod    time.Duration // ORDER_CLEARING_PERIOD: earnings become withdrawable after this
-	JobInterval       time.Duration // SETTLEMENT_JOB_INTERVAL: how often auto-complete and clearing run
+	JobInterval       time.Duration // SETTLEMENT_JOB_INTERVAL: how often auto-complete, clearing and the retries run
+	// WITHDRAWAL_RETRY_AFTER: a withdrawal still pending this long is retried by the job
+	WithdrawalRetryAfter time.Duration
 }
 
 // loadSettlementConfig reads the settlement settings.
 func loadSettlementConfig(e *envReader, c *config) {
 	c.Settlement = settlementConfig{
-		FeeBPS:            e.integer("PLATFORM_FEE_BPS", market.DefaultPlatformFeeBPS, 0, 10_000),
-		AutoCompleteAfter: e.duration("ORDER_AUTO_COMPLETE_AFTER", 3*24*time.Hour, time.Second, 365*24*time.Hour),
-		ClearingPeriod:    e.duration("ORDER_CLEARING_PERIOD", 7*24*time.Hour, time.Second, 365*24*time.Hour),
-		JobInterval:       e.duration("SETTLEMENT_JOB_INTERVAL", time.Minute, time.Second, 24*time.Hour),
+		FeeBPS:               e.integer("PLATFORM_FEE_BPS", market.DefaultPlatformFeeBPS, 0, 10_000),
+		AutoCompleteAfter:    e.duration("ORDER_AUTO_COMPLETE_AFTER", 3*24*time.Hour, time.Second, 365*24*time.Hour),
+		ClearingPeriod:       e.duration("ORDER_CLEARING_PERIOD", 7*24*time.Hour, time.Second, 365*24*time.Hour),
+		JobInterval:          e.duration("SETTLEMENT_JOB_INTERVAL", time.Minute, time.Second, 24*time.Hour),
+		WithdrawalRetryAfter: e.duration("WITHDRAWAL_RETRY_AFTER", 5*time.Minute, time.Second, 7*24*time.Hour),
 	}
 }
 
@@ -66,11 +69,13 @@ func newSettlement(cfg config, db *store.DB, rt *market.Realtime, log *slog.Logg
 	s := cfg.Settlement
 	return market.NewSettlement(db, moneyGateway{payments.NewMoney(client.V1Refunds, client.V1Payouts), pp}, rt, market.SettlementConfig{
 		FeeBPS: s.FeeBPS, ZeroFee: s.FeeBPS == 0, AutoCompleteAfter: s.AutoCompleteAfter, ClearingPeriod: s.ClearingPeriod,
+		WithdrawalRetryAfter: s.WithdrawalRetryAfter,
 	}, log), nil
 }
 
-// settlementArgs is the periodic job that auto-completes due orders and clears due
-// earnings. River's leader inserts it once per interval for the whole cluster; each
+// settlementArgs is the periodic job that auto-completes due orders, clears due
+// earnings, retries the refund of payments that arrived for cancelled orders and
+// finishes withdrawals left pending. River's leader inserts it once per interval for the whole cluster; each
 // order is locked and checked again as it settles, so even overlapping runs settle
 // every order once.
 type settlementArgs struct{}
@@ -88,7 +93,8 @@ type settlementWorker struct {
 	log        *slog.Logger
 }
 
-// Work auto-completes, then clears; an error makes river retry the run.
+// Work auto-completes, clears, refunds late payments of cancelled orders and finishes
+// stale pending withdrawals; an error makes river retry the run.
 func (w *settlementWorker) Work(ctx context.Context, _ *river.Job[settlementArgs]) error {
 	completed, err := w.settlement.AutoComplete(ctx, settlementBatch)
 	if err != nil {
@@ -98,8 +104,17 @@ func (w *settlementWorker) Work(ctx context.Context, _ *river.Job[settlementArgs
 	if err != nil {
 		return fmt.Errorf("clearing: %w", err)
 	}
-	if completed+cleared > 0 {
-		w.log.InfoContext(ctx, "settlement run", "auto_completed", completed, "cleared", cleared)
+	refunded, err := w.settlement.RefundCancelledPayments(ctx, settlementBatch)
+	if err != nil {
+		return fmt.Errorf("refunds of cancelled orders: %w", err)
+	}
+	withdrawn, err := w.settlement.RetryPendingWithdrawals(ctx, settlementBatch)
+	if err != nil {
+		return fmt.Errorf("pending withdrawals: %w", err)
+	}
+	if completed+cleared+refunded+withdrawn > 0 {
+		w.log.InfoContext(ctx, "settlement run", "auto_completed", completed, "cleared", cleared,
+			"late_payments_refunded", refunded, "withdrawals_finished", withdrawn)
 	}
 	return nil
 }
