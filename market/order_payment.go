@@ -115,7 +115,7 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 	case p == nil || p.PaymentIntentID != ev.PaymentIntentID || p.Provider != ev.Provider:
 		return PaymentDecision{Outcome: OutcomeMismatch}
 	case ev.Type != StripePaymentFailed && ord.Status == OrderCancelled && ord.PaidAt == nil:
-		return decideLatePayment(ev, ord)
+		return decideLatePayment(ev, ord, p)
 	case ev.AmountMinor != ord.PriceMinor || ev.Currency != ord.Currency:
 		return PaymentDecision{Outcome: OutcomeMismatch}
 	}
@@ -138,8 +138,12 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 // paid: the buyer was charged, so the money is recorded (the escrow is funded with
 // the amount received, from the provider's external account, as a normal payment)
 // and is then refunded in full (Settlement.RefundCancelledPayment). The order stays
-// cancelled. A payment in another currency, or of nothing, changes nothing.
-func decideLatePayment(ev PaymentEvent, ord Order) PaymentDecision {
+// cancelled. A payment recorded already (another event about it) is ignored; one in
+// another currency, or of nothing, changes nothing.
+func decideLatePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
+	if p.Status == "succeeded" {
+		return PaymentDecision{Outcome: OutcomeIgnored}
+	}
 	if ev.Currency != ord.Currency || ev.AmountMinor <= 0 {
 		return PaymentDecision{Outcome: OutcomeMismatch}
 	}
