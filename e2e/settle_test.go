@@ -313,3 +313,50 @@ func TestSettleRaceHasOneWinner(t *testing.T) {
 		t.Fatalf("%d refunds differ from their orders", n)
 	}
 }
+
+// TestSettleLatePaymentToCancelledOrderIsRefundedOnce: the buyer cancels a placed
+// order, then Stripe says its PaymentIntent succeeded: the payment is recorded, refunded
+// in full at Stripe (stripe-mock), the escrow ends empty and the order stays cancelled;
+// the same webhook again changes nothing.
+func TestSettleLatePaymentToCancelledOrderIsRefundedOnce(t *testing.T) {
+	o := startOrderNode(t, nil, true)
+	buyer := &client{t: t, base: o.n.URL, bearer: o.buyer}
+	r, ord := o.placeOrder(t, uuid.NewString())
+	expect(t, r, 201, "place")
+	expect(t, buyer.do("POST", "/orders/"+ord.ID+"/cancel", nil, key()...), 200, "cancel placed")
+	external := o.accountBalance(t, "external:stripe")
+
+	body := paymentWebhook("evt_"+uuid.NewString(), "payment_intent.succeeded", ord, o.price, o.currency)
+	var out struct{ Outcome string }
+	expect(t, o.sendWebhook(t, body, stripeSignature(body, webhookSecret, time.Now())), 200, "late payment").json(t, &out)
+	if out.Outcome != "refund_due" {
+		t.Fatalf("outcome %q, want refund_due", out.Outcome)
+	}
+	check := func(when string) {
+		t.Helper()
+		var got settledOrder
+		expect(t, buyer.do("GET", "/orders/"+ord.ID, nil), 200, "order").json(t, &got)
+		if got.Status != "cancelled" || got.RefundedMinor != o.price || got.Payment == nil || got.Payment.Status != "succeeded" {
+			t.Fatalf("%s: %+v", when, got)
+		}
+		if n, escrow := o.ledger(t, ord.ID); n != 2 || escrow != 0 {
+			t.Fatalf("%s: %d transactions, escrow %d; want funding and refund, 0", when, n, escrow)
+		}
+		if after := o.accountBalance(t, "external:stripe"); after != external {
+			t.Fatalf("%s: external:stripe moved %d", when, after-external)
+		}
+		if n := o.sqlInt64(t, `SELECT count(*) FROM refunds WHERE order_id = '`+ord.ID+`' AND amount_minor = `+fmt.Sprint(o.price)+` AND provider_ref LIKE 're_%'`); n != 1 {
+			t.Fatalf("%s: %d Stripe refunds recorded", when, n)
+		}
+		if n := o.sqlInt64(t, `SELECT count(*) FROM events WHERE channel = 'order:`+ord.ID+`' AND type = 'order.refunded'`); n != 1 {
+			t.Fatalf("%s: %d order.refunded events", when, n)
+		}
+	}
+	check("after the late payment")
+	expect(t, o.sendWebhook(t, body, stripeSignature(body, webhookSecret, time.Now())), 200, "the same webhook again").json(t, &out)
+	if out.Outcome != "duplicate" {
+		t.Fatalf("again: outcome %q", out.Outcome)
+	}
+	check("after the duplicate")
+	o.assertLedgerConserved(t)
+}
