@@ -66,17 +66,9 @@ func (h *auditRoutes) adminOrders(c *fiber.Ctx) error {
 	if !u.IsAdmin {
 		return market.ErrNotFound // before reading the query: the route reveals nothing
 	}
-	limit, err := queryInt(c, "limit", 50, 1, 200)
+	limit, before, err := queryPage(c, 50, 200)
 	if err != nil {
 		return err
-	}
-	cur, ok, err := queryCursor(c.Query("cursor"))
-	if err != nil {
-		return err
-	}
-	var before *market.PageKey
-	if ok {
-		before = &market.PageKey{At: cur.At, ID: cur.ID}
 	}
 	list, err := h.audit.AdminOrders(c.UserContext(), u, market.OrderStatus(c.Query("status")), before, limit)
 	if err != nil {

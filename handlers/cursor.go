@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+
+	"github.com/gigstream/hub/market"
 )
 
 // pageCursor is what an opaque next_cursor holds: the sort time and id of the last
@@ -37,4 +40,17 @@ func queryCursor(s string) (cur pageCursor, ok bool, err error) {
 func isCanonicalUUID(s string) bool {
 	_, err := uuid.Parse(s)
 	return err == nil && len(s) == 36
+}
+
+// queryPage reads limit (def when absent, 1..max) and cursor of a keyset page on
+// (time, id): before is nil on the first page. Malformed values are 400s naming them.
+func queryPage(c *fiber.Ctx, def, max int) (limit int, before *market.PageKey, err error) {
+	if limit, err = queryInt(c, "limit", def, 1, max); err != nil {
+		return 0, nil, err
+	}
+	cur, ok, err := queryCursor(c.Query("cursor"))
+	if err != nil || !ok {
+		return limit, nil, err
+	}
+	return limit, &market.PageKey{At: cur.At, ID: cur.ID}, nil
 }

@@ -9,17 +9,13 @@ import (
 // mine pages the caller's own gigs in every status (or the one in ?status=), newest
 // created first, so a seller finds their drafts and paused gigs.
 func (h *gigRoutes) mine(c *fiber.Ctx) error {
-	limit, err := queryInt(c, "limit", market.DefaultGigPage, 1, market.MaxGigPage)
+	limit, after, err := queryPage(c, market.DefaultGigPage, market.MaxGigPage)
 	if err != nil {
 		return err
 	}
 	f := market.SellerGigFilter{Status: market.GigStatus(c.Query("status")), Limit: limit}
-	cur, ok, err := queryCursor(c.Query("cursor"))
-	if err != nil {
-		return err
-	}
-	if ok {
-		f.After = &market.SellerGigCursor{CreatedAt: cur.At, ID: cur.ID}
+	if after != nil {
+		f.After = &market.SellerGigCursor{CreatedAt: after.At, ID: after.ID}
 	}
 	u, _ := currentUser(c)
 	list, next, err := h.gigs.Mine(c.UserContext(), u.ID, f)

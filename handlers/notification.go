@@ -20,17 +20,9 @@ type notificationList struct {
 // list returns a page of the caller's notifications, newest first, with the unread
 // count; next_cursor is null on the last page.
 func (h *notificationRoutes) list(c *fiber.Ctx) error {
-	limit, err := queryInt(c, "limit", 20, 1, 100)
+	limit, before, err := queryPage(c, 20, 100)
 	if err != nil {
 		return err
-	}
-	cur, ok, err := queryCursor(c.Query("cursor"))
-	if err != nil {
-		return err
-	}
-	var before *market.PageKey
-	if ok {
-		before = &market.PageKey{At: cur.At, ID: cur.ID}
 	}
 	u, _ := currentUser(c)
 	page, err := h.notifications.List(c.UserContext(), u.ID, before, limit)

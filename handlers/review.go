@@ -63,17 +63,13 @@ func (h *reviewRoutes) respond(c *fiber.Ctx) error {
 
 // ofGig returns a page of a gig's reviews (newest first) with the summary of all.
 func (h *reviewRoutes) ofGig(c *fiber.Ctx) error {
-	limit, err := queryInt(c, "limit", market.DefaultReviewPage, 1, market.MaxReviewPage)
-	if err != nil {
-		return err
-	}
-	cur, ok, err := queryCursor(c.Query("cursor"))
+	limit, page, err := queryPage(c, market.DefaultReviewPage, market.MaxReviewPage)
 	if err != nil {
 		return err
 	}
 	var after *market.ReviewCursor
-	if ok {
-		after = &market.ReviewCursor{CreatedAt: cur.At, ID: cur.ID}
+	if page != nil {
+		after = &market.ReviewCursor{CreatedAt: page.At, ID: page.ID}
 	}
 	list, summary, next, err := h.reviews.OfGig(c.UserContext(), c.Params("id"), viewerID(c), after, limit)
 	if err != nil {
