@@ -67,22 +67,12 @@ func (s *Settlement) RetryPendingWithdrawals(ctx context.Context, limit int) (in
 	done := 0
 	var errs []error
 	for _, w := range list {
-		ref, perr := s.gateway.Payout(ctx, PayoutRequest{
-			WithdrawalID: w.ID, UserID: w.UserID, AmountMinor: w.AmountMinor, Currency: w.Currency,
-			IdempotencyKey: "gigstream-withdrawal-" + w.ID,
-		})
-		failure := ""
-		if perr != nil {
-			s.log.WarnContext(ctx, "payout retry failed; withdrawal released", "withdrawal_id", w.ID, "err", perr)
-			failure = "the payment provider refused the payout"
-		}
-		got, events, err := s.store.FinishWithdrawal(ctx, w.ID, ref, failure)
+		got, finished, err := s.payOut(ctx, w)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("finish withdrawal %s: %w", w.ID, err))
+			errs = append(errs, err)
 			continue
 		}
-		s.publish(ctx, events)
-		if len(events) > 0 || (got.Status == WithdrawalFailed && failure != "") {
+		if finished {
 			done++
 			s.log.InfoContext(ctx, "pending withdrawal finished", "withdrawal_id", w.ID, "user_id", w.UserID, "status", got.Status)
 		}

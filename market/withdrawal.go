@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -101,24 +102,37 @@ func (s *Settlement) Withdraw(ctx context.Context, in NewWithdrawal) (Withdrawal
 	if w.Status != WithdrawalPending {
 		return w, !created, nil
 	}
-	ref, perr := s.gateway.Payout(ctx, PayoutRequest{
-		WithdrawalID: w.ID, UserID: in.UserID, AmountMinor: w.AmountMinor, Currency: w.Currency,
-		IdempotencyKey: "gigstream-withdrawal-" + w.ID,
-	})
-	failure := ""
-	if perr != nil {
-		s.log.WarnContext(ctx, "payout failed; nothing withdrawn", "withdrawal_id", w.ID, "err", perr)
-		failure = "the payment provider refused the payout"
-	}
-	w, events, err := s.store.FinishWithdrawal(ctx, w.ID, ref, failure)
+	w, _, err = s.payOut(ctx, w)
 	if err != nil {
 		return Withdrawal{}, false, err
 	}
-	s.publish(ctx, events)
 	if w.Status == WithdrawalFailed && created {
 		return w, false, Errorf(CodeUnavailable, "the payout failed and nothing was withdrawn; try again with a new Idempotency-Key")
 	}
 	s.log.InfoContext(ctx, "withdrawal", "withdrawal_id", w.ID, "user_id", in.UserID, "status", w.Status,
 		"amount_minor", w.AmountMinor, "currency", w.Currency)
 	return w, !created, nil
+}
+
+// payOut asks the provider for a reserved withdrawal's payout (its id is the
+// idempotency key, so a retry never pays twice) and finishes the row under its lock:
+// paid posts the ledger, a refusal releases the reservation. It publishes what was
+// stored and returns the row, whether this call finished it (paid it, or marked it
+// failed after a refusal) and storage errors.
+func (s *Settlement) payOut(ctx context.Context, w Withdrawal) (Withdrawal, bool, error) {
+	ref, perr := s.gateway.Payout(ctx, PayoutRequest{
+		WithdrawalID: w.ID, UserID: w.UserID, AmountMinor: w.AmountMinor, Currency: w.Currency,
+		IdempotencyKey: "gigstream-withdrawal-" + w.ID,
+	})
+	failure := ""
+	if perr != nil {
+		s.log.WarnContext(ctx, "payout failed; withdrawal released", "withdrawal_id", w.ID, "err", perr)
+		failure = "the payment provider refused the payout"
+	}
+	got, events, err := s.store.FinishWithdrawal(ctx, w.ID, ref, failure)
+	if err != nil {
+		return Withdrawal{}, false, fmt.Errorf("finish withdrawal %s: %w", w.ID, err)
+	}
+	s.publish(ctx, events)
+	return got, len(events) > 0 || (failure != "" && got.Status == WithdrawalFailed), nil
 }
