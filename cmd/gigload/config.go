@@ -13,6 +13,9 @@ import (
 
 // config is every setting of one gigload run, from the command line.
 type config struct {
+	Target           string // targetGigStream or targetCentrifugo
+	CentrifugoSecret string // HMAC key of Centrifugo's connection tokens
+
 	SubNodes []string // base URLs the sockets connect to, round-robin
 	PubNodes []string // base URLs the publishes go to, round-robin
 
@@ -50,6 +53,8 @@ func parseConfig(args []string) (config, error) {
 	nodes := fs.String("nodes", "http://127.0.0.1:8080", "comma-separated base URLs of the hub nodes (sockets and publishes)")
 	subNodes := fs.String("sub-nodes", "", "base URLs for the sockets (default: -nodes)")
 	pubNodes := fs.String("pub-nodes", "", "base URLs for the publishes (default: -nodes)")
+	fs.StringVar(&c.Target, "target", targetGigStream, "server under test: gigstream, or centrifugo (its JSON client protocol and HTTP API)")
+	fs.StringVar(&c.CentrifugoSecret, "centrifugo-secret", os.Getenv("CENTRIFUGO_TOKEN_SECRET"), "HMAC key for Centrifugo's HS256 connection tokens (default $CENTRIFUGO_TOKEN_SECRET)")
 	fs.IntVar(&c.Conns, "conns", 1000, "WebSocket clients to open")
 	steps := fs.String("conn-steps", "", "comma-separated socket counts to stop at and read the server RSS (e.g. 1000,5000); -conns is always the last")
 	fs.IntVar(&c.Channels, "channels", 1, "distinct channels user:<id>, one user each; socket i belongs to user i%channels")
@@ -107,6 +112,12 @@ func (c *config) check() error {
 		return errors.New("-rate must not be negative")
 	case c.Rate > 0 && c.APIKey == "":
 		return errors.New("publishing needs -api-key or $PUBLISH_API_KEY")
+	case c.Target != targetGigStream && c.Target != targetCentrifugo:
+		return fmt.Errorf("-target %q: want gigstream or centrifugo", c.Target)
+	case c.Target == targetCentrifugo && (c.Durable || c.Chat || c.GoMetrics):
+		return errors.New("-durable, -chat and -go-metrics are GigStream's own; not with -target centrifugo")
+	case c.Target == targetCentrifugo && c.CentrifugoSecret == "":
+		return errors.New("-target centrifugo needs -centrifugo-secret or $CENTRIFUGO_TOKEN_SECRET")
 	}
 	steps := c.ConnSteps[:0]
 	for _, s := range c.ConnSteps {

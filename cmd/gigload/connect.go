@@ -25,7 +25,7 @@ func (f *fleet) connectRange(ctx context.Context, cfg config, users []user, from
 		wg.Go(func() {
 			for i := range next {
 				ch := i % len(users)
-				s, err := dialSocket(ctx, dialer, cfg.SubNodes[i%len(cfg.SubNodes)], users[ch], ch)
+				s, err := dialSocket(ctx, dialer, cfg.Target, cfg.SubNodes[i%len(cfg.SubNodes)], users[ch], ch)
 				if err != nil {
 					d.errs.add("connect", err)
 					continue

@@ -13,7 +13,13 @@ func loadTest(ctx context.Context, cfg config, logf func(string, ...any)) (*resu
 	if cfg.Chat {
 		need = 2 * cfg.Channels // a receiver and a sender per conversation
 	}
-	users, err := ensureUsers(ctx, cfg.PubNodes[0], cfg.UsersFile, need, cfg.SeedWorkers, logf)
+	var users []user
+	var err error
+	if cfg.Target == targetCentrifugo {
+		users, err = centrifugoUsersFor(ctx, cfg, need)
+	} else {
+		users, err = ensureUsers(ctx, cfg.PubNodes[0], cfg.UsersFile, need, cfg.SeedWorkers, logf)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -23,7 +29,7 @@ func loadTest(ctx context.Context, cfg config, logf func(string, ...any)) (*resu
 		}
 	}
 	res := &result{
-		Label: cfg.Label, SubNodes: cfg.SubNodes, PubNodes: cfg.PubNodes,
+		Label: cfg.Label, Target: cfg.Target, SubNodes: cfg.SubNodes, PubNodes: cfg.PubNodes,
 		Conns: cfg.Conns, Channels: cfg.Channels, SharedUsers: cfg.Conns > cfg.Channels,
 	}
 	if res.SharedUsers {
@@ -49,6 +55,7 @@ func loadTest(ctx context.Context, cfg config, logf func(string, ...any)) (*resu
 			return nil, err
 		}
 	}
+	res.LoadAverage = loadAverage()
 	res.Dropped = d.dropped.Load()
 	res.ErrorKinds, res.Errors, res.ErrorSamples = errs.snapshot()
 	return res, nil
@@ -73,8 +80,20 @@ func connectInSteps(ctx context.Context, cfg config, users []user, f *fleet, d *
 		}
 	}
 	from := 0
+	var busy cpuSample // CPU counters summed over the connect steps only
+	var busySeconds float64
 	for _, to := range cfg.ConnSteps {
+		a, err := takeCPUSample(cfg.ServerPIDs)
+		if err != nil {
+			return err
+		}
+		started := time.Now()
 		f.connectRange(ctx, cfg, users[:cfg.Channels], from, to, d)
+		b, err := takeCPUSample(cfg.ServerPIDs)
+		if err != nil {
+			return err
+		}
+		busy, busySeconds = busy.add(b.sub(a)), busySeconds+time.Since(started).Seconds()
 		from = to
 		logf("%d/%d sockets connected and subscribed (%.0f/s so far)", len(f.sockets), to, float64(to)/f.setup.Seconds())
 		if ctx.Err() != nil {
@@ -103,6 +122,8 @@ func connectInSteps(ctx context.Context, cfg config, users []user, f *fleet, d *
 		}
 		res.RSS = append(res.RSS, step)
 	}
+	cpu := cpuBetween(cpuSample{}, busy, busySeconds)
+	res.ConnectCPU = &cpu
 	res.Connected = len(f.sockets)
 	res.SetupSeconds = f.setup.Seconds()
 	res.SetupPerSec = float64(res.Connected) / res.SetupSeconds

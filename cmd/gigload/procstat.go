@@ -148,3 +148,30 @@ func cpuBetween(a, b cpuSample, seconds float64) cpuUse {
 	u.Other = max(0, u.Machine-u.Servers-u.Gigload)
 	return u
 }
+
+// sub returns the counters that grew from a to s.
+func (s cpuSample) sub(a cpuSample) cpuSample {
+	return cpuSample{servers: s.servers - a.servers, self: s.self - a.self, busy: s.busy - a.busy, total: s.total - a.total}
+}
+
+// add sums two spans of counters.
+func (s cpuSample) add(b cpuSample) cpuSample {
+	return cpuSample{servers: s.servers + b.servers, self: s.self + b.self, busy: s.busy + b.busy, total: s.total + b.total}
+}
+
+// loadAverage returns the 1-minute load average from /proc/loadavg, or -1.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}

@@ -86,6 +86,12 @@ func (p *publisher) publishOne(ctx context.Context, body []byte, i int) []byte {
 	ch := i % len(p.channels)
 	node := p.cfg.PubNodes[i%len(p.cfg.PubNodes)]
 	start := time.Now()
+	data := func(b []byte) []byte { return appendPayload(b, start.UnixNano(), i) }
+	if p.cfg.Target == targetCentrifugo {
+		body = centrifugoPublishBody(body, p.channels[ch], data)
+		p.post(ctx, "publish", node+"/api/publish", p.cfg.APIKey, body, http.StatusOK, ch, start)
+		return body
+	}
 	body = append(body, `{"channel":"`...)
 	body = append(body, p.channels[ch]...)
 	body = append(body, `","type":"`...)
@@ -93,7 +99,7 @@ func (p *publisher) publishOne(ctx context.Context, body []byte, i int) []byte {
 	body = append(body, `","durable":`...)
 	body = strconv.AppendBool(body, p.cfg.Durable)
 	body = append(body, `,"data":`...)
-	body = appendPayload(body, start.UnixNano(), i)
+	body = data(body)
 	body = append(body, '}')
 	p.post(ctx, "publish", node+"/api/publish", p.cfg.APIKey, body, http.StatusAccepted, ch, start)
 	return body
@@ -108,7 +114,11 @@ func (p *publisher) post(ctx context.Context, kind, url, bearer string, body []b
 		return
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+bearer)
+	if p.cfg.Target == targetCentrifugo {
+		req.Header.Set("X-API-Key", bearer)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
 	resp, err := p.client.Do(req)
 	if err != nil {
 		p.errs.add(kind, err)
@@ -117,7 +127,11 @@ func (p *publisher) post(ctx context.Context, kind, url, bearer string, body []b
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	resp.Body.Close()
 	p.calls.Record(time.Since(start))
-	if resp.StatusCode != want {
+	ok := resp.StatusCode == want
+	if p.cfg.Target == targetCentrifugo {
+		ok = centrifugoAccepted(resp.StatusCode, answer)
+	}
+	if !ok {
 		p.errs.add(kind, fmt.Errorf("status %s: %s", resp.Status, bytes.TrimSpace(answer)))
 		return
 	}

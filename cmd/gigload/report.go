@@ -10,6 +10,7 @@ import (
 // result is everything a run measured; -json prints it as one object.
 type result struct {
 	Label    string   `json:"label,omitempty"`
+	Target   string   `json:"target"`
 	SubNodes []string `json:"sub_nodes"`
 	PubNodes []string `json:"pub_nodes"`
 	Conns    int      `json:"conns"`
@@ -24,10 +25,13 @@ type result struct {
 	RSS           []rssStep `json:"rss,omitempty"`
 	RSSPerConnKiB float64   `json:"rss_per_conn_kib,omitempty"` // at the last step
 
+	ConnectCPU *cpuUse `json:"cpu_during_connect,omitempty"` // CPU while connecting, all steps
+
 	Publish  *publishFigures  `json:"publish,omitempty"`
 	Delivery *deliveryFigures `json:"delivery,omitempty"`
 	CPU      *cpuUse          `json:"cpu_during_publish,omitempty"`
 
+	LoadAverage  float64        `json:"load_average_1m"` // from /proc/loadavg at the end of the run
 	Dropped      int64          `json:"sockets_dropped"`
 	Errors       int            `json:"errors"`
 	ErrorKinds   map[string]int `json:"error_kinds,omitempty"`
@@ -102,6 +106,9 @@ func (r *result) writeText(w io.Writer) {
 	p("sockets      %d/%d connected on %v, %d channel(s)%s", r.Connected, r.Conns, r.SubNodes, r.Channels,
 		map[bool]string{true: " (sockets share users)", false: ""}[r.SharedUsers])
 	p("setup        %.0f connects+subscribes/s (%.1fs)", r.SetupPerSec, r.SetupSeconds)
+	if c := r.ConnectCPU; c != nil {
+		p("  cpu        servers %.0f%%, gigload %.0f%%, other %.0f%% of a core while connecting", c.Servers, c.Gigload, c.Other)
+	}
 	for _, s := range r.RSS {
 		p("server RSS   %d sockets: %d → %d KiB, %.1f KiB per socket", s.Conns, s.BeforeKiB, s.AfterKiB, s.PerConnKiB)
 		if s.GoroutinesPerConn > 0 {
@@ -119,6 +126,7 @@ func (r *result) writeText(w io.Writer) {
 	if c := r.CPU; c != nil {
 		p("cpu          servers %.0f%%, gigload %.0f%%, other %.0f%% of a core (machine %.0f%%)", c.Servers, c.Gigload, c.Other, c.Machine)
 	}
+	p("load         %.2f (1-minute average at the end)", r.LoadAverage)
 	p("errors       %d, sockets dropped %d", r.Errors, r.Dropped)
 	for _, s := range r.ErrorSamples {
 		p("  %s", s)

@@ -39,6 +39,7 @@ func newDialer() *websocket.Dialer {
 // counters; they are atomics so the main goroutine can watch them.
 type socket struct {
 	conn     *websocket.Conn
+	target   string       // targetGigStream or targetCentrifugo
 	channel  int          // index of the channel it subscribed to
 	received atomic.Int64 // events carrying a send time
 	lastRecv atomic.Int64 // Unix nanoseconds of the latest event
@@ -60,20 +61,29 @@ func wsURL(node string) string {
 	return "ws://" + strings.TrimPrefix(node, "http://") + "/ws"
 }
 
-// dialSocket connects to node as u, reads the hello frame and subscribes to
-// u's channel, waiting for the reply. The socket is not read afterwards until
-// its reader starts.
-func dialSocket(ctx context.Context, d *websocket.Dialer, node string, u user, channel int) (*socket, error) {
-	hdr := http.Header{"Authorization": []string{"Bearer " + u.Token}}
-	conn, resp, err := d.DialContext(ctx, wsURL(node), hdr)
+// dialSocket connects to node as u and subscribes to u's channel, waiting
+// for the reply: on GigStream it reads the hello frame first, on Centrifugo
+// it sends the connect command. The socket is not read afterwards until its
+// reader starts.
+func dialSocket(ctx context.Context, d *websocket.Dialer, target, node string, u user, channel int) (*socket, error) {
+	url, hdr := wsURL(node), http.Header{"Authorization": []string{"Bearer " + u.Token}}
+	if target == targetCentrifugo {
+		url, hdr = centrifugoWSURL(node), nil
+	}
+	conn, resp, err := d.DialContext(ctx, url, hdr)
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("dial %s: status %s: %w", node, resp.Status, err)
 		}
 		return nil, fmt.Errorf("dial %s: %w", node, err)
 	}
-	s := &socket{conn: conn, channel: channel}
-	if err := s.handshake(u.channel()); err != nil {
+	s := &socket{conn: conn, target: target, channel: channel}
+	if target == targetCentrifugo {
+		err = s.centrifugoHandshake(u)
+	} else {
+		err = s.handshake(u.channel())
+	}
+	if err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -128,23 +138,28 @@ func (s *socket) read(d *deliveries) {
 		}
 		buf, err = readFrame(r, buf[:0])
 		now := time.Now().UnixNano()
-		if err != nil {
-			continue // NextReader reports the broken connection next
-		}
 		switch {
+		case err != nil: // NextReader reports the broken connection next
+		case s.target == targetCentrifugo:
+			s.centrifugoFrame(buf, now, d)
 		case isEvent(buf):
-			t, ok := sendTime(buf)
-			if !ok {
-				d.errs.add("foreign event", fmt.Errorf("%.200s", buf))
-				continue
-			}
-			d.latency.Record(time.Duration(now - t))
-			s.received.Add(1)
-			s.lastRecv.Store(now)
+			s.recordEvent(buf, now, d)
 		case bytes.HasPrefix(buf, []byte(`{"op":"error"`)):
 			d.errs.add("error frame", fmt.Errorf("%.200s", buf))
 		}
 	}
+}
+
+// recordEvent counts one event that arrived at now and records its latency.
+func (s *socket) recordEvent(msg []byte, now int64, d *deliveries) {
+	t, ok := sendTime(msg)
+	if !ok {
+		d.errs.add("foreign event", fmt.Errorf("%.200s", msg))
+		return
+	}
+	d.latency.Record(time.Duration(now - t))
+	s.received.Add(1)
+	s.lastRecv.Store(now)
 }
 
 // readFrame reads one message into buf, growing it as needed.

@@ -20,6 +20,7 @@ type config struct {
 	StartupTimeout  time.Duration
 	CheckTimeout    time.Duration
 	MetricsToken    secret
+	PprofAddr       string // empty: no profiling listener
 
 	PublicURL      string
 	TrustedProxies []string
@@ -102,6 +103,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	c.ShutdownTimeout = e.duration("SHUTDOWN_TIMEOUT", 15*time.Second, time.Second, 10*time.Minute)
 	c.CheckTimeout = e.duration("READY_CHECK_TIMEOUT", 2*time.Second, 100*time.Millisecond, time.Minute)
 	c.MetricsToken = secret(e.str("METRICS_TOKEN", ""))
+	c.PprofAddr = e.str("PPROF_ADDR", "")
 	loadAccountConfig(e, &c)
 	loadRealtimeConfig(e, &c)
 	loadUploadConfig(e, &c)

@@ -33,6 +33,11 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	stopProfiling, err := startProfiling(cfg.PprofAddr, log)
+	if err != nil {
+		return fmt.Errorf("config: PPROF_ADDR: %w", err)
+	}
+	defer stopProfiling()
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
