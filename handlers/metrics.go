@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,13 +42,33 @@ func (m *httpMetrics) middleware(c *fiber.Ctx) error {
 	if err != nil {
 		status = problemFor(err).Status
 	}
-	route := routeLabel(c)
-	m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(c.Method(), route).Observe(time.Since(start).Seconds())
+	method, route := methodLabel(c.Method()), strings.Clone(routeLabel(c))
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	return err
 }
 
-// routeLabel names the route pattern that served c, or "unmatched" when none did.
+// methodLabel returns a constant string for each standard method and "OTHER" for
+// anything else. Fiber's c.Method() shares a buffer that the server reuses for the next
+// request, and the registry keeps label values for as long as it lives, so the label
+// must never be that string; mapping to constants also bounds the label's values
+// whatever methods clients invent.
+func methodLabel(method string) string {
+	for _, m := range standardMethods {
+		if method == m {
+			return m
+		}
+	}
+	return "OTHER"
+}
+
+var standardMethods = [...]string{
+	fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+	fiber.MethodDelete, fiber.MethodOptions, fiber.MethodConnect, fiber.MethodTrace,
+}
+
+// routeLabel names the route pattern that served c, or "unmatched" when none did. The
+// string may share the request's buffers: copy it before keeping it.
 func routeLabel(c *fiber.Ctx) string {
 	if c.Locals(localUnmatched) != nil {
 		return "unmatched"
