@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gofiber/fiber/v2"
@@ -195,10 +198,36 @@ func (o *oidcSignIn) identity(c *fiber.Ctx, pending pendingLogin) (market.Identi
 	return market.Identity{Provider: o.cfg.Provider, Subject: idt.Subject, Email: claims.Email, EmailVerified: claims.EmailVerified, Name: claims.Name}, nil
 }
 
-// safeReturnTo keeps only same-site paths, so the flow cannot become an open redirect.
+// safeReturnTo returns p when it is a plain same-site path and "/" otherwise, so the
+// sign-in flow can never become an open redirect. Browsers forgive a great deal before
+// they resolve a Location ("/\t/evil.example" loses its tab and becomes
+// "//evil.example", a host; "/\evil.example" is read as "//evil.example"), so the
+// rule is strict rather than clever: one leading slash (never two), no
+// backslash, no control, space or otherwise invisible character anywhere; the parse by
+// net/url must find no scheme, host or user; and what is returned is the parsed path
+// serialized again, never the caller's string.
 func safeReturnTo(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if len(p) == 0 || len(p) > maxReturnTo || p[0] != '/' || strings.HasPrefix(p, "//") {
 		return "/"
 	}
-	return p
+	for _, r := range p {
+		if r == '\\' || r == utf8.RuneError || !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return "/"
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	out := u.RequestURI()
+	if u.Fragment != "" {
+		out += "#" + u.EscapedFragment()
+	}
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") || strings.ContainsRune(out, '\\') {
+		return "/"
+	}
+	return out
 }
+
+// maxReturnTo bounds the return path kept in the sign-in cookie.
+const maxReturnTo = 1024
