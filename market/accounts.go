@@ -17,6 +17,7 @@ type AccountStore interface {
 	SetPasswordHash(ctx context.Context, userID, hash string) error
 	MarkEmailVerified(ctx context.Context, userID string) error
 	SetEmail(ctx context.Context, userID, email string) error
+	ReleaseUnverifiedEmail(ctx context.Context, userID string) error
 	SetAdmin(ctx context.Context, email string, admin bool) (User, error)
 	SetDisabled(ctx context.Context, email string, disabled bool) (User, error)
 	AnonymizeUser(ctx context.Context, userID string) (endedSessions []string, err error)

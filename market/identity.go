@@ -19,9 +19,14 @@ type Identity struct {
 }
 
 // SignInWithIdentity signs in the user linked to id. Without a link, it links the
-// account whose e-mail matches when the provider verified that address, or creates a
-// new account. It returns an unauthorized Error for an unverified address that would
-// take over an existing account, or for a disabled account.
+// account whose e-mail matches when the provider verified that address and the
+// account verified it too, or creates a new account. An account that holds the
+// address without ever having verified it is never linked: anyone can type an
+// address at registration, so linking would hand its owner an account whose password,
+// sessions and settings the earlier holder chose. That account loses the address
+// (ReleaseUnverifiedEmail) and the identity gets a new account of its own. It returns
+// an unauthorized Error for an address the provider has not verified, or for a
+// disabled account.
 func (a *Accounts) SignInWithIdentity(ctx context.Context, id Identity, kind, userAgent, ip string) (SignedIn, error) {
 	u, err := a.store.IdentityUser(ctx, id.Provider, id.Subject)
 	if errors.Is(err, ErrNotFound) {
@@ -40,27 +45,38 @@ func (a *Accounts) linkOrCreate(ctx context.Context, id Identity) (User, error) 
 	if !id.EmailVerified {
 		return User{}, Errorf(CodeUnauthorized, "the provider has not verified this e-mail address")
 	}
-	email := NormalizeEmail(id.Email)
-	u, err := a.store.UserByEmail(ctx, email)
+	id.Email = NormalizeEmail(id.Email)
+	u, err := a.store.UserByEmail(ctx, id.Email)
+	if err == nil && u.EmailVerifiedAt == nil {
+		err = a.releaseEmail(ctx, u, id)
+	}
 	if errors.Is(err, ErrNotFound) {
 		u, err = a.store.CreateUser(ctx, NewUser{
-			Email: email, Username: usernameFrom(email), DisplayName: displayNameFrom(id),
+			Email: id.Email, Username: usernameFrom(id.Email), DisplayName: displayNameFrom(id),
 			IsBuyer: true, EmailVerified: true,
 		})
 	}
 	if err != nil {
 		return User{}, err
 	}
-	id.Email = email
 	if err := a.store.LinkIdentity(ctx, u.ID, id); err != nil {
 		return User{}, fmt.Errorf("link identity: %w", err)
 	}
-	if u.EmailVerifiedAt == nil {
-		if err := a.store.MarkEmailVerified(ctx, u.ID); err != nil {
-			return User{}, err
-		}
-	}
 	return u, nil
+}
+
+// releaseEmail takes the address from u, which never verified it, and returns an
+// error wrapping ErrNotFound so that the caller creates the identity's own account.
+func (a *Accounts) releaseEmail(ctx context.Context, u User, id Identity) error {
+	if err := a.store.ReleaseUnverifiedEmail(ctx, u.ID); err != nil {
+		if errors.Is(err, ErrNotFound) { // verified or deleted meanwhile: refuse rather than guess
+			return Errorf(CodeConflict, "this e-mail address changed hands during sign-in; try again")
+		}
+		return err
+	}
+	a.log.WarnContext(ctx, "security event", "event", "unverified_email_released",
+		"user_id", u.ID, "provider", id.Provider)
+	return fmt.Errorf("address released by %s: %w", u.ID, ErrNotFound)
 }
 
 var notUsername = regexp.MustCompile(`[^a-z0-9_]+`)

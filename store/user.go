@@ -113,6 +113,26 @@ func (db *DB) SetEmail(ctx context.Context, userID, email string) error {
 	})
 }
 
+// ReleaseUnverifiedEmail takes the address away from a user who never verified it,
+// for a sign-in that proved ownership of that address: the row keeps its data under a
+// placeholder address nobody can receive mail at, and every link mailed for it
+// (verification, reset, e-mail change) is voided, so nothing of the earlier holder
+// reaches the address's owner. It returns an error wrapping ErrNotFound when the user
+// does not exist or verified the address in the meantime.
+func (db *DB) ReleaseUnverifiedEmail(ctx context.Context, userID string) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET email = 'released-' || id || '@released.invalid', updated_at = now()
+			WHERE id = $1 AND email_verified_at IS NULL AND deleted_at IS NULL`, userID)
+		if err := oneRow(res, err); err != nil {
+			return fmt.Errorf("release e-mail: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM one_time_tokens WHERE user_id = $1`, userID); err != nil {
+			return fmt.Errorf("release e-mail: void tokens: %w", err)
+		}
+		return nil
+	})
+}
+
 // SetAdmin grants or revokes the admin role of the user with email.
 func (db *DB) SetAdmin(ctx context.Context, email string, admin bool) (market.User, error) {
 	return db.getUser(ctx, `UPDATE users SET is_admin = $2, updated_at = now() WHERE lower(email) = $1 RETURNING `+userColumns, email, admin)
