@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -73,6 +74,12 @@ func (db *DB) AppendEvent(ctx context.Context, channel, eventType string, data j
 // History returns up to limit events of channel after since, oldest first. It returns
 // an error wrapping market.ErrHistoryGone when some of those events were already
 // deleted by retention, so the caller cannot be given a gap-free history.
+//
+// The common case is one query. When its first event does not follow since, the
+// events and the channel's head are read again in one statement, so both come from
+// one snapshot: read apart, a first event committed between them looked like a head
+// past since with nothing to show for it, and a fresh channel's subscriber was told its
+// history was gone.
 func (db *DB) History(ctx context.Context, channel string, since uint64, limit int) ([]market.Event, error) {
 	events := []market.Event{}
 	err := db.x.SelectContext(ctx, &events, `
@@ -84,24 +91,45 @@ func (db *DB) History(ctx context.Context, channel string, since uint64, limit i
 	if len(events) > 0 && events[0].Seq == since+1 {
 		return events, nil
 	}
-	head, err := db.channelHead(ctx, channel)
+	head, events, err := db.historyWithHead(ctx, channel, since, limit)
 	if err != nil {
 		return nil, err
 	}
-	if head > since {
+	if (len(events) == 0 || events[0].Seq != since+1) && head > since {
 		return nil, fmt.Errorf("history of %s after %d: %w", channel, since, market.ErrHistoryGone)
 	}
 	return events, nil
 }
 
-// channelHead is the newest seq of channel, 0 when it has none.
-func (db *DB) channelHead(ctx context.Context, channel string) (uint64, error) {
-	var head uint64
-	err := db.x.GetContext(ctx, &head, `SELECT COALESCE((SELECT seq FROM channel_seqs WHERE channel = $1), 0)`, channel)
-	if err != nil {
-		return 0, fmt.Errorf("head of %s: %w", channel, err)
+// historyWithHead reads the channel's newest seq (0 when it has none) and up to limit
+// events after since in one statement.
+func (db *DB) historyWithHead(ctx context.Context, channel string, since uint64, limit int) (uint64, []market.Event, error) {
+	var rows []struct {
+		Head uint64         `db:"head"`
+		Seq  sql.NullInt64  `db:"seq"`
+		Type sql.NullString `db:"type"`
+		Data []byte         `db:"data"`
 	}
-	return head, nil
+	err := db.x.SelectContext(ctx, &rows, `
+		SELECT h.head, e.seq, e.type, e.data
+		FROM (SELECT COALESCE((SELECT seq FROM channel_seqs WHERE channel = $1), 0) AS head) h
+		LEFT JOIN LATERAL (
+			SELECT seq, type, data FROM events WHERE channel = $1 AND seq > $2 ORDER BY seq LIMIT $3
+		) e ON true
+		ORDER BY e.seq`, channel, since, limit)
+	if err != nil {
+		return 0, nil, fmt.Errorf("history and head of %s: %w", channel, err)
+	}
+	if len(rows) == 0 { // the outer row always exists; guard anyway
+		return 0, nil, fmt.Errorf("history and head of %s: no row", channel)
+	}
+	events := make([]market.Event, 0, len(rows))
+	for _, r := range rows {
+		if r.Seq.Valid {
+			events = append(events, market.Event{Channel: channel, Seq: uint64(r.Seq.Int64), Type: r.Type.String, Data: r.Data})
+		}
+	}
+	return rows[0].Head, events, nil
 }
 
 // MarkPublished records, in one statement, that events reached the broker, so the
