@@ -15,7 +15,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
-	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -94,7 +93,7 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	})
 	metrics := newHTTPMetrics(d.Registry)
 	app.Use(withRequestID, px.middleware, withAccessLog(d.Log), metrics.middleware)
-	app.Use(recover.New(), securityHeaders, limitBody(orInt(cfg.BodyLimit, 1<<20)))
+	app.Use(recoverPanics, securityHeaders, limitBody(orInt(cfg.BodyLimit, 1<<20)))
 	if cfg.ForceHTTPS {
 		app.Use(redirectToHTTPS)
 	}

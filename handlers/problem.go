@@ -61,8 +61,12 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		p.Instance = c.Path()
 		p.RequestID = requestID(c)
 		if p.Status >= fiber.StatusInternalServerError {
-			log.ErrorContext(c.UserContext(), "request failed",
-				"request_id", p.RequestID, "route", routeLabel(c), "err", err)
+			attrs := []any{"request_id", p.RequestID, "route", routeLabel(c), "err", err}
+			var pe *PanicError
+			if errors.As(err, &pe) {
+				attrs = append(attrs, "stack", string(pe.Stack))
+			}
+			log.ErrorContext(c.UserContext(), "request failed", attrs...)
 		}
 		c.Set(fiber.HeaderContentType, "application/problem+json")
 		return c.Status(p.Status).JSON(p, "application/problem+json")
