@@ -9,6 +9,9 @@ import (
 // config is every setting of the hub, read from the environment only here.
 // .env.example documents each variable with its default.
 type config struct {
+	// Production is GIGSTREAM_ENV=production: the checks a real deployment must pass
+	// become mandatory (see loadProductionRules) and the demo seed refuses to run.
+	Production      bool
 	HTTPAddr        string
 	DatabaseURL     secret
 	RedisURL        secret
@@ -86,6 +89,7 @@ type s3Config struct {
 // loadDatabaseConfig reads what the migrate and seed commands need.
 func loadDatabaseConfig(e *envReader) config {
 	return config{
+		Production:     e.oneOf("GIGSTREAM_ENV", "development", "development", "production") == "production",
 		DatabaseURL:    e.url("DATABASE_URL", "postgres", "postgresql"),
 		LogLevel:       logLevel(e),
 		StartupTimeout: e.duration("STARTUP_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
@@ -111,7 +115,24 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadPayPalConfig(e, &c)
 	loadSettlementConfig(e, &c)
 	loadNotificationsConfig(e, &c)
+	loadProductionRules(e, &c)
 	return c, e.err
+}
+
+// loadProductionRules refuses, in production mode, settings that are fine on a laptop
+// and dangerous on the internet: /metrics without a token (it names routes, users'
+// traffic and internals) and a public URL that is not HTTPS (session cookies are
+// Secure, so sign-in would not work anyway). The clamd limits probe runs at start-up.
+func loadProductionRules(e *envReader, c *config) {
+	if !c.Production {
+		return
+	}
+	if len(c.MetricsToken) < 32 {
+		e.fail("METRICS_TOKEN", "a bearer token of at least 32 characters in production (GIGSTREAM_ENV=production)", "")
+	}
+	if !strings.HasPrefix(c.PublicURL, "https://") {
+		e.fail("PUBLIC_URL", "an https:// URL in production (GIGSTREAM_ENV=production)", c.PublicURL)
+	}
 }
 
 // loadRealtimeConfig reads the settings of the WebSocket hub and its event stream.

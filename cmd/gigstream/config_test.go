@@ -126,3 +126,33 @@ func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestProductionModeRefusesWhatIsOnlyFineLocally(t *testing.T) {
+	env := validServeEnv()
+	env["GIGSTREAM_ENV"] = "production"
+	for _, step := range []struct{ want, name, fix string }{
+		{"METRICS_TOKEN: expected a bearer token of at least 32 characters in production", "METRICS_TOKEN", strings.Repeat("m", 32)},
+		{"PUBLIC_URL: expected an https:// URL in production", "PUBLIC_URL", "https://gigstream.example"},
+	} {
+		if _, err := loadServeConfig(envFrom(env)); err == nil || !strings.Contains(err.Error(), step.want) {
+			t.Errorf("production config error %v, want it to contain %q", err, step.want)
+		}
+		env[step.name] = step.fix
+	}
+	cfg, err := loadServeConfig(envFrom(env))
+	if err != nil || !cfg.Production {
+		t.Fatalf("a complete production config: %v (production %v)", err, cfg.Production)
+	}
+	env["GIGSTREAM_ENV"] = "prod"
+	if _, err := loadServeConfig(envFrom(env)); err == nil || !strings.Contains(err.Error(), "GIGSTREAM_ENV: expected one of development, production") {
+		t.Fatalf("unknown GIGSTREAM_ENV: %v", err)
+	}
+}
+
+func TestDemoSeedRefusesToRunInProduction(t *testing.T) {
+	env := map[string]string{"GIGSTREAM_ENV": "production", "DATABASE_URL": "postgres://u@127.0.0.1:1/none?sslmode=disable"}
+	err := seed(t.Context(), envFrom(env), slog.New(slog.DiscardHandler))
+	if err != errSeedInProduction {
+		t.Fatalf("seed in production = %v, want errSeedInProduction", err)
+	}
+}

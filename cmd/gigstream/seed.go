@@ -2,15 +2,23 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/store"
 )
 
+// errSeedInProduction refuses the demo seed in production mode: its users share a
+// published password.
+var errSeedInProduction = errors.New("seed: the demo data has a published password and is for local runs only; refused with GIGSTREAM_ENV=production")
+
 // seed runs `gigstream seed`: it loads demoData and reports what it inserted. A
-// second run inserts nothing.
+// second run inserts nothing. It refuses to run in production mode.
 func seed(ctx context.Context, e *envReader, log *slog.Logger) error {
+	if loadDatabaseConfig(e).Production {
+		return errSeedInProduction
+	}
 	return withDatabase(ctx, e, log, func(db *store.DB) error {
 		if err := checkMigrated(ctx, db, log); err != nil {
 			return err
