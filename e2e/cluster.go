@@ -76,7 +76,13 @@ type Node struct {
 // node is stopped, with SIGTERM, when the test ends; its log is printed if the test failed.
 func StartNode(t testing.TB, bin string, env []string) *Node {
 	t.Helper()
-	cmd := exec.Command(bin, "serve")
+	return StartCommand(t, exec.Command(bin, "serve"), env)
+}
+
+// StartCommand is StartNode for a command that ends up running `gigstream serve` in its
+// own process (the binary inside an image's file system, behind a chroot).
+func StartCommand(t testing.TB, cmd *exec.Cmd, env []string) *Node {
+	t.Helper()
 	// A free loopback port unless the caller chose one: later entries win.
 	cmd.Env = append([]string{"HTTP_ADDR=127.0.0.1:0"}, env...)
 	stderr, err := cmd.StderrPipe()
