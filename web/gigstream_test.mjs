@@ -173,3 +173,113 @@ test('markRead skips pointers that cannot move', async () => {
   await gs.markRead('5', 10);
   assert.deepEqual(seqs, [3, 10]);
 });
+
+test('failed connects back off exponentially with full jitter, reported by reconnecting', async () => {
+  FakeSocket.all = [];
+  const gs = new GigStreamClient({
+    baseUrl: 'http://hub.test',
+    WebSocket: FakeSocket,
+    backoffBase: 4,
+    backoffMax: 32,
+    fetch: async () => new Response('{}', { status: 200 }),
+  });
+  const tries = [];
+  gs.on('reconnecting', (r) => tries.push(r));
+  gs.connect();
+  // Six upgrades fail in a row (no hello): each is followed by a longer cap.
+  for (let i = 0; i < 6; i++) {
+    FakeSocket.all.at(-1).drop(1006);
+    await tick(40);
+  }
+  assert.equal(FakeSocket.all.length, 7);
+  assert.deepEqual(tries.map((r) => r.attempt), [1, 2, 3, 4, 5, 6]);
+  const caps = [4, 8, 16, 32, 32, 32];
+  tries.forEach((r, i) => {
+    assert.equal(r.code, 1006);
+    assert.ok(r.delay >= 0 && r.delay < caps[i], `try ${i + 1} waited ${r.delay} ms, cap ${caps[i]}`);
+  });
+  // A hello resets the count: the next drop starts from the first cap again.
+  FakeSocket.all.at(-1).hello();
+  FakeSocket.all.at(-1).drop(1011);
+  assert.equal(tries.at(-1).attempt, 1);
+  gs.disconnect();
+});
+
+test('a bearer client opens the socket with a ticket and signs out on 401', async () => {
+  FakeSocket.all = [];
+  const calls = [];
+  let ticketStatus = 201;
+  const gs = new GigStreamClient({
+    baseUrl: 'https://hub.test',
+    token: 'tok-1',
+    WebSocket: FakeSocket,
+    backoffBase: 1,
+    backoffMax: 2,
+    fetch: async (url, init) => {
+      calls.push({ url, method: init.method, auth: init.headers.Authorization, csrf: init.headers['X-CSRF-Token'] });
+      if (ticketStatus !== 201) return new Response('{"title":"Unauthorized"}', { status: ticketStatus });
+      return new Response(JSON.stringify({ ticket: `t${calls.length}`, expires_in: 60 }), { status: 201 });
+    },
+  });
+  gs.csrfToken = 'ignored-for-bearer';
+  let signedOut = 0;
+  gs.on('signedout', () => signedOut++);
+  gs.connect();
+  await tick(10);
+  assert.equal(FakeSocket.all[0].url, 'wss://hub.test/ws?ticket=t1');
+  assert.deepEqual(calls[0], { url: 'https://hub.test/ws/ticket', method: 'POST', auth: 'Bearer tok-1', csrf: undefined });
+  FakeSocket.all[0].hello();
+  ticketStatus = 401;
+  FakeSocket.all[0].drop(1001);
+  await tick(600);
+  assert.equal(signedOut, 1);
+  assert.equal(gs.state, 'stopped');
+  assert.equal(gs.token, null);
+  assert.equal(FakeSocket.all.length, 1);
+});
+
+test('a subscribe refused with an unknown code is retried like internal; forbidden is final', async () => {
+  const gs = client();
+  gs.connect();
+  const ws = FakeSocket.all[0];
+  ws.hello();
+  const errors = [];
+  gs.on('error', (e) => errors.push(e.code));
+  const a = gs.subscribe('conversation:1', () => {});
+  const b = gs.subscribe('order:2', () => {});
+  const [subA, subB] = ws.sent.filter((f) => f.op === 'subscribe');
+  ws.server({ op: 'error', id: subA.id, code: 'not_member_yet', message: 'later' });
+  ws.server({ op: 'error', id: subB.id, code: 'forbidden', message: 'subscription refused' });
+  await assert.rejects(b.ready, (err) => err.code === 'forbidden');
+  await tick(300);
+  const again = ws.sent.filter((f) => f.op === 'subscribe' && f.channel === 'conversation:1');
+  assert.equal(again.length, 2, 'conversation:1 subscribed again');
+  assert.equal(ws.sent.filter((f) => f.op === 'subscribe' && f.channel === 'order:2').length, 1);
+  assert.deepEqual(errors, ['forbidden']);
+  ws.server({ op: 'reply', id: again[1].id, ok: true });
+  await a.ready;
+  gs.disconnect();
+});
+
+test('setLastSeq after a reset drops what the reload covered and resumes after it', async () => {
+  const gs = client();
+  gs.connect();
+  let ws = FakeSocket.all[0];
+  ws.hello();
+  const got = [];
+  gs.subscribe('user:1', (ev) => got.push(ev.seq), { since: 3 });
+  assert.equal(ws.sent[0].since, 3);
+  ws.answerSubscribes({ recovered: false });
+  await tick();
+  gs.setLastSeq('user:1', 9); // the REST reload was complete up to 9
+  gs.setLastSeq('user:1', 5); // never backwards
+  ws.server({ op: 'event', channel: 'user:1', seq: 9, type: 'unread', data: {} });
+  ws.server({ op: 'event', channel: 'user:1', seq: 10, type: 'unread', data: {} });
+  assert.deepEqual(got, [10]);
+  ws.drop(1001);
+  await tick(600);
+  ws = FakeSocket.all[1];
+  ws.hello();
+  assert.equal(ws.sent[0].since, 10);
+  gs.disconnect();
+});

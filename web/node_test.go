@@ -6,8 +6,10 @@ import (
 )
 
 // TestClientModuleUnderNode runs the protocol client's own tests (gigstream_test.mjs:
-// reconnect, recovery by seq and duplicate dropping, typing throttle, idempotent send
-// retries, close codes) with Node's test runner, so `make test` covers them too.
+// reconnect and its backoff, recovery by seq and duplicate dropping, resets, bearer
+// tickets, subscribe retries, typing throttle, idempotent send retries, close codes) with
+// Node's test runner, so `make test` covers them too. e2e/webclient_test.go runs the
+// same module against real nodes.
 func TestClientModuleUnderNode(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {

@@ -1,8 +1,10 @@
 // gigstream.js: a small client for the GigStream hub (REST + WebSocket protocol v1,
-// docs/protocol.md). Plain ES module, no build step, no dependencies: import it from
-// any front end that runs in a browser.
+// docs/protocol.md). Plain ES module, no build step, no dependencies: the package
+// @gigstream/client (package.json and the TypeScript declarations gigstream.d.ts sit
+// beside it), also served by every hub at /app/gigstream.js. Runs in browsers and in
+// Node.js 22+ (or 20 with --experimental-websocket).
 //
-//   import { GigStreamClient } from '/app/gigstream.js';
+//   import { GigStreamClient } from '@gigstream/client';   // or '/app/gigstream.js'
 //   const gs = new GigStreamClient();
 //   await gs.session();                      // or gs.login(email, password)
 //   gs.on('signedout', () => showLogin());
@@ -10,21 +12,53 @@
 //   const off = gs.subscribe('conversation:42', (ev) => render(ev));
 //
 // What it takes care of, so applications do not have to:
-// - one socket, reconnected with exponential backoff and full jitter;
+// - one socket, reconnected with exponential backoff and full jitter ('reconnecting'
+//   tells when the next try is);
 // - per-channel last seq: on reconnect every channel is re-subscribed with `since`, so
 //   durable events missed while offline are replayed by the server; events already seen are
 //   dropped (dedupe by seq); when the server cannot recover (`recovered: false`) a 'reset'
 //   event tells the application to reload that channel's state over REST;
 // - close codes: 4001 (session ended) stops reconnecting and emits 'signedout';
 // - CSRF: cookie-authenticated writes carry X-CSRF-Token from login or GET /auth/session;
+// - bearer tokens (apps, servers): opts.token goes in Authorization, and the socket opens
+//   with a one-time ticket from POST /ws/ticket;
 // - idempotent sends: a message keeps its client-generated client_id across retries.
 
-/** Close codes of protocol v1 that change what the client does (see docs/protocol.md). */
+/** The protocol version this client speaks, and its WebSocket subprotocol. */
+export const PROTOCOL_VERSION = 1;
+export const SUBPROTOCOL = 'gigstream.v1';
+
+/** Close codes of protocol v1 (docs/protocol.md, "Limits and close codes"). */
 export const CloseCodes = Object.freeze({
   NORMAL: 1000,
-  GOING_AWAY: 1001, // node shutting down: reconnect at once (with jitter)
+  GOING_AWAY: 1001, // node shutting down: reconnect at once (with jitter) and recover
+  UNSUPPORTED_DATA: 1003, // we sent a binary frame
+  ABNORMAL: 1006, // never sent: the connection broke without a close frame
+  POLICY_VIOLATION: 1008, // more frames than frame_rate/frame_burst allow
+  MESSAGE_TOO_BIG: 1009, // a frame larger than max_frame
+  INTERNAL_ERROR: 1011,
+  SLOW_CONSUMER: 4000, // we did not read fast enough: reconnect with backoff and recover
   SESSION_ENDED: 4001, // logout / revoked: do not reconnect until signed in again
+  HEARTBEAT_TIMEOUT: 4002, // no frame and no pong in time (also what we close with)
 });
+
+/** Error codes of error frames (docs/protocol.md, "Error codes"). */
+export const ErrorCodes = Object.freeze({
+  BAD_FRAME: 'bad_frame',
+  UNKNOWN_OP: 'unknown_op',
+  BAD_CHANNEL: 'bad_channel',
+  FORBIDDEN: 'forbidden',
+  ALREADY_SUBSCRIBED: 'already_subscribed',
+  NOT_SUBSCRIBED: 'not_subscribed',
+  TOO_MANY_CHANNELS: 'too_many_channels',
+  UNAVAILABLE: 'unavailable',
+  RECOVERY_FAILED: 'recovery_failed',
+  INTERNAL: 'internal',
+});
+
+// A subscribe refused with one of these will be refused again: give up on the channel.
+// Any other code, known or not, is retried with backoff (unknown codes count as internal).
+const FINAL_SUBSCRIBE_CODES = new Set(['bad_frame', 'unknown_op', 'bad_channel', 'forbidden', 'too_many_channels']);
 
 /** Error thrown by REST helpers: carries the HTTP status and the problem+json body. */
 export class GigStreamError extends Error {
@@ -65,6 +99,8 @@ export class GigStreamClient {
   /**
    * @param {object} [opts]
    * @param {string} [opts.baseUrl] hub origin; defaults to the page's origin (same-origin cookies)
+   * @param {string} [opts.token] a bearer token (POST /auth/tokens, or loginToken()): sent as
+   *   Authorization on REST calls; the socket then always uses a ticket
    * @param {boolean} [opts.useTicket] authenticate the socket with a one-time ticket from
    *   POST /ws/ticket instead of relying on the cookie being sent with the upgrade
    * @param {number} [opts.backoffBase] first reconnect delay cap in ms (default 500)
@@ -77,6 +113,7 @@ export class GigStreamClient {
   constructor(opts = {}) {
     const loc = globalThis.location;
     this.baseUrl = (opts.baseUrl || (loc ? loc.origin : '')).replace(/\/$/, '');
+    this.token = opts.token || null;
     this.useTicket = !!opts.useTicket;
     this.backoffBase = opts.backoffBase ?? 500;
     this.backoffMax = opts.backoffMax ?? 10000;
@@ -106,7 +143,10 @@ export class GigStreamClient {
 
   // ------------------------------------------------------------------ events
 
-  /** Listen for 'open', 'close', 'state', 'event', 'reset', 'signedout', 'error'. Returns off(). */
+  /**
+   * Listen for 'open', 'close', 'state', 'event', 'reset', 'reconnecting', 'signedout',
+   * 'error' (gigstream.d.ts types each one's detail). Returns off().
+   */
   on(type, fn) {
     if (!this._listeners.has(type)) this._listeners.set(type, new Set());
     this._listeners.get(type).add(fn);
@@ -144,7 +184,8 @@ export class GigStreamClient {
   async request(method, path, body) {
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (method !== 'GET' && method !== 'HEAD' && this.csrfToken) headers['X-CSRF-Token'] = this.csrfToken;
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    else if (method !== 'GET' && method !== 'HEAD' && this.csrfToken) headers['X-CSRF-Token'] = this.csrfToken;
     let resp;
     try {
       resp = await this._fetch(this.baseUrl + path, {
@@ -171,7 +212,7 @@ export class GigStreamClient {
     if (!resp.ok) {
       const e = new GigStreamError(resp.status, data);
       e.retryAfter = Number(resp.headers.get('Retry-After')) || 0;
-      if (resp.status === 401 && this.user) this._signedOut();
+      if (resp.status === 401 && (this.user || this.token)) this._signedOut();
       throw e;
     }
     return data;
@@ -184,7 +225,18 @@ export class GigStreamClient {
     return s;
   }
 
-  /** Resumes an existing cookie session; resolves null when not signed in. */
+  /**
+   * Signs an app in with e-mail and password (a bearer session, POST /auth/tokens) and
+   * keeps the token for every later call. Store s.token safely to resume with opts.token.
+   */
+  async loginToken(email, password) {
+    const s = await this.request('POST', '/auth/tokens', { email, password });
+    this.token = s.token;
+    this._adoptSession(s);
+    return s;
+  }
+
+  /** Resumes an existing session (cookie, or opts.token); resolves null when not signed in. */
   async session() {
     try {
       const s = await this.request('GET', '/auth/session');
@@ -203,6 +255,7 @@ export class GigStreamClient {
       this.disconnect();
       this.user = null;
       this.csrfToken = null;
+      this.token = null;
     }
   }
 
@@ -212,8 +265,10 @@ export class GigStreamClient {
   }
 
   _signedOut() {
+    if (this.state === 'stopped' && !this.user && !this.token) return; // told once already
     this.user = null;
     this.csrfToken = null;
+    this.token = null;
     this._wanted = false;
     this._clearTimers();
     this._setState('stopped');
@@ -304,6 +359,7 @@ export class GigStreamClient {
     this._clearTimers();
     const ws = this._ws;
     this._ws = null;
+    this.hello = null;
     if (ws) ws.close(CloseCodes.NORMAL);
     this._failPending(new Error('disconnected'));
     this._setState('idle');
@@ -326,13 +382,16 @@ export class GigStreamClient {
     if (!this._wanted) return;
     this._setState('connecting');
     const url = this._socketUrl();
-    if (this.useTicket) {
+    if (this.useTicket || this.token) {
       try {
         const { ticket } = await this.request('POST', '/ws/ticket');
         url.searchParams.set('ticket', ticket);
       } catch (err) {
-        if (err.status === 401) return; // request() already emitted 'signedout'
-        this._scheduleReconnect(false);
+        if (err.status === 401) {
+          this._signedOut(); // no session: reconnecting cannot help
+          return;
+        }
+        this._scheduleReconnect(false, 0);
         return;
       }
       if (!this._wanted) return;
@@ -342,7 +401,7 @@ export class GigStreamClient {
       ws = new this._WebSocket(url.toString(), this.protocols);
     } catch (err) {
       this._emit('error', { code: 'connect', message: String(err) });
-      this._scheduleReconnect(false);
+      this._scheduleReconnect(false, 0);
       return;
     }
     this._ws = ws;
@@ -362,6 +421,7 @@ export class GigStreamClient {
     ws.onclose = (ev) => {
       if (this._ws !== ws) return; // an old socket we replaced or closed on purpose
       this._ws = null;
+      this.hello = null;
       if (this.debug) console.debug('gigstream closed', ev.code, ev.reason);
       clearInterval(this._pingTimer);
       this._failPending(new Error(`socket closed (${ev.code})`));
@@ -373,33 +433,35 @@ export class GigStreamClient {
       if (!greeted) {
         // The upgrade itself failed. Browsers hide the HTTP status (401 looks like any
         // network error), so ask the REST API whether the session is still alive.
-        this._checkSessionThenReconnect();
+        this._checkSessionThenReconnect(ev.code);
         return;
       }
-      this._scheduleReconnect(ev.code === CloseCodes.GOING_AWAY);
+      this._scheduleReconnect(ev.code === CloseCodes.GOING_AWAY, ev.code);
     };
   }
 
-  async _checkSessionThenReconnect() {
-    if (!this.useTicket && this.user) {
+  async _checkSessionThenReconnect(code) {
+    if (!this.useTicket && !this.token && this.user) {
       try {
         await this.request('GET', '/auth/session'); // a 401 emits 'signedout' in request()
       } catch (err) {
         if (err.status === 401) return;
       }
     }
-    this._scheduleReconnect(false);
+    this._scheduleReconnect(false, code);
   }
 
   // 1001 means "this node is going away, others are fine": come back at once, but spread
-  // the herd over half a second. Anything else backs off exponentially.
-  _scheduleReconnect(soon) {
+  // the herd over half a second. Anything else backs off exponentially (full jitter) from
+  // the failed tries since the last hello. code is the close code that led here (0: none).
+  _scheduleReconnect(soon, code) {
     if (!this._wanted) return;
     this._setState('waiting');
     const delay = soon ? backoffDelay(0, 500, 500) : backoffDelay(this._attempt, this.backoffBase, this.backoffMax);
     this._attempt++;
     clearTimeout(this._timer);
     this._timer = setTimeout(() => this._open(), delay);
+    this._emit('reconnecting', { attempt: this._attempt, delay, code });
   }
 
   _send(frame) {
@@ -451,10 +513,10 @@ export class GigStreamClient {
           else p.reject(Object.assign(new Error(f.message || f.code), { code: f.code, frame: f }));
           return;
         }
-        if (f.op === 'error' && f.code === 'recovery_failed' && f.channel && this._subs.has(f.channel)) {
+        if (f.op === 'error' && f.code === ErrorCodes.RECOVERY_FAILED && f.channel && this._subs.has(f.channel)) {
           // The server dropped the subscription because it could not close a gap:
           // subscribe again from our last seq after a short pause.
-          setTimeout(() => this._subscribeNow(f.channel), backoffDelay(1, 250, 1000));
+          this._retrySubscribe(f.channel, this._subs.get(f.channel));
           return;
         }
         if (f.op === 'error') this._emit('error', f);
@@ -513,7 +575,7 @@ export class GigStreamClient {
     let sub = this._subs.get(channel);
     const isNew = !sub;
     if (isNew) {
-      sub = { handlers: new Set(), lastSeq: since ?? null, everSubscribed: false };
+      sub = { handlers: new Set(), lastSeq: since ?? null, everSubscribed: false, failures: 0 };
       // Settles when the server first answers this subscribe (on this or a later socket).
       sub.ready = new Promise((resolve, reject) => {
         sub.settle = { resolve, reject };
@@ -545,6 +607,16 @@ export class GigStreamClient {
     return sub ? sub.lastSeq : null;
   }
 
+  /**
+   * Tells the client that the application's state of channel is complete up to seq, e.g.
+   * after reloading it over REST on 'reset': events up to seq are then dropped as already
+   * seen, and the next resubscribe asks for what follows seq.
+   */
+  setLastSeq(channel, seq) {
+    const sub = this._subs.get(channel);
+    if (sub && Number.isSafeInteger(seq) && seq >= 0 && (sub.lastSeq == null || seq > sub.lastSeq)) sub.lastSeq = seq;
+  }
+
   // Sends subscribe for a channel we track. Resolves when answered, or when there is no
   // socket yet (the hello handler subscribes again). A subscribe after a reconnect that
   // could not resume from a seq emits 'reset': events may have been missed.
@@ -557,26 +629,35 @@ export class GigStreamClient {
     try {
       const reply = await this._request(frame);
       sub.everSubscribed = true;
+      sub.failures = 0;
       sub.settle.resolve(reply);
       if (frame.since != null && reply.recovered === false) {
+        // History is gone or not kept: the application reloads the channel's state over
+        // REST (and may call setLastSeq); live events go on meanwhile.
         this._emit('reset', { channel, reason: 'not_recovered' });
       } else if (frame.since == null && resumed) {
         this._emit('reset', { channel, reason: 'no_seq' });
       }
     } catch (err) {
-      if (err.code === 'already_subscribed') return;
-      if (err.code === 'unavailable' || err.code === 'internal' || err.code === 'recovery_failed') {
-        setTimeout(() => this._subscribeNow(channel), backoffDelay(2, 250, 2000));
-        return;
-      }
-      if (err.code) {
+      if (!err.code) return; // the socket closed; the next hello subscribes again
+      if (err.code === ErrorCodes.ALREADY_SUBSCRIBED) return;
+      if (FINAL_SUBSCRIBE_CODES.has(err.code)) {
         // forbidden, bad_channel, too_many_channels: retrying will not help.
         this._subs.delete(channel);
         sub.settle.reject(err);
         this._emit('error', { channel, code: err.code, message: err.message });
+        return;
       }
-      // No code: the socket closed; the next hello subscribes again.
+      // unavailable, internal, recovery_failed and codes this client does not know.
+      this._retrySubscribe(channel, sub);
     }
+  }
+
+  _retrySubscribe(channel, sub) {
+    sub.failures = (sub.failures || 0) + 1;
+    setTimeout(() => {
+      if (this._subs.get(channel) === sub) this._subscribeNow(channel);
+    }, backoffDelay(sub.failures, 250, this.backoffMax));
   }
 
   /**
