@@ -10,13 +10,16 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BIN := bin/gigstream
 PORT ?= 8080
 
-.PHONY: help devstack devstack-down build run test bench lint fmt clean
+.PHONY: help devstack devstack-down webdeps build run test bench lint fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 devstack: ## start Postgres, Redis, clamd, S3, stripe-mock and Mailpit on loopback
 	@$(DEVSTACK) up
+
+webdeps: ## install the web client's pinned TypeScript (npm ci in web/typecheck)
+	@scripts/webdeps
 
 devstack-down: ## stop the local services
 	@$(DEVSTACK) down
@@ -29,7 +32,7 @@ run: devstack build ## devstack up, migrate, seed, serve on :8080
 	  echo "GigStream hub: http://localhost:$(PORT)  (readiness: http://localhost:$(PORT)/readyz, Ctrl-C stops)" && \
 	  HTTP_ADDR=":$(PORT)" exec $(BIN) serve
 
-test: devstack ## go vet, then every test (unit, integration, e2e) with the race detector
+test: devstack webdeps ## go vet, then every test (unit, integration, e2e) with the race detector
 	@$(DEVENV) go vet ./... && go test -race -count=1 -timeout 30m ./...
 
 bench: devstack ## Go benchmarks, the 1 GiB upload pipeline, and durable chat vs ephemeral across two nodes
