@@ -2,157 +2,169 @@ package market
 
 import (
 	"context"
-	"time"
+	"log/slog"
 )
 
-// GigStatus is where a gig stands in its seller's hands: only published gigs are
-// shown to others.
-type GigStatus string
-
-// The statuses of a gig. A draft was never published; a published gig may be paused
-// and published again, but never goes back to draft.
+// The page sizes of the catalogue.
 const (
-	GigDraft     GigStatus = "draft"
-	GigPublished GigStatus = "published"
-	GigPaused    GigStatus = "paused"
+	DefaultGigPage = 20
+	MaxGigPage     = 100
+	maxGigQuery    = 100 // characters of a search
 )
 
-// Category is a node of the catalogue's category tree.
-type Category struct {
-	ID       string  `json:"id" db:"id"`
-	Slug     string  `json:"slug" db:"slug"`
-	Name     string  `json:"name" db:"name"`
-	ParentID *string `json:"parent_id" db:"parent_id"`
+// Gigs holds the catalogue use cases: sellers create, change, publish, pause and
+// delete their gigs; anyone browses the published ones with their media.
+type Gigs struct {
+	store   GigStore
+	uploads *Uploads // presigns video posters and renditions, removes a deleted draft's objects; may be nil
+	log     *slog.Logger
 }
 
-// GigSeller is a gig's seller as buyers see them.
-type GigSeller struct {
-	ID          string `json:"id" db:"id"`
-	Username    string `json:"username" db:"username"`
-	DisplayName string `json:"display_name" db:"display_name"`
+// NewGigs returns the catalogue use cases over their store and the upload use cases.
+func NewGigs(s GigStore, uploads *Uploads, log *slog.Logger) *Gigs {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Gigs{store: s, uploads: uploads, log: log}
 }
 
-// GigPackage is one priced tier of a gig. Money is integer minor units of an ISO 4217
-// currency; Title and Description are plain text.
-type GigPackage struct {
-	Tier         string `json:"tier" db:"tier"`
-	Title        string `json:"title" db:"title"`
-	Description  string `json:"description" db:"description"`
-	PriceMinor   int64  `json:"price_minor" db:"price_minor"`
-	Currency     string `json:"currency" db:"currency"`
-	DeliveryDays int    `json:"delivery_days" db:"delivery_days"`
-	Revisions    int    `json:"revisions" db:"revisions"`
+// Categories lists every category, parents before their children.
+func (g *Gigs) Categories(ctx context.Context) ([]Category, error) {
+	return g.store.Categories(ctx)
 }
 
-// GigMedia is a clean image or video of a gig. Its bytes are fetched through
-// DownloadPath (a redirect to a short-lived presigned URL); a video also carries its
-// processing state and, once ready, presigned poster and rendition URLs.
-type GigMedia struct {
-	ID           string     `json:"id" db:"id"`
-	GigID        string     `json:"-" db:"gig_id"`
-	Kind         UploadKind `json:"kind" db:"kind"`
-	ContentType  string     `json:"content_type" db:"content_type"`
-	Size         int64      `json:"size" db:"size"`
-	Filename     string     `json:"filename" db:"filename"`
-	DownloadPath string     `json:"download_path" db:"-"`
-	CreatedAt    time.Time  `json:"created_at" db:"created_at"`
-	Video
-	VideoLinks
+// List returns a page of published gigs matching f in its order (see GigSort), each
+// with its packages and cover, and the cursor of the next page (nil on the last). It
+// returns an invalid Error naming a filter that breaks a rule, cursor when f.After
+// belongs to another order, and q when the query has no word to search for.
+func (g *Gigs) List(ctx context.Context, f GigFilter) ([]Gig, *GigCursor, error) {
+	if err := checkGigFilter(&f); err != nil {
+		return nil, nil, err
+	}
+	limit := f.Limit
+	f.Limit++ // one more tells whether another page follows
+	list, err := g.store.PublishedGigs(ctx, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	var next *GigCursor
+	if len(list) > limit {
+		list = list[:limit]
+		last := list[limit-1]
+		next = cursorAt(f.Sort, last)
+	}
+	return list, next, g.attachMedia(ctx, list, true)
 }
 
-// Gig is a service a seller offers, with its packages (basic, standard, premium in
-// that order), its media (oldest first) and Cover, the media lists show: its first
-// image, else its first video. Description is sanitized rich text.
-type Gig struct {
-	ID          string    `json:"id" db:"id"`
-	Slug        string    `json:"slug" db:"slug"`
-	Title       string    `json:"title" db:"title"`
-	Description string    `json:"description" db:"description"`
-	Status      GigStatus `json:"status" db:"status"`
-	Category    Category  `json:"category" db:"category"`
-	Seller      GigSeller `json:"seller" db:"seller"`
-	// SellerActive is false once the seller is disabled or deleted: their gigs are
-	// then shown to nobody else.
-	SellerActive bool         `json:"-" db:"seller_active"`
-	PublishedAt  *time.Time   `json:"published_at" db:"published_at"`
-	CreatedAt    time.Time    `json:"created_at" db:"created_at"`
-	UpdatedAt    time.Time    `json:"updated_at" db:"updated_at"`
-	Packages     []GigPackage `json:"packages" db:"-"`
-	Media        []GigMedia   `json:"media,omitempty" db:"-"`
-	Cover        *GigMedia    `json:"cover" db:"-"`
-	Rating       GigRating    `json:"rating" db:"rating"`
-	// Rank and SortValue are where a listed gig stands in its listing's order (see
-	// GigCursor); other reads leave them zero.
-	Rank      float32 `json:"-" db:"rank"`
-	SortValue int64   `json:"-" db:"sort_value"`
+func checkGigFilter(f *GigFilter) error {
+	var err error
+	if f.Query, err = checkGigQuery(f.Query); err != nil {
+		return err
+	}
+	switch {
+	case f.Limit == 0:
+		f.Limit = DefaultGigPage
+	case f.Limit < 1 || f.Limit > MaxGigPage:
+		return FieldError(CodeInvalid, "limit", "must be 1 to 100")
+	}
+	switch {
+	case f.Currency != "" && !IsCurrency(f.Currency):
+		return FieldError(CodeInvalid, "currency", "must be an ISO 4217 currency code in upper case")
+	case f.MinPrice < 0:
+		return FieldError(CodeInvalid, "min_price", "must not be negative")
+	case f.MaxPrice < 0 || f.MaxPrice > 0 && f.MaxPrice < f.MinPrice:
+		return FieldError(CodeInvalid, "max_price", "must not be negative or below min_price")
+	}
+	return checkGigSort(f)
 }
 
-// NewGig is a draft a seller creates, already checked and sanitized (see CheckNewGig).
-type NewGig struct {
-	SellerID, Title, Description, CategorySlug string
-	Packages                                   []GigPackage
+// Show returns a gig by id or slug, with its packages and all its media: a published
+// gig to anyone (viewerID "" is anonymous), a draft or paused one to its seller only.
+// Anyone else gets a not-found Error, so ids and slugs reveal nothing.
+func (g *Gigs) Show(ctx context.Context, idOrSlug, viewerID string) (Gig, error) {
+	gig, err := g.Visible(ctx, idOrSlug, viewerID)
+	if err != nil {
+		return Gig{}, err
+	}
+	return g.withMedia(ctx, gig)
 }
 
-// GigChange changes some fields of a gig; nil leaves one as it is, and non-nil
-// Packages replace all of them.
-type GigChange struct {
-	Title, Description, CategorySlug *string
-	Packages                         []GigPackage
+// Visible returns a gig by id or slug, with its packages but without media, when
+// viewerID may see it (see Show); anyone else gets a not-found Error.
+func (g *Gigs) Visible(ctx context.Context, idOrSlug, viewerID string) (Gig, error) {
+	gig, err := g.store.Gig(ctx, idOrSlug)
+	if err != nil {
+		return Gig{}, err
+	}
+	public := gig.Status == GigPublished && gig.SellerActive
+	if !public && (viewerID == "" || viewerID != gig.Seller.ID) {
+		return Gig{}, ErrNotFound
+	}
+	return gig, nil
 }
 
-// GigFilter selects published gigs for the catalogue. Zero fields do not filter;
-// prices compare the cheapest package's minor units.
-type GigFilter struct {
-	CategorySlug string // the category or one of its children
-	Seller       string // a username or a user id
-	Query        string // a web-search style query of the title and description (see GigSort)
-	Currency     string
-	MinPrice     int64
-	MaxPrice     int64
-	Sort         GigSort    // "" is relevance with a Query, newest without
-	After        *GigCursor // the last gig of the previous page
-	Limit        int
+// Create stores a draft gig of seller with a unique slug made from its title. It
+// returns a forbidden Error when seller is not a seller, and an invalid Error naming
+// the field at fault (an unknown category is the category field).
+func (g *Gigs) Create(ctx context.Context, seller User, in NewGig) (Gig, error) {
+	if !seller.IsSeller {
+		return Gig{}, Errorf(CodeForbidden, "only sellers can create gigs; turn on is_seller in your profile")
+	}
+	in.SellerID = seller.ID
+	in, err := CheckNewGig(in)
+	if err != nil {
+		return Gig{}, err
+	}
+	gig, err := g.store.CreateGig(ctx, in)
+	if err != nil {
+		return Gig{}, err
+	}
+	return g.withMedia(ctx, gig)
 }
 
-// GigCursor is the position of a gig in a listing's order: its sort, the key that
-// order compares (PublishedAt for newest, Rank for relevance, SortValue for the
-// cheapest price or the rating score) and the id that breaks ties.
-type GigCursor struct {
-	Sort        GigSort   `json:"s"`
-	PublishedAt time.Time `json:"p,omitzero"`
-	Rank        float32   `json:"r,omitempty"`
-	SortValue   int64     `json:"v,omitempty"`
-	ID          string    `json:"id"`
+// Update changes sellerID's own gig. Someone else's gig is not found; an invalid
+// change is an invalid Error naming the field.
+func (g *Gigs) Update(ctx context.Context, gigID, sellerID string, ch GigChange) (Gig, error) {
+	ch, err := CheckGigChange(ch)
+	if err != nil {
+		return Gig{}, err
+	}
+	gig, err := g.store.UpdateGig(ctx, gigID, sellerID, ch)
+	if err != nil {
+		return Gig{}, err
+	}
+	return g.withMedia(ctx, gig)
 }
 
-// SellerGigFilter selects a seller's own gigs, newest created first.
-type SellerGigFilter struct {
-	Status GigStatus // "" is every status
-	After  *SellerGigCursor
-	Limit  int
+// Publish shows sellerID's own gig to everyone; a conflict Error says why it cannot be
+// published (see GigTransition), and someone else's gig is not found.
+func (g *Gigs) Publish(ctx context.Context, gigID, sellerID string) (Gig, error) {
+	return g.setStatus(ctx, gigID, sellerID, GigPublished)
 }
 
-// SellerGigCursor is the position of a gig in its seller's own list.
-type SellerGigCursor struct {
-	CreatedAt time.Time
-	ID        string
+// Pause hides sellerID's own published gig from everyone else until it is published
+// again; a draft cannot be paused (conflict), and someone else's gig is not found.
+func (g *Gigs) Pause(ctx context.Context, gigID, sellerID string) (Gig, error) {
+	return g.setStatus(ctx, gigID, sellerID, GigPaused)
 }
 
-// GigStore is the storage of categories and gigs; store/ implements it. Gigs that do
-// not exist, or that the caller may not change, wrap ErrNotFound.
-type GigStore interface {
-	Categories(ctx context.Context) ([]Category, error)
-	CreateGig(ctx context.Context, in NewGig) (Gig, error)
-	Gig(ctx context.Context, idOrSlug string) (Gig, error)
-	// PublishedGigs returns an invalid Error naming q when the query has no word to
-	// search for (only stop words or punctuation).
-	PublishedGigs(ctx context.Context, f GigFilter) ([]Gig, error)
-	SellerGigs(ctx context.Context, sellerID string, f SellerGigFilter) ([]Gig, error)
-	GigMedia(ctx context.Context, gigIDs []string) ([]GigMedia, error)
-	UpdateGig(ctx context.Context, gigID, sellerID string, ch GigChange) (Gig, error)
-	// SetGigStatus moves a gig to a status under a row lock, after GigTransition allowed it.
-	SetGigStatus(ctx context.Context, gigID, sellerID string, to GigStatus) (Gig, error)
-	// DeleteDraftGig deletes a draft, after CheckGigDeletable allowed it, and returns
-	// the object keys of its media for the caller to remove once committed.
-	DeleteDraftGig(ctx context.Context, gigID, sellerID string) (objectKeys []string, err error)
+func (g *Gigs) setStatus(ctx context.Context, gigID, sellerID string, to GigStatus) (Gig, error) {
+	gig, err := g.store.SetGigStatus(ctx, gigID, sellerID, to)
+	if err != nil {
+		return Gig{}, err
+	}
+	return g.withMedia(ctx, gig)
+}
+
+// Delete removes sellerID's own draft with its packages and media rows, then its media
+// objects (a failure there is logged: the rows are gone, so nobody can reach them). A
+// gig that was ever published is a conflict Error (pause it instead); someone else's
+// gig is not found.
+func (g *Gigs) Delete(ctx context.Context, gigID, sellerID string) error {
+	keys, err := g.store.DeleteDraftGig(ctx, gigID, sellerID)
+	if err != nil {
+		return err
+	}
+	g.removeObjects(ctx, gigID, keys)
+	return nil
 }

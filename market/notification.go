@@ -2,116 +2,152 @@ package market
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"regexp"
 	"time"
 )
 
-// Notification is something a user should learn of even when not looking: one row per
-// recipient, made by the router from a durable event.
-type Notification struct {
-	ID        string     `json:"id" db:"id"`
-	UserID    string     `json:"-" db:"user_id"`
-	Kind      string     `json:"kind" db:"kind"`
-	Title     string     `json:"title" db:"title"`
-	Body      string     `json:"body" db:"body"`
-	Link      string     `json:"link" db:"link"`
-	OrderID   *string    `json:"order_id" db:"order_id"`
-	CreatedAt time.Time  `json:"created_at" db:"created_at"`
-	ReadAt    *time.Time `json:"read_at" db:"read_at"`
+// NotificationsConfig tunes the router. The zero value means the defaults.
+type NotificationsConfig struct {
+	PollInterval time.Duration // how often each node looks for new events; default 1 s
+	Batch        int           // events routed per transaction at most; default 200
 }
 
-// Notification kinds; each has a title and body made by the routing table, and the
-// main ones an e-mail template of the same name in push/templates.
-const (
-	KindOrderPaid          = "order_paid"
-	KindPaymentFailed      = "payment_failed"
-	KindOrderDelivered     = "order_delivered"
-	KindRevisionRequested  = "revision_requested"
-	KindOrderCompleted     = "order_completed"
-	KindOrderCancelled     = "order_cancelled"
-	KindOrderRefunded      = "order_refunded"
-	KindReviewReceived     = "review_received"
-	KindReviewAnswered     = "review_answered"
-	KindWithdrawalPaid     = "withdrawal_paid"
-	notificationsPageLimit = 100
-)
-
-// emailKinds are the kinds that are also sent by e-mail (when the user lets them).
-var emailKinds = map[string]bool{
-	KindOrderPaid: true, KindOrderDelivered: true, KindOrderCompleted: true, KindOrderCancelled: true,
-	KindOrderRefunded: true, KindReviewReceived: true, KindWithdrawalPaid: true,
+// Notifications routes durable order events to the people concerned (in-app, push,
+// e-mail) and serves their notification lists.
+type Notifications struct {
+	store    NotificationStore
+	realtime *Realtime
+	presence Presence
+	pusher   Pusher
+	cfg      NotificationsConfig
+	log      *slog.Logger
 }
 
-// EmailsKind reports whether notifications of kind are also sent by e-mail.
-func EmailsKind(kind string) bool { return emailKinds[kind] }
-
-// NotificationPrefs are a user's switches for order notifications (in-app ones are
-// always on) and whether pushes may show details.
-type NotificationPrefs struct {
-	OrderEmail   bool `json:"order_email" db:"notify_order_email"`
-	OrderPush    bool `json:"order_push" db:"notify_order_push"`
-	HidePreviews bool `json:"hide_previews" db:"hide_push_previews"`
+// NewNotifications builds the notification use cases; presence and pusher may be nil
+// (no push).
+func NewNotifications(s NotificationStore, rt *Realtime, presence Presence, pusher Pusher, cfg NotificationsConfig, log *slog.Logger) *Notifications {
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 200
+	}
+	return &Notifications{store: s, realtime: rt, presence: presence, pusher: pusher, cfg: cfg, log: log}
 }
 
-// NotificationPrefsUpdate changes the switches that are not nil.
-type NotificationPrefsUpdate struct {
-	OrderEmail   *bool
-	OrderPush    *bool
-	HidePreviews *bool
+// notificationCursor names the router's stored position in the events.
+const notificationCursor = "orders"
+
+// Run routes new events every PollInterval until ctx ends. Every node runs it; the
+// cursor's row lock lets one node at a time route, so each event is routed once.
+func (n *Notifications) Run(ctx context.Context) {
+	tick := time.NewTicker(n.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		for {
+			count, err := n.RouteOnce(ctx)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				n.log.WarnContext(ctx, "notification routing", "err", err)
+			}
+			if err != nil || count < n.cfg.Batch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
-// RoutableEvent is a durable event as the router sees it: the event, and for events on
-// an order's channel the order as it is now (nil when the order is gone).
-type RoutableEvent struct {
-	Event
-	Order *Order
+// RouteOnce routes one batch of events and returns how many notifications it stored;
+// after commit it publishes their events and pushes offline recipients.
+func (n *Notifications) RouteOnce(ctx context.Context) (int, error) {
+	routed, events, ok, err := n.store.RouteEvents(ctx, notificationCursor, n.cfg.Batch, RouteNotifications)
+	if err != nil || !ok {
+		return 0, err
+	}
+	if n.realtime != nil && len(events) > 0 {
+		n.realtime.PublishCommitted(ctx, events...)
+	}
+	for _, r := range routed {
+		n.push(ctx, r)
+	}
+	return len(routed), nil
 }
 
-// Routed is a notification just stored, with what its push needs.
-type Routed struct {
-	Notification
-	Prefs NotificationPrefs
+// push sends an FCM notice to a recipient who is offline and lets order pushes; when
+// they hide previews, the body names no amount and quotes no text.
+func (n *Notifications) push(ctx context.Context, r Routed) {
+	if n.pusher == nil || n.presence == nil || !r.Prefs.OrderPush {
+		return
+	}
+	online, err := n.presence.IsOnline(ctx, r.UserID)
+	if err != nil || online {
+		return
+	}
+	body := r.Body
+	if r.Prefs.HidePreviews {
+		body = "Open GigStream to see the details."
+	}
+	notice := PushNotice{UserID: r.UserID, Title: r.Title, Body: body, Data: map[string]string{"kind": r.Kind, "link": r.Link, "notification_id": r.ID}}
+	if r.OrderID != nil {
+		notice.CollapseKey = "order:" + *r.OrderID
+		notice.Data["order_id"] = *r.OrderID
+	}
+	if err := n.pusher.Push(ctx, notice); err != nil {
+		n.log.WarnContext(ctx, "notification push not sent", "user_id", r.UserID, "err", err)
+	}
 }
 
-// NotificationPage is one page of a user's notifications, newest first.
-type NotificationPage struct {
-	Notifications []Notification
-	UnreadCount   int
+// List returns a page of the user's notifications, newest first, before the key.
+// limit must be 1…100.
+func (n *Notifications) List(ctx context.Context, userID string, before *PageKey, limit int) (NotificationPage, error) {
+	if limit < 1 || limit > notificationsPageLimit {
+		return NotificationPage{}, FieldError(CodeInvalid, "limit", "must be from 1 to 100")
+	}
+	return n.store.Notifications(ctx, userID, before, limit)
 }
 
-// NotificationStore is the storage the notifications need.
-type NotificationStore interface {
-	// RouteEvents locks the named cursor (returning ok false, and doing nothing, when
-	// another node holds it), reads up to limit events after it, stores what route
-	// makes of each with its notification events and e-mail jobs, advances the cursor
-	// and commits; it returns the stored notifications and the events to publish.
-	RouteEvents(ctx context.Context, cursor string, limit int, route func(RoutableEvent) []Notification) (routed []Routed, events []Event, ok bool, err error)
-	Notifications(ctx context.Context, userID string, before *PageKey, limit int) (NotificationPage, error)
-	// MarkNotificationsRead marks ids (or every one when all) of userID read and stores
-	// notifications.read; an id that is not userID's wraps ErrNotFound.
-	MarkNotificationsRead(ctx context.Context, userID string, ids []string, all bool) (unread int, ev Event, err error)
-	NotificationPrefs(ctx context.Context, userID string) (NotificationPrefs, error)
-	SetNotificationPrefs(ctx context.Context, userID string, u NotificationPrefsUpdate) (NotificationPrefs, error)
-	NotificationEmail(ctx context.Context, id string) (NotificationEmail, error)
+var notificationIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// MarkRead marks the given notifications of userID read (or all of them), publishes
+// notifications.read with the new unread count, and returns that count. Errors: invalid
+// naming ids (neither ids nor all, both, more than 100, or not UUIDs); not found when
+// an id is not the caller's.
+func (n *Notifications) MarkRead(ctx context.Context, userID string, ids []string, all bool) (int, error) {
+	switch {
+	case all && len(ids) > 0:
+		return 0, FieldError(CodeInvalid, "ids", "give ids or all, not both")
+	case !all && len(ids) == 0:
+		return 0, FieldError(CodeInvalid, "ids", "give 1 to 100 ids, or all: true")
+	case len(ids) > notificationsPageLimit:
+		return 0, FieldError(CodeInvalid, "ids", "at most 100 ids at once")
+	}
+	for _, id := range ids {
+		if !notificationIDPattern.MatchString(id) {
+			return 0, FieldError(CodeInvalid, "ids", "must be notification ids (lower-case UUIDs)")
+		}
+	}
+	unread, ev, err := n.store.MarkNotificationsRead(ctx, userID, ids, all)
+	if err != nil {
+		return 0, err
+	}
+	if n.realtime != nil && ev.Seq > 0 {
+		n.realtime.PublishCommitted(ctx, ev)
+	}
+	return unread, nil
 }
 
-// PageKey is where a keyset page starts: the sort time and id of the last item seen.
-type PageKey struct {
-	At time.Time
-	ID string
+// Prefs returns the user's notification switches.
+func (n *Notifications) Prefs(ctx context.Context, userID string) (NotificationPrefs, error) {
+	return n.store.NotificationPrefs(ctx, userID)
 }
 
-// NotificationEmail is what the e-mail of one notification needs.
-type NotificationEmail struct {
-	Notification
-	Email         string `db:"email"`
-	DisplayName   string `db:"display_name"`
-	EmailVerified bool   `db:"email_verified"`
-	Gone          bool   `db:"gone"` // the account is deleted or disabled
-	OrderEmail    bool   `db:"notify_order_email"`
-	GigTitle      string `db:"gig_title"`
-}
-
-// NotificationMailer sends the e-mail of a notification; link is absolute.
-type NotificationMailer interface {
-	SendNotification(ctx context.Context, m NotificationEmail, link string) error
+// SetPrefs changes the switches given and returns them all.
+func (n *Notifications) SetPrefs(ctx context.Context, userID string, u NotificationPrefsUpdate) (NotificationPrefs, error) {
+	return n.store.SetNotificationPrefs(ctx, userID, u)
 }
