@@ -51,7 +51,7 @@ type Deps struct {
 	Accounts *market.Accounts      // account use cases
 	Redis    redis.UniversalClient // rate limits and sign-in state; nil turns rate limits off (unit tests)
 	Realtime *market.Realtime      // channel rules and the publish API
-	Chat     *market.Messaging     // conversations and messages
+	Chat     *market.Chat          // conversations and messages
 	Gigs     *market.Gigs          // the catalogue
 	Reviews  *market.Reviews       // reviews of completed orders and their insights
 	WebApp   fs.FS                 // the browser client's files, served under /app/; nil serves none

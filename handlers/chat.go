@@ -10,7 +10,7 @@ import (
 
 // chatRoutes serve conversations, messages, read receipts, blocks and push devices.
 type chatRoutes struct {
-	chat *market.Messaging
+	chat *market.Chat
 }
 
 type openConversationRequest struct {

@@ -6,6 +6,49 @@ import (
 	"time"
 )
 
+// Accounts holds the account use cases: registration, sign-in, sessions, recovery,
+// export and deletion.
+type Accounts struct {
+	store  AccountStore
+	mail   AccountMailer
+	hasher *PasswordHasher
+	cfg    AccountsConfig
+	log    *slog.Logger
+	now    func() time.Time
+	// SessionsEnded, when set, is told which sessions ended (logout, password change or
+	// reset, disable, deletion) so that their live sockets can be closed too.
+	SessionsEnded func(ctx context.Context, userID string, sessionIDs []string)
+}
+
+// NewAccounts returns the account use cases over their collaborators.
+func NewAccounts(s AccountStore, m AccountMailer, h *PasswordHasher, cfg AccountsConfig, log *slog.Logger) *Accounts {
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = 72 * time.Hour
+	}
+	if cfg.SessionAbsolute <= 0 {
+		cfg.SessionAbsolute = 30 * 24 * time.Hour
+	}
+	if cfg.VerifyTTL <= 0 {
+		cfg.VerifyTTL = 48 * time.Hour
+	}
+	if cfg.ResetTTL <= 0 {
+		cfg.ResetTTL = time.Hour
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Accounts{store: s, mail: m, hasher: h, cfg: cfg, log: log, now: time.Now}
+}
+
+// AccountsConfig tunes the account rules. The zero value means the defaults.
+type AccountsConfig struct {
+	PublicURL       string        // base of links in e-mails, e.g. https://gigstream.example
+	SessionIdle     time.Duration // a session unused this long ends; default 72 h
+	SessionAbsolute time.Duration // a session ends this long after sign-in; default 30 days
+	VerifyTTL       time.Duration // e-mail verification link lifetime; default 48 h
+	ResetTTL        time.Duration // password reset link lifetime; default 1 h
+}
+
 // AccountStore is the storage the account use cases need; store/ implements it.
 // Methods return an error wrapping ErrNotFound when the row does not exist, and a
 // conflict Error naming the field when a unique email or username is taken.
@@ -47,49 +90,6 @@ type AccountMailer interface {
 	SendEmailChanged(ctx context.Context, to, displayName, newEmail string) error
 }
 
-// AccountsConfig tunes the account rules. The zero value means the defaults.
-type AccountsConfig struct {
-	PublicURL       string        // base of links in e-mails, e.g. https://gigstream.example
-	SessionIdle     time.Duration // a session unused this long ends; default 72 h
-	SessionAbsolute time.Duration // a session ends this long after sign-in; default 30 days
-	VerifyTTL       time.Duration // e-mail verification link lifetime; default 48 h
-	ResetTTL        time.Duration // password reset link lifetime; default 1 h
-}
-
-// Accounts holds the account use cases: registration, sign-in, sessions, recovery,
-// export and deletion.
-type Accounts struct {
-	store  AccountStore
-	mail   AccountMailer
-	hasher *PasswordHasher
-	cfg    AccountsConfig
-	log    *slog.Logger
-	now    func() time.Time
-	// SessionsEnded, when set, is told which sessions ended (logout, password change or
-	// reset, disable, deletion) so that their live sockets can be closed too.
-	SessionsEnded func(ctx context.Context, userID string, sessionIDs []string)
-}
-
-// NewAccounts returns the account use cases over their collaborators.
-func NewAccounts(s AccountStore, m AccountMailer, h *PasswordHasher, cfg AccountsConfig, log *slog.Logger) *Accounts {
-	if cfg.SessionIdle <= 0 {
-		cfg.SessionIdle = 72 * time.Hour
-	}
-	if cfg.SessionAbsolute <= 0 {
-		cfg.SessionAbsolute = 30 * 24 * time.Hour
-	}
-	if cfg.VerifyTTL <= 0 {
-		cfg.VerifyTTL = 48 * time.Hour
-	}
-	if cfg.ResetTTL <= 0 {
-		cfg.ResetTTL = time.Hour
-	}
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Accounts{store: s, mail: m, hasher: h, cfg: cfg, log: log, now: time.Now}
-}
-
 // SetClock replaces the clock; tests use it to step past timeouts.
 func (a *Accounts) SetClock(now func() time.Time) { a.now = now }
 
@@ -97,4 +97,23 @@ func (a *Accounts) sessionsEnded(ctx context.Context, userID string, sessionIDs 
 	if a.SessionsEnded != nil && len(sessionIDs) > 0 {
 		a.SessionsEnded(ctx, userID, sessionIDs)
 	}
+}
+
+// GrantAdmin gives (or takes back) the admin role; only the command line calls it.
+func (a *Accounts) GrantAdmin(ctx context.Context, email string, admin bool) (User, error) {
+	return a.store.SetAdmin(ctx, NormalizeEmail(email), admin)
+}
+
+// SetDisabled disables (or re-enables) an account. Disabling ends every session at once.
+func (a *Accounts) SetDisabled(ctx context.Context, email string, disabled bool) (User, error) {
+	u, err := a.store.SetDisabled(ctx, NormalizeEmail(email), disabled)
+	if err != nil {
+		return User{}, err
+	}
+	if disabled {
+		if _, err := a.LogoutEverywhere(ctx, u.ID); err != nil {
+			return User{}, err
+		}
+	}
+	return u, nil
 }

@@ -6,13 +6,51 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 )
+
+// UserExport is the head of a user's GDPR export: the account itself and the small,
+// bounded lists about it. The long lists (messages, orders, …) follow it as streamed
+// sections; see WriteExport.
+type UserExport struct {
+	ExportedAt time.Time     `json:"exported_at"`
+	User       User          `json:"user"`
+	Sessions   []Session     `json:"sessions"`
+	Identities []Identity    `json:"identities"`
+	Gigs       []ExportedGig `json:"gigs"`
+	// NotificationPreferences are the user's notification switches.
+	NotificationPreferences NotificationPrefs `json:"notification_preferences"`
+}
+
+// ExportedGig is a gig as it appears in a user's export.
+type ExportedGig struct {
+	ID          string    `json:"id" db:"id"`
+	Slug        string    `json:"slug" db:"slug"`
+	Title       string    `json:"title" db:"title"`
+	Description string    `json:"description" db:"description"`
+	Status      string    `json:"status" db:"status"`
+	CreatedAt   time.Time `json:"created_at" db:"created_at"`
+}
+
+// Export returns the head of the user's export (see UserExport). It returns an error
+// wrapping ErrNotFound when the user does not exist.
+func (a *Accounts) Export(ctx context.Context, userID string) (UserExport, error) {
+	e, err := a.store.ExportUser(ctx, userID)
+	if err != nil {
+		return UserExport{}, err
+	}
+	if e.Sessions, err = a.Sessions(ctx, userID); err != nil {
+		return UserExport{}, err
+	}
+	e.ExportedAt = a.now().UTC()
+	return e, nil
+}
 
 // ExportSection names one streamed list of a GDPR export; its value is the JSON key.
 type ExportSection string
 
 // The streamed sections of an export, in the order they are written. What each holds
-// is decided in store/export_sections.go; README's accounts section lists it.
+// is decided in store/account_export_sections.go; README's accounts section lists it.
 const (
 	ExportConversations  ExportSection = "conversations"
 	ExportMessagesSent   ExportSection = "messages_sent"

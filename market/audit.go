@@ -5,6 +5,15 @@ import (
 	"time"
 )
 
+// Audit holds the ledger statement of a seller and the admins' views: the order
+// queue and the ledger check.
+type Audit struct {
+	store AuditStore
+}
+
+// NewAudit returns the audit use cases over their store.
+func NewAudit(s AuditStore) *Audit { return &Audit{store: s} }
+
 // LedgerEntry is one posting to an account, as a statement line: the transaction it
 // belongs to (its kind and order), the amount, and the account's balance right after
 // it, so a page of entries reads as a statement without the pages before it.
@@ -53,15 +62,6 @@ type AuditStore interface {
 	OrdersByStatus(ctx context.Context, status OrderStatus, before *PageKey, limit int) ([]Order, error)
 	LedgerAudit(ctx context.Context) (LedgerAudit, error)
 }
-
-// Audit holds the ledger statement of a seller and the admins' views: the order
-// queue and the ledger check.
-type Audit struct {
-	store AuditStore
-}
-
-// NewAudit returns the audit use cases over their store.
-func NewAudit(s AuditStore) *Audit { return &Audit{store: s} }
 
 // errAdminOnly hides an admin route from everyone else: it does not exist for them.
 var errAdminOnly = Errorf(CodeNotFound, "not found")

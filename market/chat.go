@@ -2,18 +2,57 @@ package market
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"regexp"
-	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
-// MessagingStore is the storage of conversations and messages; store/ implements it.
+// Chat holds the chat use cases: conversations, messages, read receipts,
+// typing, blocks, and push for members who are offline.
+type Chat struct {
+	store    ChatStore
+	realtime *Realtime
+	presence Presence
+	pusher   Pusher
+	gate     Gate
+	cfg      ChatConfig
+	log      *slog.Logger
+	now      func() time.Time
+	// SendLimit, when set, spends one of the sender's message budget and returns a
+	// rate-limited Error when it is used up.
+	SendLimit func(ctx context.Context, userID string) error
+}
+
+// NewChat returns the chat use cases over their collaborators.
+func NewChat(s ChatStore, rt *Realtime, p Presence, push Pusher, gate Gate, cfg ChatConfig, log *slog.Logger) *Chat {
+	if cfg.MaxTextLength <= 0 {
+		cfg.MaxTextLength = 4000
+	}
+	if cfg.EditWindow <= 0 {
+		cfg.EditWindow = 15 * time.Minute
+	}
+	if cfg.PushDelay <= 0 {
+		cfg.PushDelay = 3 * time.Second
+	}
+	if cfg.TypingInterval <= 0 {
+		cfg.TypingInterval = 2 * time.Second
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Chat{store: s, realtime: rt, presence: p, pusher: push, gate: gate, cfg: cfg, log: log, now: time.Now}
+}
+
+// ChatConfig tunes the chat. The zero value means the defaults.
+type ChatConfig struct {
+	MaxTextLength  int           // characters per message; default 4000
+	EditWindow     time.Duration // how long a sender may edit or delete; default 15 min
+	PushDelay      time.Duration // a burst within this window gives one push; default 3 s
+	TypingInterval time.Duration // at most one typing event per user and conversation; default 2 s
+}
+
+// ChatStore is the storage of conversations and messages; store/ implements it.
 // Conversations a user is not a member of are not found (wrapping ErrNotFound).
-type MessagingStore interface {
+type ChatStore interface {
 	OpenDirectConversation(ctx context.Context, userID, otherID string, gigID *string) (Conversation, bool, error)
 	EnsureOrderConversation(ctx context.Context, orderID, buyerID, sellerID string) (string, error)
 	IsMember(ctx context.Context, conversationID, userID string) (bool, error)
@@ -34,75 +73,38 @@ type MessagingStore interface {
 	UserByID(ctx context.Context, id string) (User, error)
 }
 
-// Presence answers whether a user has a live socket anywhere (or had one within the
-// grace window, while reconnecting).
-type Presence interface {
-	IsOnline(ctx context.Context, userID string) (bool, error)
-}
-
-// PushNotice is one notification for a user's devices. Notices with one CollapseKey
-// replace each other on the device.
-type PushNotice struct {
-	UserID, CollapseKey, Title, Body string
-	Data                             map[string]string
-}
-
-// Pusher delivers notices to phones and browsers (FCM), without blocking the caller.
-type Pusher interface {
-	Push(ctx context.Context, n PushNotice) error
-}
-
 // Gate says whether an action keyed by key may go ahead now, at most once per period
 // across all nodes (Redis SET NX PX): typing throttles and push debouncing use it.
 type Gate func(ctx context.Context, key string, period time.Duration) (bool, error)
 
-// MessagingConfig tunes messaging. The zero value means the defaults.
-type MessagingConfig struct {
-	MaxTextLength  int           // characters per message; default 4000
-	EditWindow     time.Duration // how long a sender may edit or delete; default 15 min
-	PushDelay      time.Duration // a burst within this window gives one push; default 3 s
-	TypingInterval time.Duration // at most one typing event per user and conversation; default 2 s
+// Conversation is a thread between users: direct (opened from a gig or a profile) or
+// the thread of one order. Counts and read pointers are as seen by one member.
+type Conversation struct {
+	ID           string        `json:"id" db:"id"`
+	Kind         string        `json:"kind" db:"kind"`
+	GigID        *string       `json:"gig_id" db:"gig_id"`
+	OrderID      *string       `json:"order_id" db:"order_id"`
+	Participants []Participant `json:"participants" db:"-"`
+	LastMessage  *Message      `json:"last_message" db:"-"`
+	UnreadCount  int           `json:"unread_count" db:"unread_count"`
+	LastReadSeq  uint64        `json:"last_read_seq" db:"last_read_seq"`
+	OtherReadSeq uint64        `json:"other_read_seq" db:"other_read_seq"`
+	UpdatedAt    time.Time     `json:"updated_at" db:"last_activity_at"`
 }
 
-// Messaging holds the chat use cases: conversations, messages, read receipts,
-// typing, blocks, and push for members who are offline.
-type Messaging struct {
-	store    MessagingStore
-	realtime *Realtime
-	presence Presence
-	pusher   Pusher
-	gate     Gate
-	cfg      MessagingConfig
-	log      *slog.Logger
-	now      func() time.Time
-	// SendLimit, when set, spends one of the sender's message budget and returns a
-	// rate-limited Error when it is used up.
-	SendLimit func(ctx context.Context, userID string) error
+// Participant is a member of a conversation as other members see them.
+type Participant struct {
+	ID          string `json:"id" db:"id"`
+	Username    string `json:"username" db:"username"`
+	DisplayName string `json:"display_name" db:"display_name"`
 }
 
-// NewMessaging returns the chat use cases over their collaborators.
-func NewMessaging(s MessagingStore, rt *Realtime, p Presence, push Pusher, gate Gate, cfg MessagingConfig, log *slog.Logger) *Messaging {
-	if cfg.MaxTextLength <= 0 {
-		cfg.MaxTextLength = 4000
-	}
-	if cfg.EditWindow <= 0 {
-		cfg.EditWindow = 15 * time.Minute
-	}
-	if cfg.PushDelay <= 0 {
-		cfg.PushDelay = 3 * time.Second
-	}
-	if cfg.TypingInterval <= 0 {
-		cfg.TypingInterval = 2 * time.Second
-	}
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Messaging{store: s, realtime: rt, presence: p, pusher: push, gate: gate, cfg: cfg, log: log, now: time.Now}
-}
+// ConversationChannel is the live channel of a conversation.
+func ConversationChannel(id string) string { return "conversation:" + id }
 
 // OpenConversation returns the direct conversation between userID and otherID,
 // creating it when new (created reports which).
-func (m *Messaging) OpenConversation(ctx context.Context, userID, otherID string, gigID *string) (Conversation, bool, error) {
+func (m *Chat) OpenConversation(ctx context.Context, userID, otherID string, gigID *string) (Conversation, bool, error) {
 	if otherID == userID {
 		return Conversation{}, false, FieldError(CodeInvalid, "participant_id", "must be someone else")
 	}
@@ -111,7 +113,7 @@ func (m *Messaging) OpenConversation(ctx context.Context, userID, otherID string
 
 // OpenOrderThread returns the id of an order's own conversation, creating it with the
 // buyer and seller as members: the hook the orders feature calls when an order is placed.
-func (m *Messaging) OpenOrderThread(ctx context.Context, orderID, buyerID, sellerID string) (string, error) {
+func (m *Chat) OpenOrderThread(ctx context.Context, orderID, buyerID, sellerID string) (string, error) {
 	if !uuidText.MatchString(orderID) || buyerID == sellerID {
 		return "", FieldError(CodeInvalid, "order_id", "an order thread needs an order id and two different members")
 	}
@@ -119,132 +121,21 @@ func (m *Messaging) OpenOrderThread(ctx context.Context, orderID, buyerID, selle
 }
 
 // Conversation returns one of userID's conversations.
-func (m *Messaging) Conversation(ctx context.Context, conversationID, userID string) (Conversation, error) {
+func (m *Chat) Conversation(ctx context.Context, conversationID, userID string) (Conversation, error) {
 	return m.store.Conversation(ctx, conversationID, userID)
 }
 
 // Conversations lists userID's conversations by last activity and the total unread.
-func (m *Messaging) Conversations(ctx context.Context, userID string, limit int) ([]Conversation, int, error) {
+func (m *Chat) Conversations(ctx context.Context, userID string, limit int) ([]Conversation, int, error) {
 	return m.store.Conversations(ctx, userID, limit)
 }
 
-// Messages pages the history newest first, before a seq (0: from the newest).
-func (m *Messaging) Messages(ctx context.Context, conversationID, userID string, before uint64, limit int) ([]Message, error) {
-	return m.store.Messages(ctx, conversationID, userID, before, limit)
-}
-
-var uuidText = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// checkText applies the message rules: plain text, not blank, within the length limit.
-func (m *Messaging) checkText(text string) error {
-	if strings.TrimSpace(text) == "" {
-		return FieldError(CodeInvalid, "text", "must not be empty")
-	}
-	if !utf8.ValidString(text) || strings.ContainsRune(text, 0) {
-		return FieldError(CodeInvalid, "text", "must be valid UTF-8 text")
-	}
-	if utf8.RuneCountInString(text) > m.cfg.MaxTextLength {
-		return FieldError(CodeInvalid, "text", "must be at most "+strconv.Itoa(m.cfg.MaxTextLength)+" characters")
-	}
-	return nil
-}
-
-// Send stores a message and its event in one transaction, publishes after commit, and
-// schedules a push for members who are offline. Sending the same ClientID again
-// returns the first message with created false and changes nothing. It returns a
-// not-found Error for a conversation the sender is not in, a forbidden Error when
-// either side blocked the other, and a rate-limited Error past the budget.
-func (m *Messaging) Send(ctx context.Context, in NewMessage) (Message, bool, error) {
-	if !uuidText.MatchString(in.ClientID) {
-		return Message{}, false, FieldError(CodeInvalid, "client_id", "must be a UUID the client chose")
-	}
-	in.ClientID = strings.ToLower(in.ClientID)
-	if err := m.checkText(in.Text); err != nil {
-		return Message{}, false, err
-	}
-	if m.SendLimit != nil {
-		if err := m.SendLimit(ctx, in.SenderID); err != nil {
-			return Message{}, false, err
-		}
-	}
-	sent, err := m.store.SendMessage(ctx, in)
-	if err != nil {
-		return Message{}, false, err
-	}
-	m.realtime.PublishCommitted(ctx, sent.Events...)
-	for _, r := range sent.Recipients {
-		m.schedulePush(ctx, r, sent.Message)
-	}
-	return sent.Message, sent.Created, nil
-}
-
-// Edit changes the text of the caller's own recent message.
-func (m *Messaging) Edit(ctx context.Context, conversationID, messageID, userID, text string) (Message, error) {
-	if err := m.checkText(text); err != nil {
-		return Message{}, err
-	}
-	msg, ev, err := m.store.EditMessage(ctx, conversationID, messageID, userID, text, m.now().Add(-m.cfg.EditWindow))
-	if err != nil {
-		return Message{}, err
-	}
-	m.realtime.PublishCommitted(ctx, ev)
-	return msg, nil
-}
-
-// Delete removes the caller's own recent message.
-func (m *Messaging) Delete(ctx context.Context, conversationID, messageID, userID string) error {
-	_, ev, err := m.store.DeleteMessage(ctx, conversationID, messageID, userID, m.now().Add(-m.cfg.EditWindow))
-	if err != nil {
-		return err
-	}
-	m.realtime.PublishCommitted(ctx, ev)
-	return nil
-}
-
-// MarkRead moves the caller's read pointer forward to seq; the other members get a
-// read event, and the caller's other devices their new unread counts.
-func (m *Messaging) MarkRead(ctx context.Context, conversationID, userID string, seq uint64) (ReadState, error) {
-	st, events, err := m.store.MarkRead(ctx, conversationID, userID, seq)
-	if err != nil {
-		return ReadState{}, err
-	}
-	m.realtime.PublishCommitted(ctx, events...)
-	return st, nil
-}
-
-// Typing tells the other members that userID is typing, at most once per
-// TypingInterval per user and conversation; extra calls are dropped silently. Typing
-// is ephemeral: never stored. Outsiders get a not-found Error.
-func (m *Messaging) Typing(ctx context.Context, conversationID, userID string) error {
-	ok, err := m.gate(ctx, "typing:"+conversationID+":"+userID, m.cfg.TypingInterval)
-	if err != nil || !ok {
-		return err
-	}
-	member, err := m.store.IsMember(ctx, conversationID, userID)
-	if err != nil {
-		return err
-	}
-	if !member {
-		return ErrNotFound
-	}
-	// Someone blocked either way sees no typing, as they get no messages.
-	if blocked, err := m.store.BlockedIn(ctx, conversationID, userID); err != nil || blocked {
-		return err
-	}
-	u, err := m.store.UserByID(ctx, userID)
-	if err != nil {
-		return err
-	}
-	data := fmt.Appendf(nil, `{"user_id":%q,"display_name":%q}`, userID, u.DisplayName)
-	return m.realtime.pub.Publish(ctx, Event{Channel: ConversationChannel(conversationID), Type: "typing", Data: data})
-}
-
 // Block stops all messages between the two users, both ways.
-func (m *Messaging) Block(ctx context.Context, blockerID, blockedID string) error {
+func (m *Chat) Block(ctx context.Context, blockerID, blockedID string) error {
 	return m.store.Block(ctx, blockerID, blockedID)
 }
 
 // Unblock lifts the caller's block.
-func (m *Messaging) Unblock(ctx context.Context, blockerID, blockedID string) error {
+func (m *Chat) Unblock(ctx context.Context, blockerID, blockedID string) error {
 	return m.store.Unblock(ctx, blockerID, blockedID)
 }

@@ -1,31 +1,15 @@
 package market
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
-
-// Conversation is a thread between users: direct (opened from a gig or a profile) or
-// the thread of one order. Counts and read pointers are as seen by one member.
-type Conversation struct {
-	ID           string        `json:"id" db:"id"`
-	Kind         string        `json:"kind" db:"kind"`
-	GigID        *string       `json:"gig_id" db:"gig_id"`
-	OrderID      *string       `json:"order_id" db:"order_id"`
-	Participants []Participant `json:"participants" db:"-"`
-	LastMessage  *Message      `json:"last_message" db:"-"`
-	UnreadCount  int           `json:"unread_count" db:"unread_count"`
-	LastReadSeq  uint64        `json:"last_read_seq" db:"last_read_seq"`
-	OtherReadSeq uint64        `json:"other_read_seq" db:"other_read_seq"`
-	UpdatedAt    time.Time     `json:"updated_at" db:"last_activity_at"`
-}
-
-// Participant is a member of a conversation as other members see them.
-type Participant struct {
-	ID          string `json:"id" db:"id"`
-	Username    string `json:"username" db:"username"`
-	DisplayName string `json:"display_name" db:"display_name"`
-}
 
 // Message is one chat message. Text is plain text: clients render it as text, never
 // as markup. A deleted message keeps its place (seq) but loses its text.
@@ -72,12 +56,113 @@ type ReadState struct {
 	TotalUnread int    `json:"total_unread"`
 }
 
-// Device is a phone or browser that receives push notifications.
-type Device struct {
-	Token      string `json:"token" db:"token"`
-	Platform   string `json:"platform" db:"platform"`
-	AppVersion string `json:"app_version" db:"app_version"`
+// Messages pages the history newest first, before a seq (0: from the newest).
+func (m *Chat) Messages(ctx context.Context, conversationID, userID string, before uint64, limit int) ([]Message, error) {
+	return m.store.Messages(ctx, conversationID, userID, before, limit)
 }
 
-// ConversationChannel is the live channel of a conversation.
-func ConversationChannel(id string) string { return "conversation:" + id }
+var uuidText = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// checkText applies the message rules: plain text, not blank, within the length limit.
+func (m *Chat) checkText(text string) error {
+	if strings.TrimSpace(text) == "" {
+		return FieldError(CodeInvalid, "text", "must not be empty")
+	}
+	if !utf8.ValidString(text) || strings.ContainsRune(text, 0) {
+		return FieldError(CodeInvalid, "text", "must be valid UTF-8 text")
+	}
+	if utf8.RuneCountInString(text) > m.cfg.MaxTextLength {
+		return FieldError(CodeInvalid, "text", "must be at most "+strconv.Itoa(m.cfg.MaxTextLength)+" characters")
+	}
+	return nil
+}
+
+// Send stores a message and its event in one transaction, publishes after commit, and
+// schedules a push for members who are offline. Sending the same ClientID again
+// returns the first message with created false and changes nothing. It returns a
+// not-found Error for a conversation the sender is not in, a forbidden Error when
+// either side blocked the other, and a rate-limited Error past the budget.
+func (m *Chat) Send(ctx context.Context, in NewMessage) (Message, bool, error) {
+	if !uuidText.MatchString(in.ClientID) {
+		return Message{}, false, FieldError(CodeInvalid, "client_id", "must be a UUID the client chose")
+	}
+	in.ClientID = strings.ToLower(in.ClientID)
+	if err := m.checkText(in.Text); err != nil {
+		return Message{}, false, err
+	}
+	if m.SendLimit != nil {
+		if err := m.SendLimit(ctx, in.SenderID); err != nil {
+			return Message{}, false, err
+		}
+	}
+	sent, err := m.store.SendMessage(ctx, in)
+	if err != nil {
+		return Message{}, false, err
+	}
+	m.realtime.PublishCommitted(ctx, sent.Events...)
+	for _, r := range sent.Recipients {
+		m.schedulePush(ctx, r, sent.Message)
+	}
+	return sent.Message, sent.Created, nil
+}
+
+// Edit changes the text of the caller's own recent message.
+func (m *Chat) Edit(ctx context.Context, conversationID, messageID, userID, text string) (Message, error) {
+	if err := m.checkText(text); err != nil {
+		return Message{}, err
+	}
+	msg, ev, err := m.store.EditMessage(ctx, conversationID, messageID, userID, text, m.now().Add(-m.cfg.EditWindow))
+	if err != nil {
+		return Message{}, err
+	}
+	m.realtime.PublishCommitted(ctx, ev)
+	return msg, nil
+}
+
+// Delete removes the caller's own recent message.
+func (m *Chat) Delete(ctx context.Context, conversationID, messageID, userID string) error {
+	_, ev, err := m.store.DeleteMessage(ctx, conversationID, messageID, userID, m.now().Add(-m.cfg.EditWindow))
+	if err != nil {
+		return err
+	}
+	m.realtime.PublishCommitted(ctx, ev)
+	return nil
+}
+
+// MarkRead moves the caller's read pointer forward to seq; the other members get a
+// read event, and the caller's other devices their new unread counts.
+func (m *Chat) MarkRead(ctx context.Context, conversationID, userID string, seq uint64) (ReadState, error) {
+	st, events, err := m.store.MarkRead(ctx, conversationID, userID, seq)
+	if err != nil {
+		return ReadState{}, err
+	}
+	m.realtime.PublishCommitted(ctx, events...)
+	return st, nil
+}
+
+// Typing tells the other members that userID is typing, at most once per
+// TypingInterval per user and conversation; extra calls are dropped silently. Typing
+// is ephemeral: never stored. Outsiders get a not-found Error.
+func (m *Chat) Typing(ctx context.Context, conversationID, userID string) error {
+	ok, err := m.gate(ctx, "typing:"+conversationID+":"+userID, m.cfg.TypingInterval)
+	if err != nil || !ok {
+		return err
+	}
+	member, err := m.store.IsMember(ctx, conversationID, userID)
+	if err != nil {
+		return err
+	}
+	if !member {
+		return ErrNotFound
+	}
+	// Someone blocked either way sees no typing, as they get no messages.
+	if blocked, err := m.store.BlockedIn(ctx, conversationID, userID); err != nil || blocked {
+		return err
+	}
+	u, err := m.store.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	data := fmt.Appendf(nil, `{"user_id":%q,"display_name":%q}`, userID, u.DisplayName)
+	return m.realtime.pub.Publish(ctx, Event{Channel: ConversationChannel(conversationID), Type: "typing", Data: data})
+}

@@ -7,6 +7,31 @@ import (
 	"unicode/utf8"
 )
 
+// Presence answers whether a user has a live socket anywhere (or had one within the
+// grace window, while reconnecting).
+type Presence interface {
+	IsOnline(ctx context.Context, userID string) (bool, error)
+}
+
+// PushNotice is one notification for a user's devices. Notices with one CollapseKey
+// replace each other on the device.
+type PushNotice struct {
+	UserID, CollapseKey, Title, Body string
+	Data                             map[string]string
+}
+
+// Pusher delivers notices to phones and browsers (FCM), without blocking the caller.
+type Pusher interface {
+	Push(ctx context.Context, n PushNotice) error
+}
+
+// Device is a phone or browser that receives push notifications.
+type Device struct {
+	Token      string `json:"token" db:"token"`
+	Platform   string `json:"platform" db:"platform"`
+	AppVersion string `json:"app_version" db:"app_version"`
+}
+
 // previewLength is how much of a message a push shows.
 const previewLength = 100
 
@@ -15,7 +40,7 @@ const previewLength = 100
 // when it ends, one notice with the latest message and the unread count is sent,
 // under the conversation's collapse key so it replaces the previous one on the
 // device. The delay also lets a user who is only reconnecting come back first.
-func (m *Messaging) schedulePush(ctx context.Context, r Recipient, msg Message) {
+func (m *Chat) schedulePush(ctx context.Context, r Recipient, msg Message) {
 	if m.pusher == nil {
 		return
 	}
@@ -39,7 +64,7 @@ func (m *Messaging) schedulePush(ctx context.Context, r Recipient, msg Message) 
 
 // pushNow sends the notice for a burst if the member is still offline and still has
 // unread messages.
-func (m *Messaging) pushNow(ctx context.Context, r Recipient, conversationID string) error {
+func (m *Chat) pushNow(ctx context.Context, r Recipient, conversationID string) error {
 	online, err := m.presence.IsOnline(ctx, r.UserID)
 	if err != nil || online {
 		return err
@@ -83,7 +108,7 @@ func preview(text string) string {
 }
 
 // RegisterDevice stores a push token of the caller; the same token again updates it.
-func (m *Messaging) RegisterDevice(ctx context.Context, userID string, d Device) error {
+func (m *Chat) RegisterDevice(ctx context.Context, userID string, d Device) error {
 	if d.Platform != "android" && d.Platform != "ios" && d.Platform != "web" {
 		return FieldError(CodeInvalid, "platform", "must be android, ios or web")
 	}
@@ -94,16 +119,16 @@ func (m *Messaging) RegisterDevice(ctx context.Context, userID string, d Device)
 }
 
 // Devices lists the caller's push tokens.
-func (m *Messaging) Devices(ctx context.Context, userID string) ([]Device, error) {
+func (m *Chat) Devices(ctx context.Context, userID string) ([]Device, error) {
 	return m.store.Devices(ctx, userID)
 }
 
 // RemoveDevice deletes one of the caller's push tokens.
-func (m *Messaging) RemoveDevice(ctx context.Context, userID, token string) error {
+func (m *Chat) RemoveDevice(ctx context.Context, userID, token string) error {
 	return m.store.DeleteDevice(ctx, userID, token)
 }
 
 // SetHidePreviews chooses whether the caller's pushes show message text.
-func (m *Messaging) SetHidePreviews(ctx context.Context, userID string, hide bool) error {
+func (m *Chat) SetHidePreviews(ctx context.Context, userID string, hide bool) error {
 	return m.store.SetHidePreviews(ctx, userID, hide)
 }

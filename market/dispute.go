@@ -6,6 +6,21 @@ import (
 	"time"
 )
 
+// Disputes holds the parties' side of disputes: open, answer, withdraw and read.
+type Disputes struct {
+	store    DisputeStore
+	realtime *Realtime
+	log      *slog.Logger
+}
+
+// NewDisputes returns the dispute use cases over their collaborators.
+func NewDisputes(s DisputeStore, rt *Realtime, log *slog.Logger) *Disputes {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Disputes{store: s, realtime: rt, log: log}
+}
+
 // Dispute is a buyer's complaint about an order, the seller's one answer, and how it
 // ended: withdrawn by the buyer, or resolved by an admin refunding RefundMinor.
 type Dispute struct {
@@ -82,19 +97,4 @@ type DisputeOutcome struct {
 type DisputeStore interface {
 	ChangeDispute(ctx context.Context, in DisputeChange, decide func(Order, *Dispute) (DisputeDecision, error)) (DisputeOutcome, error)
 	LatestDispute(ctx context.Context, orderID, userID string, admin bool) (Dispute, error)
-}
-
-// Disputes holds the parties' side of disputes: open, answer, withdraw and read.
-type Disputes struct {
-	store    DisputeStore
-	realtime *Realtime
-	log      *slog.Logger
-}
-
-// NewDisputes returns the dispute use cases over their collaborators.
-func NewDisputes(s DisputeStore, rt *Realtime, log *slog.Logger) *Disputes {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Disputes{store: s, realtime: rt, log: log}
 }

@@ -3,13 +3,7 @@ package market
 import (
 	"context"
 	"log/slog"
-)
-
-// The page sizes of the catalogue.
-const (
-	DefaultGigPage = 20
-	MaxGigPage     = 100
-	maxGigQuery    = 100 // characters of a search
+	"time"
 )
 
 // Gigs holds the catalogue use cases: sellers create, change, publish, pause and
@@ -28,54 +22,123 @@ func NewGigs(s GigStore, uploads *Uploads, log *slog.Logger) *Gigs {
 	return &Gigs{store: s, uploads: uploads, log: log}
 }
 
+// GigStatus is where a gig stands in its seller's hands: only published gigs are
+// shown to others.
+type GigStatus string
+
+// The statuses of a gig. A draft was never published; a published gig may be paused
+// and published again, but never goes back to draft.
+const (
+	GigDraft     GigStatus = "draft"
+	GigPublished GigStatus = "published"
+	GigPaused    GigStatus = "paused"
+)
+
+// Category is a node of the catalogue's category tree.
+type Category struct {
+	ID       string  `json:"id" db:"id"`
+	Slug     string  `json:"slug" db:"slug"`
+	Name     string  `json:"name" db:"name"`
+	ParentID *string `json:"parent_id" db:"parent_id"`
+}
+
+// GigSeller is a gig's seller as buyers see them.
+type GigSeller struct {
+	ID          string `json:"id" db:"id"`
+	Username    string `json:"username" db:"username"`
+	DisplayName string `json:"display_name" db:"display_name"`
+}
+
+// GigPackage is one priced tier of a gig. Money is integer minor units of an ISO 4217
+// currency; Title and Description are plain text.
+type GigPackage struct {
+	Tier         string `json:"tier" db:"tier"`
+	Title        string `json:"title" db:"title"`
+	Description  string `json:"description" db:"description"`
+	PriceMinor   int64  `json:"price_minor" db:"price_minor"`
+	Currency     string `json:"currency" db:"currency"`
+	DeliveryDays int    `json:"delivery_days" db:"delivery_days"`
+	Revisions    int    `json:"revisions" db:"revisions"`
+}
+
+// GigMedia is a clean image or video of a gig. Its bytes are fetched through
+// DownloadPath (a redirect to a short-lived presigned URL); a video also carries its
+// processing state and, once ready, presigned poster and rendition URLs.
+type GigMedia struct {
+	ID           string     `json:"id" db:"id"`
+	GigID        string     `json:"-" db:"gig_id"`
+	Kind         UploadKind `json:"kind" db:"kind"`
+	ContentType  string     `json:"content_type" db:"content_type"`
+	Size         int64      `json:"size" db:"size"`
+	Filename     string     `json:"filename" db:"filename"`
+	DownloadPath string     `json:"download_path" db:"-"`
+	CreatedAt    time.Time  `json:"created_at" db:"created_at"`
+	Video
+	VideoLinks
+}
+
+// Gig is a service a seller offers, with its packages (basic, standard, premium in
+// that order), its media (oldest first) and Cover, the media lists show: its first
+// image, else its first video. Description is sanitized rich text.
+type Gig struct {
+	ID          string    `json:"id" db:"id"`
+	Slug        string    `json:"slug" db:"slug"`
+	Title       string    `json:"title" db:"title"`
+	Description string    `json:"description" db:"description"`
+	Status      GigStatus `json:"status" db:"status"`
+	Category    Category  `json:"category" db:"category"`
+	Seller      GigSeller `json:"seller" db:"seller"`
+	// SellerActive is false once the seller is disabled or deleted: their gigs are
+	// then shown to nobody else.
+	SellerActive bool         `json:"-" db:"seller_active"`
+	PublishedAt  *time.Time   `json:"published_at" db:"published_at"`
+	CreatedAt    time.Time    `json:"created_at" db:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at" db:"updated_at"`
+	Packages     []GigPackage `json:"packages" db:"-"`
+	Media        []GigMedia   `json:"media,omitempty" db:"-"`
+	Cover        *GigMedia    `json:"cover" db:"-"`
+	Rating       GigRating    `json:"rating" db:"rating"`
+	// Rank and SortValue are where a listed gig stands in its listing's order (see
+	// GigCursor); other reads leave them zero.
+	Rank      float32 `json:"-" db:"rank"`
+	SortValue int64   `json:"-" db:"sort_value"`
+}
+
+// NewGig is a draft a seller creates, already checked and sanitized (see CheckNewGig).
+type NewGig struct {
+	SellerID, Title, Description, CategorySlug string
+	Packages                                   []GigPackage
+}
+
+// GigChange changes some fields of a gig; nil leaves one as it is, and non-nil
+// Packages replace all of them.
+type GigChange struct {
+	Title, Description, CategorySlug *string
+	Packages                         []GigPackage
+}
+
+// GigStore is the storage of categories and gigs; store/ implements it. Gigs that do
+// not exist, or that the caller may not change, wrap ErrNotFound.
+type GigStore interface {
+	Categories(ctx context.Context) ([]Category, error)
+	CreateGig(ctx context.Context, in NewGig) (Gig, error)
+	Gig(ctx context.Context, idOrSlug string) (Gig, error)
+	// PublishedGigs returns an invalid Error naming q when the query has no word to
+	// search for (only stop words or punctuation).
+	PublishedGigs(ctx context.Context, f GigFilter) ([]Gig, error)
+	SellerGigs(ctx context.Context, sellerID string, f SellerGigFilter) ([]Gig, error)
+	GigMedia(ctx context.Context, gigIDs []string) ([]GigMedia, error)
+	UpdateGig(ctx context.Context, gigID, sellerID string, ch GigChange) (Gig, error)
+	// SetGigStatus moves a gig to a status under a row lock, after GigTransition allowed it.
+	SetGigStatus(ctx context.Context, gigID, sellerID string, to GigStatus) (Gig, error)
+	// DeleteDraftGig deletes a draft, after CheckGigDeletable allowed it, and returns
+	// the object keys of its media for the caller to remove once committed.
+	DeleteDraftGig(ctx context.Context, gigID, sellerID string) (objectKeys []string, err error)
+}
+
 // Categories lists every category, parents before their children.
 func (g *Gigs) Categories(ctx context.Context) ([]Category, error) {
 	return g.store.Categories(ctx)
-}
-
-// List returns a page of published gigs matching f in its order (see GigSort), each
-// with its packages and cover, and the cursor of the next page (nil on the last). It
-// returns an invalid Error naming a filter that breaks a rule, cursor when f.After
-// belongs to another order, and q when the query has no word to search for.
-func (g *Gigs) List(ctx context.Context, f GigFilter) ([]Gig, *GigCursor, error) {
-	if err := checkGigFilter(&f); err != nil {
-		return nil, nil, err
-	}
-	limit := f.Limit
-	f.Limit++ // one more tells whether another page follows
-	list, err := g.store.PublishedGigs(ctx, f)
-	if err != nil {
-		return nil, nil, err
-	}
-	var next *GigCursor
-	if len(list) > limit {
-		list = list[:limit]
-		last := list[limit-1]
-		next = cursorAt(f.Sort, last)
-	}
-	return list, next, g.attachMedia(ctx, list, true)
-}
-
-func checkGigFilter(f *GigFilter) error {
-	var err error
-	if f.Query, err = checkGigQuery(f.Query); err != nil {
-		return err
-	}
-	switch {
-	case f.Limit == 0:
-		f.Limit = DefaultGigPage
-	case f.Limit < 1 || f.Limit > MaxGigPage:
-		return FieldError(CodeInvalid, "limit", "must be 1 to 100")
-	}
-	switch {
-	case f.Currency != "" && !IsCurrency(f.Currency):
-		return FieldError(CodeInvalid, "currency", "must be an ISO 4217 currency code in upper case")
-	case f.MinPrice < 0:
-		return FieldError(CodeInvalid, "min_price", "must not be negative")
-	case f.MaxPrice < 0 || f.MaxPrice > 0 && f.MaxPrice < f.MinPrice:
-		return FieldError(CodeInvalid, "max_price", "must not be negative or below min_price")
-	}
-	return checkGigSort(f)
 }
 
 // Show returns a gig by id or slug, with its packages and all its media: a published

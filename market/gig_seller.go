@@ -1,6 +1,22 @@
 package market
 
-import "context"
+import (
+	"context"
+	"time"
+)
+
+// SellerGigFilter selects a seller's own gigs, newest created first.
+type SellerGigFilter struct {
+	Status GigStatus // "" is every status
+	After  *SellerGigCursor
+	Limit  int
+}
+
+// SellerGigCursor is the position of a gig in its seller's own list.
+type SellerGigCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
 
 // Mine returns a page of sellerID's own gigs in every status (or only f.Status),
 // newest created first, each with its packages and cover, and the cursor of the next

@@ -8,12 +8,6 @@ import (
 	"time"
 )
 
-// NotificationsConfig tunes the router. The zero value means the defaults.
-type NotificationsConfig struct {
-	PollInterval time.Duration // how often each node looks for new events; default 1 s
-	Batch        int           // events routed per transaction at most; default 200
-}
-
 // Notifications routes durable order events to the people concerned (in-app, push,
 // e-mail) and serves their notification lists.
 type Notifications struct {
@@ -35,6 +29,70 @@ func NewNotifications(s NotificationStore, rt *Realtime, presence Presence, push
 		cfg.Batch = 200
 	}
 	return &Notifications{store: s, realtime: rt, presence: presence, pusher: pusher, cfg: cfg, log: log}
+}
+
+// NotificationsConfig tunes the router. The zero value means the defaults.
+type NotificationsConfig struct {
+	PollInterval time.Duration // how often each node looks for new events; default 1 s
+	Batch        int           // events routed per transaction at most; default 200
+}
+
+// Notification is something a user should learn of even when not looking: one row per
+// recipient, made by the router from a durable event.
+type Notification struct {
+	ID        string     `json:"id" db:"id"`
+	UserID    string     `json:"-" db:"user_id"`
+	Kind      string     `json:"kind" db:"kind"`
+	Title     string     `json:"title" db:"title"`
+	Body      string     `json:"body" db:"body"`
+	Link      string     `json:"link" db:"link"`
+	OrderID   *string    `json:"order_id" db:"order_id"`
+	CreatedAt time.Time  `json:"created_at" db:"created_at"`
+	ReadAt    *time.Time `json:"read_at" db:"read_at"`
+}
+
+// Notification kinds; each has a title and body made by the routing table, and the
+// main ones an e-mail template of the same name in push/templates.
+const (
+	KindOrderPaid          = "order_paid"
+	KindPaymentFailed      = "payment_failed"
+	KindOrderDelivered     = "order_delivered"
+	KindRevisionRequested  = "revision_requested"
+	KindOrderCompleted     = "order_completed"
+	KindOrderCancelled     = "order_cancelled"
+	KindOrderRefunded      = "order_refunded"
+	KindReviewReceived     = "review_received"
+	KindReviewAnswered     = "review_answered"
+	KindWithdrawalPaid     = "withdrawal_paid"
+	notificationsPageLimit = 100
+)
+
+// NotificationPage is one page of a user's notifications, newest first.
+type NotificationPage struct {
+	Notifications []Notification
+	UnreadCount   int
+}
+
+// NotificationStore is the storage the notifications need.
+type NotificationStore interface {
+	// RouteEvents locks the named cursor (returning ok false, and doing nothing, when
+	// another node holds it), reads up to limit events after it, stores what route
+	// makes of each with its notification events and e-mail jobs, advances the cursor
+	// and commits; it returns the stored notifications and the events to publish.
+	RouteEvents(ctx context.Context, cursor string, limit int, route func(RoutableEvent) []Notification) (routed []Routed, events []Event, ok bool, err error)
+	Notifications(ctx context.Context, userID string, before *PageKey, limit int) (NotificationPage, error)
+	// MarkNotificationsRead marks ids (or every one when all) of userID read and stores
+	// notifications.read; an id that is not userID's wraps ErrNotFound.
+	MarkNotificationsRead(ctx context.Context, userID string, ids []string, all bool) (unread int, ev Event, err error)
+	NotificationPrefs(ctx context.Context, userID string) (NotificationPrefs, error)
+	SetNotificationPrefs(ctx context.Context, userID string, u NotificationPrefsUpdate) (NotificationPrefs, error)
+	NotificationEmail(ctx context.Context, id string) (NotificationEmail, error)
+}
+
+// PageKey is where a keyset page starts: the sort time and id of the last item seen.
+type PageKey struct {
+	At time.Time
+	ID string
 }
 
 // notificationCursor names the router's stored position in the events.
@@ -140,14 +198,4 @@ func (n *Notifications) MarkRead(ctx context.Context, userID string, ids []strin
 		n.realtime.PublishCommitted(ctx, ev)
 	}
 	return unread, nil
-}
-
-// Prefs returns the user's notification switches.
-func (n *Notifications) Prefs(ctx context.Context, userID string) (NotificationPrefs, error) {
-	return n.store.NotificationPrefs(ctx, userID)
-}
-
-// SetPrefs changes the switches given and returns them all.
-func (n *Notifications) SetPrefs(ctx context.Context, userID string, u NotificationPrefsUpdate) (NotificationPrefs, error) {
-	return n.store.SetNotificationPrefs(ctx, userID, u)
 }

@@ -5,6 +5,31 @@ import (
 	"errors"
 )
 
+// NotificationEmail is what the e-mail of one notification needs.
+type NotificationEmail struct {
+	Notification
+	Email         string `db:"email"`
+	DisplayName   string `db:"display_name"`
+	EmailVerified bool   `db:"email_verified"`
+	Gone          bool   `db:"gone"` // the account is deleted or disabled
+	OrderEmail    bool   `db:"notify_order_email"`
+	GigTitle      string `db:"gig_title"`
+}
+
+// NotificationMailer sends the e-mail of a notification; link is absolute.
+type NotificationMailer interface {
+	SendNotification(ctx context.Context, m NotificationEmail, link string) error
+}
+
+// emailKinds are the kinds that are also sent by e-mail (when the user lets them).
+var emailKinds = map[string]bool{
+	KindOrderPaid: true, KindOrderDelivered: true, KindOrderCompleted: true, KindOrderCancelled: true,
+	KindOrderRefunded: true, KindReviewReceived: true, KindWithdrawalPaid: true,
+}
+
+// EmailsKind reports whether notifications of kind are also sent by e-mail.
+func EmailsKind(kind string) bool { return emailKinds[kind] }
+
 // SendEmail e-mails notification id through mailer, with links under publicURL. It
 // sends nothing, and returns nil, when the recipient turned order e-mail off, has no
 // verified address, or is deleted or disabled, or when the notification is gone. A

@@ -7,6 +7,19 @@ import (
 	"strings"
 )
 
+// RoutableEvent is a durable event as the router sees it: the event, and for events on
+// an order's channel the order as it is now (nil when the order is gone).
+type RoutableEvent struct {
+	Event
+	Order *Order
+}
+
+// Routed is a notification just stored, with what its push needs.
+type Routed struct {
+	Notification
+	Prefs NotificationPrefs
+}
+
 // Recipient roles of an order notification.
 const (
 	toBuyer  = "buyer"

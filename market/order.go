@@ -6,6 +6,46 @@ import (
 	"time"
 )
 
+// Orders holds the order use cases: place an order, fund its escrow from a verified
+// payment webhook, deliver versions of the work, ask for revisions, and show orders and
+// deliveries to their buyer and seller only.
+type Orders struct {
+	store    OrderStore
+	gateway  PaymentGateway
+	realtime *Realtime
+	cfg      OrdersConfig
+	log      *slog.Logger
+	// PayPal, when set, lets buyers pay with PayPal; nil refuses provider "paypal".
+	PayPal PayPalGateway
+	// OpenThread, when set, opens the order's conversation between buyer and seller once
+	// the order is placed; a failure is only logged (the thread opens on a retry).
+	OpenThread func(ctx context.Context, orderID, buyerID, sellerID string) (string, error)
+	// RefundCancelled, when set, refunds at once a payment that succeeded for an order
+	// cancelled before it was paid (Settlement.RefundCancelledPayment); a failure is only
+	// logged: the escrow stays funded and the settlement job retries.
+	RefundCancelled func(ctx context.Context, orderID string) error
+}
+
+// NewOrders returns the order use cases over their collaborators.
+func NewOrders(s OrderStore, g PaymentGateway, rt *Realtime, cfg OrdersConfig, log *slog.Logger) *Orders {
+	if cfg.MaxNoteLength <= 0 || cfg.MaxNoteLength > 5000 {
+		cfg.MaxNoteLength = 5000 // the schema's limit too
+	}
+	if cfg.MaxFiles <= 0 {
+		cfg.MaxFiles = 20
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Orders{store: s, gateway: g, realtime: rt, cfg: cfg, log: log}
+}
+
+// OrdersConfig tunes the order use cases. The zero value means the defaults.
+type OrdersConfig struct {
+	MaxNoteLength int // characters of a delivery or revision note; default and most 5000
+	MaxFiles      int // files per delivery; default 20
+}
+
 // Order is what a buyer bought: a snapshot of the gig package at the time of ordering
 // (later edits to the gig do not change it), its price in minor units, and where it
 // stands. Payment is set for the buyer only.
@@ -80,46 +120,6 @@ type OrderStore interface {
 	CreateDelivery(ctx context.Context, in NewDelivery, check func(Order, []DeliveryCandidate) error) (Delivery, Order, Event, error)
 	RequestRevision(ctx context.Context, in NewRevision, check func(Order) error) (Order, Event, error)
 	Deliveries(ctx context.Context, orderID, userID string) ([]Delivery, error)
-}
-
-// OrdersConfig tunes the order use cases. The zero value means the defaults.
-type OrdersConfig struct {
-	MaxNoteLength int // characters of a delivery or revision note; default and most 5000
-	MaxFiles      int // files per delivery; default 20
-}
-
-// Orders holds the order use cases: place an order, fund its escrow from a verified
-// payment webhook, deliver versions of the work, ask for revisions, and show orders and
-// deliveries to their buyer and seller only.
-type Orders struct {
-	store    OrderStore
-	gateway  PaymentGateway
-	realtime *Realtime
-	cfg      OrdersConfig
-	log      *slog.Logger
-	// PayPal, when set, lets buyers pay with PayPal; nil refuses provider "paypal".
-	PayPal PayPalGateway
-	// OpenThread, when set, opens the order's conversation between buyer and seller once
-	// the order is placed; a failure is only logged (the thread opens on a retry).
-	OpenThread func(ctx context.Context, orderID, buyerID, sellerID string) (string, error)
-	// RefundCancelled, when set, refunds at once a payment that succeeded for an order
-	// cancelled before it was paid (Settlement.RefundCancelledPayment); a failure is only
-	// logged: the escrow stays funded and the settlement job retries.
-	RefundCancelled func(ctx context.Context, orderID string) error
-}
-
-// NewOrders returns the order use cases over their collaborators.
-func NewOrders(s OrderStore, g PaymentGateway, rt *Realtime, cfg OrdersConfig, log *slog.Logger) *Orders {
-	if cfg.MaxNoteLength <= 0 || cfg.MaxNoteLength > 5000 {
-		cfg.MaxNoteLength = 5000 // the schema's limit too
-	}
-	if cfg.MaxFiles <= 0 {
-		cfg.MaxFiles = 20
-	}
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Orders{store: s, gateway: g, realtime: rt, cfg: cfg, log: log}
 }
 
 // Order returns one order to its buyer or seller; anyone else gets a not-found Error.

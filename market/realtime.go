@@ -11,29 +11,6 @@ import (
 	"time"
 )
 
-// EventStore keeps durable events; store/ implements it.
-type EventStore interface {
-	AppendEvent(ctx context.Context, channel, eventType string, data json.RawMessage) (Event, error)
-	History(ctx context.Context, channel string, since uint64, limit int) ([]Event, error)
-	MarkPublished(ctx context.Context, events []Event) error
-	Unpublished(ctx context.Context, olderThan time.Duration, limit int) ([]Event, error)
-	PruneEvents(ctx context.Context, keep time.Duration) (int64, error)
-}
-
-// ChannelMembers answers who may follow a conversation or an order channel. Nil
-// fields refuse those channels (the features that own them are not wired).
-type ChannelMembers struct {
-	Conversation func(ctx context.Context, conversationID, userID string) (bool, error)
-	Order        func(ctx context.Context, orderID, userID string) (bool, error)
-}
-
-// RealtimeConfig tunes the durable event stream. The zero value means the defaults.
-type RealtimeConfig struct {
-	Retention   time.Duration // how far back a reconnecting client can recover; default 7 days
-	RelayAfter  time.Duration // an event unpublished this long is republished by the relay; default 5 s
-	RelayPeriod time.Duration // how often the relay looks; default 2 s
-}
-
 // Realtime holds the rules of the live channels: who may subscribe, durable events
 // stored then published after commit, and the outbox relay that republishes what a
 // crashed node left unpublished.
@@ -45,11 +22,6 @@ type Realtime struct {
 	log     *slog.Logger
 	marks   chan Event // published durable events waiting to be marked, in batches
 }
-
-// markQueue bounds the published events waiting to be marked; past it a mark is
-// dropped, which only means the relay publishes that event once more (clients drop
-// duplicates by seq).
-const markQueue = 10000
 
 // NewRealtime returns the real-time rules over their collaborators.
 func NewRealtime(events EventStore, pub Publisher, members ChannelMembers, cfg RealtimeConfig, log *slog.Logger) *Realtime {
@@ -67,6 +39,34 @@ func NewRealtime(events EventStore, pub Publisher, members ChannelMembers, cfg R
 	}
 	return &Realtime{events: events, pub: pub, members: members, cfg: cfg, log: log, marks: make(chan Event, markQueue)}
 }
+
+// RealtimeConfig tunes the durable event stream. The zero value means the defaults.
+type RealtimeConfig struct {
+	Retention   time.Duration // how far back a reconnecting client can recover; default 7 days
+	RelayAfter  time.Duration // an event unpublished this long is republished by the relay; default 5 s
+	RelayPeriod time.Duration // how often the relay looks; default 2 s
+}
+
+// EventStore keeps durable events; store/ implements it.
+type EventStore interface {
+	AppendEvent(ctx context.Context, channel, eventType string, data json.RawMessage) (Event, error)
+	History(ctx context.Context, channel string, since uint64, limit int) ([]Event, error)
+	MarkPublished(ctx context.Context, events []Event) error
+	Unpublished(ctx context.Context, olderThan time.Duration, limit int) ([]Event, error)
+	PruneEvents(ctx context.Context, keep time.Duration) (int64, error)
+}
+
+// ChannelMembers answers who may follow a conversation or an order channel. Nil
+// fields refuse those channels (the features that own them are not wired).
+type ChannelMembers struct {
+	Conversation func(ctx context.Context, conversationID, userID string) (bool, error)
+	Order        func(ctx context.Context, orderID, userID string) (bool, error)
+}
+
+// markQueue bounds the published events waiting to be marked; past it a mark is
+// dropped, which only means the relay publishes that event once more (clients drop
+// duplicates by seq).
+const markQueue = 10000
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 

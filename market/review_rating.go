@@ -6,43 +6,6 @@ import (
 	"time"
 )
 
-// MaxReviewText is the longest review comment or seller response, in characters.
-const MaxReviewText = 2000
-
-// The page sizes of review listings.
-const (
-	DefaultReviewPage = 20
-	MaxReviewPage     = 100
-)
-
-// Review is a buyer's rating of a completed order, with the seller's answer once given.
-// Buyer names the reviewer as the public sees them.
-type Review struct {
-	ID          string     `json:"id" db:"id"`
-	OrderID     string     `json:"order_id" db:"order_id"`
-	GigID       string     `json:"gig_id" db:"gig_id"`
-	SellerID    string     `json:"seller_id" db:"seller_id"`
-	Buyer       GigSeller  `json:"buyer" db:"buyer"`
-	Rating      int        `json:"rating" db:"rating"`
-	Comment     string     `json:"comment" db:"comment"`
-	Response    *string    `json:"response" db:"response"`
-	RespondedAt *time.Time `json:"responded_at" db:"responded_at"`
-	CreatedAt   time.Time  `json:"created_at" db:"created_at"`
-}
-
-// NewReview is a review a buyer writes for an order, already checked (CheckNewReview).
-type NewReview struct {
-	OrderID, BuyerID string
-	Rating           int
-	Comment          string
-}
-
-// ReviewCursor marks where a page of reviews ended (newest first).
-type ReviewCursor struct {
-	CreatedAt time.Time
-	ID        string
-}
-
 // RatingSummary is what a set of reviews adds up to: how many, the mean rating
 // (rounded to two decimals; 0 without reviews) and how many of each star, index 0
 // for one star.
@@ -110,25 +73,6 @@ type ReviewInsights struct {
 	SinceMonths int              `json:"since_months"`
 }
 
-// ReviewStore keeps reviews; store/ implements it. Missing rows wrap ErrNotFound.
-type ReviewStore interface {
-	// CreateReview stores in for its order under the order's row lock, with the
-	// order.reviewed event, once check accepts the locked order (in.BuyerID must be a
-	// party, else not found). A second review of the order is a conflict Error.
-	CreateReview(ctx context.Context, in NewReview, check func(Order) error) (Review, Event, error)
-	// RespondToReview stores the seller's answer to the review of orderID, with the
-	// order.review_answered event, once check accepts the locked order and review.
-	RespondToReview(ctx context.Context, orderID, sellerID, response string, check func(Order, Review) error) (Review, Event, error)
-	// ReviewOfOrder returns the review of an order userID is a party to.
-	ReviewOfOrder(ctx context.Context, orderID, userID string) (Review, error)
-	// GigReviews returns a page of a gig's reviews, newest first, from after (nil: the
-	// start), at most limit, and the star counts of all its reviews.
-	GigReviews(ctx context.Context, gigID string, after *ReviewCursor, limit int) ([]Review, [5]int, error)
-	// SellerInsights returns the star counts of the reviews sellerID received: in all,
-	// per category, per month since since; and how many have no response.
-	SellerInsights(ctx context.Context, sellerID string, since time.Time) (ReviewCounts, error)
-}
-
 // ReviewCounts is the raw material of ReviewInsights: star counts by category and by
 // month (YYYY-MM).
 type ReviewCounts struct {
@@ -142,4 +86,28 @@ type ReviewCounts struct {
 type CategoryCounts struct {
 	Category Category
 	Counts   [5]int
+}
+
+// insightMonths is how far back a seller's monthly review trend goes.
+const insightMonths = 12
+
+// Insights returns the review dashboard of a seller: overall, per category and per
+// month over the last year (months without reviews included, oldest first).
+func (r *Reviews) Insights(ctx context.Context, sellerID string) (ReviewInsights, error) {
+	now := r.now().UTC()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(insightMonths - 1), 0)
+	counts, err := r.store.SellerInsights(ctx, sellerID, first)
+	if err != nil {
+		return ReviewInsights{}, err
+	}
+	out := ReviewInsights{Overall: Summarize(counts.Overall), Unanswered: counts.Unanswered, SinceMonths: insightMonths,
+		ByCategory: make([]CategoryRating, 0, len(counts.ByCategory)), ByMonth: make([]MonthRating, 0, insightMonths)}
+	for _, c := range counts.ByCategory {
+		out.ByCategory = append(out.ByCategory, CategoryRating{Category: c.Category, Summary: Summarize(c.Counts)})
+	}
+	for m := first; !m.After(now); m = m.AddDate(0, 1, 0) {
+		key := m.Format("2006-01")
+		out.ByMonth = append(out.ByMonth, MonthRating{Month: key, Summary: Summarize(counts.ByMonth[key])})
+	}
+	return out, nil
 }

@@ -6,6 +6,73 @@ import (
 	"time"
 )
 
+// Settlement holds the money lifecycle after payment: accept and auto-complete, cancel
+// and refund, clearing, balances and withdrawals.
+type Settlement struct {
+	store    SettlementStore
+	gateway  MoneyGateway
+	realtime *Realtime
+	cfg      SettlementConfig
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewSettlement returns the settlement use cases over their collaborators.
+func NewSettlement(s SettlementStore, g MoneyGateway, rt *Realtime, cfg SettlementConfig, log *slog.Logger) *Settlement {
+	if cfg.FeeBPS == 0 && !cfg.ZeroFee {
+		cfg.FeeBPS = DefaultPlatformFeeBPS
+	}
+	cfg.FeeBPS = max(0, min(cfg.FeeBPS, 10_000))
+	if cfg.AutoCompleteAfter <= 0 {
+		cfg.AutoCompleteAfter = 3 * 24 * time.Hour
+	}
+	if cfg.ClearingPeriod <= 0 {
+		cfg.ClearingPeriod = 7 * 24 * time.Hour
+	}
+	if cfg.WithdrawalRetryAfter <= 0 {
+		cfg.WithdrawalRetryAfter = 5 * time.Minute
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Settlement{store: s, gateway: g, realtime: rt, cfg: cfg, log: log, now: time.Now}
+}
+
+// SettlementStore keeps the final actions, the clearing of earnings and withdrawals;
+// store/ implements it. SettleOrder locks the order (not found for a user who is no
+// party to it, unless Admin), calls decide with it (its Payment set) and the prior
+// final action, and when the decision refunds money calls refund with the locked order
+// while still holding the lock: a provider error rolls everything back. Then the
+// status, the split, the ledger release, the refund row, the order events and the
+// seller's balance.updated event are written in the same transaction.
+type SettlementStore interface {
+	SettleOrder(ctx context.Context, in SettleRequest, decide func(Order, *PriorSettlement) (SettleDecision, error),
+		refund func(context.Context, Order, Split) (string, error)) (SettledOrder, error)
+	OrdersDeliveredBefore(ctx context.Context, before time.Time, limit int) ([]string, error)
+	ClearEarnings(ctx context.Context, settledBefore time.Time, limit int) ([]Event, error)
+	Balances(ctx context.Context, userID string) ([]Balance, error)
+	ReserveWithdrawal(ctx context.Context, in NewWithdrawal) (Withdrawal, bool, error)
+	FinishWithdrawal(ctx context.Context, id, providerRef, failure string) (Withdrawal, []Event, error)
+	Withdrawals(ctx context.Context, userID string, limit int) ([]Withdrawal, error)
+	// RefundCancelledPayment locks the order and, when it is cancelled and its escrow
+	// holds money, calls refund with the whole escrow while holding the lock, then posts
+	// escrow → the provider's external account, the refund row and order.refunded.
+	RefundCancelledPayment(ctx context.Context, orderID string, refund func(context.Context, Order, Split) (string, error)) ([]Event, error)
+	CancelledOrdersWithEscrow(ctx context.Context, limit int) ([]string, error)
+	PendingWithdrawalsBefore(ctx context.Context, before time.Time, limit int) ([]Withdrawal, error)
+}
+
+// SettlementConfig tunes settlement. The zero value means the defaults.
+type SettlementConfig struct {
+	FeeBPS            int           // platform fee in basis points; default DefaultPlatformFeeBPS; 0…10000
+	AutoCompleteAfter time.Duration // a delivered order completes itself after this; default 3 days
+	ClearingPeriod    time.Duration // earnings become withdrawable after this; default 7 days
+	ZeroFee           bool          // FeeBPS 0 means no fee rather than the default
+	// WithdrawalRetryAfter is how long a withdrawal stays pending before the periodic
+	// sweep retries it; default 5 minutes.
+	WithdrawalRetryAfter time.Duration
+}
+
 // SettleRequest is one final action on an order: the buyer accepts (complete), the
 // auto-complete job (auto_complete, no user), a party cancels (cancel), or an admin
 // refunds (refund, RefundMinor of the escrow, with a Reason).
@@ -84,73 +151,6 @@ type SettledOrder struct {
 	Order    Order
 	Replayed bool
 	Events   []Event
-}
-
-// SettlementStore keeps the final actions, the clearing of earnings and withdrawals;
-// store/ implements it. SettleOrder locks the order (not found for a user who is no
-// party to it, unless Admin), calls decide with it (its Payment set) and the prior
-// final action, and when the decision refunds money calls refund with the locked order
-// while still holding the lock: a provider error rolls everything back. Then the
-// status, the split, the ledger release, the refund row, the order events and the
-// seller's balance.updated event are written in the same transaction.
-type SettlementStore interface {
-	SettleOrder(ctx context.Context, in SettleRequest, decide func(Order, *PriorSettlement) (SettleDecision, error),
-		refund func(context.Context, Order, Split) (string, error)) (SettledOrder, error)
-	OrdersDeliveredBefore(ctx context.Context, before time.Time, limit int) ([]string, error)
-	ClearEarnings(ctx context.Context, settledBefore time.Time, limit int) ([]Event, error)
-	Balances(ctx context.Context, userID string) ([]Balance, error)
-	ReserveWithdrawal(ctx context.Context, in NewWithdrawal) (Withdrawal, bool, error)
-	FinishWithdrawal(ctx context.Context, id, providerRef, failure string) (Withdrawal, []Event, error)
-	Withdrawals(ctx context.Context, userID string, limit int) ([]Withdrawal, error)
-	// RefundCancelledPayment locks the order and, when it is cancelled and its escrow
-	// holds money, calls refund with the whole escrow while holding the lock, then posts
-	// escrow → the provider's external account, the refund row and order.refunded.
-	RefundCancelledPayment(ctx context.Context, orderID string, refund func(context.Context, Order, Split) (string, error)) ([]Event, error)
-	CancelledOrdersWithEscrow(ctx context.Context, limit int) ([]string, error)
-	PendingWithdrawalsBefore(ctx context.Context, before time.Time, limit int) ([]Withdrawal, error)
-}
-
-// SettlementConfig tunes settlement. The zero value means the defaults.
-type SettlementConfig struct {
-	FeeBPS            int           // platform fee in basis points; default DefaultPlatformFeeBPS; 0…10000
-	AutoCompleteAfter time.Duration // a delivered order completes itself after this; default 3 days
-	ClearingPeriod    time.Duration // earnings become withdrawable after this; default 7 days
-	ZeroFee           bool          // FeeBPS 0 means no fee rather than the default
-	// WithdrawalRetryAfter is how long a withdrawal stays pending before the periodic
-	// sweep retries it; default 5 minutes.
-	WithdrawalRetryAfter time.Duration
-}
-
-// Settlement holds the money lifecycle after payment: accept and auto-complete, cancel
-// and refund, clearing, balances and withdrawals.
-type Settlement struct {
-	store    SettlementStore
-	gateway  MoneyGateway
-	realtime *Realtime
-	cfg      SettlementConfig
-	log      *slog.Logger
-	now      func() time.Time
-}
-
-// NewSettlement returns the settlement use cases over their collaborators.
-func NewSettlement(s SettlementStore, g MoneyGateway, rt *Realtime, cfg SettlementConfig, log *slog.Logger) *Settlement {
-	if cfg.FeeBPS == 0 && !cfg.ZeroFee {
-		cfg.FeeBPS = DefaultPlatformFeeBPS
-	}
-	cfg.FeeBPS = max(0, min(cfg.FeeBPS, 10_000))
-	if cfg.AutoCompleteAfter <= 0 {
-		cfg.AutoCompleteAfter = 3 * 24 * time.Hour
-	}
-	if cfg.ClearingPeriod <= 0 {
-		cfg.ClearingPeriod = 7 * 24 * time.Hour
-	}
-	if cfg.WithdrawalRetryAfter <= 0 {
-		cfg.WithdrawalRetryAfter = 5 * time.Minute
-	}
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Settlement{store: s, gateway: g, realtime: rt, cfg: cfg, log: log, now: time.Now}
 }
 
 // publish hands committed events to the hub, when there is one.

@@ -9,17 +9,6 @@ import (
 	"time"
 )
 
-// Balance is a user's money in one currency, in minor units: Pending earnings still
-// clearing, Available to withdraw (less what is being withdrawn), Withdrawing (payouts
-// under way) and Withdrawn (paid out so far).
-type Balance struct {
-	Currency    string `json:"currency" db:"currency"`
-	Pending     int64  `json:"pending_minor" db:"pending_minor"`
-	Available   int64  `json:"available_minor" db:"available_minor"`
-	Withdrawing int64  `json:"withdrawing_minor" db:"withdrawing_minor"`
-	Withdrawn   int64  `json:"withdrawn_minor" db:"withdrawn_minor"`
-}
-
 // Withdrawal is a seller's payout from their available balance. Status is pending
 // while the provider is asked (the amount is reserved), then paid or failed (nothing
 // moved).
@@ -44,6 +33,17 @@ type NewWithdrawal struct {
 	Currency       string
 	IdempotencyKey string
 	RequestHash    string // set by Withdraw
+}
+
+// Balance is a user's money in one currency, in minor units: Pending earnings still
+// clearing, Available to withdraw (less what is being withdrawn), Withdrawing (payouts
+// under way) and Withdrawn (paid out so far).
+type Balance struct {
+	Currency    string `json:"currency" db:"currency"`
+	Pending     int64  `json:"pending_minor" db:"pending_minor"`
+	Available   int64  `json:"available_minor" db:"available_minor"`
+	Withdrawing int64  `json:"withdrawing_minor" db:"withdrawing_minor"`
+	Withdrawn   int64  `json:"withdrawn_minor" db:"withdrawn_minor"`
 }
 
 // The statuses of a withdrawal.

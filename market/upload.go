@@ -8,6 +8,24 @@ import (
 	"time"
 )
 
+// Uploads holds the upload use cases: who may upload what for which gig or
+// conversation, the upload row's life (uploading → scanning → clean or rejected) with
+// its events, and who may see and download an upload.
+type Uploads struct {
+	store    UploadStore
+	media    MediaPipeline
+	realtime *Realtime
+	log      *slog.Logger
+}
+
+// NewUploads returns the upload use cases over their collaborators.
+func NewUploads(s UploadStore, m MediaPipeline, rt *Realtime, log *slog.Logger) *Uploads {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Uploads{store: s, media: m, realtime: rt, log: log}
+}
+
 // UploadKind says what an upload is for; it decides who may attach it where and who
 // may see it. The values are the media pipeline's kinds.
 type UploadKind string
@@ -144,24 +162,6 @@ func (e *RejectedUpload) Error() string { return e.Err.Error() }
 
 // Unwrap exposes the pipeline's error to errors.Is and errors.As.
 func (e *RejectedUpload) Unwrap() error { return e.Err }
-
-// Uploads holds the upload use cases: who may upload what for which gig or
-// conversation, the upload row's life (uploading → scanning → clean or rejected) with
-// its events, and who may see and download an upload.
-type Uploads struct {
-	store    UploadStore
-	media    MediaPipeline
-	realtime *Realtime
-	log      *slog.Logger
-}
-
-// NewUploads returns the upload use cases over their collaborators.
-func NewUploads(s UploadStore, m MediaPipeline, rt *Realtime, log *slog.Logger) *Uploads {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Uploads{store: s, media: m, realtime: rt, log: log}
-}
 
 // UploadKeyPrefix is the server's folder for an upload's object: every object of a user
 // lives under "u/<owner>/", then kind and upload id; the last element is random.

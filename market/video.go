@@ -9,6 +9,23 @@ import (
 	"strings"
 )
 
+// Videos is the video job's use case: a clean video upload gets its poster, duration
+// and rendition, recorded on its row and announced to its uploader.
+type Videos struct {
+	store    VideoStore
+	media    VideoMedia
+	realtime *Realtime
+	log      *slog.Logger
+}
+
+// NewVideos returns the video use case over its collaborators.
+func NewVideos(s VideoStore, m VideoMedia, rt *Realtime, log *slog.Logger) *Videos {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Videos{store: s, media: m, realtime: rt, log: log}
+}
+
 // VideoStatus is where a video upload's poster and rendition stand. Each change after
 // pending is an upload.video event on the uploader's user channel.
 type VideoStatus string
@@ -67,23 +84,6 @@ type VideoStore interface {
 	Upload(ctx context.Context, id string) (Upload, error)
 	FinishVideo(ctx context.Context, id string, made VideoMade) (Upload, Event, error)
 	FailVideo(ctx context.Context, id, reason string) (Upload, Event, error)
-}
-
-// Videos is the video job's use case: a clean video upload gets its poster, duration
-// and rendition, recorded on its row and announced to its uploader.
-type Videos struct {
-	store    VideoStore
-	media    VideoMedia
-	realtime *Realtime
-	log      *slog.Logger
-}
-
-// NewVideos returns the video use case over its collaborators.
-func NewVideos(s VideoStore, m VideoMedia, rt *Realtime, log *slog.Logger) *Videos {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Videos{store: s, media: m, realtime: rt, log: log}
 }
 
 // Process makes and records the poster, duration and rendition of upload id. An

@@ -46,9 +46,9 @@ func sendLimit(rdb *redis.Client, perMinute int) func(ctx context.Context, userI
 	}
 }
 
-// newMessaging builds the chat use cases; node answers presence.
-func newMessaging(cfg config, db *store.DB, realtime *market.Realtime, node *hub.Node, rdb *redis.Client, pusher market.Pusher, log *slog.Logger) *market.Messaging {
-	m := market.NewMessaging(db, realtime, node, pusher, redisGate(rdb), market.MessagingConfig{
+// newChat builds the chat use cases; node answers presence.
+func newChat(cfg config, db *store.DB, realtime *market.Realtime, node *hub.Node, rdb *redis.Client, pusher market.Pusher, log *slog.Logger) *market.Chat {
+	m := market.NewChat(db, realtime, node, pusher, redisGate(rdb), market.ChatConfig{
 		MaxTextLength: cfg.MaxMessageLength, EditWindow: cfg.MessageEditWindow, PushDelay: cfg.PushDelay,
 	}, log)
 	m.SendLimit = sendLimit(rdb, cfg.MessagesPerMinute)
@@ -56,7 +56,7 @@ func newMessaging(cfg config, db *store.DB, realtime *market.Realtime, node *hub
 }
 
 // chatCallbacks lets clients type, send and acknowledge (read) over the socket.
-func chatCallbacks(chat func() *market.Messaging) (func(context.Context, hub.ClientInfo, string, string, []byte) error, func(context.Context, hub.ClientInfo, string, uint64) error) {
+func chatCallbacks(chat func() *market.Chat) (func(context.Context, hub.ClientInfo, string, string, []byte) error, func(context.Context, hub.ClientInfo, string, uint64) error) {
 	clientEvent := func(ctx context.Context, info hub.ClientInfo, channel, eventType string, data []byte) error {
 		kind, id, err := market.ParseChannel(channel)
 		if err != nil || kind != "conversation" {

@@ -146,11 +146,11 @@ func loadRealtimeConfig(e *envReader, c *config) {
 	c.RedisShardedPubSub = e.boolean("REDIS_SHARDED_PUBSUB", false)
 	c.WSMaxFrameBytes = e.integer("WS_MAX_FRAME_BYTES", 64<<10, 1<<10, 16<<20)
 	c.WSSendQueueBytes = e.integer("WS_SEND_QUEUE_BYTES", 1<<20, 16<<10, 64<<20)
-	loadMessagingConfig(e, c)
+	loadChatConfig(e, c)
 }
 
-// loadMessagingConfig reads the chat and push settings.
-func loadMessagingConfig(e *envReader, c *config) {
+// loadChatConfig reads the chat and push settings.
+func loadChatConfig(e *envReader, c *config) {
 	c.MaxMessageLength = e.integer("MESSAGE_MAX_LENGTH", 4000, 1, 100_000)
 	c.MessageEditWindow = e.duration("MESSAGE_EDIT_WINDOW", 15*time.Minute, 0, 30*24*time.Hour)
 	c.PushDelay = e.duration("PUSH_DELAY", 3*time.Second, 100*time.Millisecond, time.Minute)

@@ -74,7 +74,7 @@ func (g stripeGateway) VerifyWebhook(payload []byte, signature string) (market.P
 // newOrders builds the order use cases on the database, Stripe and (when configured)
 // PayPal; a placed order
 // opens its conversation through chat.
-func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market.Messaging, log *slog.Logger) (*market.Orders, error) {
+func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market.Chat, log *slog.Logger) (*market.Orders, error) {
 	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase})
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)

@@ -44,7 +44,7 @@ func newHub(cfg config, rdb *redis.Client, callbacks hub.Callbacks, reg promethe
 
 // hubCallbacks are the domain's decisions for the hub: who may subscribe, history for
 // recovery, and the chat's client events and acks.
-func hubCallbacks(realtime *market.Realtime, chat func() *market.Messaging) hub.Callbacks {
+func hubCallbacks(realtime *market.Realtime, chat func() *market.Chat) hub.Callbacks {
 	clientEvent, ack := chatCallbacks(chat)
 	return hub.Callbacks{
 		Authorize: func(ctx context.Context, info hub.ClientInfo, channel string) error {

@@ -55,8 +55,8 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pub := &lazyPublisher{}
 	realtime := newRealtime(cfg, db, pub, log)
-	var chat *market.Messaging // set below: the hub's callbacks and the chat need each other
-	node, err := newHub(cfg, rdb, hubCallbacks(realtime, func() *market.Messaging { return chat }), reg, log)
+	var chat *market.Chat // set below: the hub's callbacks and the chat need each other
+	node, err := newHub(cfg, rdb, hubCallbacks(realtime, func() *market.Chat { return chat }), reg, log)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 		return err
 	}
 	defer stopPush()
-	chat = newMessaging(cfg, db, realtime, node, rdb, pusher, log)
+	chat = newChat(cfg, db, realtime, node, rdb, pusher, log)
 	socketsCtx, stopSockets := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSockets()
 	if err := node.Start(socketsCtx); err != nil {
@@ -91,7 +91,7 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 type wiring struct {
 	reg        *prometheus.Registry
 	realtime   *market.Realtime
-	chat       *market.Messaging
+	chat       *market.Chat
 	node       *hub.Node
 	socketsCtx context.Context
 
