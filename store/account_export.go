@@ -26,3 +26,29 @@ func (db *DB) ExportUser(ctx context.Context, userID string) (market.UserExport,
 	e.NotificationPreferences, err = db.NotificationPrefs(ctx, userID)
 	return e, err
 }
+
+// exportSection is one streamed list of a user's export: a keyset-paged query taking
+// the user id ($1), the key to start after ($2, text) and a page size ($3), returning
+// rows of (key, data json); start is the key below every real one.
+type exportSection struct {
+	start string
+	query string
+}
+
+// ExportPage returns up to limit rows of one export section of userID, after the key
+// after ("" for the first page). It returns an invalid Error for an unknown section
+// and the driver's error, wrapped, when the query fails.
+func (db *DB) ExportPage(ctx context.Context, section market.ExportSection, userID, after string, limit int) ([]market.ExportRow, error) {
+	s, ok := exportSections[section]
+	if !ok {
+		return nil, market.Errorf(market.CodeInvalid, "no export section %q", section)
+	}
+	if after == "" {
+		after = s.start
+	}
+	rows := []market.ExportRow{}
+	if err := db.x.SelectContext(ctx, &rows, s.query, userID, after, limit); err != nil {
+		return nil, fmt.Errorf("export %s: %w", section, err)
+	}
+	return rows, nil
+}

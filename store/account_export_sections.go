@@ -1,19 +1,8 @@
 package store
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/gigstream/hub/market"
 )
-
-// exportSection is one streamed list of a user's export: a keyset-paged query taking
-// the user id ($1), the key to start after ($2, text) and a page size ($3), returning
-// rows of (key, data json); start is the key below every real one.
-type exportSection struct {
-	start string
-	query string
-}
 
 const zeroUUID = "00000000-0000-0000-0000-000000000000"
 
@@ -119,21 +108,3 @@ const exportOrdersSQL = `
 			FROM reviews v WHERE v.order_id = o.id)
 	) AS data
 	FROM orders o WHERE (o.buyer_id = $1 OR o.seller_id = $1) AND o.id > $2::uuid ORDER BY o.id LIMIT $3`
-
-// ExportPage returns up to limit rows of one export section of userID, after the key
-// after ("" for the first page). It returns an invalid Error for an unknown section
-// and the driver's error, wrapped, when the query fails.
-func (db *DB) ExportPage(ctx context.Context, section market.ExportSection, userID, after string, limit int) ([]market.ExportRow, error) {
-	s, ok := exportSections[section]
-	if !ok {
-		return nil, market.Errorf(market.CodeInvalid, "no export section %q", section)
-	}
-	if after == "" {
-		after = s.start
-	}
-	rows := []market.ExportRow{}
-	if err := db.x.SelectContext(ctx, &rows, s.query, userID, after, limit); err != nil {
-		return nil, fmt.Errorf("export %s: %w", section, err)
-	}
-	return rows, nil
-}

@@ -203,3 +203,5 @@ func unreadIn(ctx context.Context, tx *sqlx.Tx, conversationID, userID string) (
 	}
 	return n, nil
 }
+
+var _ market.ChatStore = (*DB)(nil)

@@ -173,3 +173,5 @@ func (db *DB) PruneEvents(ctx context.Context, keep time.Duration) (int64, error
 	}
 	return res.RowsAffected()
 }
+
+var _ market.EventStore = (*DB)(nil)

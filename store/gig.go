@@ -87,3 +87,5 @@ func attachPackages(ctx context.Context, q sqlx.QueryerContext, list []market.Gi
 	}
 	return nil
 }
+
+var _ market.GigStore = (*DB)(nil)

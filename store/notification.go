@@ -145,3 +145,5 @@ func (db *DB) NotificationEmail(ctx context.Context, id string) (market.Notifica
 	}
 	return m, nil
 }
+
+var _ market.NotificationStore = (*DB)(nil)

@@ -203,3 +203,5 @@ func lockOrder(ctx context.Context, tx *sqlx.Tx, orderID, userID string) (market
 	}
 	return o, nil
 }
+
+var _ market.OrderStore = (*DB)(nil)

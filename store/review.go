@@ -195,3 +195,5 @@ func starCounts(ctx context.Context, q sqlx.QueryerContext, counts *[5]int, quer
 	}
 	return nil
 }
+
+var _ market.ReviewStore = (*DB)(nil)

@@ -198,3 +198,5 @@ func (db *DB) GigForUpload(ctx context.Context, gigID string) (string, bool, err
 func appendUploadEvent(ctx context.Context, tx *sqlx.Tx, u market.Upload, reason string) (market.Event, error) {
 	return appendEvent(ctx, tx, market.UserChannel(u.OwnerID), "upload.status", uploadEvent{Upload: u, Status: u.Status, Error: reason})
 }
+
+var _ market.UploadStore = (*DB)(nil)

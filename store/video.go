@@ -132,3 +132,5 @@ func (db *DB) settleVideo(ctx context.Context, id, query string, args ...any) (m
 	})
 	return u, ev, err
 }
+
+var _ market.VideoStore = (*DB)(nil)

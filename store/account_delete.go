@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/gigstream/hub/market"
+)
+
+// AnonymizeUser deletes the user's account in one transaction and returns the ids of
+// the sessions it ended. The user row stays, anonymized, so that money records
+// (orders, the ledger, review ratings) keep their owner; published gigs are paused,
+// sessions, one-time tokens, identities, device tokens and notifications removed. It
+// returns market.DeletionBlockers' conflict Error while money is in flight, and an
+// error wrapping ErrNotFound when the user does not exist or is already deleted.
+func (db *DB) AnonymizeUser(ctx context.Context, userID string) ([]string, error) {
+	var ended []string
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := lockLiveUser(ctx, tx, userID); err != nil {
+			return err
+		}
+		// Pausing before the check takes the gigs' row locks, which order placement's
+		// FOR SHARE waits on: no order can slip in between the check and the commit.
+		if _, err := tx.ExecContext(ctx, `UPDATE gigs SET status = 'paused', updated_at = now()
+			WHERE seller_id = $1 AND status = 'published'`, userID); err != nil {
+			return fmt.Errorf("anonymize: pause gigs: %w", err)
+		}
+		if err := refuseWhileMoneyMoves(ctx, tx, userID); err != nil {
+			return err
+		}
+		if err := tx.SelectContext(ctx, &ended, `DELETE FROM sessions WHERE user_id = $1 RETURNING id`, userID); err != nil {
+			return fmt.Errorf("anonymize: sessions: %w", err)
+		}
+		return anonymizeRow(ctx, tx, userID)
+	})
+	return ended, err
+}
+
+// lockLiveUser locks the user's row for the deletion; a missing or deleted user wraps
+// ErrNotFound. The lock also waits for in-flight inserts that reference the user.
+func lockLiveUser(ctx context.Context, tx *sqlx.Tx, userID string) error {
+	var id string
+	err := tx.GetContext(ctx, &id, `SELECT id FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, userID)
+	if err != nil {
+		return fmt.Errorf("anonymize: %w", noRowIsNotFound(err))
+	}
+	return nil
+}
+
+// refuseWhileMoneyMoves returns the conflict Error of market.DeletionBlockers.Refusal.
+func refuseWhileMoneyMoves(ctx context.Context, tx *sqlx.Tx, userID string) error {
+	var b market.DeletionBlockers
+	err := tx.GetContext(ctx, &b, `SELECT
+		(SELECT count(*) FROM orders WHERE (buyer_id = $1 OR seller_id = $1)
+			AND status NOT IN ('completed', 'cancelled')) AS open_orders,
+		(SELECT COALESCE(sum(abs(balance_minor)), 0)::bigint FROM ledger_balances
+			WHERE account IN ('seller:' || $1::text || ':pending', 'seller:' || $1::text || ':available')) AS balance_minor,
+		(SELECT count(*) FROM withdrawals WHERE user_id = $1 AND status = 'pending') AS pending_withdrawals`, userID)
+	if err != nil {
+		return fmt.Errorf("anonymize: blockers: %w", err)
+	}
+	return b.Refusal()
+}
+
+// anonymizeRow overwrites the user's personal fields and removes what hangs off them.
+func anonymizeRow(ctx context.Context, tx *sqlx.Tx, userID string) error {
+	res, err := tx.ExecContext(ctx, `
+		UPDATE users SET
+			email = 'deleted-' || id || '@deleted.invalid',
+			username = 'deleted_' || substr(md5(id::text), 1, 20),
+			display_name = 'Deleted user', bio = '', password_hash = NULL,
+			is_admin = false, deleted_at = now(), updated_at = now()
+		WHERE id = $1 AND deleted_at IS NULL`, userID)
+	if err := oneRow(res, err); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`DELETE FROM one_time_tokens WHERE user_id = $1`,
+		`DELETE FROM user_identities WHERE user_id = $1`,
+		`DELETE FROM device_tokens WHERE user_id = $1`,
+		`DELETE FROM notifications WHERE user_id = $1`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, userID); err != nil {
+			return fmt.Errorf("anonymize: %w", err)
+		}
+	}
+	return nil
+}
