@@ -11,14 +11,14 @@ import (
 	"github.com/gigstream/hub/market"
 )
 
-// meRoutes serve the signed-in user's own account.
-type meRoutes struct {
+// accountRoutes serve the signed-in user's own account.
+type accountRoutes struct {
 	accounts *market.Accounts
 	log      *slog.Logger // where a cut-short export is reported
 }
 
 // show returns the caller's profile.
-func (h *meRoutes) show(c *fiber.Ctx) error {
+func (h *accountRoutes) show(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
 	return c.JSON(u)
 }
@@ -31,7 +31,7 @@ type profileRequest struct {
 }
 
 // update changes the caller's profile; only the fields of profileRequest may be set.
-func (h *meRoutes) update(c *fiber.Ctx) error {
+func (h *accountRoutes) update(c *fiber.Ctx) error {
 	var req profileRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
@@ -52,7 +52,7 @@ type passwordRequest struct {
 }
 
 // changePassword replaces the caller's password; their other sessions end.
-func (h *meRoutes) changePassword(c *fiber.Ctx) error {
+func (h *accountRoutes) changePassword(c *fiber.Ctx) error {
 	var req passwordRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
@@ -71,7 +71,7 @@ type emailRequest struct {
 }
 
 // changeEmail mails a confirmation link to the new address.
-func (h *meRoutes) changeEmail(c *fiber.Ctx) error {
+func (h *accountRoutes) changeEmail(c *fiber.Ctx) error {
 	var req emailRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
@@ -85,7 +85,7 @@ func (h *meRoutes) changeEmail(c *fiber.Ctx) error {
 }
 
 // listSessions lists the caller's sessions, marking the current one.
-func (h *meRoutes) listSessions(c *fiber.Ctx) error {
+func (h *accountRoutes) listSessions(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
 	cur, _ := currentSession(c)
 	list, err := h.accounts.Sessions(c.UserContext(), u.ID)
@@ -104,7 +104,7 @@ func (h *meRoutes) listSessions(c *fiber.Ctx) error {
 }
 
 // revokeSession ends one of the caller's sessions; anyone else's is 404.
-func (h *meRoutes) revokeSession(c *fiber.Ctx) error {
+func (h *accountRoutes) revokeSession(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
 	if err := h.accounts.RevokeSession(c.UserContext(), u.ID, c.Params("id")); err != nil {
 		return err
@@ -120,7 +120,7 @@ const exportTimeout = 10 * time.Minute
 // the status is sent (so a failure there is a proper problem), the sections are then
 // written page by page as the client reads them. A failure mid-stream can only cut
 // the download short; it is logged, and the missing "complete" tells the reader.
-func (h *meRoutes) export(c *fiber.Ctx) error {
+func (h *accountRoutes) export(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
 	head, err := h.accounts.Export(c.UserContext(), u.ID)
 	if err != nil {
@@ -145,7 +145,7 @@ type deleteAccountRequest struct {
 }
 
 // deleteAccount anonymizes the caller's account after checking their password.
-func (h *meRoutes) deleteAccount(c *fiber.Ctx) error {
+func (h *accountRoutes) deleteAccount(c *fiber.Ctx) error {
 	var req deleteAccountRequest
 	if len(c.Body()) > 0 {
 		if err := decodeJSON(c, &req); err != nil {

@@ -131,7 +131,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	// per-address budgets that protect the public routes.
 	pub := &publishRoutes{realtime: d.Realtime, apiKey: cfg.PublishAPIKey, log: d.Log}
 	app.Post("/api/publish", pub.requireAPIKey, pub.publish)
-	hooks := &webhookRoutes{orders: d.Orders, log: d.Log}
+	hooks := &paymentRoutes{orders: d.Orders, log: d.Log}
 	app.Post("/webhooks/stripe", hooks.stripe)
 	app.Post("/webhooks/paypal", hooks.paypal)
 
@@ -209,7 +209,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/admin/orders", requireUser, audit.adminOrders)
 	app.Get("/admin/ledger/check", requireUser, audit.ledgerCheck)
 
-	me := &meRoutes{accounts: d.Accounts, log: d.Log}
+	me := &accountRoutes{accounts: d.Accounts, log: d.Log}
 	app.Get("/me", requireUser, me.show)
 	app.Patch("/me", requireUser, me.update)
 	app.Delete("/me", requireUser, me.deleteAccount)

@@ -9,9 +9,9 @@ import (
 	"github.com/gigstream/hub/market"
 )
 
-// webhookRoutes take the payment providers' webhooks. They are authenticated by their
+// paymentRoutes take the payment providers' webhooks. They are authenticated by their
 // signature, not a session, so they sit before session lookup and CSRF.
-type webhookRoutes struct {
+type paymentRoutes struct {
 	orders *market.Orders
 	log    *slog.Logger
 }
@@ -20,7 +20,7 @@ type webhookRoutes struct {
 // once. It answers 400 for a bad signature (logged as a security event) and 200 for
 // anything verified, duplicates and events it ignores included, so Stripe stops
 // sending them; a storage failure is a 500 and Stripe retries.
-func (h *webhookRoutes) stripe(c *fiber.Ctx) error {
+func (h *paymentRoutes) stripe(c *fiber.Ctx) error {
 	out, err := h.orders.ApplyStripeWebhook(c.UserContext(), c.Body(), c.Get("Stripe-Signature"))
 	if errors.Is(err, market.ErrBadWebhookSignature) {
 		securityEvent(c, h.log, "webhook_bad_signature", slog.String("provider", "stripe"))
@@ -37,7 +37,7 @@ func (h *webhookRoutes) stripe(c *fiber.Ctx) error {
 // header is missing or PayPal does not vouch for it (logged as a security event), 200
 // for anything verified, duplicates and ignored events included, 404 when PayPal is
 // not configured, and 503 when PayPal cannot be asked (PayPal retries).
-func (h *webhookRoutes) paypal(c *fiber.Ctx) error {
+func (h *paymentRoutes) paypal(c *fiber.Ctx) error {
 	header := func(name string) string { return c.Get(name) }
 	out, err := h.orders.ApplyPayPalWebhook(c.UserContext(), header, c.Body())
 	if errors.Is(err, market.ErrBadWebhookSignature) {
