@@ -41,6 +41,9 @@ type BrokerHandler interface {
 	HandleMessage(channel string, payload []byte)
 	// HandleControl delivers a control payload.
 	HandleControl(payload []byte)
+	// HandleDisconnect reports that the broker lost its connection:
+	// messages, control ones included, may be lost until HandleReconnect.
+	HandleDisconnect()
 	// HandleReconnect reports that the broker lost its connection and is
 	// subscribed again: messages may have been lost in between, so durable
 	// channels must be re-synced from history.

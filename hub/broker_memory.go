@@ -93,7 +93,19 @@ func (b *MemoryBroker) Channels() int {
 func (b *MemoryBroker) Disconnect() {
 	b.mu.Lock()
 	b.down = true
+	h := b.handler
 	b.mu.Unlock()
+	if h != nil {
+		h.HandleDisconnect()
+	}
+}
+
+// Connected reports whether the broker is up (not between Disconnect and
+// Reconnect).
+func (b *MemoryBroker) Connected() bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return !b.down
 }
 
 // Reconnect ends a Disconnect and reports it to the handler, as a real

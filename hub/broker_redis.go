@@ -147,7 +147,7 @@ func (b *RedisBroker) confirm(ctx context.Context, name string) error {
 			return ErrBrokerClosed
 		}
 		if sess != nil {
-			err := sess.subscribe(ctx, b.cfg.Sharded, name)
+			err := sess.subscribeBatched(ctx, b.cfg.Sharded, name)
 			if !errors.Is(err, errSessionDead) {
 				return err
 			}
@@ -158,6 +158,14 @@ func (b *RedisBroker) confirm(ctx context.Context, name string) error {
 		case <-changed:
 		}
 	}
+}
+
+// Connected reports whether a subscriber session is up: while it is not,
+// messages (control ones included) may be missed.
+func (b *RedisBroker) Connected() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sess != nil
 }
 
 // Unsubscribe implements Broker.
@@ -197,6 +205,7 @@ func (b *RedisBroker) run(sess *redisSession) {
 		if sess != nil {
 			b.watch(sess)
 			b.setSession(nil)
+			b.handlerOf().HandleDisconnect()
 			if b.ctx.Err() != nil {
 				return
 			}
@@ -292,7 +301,20 @@ type redisSession struct {
 	next     atomic.Uint64
 	dead     chan struct{}
 	dieOnce  sync.Once
+
+	subMu      sync.Mutex
+	subQueue   []subRequest // waiting for the next SUBSCRIBE
+	subRunning bool         // a goroutine is sending batches
 }
+
+// subRequest is one channel waiting to be subscribed, and who to tell.
+type subRequest struct {
+	name string
+	done chan error
+}
+
+// subscribeTimeout bounds one batched SUBSCRIBE and its confirmation.
+const subscribeTimeout = 10 * time.Second
 
 func newRedisSession(ps *redis.PubSub, h BrokerHandler, prefix string) *redisSession {
 	return &redisSession{ps: ps, handler: h, prefix: prefix, barriers: make(map[string]chan struct{}), dead: make(chan struct{})}
@@ -329,6 +351,55 @@ func (s *redisSession) subscribe(ctx context.Context, sharded bool, names ...str
 		return errSessionDead
 	}
 	return s.barrier(ctx)
+}
+
+// subscribeBatched subscribes name together with whatever other channels
+// are waiting: one SUBSCRIBE and one confirming PING for all the channels
+// queued while the previous batch was on its way, so a connect storm costs
+// a round trip per batch, not per channel.
+func (s *redisSession) subscribeBatched(ctx context.Context, sharded bool, name string) error {
+	req := subRequest{name: name, done: make(chan error, 1)}
+	s.subMu.Lock()
+	s.subQueue = append(s.subQueue, req)
+	start := !s.subRunning
+	s.subRunning = true
+	s.subMu.Unlock()
+	if start {
+		go s.sendSubscribes(sharded)
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-s.dead:
+		return errSessionDead
+	case <-ctx.Done():
+		return fmt.Errorf("hub: redis subscribe not confirmed: %w", ctx.Err())
+	}
+}
+
+// sendSubscribes sends the queued channels in batches until none is left.
+func (s *redisSession) sendSubscribes(sharded bool) {
+	for {
+		s.subMu.Lock()
+		batch := s.subQueue
+		s.subQueue = nil
+		if len(batch) == 0 {
+			s.subRunning = false
+			s.subMu.Unlock()
+			return
+		}
+		s.subMu.Unlock()
+		names := make([]string, len(batch))
+		for i, r := range batch {
+			names[i] = r.name
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
+		err := s.subscribe(ctx, sharded, names...)
+		cancel()
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
 }
 
 func (s *redisSession) unsubscribe(ctx context.Context, sharded bool, name string) error {

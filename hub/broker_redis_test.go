@@ -131,6 +131,42 @@ func TestRedisPresence(t *testing.T) {
 	testPresence(t, p, clock)
 }
 
+// The batched writes (Apply) tell the same story as Connect and Disconnect,
+// and a batch keeps its order: a socket that came and went is gone.
+func TestRedisPresenceBatched(t *testing.T) {
+	client := redisClient(t, "hubtest-presence")
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	p, err := NewRedisPresence(RedisPresenceConfig{Client: client, Prefix: testPrefix(t),
+		TTL: 30 * time.Second, Grace: 10 * time.Second, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testPresence(t, batchedPresence{p}, clock)
+	ctx := context.Background()
+	must(t, p.Apply(ctx, []PresenceChange{
+		{UserID: "u9", ConnID: "a", Connected: true}, {UserID: "u8", ConnID: "b", Connected: true},
+		{UserID: "u9", ConnID: "a"},
+	}))
+	clock.advance(11 * time.Second) // past u9's grace window
+	if on, _ := p.IsOnline(ctx, "u9"); on {
+		t.Error("a socket that came and went in one batch is still online")
+	}
+	if on, _ := p.IsOnline(ctx, "u8"); !on {
+		t.Error("a socket that came in a batch is offline")
+	}
+}
+
+// batchedPresence routes Connect and Disconnect through Apply.
+type batchedPresence struct{ *RedisPresence }
+
+func (b batchedPresence) Connect(ctx context.Context, user, conn string) error {
+	return b.Apply(ctx, []PresenceChange{{UserID: user, ConnID: conn, Connected: true}})
+}
+
+func (b batchedPresence) Disconnect(ctx context.Context, user, conn string) error {
+	return b.Apply(ctx, []PresenceChange{{UserID: user, ConnID: conn}})
+}
+
 func TestMemoryPresence(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
 	testPresence(t, NewMemoryPresence(MemoryPresenceConfig{TTL: 30 * time.Second, Grace: 10 * time.Second, Now: clock.Now}), clock)

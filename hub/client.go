@@ -13,14 +13,15 @@ import (
 // client is one WebSocket: the goroutine in ServeConn reads, writeLoop
 // writes, and nothing else touches the socket except through connMu.
 type client struct {
-	node   *Node
-	ws     *websocket.Conn
-	info   ClientInfo
-	id     string
-	ctx    context.Context
-	cancel context.CancelFunc
-	queue  *sendQueue
-	bucket tokenBucket
+	node      *Node
+	ws        *websocket.Conn
+	info      ClientInfo
+	id        string
+	connected time.Time
+	ctx       context.Context
+	cancel    context.CancelFunc
+	queue     *sendQueue
+	bucket    tokenBucket
 
 	subsMu sync.Mutex
 	subs   map[string]*subscription
@@ -41,7 +42,7 @@ type client struct {
 
 func newClient(ctx context.Context, n *Node, ws *websocket.Conn, info ClientInfo) *client {
 	c := &client{
-		node: n, ws: ws, info: info, id: randomID(),
+		node: n, ws: ws, info: info, id: randomID(), connected: time.Now(),
 		queue:      newSendQueue(n.cfg.SendQueueBytes),
 		bucket:     newTokenBucket(n.cfg.FrameRate, n.cfg.FrameBurst),
 		subs:       make(map[string]*subscription),

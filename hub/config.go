@@ -68,6 +68,15 @@ type Config struct {
 	Broker Broker
 	// Presence tracks who is online. Nil: a new MemoryPresence.
 	Presence Presence
+	// Revocations remembers revoked sessions and users for nodes that
+	// (re)join. Nil: a new MemoryRevocations (single node).
+	Revocations RevocationStore
+	// TokenSecret signs and verifies connection tokens (IssueToken,
+	// VerifyToken); every node of a cluster needs the same one. Empty:
+	// tokens are off.
+	TokenSecret []byte
+	// TokenTTL is how long a connection token is valid. Zero: 10 minutes.
+	TokenTTL time.Duration
 	// Callbacks are the domain's decisions.
 	Callbacks Callbacks
 	// Logger receives the hub's logs. Nil: slog.Default().
@@ -150,6 +159,10 @@ func (c Config) withDefaults() Config {
 	c.MaxPendingEvents = orDefault(c.MaxPendingEvents, 10000)
 	c.PresenceRefresh = orDefault(c.PresenceRefresh, DefaultPresenceTTL/3)
 	c.CallbackTimeout = orDefault(c.CallbackTimeout, 5*time.Second)
+	c.TokenTTL = orDefault(c.TokenTTL, 10*time.Minute)
+	if c.Revocations == nil {
+		c.Revocations = NewMemoryRevocations()
+	}
 	return c
 }
 

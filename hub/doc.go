@@ -16,6 +16,8 @@ package hub
 //	})
 //	if err := node.Start(ctx); err != nil { ... }
 //
+//	// connection tokens (Config.TokenSecret): tok, exp, err := node.IssueToken(info) for
+//	// POST /ws/token; info, err := node.VerifyToken(tok) before a ?token= upgrade.
 //	// handlers: Origin and auth first (403/401), then the upgrade.
 //	app.Get("/ws", requireOrigin, requireSession, websocket.New(func(c *websocket.Conn) {
 //		info := hub.ClientInfo{UserID: c.Locals("user_id").(string), SessionID: c.Locals("session_id").(string)}

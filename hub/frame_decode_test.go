@@ -162,3 +162,13 @@ func equalFoldASCII(a, b string) bool {
 	}
 	return true
 }
+
+func TestHelloTemplateMatchesTheEncodedHello(t *testing.T) {
+	cfg := Config{NodeID: "node-7"}.withDefaults()
+	tmpl := newHelloTemplate(&cfg)
+	for _, id := range []string{"0123456789abcdef", "x"} {
+		if got, want := string(tmpl.frame(id)), string(helloFrame(id, cfg.NodeID, &cfg)); got != want {
+			t.Errorf("hello for %s:\n got %s\nwant %s", id, got, want)
+		}
+	}
+}

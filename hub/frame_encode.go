@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 )
@@ -59,6 +60,25 @@ func errorFrame(id uint64, e *Error, channel string) []byte {
 		return []byte(`{"op":"error","code":"internal","message":""}`)
 	}
 	return b
+}
+
+// helloTemplate is the hello frame with everything but the socket id
+// encoded once per node.
+type helloTemplate struct{ head, tail []byte }
+
+func newHelloTemplate(cfg *Config) helloTemplate {
+	const marker = "~client-id~" // JSON keeps it as it is
+	full := helloFrame(marker, cfg.NodeID, cfg)
+	i := bytes.Index(full, []byte(marker))
+	return helloTemplate{head: full[:i], tail: full[i+len(marker):]}
+}
+
+// frame is the hello frame of socket clientID (a hex id: no escaping).
+func (h helloTemplate) frame(clientID string) []byte {
+	b := make([]byte, 0, len(h.head)+len(clientID)+len(h.tail))
+	b = append(b, h.head...)
+	b = append(b, clientID...)
+	return append(b, h.tail...)
 }
 
 type helloFrameJSON struct {

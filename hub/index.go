@@ -136,6 +136,14 @@ func (x *userIndex) remove(c *client) {
 	}
 }
 
+// has reports whether the user has a local socket.
+func (x *userIndex) has(userID string) bool {
+	sh := x.shard(userID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return len(sh.clients[userID]) > 0
+}
+
 // user returns a snapshot of the user's local sockets.
 func (x *userIndex) user(userID string) []*client {
 	sh := x.shard(userID)

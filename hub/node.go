@@ -30,6 +30,10 @@ type Node struct {
 	presence Presence
 	metrics  *metrics
 	history  *historyGate
+	revoked  *revocations
+	// presenceOut writes presence changes off the connect path.
+	presenceOut *presenceWriter
+	hello       helloTemplate
 
 	channels  channelIndex
 	users     userIndex
@@ -51,7 +55,8 @@ type Node struct {
 func NewNode(cfg Config) (*Node, error) {
 	cfg = cfg.withDefaults()
 	n := &Node{cfg: cfg, log: cfg.Logger.With(slog.String("node", cfg.NodeID)), metrics: newMetrics(),
-		history: newHistoryGate(cfg.RecoveryConcurrency), stopped: make(chan struct{})}
+		history: newHistoryGate(cfg.RecoveryConcurrency), revoked: newRevocations(), presenceOut: newPresenceWriter(), stopped: make(chan struct{})}
+	n.hello = newHelloTemplate(&n.cfg)
 	n.broker = cfg.Broker
 	if n.broker == nil {
 		n.broker = NewMemoryBroker()
@@ -80,8 +85,12 @@ func (n *Node) Start(ctx context.Context) error {
 	n.lifeMu.Lock()
 	n.started = true
 	n.lifeMu.Unlock()
-	n.loops.Add(1)
+	if !n.syncRevocationsOnce(n.revoked.generation()) {
+		go n.syncRevocations()
+	}
+	n.loops.Add(2)
 	go n.presenceLoop()
+	go n.presenceWriteLoop()
 	return nil
 }
 
@@ -121,7 +130,12 @@ func (h brokerHandler) HandleMessage(channel string, payload []byte) {
 }
 
 func (h brokerHandler) HandleControl(payload []byte) { h.n.handleControl(payload) }
-func (h brokerHandler) HandleReconnect()             { h.n.resyncAll() }
+func (h brokerHandler) HandleDisconnect()            { h.n.revoked.lost() }
+
+func (h brokerHandler) HandleReconnect() {
+	h.n.resyncAll()
+	go h.n.syncRevocations()
+}
 
 // fanOut hands one event to every local subscriber. The frame is prepared
 // once and its bytes shared; no subscriber can make another wait.
@@ -201,9 +215,14 @@ func (n *Node) authorize(ctx context.Context, info ClientInfo, channel string) e
 func (n *Node) Connections() int { return len(n.users.all()) }
 
 // IsOnline reports whether the user holds a socket on any node, or closed
-// the last one within the presence grace window. It returns Presence's
-// error.
+// the last one within the presence grace window. This node's own sockets
+// count at once; another node's a few milliseconds after their hello
+// (presence is written in batches off the connect path). It returns
+// Presence's error.
 func (n *Node) IsOnline(ctx context.Context, userID string) (bool, error) {
+	if n.users.has(userID) {
+		return true, nil
+	}
 	online, err := n.presence.IsOnline(ctx, userID)
 	if err != nil {
 		return false, fmt.Errorf("hub: presence of %q: %w", userID, err)
@@ -223,6 +242,7 @@ func (n *Node) presenceLoop() {
 			return
 		case <-t.C:
 			n.refreshPresence()
+			n.revoked.prune(time.Now().Add(-n.tokenWindow()))
 		}
 	}
 }

@@ -89,6 +89,31 @@ func (p *RedisPresence) Disconnect(ctx context.Context, userID, connID string) e
 	return nil
 }
 
+// Apply implements PresenceBatcher: the changes, in order, in one
+// pipeline (each user's key stays consistent on its own; no transaction).
+func (p *RedisPresence) Apply(ctx context.Context, changes []PresenceChange) error {
+	now := strconv.FormatFloat(p.scoreIn(0), 'f', 0, 64)
+	alive, grace := p.scoreIn(p.cfg.TTL), p.scoreIn(p.cfg.Grace)
+	_, err := p.cfg.Client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, ch := range changes {
+			key := p.key(ch.UserID)
+			if ch.Connected {
+				pipe.ZRemRangeByScore(ctx, key, "-inf", now)
+				pipe.ZAdd(ctx, key, redis.Z{Score: alive, Member: ch.ConnID})
+			} else {
+				pipe.ZRem(ctx, key, ch.ConnID)
+				pipe.ZAdd(ctx, key, redis.Z{Score: grace, Member: graceMember})
+			}
+			pipe.PExpire(ctx, key, p.keyLifetime())
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("hub: presence changes: %w", err)
+	}
+	return nil
+}
+
 // Refresh implements Presence.
 func (p *RedisPresence) Refresh(ctx context.Context, conns []PresenceConn) error {
 	score := p.scoreIn(p.cfg.TTL)

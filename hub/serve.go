@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -31,10 +30,8 @@ func (n *Node) ServeConn(ctx context.Context, conn *websocket.Conn, info ClientI
 		return err
 	}
 	defer n.sockets.Done()
-	onFreshStack(func() { // presence, OnConnect and encoding/json: see onFreshStack
-		n.announce(c)
-		c.send(rawFrame(helloFrame(c.id, n.cfg.NodeID, &n.cfg)))
-	})
+	n.announce(c)
+	c.send(rawFrame(n.hello.frame(c.id)))
 	c.queue.startWriting(func() { go c.writeLoop() }, n.cfg.PingInterval)
 	stop := context.AfterFunc(c.ctx, func() { c.close(CloseGoingAway, "server shutting down: reconnect", true) })
 	c.readLoop()
@@ -65,17 +62,13 @@ func (n *Node) register(c *client) error {
 	return nil
 }
 
-// announce records presence and runs OnConnect.
+// announce queues the presence change and runs OnConnect.
 func (n *Node) announce(c *client) {
 	if c.info.UserID != "" {
-		ctx, cancel := context.WithTimeout(c.ctx, n.cfg.CallbackTimeout)
-		if err := n.presence.Connect(ctx, c.info.UserID, c.id); err != nil {
-			n.log.Warn("hub: presence connect failed", slog.String("user", c.info.UserID), slog.Any("err", err))
-		}
-		cancel()
+		n.presenceOut.queue(PresenceChange{UserID: c.info.UserID, ConnID: c.id, Connected: true})
 	}
 	if cb := n.cfg.Callbacks.OnConnect; cb != nil {
-		cb(c.ctx, c.info)
+		onFreshStack(func() { cb(c.ctx, c.info) }) // the domain's code: see onFreshStack
 	}
 }
 
@@ -87,14 +80,12 @@ func (n *Node) unregister(c *client) {
 	code, reason, _ := c.closeInfo()
 	n.metrics.disconnects.WithLabelValues(closeCodeLabel(code)).Inc()
 	c.cancel()
-	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.CallbackTimeout)
-	defer cancel()
 	if c.info.UserID != "" {
-		if err := n.presence.Disconnect(ctx, c.info.UserID, c.id); err != nil {
-			n.log.Warn("hub: presence disconnect failed", slog.String("user", c.info.UserID), slog.Any("err", err))
-		}
+		n.presenceOut.queue(PresenceChange{UserID: c.info.UserID, ConnID: c.id})
 	}
 	if cb := n.cfg.Callbacks.OnDisconnect; cb != nil {
+		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.CallbackTimeout)
+		defer cancel()
 		cb(ctx, c.info, code, reason)
 	}
 }
