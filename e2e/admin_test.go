@@ -8,7 +8,7 @@ import (
 )
 
 func TestAdminCLIGrantsRoleAndDisablesAccounts(t *testing.T) {
-	env := migratedEnv(t, withGenerous(nil))
+	env := migratedEnv(t, withGenerous(map[string]string{"WS_TOKEN_SECRET": wsTokenSecret}))
 	n := StartNode(t, bin, env)
 	n.WaitReady(t)
 	email, password := uniqueEmail(t, "admin"), "long enough password"
@@ -20,6 +20,11 @@ func TestAdminCLIGrantsRoleAndDisablesAccounts(t *testing.T) {
 	r.json(t, &tok)
 	sock := mustDial(t, n, tok.Token)
 	sock.subscribe("user:"+id, nil)
+	connTok := connToken(t, n, tok.Token)
+	tokenSock, _, err := dial(t, n, "?token="+connTok, nil)
+	if err != nil {
+		t.Fatalf("token socket: %v", err)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -40,6 +45,10 @@ func TestAdminCLIGrantsRoleAndDisablesAccounts(t *testing.T) {
 	if code := sock.closeCode(5 * time.Second); code != 4001 {
 		t.Fatalf("socket of the disabled user closed with %d, want 4001", code)
 	}
+	if code := tokenSock.closeCode(5 * time.Second); code != 4001 {
+		t.Fatalf("token socket of the disabled user closed with %d, want 4001", code)
+	}
+	eventuallyStatus(t, n, connTok, 401, "a disabled user's connection token")
 	expect(t, c.do("POST", "/auth/login", map[string]string{"email": email, "password": password}), 401, "login to a disabled account")
 	if code, _ := Run(ctx, bin, env, "admin", "grant", "nobody@example.com"); code == 0 {
 		t.Fatal("admin grant of an unknown address succeeded")

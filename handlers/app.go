@@ -62,6 +62,8 @@ type Deps struct {
 	Audit    *market.Audit         // the ledger statement, the admins' order queue and ledger check
 	Tus      *tus.Engine           // resumable uploads on /uploads/tus/
 	Sockets  SocketServer          // runs an admitted WebSocket (the hub)
+	// SocketTokens issues and checks connection tokens; nil turns them off.
+	SocketTokens SocketTokens
 	// SocketsCtx ends when the node shuts down; sockets are served under it.
 	SocketsCtx context.Context
 	// Notifications lists and marks the caller's notifications and keeps their switches.
@@ -138,6 +140,11 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	limits := cfg.RateLimits.withDefaults()
 	rl := &rateLimiter{lim: newLimiter(d.Redis), limits: limits, log: d.Log}
 	sess := &sessions{accounts: d.Accounts, log: d.Log, origins: setOf(cfg.AllowedOrigins)}
+	ws := &sockets{serve: d.Sockets, rdb: d.Redis, origins: setOf(cfg.AllowedOrigins), log: d.Log, ctx: d.SocketsCtx,
+		pool: &sync.Pool{}, tokens: d.SocketTokens, upgrades: newAddressBudget(limits.PerIP)}
+	ws.upgradeHandler = ws.upgrade()
+	// A socket opened with a connection token needs no session and no shared budget.
+	app.Get("/ws", ws.admitToken)
 	app.Use(rl.perIP("all", limits.PerIP), sess.authenticate, rl.perUser("all", limits.PerUser), sess.csrf)
 
 	auth := &authRoutes{accounts: d.Accounts, limiter: rl, log: d.Log}
@@ -158,9 +165,9 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/auth/google/start", throttled, oidc.start)
 	app.Get("/auth/google/callback", throttled, oidc.callback)
 
-	ws := &sockets{serve: d.Sockets, rdb: d.Redis, origins: setOf(cfg.AllowedOrigins), log: d.Log, ctx: d.SocketsCtx, pool: &sync.Pool{}}
 	app.Post("/ws/ticket", requireUser, ws.issueTicket)
-	app.Get("/ws", ws.admit, ws.upgrade())
+	app.Post("/ws/token", requireUser, ws.issueToken)
+	app.Get("/ws", ws.admit, ws.upgradeHandler)
 
 	chat := &chatRoutes{chat: d.Chat}
 	app.Post("/conversations", requireUser, chat.open)

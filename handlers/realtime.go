@@ -39,6 +39,10 @@ type sockets struct {
 	log     *slog.Logger
 	ctx     context.Context // ends when the node shuts down
 	pool    fws.BufferPool
+
+	tokens         SocketTokens   // nil: connection tokens are off
+	upgrades       *addressBudget // token upgrades per address, this node
+	upgradeHandler fiber.Handler  // s.upgrade(), built once
 }
 
 // issueTicket gives a signed-in caller a single-use ticket, valid for 60 s, for

@@ -44,8 +44,8 @@ func admin(ctx context.Context, e *envReader, log *slog.Logger, args []string) e
 }
 
 // closeSocketsThroughRedis makes a disable also close the user's live sockets on
-// every node, by joining the hub's Redis control channel for the duration of the
-// command. Without REDIS_URL the sessions still end at once; sockets then close when
+// every node and revoke their connection tokens, by joining the hub's Redis control
+// channel (and its revocation set) for the duration of the command. Without REDIS_URL the sessions still end at once; sockets then close when
 // their nodes are told by some other path (none exists today).
 func closeSocketsThroughRedis(ctx context.Context, e *envReader, accounts *market.Accounts, log *slog.Logger) (func(), error) {
 	if e.str("REDIS_URL", "") == "" {
@@ -60,7 +60,11 @@ func closeSocketsThroughRedis(ctx context.Context, e *envReader, accounts *marke
 	if err != nil {
 		return nil, err
 	}
-	node, err := hub.NewNode(hub.Config{Broker: broker, Logger: log})
+	revocations, err := hub.NewRedisRevocations(hub.RedisRevocationsConfig{Client: rdb})
+	if err != nil {
+		return nil, err
+	}
+	node, err := hub.NewNode(hub.Config{Broker: broker, Revocations: revocations, Logger: log})
 	if err != nil {
 		return nil, err
 	}

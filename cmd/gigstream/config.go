@@ -42,6 +42,8 @@ type config struct {
 	RedisShardedPubSub bool
 	WSMaxFrameBytes    int
 	WSSendQueueBytes   int
+	WSTokenSecret      secret        // signs connection tokens; empty: tokens off
+	WSTokenTTL         time.Duration // how long a connection token is valid
 
 	MaxMessageLength  int
 	MessageEditWindow time.Duration
@@ -146,6 +148,11 @@ func loadRealtimeConfig(e *envReader, c *config) {
 	c.RedisShardedPubSub = e.boolean("REDIS_SHARDED_PUBSUB", false)
 	c.WSMaxFrameBytes = e.integer("WS_MAX_FRAME_BYTES", 64<<10, 1<<10, 16<<20)
 	c.WSSendQueueBytes = e.integer("WS_SEND_QUEUE_BYTES", 1<<20, 16<<10, 64<<20)
+	c.WSTokenSecret = secret(e.str("WS_TOKEN_SECRET", ""))
+	if k := string(c.WSTokenSecret); k != "" && len(k) < 32 {
+		e.fail("WS_TOKEN_SECRET", "at least 32 characters (value not shown)", "")
+	}
+	c.WSTokenTTL = e.duration("WS_TOKEN_TTL", 10*time.Minute, time.Minute, 24*time.Hour)
 	loadChatConfig(e, c)
 }
 

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	fws "github.com/fasthttp/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gigstream/hub/handlers"
 	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/store"
@@ -35,11 +37,42 @@ func newHub(cfg config, rdb *redis.Client, callbacks hub.Callbacks, reg promethe
 	if err != nil {
 		return nil, err
 	}
+	revocations, err := hub.NewRedisRevocations(hub.RedisRevocationsConfig{Client: rdb})
+	if err != nil {
+		return nil, err
+	}
 	return hub.NewNode(hub.Config{
-		Broker: broker, Presence: presence, Logger: log, Registerer: reg,
+		Broker: broker, Presence: presence, Revocations: revocations, Logger: log, Registerer: reg,
 		MaxFrameBytes: int64(cfg.WSMaxFrameBytes), SendQueueBytes: cfg.WSSendQueueBytes,
+		TokenSecret: []byte(cfg.WSTokenSecret), TokenTTL: cfg.WSTokenTTL,
 		Callbacks: callbacks,
 	})
+}
+
+// socketTokens lets the HTTP layer issue and check the hub's connection tokens.
+type socketTokens struct{ node *hub.Node }
+
+func (t socketTokens) Issue(userID, sessionID string) (string, time.Time, error) {
+	return t.node.IssueToken(hub.ClientInfo{UserID: userID, SessionID: sessionID})
+}
+
+func (t socketTokens) Verify(token string) (userID, sessionID string, ok bool, err error) {
+	info, err := t.node.VerifyToken(token)
+	switch {
+	case errors.Is(err, hub.ErrRevocationsOutOfSync):
+		return "", "", false, err
+	case err != nil:
+		return "", "", false, nil
+	}
+	return info.UserID, info.SessionID, true, nil
+}
+
+// newSocketTokens is nil (tokens off) without WS_TOKEN_SECRET.
+func newSocketTokens(cfg config, node *hub.Node) handlers.SocketTokens {
+	if cfg.WSTokenSecret == "" {
+		return nil
+	}
+	return socketTokens{node}
 }
 
 // hubCallbacks are the domain's decisions for the hub: who may subscribe, history for
