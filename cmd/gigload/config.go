@@ -14,6 +14,7 @@ import (
 // config is every setting of one gigload run, from the command line.
 type config struct {
 	Target           string // targetGigStream or targetCentrifugo
+	WSAuth           string // how GigStream sockets authenticate: token or bearer
 	CentrifugoSecret string // HMAC key of Centrifugo's connection tokens
 
 	SubNodes []string // base URLs the sockets connect to, round-robin
@@ -54,6 +55,7 @@ func parseConfig(args []string) (config, error) {
 	subNodes := fs.String("sub-nodes", "", "base URLs for the sockets (default: -nodes)")
 	pubNodes := fs.String("pub-nodes", "", "base URLs for the publishes (default: -nodes)")
 	fs.StringVar(&c.Target, "target", targetGigStream, "server under test: gigstream, or centrifugo (its JSON client protocol and HTTP API)")
+	fs.StringVar(&c.WSAuth, "ws-auth", "token", "how sockets open on GigStream: token (a connection token from POST /ws/token, fetched before connecting; the bearer when the hub has none) or bearer (the session on every upgrade)")
 	fs.StringVar(&c.CentrifugoSecret, "centrifugo-secret", os.Getenv("CENTRIFUGO_TOKEN_SECRET"), "HMAC key for Centrifugo's HS256 connection tokens (default $CENTRIFUGO_TOKEN_SECRET)")
 	fs.IntVar(&c.Conns, "conns", 1000, "WebSocket clients to open")
 	steps := fs.String("conn-steps", "", "comma-separated socket counts to stop at and read the server RSS (e.g. 1000,5000); -conns is always the last")
@@ -112,6 +114,8 @@ func (c *config) check() error {
 		return errors.New("-rate must not be negative")
 	case c.Rate > 0 && c.APIKey == "":
 		return errors.New("publishing needs -api-key or $PUBLISH_API_KEY")
+	case c.WSAuth != "token" && c.WSAuth != "bearer":
+		return fmt.Errorf("-ws-auth %q: want token or bearer", c.WSAuth)
 	case c.Target != targetGigStream && c.Target != targetCentrifugo:
 		return fmt.Errorf("-target %q: want gigstream or centrifugo", c.Target)
 	case c.Target == targetCentrifugo && (c.Durable || c.Chat || c.GoMetrics):

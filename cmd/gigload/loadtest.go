@@ -23,6 +23,17 @@ func loadTest(ctx context.Context, cfg config, logf func(string, ...any)) (*resu
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Target == targetGigStream && cfg.WSAuth == "token" {
+		ok, err := fetchConnTokens(ctx, cfg.SubNodes[0], users[:cfg.Channels], cfg.SeedWorkers)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			logf("the hub issues no connection tokens; sockets open with the bearer session")
+		} else {
+			logf("%d connection tokens fetched", cfg.Channels)
+		}
+	}
 	if cfg.Chat {
 		if err := openConversations(ctx, cfg.PubNodes[0], users[:cfg.Channels], users[cfg.Channels:2*cfg.Channels], logf); err != nil {
 			return nil, err

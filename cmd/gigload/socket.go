@@ -67,8 +67,11 @@ func wsURL(node string) string {
 // reader starts.
 func dialSocket(ctx context.Context, d *websocket.Dialer, target, node string, u user, channel int) (*socket, error) {
 	url, hdr := wsURL(node), http.Header{"Authorization": []string{"Bearer " + u.Token}}
-	if target == targetCentrifugo {
+	switch {
+	case target == targetCentrifugo:
 		url, hdr = centrifugoWSURL(node), nil
+	case u.ConnToken != "":
+		url, hdr = url+"?token="+u.ConnToken, nil
 	}
 	conn, resp, err := d.DialContext(ctx, url, hdr)
 	if err != nil {

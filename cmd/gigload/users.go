@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -26,6 +27,9 @@ type user struct {
 	// Channel is what this user's sockets subscribe to: user:<ID>, or in -chat mode
 	// the conversation the user receives messages in. Not cached.
 	Channel string `json:"-"`
+	// ConnToken is a connection token (POST /ws/token) the sockets open with
+	// instead of the bearer session; empty: the bearer. Not cached.
+	ConnToken string `json:"-"`
 }
 
 // channel returns the channel the user's sockets subscribe to.
@@ -212,6 +216,48 @@ func registerUser(ctx context.Context, node, name string) (user, error) {
 		return user{}, fmt.Errorf("token for %s: no token or a different user in the answer", name)
 	}
 	return user{Email: email, ID: reg.ID, Token: tok.Token}, nil
+}
+
+// fetchConnTokens gets a connection token for each user, workers at a time,
+// before the sockets connect, as an app does once per session (the token is
+// reused for reconnects until it expires). A hub without tokens (404) leaves
+// the users on their bearer tokens and reports false.
+func fetchConnTokens(ctx context.Context, node string, users []user, workers int) (bool, error) {
+	var out struct {
+		Token string `json:"token"`
+	}
+	err := postJSON(ctx, node+"/ws/token", users[0].Token, map[string]any{}, http.StatusCreated, &out)
+	if err != nil && strings.Contains(err.Error(), "404") {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("connection token: %w", err)
+	}
+	users[0].ConnToken = out.Token
+	errs := make(chan error, len(users))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				var tok struct {
+					Token string `json:"token"`
+				}
+				if err := postJSON(ctx, node+"/ws/token", users[i].Token, map[string]any{}, http.StatusCreated, &tok); err != nil {
+					errs <- fmt.Errorf("connection token for %s: %w", users[i].Email, err)
+					continue
+				}
+				users[i].ConnToken = tok.Token
+			}
+		})
+	}
+	for i := 1; i < len(users) && ctx.Err() == nil; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	return true, <-errs
 }
 
 // apiClient is the HTTP client for the node's REST API (not for publishes,
