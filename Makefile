@@ -10,7 +10,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BIN := bin/gigstream
 PORT ?= 8080
 
-.PHONY: help devstack devstack-down webdeps build run test bench lint fmt clean
+.PHONY: help devstack devstack-down webdeps build run test drills bench lint fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ run: devstack build ## devstack up, migrate, seed, serve on :8080
 
 test: devstack webdeps ## go vet, then every test (unit, integration, e2e) with the race detector
 	@$(DEVENV) go vet ./... && go test -race -count=1 -timeout 30m ./...
+
+drills: devstack ## operations drills: point-in-time restore (pgBackRest over S3), rolling deploy behind HAProxy
+	@scripts/drills
 
 bench: devstack ## Go benchmarks, the 1 GiB upload pipeline, and durable chat vs ephemeral across two nodes
 	@$(DEVENV) go test -run '^$$' -bench . -benchmem -timeout 30m $$(go list ./... | grep -v /media)
