@@ -40,7 +40,7 @@ type orderNode struct {
 // ready false it only waits for /healthz (a dependency may be down on purpose).
 func startOrderNode(t *testing.T, overrides map[string]string, ready bool) *orderNode {
 	t.Helper()
-	env := migratedEnv(t, realtimeEnv(merge(map[string]string{"STRIPE_WEBHOOK_SECRET": webhookSecret}, overrides)))
+	env := migratedEnv(t, realtimeEnv(merge(map[string]string{"STRIPE_WEBHOOK_SECRET": webhookSecret, "TWO_FACTOR_KEY": twoFactorKey}, overrides)))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if code, out := Run(ctx, bin, env, "seed"); code != 0 {

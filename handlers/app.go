@@ -60,8 +60,10 @@ type Deps struct {
 	Settle   *market.Settlement    // accept, cancel, refund, balances and withdrawals
 	Disputes *market.Disputes      // open, answer, withdraw and read an order's dispute
 	Audit    *market.Audit         // the ledger statement, the admins' order queue and ledger check
-	Tus      *tus.Engine           // resumable uploads on /uploads/tus/
-	Sockets  SocketServer          // runs an admitted WebSocket (the hub)
+	// TwoFactor is TOTP two-factor authentication and the step-up of money moves.
+	TwoFactor *market.TwoFactor
+	Tus       *tus.Engine  // resumable uploads on /uploads/tus/
+	Sockets   SocketServer // runs an admitted WebSocket (the hub)
 	// SocketTokens issues and checks connection tokens; nil turns them off.
 	SocketTokens SocketTokens
 	// SocketsCtx ends when the node shuts down; sockets are served under it.
@@ -225,6 +227,13 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/me/sessions", requireUser, me.listSessions)
 	app.Delete("/me/sessions/:id", requireUser, me.revokeSession)
 	app.Get("/me/export", requireUser, me.export)
+	twoFactor := &twoFactorRoutes{twoFactor: d.TwoFactor}
+	app.Get("/me/2fa", requireUser, twoFactor.status)
+	app.Post("/me/2fa/enrol", requireUser, twoFactor.enrol)
+	app.Post("/me/2fa/confirm", requireUser, twoFactor.confirm)
+	app.Post("/me/2fa/verify", requireUser, twoFactor.verify)
+	app.Post("/me/2fa/disable", requireUser, twoFactor.disable)
+	app.Post("/me/2fa/recovery-codes", requireUser, twoFactor.recoveryCodes)
 
 	gigs := &gigRoutes{gigs: d.Gigs}
 	app.Get("/categories", gigs.categories)

@@ -55,6 +55,7 @@ type config struct {
 	Stripe     stripeConfig
 	PayPal     paypalConfig
 	Settlement settlementConfig
+	TwoFactor  twoFactorConfig
 	// Notifications tunes the router of order notifications.
 	Notifications notificationsConfig
 }
@@ -116,6 +117,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadStripeConfig(e, &c)
 	loadPayPalConfig(e, &c)
 	loadSettlementConfig(e, &c)
+	loadTwoFactorConfig(e, &c)
 	loadNotificationsConfig(e, &c)
 	loadProductionRules(e, &c)
 	return c, e.err

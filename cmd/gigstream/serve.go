@@ -152,6 +152,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		Settle:       settlement,
 		Disputes:     market.NewDisputes(db, w.realtime, log),
 		Audit:        market.NewAudit(db),
+		TwoFactor:    newTwoFactor(cfg, db, log),
 		Tus:          up.tus,
 		Sockets:      socketServer(w.node),
 		SocketTokens: newSocketTokens(cfg, w.node),
