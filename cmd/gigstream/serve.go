@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/dutchcoders/go-clamd"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -31,6 +30,10 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	}
 	jobsCfg, err := loadJobsConfig(e)
 	if err != nil {
+		return err
+	}
+	scanner := newScanner(cfg)
+	if err := checkScannerLimits(ctx, cfg, scanner, log); err != nil {
 		return err
 	}
 	stopProfiling, err := startProfiling(cfg.PprofAddr, log)
@@ -80,7 +83,7 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 		return err
 	}
 	defer stopJobs()
-	app, err := buildApp(ctx, cfg, log, db, rdb, wiring{reg: reg, realtime: realtime, chat: chat, node: node, socketsCtx: socketsCtx, notifications: notifications})
+	app, err := buildApp(ctx, cfg, log, db, rdb, wiring{reg: reg, realtime: realtime, chat: chat, node: node, socketsCtx: socketsCtx, notifications: notifications, scanner: scanner})
 	if err != nil {
 		return err
 	}
@@ -96,6 +99,7 @@ type wiring struct {
 	socketsCtx context.Context
 
 	notifications *market.Notifications // serves the notification routes; its router runs beside the hub
+	scanner       *media.Scanner        // clamd, its limits probed at start-up
 }
 
 // buildApp wires the adapters into the HTTP app.
@@ -105,7 +109,7 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 		return nil, err
 	}
 	objects := media.NewObjectStore(s3c, cfg.S3.Bucket)
-	scanner := media.NewScannerWithConfig(clamd.NewClamd(cfg.ClamdAddr), media.ScannerConfig{StreamMaxLength: cfg.Uploads.StreamMaxLength})
+	scanner := w.scanner
 	up := newUploads(w.socketsCtx, cfg, db, objects, scanner, w.realtime, log)
 	orders, err := newOrders(cfg, db, w.realtime, w.chat, log)
 	if err != nil {
