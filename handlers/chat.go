@@ -84,11 +84,12 @@ func (h *chatRoutes) history(c *fiber.Ctx) error {
 
 type sendRequest struct {
 	ClientID    string   `json:"client_id" validate:"required,uuid"`
-	Text        string   `json:"text" validate:"required"`
+	Text        string   `json:"text"` // may be empty when there are attachments (market checks)
 	Attachments []string `json:"attachments" validate:"omitempty,max=10,dive,uuid"`
 }
 
-// send posts a message; a retry with the same client_id returns the same message (200).
+// send posts a message (text, attachments or both); a retry with the same client_id
+// returns the same message (200).
 func (h *chatRoutes) send(c *fiber.Ctx) error {
 	var req sendRequest
 	if err := decodeJSON(c, &req); err != nil {

@@ -52,6 +52,8 @@ type ChatConfig struct {
 
 // ChatStore is the storage of conversations and messages; store/ implements it.
 // Conversations a user is not a member of are not found (wrapping ErrNotFound).
+// SendMessage refuses, with an invalid Error naming attachments, any attachment that is
+// not a clean upload of kind attachment made by the sender for that conversation.
 type ChatStore interface {
 	OpenDirectConversation(ctx context.Context, userID, otherID string, gigID *string) (Conversation, bool, error)
 	EnsureOrderConversation(ctx context.Context, orderID, buyerID, sellerID string) (string, error)

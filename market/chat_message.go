@@ -63,7 +63,7 @@ func (m *Chat) Messages(ctx context.Context, conversationID, userID string, befo
 
 var uuidText = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// checkText applies the message rules: plain text, not blank, within the length limit.
+// checkText applies the text rules: plain text, not blank, within the length limit.
 func (m *Chat) checkText(text string) error {
 	if strings.TrimSpace(text) == "" {
 		return FieldError(CodeInvalid, "text", "must not be empty")
@@ -77,17 +77,46 @@ func (m *Chat) checkText(text string) error {
 	return nil
 }
 
+// MaxAttachments is how many uploads one message may carry.
+const MaxAttachments = 10
+
+// checkMessage applies the rules of a new message: text, or attachments only (then the
+// text is empty), at most MaxAttachments distinct upload ids. Whether each id is a clean
+// attachment the sender uploaded to this conversation is checked where the message is
+// stored (see ChatStore.SendMessage), in the same transaction.
+func (m *Chat) checkMessage(in NewMessage) error {
+	if len(in.Attachments) > MaxAttachments {
+		return FieldError(CodeInvalid, "attachments", "must be at most "+strconv.Itoa(MaxAttachments)+" uploads")
+	}
+	seen := map[string]bool{}
+	for _, id := range in.Attachments {
+		if !uuidText.MatchString(id) || seen[id] {
+			return FieldError(CodeInvalid, "attachments", "must be distinct upload ids")
+		}
+		seen[id] = true
+	}
+	if in.Text == "" && len(in.Attachments) > 0 {
+		return nil
+	}
+	return m.checkText(in.Text)
+}
+
 // Send stores a message and its event in one transaction, publishes after commit, and
 // schedules a push for members who are offline. Sending the same ClientID again
-// returns the first message with created false and changes nothing. It returns a
-// not-found Error for a conversation the sender is not in, a forbidden Error when
-// either side blocked the other, and a rate-limited Error past the budget.
+// returns the first message with created false and changes nothing. A message has text,
+// attachments or both; each attachment must be a clean upload of kind attachment that the
+// sender made for this conversation. It returns an invalid Error naming text or
+// attachments (an upload of someone else's, for another conversation, still scanning,
+// rejected or unknown), a not-found Error for a conversation the sender is not in, a
+// forbidden Error when either side blocked the other, and a rate-limited Error past the
+// budget.
 func (m *Chat) Send(ctx context.Context, in NewMessage) (Message, bool, error) {
 	if !uuidText.MatchString(in.ClientID) {
 		return Message{}, false, FieldError(CodeInvalid, "client_id", "must be a UUID the client chose")
 	}
 	in.ClientID = strings.ToLower(in.ClientID)
-	if err := m.checkText(in.Text); err != nil {
+	in.Attachments = lowered(in.Attachments)
+	if err := m.checkMessage(in); err != nil {
 		return Message{}, false, err
 	}
 	if m.SendLimit != nil {
@@ -104,6 +133,15 @@ func (m *Chat) Send(ctx context.Context, in NewMessage) (Message, bool, error) {
 		m.schedulePush(ctx, r, sent.Message)
 	}
 	return sent.Message, sent.Created, nil
+}
+
+// lowered returns ids in lower case, so that each upload id is stored one way.
+func lowered(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = strings.ToLower(id)
+	}
+	return out
 }
 
 // Edit changes the text of the caller's own recent message.

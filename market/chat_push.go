@@ -80,6 +80,9 @@ func (m *Chat) pushNow(ctx context.Context, r Recipient, conversationID string) 
 	body := strconv.Itoa(c.UnreadCount) + " new messages"
 	if !r.HidePreviews {
 		body = preview(c.LastMessage.Text)
+		if body == "" {
+			body = "Sent an attachment"
+		}
 		if c.UnreadCount > 1 {
 			body += " (+" + strconv.Itoa(c.UnreadCount-1) + " more)"
 		}

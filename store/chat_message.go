@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/gigstream/hub/market"
 )
@@ -71,6 +72,9 @@ func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.Sen
 			}
 			return err
 		}
+		if err := checkAttachments(ctx, tx, in); err != nil {
+			return err
+		}
 		out, err = insertMessage(ctx, tx, in, seq, others)
 		return err
 	})
@@ -122,6 +126,29 @@ func sendChecks(ctx context.Context, tx *sqlx.Tx, in market.NewMessage) ([]marke
 		return nil, false, market.Errorf(market.CodeForbidden, "you cannot message this user")
 	}
 	return others, false, nil
+}
+
+// checkAttachments refuses attachments that are not clean uploads of kind attachment the
+// sender made for this conversation, with an invalid Error naming attachments; the rows are
+// locked (FOR SHARE) so none is removed before the message commits.
+func checkAttachments(ctx context.Context, tx *sqlx.Tx, in market.NewMessage) error {
+	if len(in.Attachments) == 0 {
+		return nil
+	}
+	var ok int
+	err := tx.GetContext(ctx, &ok, `
+		SELECT count(*) FROM (SELECT 1 FROM uploads
+			WHERE id = ANY($1::uuid[]) AND owner_id = $2 AND kind = 'attachment'
+				AND conversation_id = $3 AND status = 'clean'
+			FOR SHARE) AS usable`, pq.Array(in.Attachments), in.SenderID, in.ConversationID)
+	if err != nil {
+		return fmt.Errorf("check attachments: %w", err)
+	}
+	if ok != len(in.Attachments) {
+		return market.FieldError(market.CodeInvalid, "attachments",
+			"must be clean attachments you uploaded to this conversation")
+	}
+	return nil
 }
 
 // priorSend returns the message a retried send already stored; a client id used for
