@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"io/fs"
@@ -81,10 +82,10 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "gigstream",
-		BodyLimit:             orInt(cfg.BodyLimit, 1<<20),
-		ReadTimeout:           orDuration(cfg.ReadTimeout, 30*time.Second),
-		WriteTimeout:          orDuration(cfg.WriteTimeout, 30*time.Second),
-		IdleTimeout:           orDuration(cfg.IdleTimeout, 120*time.Second),
+		BodyLimit:             cmp.Or(cfg.BodyLimit, 1<<20),
+		ReadTimeout:           cmp.Or(cfg.ReadTimeout, 30*time.Second),
+		WriteTimeout:          cmp.Or(cfg.WriteTimeout, 30*time.Second),
+		IdleTimeout:           cmp.Or(cfg.IdleTimeout, 120*time.Second),
 		ErrorHandler:          errorHandler(d.Log),
 		DisableStartupMessage: true,
 		// Frees fasthttp's per-connection read buffer while a connection idles, which
@@ -97,7 +98,7 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	})
 	metrics := newHTTPMetrics(d.Registry)
 	app.Use(withRequestID, px.middleware, withAccessLog(d.Log), metrics.middleware)
-	app.Use(recoverPanics, securityHeaders, limitBody(orInt(cfg.BodyLimit, 1<<20)))
+	app.Use(recoverPanics, securityHeaders, limitBody(cmp.Or(cfg.BodyLimit, 1<<20)))
 	if cfg.ForceHTTPS {
 		app.Use(redirectToHTTPS)
 	}
@@ -124,7 +125,7 @@ func notFound(c *fiber.Ctx) error {
 // routes lists every route of the hub; docs/openapi.yaml must describe each one.
 func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/healthz", healthz)
-	app.Get("/readyz", readyz(d.Checks, orDuration(cfg.CheckTimeout, 2*time.Second)))
+	app.Get("/readyz", readyz(d.Checks, cmp.Or(cfg.CheckTimeout, 2*time.Second)))
 	app.Get("/metrics", requireBearer(cfg.MetricsToken), metricsHandler(d.Registry))
 	app.Get("/openapi.yaml", openAPI)
 	if d.WebApp != nil {
@@ -252,7 +253,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/orders/:id/review/response", requireUser, reviews.respond)
 	app.Get("/me/reviews/insights", requireUser, reviews.insights)
 
-	idle := orDuration(cfg.UploadIdleTimeout, 60*time.Second)
+	idle := cmp.Or(cfg.UploadIdleTimeout, 60*time.Second)
 	tr := &tusRoutes{engine: d.Tus, uploads: d.Uploads, log: d.Log, idle: idle, maxSize: cfg.UploadMaxSize}
 	app.Options("/uploads/tus", tr.resumable, tr.options)
 	app.Options("/uploads/tus/:id", tr.resumable, tr.options)
@@ -294,18 +295,4 @@ func requireBearer(token string) fiber.Handler {
 		}
 		return c.Next()
 	}
-}
-
-func orInt(v, def int) int {
-	if v > 0 {
-		return v
-	}
-	return def
-}
-
-func orDuration(v, def time.Duration) time.Duration {
-	if v > 0 {
-		return v
-	}
-	return def
 }

@@ -35,9 +35,8 @@ type disputeAnswer struct {
 
 // stepped answers a dispute step: 201 for a new dispute, 200 otherwise and on replay.
 func stepped(c *fiber.Ctx, out market.DisputeOutcome, created bool) error {
-	if out.Replayed {
-		c.Set("Idempotent-Replayed", "true")
-	} else if created {
+	markReplayed(c, out.Replayed)
+	if created && !out.Replayed {
 		c.Status(fiber.StatusCreated)
 	}
 	return c.JSON(disputeAnswer{Order: out.Order, Dispute: out.Dispute})

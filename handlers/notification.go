@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gigstream/hub/market"
@@ -83,18 +84,10 @@ func (h *notificationRoutes) setSettings(c *fiber.Ctx) error {
 	}
 	u, _ := currentUser(c)
 	p, err := h.notifications.SetPrefs(c.UserContext(), u.ID, market.NotificationPrefsUpdate{
-		HidePreviews: orDefault(req.HidePreviews, false), OrderEmail: orDefault(req.OrderEmail, true), OrderPush: orDefault(req.OrderPush, true),
+		HidePreviews: cmp.Or(req.HidePreviews, new(false)), OrderEmail: cmp.Or(req.OrderEmail, new(true)), OrderPush: cmp.Or(req.OrderPush, new(true)),
 	})
 	if err != nil {
 		return err
 	}
 	return c.JSON(p)
-}
-
-// orDefault is v, or def when v was left out.
-func orDefault(v *bool, def bool) *bool {
-	if v == nil {
-		return &def
-	}
-	return v
 }

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gigstream/hub/market"
@@ -13,9 +11,6 @@ import (
 type orderRoutes struct {
 	orders *market.Orders
 }
-
-// idempotencyHeader carries the client's key on POST /orders.
-const idempotencyHeader = "Idempotency-Key"
 
 type placeOrderRequest struct {
 	GigID    string `json:"gig_id" validate:"required,uuid"`
@@ -28,9 +23,9 @@ type placeOrderRequest struct {
 // same Idempotency-Key and body returns the same order (200, Idempotent-Replayed: true).
 // A missing key is 400 naming the header.
 func (h *orderRoutes) place(c *fiber.Ctx) error {
-	key := strings.TrimSpace(c.Get(idempotencyHeader))
-	if key == "" {
-		return badRequest(idempotencyHeader, "is required: a unique value per order request, sent again on retries")
+	key, err := requireKey(c)
+	if err != nil {
+		return err
 	}
 	var req placeOrderRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -44,8 +39,8 @@ func (h *orderRoutes) place(c *fiber.Ctx) error {
 		return err
 	}
 	c.Location("/orders/" + ord.ID)
+	markReplayed(c, !created)
 	if !created {
-		c.Set("Idempotent-Replayed", "true")
 		return c.JSON(ord)
 	}
 	return c.Status(fiber.StatusCreated).JSON(ord)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,10 +26,10 @@ type RateLimits struct {
 }
 
 func (r RateLimits) withDefaults() RateLimits {
-	r.PerIP = orInt(r.PerIP, 600)
-	r.PerUser = orInt(r.PerUser, 1200)
-	r.Auth = orInt(r.Auth, 10)
-	r.FailedLogins = orInt(r.FailedLogins, 5)
+	r.PerIP = cmp.Or(r.PerIP, 600)
+	r.PerUser = cmp.Or(r.PerUser, 1200)
+	r.Auth = cmp.Or(r.Auth, 10)
+	r.FailedLogins = cmp.Or(r.FailedLogins, 5)
 	return r
 }
 

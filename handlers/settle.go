@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gigstream/hub/market"
@@ -15,20 +13,9 @@ type settleRoutes struct {
 	settlement *market.Settlement
 }
 
-// requireKey returns the request's Idempotency-Key, or a 400 naming the header.
-func requireKey(c *fiber.Ctx) (string, error) {
-	key := strings.TrimSpace(c.Get(idempotencyHeader))
-	if key == "" {
-		return "", badRequest(idempotencyHeader, "is required: a unique value per request, sent again on retries")
-	}
-	return key, nil
-}
-
 // settled answers the order after a final action, marking a replay.
 func settled(c *fiber.Ctx, ord market.Order, replayed bool) error {
-	if replayed {
-		c.Set("Idempotent-Replayed", "true")
-	}
+	markReplayed(c, replayed)
 	return c.JSON(ord)
 }
 
@@ -116,8 +103,8 @@ func (h *settleRoutes) withdraw(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	markReplayed(c, replayed)
 	if replayed {
-		c.Set("Idempotent-Replayed", "true")
 		return c.JSON(w)
 	}
 	return c.Status(fiber.StatusCreated).JSON(w)

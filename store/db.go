@@ -3,6 +3,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -32,9 +33,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	x.SetMaxOpenConns(orInt(cfg.MaxOpenConns, 20))
-	x.SetMaxIdleConns(orInt(cfg.MaxIdleConns, 10))
-	x.SetConnMaxLifetime(orDuration(cfg.ConnMaxLifetime, 30*time.Minute))
+	x.SetMaxOpenConns(cmp.Or(cfg.MaxOpenConns, 20))
+	x.SetMaxIdleConns(cmp.Or(cfg.MaxIdleConns, 10))
+	x.SetConnMaxLifetime(cmp.Or(cfg.ConnMaxLifetime, 30*time.Minute))
 	if err := x.PingContext(ctx); err != nil {
 		_ = x.Close()
 		return nil, fmt.Errorf("ping postgres: %w", err)
@@ -68,20 +69,6 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
-}
-
-func orInt(v, def int) int {
-	if v > 0 {
-		return v
-	}
-	return def
-}
-
-func orDuration(v, def time.Duration) time.Duration {
-	if v > 0 {
-		return v
-	}
-	return def
 }
 
 // isUUID reports whether s is a canonical UUID; ids from clients are checked with it
