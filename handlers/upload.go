@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/media"
-	"github.com/gigstream/hub/media/tus"
 )
 
 // uploadRoutes take files in as streams (multipart form or raw body) and hand out
@@ -183,58 +181,4 @@ func (h *uploadRoutes) download(c *fiber.Ctx) error {
 func viewerID(c *fiber.Ctx) string {
 	u, _ := currentUser(c)
 	return u.ID
-}
-
-// uploadProblem is the one map from the media pipeline's and the tus engine's errors to
-// HTTP answers (their doc comments name the statuses); other errors pass through to the
-// app's error handler. An infected upload is also logged as a security event.
-func uploadProblem(c *fiber.Ctx, log *slog.Logger, err error) error {
-	var tooLarge *media.TooLargeError
-	var badType *media.UnsupportedTypeError
-	var infected *media.InfectedError
-	switch {
-	case errors.As(err, &infected):
-		securityEvent(c, log, "upload_rejected", slog.String("signature", infected.Signature))
-		return newProblem(fiber.StatusUnprocessableEntity, "The file was rejected by the virus scanner: "+infected.Signature)
-	case errors.As(err, &tooLarge):
-		return newProblem(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than the %d bytes allowed for this kind.", tooLarge.Limit))
-	case errors.As(err, &badType):
-		return newProblem(fiber.StatusUnsupportedMediaType, "Files of type "+badType.ContentType+" are not allowed for this kind.")
-	case errors.Is(err, media.ErrScannerUnavailable):
-		return newProblem(fiber.StatusServiceUnavailable, "The virus scanner is unavailable; nothing was stored. Try again later.")
-	case errors.Is(err, media.ErrStorage):
-		return newProblem(fiber.StatusBadGateway, "The file store failed; nothing was stored. Try again later.")
-	case errors.Is(err, media.ErrSizeMismatch), errors.Is(err, media.ErrEmpty), errors.Is(err, media.ErrBodyRead),
-		errors.Is(err, media.ErrUnknownKind):
-		return newProblem(fiber.StatusBadRequest, strings.TrimPrefix(err.Error(), "media: "))
-	}
-	return tusProblem(err)
-}
-
-// tusProblem maps the tus engine's errors.
-func tusProblem(err error) error {
-	status := 0
-	switch {
-	case errors.Is(err, tus.ErrNotFound):
-		status = fiber.StatusNotFound
-	case errors.Is(err, tus.ErrOffsetMismatch):
-		status = fiber.StatusConflict
-	case errors.Is(err, tus.ErrContentType):
-		status = fiber.StatusUnsupportedMediaType
-	case errors.Is(err, tus.ErrChecksumMismatch):
-		status = 460
-	case errors.Is(err, tus.ErrChecksumAlgorithm), errors.Is(err, tus.ErrInvalidLength), errors.Is(err, tus.ErrInvalidMetadata):
-		status = fiber.StatusBadRequest
-	case errors.Is(err, tus.ErrExceedsLength):
-		status = fiber.StatusRequestEntityTooLarge
-	case errors.Is(err, tus.ErrFinished):
-		status = fiber.StatusForbidden
-	default:
-		return err
-	}
-	p := newProblem(status, strings.TrimPrefix(err.Error(), "tus: "))
-	if status == 460 {
-		p.Title = "Checksum Mismatch"
-	}
-	return p
 }

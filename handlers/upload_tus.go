@@ -52,12 +52,12 @@ func (h *tusRoutes) options(c *fiber.Ctx) error {
 func (h *tusRoutes) create(c *fiber.Ctx) error {
 	length, err := strconv.ParseInt(c.Get("Upload-Length"), 10, 64)
 	if err != nil || length < 0 {
-		return tusProblem(tus.ErrInvalidLength)
+		return uploadProblem(c, h.log, tus.ErrInvalidLength)
 	}
 	header := c.Get("Upload-Metadata")
 	meta, err := tus.ParseMetadata(header)
 	if err != nil {
-		return tusProblem(err)
+		return uploadProblem(c, h.log, err)
 	}
 	if meta["kind"] == "" {
 		meta["kind"] = string(market.UploadDeliverable)
@@ -198,7 +198,7 @@ func (h *tusRoutes) own(c *fiber.Ctx) (tus.Upload, error) {
 		return tus.Upload{}, uploadProblem(c, h.log, err)
 	}
 	if up.Owner != viewerID(c) {
-		return tus.Upload{}, tusProblem(tus.ErrNotFound)
+		return tus.Upload{}, uploadProblem(c, h.log, tus.ErrNotFound)
 	}
 	return up, nil
 }

@@ -5,43 +5,43 @@ import (
 	"fmt"
 )
 
-// The typed errors below are what Ingest and the adapters return. Each doc comment names the
-// HTTP status a handler should answer with; handlers/ maps them in one place.
+// The typed errors below are what Ingest and the adapters return. They say what went
+// wrong, not how to answer it: handlers/errors.go is the one map to HTTP.
 var (
 	// ErrTooLarge means the upload is larger than its kind allows, known from the declared
-	// size or from the running byte count. HTTP 413 Content Too Large. The concrete error is
-	// a *TooLargeError carrying the limit.
+	// size or from the running byte count. The concrete error is a *TooLargeError
+	// carrying the limit.
 	ErrTooLarge = errors.New("media: upload too large")
 
 	// ErrUnsupportedType means the content type sniffed from the first bytes is not allowed
-	// for the kind. HTTP 415 Unsupported Media Type. The concrete error is an
-	// *UnsupportedTypeError carrying the sniffed type.
+	// for the kind. The concrete error is an *UnsupportedTypeError carrying the sniffed
+	// type.
 	ErrUnsupportedType = errors.New("media: unsupported content type")
 
 	// ErrScannerUnavailable means clamd could not be reached or failed to give a verdict;
-	// uploads fail closed. HTTP 503 Service Unavailable.
+	// uploads fail closed.
 	ErrScannerUnavailable = errors.New("media: virus scanner unavailable")
 
-	// ErrStorage means the object store failed; nothing is left behind. HTTP 502 Bad Gateway.
+	// ErrStorage means the object store failed; nothing is left behind.
 	ErrStorage = errors.New("media: object storage failed")
 
 	// ErrSizeMismatch means the body ended before, or ran past, the size the client
-	// declared (a truncated or lying upload). HTTP 400 Bad Request.
+	// declared (a truncated or lying upload).
 	ErrSizeMismatch = errors.New("media: body size differs from declared size")
 
-	// ErrEmpty means the upload has no bytes. HTTP 400 Bad Request.
+	// ErrEmpty means the upload has no bytes.
 	ErrEmpty = errors.New("media: empty upload")
 
-	// ErrUnknownKind means the request named no known Kind. HTTP 400 Bad Request.
+	// ErrUnknownKind means the request named no known Kind.
 	ErrUnknownKind = errors.New("media: unknown upload kind")
 
 	// ErrInvalidKey means a server-side key or key prefix is malformed (a programming
-	// error, never the client's). HTTP 500 Internal Server Error.
+	// error, never the client's).
 	ErrInvalidKey = errors.New("media: invalid object key")
 )
 
 // TooLargeError is the concrete ErrTooLarge: Limit is the kind's limit in bytes, for the
-// problem+json detail. HTTP 413.
+// client's answer.
 type TooLargeError struct {
 	Limit int64
 }
@@ -54,7 +54,7 @@ func (e *TooLargeError) Error() string {
 func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
 
 // UnsupportedTypeError is the concrete ErrUnsupportedType: ContentType is what the bytes
-// were sniffed as (never the client's claim). HTTP 415.
+// were sniffed as (never the client's claim).
 type UnsupportedTypeError struct {
 	ContentType string
 }
@@ -69,7 +69,7 @@ func (e *UnsupportedTypeError) Is(target error) bool { return target == ErrUnsup
 // InfectedError means clamd rejected the upload: a signature matched, or clamd's own
 // limits were exceeded (Heuristics.Limits.Exceeded.*, or a stream past StreamMaxLength),
 // which counts as rejected, never as clean. Signature is clamd's name for the finding.
-// HTTP 422 Unprocessable Content, with the signature in the detail. Find it with errors.As.
+// Find it with errors.As.
 type InfectedError struct {
 	Signature string
 }

@@ -95,7 +95,7 @@ type Config struct {
 	// so a momentarily slow side does not stall the other; 0 means 1 MiB.
 	StreamBuffer int
 	// ScanLimit is the largest file the scanner can judge; every kind's MaxSize is capped
-	// to it, so an upload that could never be found clean is refused (413) before its
+	// to it, so an upload that could never be found clean is refused as too large before its
 	// first byte instead of rejected after its last. 0 means DefaultScanLimit.
 	ScanLimit int64
 }

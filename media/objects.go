@@ -34,7 +34,7 @@ type Presigner interface {
 	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 }
 
-// ErrObjectNotFound means no object has the key. HTTP 404 Not Found.
+// ErrObjectNotFound means no object has the key.
 var ErrObjectNotFound = errors.New("media: object not found")
 
 // Part sizes: S3 wants at least 5 MiB for every part but the last, and at most 10,000

@@ -56,14 +56,13 @@ type Result struct {
 // Ingest streams req.Body through the checks into S3 and returns the clean object.
 //
 // Errors, all before anything is left in S3:
-//   - *TooLargeError (errors.Is ErrTooLarge, 413) from the declared size before a byte is
+//   - *TooLargeError (errors.Is ErrTooLarge) from the declared size before a byte is
 //     read, or from the running count, without reading more than the limit plus one byte;
-//   - *UnsupportedTypeError (errors.Is ErrUnsupportedType, 415) from the first bytes,
+//   - *UnsupportedTypeError (errors.Is ErrUnsupportedType) from the first bytes,
 //     before anything is sent to clamd or S3;
-//   - *InfectedError (422) when clamd found something or could not scan it whole;
-//   - ErrScannerUnavailable (503), ErrStorage (502), ErrSizeMismatch, ErrEmpty,
-//     ErrBodyRead (400), ErrUnknownKind (400), ErrInvalidKey (500), or ctx's error, all
-//     wrapped.
+//   - *InfectedError when clamd found something or could not scan it whole;
+//   - ErrScannerUnavailable, ErrStorage, ErrSizeMismatch, ErrEmpty, ErrBodyRead,
+//     ErrUnknownKind, ErrInvalidKey, or ctx's error, all wrapped.
 //
 // Cancelling ctx stops clamd and S3 at once, but a Read on req.Body that is already
 // blocked ends only when the body does: handlers give it a read deadline.

@@ -17,7 +17,7 @@ const (
 )
 
 // ErrNoPresigner means the ObjectStore was built without a Presigner (and its client is
-// not an *s3.Client). HTTP 500 Internal Server Error: a wiring mistake.
+// not an *s3.Client): a wiring mistake.
 var ErrNoPresigner = errors.New("media: object store has no presigner")
 
 // PresignGet returns a short-lived GET URL for key that makes S3 answer with

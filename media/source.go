@@ -7,8 +7,7 @@ import (
 )
 
 // ErrBodyRead means reading the client's body failed before its end (the client went
-// away, or the handler's own read limit cut it). HTTP 400 Bad Request, if anyone is
-// still listening.
+// away, or the handler's own read limit cut it).
 var ErrBodyRead = errors.New("media: reading the upload body failed")
 
 // sourceReader guards the client's body: it never reads past limit+1 bytes, fails with

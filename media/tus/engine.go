@@ -90,7 +90,7 @@ type CreateRequest struct {
 
 // Create starts an upload: it checks the length against the kind's limit and opens the
 // S3 multipart upload. Errors: ErrInvalidLength, ErrInvalidMetadata,
-// media.ErrTooLarge (413), media.ErrUnknownKind, media.ErrStorage, all wrapped.
+// media.ErrTooLarge, media.ErrUnknownKind, media.ErrStorage, all wrapped.
 func (e *Engine) Create(ctx context.Context, req CreateRequest) (Upload, error) {
 	maxSize, err := e.MaxSize(req.Kind)
 	if err != nil {

@@ -62,28 +62,27 @@ type StateStore interface {
 	Stalled(ctx context.Context, t time.Time) ([]Upload, error)
 }
 
-// Errors of the engine, with the HTTP status a handler should answer.
+// Errors of the engine. They say what went wrong, not how to answer it:
+// handlers/errors.go is the one map to HTTP.
 var (
-	// ErrNotFound: no such upload, or it expired. 404 Not Found.
+	// ErrNotFound: no such upload, or it expired.
 	ErrNotFound = errors.New("tus: upload not found")
-	// ErrOffsetMismatch: Upload-Offset is not the upload's offset. 409 Conflict.
+	// ErrOffsetMismatch: Upload-Offset is not the upload's offset.
 	ErrOffsetMismatch = errors.New("tus: offset mismatch")
 	// ErrContentType: a PATCH without Content-Type application/offset+octet-stream.
-	// 415 Unsupported Media Type.
 	ErrContentType = errors.New("tus: PATCH needs Content-Type application/offset+octet-stream")
 	// ErrChecksumMismatch: the PATCH body does not match Upload-Checksum; nothing of it was
-	// kept. 460 Checksum Mismatch.
+	// kept.
 	ErrChecksumMismatch = errors.New("tus: checksum mismatch")
 	// ErrChecksumAlgorithm: Upload-Checksum names an algorithm other than sha1, or is
-	// malformed. 400 Bad Request.
+	// malformed.
 	ErrChecksumAlgorithm = errors.New("tus: unsupported checksum algorithm")
-	// ErrInvalidLength: Upload-Length missing or negative. 400 Bad Request.
+	// ErrInvalidLength: Upload-Length missing or negative.
 	ErrInvalidLength = errors.New("tus: invalid Upload-Length")
-	// ErrInvalidMetadata: Upload-Metadata is not key/base64 pairs. 400 Bad Request.
+	// ErrInvalidMetadata: Upload-Metadata is not key/base64 pairs.
 	ErrInvalidMetadata = errors.New("tus: invalid Upload-Metadata")
 	// ErrExceedsLength: a PATCH carries more than the upload's remaining length.
-	// 413 Content Too Large.
 	ErrExceedsLength = errors.New("tus: body exceeds Upload-Length")
-	// ErrFinished: the upload is no longer accepting bytes (scanning or done). 403 Forbidden.
+	// ErrFinished: the upload is no longer accepting bytes (scanning or done).
 	ErrFinished = errors.New("tus: upload already complete")
 )
