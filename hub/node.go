@@ -18,6 +18,7 @@ var (
 	ErrInvalidEvent   = errors.New("hub: invalid event (type or data)")
 	ErrShuttingDown   = errors.New("hub: node is shutting down")
 	ErrNotStarted     = errors.New("hub: node not started")
+	ErrStarted        = errors.New("hub: node already started")
 )
 
 // Node is one hub process: it owns the local sockets, the channel →
@@ -70,6 +71,20 @@ func NewNode(cfg Config) (*Node, error) {
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	return n, nil
+}
+
+// SetCallbacks installs the domain's decisions in place of Config.Callbacks. It is
+// for wiring in which the domain publishes through this node, so the callbacks can
+// only be built after it: call it once the domain exists and before Start. After
+// Start it changes nothing and returns ErrStarted.
+func (n *Node) SetCallbacks(cb Callbacks) error {
+	n.lifeMu.Lock()
+	defer n.lifeMu.Unlock()
+	if n.started {
+		return ErrStarted
+	}
+	n.cfg.Callbacks = cb
+	return nil
 }
 
 // ID returns the node's id.

@@ -195,3 +195,39 @@ func TestAckCallback(t *testing.T) {
 		t.Fatalf("acked %d", got)
 	}
 }
+
+func TestSetCallbacksBeforeStartOnly(t *testing.T) {
+	n, err := NewNode(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The callback publishes through the node it is installed on: the wiring that
+	// SetCallbacks is for.
+	if err := n.SetCallbacks(Callbacks{Authorize: allowAll,
+		ClientEvent: func(ctx context.Context, info ClientInfo, channel, typ string, _ []byte) error {
+			return n.Publish(ctx, channel, Event{Type: typ, Data: []byte(`"` + info.UserID + `"`)})
+		},
+	}); err != nil {
+		t.Fatalf("before Start: %v", err)
+	}
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		defer cancel()
+		_ = n.Shutdown(ctx)
+	})
+	if err := n.SetCallbacks(Callbacks{}); !errors.Is(err, ErrStarted) {
+		t.Fatalf("after Start: %v, want ErrStarted", err)
+	}
+	url := serve(t, n, serveOptions{})
+	watcher, typist := dial(t, url, "w"), dial(t, url, "t")
+	watcher.mustSubscribe("conversation:3")
+	if f, _ := typist.request(OpPublish, map[string]any{"channel": "conversation:3", "type": "typing", "data": true}); f.Op != OpReply {
+		t.Fatalf("client event: %+v", f)
+	}
+	if ev := watcher.next(); ev.Type != "typing" || string(ev.Data) != `"t"` {
+		t.Fatalf("watcher got %+v; the callbacks installed before Start must stay", ev)
+	}
+}
