@@ -15,9 +15,6 @@ type Accounts struct {
 	cfg    AccountsConfig
 	log    *slog.Logger
 	now    func() time.Time
-	// SessionsEnded, when set, is told which sessions ended (logout, password change or
-	// reset, disable, deletion) so that their live sockets can be closed too.
-	SessionsEnded func(ctx context.Context, userID string, sessionIDs []string)
 }
 
 // NewAccounts returns the account use cases over their collaborators.
@@ -47,6 +44,15 @@ type AccountsConfig struct {
 	SessionAbsolute time.Duration // a session ends this long after sign-in; default 30 days
 	VerifyTTL       time.Duration // e-mail verification link lifetime; default 48 h
 	ResetTTL        time.Duration // password reset link lifetime; default 1 h
+
+	// Sockets is told which sessions ended (logout, password change or reset, disable,
+	// deletion) so that their live sockets close too; nil closes none.
+	Sockets SessionSockets
+}
+
+// SessionSockets closes the live sockets of sessions that ended, on every node.
+type SessionSockets interface {
+	CloseSessions(ctx context.Context, userID string, sessionIDs []string)
 }
 
 // AccountStore is the storage the account use cases need; store/ implements it.
@@ -94,8 +100,8 @@ type AccountMailer interface {
 func (a *Accounts) SetClock(now func() time.Time) { a.now = now }
 
 func (a *Accounts) sessionsEnded(ctx context.Context, userID string, sessionIDs ...string) {
-	if a.SessionsEnded != nil && len(sessionIDs) > 0 {
-		a.SessionsEnded(ctx, userID, sessionIDs)
+	if a.cfg.Sockets != nil && len(sessionIDs) > 0 {
+		a.cfg.Sockets.CloseSessions(ctx, userID, sessionIDs)
 	}
 }
 

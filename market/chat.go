@@ -17,9 +17,6 @@ type Chat struct {
 	cfg      ChatConfig
 	log      *slog.Logger
 	now      func() time.Time
-	// SendLimit, when set, spends one of the sender's message budget and returns a
-	// rate-limited Error when it is used up.
-	SendLimit func(ctx context.Context, userID string) error
 }
 
 // NewChat returns the chat use cases over their collaborators.
@@ -48,6 +45,15 @@ type ChatConfig struct {
 	EditWindow     time.Duration // how long a sender may edit or delete; default 15 min
 	PushDelay      time.Duration // a burst within this window gives one push; default 3 s
 	TypingInterval time.Duration // at most one typing event per user and conversation; default 2 s
+
+	// SendLimit spends one message of the sender's budget; nil sets no budget.
+	SendLimit SendLimiter
+}
+
+// SendLimiter spends one message of a sender's budget, shared by REST and WebSocket
+// sends, and returns a rate-limited Error when it is used up.
+type SendLimiter interface {
+	SpendMessage(ctx context.Context, userID string) error
 }
 
 // ChatStore is the storage of conversations and messages; store/ implements it.

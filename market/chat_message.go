@@ -119,8 +119,8 @@ func (m *Chat) Send(ctx context.Context, in NewMessage) (Message, bool, error) {
 	if err := m.checkMessage(in); err != nil {
 		return Message{}, false, err
 	}
-	if m.SendLimit != nil {
-		if err := m.SendLimit(ctx, in.SenderID); err != nil {
+	if m.cfg.SendLimit != nil {
+		if err := m.cfg.SendLimit.SpendMessage(ctx, in.SenderID); err != nil {
 			return Message{}, false, err
 		}
 	}

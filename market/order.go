@@ -15,15 +15,6 @@ type Orders struct {
 	realtime *Realtime
 	cfg      OrdersConfig
 	log      *slog.Logger
-	// PayPal, when set, lets buyers pay with PayPal; nil refuses provider "paypal".
-	PayPal PayPalGateway
-	// OpenThread, when set, opens the order's conversation between buyer and seller once
-	// the order is placed; a failure is only logged (the thread opens on a retry).
-	OpenThread func(ctx context.Context, orderID, buyerID, sellerID string) (string, error)
-	// RefundCancelled, when set, refunds at once a payment that succeeded for an order
-	// cancelled before it was paid (Settlement.RefundCancelledPayment); a failure is only
-	// logged: the escrow stays funded and the settlement job retries.
-	RefundCancelled func(ctx context.Context, orderID string) error
 }
 
 // NewOrders returns the order use cases over their collaborators.
@@ -40,10 +31,33 @@ func NewOrders(s OrderStore, g PaymentGateway, rt *Realtime, cfg OrdersConfig, l
 	return &Orders{store: s, gateway: g, realtime: rt, cfg: cfg, log: log}
 }
 
-// OrdersConfig tunes the order use cases. The zero value means the defaults.
+// OrdersConfig tunes the order use cases and names their optional collaborators. The
+// zero value means the defaults and no collaborators.
 type OrdersConfig struct {
 	MaxNoteLength int // characters of a delivery or revision note; default and most 5000
 	MaxFiles      int // files per delivery; default 20
+
+	// PayPal lets buyers pay with PayPal; nil refuses provider "paypal".
+	PayPal PayPalGateway
+	// Threads opens the order's conversation between buyer and seller once the order
+	// is placed; a failure is only logged (the thread opens on a retry). Nil opens none.
+	Threads OrderThreads
+	// LateRefunds refunds at once a payment that succeeded for an order cancelled
+	// before it was paid; a failure is only logged: the escrow stays funded and the
+	// settlement job retries. Nil leaves it to the settlement job.
+	LateRefunds LatePaymentRefunder
+}
+
+// OrderThreads opens an order's conversation between its buyer and seller and returns
+// its id; *Chat is one.
+type OrderThreads interface {
+	OpenOrderThread(ctx context.Context, orderID, buyerID, sellerID string) (string, error)
+}
+
+// LatePaymentRefunder refunds the payment that arrived for a cancelled order;
+// *Settlement is one.
+type LatePaymentRefunder interface {
+	RefundCancelledPayment(ctx context.Context, orderID string) error
 }
 
 // Order is what a buyer bought: a snapshot of the gig package at the time of ordering

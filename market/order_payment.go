@@ -90,8 +90,8 @@ func (o *Orders) applyPaymentEvent(ctx context.Context, ev PaymentEvent) (Paymen
 		return PaymentOutcome{}, fmt.Errorf("apply %s %s: %w", ev.Type, ev.ID, err)
 	}
 	o.realtime.PublishCommitted(ctx, out.Events...)
-	if out.Outcome == OutcomeRefundDue && o.RefundCancelled != nil {
-		if err := o.RefundCancelled(ctx, out.OrderID); err != nil {
+	if out.Outcome == OutcomeRefundDue && o.cfg.LateRefunds != nil {
+		if err := o.cfg.LateRefunds.RefundCancelledPayment(ctx, out.OrderID); err != nil {
 			o.log.WarnContext(ctx, "refund of a payment to a cancelled order failed; the settlement job retries it",
 				"order_id", out.OrderID, "err", err)
 		}

@@ -41,7 +41,7 @@ func (o *Orders) checkProvider(in *NewOrder) error {
 		in.Provider = ProviderStripe
 	case ProviderStripe:
 	case ProviderPayPal:
-		if o.PayPal == nil {
+		if o.cfg.PayPal == nil {
 			return FieldError(CodeInvalid, "provider", "PayPal is not available on this server; pay with stripe")
 		}
 	default:
@@ -60,7 +60,7 @@ func (o *Orders) checkProvider(in *NewOrder) error {
 // order is not a PayPal one, is cancelled, not approved yet, pending at PayPal, or
 // captured for another amount (nothing changes then); unavailable when PayPal fails.
 func (o *Orders) CapturePayPal(ctx context.Context, orderID, userID string) (Order, error) {
-	if o.PayPal == nil {
+	if o.cfg.PayPal == nil {
 		return Order{}, FieldError(CodeInvalid, "provider", "PayPal is not available on this server")
 	}
 	ord, err := o.store.Order(ctx, orderID, userID)
@@ -70,7 +70,7 @@ func (o *Orders) CapturePayPal(ctx context.Context, orderID, userID string) (Ord
 	if err := checkCapturable(ord, userID); err != nil || ord.Status != OrderPlaced {
 		return ord.visibleTo(userID), err
 	}
-	ev, err := o.PayPal.Capture(ctx, ord.Payment.PaymentIntentID, "gigstream-order-"+ord.ID+"-capture")
+	ev, err := o.cfg.PayPal.Capture(ctx, ord.Payment.PaymentIntentID, "gigstream-order-"+ord.ID+"-capture")
 	if errors.Is(err, ErrPaymentNotApproved) {
 		return Order{}, Errorf(CodeConflict, "the buyer has not approved this payment at PayPal yet: approve it at payment.approve_url, then capture again")
 	}
@@ -122,10 +122,10 @@ func (o *Orders) applyCapture(ctx context.Context, ord Order, ev PaymentEvent) e
 // PayPal is not configured; wrapping ErrBadWebhookSignature when PayPal does not vouch
 // for the webhook; unavailable when PayPal cannot be asked; a storage error.
 func (o *Orders) ApplyPayPalWebhook(ctx context.Context, header func(string) string, body []byte) (PaymentOutcome, error) {
-	if o.PayPal == nil {
+	if o.cfg.PayPal == nil {
 		return PaymentOutcome{}, Errorf(CodeNotFound, "PayPal is not configured on this server")
 	}
-	ev, err := o.PayPal.VerifyWebhook(ctx, header, body)
+	ev, err := o.cfg.PayPal.VerifyWebhook(ctx, header, body)
 	if errors.Is(err, ErrBadWebhookSignature) {
 		return PaymentOutcome{}, err
 	}

@@ -87,8 +87,8 @@ func (o *Orders) PlaceOrder(ctx context.Context, in NewOrder) (Order, bool, erro
 	}
 	o.realtime.PublishCommitted(ctx, placed.Events...)
 	ord := placed.Order
-	if placed.Created && o.OpenThread != nil {
-		if _, err := o.OpenThread(ctx, ord.ID, ord.BuyerID, ord.SellerID); err != nil {
+	if placed.Created && o.cfg.Threads != nil {
+		if _, err := o.cfg.Threads.OpenOrderThread(ctx, ord.ID, ord.BuyerID, ord.SellerID); err != nil {
 			o.log.WarnContext(ctx, "order thread not opened", "order_id", ord.ID, "err", err)
 		}
 	}
@@ -106,7 +106,7 @@ func (o *Orders) PlaceOrder(ctx context.Context, in NewOrder) (Order, bool, erro
 func (o *Orders) startPayment(ctx context.Context, ord Order, provider string) (*PaymentInfo, error) {
 	create := o.gateway.CreatePayment
 	if provider == ProviderPayPal {
-		create = o.PayPal.CreatePayment
+		create = o.cfg.PayPal.CreatePayment
 	}
 	p, err := create(ctx, PaymentRequest{
 		OrderID: ord.ID, AmountMinor: ord.PriceMinor, Currency: ord.Currency,

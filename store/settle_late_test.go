@@ -39,8 +39,7 @@ func TestPaymentAfterCancellationIsRecordedAndRefundedOnce(t *testing.T) {
 	}
 	ev := market.PaymentEvent{Provider: "stripe", ID: "evt_late", Type: market.StripePaymentSucceeded, PaymentIntentID: "pi_late",
 		AmountMinor: o.PriceMinor, Currency: o.Currency, OrderID: o.ID}
-	orders := market.NewOrders(f.db, fixedWebhook{ev}, nil, market.OrdersConfig{}, nil)
-	orders.RefundCancelled = s.RefundCancelledPayment
+	orders := market.NewOrders(f.db, fixedWebhook{ev}, nil, market.OrdersConfig{LateRefunds: s}, nil)
 
 	// The provider is down: the payment is recorded once, the escrow stays funded.
 	g.fail.Store(true)

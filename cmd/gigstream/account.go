@@ -1,7 +1,11 @@
 package main
 
 import (
+	"log/slog"
+
 	"context"
+	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/store"
 
 	"github.com/gigstream/hub/push"
 )
@@ -30,4 +34,15 @@ func (m accountMail) send(ctx context.Context) func(push.Email, error) error {
 		}
 		return m.smtp.Send(ctx, e)
 	}
+}
+
+// newAccounts builds the account use cases on the database and the SMTP mailer;
+// sockets closes the live sockets of ended sessions.
+func newAccounts(cfg config, db *store.DB, sockets market.SessionSockets, log *slog.Logger) *market.Accounts {
+	mailer := newSMTPMailer(cfg, log)
+	hasher := market.NewPasswordHasher(market.HasherConfig{MemoryKiB: uint32(cfg.Argon2MemoryKB)})
+	return market.NewAccounts(db, accountMail{smtp: mailer}, hasher, market.AccountsConfig{
+		PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMaxAge,
+		Sockets: sockets,
+	}, log)
 }

@@ -17,14 +17,16 @@ func admin(ctx context.Context, e *envReader, log *slog.Logger, args []string) e
 		return fmt.Errorf("%w: admin takes one of grant, revoke, disable, enable and an e-mail address", errUsage)
 	}
 	return withDatabase(ctx, e, log, func(db *store.DB) error {
-		accounts := market.NewAccounts(db, nil, nil, market.AccountsConfig{}, log)
+		var acfg market.AccountsConfig
 		if args[0] == "disable" {
-			stop, err := closeSocketsThroughRedis(ctx, e, accounts, log)
+			sockets, stop, err := closeSocketsThroughRedis(ctx, e, log)
 			if err != nil {
 				return err
 			}
 			defer stop()
+			acfg.Sockets = sockets
 		}
+		accounts := market.NewAccounts(db, nil, nil, acfg, log)
 		var u market.User
 		var err error
 		switch args[0] {
@@ -45,36 +47,45 @@ func admin(ctx context.Context, e *envReader, log *slog.Logger, args []string) e
 
 // closeSocketsThroughRedis makes a disable also close the user's live sockets on
 // every node and revoke their connection tokens, by joining the hub's Redis control
-// channel (and its revocation set) for the duration of the command. Without REDIS_URL the sessions still end at once; sockets then close when
-// their nodes are told by some other path (none exists today).
-func closeSocketsThroughRedis(ctx context.Context, e *envReader, accounts *market.Accounts, log *slog.Logger) (func(), error) {
+// channel (and its revocation set) for the duration of the command. Without REDIS_URL
+// it returns no closer: the sessions still end at once, and sockets close when their
+// nodes are told by some other path (none exists today).
+func closeSocketsThroughRedis(ctx context.Context, e *envReader, log *slog.Logger) (market.SessionSockets, func(), error) {
 	if e.str("REDIS_URL", "") == "" {
 		log.WarnContext(ctx, "REDIS_URL unset: live sockets of the disabled user are not closed")
-		return func() {}, nil
+		return nil, func() {}, nil
 	}
 	rdb, err := newRedis(config{RedisURL: e.url("REDIS_URL", "redis", "rediss", "unix")})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	broker, err := hub.NewRedisBroker(hub.RedisBrokerConfig{Client: rdb, Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	revocations, err := hub.NewRedisRevocations(hub.RedisRevocationsConfig{Client: rdb})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	node, err := hub.NewNode(hub.Config{Broker: broker, Revocations: revocations, Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := node.Start(ctx); err != nil {
-		return nil, fmt.Errorf("join the hub: %w", err)
+		return nil, nil, fmt.Errorf("join the hub: %w", err)
 	}
-	accounts.SessionsEnded = func(ctx context.Context, userID string, _ []string) {
-		if err := node.DisconnectUser(ctx, userID, hub.CloseSessionEnded, "account disabled"); err != nil {
-			log.WarnContext(ctx, "sockets not closed", "err", err)
-		}
+	return userSockets{node: node, log: log}, func() { _ = node.Shutdown(ctx); _ = rdb.Close() }, nil
+}
+
+// userSockets closes every socket of a disabled user on every node
+// (market.SessionSockets).
+type userSockets struct {
+	node *hub.Node
+	log  *slog.Logger
+}
+
+func (s userSockets) CloseSessions(ctx context.Context, userID string, _ []string) {
+	if err := s.node.DisconnectUser(ctx, userID, hub.CloseSessionEnded, "account disabled"); err != nil {
+		s.log.WarnContext(ctx, "sockets not closed", "err", err)
 	}
-	return func() { _ = node.Shutdown(ctx); _ = rdb.Close() }, nil
 }

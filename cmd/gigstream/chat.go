@@ -30,33 +30,34 @@ func redisGate(rdb *redis.Client) market.Gate {
 	}
 }
 
-// sendLimit spends one message of the sender's per-minute budget, shared by REST and
-// WebSocket sends and by every node.
-func sendLimit(rdb *redis.Client, perMinute int) func(ctx context.Context, userID string) error {
-	lim := redis_rate.NewLimiter(rdb)
-	return func(ctx context.Context, userID string) error {
-		res, err := lim.Allow(ctx, "gs:rl:messages:user:"+userID, redis_rate.PerMinute(perMinute))
-		if err != nil {
-			return nil // the limiter is down: let messages through rather than lose them
-		}
-		if res.Allowed == 0 {
-			return market.Errorf(market.CodeRateLimited, "too many messages; retry in %d s", int(res.RetryAfter.Seconds())+1)
-		}
-		return nil
+// messageBudget is the sender's per-minute message budget in Redis
+// (market.SendLimiter), shared by REST and WebSocket sends and by every node.
+type messageBudget struct {
+	limiter   *redis_rate.Limiter
+	perMinute int
+}
+
+func (b messageBudget) SpendMessage(ctx context.Context, userID string) error {
+	res, err := b.limiter.Allow(ctx, "gs:rl:messages:user:"+userID, redis_rate.PerMinute(b.perMinute))
+	if err != nil {
+		return nil // the limiter is down: let messages through rather than lose them
 	}
+	if res.Allowed == 0 {
+		return market.Errorf(market.CodeRateLimited, "too many messages; retry in %d s", int(res.RetryAfter.Seconds())+1)
+	}
+	return nil
 }
 
 // newChat builds the chat use cases; node answers presence.
 func newChat(cfg config, db *store.DB, realtime *market.Realtime, node *hub.Node, rdb *redis.Client, pusher market.Pusher, log *slog.Logger) *market.Chat {
-	m := market.NewChat(db, realtime, node, pusher, redisGate(rdb), market.ChatConfig{
+	return market.NewChat(db, realtime, node, pusher, redisGate(rdb), market.ChatConfig{
 		MaxTextLength: cfg.MaxMessageLength, EditWindow: cfg.MessageEditWindow, PushDelay: cfg.PushDelay,
+		SendLimit: messageBudget{limiter: redis_rate.NewLimiter(rdb), perMinute: cfg.MessagesPerMinute},
 	}, log)
-	m.SendLimit = sendLimit(rdb, cfg.MessagesPerMinute)
-	return m
 }
 
 // chatCallbacks lets clients type, send and acknowledge (read) over the socket.
-func chatCallbacks(chat func() *market.Chat) (func(context.Context, hub.ClientInfo, string, string, []byte) error, func(context.Context, hub.ClientInfo, string, uint64) error) {
+func chatCallbacks(chat *market.Chat) (func(context.Context, hub.ClientInfo, string, string, []byte) error, func(context.Context, hub.ClientInfo, string, uint64) error) {
 	clientEvent := func(ctx context.Context, info hub.ClientInfo, channel, eventType string, data []byte) error {
 		kind, id, err := market.ParseChannel(channel)
 		if err != nil || kind != "conversation" {
@@ -64,7 +65,7 @@ func chatCallbacks(chat func() *market.Chat) (func(context.Context, hub.ClientIn
 		}
 		switch eventType {
 		case "typing":
-			return socketError(chat().Typing(ctx, id, info.UserID))
+			return socketError(chat.Typing(ctx, id, info.UserID))
 		case "message.send":
 			var in struct {
 				ClientID string `json:"client_id"`
@@ -73,7 +74,7 @@ func chatCallbacks(chat func() *market.Chat) (func(context.Context, hub.ClientIn
 			if err := json.Unmarshal(data, &in); err != nil {
 				return &hub.Error{Code: hub.CodeBadFrame, Message: "data must be {client_id, text}"}
 			}
-			_, _, err := chat().Send(ctx, market.NewMessage{ConversationID: id, SenderID: info.UserID, ClientID: in.ClientID, Text: in.Text})
+			_, _, err := chat.Send(ctx, market.NewMessage{ConversationID: id, SenderID: info.UserID, ClientID: in.ClientID, Text: in.Text})
 			return socketError(err)
 		default:
 			return &hub.Error{Code: hub.CodeForbidden, Message: "unknown client event type"}
@@ -84,7 +85,7 @@ func chatCallbacks(chat func() *market.Chat) (func(context.Context, hub.ClientIn
 		if err != nil || kind != "conversation" {
 			return nil // acks on other channels record nothing
 		}
-		_, err = chat().MarkRead(ctx, id, info.UserID, seq)
+		_, err = chat.MarkRead(ctx, id, info.UserID, seq)
 		return socketError(err)
 	}
 	return clientEvent, ack

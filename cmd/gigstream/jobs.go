@@ -46,22 +46,14 @@ func loadJobsConfig(e *envReader) (jobsConfig, error) {
 // startJobs runs this node's job workers until the returned stop is called. stop lets
 // running jobs finish within shutdown, then cancels them: a cancelled job is retried
 // later, on this node or another, because river keeps it in Postgres.
-func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, rt *market.Realtime, log *slog.Logger) (stop func(), err error) {
-	s3c, err := newS3(ctx, cfg.S3)
-	if err != nil {
-		return nil, err
-	}
+func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, objects *media.ObjectStore, d *domain, log *slog.Logger) (stop func(), err error) {
 	tools := media.NewFFmpeg(media.FFmpegConfig{FFmpegPath: jc.FFmpegPath, FFprobePath: jc.FFprobePath, Threads: jc.FFmpegThreads})
-	processor := media.NewVideoProcessor(media.NewObjectStore(s3c, cfg.S3.Bucket), tools,
+	processor := media.NewVideoProcessor(objects, tools,
 		media.VideoConfig{TempDir: jc.TempDir, MaxRenditionDuration: jc.MaxRenditionDuration})
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &videoWorker{videos: market.NewVideos(db, videoMedia{processor}, rt, log), timeout: jc.JobTimeout})
-	settlement, err := newSettlement(cfg, db, rt, log)
-	if err != nil {
-		return nil, err
-	}
-	periodic := settlementJob(workers, settlement, cfg.Settlement.JobInterval, log)
-	addNotificationEmailWorker(workers, cfg, db, rt, log)
+	river.AddWorker(workers, &videoWorker{videos: market.NewVideos(db, videoMedia{processor}, d.realtime, log), timeout: jc.JobTimeout})
+	periodic := settlementJob(workers, d.settlement, cfg.Settlement.JobInterval, log)
+	addNotificationEmailWorker(workers, cfg, d.notifications, log)
 	client, err := river.NewClient(db.JobDriver(), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: jc.Workers}},
 		Workers:           workers,

@@ -65,9 +65,9 @@ func (w *notificationEmailWorker) Timeout(*river.Job[store.NotificationEmailJob]
 }
 
 // addNotificationEmailWorker registers the e-mail worker of notifications.
-func addNotificationEmailWorker(workers *river.Workers, cfg config, db *store.DB, rt *market.Realtime, log *slog.Logger) {
+func addNotificationEmailWorker(workers *river.Workers, cfg config, notifications *market.Notifications, log *slog.Logger) {
 	river.AddWorker(workers, &notificationEmailWorker{
-		notifications: newNotifications(cfg, db, rt, nil, nil, log),
+		notifications: notifications,
 		mailer:        notificationMail{smtp: newSMTPMailer(cfg, log)},
 		publicURL:     cfg.PublicURL,
 	})

@@ -72,9 +72,9 @@ func (g stripeGateway) VerifyWebhook(payload []byte, signature string) (market.P
 }
 
 // newOrders builds the order use cases on the database, Stripe and (when configured)
-// PayPal; a placed order
-// opens its conversation through chat.
-func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market.Chat, log *slog.Logger) (*market.Orders, error) {
+// PayPal; a placed order opens its conversation in the chat, and a payment that
+// arrives for a cancelled order is refunded through the settlement.
+func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market.Chat, settlement *market.Settlement, log *slog.Logger) (*market.Orders, error) {
 	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase})
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -83,16 +83,13 @@ func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market
 		stripe:   payments.NewStripe(client.V1PaymentIntents),
 		verifier: payments.NewWebhookVerifier(string(cfg.Stripe.WebhookSecret), 0),
 	}
-	orders := market.NewOrders(db, gateway, realtime, market.OrdersConfig{}, log)
 	pp, err := newPayPal(cfg.PayPal)
 	if err != nil {
 		return nil, err
 	}
+	ocfg := market.OrdersConfig{Threads: chat, LateRefunds: settlement}
 	if pp != nil {
-		orders.PayPal = paypalGateway{client: pp}
+		ocfg.PayPal = paypalGateway{client: pp}
 	}
-	if chat != nil {
-		orders.OpenThread = chat.OpenOrderThread
-	}
-	return orders, nil
+	return market.NewOrders(db, gateway, realtime, ocfg, log), nil
 }

@@ -27,8 +27,8 @@ func (p hubPublisher) Publish(ctx context.Context, ev market.Event) error {
 }
 
 // newHub builds this node's real-time engine on Redis (fan-out between nodes and
-// presence), with the domain's decisions installed as callbacks.
-func newHub(cfg config, rdb *redis.Client, callbacks hub.Callbacks, reg prometheus.Registerer, log *slog.Logger) (*hub.Node, error) {
+// presence). The domain's decisions are installed with SetCallbacks before it starts.
+func newHub(cfg config, rdb *redis.Client, reg prometheus.Registerer, log *slog.Logger) (*hub.Node, error) {
 	broker, err := hub.NewRedisBroker(hub.RedisBrokerConfig{Client: rdb, Sharded: cfg.RedisShardedPubSub, Logger: log})
 	if err != nil {
 		return nil, err
@@ -45,7 +45,6 @@ func newHub(cfg config, rdb *redis.Client, callbacks hub.Callbacks, reg promethe
 		Broker: broker, Presence: presence, Revocations: revocations, Logger: log, Registerer: reg,
 		MaxFrameBytes: int64(cfg.WSMaxFrameBytes), SendQueueBytes: cfg.WSSendQueueBytes,
 		TokenSecret: []byte(cfg.WSTokenSecret), TokenTTL: cfg.WSTokenTTL,
-		Callbacks: callbacks,
 	})
 }
 
@@ -77,7 +76,7 @@ func newSocketTokens(cfg config, node *hub.Node) handlers.SocketTokens {
 
 // hubCallbacks are the domain's decisions for the hub: who may subscribe, history for
 // recovery, and the chat's client events and acks.
-func hubCallbacks(realtime *market.Realtime, chat func() *market.Chat) hub.Callbacks {
+func hubCallbacks(realtime *market.Realtime, chat *market.Chat) hub.Callbacks {
 	clientEvent, ack := chatCallbacks(chat)
 	return hub.Callbacks{
 		Authorize: func(ctx context.Context, info hub.ClientInfo, channel string) error {
@@ -114,17 +113,25 @@ func socketServer(node *hub.Node) func(ctx context.Context, conn *fws.Conn, user
 	}
 }
 
-// newRealtime builds the channel rules over the database; the publisher is set once
-// the hub exists, since the hub's callbacks need the rules first. An order's channel
-// is for its buyer and seller.
-func newRealtime(cfg config, db *store.DB, pub *lazyPublisher, log *slog.Logger) *market.Realtime {
+// newRealtime builds the channel rules over the database, publishing through the
+// node. An order's channel is for its buyer and seller.
+func newRealtime(cfg config, db *store.DB, node *hub.Node, log *slog.Logger) *market.Realtime {
 	members := market.ChannelMembers{Conversation: db.IsMember, Order: db.IsOrderParty}
-	return market.NewRealtime(db, pub, members, market.RealtimeConfig{Retention: cfg.EventRetention}, log)
+	return market.NewRealtime(db, hubPublisher{node: node}, members, market.RealtimeConfig{Retention: cfg.EventRetention}, log)
 }
 
-// lazyPublisher breaks the construction cycle between the hub (whose callbacks use
-// the domain) and the domain (which publishes through the hub).
-type lazyPublisher struct{ hubPublisher }
+// hubSessions closes the sockets of ended sessions on every node
+// (market.SessionSockets).
+type hubSessions struct {
+	node *hub.Node
+	log  *slog.Logger
+}
+
+func (s hubSessions) CloseSessions(ctx context.Context, userID string, sessionIDs []string) {
+	if err := s.node.DisconnectSessions(ctx, userID, sessionIDs, hub.CloseSessionEnded, "session ended"); err != nil {
+		s.log.WarnContext(ctx, "sockets of ended sessions not closed", "user_id", userID, "err", err)
+	}
+}
 
 // webApp is the reference browser client, served under /app/.
 func webApp() fs.FS {

@@ -12,18 +12,16 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/gigstream/hub/handlers"
 	"github.com/gigstream/hub/hub"
-	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/media"
-	"github.com/gigstream/hub/store"
 )
 
 // serve runs the hub until SIGINT or SIGTERM, then drains. It refuses to start on a bad
 // configuration or an unmigrated database; other dependencies may be down and show in /readyz.
 func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
+	// 1. Configuration: every setting from the environment, checked before anything starts.
 	cfg, err := loadServeConfig(e)
 	if err != nil {
 		return err
@@ -32,15 +30,19 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// 2. clamd, whose limits are probed before anything else starts (refused in production
+	// when it would pass what it did not scan whole).
 	scanner := newScanner(cfg)
 	if err := checkScannerLimits(ctx, cfg, scanner, log); err != nil {
 		return err
 	}
+	// 3. Go's profiles on PPROF_ADDR, when it is set.
 	stopProfiling, err := startProfiling(cfg.PprofAddr, log)
 	if err != nil {
 		return fmt.Errorf("config: PPROF_ADDR: %w", err)
 	}
 	defer stopProfiling()
+	// 4. PostgreSQL, refused while our schema or river's is behind the binary.
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -49,6 +51,7 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	if err := errors.Join(checkMigrated(ctx, db, log), db.CheckJobsMigrated(ctx)); err != nil {
 		return fmt.Errorf("%w; run `gigstream migrate up` first", err)
 	}
+	// 5. Redis and the metrics registry every part reports to.
 	rdb, err := newRedis(cfg)
 	if err != nil {
 		return err
@@ -56,77 +59,72 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	defer rdb.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	pub := &lazyPublisher{}
-	realtime := newRealtime(cfg, db, pub, log)
-	var chat *market.Chat // set below: the hub's callbacks and the chat need each other
-	node, err := newHub(cfg, rdb, hubCallbacks(realtime, func() *market.Chat { return chat }), reg, log)
+	// 6. S3, where the bytes of uploads go.
+	s3c, err := newS3(ctx, cfg.S3)
 	if err != nil {
 		return err
 	}
-	pub.node = node
+	objects := media.NewObjectStore(s3c, cfg.S3.Bucket)
+	// 7. The hub node (sockets, channels, fan-out and presence over Redis); it starts in step 10.
+	node, err := newHub(cfg, rdb, reg, log)
+	if err != nil {
+		return err
+	}
+	// 8. Push through FCM, or none without FCM_PROJECT_ID.
 	pusher, stopPush, err := newPusher(ctx, cfg, db, reg, log)
 	if err != nil {
 		return err
 	}
 	defer stopPush()
-	chat = newChat(cfg, db, realtime, node, rdb, pusher, log)
+	// 9. The use cases, in the order they depend on each other (see newDomain).
+	d, err := newDomain(cfg, db, rdb, node, pusher, objects, scanner, log)
+	if err != nil {
+		return err
+	}
+	// 10. The node starts with the domain's decisions as its callbacks; the outbox relay,
+	// the notification router and the tus upkeep run beside it until the sockets end.
 	socketsCtx, stopSockets := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSockets()
-	if err := node.Start(socketsCtx); err != nil {
-		return fmt.Errorf("start hub: %w", err)
+	if err := startRealtime(socketsCtx, cfg, node, d, log); err != nil {
+		return err
 	}
-	go realtime.RunOutbox(socketsCtx)
-	notifications := newNotifications(cfg, db, realtime, node, pusher, log)
-	go notifications.Run(socketsCtx)
-	stopJobs, err := startJobs(ctx, cfg, jobsCfg, db, realtime, log)
+	// 11. Background jobs (river): videos, settlement, notification e-mail.
+	stopJobs, err := startJobs(ctx, cfg, jobsCfg, db, objects, d, log)
 	if err != nil {
 		return err
 	}
 	defer stopJobs()
-	app, err := buildApp(ctx, cfg, log, db, rdb, wiring{reg: reg, realtime: realtime, chat: chat, node: node, socketsCtx: socketsCtx, notifications: notifications, scanner: scanner})
+	// 12. The HTTP app over the use cases, with a readiness probe per dependency.
+	app, err := newApp(cfg, log, reg, d, node, socketsCtx, []handlers.Check{
+		{Name: "postgres", Ping: db.Ping},
+		{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		{Name: "clamd", Ping: scanner.Ping},
+		{Name: "s3", Ping: objects.Ping},
+	})
 	if err != nil {
 		return err
 	}
+	// 13. Serve until a signal, then drain sockets and requests.
 	return listenUntilSignal(ctx, cfg, log, app, node)
 }
 
-// wiring carries what serve builds before the HTTP app.
-type wiring struct {
-	reg        *prometheus.Registry
-	realtime   *market.Realtime
-	chat       *market.Chat
-	node       *hub.Node
-	socketsCtx context.Context
-
-	notifications *market.Notifications // serves the notification routes; its router runs beside the hub
-	scanner       *media.Scanner        // clamd, its limits probed at start-up
+// startRealtime installs the hub's callbacks and starts the node, the outbox relay,
+// the notification router and the tus upkeep; all run until ctx ends.
+func startRealtime(ctx context.Context, cfg config, node *hub.Node, d *domain, log *slog.Logger) error {
+	if err := node.SetCallbacks(hubCallbacks(d.realtime, d.chat)); err != nil {
+		return err
+	}
+	if err := node.Start(ctx); err != nil {
+		return fmt.Errorf("start hub: %w", err)
+	}
+	go d.realtime.RunOutbox(ctx)
+	go d.notifications.Run(ctx)
+	go tusUpkeep(ctx, handlers.TusFinisher{Engine: d.tus, Uploads: d.uploads, Log: log}, cfg.Uploads.TusRetry, log)
+	return nil
 }
 
-// buildApp wires the adapters into the HTTP app.
-func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, rdb *redis.Client, w wiring) (*fiber.App, error) {
-	s3c, err := newS3(ctx, cfg.S3)
-	if err != nil {
-		return nil, err
-	}
-	objects := media.NewObjectStore(s3c, cfg.S3.Bucket)
-	scanner := w.scanner
-	up := newUploads(w.socketsCtx, cfg, db, objects, scanner, w.realtime, log)
-	orders, err := newOrders(cfg, db, w.realtime, w.chat, log)
-	if err != nil {
-		return nil, err
-	}
-	settlement, err := newSettlement(cfg, db, w.realtime, log)
-	if err != nil {
-		return nil, err
-	}
-	orders.RefundCancelled = settlement.RefundCancelledPayment
-	accounts := newAccounts(cfg, db, log)
-	accounts.SessionsEnded = func(ctx context.Context, userID string, sessionIDs []string) {
-		if err := w.node.DisconnectSessions(ctx, userID, sessionIDs, hub.CloseSessionEnded, "session ended"); err != nil {
-			log.WarnContext(ctx, "sockets of ended sessions not closed", "user_id", userID, "err", err)
-		}
-	}
-	gigs := market.NewGigs(db, up.uploads, log)
+// newApp builds the HTTP app over the use cases.
+func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, d *domain, node *hub.Node, socketsCtx context.Context, checks []handlers.Check) (*fiber.App, error) {
 	return handlers.New(handlers.Config{
 		BodyLimit:      cfg.BodyLimit,
 		CheckTimeout:   cfg.CheckTimeout,
@@ -140,45 +138,31 @@ func buildApp(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, r
 			Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID,
 			ClientSecret: string(cfg.OIDC.ClientSecret), RedirectURL: cfg.OIDC.RedirectURL,
 		},
-		UploadIdleTimeout: cfg.Uploads.IdleTimeout, UploadMaxSize: up.maxSize,
+		UploadIdleTimeout: cfg.Uploads.IdleTimeout, UploadMaxSize: d.uploadMaxSize,
 	}, handlers.Deps{
 		Log:          log,
-		Registry:     w.reg,
-		Accounts:     accounts,
-		Redis:        rdb,
-		Realtime:     w.realtime,
-		Chat:         w.chat,
-		Gigs:         gigs,
-		Reviews:      market.NewReviews(db, gigs, w.realtime, log),
+		Registry:     reg,
+		Accounts:     d.accounts,
+		Redis:        d.redis,
+		Realtime:     d.realtime,
+		Chat:         d.chat,
+		Gigs:         d.gigs,
+		Reviews:      d.reviews,
 		WebApp:       webApp(),
-		Uploads:      up.uploads,
-		Orders:       orders,
-		Settle:       settlement,
-		Disputes:     market.NewDisputes(db, w.realtime, log),
-		Audit:        market.NewAudit(db),
-		TwoFactor:    newTwoFactor(cfg, db, log),
-		Tus:          up.tus,
-		Sockets:      socketServer(w.node),
-		SocketTokens: newSocketTokens(cfg, w.node),
-		SocketsCtx:   w.socketsCtx,
+		Uploads:      d.uploads,
+		Orders:       d.orders,
+		Settle:       d.settlement,
+		Disputes:     d.disputes,
+		Audit:        d.audit,
+		TwoFactor:    d.twoFactor,
+		Tus:          d.tus,
+		Sockets:      socketServer(node),
+		SocketTokens: newSocketTokens(cfg, node),
+		SocketsCtx:   socketsCtx,
 
-		Notifications: w.notifications,
-		Checks: []handlers.Check{
-			{Name: "postgres", Ping: db.Ping},
-			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
-			{Name: "clamd", Ping: scanner.Ping},
-			{Name: "s3", Ping: objects.Ping},
-		},
+		Notifications: d.notifications,
+		Checks:        checks,
 	})
-}
-
-// newAccounts builds the account use cases on the database and the SMTP mailer.
-func newAccounts(cfg config, db *store.DB, log *slog.Logger) *market.Accounts {
-	mailer := newSMTPMailer(cfg, log)
-	hasher := market.NewPasswordHasher(market.HasherConfig{MemoryKiB: uint32(cfg.Argon2MemoryKB)})
-	return market.NewAccounts(db, accountMail{smtp: mailer}, hasher, market.AccountsConfig{
-		PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMaxAge,
-	}, log)
 }
 
 // listenUntilSignal serves until the first SIGINT/SIGTERM, then stops accepting and

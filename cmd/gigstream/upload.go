@@ -74,15 +74,14 @@ type uploadWiring struct {
 	maxSize int64
 }
 
-// newUploads builds the pipeline, the upload use cases and the tus engine, and runs the
-// tus upkeep (expiry, stalled scans) until ctx ends.
-func newUploads(ctx context.Context, cfg config, db *store.DB, objects *media.ObjectStore, scanner *media.Scanner, rt *market.Realtime, log *slog.Logger) uploadWiring {
+// newUploads builds the pipeline, the upload use cases and the tus engine; serve runs
+// the tus upkeep (tusUpkeep).
+func newUploads(cfg config, db *store.DB, objects *media.ObjectStore, scanner *media.Scanner, rt *market.Realtime, log *slog.Logger) uploadWiring {
 	mcfg := cfg.Uploads.mediaConfig(log)
 	pipeline := media.NewPipeline(scanner, objects, mcfg)
 	adapter := mediaAdapter{pipeline: pipeline, objects: objects, cfg: mcfg, ttl: cfg.Uploads.PresignTTL}
 	engine := tus.NewEngine(db.TusState(), objects, pipeline, tus.Config{Media: mcfg, Expiry: cfg.Uploads.TusExpiry, Logger: log})
 	uploads := market.NewUploads(db, adapter, rt, log)
-	go tusUpkeep(ctx, handlers.TusFinisher{Engine: engine, Uploads: uploads, Log: log}, cfg.Uploads.TusRetry, log)
 	return uploadWiring{uploads: uploads, tus: engine, maxSize: maxSize(mcfg)}
 }
 

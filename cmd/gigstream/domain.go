@@ -1,0 +1,65 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gigstream/hub/hub"
+	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/media"
+	"github.com/gigstream/hub/media/tus"
+	"github.com/gigstream/hub/store"
+)
+
+// domain is every use case serve runs, built once by newDomain.
+type domain struct {
+	redis         *redis.Client // rate limits and sign-in state of the HTTP layer
+	realtime      *market.Realtime
+	chat          *market.Chat
+	uploads       *market.Uploads
+	tus           *tus.Engine
+	uploadMaxSize int64 // the largest upload of any kind (Tus-Max-Size)
+	settlement    *market.Settlement
+	orders        *market.Orders
+	accounts      *market.Accounts
+	gigs          *market.Gigs
+	reviews       *market.Reviews
+	disputes      *market.Disputes
+	audit         *market.Audit
+	twoFactor     *market.TwoFactor
+	notifications *market.Notifications
+}
+
+// newDomain builds the use cases in the order they depend on each other. Nothing runs
+// yet: serve starts the node, the relays and the jobs afterwards.
+func newDomain(cfg config, db *store.DB, rdb *redis.Client, node *hub.Node, pusher market.Pusher, objects *media.ObjectStore, scanner *media.Scanner, log *slog.Logger) (*domain, error) {
+	d := &domain{redis: rdb}
+	// Channel rules and durable events, published through the node.
+	d.realtime = newRealtime(cfg, db, node, log)
+	// Chat: presence from the node, push for the offline, gates and budgets in Redis.
+	d.chat = newChat(cfg, db, d.realtime, node, rdb, pusher, log)
+	// Uploads: the media pipeline and the tus engine over S3 and clamd.
+	up := newUploads(cfg, db, objects, scanner, d.realtime, log)
+	d.uploads, d.tus, d.uploadMaxSize = up.uploads, up.tus, up.maxSize
+	// Settlement before orders: a payment for a cancelled order is refunded through it.
+	var err error
+	if d.settlement, err = newSettlement(cfg, db, d.realtime, log); err != nil {
+		return nil, err
+	}
+	// Orders open their conversation in the chat.
+	if d.orders, err = newOrders(cfg, db, d.realtime, d.chat, d.settlement, log); err != nil {
+		return nil, err
+	}
+	// Accounts close the sockets of ended sessions through the node.
+	d.accounts = newAccounts(cfg, db, hubSessions{node: node, log: log}, log)
+	// The catalogue presigns its media through the uploads; reviews show on gigs.
+	d.gigs = market.NewGigs(db, d.uploads, log)
+	d.reviews = market.NewReviews(db, d.gigs, d.realtime, log)
+	d.disputes = market.NewDisputes(db, d.realtime, log)
+	d.audit = market.NewAudit(db)
+	d.twoFactor = newTwoFactor(cfg, db, log)
+	// Notifications: presence and push from the node and FCM.
+	d.notifications = newNotifications(cfg, db, d.realtime, node, pusher, log)
+	return d, nil
+}
