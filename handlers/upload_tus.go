@@ -91,7 +91,11 @@ func (h *tusRoutes) create(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusCreated)
 }
 
-// head answers where an upload stands; an upload of someone else is not found.
+// head answers where an upload stands; an upload of someone else is not found. An
+// upload whose last byte is in but whose verdict is missing (clamd or S3 failed at the
+// last PATCH) is finished first, so that a client resuming with HEAD learns the
+// verdict instead of taking the full offset for success: 503 while clamd is still
+// down, 422 when infected.
 func (h *tusRoutes) head(c *fiber.Ctx) error {
 	up, row, err := h.ownWithRow(c)
 	if err != nil {
@@ -99,8 +103,9 @@ func (h *tusRoutes) head(c *fiber.Ctx) error {
 	}
 	c.Set(uploadIDHeader, row.ID)
 	if up.Status == tus.StatusScanning {
-		if up, err = h.finish(c, row.ID, up); err != nil {
-			return err
+		// A verdict still missing (clamd or S3 failed at the last PATCH) is tried again.
+		if err := h.uploads.FinishResumable(c.UserContext(), row.ID, up.ID); err != nil {
+			return uploadProblem(c, h.log, err)
 		}
 	}
 	h.describe(c, up)
@@ -143,21 +148,6 @@ func (h *tusRoutes) patch(c *fiber.Ctx) error {
 	}
 	h.describe(c, next)
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-// finish retries the scan of an upload whose last byte is in but whose verdict is
-// missing (clamd or S3 failed at the last PATCH), so that a client resuming with HEAD
-// learns the verdict instead of taking the full offset for success: 503 while clamd is
-// still down, 422 when infected.
-func (h *tusRoutes) finish(c *fiber.Ctx, rowID string, up tus.Upload) (tus.Upload, error) {
-	next, err := h.engine.Finish(c.UserContext(), up.ID)
-	if errors.Is(err, tus.ErrFinished) {
-		return next, nil
-	}
-	if err != nil && next.Status != tus.StatusRejected {
-		return next, uploadProblem(c, h.log, err)
-	}
-	return next, h.settle(c, rowID, next, err)
 }
 
 // terminate deletes an upload and its bytes (termination).
@@ -203,10 +193,10 @@ func (h *tusRoutes) own(c *fiber.Ctx) (tus.Upload, error) {
 	return up, nil
 }
 
-// settle records a finished upload on its row (see settleResumable); a rejection is
-// then the answer.
+// settle records a finished upload on its row (Uploads.SettleResumable); a rejection
+// is then the answer.
 func (h *tusRoutes) settle(c *fiber.Ctx, rowID string, up tus.Upload, cause error) error {
-	err := settleResumable(c.UserContext(), h.uploads, rowID, up, cause)
+	err := h.uploads.SettleResumable(c.UserContext(), rowID, tusVerdict(up, cause))
 	var rejected *market.RejectedUpload
 	if errors.As(err, &rejected) {
 		return uploadProblem(c, h.log, err)

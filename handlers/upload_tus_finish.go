@@ -3,8 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/gigstream/hub/market"
@@ -12,17 +10,51 @@ import (
 	"github.com/gigstream/hub/media/tus"
 )
 
-// settleResumable carries a finished tus upload over to its uploads row: clean with its
-// object, or rejected with the verdict (cause). An upload still unfinished changes
-// nothing. It returns the verdict of a rejected upload (a *market.RejectedUpload wrapping
-// cause) and the failures of recording a clean one.
-func settleResumable(ctx context.Context, uploads *market.Uploads, rowID string, up tus.Upload, cause error) error {
+// TusResumables is the tus engine as market's upload use cases see it
+// (market.Resumables): cmd builds the uploads with it, so that HEAD and the background
+// upkeep finish a stalled upload through one use case, Uploads.FinishResumable.
+type TusResumables struct{ Engine *tus.Engine }
+
+var _ market.Resumables = TusResumables{}
+
+// Finish assembles and scans the upload again; see market.Resumables. The engine's
+// errors keep their text, and tus.ErrFinished and tus.ErrNotFound are also
+// market.ErrResumableFinished and market.ErrNotFound.
+func (r TusResumables) Finish(ctx context.Context, tusID string) (market.ResumableVerdict, error) {
+	up, err := r.Engine.Finish(ctx, tusID)
+	switch {
+	case errors.Is(err, tus.ErrFinished):
+		return market.ResumableVerdict{}, tusError{err: err, is: market.ErrResumableFinished}
+	case errors.Is(err, tus.ErrNotFound):
+		return market.ResumableVerdict{}, tusError{err: err, is: market.ErrNotFound}
+	case err != nil && up.Status != tus.StatusRejected:
+		return market.ResumableVerdict{}, err
+	}
+	return tusVerdict(up, err), nil
+}
+
+// Stalled lists the uploads whose verdict has been missing for longer than quiet.
+func (r TusResumables) Stalled(ctx context.Context, quiet time.Duration) ([]market.StalledResumable, error) {
+	list, err := r.Engine.Stalled(ctx, quiet)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]market.StalledResumable, len(list))
+	for i, up := range list {
+		out[i] = market.StalledResumable{TusID: up.ID, OwnerID: up.Owner}
+	}
+	return out, nil
+}
+
+// tusVerdict is what a tus upload came to: clean with its object, or rejected for
+// cause (the engine's verdict; nil when only the stored rejection is known); neither
+// while unfinished.
+func tusVerdict(up tus.Upload, cause error) market.ResumableVerdict {
 	switch {
 	case up.Status == tus.StatusClean && up.Result != nil:
 		r := up.Result
-		_, err := uploads.Settle(ctx, rowID, market.StoredObject{Key: r.Key, Size: r.Size, SHA256: r.SHA256,
-			ContentType: r.ContentType, Filename: r.Filename})
-		return err
+		return market.ResumableVerdict{Object: &market.StoredObject{Key: r.Key, Size: r.Size, SHA256: r.SHA256,
+			ContentType: r.ContentType, Filename: r.Filename}}
 	case up.Status == tus.StatusRejected:
 		if cause == nil {
 			cause = errors.New(up.Rejection)
@@ -32,61 +64,14 @@ func settleResumable(ctx context.Context, uploads *market.Uploads, rowID string,
 		if errors.As(cause, &infected) {
 			signature = infected.Signature
 		}
-		_, err := uploads.Fail(ctx, rowID, &market.RejectedUpload{Reason: up.Rejection, Signature: signature, Err: cause})
-		return err
+		return market.ResumableVerdict{Rejected: &market.RejectedUpload{Reason: up.Rejection, Signature: signature, Err: cause}}
 	}
-	return nil
+	return market.ResumableVerdict{}
 }
 
-// TusFinisher completes the tus uploads whose last byte arrived while clamd or S3 was
-// failing and whose client never came back to ask (HEAD does the same for a client that
-// does): each stalled upload is assembled and scanned again, and its uploads row becomes
-// clean or rejected, with the status event the uploader's browser waits for. cmd runs it
-// every few seconds to minutes on every node; the engine's per-upload lock keeps nodes
-// from finishing one upload twice.
-type TusFinisher struct {
-	Engine  *tus.Engine
-	Uploads *market.Uploads
-	Log     *slog.Logger
-}
+// tusError is an engine error, text and all, that is also the market error is.
+type tusError struct{ err, is error }
 
-// FinishStalled retries every upload that has waited for its verdict longer than quiet.
-// It returns how many got one (clean or rejected) and the failures joined; an upload
-// whose retry fails again (clamd still down) is left for the next round and is not an
-// error.
-func (f TusFinisher) FinishStalled(ctx context.Context, quiet time.Duration) (int, error) {
-	stalled, err := f.Engine.Stalled(ctx, quiet)
-	if err != nil {
-		return 0, err
-	}
-	var errs []error
-	done := 0
-	for _, s := range stalled {
-		up, err := f.Engine.Finish(ctx, s.ID)
-		switch {
-		case errors.Is(err, tus.ErrFinished) || errors.Is(err, tus.ErrNotFound):
-			continue // finished meanwhile by a PATCH, a HEAD or another node
-		case err != nil && up.Status != tus.StatusRejected:
-			f.Log.WarnContext(ctx, "tus: stalled upload still without a verdict", "tus_id", s.ID, "err", err)
-			continue
-		}
-		row, rerr := f.Uploads.Resumable(ctx, s.ID, s.Owner)
-		if rerr != nil {
-			errs = append(errs, fmt.Errorf("tus %s: uploads row: %w", s.ID, rerr))
-			continue
-		}
-		var infected *media.InfectedError
-		if errors.As(err, &infected) {
-			f.Log.LogAttrs(ctx, slog.LevelWarn, "security event", slog.String("event", "upload_rejected"),
-				slog.String("user_id", s.Owner), slog.String("upload_id", row.ID),
-				slog.String("signature", infected.Signature), slog.Time("at", time.Now().UTC()))
-		}
-		var rejected *market.RejectedUpload
-		if serr := settleResumable(ctx, f.Uploads, row.ID, up, err); serr != nil && !errors.As(serr, &rejected) {
-			errs = append(errs, fmt.Errorf("tus %s: settle: %w", s.ID, serr))
-			continue
-		}
-		done++
-	}
-	return done, errors.Join(errs...)
-}
+func (e tusError) Error() string        { return e.err.Error() }
+func (e tusError) Unwrap() error        { return e.err }
+func (e tusError) Is(target error) bool { return target == e.is }

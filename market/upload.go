@@ -12,18 +12,20 @@ import (
 // conversation, the upload row's life (uploading → scanning → clean or rejected) with
 // its events, and who may see and download an upload.
 type Uploads struct {
-	store    UploadStore
-	media    MediaPipeline
-	realtime *Realtime
-	log      *slog.Logger
+	store      UploadStore
+	media      MediaPipeline
+	resumables Resumables
+	realtime   *Realtime
+	log        *slog.Logger
 }
 
-// NewUploads returns the upload use cases over their collaborators.
-func NewUploads(s UploadStore, m MediaPipeline, rt *Realtime, log *slog.Logger) *Uploads {
+// NewUploads returns the upload use cases over their collaborators; r finishes
+// resumable uploads and may be nil where there are none.
+func NewUploads(s UploadStore, m MediaPipeline, r Resumables, rt *Realtime, log *slog.Logger) *Uploads {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Uploads{store: s, media: m, realtime: rt, log: log}
+	return &Uploads{store: s, media: m, resumables: r, realtime: rt, log: log}
 }
 
 // UploadKind says what an upload is for; it decides who may attach it where and who

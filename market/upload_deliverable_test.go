@@ -53,7 +53,7 @@ func TestDeliverableUploadNeedsAnOrderTheUploaderSells(t *testing.T) {
 		{"completed", orderUploadStore{seller: testSeller, status: OrderCompleted}, in, CodeConflict, "order_id"},
 	}
 	for _, c := range cases {
-		err := NewUploads(c.store, nil, nil, nil).checkTarget(context.Background(), c.in)
+		err := NewUploads(c.store, nil, nil, nil, nil).checkTarget(context.Background(), c.in)
 		if ErrorCode(err) != c.code {
 			t.Errorf("%s: %v, want code %q", c.name, err, c.code)
 		}
@@ -79,7 +79,7 @@ func TestDeliverableIsVisibleToTheBuyerOnceDelivered(t *testing.T) {
 	} {
 		r := row
 		r.Status = c.status
-		u := NewUploads(orderUploadStore{row: r, delivered: c.delivered}, nil, nil, nil)
+		u := NewUploads(orderUploadStore{row: r, delivered: c.delivered}, nil, nil, nil, nil)
 		_, err := u.Visible(context.Background(), testUpload, c.viewer)
 		if (err == nil) != c.visible {
 			t.Errorf("%s: err %v, want visible %v", c.name, err, c.visible)

@@ -119,7 +119,7 @@ func startRealtime(ctx context.Context, cfg config, node *hub.Node, d *domain, l
 	}
 	go d.realtime.RunOutbox(ctx)
 	go d.notifications.Run(ctx)
-	go tusUpkeep(ctx, handlers.TusFinisher{Engine: d.tus, Uploads: d.uploads, Log: log}, cfg.Uploads.TusRetry, log)
+	go tusUpkeep(ctx, d.uploads, d.tus, cfg.Uploads.TusRetry, log)
 	return nil
 }
 

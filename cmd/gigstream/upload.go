@@ -81,13 +81,13 @@ func newUploads(cfg config, db *store.DB, objects *media.ObjectStore, scanner *m
 	pipeline := media.NewPipeline(scanner, objects, mcfg)
 	adapter := mediaAdapter{pipeline: pipeline, objects: objects, cfg: mcfg, ttl: cfg.Uploads.PresignTTL}
 	engine := tus.NewEngine(db.TusState(), objects, pipeline, tus.Config{Media: mcfg, Expiry: cfg.Uploads.TusExpiry, Logger: log})
-	uploads := market.NewUploads(db, adapter, rt, log)
+	uploads := market.NewUploads(db, adapter, handlers.TusResumables{Engine: engine}, rt, log)
 	return uploadWiring{uploads: uploads, tus: engine, maxSize: maxSize(mcfg)}
 }
 
-// tusUpkeep retries stalled scans every retry (for uploads quiet that long) and
+// tusUpkeep finishes stalled uploads every retry (those quiet that long) and
 // terminates unfinished tus uploads past their expiry every five minutes.
-func tusUpkeep(ctx context.Context, f handlers.TusFinisher, retry time.Duration, log *slog.Logger) {
+func tusUpkeep(ctx context.Context, uploads *market.Uploads, engine *tus.Engine, retry time.Duration, log *slog.Logger) {
 	finish := time.NewTicker(retry)
 	defer finish.Stop()
 	expire := time.NewTicker(5 * time.Minute)
@@ -97,11 +97,11 @@ func tusUpkeep(ctx context.Context, f handlers.TusFinisher, retry time.Duration,
 		case <-ctx.Done():
 			return
 		case <-finish.C:
-			if n, err := f.FinishStalled(ctx, retry); err != nil || n > 0 {
+			if n, err := uploads.FinishStalled(ctx, retry); err != nil || n > 0 {
 				log.InfoContext(ctx, "finished stalled tus uploads", "finished", n, "err", err)
 			}
 		case <-expire.C:
-			if n, err := f.Engine.ExpireStale(ctx); err != nil || n > 0 {
+			if n, err := engine.ExpireStale(ctx); err != nil || n > 0 {
 				log.InfoContext(ctx, "expired tus uploads", "removed", n, "err", err)
 			}
 		}
