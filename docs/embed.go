@@ -1,4 +1,3 @@
-// Package docs embeds the hub's public API description so that the binary can serve it.
 package docs
 
 import _ "embed"

@@ -1,5 +1,3 @@
-// Package handlers is the hub's HTTP surface: Fiber routes and middleware. Handlers are
-// thin: decode, authorize, call a use case, encode; errors become problem+json in one place.
 package handlers
 
 import (

@@ -1,12 +1,7 @@
-// Package hub is GigStream's domain-free real-time engine: it moves opaque
-// JSON payloads on named channels between WebSocket clients and the nodes of
-// a cluster. It knows nothing about users, orders or conversations; the
-// domain reaches it only through the callbacks in Callbacks, installed at
-// wiring time.
-//
-// The wire protocol (version 1) is described in docs/protocol.md; the
-// constants in this file are its source of truth.
 package hub
+
+// The wire protocol (version 1) is described in docs/protocol.md; the constants in
+// this file are its source of truth.
 
 // ProtocolVersion is the version of the wire protocol this package speaks.
 const ProtocolVersion = 1

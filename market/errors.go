@@ -1,6 +1,3 @@
-// Package market is GigStream's domain: its types, its rules and the use cases that
-// combine them. It reaches storage, mail and the hub only through the small interfaces
-// it declares, which store/, push/ and hub wiring implement.
 package market
 
 import (

@@ -1,6 +1,3 @@
-// Package payments holds the adapters of the payment providers: Stripe PaymentIntents
-// to fund an order, and the verification of Stripe's webhooks. It imports nothing of
-// GigStream; cmd/ adapts it to the domain's interfaces.
 package payments
 
 import (

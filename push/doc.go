@@ -9,7 +9,7 @@
 //
 // Wiring, in cmd/:
 //
-//	mailer := push.NewSMTPMailer(push.SMTPConfig{Addr: env.SMTPAddr, From: env.MailFrom, Metrics: reg})
+//	mailer := push.NewSMTPMailer(push.SMTPConfig{Addr: env.SMTPAddr, From: env.MailFrom})
 //	e, err := push.VerifyEmail(user.Email, user.DisplayName, link)
 //	if err == nil { err = mailer.Send(ctx, e) }
 //

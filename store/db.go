@@ -1,5 +1,3 @@
-// Package store owns every SQL statement of GigStream: it opens the PostgreSQL pool,
-// runs the embedded migrations, and implements the domain's storage interfaces.
 package store
 
 import (

@@ -1,5 +1,3 @@
-// Command gigstream is the GigStream hub: one binary whose subcommands serve the API and
-// WebSockets, migrate the database, and load demo data.
 package main
 
 import (
