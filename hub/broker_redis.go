@@ -59,7 +59,28 @@ type RedisBroker struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	pubMu      sync.Mutex
+	pubQueue   []pubRequest // waiting for the next pipeline
+	pubRunning bool         // a goroutine is sending batches
 }
+
+// pubRequest is one payload waiting to be published, and who to tell.
+type pubRequest struct {
+	name    string
+	payload []byte
+	done    func(error)
+}
+
+const (
+	// maxPublishBacklog bounds the publishes waiting for Redis; past it a
+	// publish fails at once with errPublishBacklog.
+	maxPublishBacklog = 100_000
+	// publishTimeout bounds one pipeline of publishes.
+	publishTimeout = 5 * time.Second
+)
+
+var errPublishBacklog = errors.New("hub: too many publishes waiting for redis")
 
 // NewRedisBroker returns a broker for cfg. It returns an error when
 // cfg.Client is nil.
@@ -97,9 +118,82 @@ func (b *RedisBroker) Start(ctx context.Context, h BrokerHandler) error {
 	return nil
 }
 
-// Publish implements Broker.
+// Publish implements Broker: the payload goes out in the next pipeline
+// (see PublishAsync) and Publish waits for Redis to take it.
 func (b *RedisBroker) Publish(ctx context.Context, channel string, payload []byte) error {
-	return b.publish(ctx, b.redisChannel(channel), payload)
+	done := make(chan error, 1)
+	b.PublishAsync(channel, payload, func(err error) { done <- err })
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("hub: redis publish: %w", ctx.Err())
+	}
+}
+
+// PublishAsync implements AsyncBroker. Publishes are sent in order by one
+// goroutine, each batch (everything queued while the previous one was on
+// its way) as one pipeline: under load a publish costs a share of a round
+// trip, and the caller need not wait for it.
+func (b *RedisBroker) PublishAsync(channel string, payload []byte, done func(error)) {
+	b.pubMu.Lock()
+	if len(b.pubQueue) >= maxPublishBacklog {
+		b.pubMu.Unlock()
+		done(errPublishBacklog)
+		return
+	}
+	b.pubQueue = append(b.pubQueue, pubRequest{name: b.redisChannel(channel), payload: payload, done: done})
+	start := !b.pubRunning
+	b.pubRunning = true
+	b.pubMu.Unlock()
+	if start {
+		go b.sendPublishes()
+	}
+}
+
+// sendPublishes sends the queued publishes in pipelines until none is left.
+func (b *RedisBroker) sendPublishes() {
+	for {
+		b.pubMu.Lock()
+		batch := b.pubQueue
+		b.pubQueue = nil
+		if len(batch) == 0 {
+			b.pubRunning = false
+			b.pubMu.Unlock()
+			return
+		}
+		b.pubMu.Unlock()
+		errs := b.publishBatch(batch)
+		for i, r := range batch {
+			r.done(errs[i])
+		}
+	}
+}
+
+// publishBatch sends one pipeline and returns each publish's error.
+func (b *RedisBroker) publishBatch(batch []pubRequest) []error {
+	ctx, cancel := context.WithTimeout(b.ctx, publishTimeout)
+	defer cancel()
+	cmds := make([]*redis.IntCmd, len(batch))
+	_, err := b.cfg.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, r := range batch {
+			if b.cfg.Sharded {
+				cmds[i] = p.SPublish(ctx, r.name, r.payload)
+			} else {
+				cmds[i] = p.Publish(ctx, r.name, r.payload)
+			}
+		}
+		return nil
+	})
+	errs := make([]error, len(batch))
+	for i, c := range cmds {
+		if e := c.Err(); e != nil {
+			errs[i] = fmt.Errorf("hub: redis publish: %w", e)
+		} else if err != nil {
+			errs[i] = fmt.Errorf("hub: redis publish: %w", err)
+		}
+	}
+	return errs
 }
 
 // PublishControl implements Broker.

@@ -2,7 +2,9 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -38,6 +40,58 @@ func TestRedisPublishOnOneNodeReachesOthersExactlyOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The publishing node delivers to its own sockets at once and drops the
+// copy Redis hands back: identical ephemeral events (typing twice), sync and
+// async, reach every socket exactly as often as they were published.
+func TestLocalDeliveryDropsItsEchoOnly(t *testing.T) {
+	prefix := testPrefix(t)
+	a, b := newRedisNode(t, prefix, false, Config{}), newRedisNode(t, prefix, false, Config{})
+	onA, onB := dial(t, a.url, "1"), dial(t, b.url, "2")
+	for _, conn := range []*testConn{onA, onB} {
+		conn.mustSubscribe("conversation:7")
+		conn.mustSubscribe("sentinel:7")
+	}
+	const events = 60
+	typing := Event{Type: "typing", Data: []byte(`{"user":"u1"}`)}
+	var published sync.WaitGroup
+	for i := range events {
+		if i%2 == 0 {
+			if err := a.node.Publish(context.Background(), "conversation:7", typing); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		published.Add(1)
+		if err := a.node.PublishAsync("conversation:7", typing, func(err error) {
+			if err != nil {
+				t.Error(err)
+			}
+			published.Done()
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	published.Wait()
+	// The same payload from node B is not mistaken for node A's echo.
+	if err := b.node.Publish(context.Background(), "conversation:7", typing); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.node.PublishAsync("bad channel", typing, nil); !errors.Is(err, ErrInvalidChannel) {
+		t.Fatalf("PublishAsync to a bad channel: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond) // let stray duplicates, if any, arrive before the sentinel
+	_ = a.node.Publish(context.Background(), "sentinel:7", Event{Type: "end", Data: []byte("0")})
+	for name, conn := range map[string]*testConn{"local": onA, "remote": onB} {
+		got := 0
+		for f := conn.next(); f.Channel != "sentinel:7"; f = conn.next() {
+			got++
+		}
+		if got != events+1 {
+			t.Errorf("%s socket got %d typing events, want %d", name, got, events+1)
+		}
 	}
 }
 

@@ -32,6 +32,7 @@ type Node struct {
 	metrics  *metrics
 	history  *historyGate
 	revoked  *revocations
+	echoes   *echoes
 	// presenceOut writes presence changes off the connect path.
 	presenceOut *presenceWriter
 	hello       helloTemplate
@@ -56,7 +57,7 @@ type Node struct {
 func NewNode(cfg Config) (*Node, error) {
 	cfg = cfg.withDefaults()
 	n := &Node{cfg: cfg, log: cfg.Logger.With(slog.String("node", cfg.NodeID)), metrics: newMetrics(),
-		history: newHistoryGate(cfg.RecoveryConcurrency), revoked: newRevocations(), presenceOut: newPresenceWriter(), stopped: make(chan struct{})}
+		history: newHistoryGate(cfg.RecoveryConcurrency), revoked: newRevocations(), echoes: newEchoes(), presenceOut: newPresenceWriter(), stopped: make(chan struct{})}
 	n.hello = newHelloTemplate(&n.cfg)
 	n.broker = cfg.Broker
 	if n.broker == nil {
@@ -109,21 +110,20 @@ func (n *Node) Start(ctx context.Context) error {
 	return nil
 }
 
-// Publish sends ev to every subscriber of channel on every node. ev.Seq is
-// zero for an ephemeral event; a durable event carries its per-channel seq
-// and must already be readable through History (publish after commit).
-// ev.Data must be a JSON value. It returns ErrInvalidChannel,
-// ErrInvalidEvent, or the broker's error; after a broker error a durable
-// event should be published again (the outbox's job), since subscribers
-// only notice a missing seq when a later one arrives.
+// Publish sends ev to every subscriber of channel on every node: this
+// node's own subscribers get it at once, the others through the broker.
+// ev.Seq is zero for an ephemeral event; a durable event carries its
+// per-channel seq and must already be readable through History (publish
+// after commit). ev.Data must be a JSON value. It returns
+// ErrInvalidChannel, ErrInvalidEvent, or the broker's error; after a broker
+// error a durable event should be published again (the outbox's job),
+// since other nodes' subscribers only notice a missing seq when a later
+// one arrives.
 func (n *Node) Publish(ctx context.Context, channel string, ev Event) error {
-	if !ValidChannel(channel) {
-		return ErrInvalidChannel
+	env, err := n.publishLocally(channel, ev)
+	if err != nil {
+		return err
 	}
-	if !ValidEventType(ev.Type) || !json.Valid(ev.Data) {
-		return ErrInvalidEvent
-	}
-	env := encodeEnvelope(ev.Seq, encodeEventFrame(channel, ev))
 	if err := n.broker.Publish(ctx, channel, env); err != nil {
 		return fmt.Errorf("hub: publish to %q: %w", channel, err)
 	}
@@ -131,11 +131,71 @@ func (n *Node) Publish(ctx context.Context, channel string, ev Event) error {
 	return nil
 }
 
+// AsyncBroker is a Broker that can also publish without making the caller
+// wait for the backend; done receives the outcome (from another goroutine).
+type AsyncBroker interface {
+	PublishAsync(channel string, payload []byte, done func(error))
+}
+
+// PublishAsync is Publish without waiting for the broker: it validates ev,
+// delivers it to this node's subscribers, hands it to the broker and
+// returns; done (which may be nil) later receives what Publish would have
+// returned. It returns ErrInvalidChannel or ErrInvalidEvent at once (and
+// then done is not called).
+func (n *Node) PublishAsync(channel string, ev Event, done func(error)) error {
+	env, err := n.publishLocally(channel, ev)
+	if err != nil {
+		return err
+	}
+	report := func(err error) {
+		if err != nil {
+			err = fmt.Errorf("hub: publish to %q: %w", channel, err)
+		} else {
+			n.metrics.brokerPublished.Inc()
+		}
+		if done != nil {
+			done(err)
+		}
+	}
+	if b, ok := n.broker.(AsyncBroker); ok {
+		b.PublishAsync(channel, env, report)
+		return nil
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.CallbackTimeout)
+		defer cancel()
+		report(n.broker.Publish(ctx, channel, env))
+	}()
+	return nil
+}
+
+// publishLocally validates ev, encodes its broker payload once and
+// delivers it to this node's subscribers, expecting the broker to hand the
+// payload back (the node is subscribed to every channel it has subscribers
+// of), so that copy is dropped.
+func (n *Node) publishLocally(channel string, ev Event) ([]byte, error) {
+	if !ValidChannel(channel) {
+		return nil, ErrInvalidChannel
+	}
+	if !ValidEventType(ev.Type) || !json.Valid(ev.Data) {
+		return nil, ErrInvalidEvent
+	}
+	env := encodeEnvelope(ev.Seq, encodeEventFrame(channel, ev))
+	if n.channels.has(channel) {
+		n.echoes.expect(env, time.Now())
+		n.fanOut(channel, ev.Seq, env[envelopeHeader:])
+	}
+	return env, nil
+}
+
 // brokerHandler keeps the BrokerHandler methods off Node's public API.
 type brokerHandler struct{ n *Node }
 
 func (h brokerHandler) HandleMessage(channel string, payload []byte) {
 	h.n.metrics.brokerReceived.Inc()
+	if h.n.echoes.returned(payload) {
+		return // this node published it and delivered it already
+	}
 	seq, frame, err := decodeEnvelope(payload)
 	if err != nil {
 		h.n.log.Warn("hub: dropped broker message", slog.String("channel", channel), slog.Any("err", err))

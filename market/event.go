@@ -21,6 +21,14 @@ type Publisher interface {
 	Publish(ctx context.Context, ev Event) error
 }
 
+// AsyncPublisher is a Publisher that can also take an event without making the
+// caller wait for the fan-out's backend: done later receives what Publish would
+// have returned. PublishAsync itself returns only errors it knows at once (a bad
+// channel or event), and then done is not called.
+type AsyncPublisher interface {
+	PublishAsync(ev Event, done func(error)) error
+}
+
 // ErrHistoryGone is returned, wrapped, when the events after a seq are older than the
 // retention window, so a reconnecting client must reload instead of catching up.
 var ErrHistoryGone = errors.New("market: history no longer available")

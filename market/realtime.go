@@ -150,20 +150,35 @@ func (r *Realtime) Publish(ctx context.Context, in PublishInput) (Event, error) 
 // PublishCommitted hands committed events to the hub and queues the ones that went
 // out to be marked published (in batches, off the request path). A failure is only
 // logged: the events are safe in Postgres, the relay republishes them, and clients
-// find gaps by seq.
+// find gaps by seq. With an AsyncPublisher it does not wait for the hub's backend:
+// an event is marked once the backend has taken it.
 func (r *Realtime) PublishCommitted(ctx context.Context, events ...Event) {
+	async, _ := r.pub.(AsyncPublisher)
 	for _, ev := range events {
-		if err := r.pub.Publish(ctx, ev); err != nil {
-			r.log.WarnContext(ctx, "event not published; the relay will retry", "channel", ev.Channel, "seq", ev.Seq, "err", err)
+		if async == nil {
+			r.published(ctx, ev, r.pub.Publish(ctx, ev))
 			continue
 		}
-		if ev.Seq == 0 {
-			continue
+		logCtx := context.WithoutCancel(ctx)
+		if err := async.PublishAsync(ev, func(err error) { r.published(logCtx, ev, err) }); err != nil {
+			r.published(ctx, ev, err)
 		}
-		select {
-		case r.marks <- Event{Channel: ev.Channel, Seq: ev.Seq}:
-		default: // full: the relay will publish it again, harmlessly
-		}
+	}
+}
+
+// published records the outcome of publishing ev: a durable event that went out is
+// queued to be marked.
+func (r *Realtime) published(ctx context.Context, ev Event, err error) {
+	if err != nil {
+		r.log.WarnContext(ctx, "event not published; the relay will retry", "channel", ev.Channel, "seq", ev.Seq, "err", err)
+		return
+	}
+	if ev.Seq == 0 {
+		return
+	}
+	select {
+	case r.marks <- Event{Channel: ev.Channel, Seq: ev.Seq}:
+	default: // full: the relay will publish it again, harmlessly
 	}
 }
 

@@ -26,6 +26,12 @@ func (p hubPublisher) Publish(ctx context.Context, ev market.Event) error {
 	return p.node.Publish(ctx, ev.Channel, hub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data})
 }
 
+// PublishAsync implements market.AsyncPublisher: the node's own subscribers get the
+// event at once and the caller does not wait for Redis.
+func (p hubPublisher) PublishAsync(ev market.Event, done func(error)) error {
+	return p.node.PublishAsync(ev.Channel, hub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data}, done)
+}
+
 // newHub builds this node's real-time engine on Redis (fan-out between nodes and
 // presence). The domain's decisions are installed with SetCallbacks before it starts.
 func newHub(cfg config, rdb *redis.Client, reg prometheus.Registerer, log *slog.Logger) (*hub.Node, error) {

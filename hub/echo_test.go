@@ -1,0 +1,28 @@
+package hub
+
+import (
+	"testing"
+	"time"
+)
+
+func TestEchoesCountIdenticalPayloadsAndExpire(t *testing.T) {
+	e := newEchoes()
+	now := time.Unix(1_700_000_000, 0)
+	a, b := []byte("typing"), []byte("other")
+	e.expect(a, now)
+	e.expect(a, now.Add(time.Second))
+	if !e.returned(a) || !e.returned(a) {
+		t.Fatal("an expected echo was not recognised")
+	}
+	if e.returned(a) || e.returned(b) {
+		t.Fatal("a payload nobody expected counted as an echo")
+	}
+	e.expect(b, now)
+	e.expect(a, now.Add(echoWait+time.Second)) // sweeps b's expired expectation
+	if e.returned(b) {
+		t.Fatal("an expired expectation was kept")
+	}
+	if !e.returned(a) {
+		t.Fatal("a live expectation was swept")
+	}
+}
