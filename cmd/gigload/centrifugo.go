@@ -132,7 +132,7 @@ func (s *socket) centrifugoFrame(frame []byte, now int64, d *deliveries) {
 		switch {
 		case len(msg) == 0:
 		case bytes.Equal(msg, centrifugoPing):
-			_ = s.conn.WriteMessage(websocket.TextMessage, centrifugoPing)
+			_ = s.currentConn().WriteMessage(websocket.TextMessage, centrifugoPing)
 		case bytes.HasPrefix(msg, centrifugoPush):
 			if !bytes.Contains(msg, []byte(`"pub":`)) {
 				continue // join, leave, unsubscribe, disconnect pushes

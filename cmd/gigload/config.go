@@ -36,6 +36,15 @@ type config struct {
 	APIKey     string
 	Drain      time.Duration // how long to wait for late deliveries after the last publish
 
+	// A reconnect storm (storm.go): VictimConns sockets on Victim, whose
+	// process (KillPID) is killed KillAfter into the publishing.
+	Victim          string
+	VictimConns     int
+	KillPID         int
+	KillAfter       time.Duration
+	ReconnectJitter time.Duration
+	StormTimeout    time.Duration
+
 	UsersFile   string
 	SeedUsers   int // only create this many users (cached in UsersFile) and exit
 	SeedWorkers int
@@ -71,6 +80,12 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&c.EventType, "type", "bench", "event type of the publishes")
 	fs.StringVar(&c.APIKey, "api-key", os.Getenv("PUBLISH_API_KEY"), "publish API key (default $PUBLISH_API_KEY)")
 	fs.DurationVar(&c.Drain, "drain", 5*time.Second, "wait at most this long after the last publish for deliveries still under way")
+	fs.StringVar(&c.Victim, "victim", "", "storm: base URL of the node whose sockets are killed with it")
+	fs.IntVar(&c.VictimConns, "victim-conns", 0, "storm: sockets on -victim (socket i belongs to user i%channels, like the others)")
+	fs.IntVar(&c.KillPID, "kill-pid", 0, "storm: pid of the -victim node, killed (SIGKILL) -kill-after into the publishing; its sockets reconnect to -sub-nodes with since")
+	fs.DurationVar(&c.KillAfter, "kill-after", 10*time.Second, "storm: when to kill the victim, from the start of the publishing")
+	fs.DurationVar(&c.ReconnectJitter, "reconnect-jitter", time.Second, "storm: each victim waits a random pause up to this long before reconnecting, as clients do")
+	fs.DurationVar(&c.StormTimeout, "storm-timeout", time.Minute, "storm: give up on victims not whole this long after the kill")
 	fs.StringVar(&c.UsersFile, "users-file", "gigload-users.json", "cache of created users and their bearer tokens, reused across runs")
 	fs.IntVar(&c.SeedUsers, "seed-users", 0, "make sure this many users exist in -users-file, then exit")
 	fs.IntVar(&c.SeedWorkers, "seed-workers", 8, "registrations in flight at once")
@@ -88,6 +103,13 @@ func parseConfig(args []string) (config, error) {
 	}
 	if c.PubNodes, err = urlList(*pubNodes, *nodes); err != nil {
 		return c, err
+	}
+	if c.Victim != "" {
+		victim, err := urlList(c.Victim, "")
+		if err != nil {
+			return c, fmt.Errorf("-victim: %w", err)
+		}
+		c.Victim = victim[0]
 	}
 	if c.ServerPIDs, err = intList(*pids); err != nil {
 		return c, fmt.Errorf("-server-pids: %w", err)
@@ -120,6 +142,8 @@ func (c *config) check() error {
 		return fmt.Errorf("-target %q: want gigstream or centrifugo", c.Target)
 	case c.Target == targetCentrifugo && (c.Durable || c.Chat || c.GoMetrics):
 		return errors.New("-durable, -chat and -go-metrics are GigStream's own; not with -target centrifugo")
+	case c.KillPID > 0 && (c.Victim == "" || c.VictimConns < 1 || !c.Durable || c.Rate <= 0 || c.Target != targetGigStream):
+		return errors.New("-kill-pid (a storm) needs -victim, -victim-conns, -durable and -rate, on GigStream")
 	case c.Target == targetCentrifugo && c.CentrifugoSecret == "":
 		return errors.New("-target centrifugo needs -centrifugo-secret or $CENTRIFUGO_TOKEN_SECRET")
 	}

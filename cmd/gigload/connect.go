@@ -13,9 +13,9 @@ type fleet struct {
 }
 
 // connectRange opens sockets from..to-1 (socket i as user i % len(users), on
-// sub node i % len(nodes)), workers at a time, and starts their readers.
+// node i % len(nodes)), workers at a time, and starts their readers.
 // Failed sockets are logged and left out.
-func (f *fleet) connectRange(ctx context.Context, cfg config, users []user, from, to int, d *deliveries) {
+func (f *fleet) connectRange(ctx context.Context, cfg config, nodes []string, users []user, from, to int, d *deliveries) {
 	dialer := newDialer()
 	out := make([]*socket, to-from)
 	next := make(chan int)
@@ -25,11 +25,12 @@ func (f *fleet) connectRange(ctx context.Context, cfg config, users []user, from
 		wg.Go(func() {
 			for i := range next {
 				ch := i % len(users)
-				s, err := dialSocket(ctx, dialer, cfg.Target, cfg.SubNodes[i%len(cfg.SubNodes)], users[ch], ch)
+				s, err := dialSocket(ctx, dialer, cfg.Target, nodes[i%len(nodes)], users[ch], ch)
 				if err != nil {
 					d.errs.add("connect", err)
 					continue
 				}
+				s.index = i
 				out[i-from] = s
 				go s.read(d)
 			}

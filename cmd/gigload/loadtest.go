@@ -48,12 +48,18 @@ func loadTest(ctx context.Context, cfg config, logf func(string, ...any)) (*resu
 			cfg.Conns, cfg.Channels, cfg.Conns/cfg.Channels))
 	}
 	errs := &errorLog{}
-	d := &deliveries{latency: &histogram{}, errs: errs}
+	d := &deliveries{latency: &histogram{}, errs: errs, durable: cfg.Durable}
 	var f fleet
 	defer f.closeAll(d)
 
 	if err := connectInSteps(ctx, cfg, users, &f, d, res, logf); err != nil {
 		return nil, err
+	}
+	if cfg.KillPID > 0 {
+		d.storm = newStorm(cfg)
+		f.connectRange(ctx, cfg, []string{cfg.Victim}, users[:cfg.Channels], cfg.Conns, cfg.Conns+cfg.VictimConns, d)
+		res.Conns, res.Connected = cfg.Conns+cfg.VictimConns, len(f.sockets)
+		logf("%d victim sockets on %s, %d others on %v", cfg.VictimConns, cfg.Victim, cfg.Conns, cfg.SubNodes)
 	}
 	if cfg.Idle > 0 {
 		logf("holding %d idle sockets for %v", len(f.sockets), cfg.Idle)
@@ -99,7 +105,7 @@ func connectInSteps(ctx context.Context, cfg config, users []user, f *fleet, d *
 			return err
 		}
 		started := time.Now()
-		f.connectRange(ctx, cfg, users[:cfg.Channels], from, to, d)
+		f.connectRange(ctx, cfg, cfg.SubNodes, users[:cfg.Channels], from, to, d)
 		b, err := takeCPUSample(cfg.ServerPIDs)
 		if err != nil {
 			return err
@@ -158,7 +164,14 @@ func publishAndMeasure(ctx context.Context, cfg config, users []user, f *fleet, 
 	}
 	logf("publishing %d events at %.0f/s for %v", cfg.publishes(), cfg.Rate, cfg.Duration)
 	start := time.Now()
-	pub.run(ctx)
+	if d.storm != nil {
+		d.storm.pub = pub
+		if err := runStorm(ctx, d.storm, pub, logf); err != nil {
+			return err
+		}
+	} else {
+		pub.run(ctx)
+	}
 	pubSeconds := time.Since(start).Seconds()
 	cpuEnd, err := takeCPUSample(cfg.ServerPIDs)
 	if err != nil {
@@ -190,6 +203,15 @@ func publishAndMeasure(ctx context.Context, cfg config, users []user, f *fleet, 
 		dl.PerSec = float64(dl.Received) / window
 	}
 	dl.latencyFigures(d.latency)
+	if d.durable {
+		for _, s := range f.sockets {
+			dl.MissingSeqs += s.seqs.gaps.Load()
+			dl.DuplicateSeqs += s.seqs.dups.Load()
+		}
+	}
+	if d.storm != nil {
+		res.Storm = d.storm.figures(f.sockets)
+	}
 	res.Delivery = dl
 	var accepted int64
 	for i := range pub.accepted {

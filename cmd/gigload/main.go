@@ -51,7 +51,7 @@ func run(args []string) int {
 	} else {
 		res.writeText(os.Stdout)
 	}
-	if res.Connected < res.Conns || (res.Delivery != nil && res.Delivery.Lost > 0) {
+	if res.Connected < res.Conns || res.failed() {
 		return 1
 	}
 	return 0

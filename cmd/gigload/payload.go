@@ -52,7 +52,7 @@ func sendTime(frame []byte) (int64, bool) {
 			return 0, false
 		}
 	}
-	rest = rest[k+len(key):]
+	rest = bytes.TrimLeft(rest[k+len(key):], " ") // history from Postgres (jsonb) has spaces
 	var n int64
 	digits := 0
 	for _, c := range rest {

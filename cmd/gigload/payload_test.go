@@ -62,3 +62,15 @@ func TestSendTimeInChatText(t *testing.T) {
 		t.Fatalf("sendTime = %d, %v", got, ok)
 	}
 }
+
+// Durable events recovered from history come back from Postgres's jsonb:
+// keys reordered, a space after each colon.
+func TestSendTimeFromRecoveredEvent(t *testing.T) {
+	frame := `{"op":"event","channel":"user:x","seq":4,"type":"bench","data":{"i": 300, "p": "xx", "t": 1796289105530375524}}`
+	if got, ok := sendTime([]byte(frame)); !ok || got != 1796289105530375524 {
+		t.Errorf("send time %d, %v", got, ok)
+	}
+	if seq, ok := frameSeq([]byte(frame)); !ok || seq != 4 {
+		t.Errorf("seq %d, %v", seq, ok)
+	}
+}

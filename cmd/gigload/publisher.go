@@ -19,16 +19,17 @@ type publisher struct {
 	channels []string // channel names, indexed like socket.channel
 	senders  []user   // -chat: who sends into channel i
 	client   *http.Client
-	accepted []atomic.Int64 // publishes answered 202, per channel
-	calls    histogram      // duration of the publish calls
-	maxLag   atomic.Int64   // worst delay between a publish's slot and its start, ns
+	accepted []atomic.Int64  // publishes answered 202, per channel
+	seqs     []atomic.Uint64 // durable: the highest seq answered, per channel
+	calls    histogram       // duration of the publish calls
+	maxLag   atomic.Int64    // worst delay between a publish's slot and its start, ns
 	errs     *errorLog
 }
 
 // newPublisher prepares a publisher over the given user channels with a pool
 // of keep-alive connections, one per worker.
 func newPublisher(cfg config, users []user, errs *errorLog) *publisher {
-	p := &publisher{cfg: cfg, accepted: make([]atomic.Int64, len(users)), errs: errs}
+	p := &publisher{cfg: cfg, accepted: make([]atomic.Int64, len(users)), seqs: make([]atomic.Uint64, len(users)), errs: errs}
 	for _, u := range users {
 		p.channels = append(p.channels, u.channel())
 	}
@@ -136,7 +137,29 @@ func (p *publisher) post(ctx context.Context, kind, url, bearer string, body []b
 		return
 	}
 	p.accepted[ch].Add(1)
+	if seq, ok := answerSeq(answer); ok {
+		for m := p.seqs[ch].Load(); seq > m && !p.seqs[ch].CompareAndSwap(m, seq); m = p.seqs[ch].Load() {
+		}
+	}
 }
+
+// answerSeq reads "seq" from a publish answer ({"channel":…,"seq":N,…}).
+func answerSeq(answer []byte) (uint64, bool) {
+	i := bytes.Index(answer, []byte(`"seq":`))
+	if i < 0 {
+		return 0, false
+	}
+	rest := answer[i+len(`"seq":`):]
+	end := bytes.IndexAny(rest, ",}")
+	if end < 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(rest[:end]), 10, 64)
+	return n, err == nil && n > 0
+}
+
+// acceptedSeq is the highest seq the publish API answered for channel.
+func (p *publisher) acceptedSeq(channel int) uint64 { return p.seqs[channel].Load() }
 
 // noteLag keeps the largest delay between a slot and its publish's start.
 func (p *publisher) noteLag(lag time.Duration) {

@@ -28,6 +28,7 @@ type result struct {
 	ConnectCPU *cpuUse `json:"cpu_during_connect,omitempty"` // CPU while connecting, all steps
 
 	Publish  *publishFigures  `json:"publish,omitempty"`
+	Storm    *stormFigures    `json:"storm,omitempty"`
 	Delivery *deliveryFigures `json:"delivery,omitempty"`
 	CPU      *cpuUse          `json:"cpu_during_publish,omitempty"`
 
@@ -77,6 +78,9 @@ type deliveryFigures struct {
 	P999Ms      float64 `json:"p999_ms"`
 	MaxMs       float64 `json:"max_ms"`
 	DrainWaitMs float64 `json:"drain_wait_ms"`
+	// Durable runs: seqs a socket skipped over, and seqs it saw twice.
+	MissingSeqs   int64 `json:"missing_seqs"`
+	DuplicateSeqs int64 `json:"duplicate_seqs"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -123,6 +127,13 @@ func (r *result) writeText(w io.Writer) {
 		p("delivery     %d/%d received, %.0f msgs/s; lost %d, extra %d", d.Received, d.Expected, d.PerSec, d.Lost, d.Extra)
 		p("latency      p50 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms", d.P50Ms, d.P95Ms, d.P99Ms, d.P999Ms, d.MaxMs)
 	}
+	if st := r.Storm; st != nil {
+		p("storm        %d victims on %d survivors: all whole %.0f ms after the kill (resubscribed by %.0f ms; whole p50 %.0f, p99 %.0f ms); not whole %d, retries %d, gave up %d, not recovered %d",
+			st.Victims, st.Survivors, st.AllWholeMs, st.ResubscribedMs, st.WholeP50Ms, st.WholeP99Ms, st.NotWhole, st.Retries, st.GaveUp, st.NotRecovered)
+		p("  others     p50 %.2f, p99 %.2f ms over %d events until the last victim was whole; victims got %d events after the kill",
+			st.BystanderP50Ms, st.BystanderP99Ms, st.BystanderCount, st.RecoveredEvents)
+		p("  seqs       %d missing, %d duplicated", st.Gaps, st.Duplicates)
+	}
 	if c := r.CPU; c != nil {
 		p("cpu          servers %.0f%%, gigload %.0f%%, other %.0f%% of a core (machine %.0f%%)", c.Servers, c.Gigload, c.Other, c.Machine)
 	}
@@ -134,4 +145,12 @@ func (r *result) writeText(w io.Writer) {
 	for _, n := range r.Notes {
 		p("note         %s", n)
 	}
+}
+
+// failed reports a lost, duplicated or unrecovered message.
+func (r *result) failed() bool {
+	if d := r.Delivery; d != nil && (d.Lost > 0 || d.Extra > 0 || d.MissingSeqs > 0 || d.DuplicateSeqs > 0) {
+		return true
+	}
+	return r.Storm != nil && (r.Storm.NotWhole > 0 || r.Storm.Gaps > 0 || r.Storm.Duplicates > 0)
 }

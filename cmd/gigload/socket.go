@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,11 +39,15 @@ func newDialer() *websocket.Dialer {
 // socket is one subscribed client. Only its reader goroutine writes its
 // counters; they are atomics so the main goroutine can watch them.
 type socket struct {
+	connMu   sync.Mutex // guards conn, which a reconnect replaces
 	conn     *websocket.Conn
 	target   string       // targetGigStream or targetCentrifugo
+	index    int          // its number in the run
+	user     user         // whose socket it is
 	channel  int          // index of the channel it subscribed to
 	received atomic.Int64 // events carrying a send time
 	lastRecv atomic.Int64 // Unix nanoseconds of the latest event
+	seqs     seqTrack     // durable runs: the seq stream seen
 }
 
 // deliveries is what every socket's reader reports into.
@@ -51,6 +56,8 @@ type deliveries struct {
 	errs    *errorLog
 	closing atomic.Bool // set before gigload closes the sockets itself
 	dropped atomic.Int64
+	durable bool   // events carry seqs: check each socket's stream
+	storm   *storm // a reconnect storm is run: victims reconnect
 }
 
 // wsURL turns a node's http(s) base URL into its /ws URL.
@@ -80,11 +87,11 @@ func dialSocket(ctx context.Context, d *websocket.Dialer, target, node string, u
 		}
 		return nil, fmt.Errorf("dial %s: %w", node, err)
 	}
-	s := &socket{conn: conn, target: target, channel: channel}
+	s := &socket{conn: conn, target: target, user: u, channel: channel}
 	if target == targetCentrifugo {
 		err = s.centrifugoHandshake(u)
 	} else {
-		err = s.handshake(u.channel())
+		err = s.handshake(u.channel(), 0, false)
 	}
 	if err != nil {
 		conn.Close()
@@ -93,51 +100,80 @@ func dialSocket(ctx context.Context, d *websocket.Dialer, target, node string, u
 	return s, nil
 }
 
-// handshake reads the hello frame, subscribes and waits for the reply.
-func (s *socket) handshake(channel string) error {
-	_ = s.conn.SetReadDeadline(time.Now().Add(setupTimeout))
-	_, hello, err := s.conn.ReadMessage()
+// handshake reads the hello frame, subscribes (with since when hasSince)
+// and waits for the reply.
+func (s *socket) handshake(channel string, since uint64, hasSince bool) error {
+	_, err := handshakeOn(s.conn, channel, since, hasSince)
+	return err
+}
+
+// handshakeOn does the handshake on conn and returns the subscribe reply.
+func handshakeOn(conn *websocket.Conn, channel string, since uint64, hasSince bool) ([]byte, error) {
+	_ = conn.SetReadDeadline(time.Now().Add(setupTimeout))
+	_, hello, err := conn.ReadMessage()
 	if err != nil {
-		return fmt.Errorf("read hello: %w", err)
+		return nil, fmt.Errorf("read hello: %w", err)
 	}
 	var h struct {
 		Op   string `json:"op"`
 		Ping int    `json:"ping"`
 	}
 	if err := json.Unmarshal(hello, &h); err != nil || h.Op != "hello" {
-		return fmt.Errorf("first frame is not a hello: %.200s", hello)
+		return nil, fmt.Errorf("first frame is not a hello: %.200s", hello)
 	}
 	sub := `{"op":"subscribe","id":1,"channel":"` + channel + `"}`
-	_ = s.conn.SetWriteDeadline(time.Now().Add(setupTimeout))
-	if err := s.conn.WriteMessage(websocket.TextMessage, []byte(sub)); err != nil {
-		return fmt.Errorf("send subscribe: %w", err)
+	if hasSince {
+		sub = `{"op":"subscribe","id":1,"channel":"` + channel + `","since":` + strconv.FormatUint(since, 10) + `}`
 	}
-	_, reply, err := s.conn.ReadMessage()
+	_ = conn.SetWriteDeadline(time.Now().Add(setupTimeout))
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(sub)); err != nil {
+		return nil, fmt.Errorf("send subscribe: %w", err)
+	}
+	_, reply, err := conn.ReadMessage()
 	if err != nil {
-		return fmt.Errorf("read subscribe reply: %w", err)
+		return nil, fmt.Errorf("read subscribe reply: %w", err)
 	}
 	if !bytes.HasPrefix(reply, []byte(`{"op":"reply","id":1,"ok":true`)) {
-		return fmt.Errorf("subscribe refused: %.200s", reply)
+		return nil, fmt.Errorf("subscribe refused: %.200s", reply)
 	}
 	// The server pings every h.Ping seconds; the default ping handler answers
 	// while the reader below is blocked in a read, so no deadline is set.
-	_ = s.conn.SetReadDeadline(time.Time{})
-	_ = s.conn.SetWriteDeadline(time.Time{})
-	return nil
+	_ = conn.SetReadDeadline(time.Time{})
+	_ = conn.SetWriteDeadline(time.Time{})
+	return reply, nil
 }
 
 // read is the socket's only reader: it timestamps each event, parses the
 // send time out of it without decoding the JSON, and records the latency.
+// In a storm, a victim whose connection breaks reconnects and reads on.
 func (s *socket) read(d *deliveries) {
+	for {
+		err := s.readConn(s.currentConn(), d)
+		if d.closing.Load() {
+			return
+		}
+		if d.storm != nil && d.storm.isVictim(s) && s.reconnect(d) == nil {
+			continue
+		}
+		d.dropped.Add(1)
+		d.errs.add("socket dropped", err)
+		return
+	}
+}
+
+func (s *socket) currentConn() *websocket.Conn {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	return s.conn
+}
+
+// readConn reads conn until it fails, and returns why.
+func (s *socket) readConn(conn *websocket.Conn, d *deliveries) error {
 	buf := make([]byte, 0, 256)
 	for {
-		_, r, err := s.conn.NextReader()
+		_, r, err := conn.NextReader()
 		if err != nil {
-			if !d.closing.Load() {
-				d.dropped.Add(1)
-				d.errs.add("socket dropped", err)
-			}
-			return
+			return err
 		}
 		buf, err = readFrame(r, buf[:0])
 		now := time.Now().UnixNano()
@@ -154,13 +190,29 @@ func (s *socket) read(d *deliveries) {
 }
 
 // recordEvent counts one event that arrived at now and records its latency.
+// In a storm, the latency of what victims recover after the kill goes to a
+// histogram of its own (those events are late by design), and what the
+// other sockets receive meanwhile to another.
 func (s *socket) recordEvent(msg []byte, now int64, d *deliveries) {
+	if d.durable {
+		s.seqs.note(msg, d.storm, now)
+	}
 	t, ok := sendTime(msg)
 	if !ok {
 		d.errs.add("foreign event", fmt.Errorf("%.200s", msg))
 		return
 	}
-	d.latency.Record(time.Duration(now - t))
+	switch latency := time.Duration(now - t); {
+	case d.storm == nil || !d.storm.started():
+		d.latency.Record(latency)
+	case d.storm.isVictim(s):
+		d.storm.recovered.Record(latency)
+	default:
+		d.latency.Record(latency)
+		if !d.storm.over() {
+			d.storm.bystanders.Record(latency)
+		}
+	}
 	s.received.Add(1)
 	s.lastRecv.Store(now)
 }
@@ -184,7 +236,8 @@ func readFrame(r io.Reader, buf []byte) ([]byte, error) {
 
 // close sends a normal close frame and closes the connection.
 func (s *socket) close() {
+	conn := s.currentConn()
 	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-	_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-	_ = s.conn.Close()
+	_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	_ = conn.Close()
 }
