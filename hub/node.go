@@ -245,6 +245,7 @@ func (n *Node) attach(ctx context.Context, s *subscription) error {
 		}
 	}
 	n.channels.add(s)
+	s.attachedAt = time.Now()
 	n.metrics.subscriptions.Inc()
 	return nil
 }

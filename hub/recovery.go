@@ -35,7 +35,7 @@ func (n *Node) startSubscription(ctx context.Context, s *subscription, f ClientF
 		n.goLive(s, f, !f.HasSince)
 		return
 	}
-	events, err := n.fetchHistory(ctx, s.channel, f.Since)
+	events, err := n.fetchHistory(ctx, s.channel, f.Since, s.attachedAt)
 	switch {
 	case errors.Is(err, ErrHistoryGone):
 		n.recoveryResult(catchSubscribe, "gone")
@@ -156,7 +156,7 @@ func (n *Node) catchUpLoop(ctx context.Context, s *subscription) error {
 		if stopped {
 			return nil
 		}
-		events, err := n.fetchHistory(ctx, s.channel, since)
+		events, err := n.fetchHistory(ctx, s.channel, since, time.Now())
 		if err == nil {
 			n.applyHistory(ctx, s, events)
 			if s.finishRound(len(events) == n.cfg.HistoryPageSize) {
@@ -291,22 +291,27 @@ type historyKey struct {
 }
 
 type historyCall struct {
-	done   chan struct{}
-	events []Event
-	err    error
+	done    chan struct{}
+	events  []Event
+	err     error
+	started time.Time // when History was called; zero while it waits for a slot
 }
 
 func newHistoryGate(concurrency int) *historyGate {
 	return &historyGate{calls: make(map[historyKey]*historyCall), slots: make(chan struct{}, concurrency)}
 }
 
-// fetchHistory returns the durable events of channel after since, sorted.
-// The returned slice is shared and must not be modified.
-func (n *Node) fetchHistory(ctx context.Context, channel string, since uint64) ([]Event, error) {
+// fetchHistory returns the durable events of channel after since, sorted,
+// from a History call made at or after notBefore: a subscription attached
+// at some moment needs a read that began after it, or an event published
+// just before it attached could be in neither the read nor its live
+// stream. An identical call that qualifies is shared. The returned slice is
+// shared and must not be modified.
+func (n *Node) fetchHistory(ctx context.Context, channel string, since uint64, notBefore time.Time) ([]Event, error) {
 	g, key := n.history, historyKey{channel, since}
 	g.mu.Lock()
 	call, ok := g.calls[key]
-	if !ok {
+	if !ok || (!call.started.IsZero() && call.started.Before(notBefore)) {
 		call = &historyCall{done: make(chan struct{})}
 		g.calls[key] = call
 		go n.runHistory(key, call)
@@ -326,7 +331,9 @@ func (n *Node) runHistory(key historyKey, call *historyCall) {
 	g := n.history
 	defer func() {
 		g.mu.Lock()
-		delete(g.calls, key)
+		if g.calls[key] == call {
+			delete(g.calls, key)
+		}
 		g.mu.Unlock()
 		close(call.done)
 	}()
@@ -337,6 +344,9 @@ func (n *Node) runHistory(key historyKey, call *historyCall) {
 		call.err = n.ctx.Err()
 		return
 	}
+	g.mu.Lock()
+	call.started = time.Now()
+	g.mu.Unlock()
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.HistoryTimeout)
 	defer cancel()
 	events, err := n.cfg.Callbacks.History(ctx, key.channel, key.since, n.cfg.HistoryPageSize)

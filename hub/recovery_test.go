@@ -259,3 +259,42 @@ func (c *testConn) collect(channel string, since, total uint64) error {
 	}
 	return nil
 }
+
+// A subscriber must not share a History read that began before it attached:
+// an event committed and published between that read and its attach would be
+// in neither, and with nothing published after it the gap would stay silent.
+func TestRecoveryNeverSharesAReadOlderThanTheSubscription(t *testing.T) {
+	h := newFakeHistory()
+	first := make(chan struct{})
+	release := make(chan struct{})
+	var calls atomic.Int64
+	history := func(ctx context.Context, channel string, since uint64, limit int) ([]Event, error) {
+		events, err := h.History(ctx, channel, since, limit) // the read happens now...
+		if calls.Add(1) == 1 {
+			close(first)
+			<-release // ...and is answered late
+		}
+		return events, err
+	}
+	n := newTestNode(t, Config{Callbacks: Callbacks{Authorize: allowAll, History: history}})
+	url := serve(t, n, serveOptions{})
+	ch := "conversation:late"
+	h.append(ch)
+	early := dial(t, url, "a")
+	early.send(`{"op":"subscribe","id":1,"channel":"` + ch + `","since":1}`)
+	<-first
+	// Committed and published after the first read, before the second socket attaches.
+	_ = n.Publish(context.Background(), ch, h.append(ch))
+	late := dial(t, url, "b")
+	late.send(`{"op":"subscribe","id":1,"channel":"` + ch + `","since":1}`)
+	for end := time.Now().Add(2 * time.Second); calls.Load() < 2 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond) // the second read, if it is made
+	}
+	close(release)
+	if f := late.next(); f.Op != OpReply || f.Recovered == nil || !*f.Recovered {
+		t.Fatalf("late subscribe: %+v", f)
+	}
+	if f := late.next(); f.Op != OpEvent || f.Seq != 2 {
+		t.Fatalf("late subscriber: %+v, want seq 2", f)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"time"
 )
 
 // subState is where a subscription is in its life.
@@ -31,8 +32,9 @@ type heldEvent struct {
 // last is the highest seq delivered, anything at or below it is dropped,
 // anything past last+1 waits until the gap is filled.
 type subscription struct {
-	client  *client
-	channel string
+	client     *client
+	channel    string
+	attachedAt time.Time // when it joined the channel's live stream
 
 	mu      sync.Mutex
 	state   subState
