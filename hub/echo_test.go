@@ -11,8 +11,10 @@ func TestEchoesCountIdenticalPayloadsAndExpire(t *testing.T) {
 	a, b := []byte("typing"), []byte("other")
 	e.expect(a, now)
 	e.expect(a, now.Add(time.Second))
-	if !e.returned(a) || !e.returned(a) {
-		t.Fatal("an expected echo was not recognised")
+	for i := range 2 {
+		if !e.returned(a) {
+			t.Fatalf("expected echo %d was not recognised", i+1)
+		}
 	}
 	if e.returned(a) || e.returned(b) {
 		t.Fatal("a payload nobody expected counted as an echo")
