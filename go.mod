@@ -30,7 +30,7 @@ require (
 	github.com/riverqueue/river v0.51.2
 	github.com/riverqueue/river/riverdriver v0.51.2
 	github.com/riverqueue/river/riverdriver/riverdatabasesql v0.51.2
-	github.com/valyala/fasthttp v1.52.0
+	github.com/valyala/fasthttp v1.58.0
 	golang.org/x/oauth2 v0.38.0
 	google.golang.org/api v0.312.0
 	gopkg.in/yaml.v3 v3.0.1
