@@ -10,7 +10,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BIN := bin/gigstream
 PORT ?= 8080
 
-.PHONY: help devstack devstack-down webdeps build run test drills bench lint fmt clean
+.PHONY: help devstack devstack-down webdeps build run test drills soak bench lint fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ test: devstack webdeps ## go vet, then every test (unit, integration, e2e) with 
 
 drills: devstack ## operations drills: point-in-time restore (pgBackRest over S3), rolling deploy behind HAProxy
 	@scripts/drills
+
+SOAK_DURATION ?= 30m
+soak: devstack ## mixed load on 3 nodes behind HAProxy for SOAK_DURATION (30m): memory, goroutines, churn, 5xx
+	@SOAK_DURATION=$(SOAK_DURATION) E2E_RACE=0 DRILL_TIMEOUT=4h scripts/drills '^TestSoak$$'
 
 bench: devstack ## Go benchmarks, the 1 GiB upload pipeline, and durable chat vs ephemeral across two nodes
 	@$(DEVENV) go test -run '^$$' -bench . -benchmem -timeout 30m $$(go list ./... | grep -v /media)
