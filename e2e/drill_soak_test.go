@@ -143,6 +143,11 @@ func TestSoak(t *testing.T) {
 			t.Fatal(err)
 		}
 		growth := 100 * (rss1 - rss0) / rss0
+		series := make([]string, len(samples[i]))
+		for j, s := range samples[i] {
+			series[j] = strconv.FormatFloat(s.rss/1e6, 'f', 0, 64)
+		}
+		t.Logf("node %d: RSS every 15 s after the warm-up, MB: %s", i, strings.Join(series, " "))
 		t.Logf("node %d: RSS %.1f → %.1f MB (%+.1f%%), heap in use %.1f → %.1f MB, goroutines idle %.0f / under load %.0f / after %.0f, fds after %.0f",
 			i, rss0/1e6, rss1/1e6, growth, heap0/1e6, heap1/1e6, idle[i].goroutines,
 			median(last, func(s soakSample) float64 { return s.goroutines }), after.goroutines, after.fds)
