@@ -9,21 +9,39 @@ import (
 	"strings"
 )
 
-// Videos is the video job's use case: a clean video upload gets its poster, duration
-// and rendition, recorded on its row and announced to its uploader.
+// Videos is the video jobs' use case: a clean video upload is probed, refused when it
+// would cost too much to process, and otherwise gets its poster, duration and rendition,
+// recorded on its row and announced to its uploader.
 type Videos struct {
 	store    VideoStore
 	media    VideoMedia
 	realtime *Realtime
+	cfg      VideosConfig
 	log      *slog.Logger
 }
 
+// VideosConfig tunes the video jobs. The zero value means the defaults below.
+type VideosConfig struct {
+	// MaxWork is the most pixels one video's processing may encode: width × height ×
+	// frames per second × the seconds it transcodes (VideoEstimate.Work). A video over it
+	// is refused before its transcode is queued. 0 means DefaultVideoMaxWork.
+	MaxWork int64
+}
+
+// DefaultVideoMaxWork is ten minutes of 1080p at 60 frames a second (about 7.5 × 10¹⁰
+// pixels): every video short enough for a rendition at that size passes; 4K passes up
+// to five minutes at 30 frames a second.
+const DefaultVideoMaxWork int64 = 1920 * 1080 * 60 * 600
+
 // NewVideos returns the video use case over its collaborators.
-func NewVideos(s VideoStore, m VideoMedia, rt *Realtime, log *slog.Logger) *Videos {
+func NewVideos(s VideoStore, m VideoMedia, rt *Realtime, cfg VideosConfig, log *slog.Logger) *Videos {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Videos{store: s, media: m, realtime: rt, log: log}
+	if cfg.MaxWork <= 0 {
+		cfg.MaxWork = DefaultVideoMaxWork
+	}
+	return &Videos{store: s, media: m, realtime: rt, cfg: cfg, log: log}
 }
 
 // VideoStatus is where a video upload's poster and rendition stand. Each change after
@@ -70,20 +88,77 @@ type VideoMade struct {
 	RenditionKey string
 }
 
-// VideoMedia makes a video's poster and rendition from its object and stores them
-// under prefix; cmd/ adapts media.VideoProcessor to it. It returns an error wrapping
-// ErrUnreadableVideo for a video that cannot be read; any other error is worth a retry.
+// VideoEstimate is what a probe learned of a video before any processing: its size,
+// frame rate and duration, and Work, the pixels its processing would encode (width ×
+// height × frame rate × the seconds transcoded: the whole video when it gets a
+// rendition, one second for a poster only).
+type VideoEstimate struct {
+	Width, Height int
+	FPS           float64
+	DurationMS    int64
+	Work          int64
+}
+
+// VideoMedia is the video tools over stored objects; cmd/ adapts media.VideoProcessor to
+// it. EstimateVideo probes the video under key; MakeVideo makes its poster and rendition
+// and stores them under prefix. Both return an error wrapping ErrUnreadableVideo for a
+// video that cannot be read; any other error is worth a retry.
 type VideoMedia interface {
+	EstimateVideo(ctx context.Context, key string) (VideoEstimate, error)
 	MakeVideo(ctx context.Context, key, prefix string) (VideoMade, error)
 }
 
-// VideoStore keeps what the video job made; store/ implements it. Both methods return
-// the upload.video event they stored with the change, and wrap ErrNotFound when the
-// upload is missing or its video is no longer pending.
+// VideoStore keeps what the video jobs decided; store/ implements it. FinishVideo and
+// FailVideo return the upload.video event they stored with the change; they and
+// QueueVideoTranscode wrap ErrNotFound when the upload is missing or its video is no
+// longer pending.
 type VideoStore interface {
 	Upload(ctx context.Context, id string) (Upload, error)
+	QueueVideoTranscode(ctx context.Context, id string) error
 	FinishVideo(ctx context.Context, id string, made VideoMade) (Upload, Event, error)
 	FailVideo(ctx context.Context, id, reason string) (Upload, Event, error)
+}
+
+// Probe decides whether the pending video of upload id is processed: one that cannot be
+// read, or whose VideoEstimate.Work is over the budget (VideosConfig.MaxWork), is failed
+// with its reason; any other gets its transcode queued. An upload that is gone or not
+// pending is done already. It returns storage and tool errors other than unreadable
+// videos, for the job to be retried.
+func (v *Videos) Probe(ctx context.Context, id string) error {
+	row, ok, err := v.pending(ctx, id)
+	if err != nil || !ok {
+		return err
+	}
+	est, err := v.media.EstimateVideo(ctx, *row.ObjectKey)
+	if errors.Is(err, ErrUnreadableVideo) {
+		v.log.WarnContext(ctx, "video unreadable", "upload_id", id, "err", err)
+		return v.Fail(ctx, id, ReasonUnreadableVideo)
+	}
+	if err != nil {
+		return fmt.Errorf("probe video of upload %s: %w", id, err)
+	}
+	if est.Work > v.cfg.MaxWork {
+		v.log.InfoContext(ctx, "video over the processing budget", "upload_id", id, "width", est.Width,
+			"height", est.Height, "fps", est.FPS, "duration_ms", est.DurationMS, "work", est.Work, "budget", v.cfg.MaxWork)
+		return v.Fail(ctx, id, ReasonVideoOverBudget)
+	}
+	if err := v.store.QueueVideoTranscode(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// pending returns upload id when its video waits for processing.
+func (v *Videos) pending(ctx context.Context, id string) (Upload, bool, error) {
+	row, err := v.store.Upload(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Upload{}, false, nil
+	}
+	if err != nil {
+		return Upload{}, false, err
+	}
+	ok := row.VideoStatus != nil && *row.VideoStatus == VideoPending && row.ObjectKey != nil
+	return row, ok, nil
 }
 
 // Process makes and records the poster, duration and rendition of upload id. An
@@ -91,15 +166,9 @@ type VideoStore interface {
 // twice); an unreadable video is recorded as failed. Both return nil. Any other error
 // (storage, S3, a stopped job) is returned for the job to be retried.
 func (v *Videos) Process(ctx context.Context, id string) error {
-	row, err := v.store.Upload(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	row, ok, err := v.pending(ctx, id)
+	if err != nil || !ok {
 		return err
-	}
-	if row.VideoStatus == nil || *row.VideoStatus != VideoPending || row.ObjectKey == nil {
-		return nil
 	}
 	made, err := v.media.MakeVideo(ctx, *row.ObjectKey, UploadKeyPrefix(row))
 	if errors.Is(err, ErrUnreadableVideo) {
@@ -125,6 +194,14 @@ func (v *Videos) Process(ctx context.Context, id string) error {
 const (
 	ReasonUnreadableVideo = "the file could not be read as a video"
 	ReasonVideoGaveUp     = "the video could not be processed; upload it again later"
+	// ReasonVideoOverBudget: its resolution × frame rate × duration is more than a
+	// video's processing may cost (VideosConfig.MaxWork).
+	ReasonVideoOverBudget = "the video is too large to process: lower its resolution, frame rate or length"
+	// ReasonVideoTimedOut: processing ran past its time limit; it is not tried again.
+	ReasonVideoTimedOut = "the video took too long to process"
+	// ReasonTooManyVideos: the uploader already had the most videos waiting for
+	// processing that one user may have; nothing was queued.
+	ReasonTooManyVideos = "too many of your videos are being processed; upload this one again when they are done"
 )
 
 // Fail records that the video of upload id cannot be made, and why (a public reason,

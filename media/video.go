@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -29,10 +31,12 @@ type VideoTools interface {
 	Rendition(ctx context.Context, in, out string) error
 }
 
-// VideoProbe is what ffprobe tells of a video.
+// VideoProbe is what ffprobe tells of a video. FPS is the first video stream's average
+// frame rate, else its base rate, else 0 (unknown).
 type VideoProbe struct {
 	Duration      time.Duration
 	Width, Height int
+	FPS           float64
 	HasAudio      bool
 }
 
@@ -64,7 +68,7 @@ func NewFFmpeg(cfg FFmpegConfig) *FFmpeg {
 // A file without a video stream or a duration is unreadable.
 func (f *FFmpeg) Probe(ctx context.Context, path string) (VideoProbe, error) {
 	out, err := f.run(ctx, f.cfg.FFprobePath, "-v", "error", "-of", "json",
-		"-show_entries", "format=duration:stream=codec_type,width,height", "--", path)
+		"-show_entries", "format=duration:stream=codec_type,width,height,avg_frame_rate,r_frame_rate", "--", path)
 	if err != nil {
 		return VideoProbe{}, err
 	}
@@ -72,6 +76,8 @@ func (f *FFmpeg) Probe(ctx context.Context, path string) (VideoProbe, error) {
 		Streams []struct {
 			CodecType     string `json:"codec_type"`
 			Width, Height int
+			AvgFrameRate  string `json:"avg_frame_rate"`
+			RFrameRate    string `json:"r_frame_rate"`
 		}
 		Format struct{ Duration string }
 	}
@@ -83,6 +89,10 @@ func (f *FFmpeg) Probe(ctx context.Context, path string) (VideoProbe, error) {
 		switch {
 		case s.CodecType == "video" && p.Width == 0:
 			p.Width, p.Height = s.Width, s.Height
+			p.FPS = frameRate(s.AvgFrameRate)
+			if p.FPS == 0 {
+				p.FPS = frameRate(s.RFrameRate)
+			}
 		case s.CodecType == "audio":
 			p.HasAudio = true
 		}
@@ -93,6 +103,22 @@ func (f *FFmpeg) Probe(ctx context.Context, path string) (VideoProbe, error) {
 	}
 	p.Duration = time.Duration(secs * float64(time.Second))
 	return p, nil
+}
+
+// frameRate reads ffprobe's "num/den" rate; anything else, or a rate that is not a
+// positive number, is 0.
+func frameRate(s string) float64 {
+	num, den, ok := strings.Cut(s, "/")
+	n, err1 := strconv.ParseFloat(num, 64)
+	d := 1.0
+	var err2 error
+	if ok {
+		d, err2 = strconv.ParseFloat(den, 64)
+	}
+	if err1 != nil || err2 != nil || d <= 0 || n <= 0 || math.IsInf(n/d, 0) || math.IsNaN(n/d) {
+		return 0
+	}
+	return n / d
 }
 
 // Poster writes one JPEG frame taken at at (seeking before decoding, so it is quick),
@@ -251,7 +277,7 @@ func (p *VideoProcessor) Process(ctx context.Context, key, prefix string) (Video
 	}); err != nil {
 		return VideoResult{}, err
 	}
-	if p.cfg.MaxRenditionDuration < 0 || probe.Duration > p.cfg.MaxRenditionDuration {
+	if !p.rendition(probe.Duration) {
 		return res, nil
 	}
 	res.RenditionKey = prefix + "/rendition.mp4"
@@ -261,6 +287,61 @@ func (p *VideoProcessor) Process(ctx context.Context, key, prefix string) (Video
 		return VideoResult{}, err
 	}
 	return res, nil
+}
+
+// UnknownFPS is the frame rate a video without a readable one is costed at: high, so a
+// file cannot slip under the budget by hiding its rate.
+const UnknownFPS = 60
+
+// VideoEstimate is what processing a video would cost: its probe and Work, the pixels the
+// processor would encode (width × height × frame rate × the seconds it transcodes: the
+// whole duration when the video gets a rendition, one second when it gets only a poster).
+type VideoEstimate struct {
+	VideoProbe
+	Work int64
+}
+
+// Estimate probes the video under key (streamed to a temporary file, never into memory)
+// and says what processing it would cost, without making anything. It returns
+// ErrUnreadableVideo (wrapped) for a video the tools cannot read, ErrStorage or
+// ErrObjectNotFound from the store, ctx's error, or a local file error.
+func (p *VideoProcessor) Estimate(ctx context.Context, key string) (VideoEstimate, error) {
+	dir, err := os.MkdirTemp(p.cfg.TempDir, "gigstream-probe-")
+	if err != nil {
+		return VideoEstimate{}, fmt.Errorf("video work folder: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	original := filepath.Join(dir, "original")
+	if err := p.download(ctx, key, original); err != nil {
+		return VideoEstimate{}, err
+	}
+	probe, err := p.tools.Probe(ctx, original)
+	if err != nil {
+		return VideoEstimate{}, err
+	}
+	return VideoEstimate{VideoProbe: probe, Work: p.work(probe)}, nil
+}
+
+// work is the pixels processing would encode, saturating rather than overflowing.
+func (p *VideoProcessor) work(probe VideoProbe) int64 {
+	fps := probe.FPS
+	if fps <= 0 {
+		fps = UnknownFPS
+	}
+	seconds := 1.0
+	if p.rendition(probe.Duration) {
+		seconds = max(probe.Duration.Seconds(), 1)
+	}
+	w := float64(probe.Width) * float64(probe.Height) * fps * seconds
+	if w >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(w)
+}
+
+// rendition reports whether a video this long gets a rendition.
+func (p *VideoProcessor) rendition(d time.Duration) bool {
+	return p.cfg.MaxRenditionDuration >= 0 && d <= p.cfg.MaxRenditionDuration
 }
 
 // download streams the object under key into the file path.

@@ -64,7 +64,7 @@ func TestFFmpegProbePosterAndRendition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := probe.Duration; d < 1900*time.Millisecond || d > 2100*time.Millisecond || probe.Width != 320 || probe.Height != 240 || !probe.HasAudio {
+	if d := probe.Duration; d < 1900*time.Millisecond || d > 2100*time.Millisecond || probe.Width != 320 || probe.Height != 240 || !probe.HasAudio || probe.FPS != 25 {
 		t.Fatalf("probe = %+v", probe)
 	}
 	dir := t.TempDir()
@@ -162,4 +162,46 @@ func TestVideoProcessorLongVideoGetsNoRendition(t *testing.T) {
 	}
 	_ = objects.Delete(ctx, res.PosterKey)
 	_ = objects.Delete(ctx, prefix+"/original")
+}
+
+func TestFrameRateReadsFFprobeRatesAndRefusesNonsense(t *testing.T) {
+	for in, want := range map[string]float64{
+		"25/1": 25, "30000/1001": 30000.0 / 1001, "60": 60, "0/0": 0, "1/0": 0, "": 0, "-25/1": 0, "x/1": 0, "1e400/1": 0,
+	} {
+		if got := frameRate(in); got != want {
+			t.Errorf("frameRate(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// Estimate costs what would be encoded: the whole clip when it gets a rendition, one
+// second for a poster only, and an unknown frame rate as UnknownFPS.
+func TestVideoProcessorEstimatesTheWorkOfAVideo(t *testing.T) {
+	ctx := context.Background()
+	client, bucket := testS3(t, "")
+	objects := NewObjectStore(client, bucket)
+	prefix := testPrefix(t)
+	clip, _ := os.ReadFile(testClip(t))
+	if _, err := objects.Put(ctx, prefix+"/original", bytes.NewReader(clip), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer objects.Delete(ctx, prefix+"/original")
+	est, err := NewVideoProcessor(objects, NewFFmpeg(FFmpegConfig{}), VideoConfig{}).Estimate(ctx, prefix+"/original")
+	if want := 320 * 240 * 25 * est.Duration.Seconds(); err != nil || est.FPS != 25 || float64(est.Work) < want-1 || float64(est.Work) > want+1 {
+		t.Fatalf("Estimate = %+v, %v; want work %v", est, err, want)
+	}
+	posterOnly := NewVideoProcessor(objects, NewFFmpeg(FFmpegConfig{}), VideoConfig{MaxRenditionDuration: time.Second})
+	if est, err := posterOnly.Estimate(ctx, prefix+"/original"); err != nil || est.Work != 320*240*25 {
+		t.Fatalf("poster only: Estimate = %+v, %v; want one second of work", est, err)
+	}
+	p := &VideoProcessor{cfg: VideoConfig{MaxRenditionDuration: time.Hour}}
+	if w := p.work(VideoProbe{Width: 100, Height: 100, Duration: 2 * time.Second}); w != 100*100*UnknownFPS*2 {
+		t.Errorf("unknown frame rate: work %d", w)
+	}
+	if w := p.work(VideoProbe{Width: 1 << 30, Height: 1 << 30, FPS: 1e9, Duration: time.Minute}); w <= 0 {
+		t.Errorf("huge video: work %d, want saturated", w)
+	}
+	if _, err := NewVideoProcessor(objects, NewFFmpeg(FFmpegConfig{}), VideoConfig{}).Estimate(ctx, prefix+"/missing"); !errors.Is(err, ErrObjectNotFound) {
+		t.Errorf("missing object: %v, want ErrObjectNotFound", err)
+	}
 }

@@ -11,17 +11,22 @@ import (
 	_ "github.com/lib/pq" // registers the "postgres" driver
 )
 
-// Config tunes the connection pool. The zero value means the defaults below.
+// Config tunes the connection pool and the limits the store enforces inside its
+// transactions. The zero value means the defaults below.
 type Config struct {
 	URL             string        // PostgreSQL URL; required
 	MaxOpenConns    int           // default 20
 	MaxIdleConns    int           // default 10
 	ConnMaxLifetime time.Duration // default 30 minutes
+	// VideoJobsPerUser is how many videos of one user may wait for or be in processing
+	// at once (see SettleUpload); default 3.
+	VideoJobsPerUser int
 }
 
 // DB is the PostgreSQL pool every store method runs on.
 type DB struct {
-	x *sqlx.DB
+	x                *sqlx.DB
+	videoJobsPerUser int
 }
 
 // Open connects to PostgreSQL and checks the connection with a ping. It returns an
@@ -38,7 +43,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = x.Close()
 		return nil, fmt.Errorf("ping postgres: %w", err)
 	}
-	return &DB{x: x}, nil
+	return &DB{x: x, videoJobsPerUser: cmp.Or(cfg.VideoJobsPerUser, 3)}, nil
 }
 
 // Ping reports whether the database answers; readiness checks call it.

@@ -23,9 +23,11 @@ type NotificationEmailJob struct {
 // Kind names the job in river's tables.
 func (NotificationEmailJob) Kind() string { return "notification_email" }
 
-// InsertOpts bounds the retries: with river's backoff (attempt⁴ seconds) ten attempts
-// span about three hours.
-func (NotificationEmailJob) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 10} }
+// InsertOpts puts the job in the mail queue and bounds its retries: with river's backoff
+// (attempt⁴ seconds) ten attempts span about three hours.
+func (NotificationEmailJob) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMail, MaxAttempts: 10}
+}
 
 // eventPosition is where an event stands in the global order the router reads in:
 // the id of the transaction that wrote it, then its channel and seq.

@@ -64,10 +64,11 @@ func (db *DB) MarkUploadScanning(ctx context.Context, id string) (market.Upload,
 }
 
 // SettleUpload makes an unfinished upload clean and points it to obj, with the event,
-// in one transaction; a video is marked pending and its job queued in that same
-// transaction (see startVideo). A missing or already finished upload wraps ErrNotFound.
+// in one transaction; a video is marked pending and its probe job queued in that same
+// transaction, or failed at once when its owner has too many videos pending (see
+// startVideo). A missing or already finished upload wraps ErrNotFound.
 func (db *DB) SettleUpload(ctx context.Context, id string, obj market.StoredObject) (market.Upload, market.Event, error) {
-	return db.finishUpload(ctx, id, startVideo, `
+	return db.finishUpload(ctx, id, db.startVideo, `
 		UPDATE uploads SET status = 'clean', object_key = $2, size = $3, sha256 = $4,
 			content_type = $5, filename = $6, updated_at = now()
 		WHERE id = $1 AND status IN ('uploading', 'scanning') RETURNING `+uploadColumns,

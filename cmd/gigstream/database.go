@@ -30,7 +30,7 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*store.DB,
 	ctx, cancel := context.WithTimeout(ctx, cfg.StartupTimeout)
 	defer cancel()
 	for {
-		db, err := store.Open(ctx, store.Config{URL: string(cfg.DatabaseURL)})
+		db, err := store.Open(ctx, store.Config{URL: string(cfg.DatabaseURL), VideoJobsPerUser: cfg.Uploads.VideoJobsPerUser})
 		if err == nil {
 			return db, nil
 		}

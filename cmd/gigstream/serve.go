@@ -88,8 +88,8 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	if err := startRealtime(socketsCtx, cfg, node, d, log); err != nil {
 		return err
 	}
-	// 11. Background jobs (river): videos, settlement, notification e-mail.
-	stopJobs, err := startJobs(ctx, cfg, jobsCfg, db, objects, d, log)
+	// 11. Background jobs (river): money, mail and media in queues of their own.
+	stopJobs, err := startJobs(ctx, cfg, jobsCfg, db, objects, d, reg, log)
 	if err != nil {
 		return err
 	}

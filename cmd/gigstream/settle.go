@@ -119,11 +119,11 @@ func (w *settlementWorker) Work(ctx context.Context, _ *river.Job[settlementArgs
 	return nil
 }
 
-// settlementJob registers the worker and its periodic schedule.
+// settlementJob registers the worker and its periodic schedule, in the money queue.
 func settlementJob(workers *river.Workers, s *market.Settlement, interval time.Duration, log *slog.Logger) []*river.PeriodicJob {
 	river.AddWorker(workers, &settlementWorker{settlement: s, log: log})
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(interval),
 		func() (river.JobArgs, *river.InsertOpts) {
-			return settlementArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: interval}}
+			return settlementArgs{}, &river.InsertOpts{Queue: store.QueueMoney, UniqueOpts: river.UniqueOpts{ByPeriod: interval}}
 		}, &river.PeriodicJobOpts{RunOnStart: true})}
 }

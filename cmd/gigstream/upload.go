@@ -23,6 +23,9 @@ type uploadConfig struct {
 	TusRetry        time.Duration // how often, and after how long, stalled tus scans are retried
 	StreamMaxLength int64
 	ScanLimit       int64 // the largest file clamd can judge; 0: media.DefaultScanLimit
+	// VideoJobsPerUser is how many videos of one user may be pending (probe or transcode
+	// queued or running) at once; a further video is failed at once (store.Config).
+	VideoJobsPerUser int
 }
 
 // loadUploadConfig reads the upload settings.
@@ -41,6 +44,8 @@ func loadUploadConfig(e *envReader, c *config) {
 		TusRetry:        e.duration("TUS_RETRY_INTERVAL", time.Minute, time.Second, time.Hour),
 		StreamMaxLength: int64(e.integer("CLAMD_STREAM_MAX_LENGTH", 0, 0, 1<<40)),
 		ScanLimit:       int64(e.integer("CLAMD_SCAN_LIMIT", 0, 0, 1<<40)),
+
+		VideoJobsPerUser: e.integer("VIDEO_JOBS_PER_USER", 3, 1, 1000),
 	}
 }
 
