@@ -236,6 +236,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 
 	gigs := &gigRoutes{gigs: d.Gigs}
 	app.Get("/categories", gigs.categories)
+	app.Get("/currencies", currencies)
 	app.Get("/gigs", gigs.list)
 	app.Post("/gigs", requireUser, gigs.create)
 	app.Get("/gigs/:id", gigs.show)

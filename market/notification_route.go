@@ -2,7 +2,6 @@ package market
 
 import (
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -146,18 +145,3 @@ func reviewBody(data []byte) string {
 }
 
 func quoted(s string) string { return "“" + s + "”" }
-
-// zeroDecimalCurrencies have no minor unit (ISO 4217 exponent 0).
-var zeroDecimalCurrencies = map[string]bool{"JPY": true, "KRW": true, "VND": true, "CLP": true, "ISK": true, "UGX": true}
-
-// FormatMoney writes an amount in minor units as "45.00 USD".
-func FormatMoney(minor int64, currency string) string {
-	if zeroDecimalCurrencies[currency] {
-		return strconv.FormatInt(minor, 10) + " " + currency
-	}
-	sign := ""
-	if minor < 0 {
-		sign, minor = "-", -minor
-	}
-	return fmt.Sprintf("%s%d.%02d %s", sign, minor/100, minor%100, currency)
-}

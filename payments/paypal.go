@@ -22,6 +22,9 @@ type PayPalConfig struct {
 	ClientSecret string        // required
 	WebhookID    string        // the id of the webhook PayPal sends to; required to verify webhooks
 	Timeout      time.Duration // per request; default 15 s
+	// Exponents is the ISO 4217 exponent table amounts are counted in (market's);
+	// required.
+	Exponents Exponents
 }
 
 // PayPal speaks PayPal's REST API (Orders v2, captures' refunds, webhook verification)
@@ -43,6 +46,9 @@ type PayPal struct {
 func NewPayPal(cfg PayPalConfig, httpClient *http.Client) (*PayPal, error) {
 	if cfg.ClientID == "" || cfg.ClientSecret == "" {
 		return nil, errors.New("payments: a PayPal client id and secret are required")
+	}
+	if cfg.Exponents == nil {
+		return nil, errors.New("payments: PayPal needs the currency exponent table")
 	}
 	if cfg.APIBase == "" {
 		cfg.APIBase = "https://api-m.paypal.com"

@@ -60,7 +60,7 @@ type payPalOrderBody struct {
 // approve link. It returns an error wrapping ErrAmount for an amount it cannot write,
 // or ErrProvider when PayPal fails or answers without an id or approve link.
 func (p *PayPal) CreateOrder(ctx context.Context, in PayPalOrderRequest) (PayPalOrder, error) {
-	value, err := FormatAmount(in.Amount, in.Currency)
+	value, err := p.formatAmount(in.Amount, in.Currency)
 	if err != nil {
 		return PayPalOrder{}, err
 	}
@@ -117,7 +117,7 @@ func (p *PayPal) Capture(ctx context.Context, orderID, idempotencyKey string) (P
 	case err != nil:
 		return PayPalCapture{}, fmt.Errorf("capture PayPal order %s: %w", orderID, err)
 	}
-	return captureOf(out)
+	return p.captureOf(out)
 }
 
 // CapturedOrder reads the PayPal order orderID and returns its capture. It returns an
@@ -130,16 +130,16 @@ func (p *PayPal) CapturedOrder(ctx context.Context, orderID string) (PayPalCaptu
 	if err := p.call(ctx, http.MethodGet, "/v2/checkout/orders/"+orderID, "", nil, &out); err != nil {
 		return PayPalCapture{}, fmt.Errorf("read PayPal order %s: %w", orderID, err)
 	}
-	return captureOf(out)
+	return p.captureOf(out)
 }
 
 // captureOf takes the first capture of the order's first purchase unit.
-func captureOf(o payPalOrderBody) (PayPalCapture, error) {
+func (p *PayPal) captureOf(o payPalOrderBody) (PayPalCapture, error) {
 	if len(o.PurchaseUnits) == 0 || len(o.PurchaseUnits[0].Payments.Captures) == 0 {
 		return PayPalCapture{}, fmt.Errorf("%w: PayPal order %s (%s) has no capture", ErrNotApproved, o.ID, o.Status)
 	}
 	c := o.PurchaseUnits[0].Payments.Captures[0]
-	amount, err := ParseAmount(c.Amount.Value, c.Amount.CurrencyCode)
+	amount, err := p.parseAmount(c.Amount.Value, c.Amount.CurrencyCode)
 	if err != nil {
 		return PayPalCapture{}, fmt.Errorf("capture %s: %w", c.ID, err)
 	}
@@ -171,7 +171,7 @@ func (p *PayPal) RefundCapture(ctx context.Context, in PayPalRefundRequest) (str
 	if !payPalID.MatchString(in.CaptureID) {
 		return "", fmt.Errorf("%w: %q is not a PayPal capture id", ErrProvider, in.CaptureID)
 	}
-	value, err := FormatAmount(in.Amount, in.Currency)
+	value, err := p.formatAmount(in.Amount, in.Currency)
 	if err != nil {
 		return "", err
 	}

@@ -17,7 +17,7 @@ func newTestPayPal(t *testing.T) (*PayPal, *paypaltest.Server) {
 	t.Helper()
 	srv := paypaltest.New(t)
 	p, err := NewPayPal(PayPalConfig{APIBase: srv.URL, ClientID: paypaltest.ClientID, ClientSecret: paypaltest.ClientSecret,
-		WebhookID: paypaltest.WebhookID}, nil)
+		WebhookID: paypaltest.WebhookID, Exponents: testExponents}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestPayPalTokenIsCachedUntilShortlyBeforeItExpires(t *testing.T) {
 
 func TestPayPalRefusedCredentialsAreAProviderError(t *testing.T) {
 	srv := paypaltest.New(t)
-	p, err := NewPayPal(PayPalConfig{APIBase: srv.URL, ClientID: paypaltest.ClientID, ClientSecret: "wrong"}, nil)
+	p, err := NewPayPal(PayPalConfig{APIBase: srv.URL, ClientID: paypaltest.ClientID, ClientSecret: "wrong", Exponents: testExponents}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestPayPalVerifyRefusedOrUnreachable(t *testing.T) {
 		_, _ = w.Write([]byte(`{"name":"VALIDATION_ERROR","details":[{"issue":"INVALID_PARAMETER"}]}`))
 	}))
 	t.Cleanup(srv.Close)
-	p, err := NewPayPal(PayPalConfig{APIBase: srv.URL, ClientID: "id", ClientSecret: "s", WebhookID: "WH-1"}, nil)
+	p, err := NewPayPal(PayPalConfig{APIBase: srv.URL, ClientID: "id", ClientSecret: "s", WebhookID: "WH-1", Exponents: testExponents}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

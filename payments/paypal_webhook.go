@@ -71,7 +71,7 @@ func (p *PayPal) VerifyWebhook(ctx context.Context, h PayPalWebhookHeaders, body
 	if out.VerificationStatus != "SUCCESS" {
 		return PayPalEvent{}, fmt.Errorf("%w: PayPal says %q for transmission %s", ErrBadSignature, out.VerificationStatus, h.TransmissionID)
 	}
-	return decodePayPalEvent(body)
+	return p.decodeEvent(body)
 }
 
 // checkWebhookInput refuses what need not be sent to PayPal at all.
@@ -91,9 +91,9 @@ func checkWebhookInput(h PayPalWebhookHeaders, body []byte) error {
 	return nil
 }
 
-// decodePayPalEvent reads a verified event; it returns an error wrapping
+// decodeEvent reads a verified event; it returns an error wrapping
 // ErrBadSignature when it is not a well-formed event.
-func decodePayPalEvent(body []byte) (PayPalEvent, error) {
+func (p *PayPal) decodeEvent(body []byte) (PayPalEvent, error) {
 	var ev struct {
 		ID        string          `json:"id"`
 		EventType string          `json:"event_type"`
@@ -117,7 +117,7 @@ func decodePayPalEvent(body []byte) (PayPalEvent, error) {
 	if err := json.Unmarshal(ev.Resource, &c); err != nil || !payPalID.MatchString(c.ID) {
 		return PayPalEvent{}, fmt.Errorf("%w: event %s has no capture resource", ErrBadSignature, ev.ID)
 	}
-	amount, err := ParseAmount(c.Amount.Value, c.Amount.CurrencyCode)
+	amount, err := p.parseAmount(c.Amount.Value, c.Amount.CurrencyCode)
 	if err != nil {
 		return PayPalEvent{}, fmt.Errorf("%w: event %s: %w", ErrBadSignature, ev.ID, err)
 	}

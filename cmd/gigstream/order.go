@@ -45,8 +45,12 @@ type stripeGateway struct {
 }
 
 func (g stripeGateway) CreatePayment(ctx context.Context, in market.PaymentRequest) (market.PaymentInfo, error) {
+	amount, err := toStripe(in.AmountMinor, in.Currency)
+	if err != nil {
+		return market.PaymentInfo{}, err
+	}
 	intent, err := g.stripe.CreateIntent(ctx, payments.IntentRequest{
-		OrderID: in.OrderID, Amount: in.AmountMinor, Currency: in.Currency, IdempotencyKey: in.IdempotencyKey,
+		OrderID: in.OrderID, Amount: amount, Currency: in.Currency, IdempotencyKey: in.IdempotencyKey,
 	})
 	if err != nil {
 		return market.PaymentInfo{}, err
@@ -65,10 +69,26 @@ func (g stripeGateway) VerifyWebhook(payload []byte, signature string) (market.P
 	if err != nil {
 		return market.PaymentEvent{}, err
 	}
+	amount := ev.Amount
+	if exp, ok := market.CurrencyExponent(ev.Currency); ok && ev.Amount != 0 {
+		if amount, err = payments.FromStripeAmount(ev.Amount, ev.Currency, exp); err != nil {
+			amount = -1 // matches no order: the event is recorded as a mismatch
+		}
+	}
 	return market.PaymentEvent{
-		ID: ev.ID, Type: ev.Type, PaymentIntentID: ev.PaymentIntentID, AmountMinor: ev.Amount,
+		ID: ev.ID, Type: ev.Type, PaymentIntentID: ev.PaymentIntentID, AmountMinor: amount,
 		Currency: ev.Currency, OrderID: ev.OrderID, Failure: ev.Failure,
 	}, nil
+}
+
+// toStripe converts minor units of currency, counted with market's ISO 4217 exponent,
+// to Stripe's unit of it (payments.ToStripeAmount).
+func toStripe(minor int64, currency string) (int64, error) {
+	exp, ok := market.CurrencyExponent(currency)
+	if !ok {
+		return 0, fmt.Errorf("%w: %q is not a currency GigStream knows", payments.ErrAmount, currency)
+	}
+	return payments.ToStripeAmount(minor, currency, exp)
 }
 
 // newOrders builds the order use cases on the database, Stripe and (when configured)

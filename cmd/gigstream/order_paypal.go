@@ -51,7 +51,7 @@ func newPayPal(cfg paypalConfig) (*payments.PayPal, error) {
 		return nil, nil // not configured: paying with PayPal is refused
 	}
 	p, err := payments.NewPayPal(payments.PayPalConfig{APIBase: cfg.APIBase, ClientID: cfg.ClientID,
-		ClientSecret: string(cfg.ClientSecret), WebhookID: cfg.WebhookID}, nil)
+		ClientSecret: string(cfg.ClientSecret), WebhookID: cfg.WebhookID, Exponents: market.CurrencyExponent}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

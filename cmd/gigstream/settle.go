@@ -45,14 +45,22 @@ func (g moneyGateway) Refund(ctx context.Context, in market.RefundRequest) (stri
 	if in.Provider == market.ProviderPayPal {
 		return refundPayPal(ctx, g.paypal, in)
 	}
+	amount, err := toStripe(in.AmountMinor, in.Currency)
+	if err != nil {
+		return "", err
+	}
 	return g.money.Refund(ctx, payments.RefundRequest{
-		OrderID: in.OrderID, PaymentIntentID: in.PaymentIntentID, Amount: in.AmountMinor, IdempotencyKey: in.IdempotencyKey,
+		OrderID: in.OrderID, PaymentIntentID: in.PaymentIntentID, Amount: amount, IdempotencyKey: in.IdempotencyKey,
 	})
 }
 
 func (g moneyGateway) Payout(ctx context.Context, in market.PayoutRequest) (string, error) {
+	amount, err := toStripe(in.AmountMinor, in.Currency)
+	if err != nil {
+		return "", err
+	}
 	return g.money.Payout(ctx, payments.PayoutRequest{
-		WithdrawalID: in.WithdrawalID, UserID: in.UserID, Amount: in.AmountMinor, Currency: in.Currency, IdempotencyKey: in.IdempotencyKey,
+		WithdrawalID: in.WithdrawalID, UserID: in.UserID, Amount: amount, Currency: in.Currency, IdempotencyKey: in.IdempotencyKey,
 	})
 }
 
