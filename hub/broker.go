@@ -33,6 +33,21 @@ type Broker interface {
 	Close() error
 }
 
+// RecentBroker is a Broker that also keeps the latest durable events of each
+// channel it carries, written before they are published, so a recovery can
+// read them there instead of asking History (a database). Because an event
+// is kept before it is published, a read made after a subscription attached
+// holds every event published before that moment that is still kept, and
+// anything missing from it was either published afterwards (and reaches the
+// subscription live) or is older than what is kept (and the read does not
+// continue since: the node then asks History).
+type RecentBroker interface {
+	// Recent returns the kept durable events of channel with seq > since,
+	// in seq order (at most limit), as ready event frames. known is false
+	// when the broker keeps nothing for the channel.
+	Recent(ctx context.Context, channel string, since uint64, limit int) (events []Event, known bool, err error)
+}
+
 // BrokerHandler receives what a Broker delivers. Methods may be called
 // concurrently and must not block for long.
 type BrokerHandler interface {

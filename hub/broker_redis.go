@@ -37,6 +37,19 @@ type RedisBrokerConfig struct {
 	HealthInterval time.Duration
 	// Logger receives connection-loss logs. Nil: slog.Default().
 	Logger *slog.Logger
+	// KeepRecent is how many of a channel's latest durable events are kept
+	// in Redis ({prefix}recent:{channel}, a sorted set by seq, written
+	// before each publish), for recoveries (see RecentBroker). Zero: 32;
+	// negative: none are kept.
+	KeepRecent int
+	// RecentTTL is how long a channel's kept events outlive its last
+	// durable event. Zero: 5 minutes.
+	RecentTTL time.Duration
+	// NoRecentReads makes Recent report nothing known, so recoveries always
+	// ask History, while events are still kept. Set it while rolling out
+	// from a version that kept none: its nodes' events would be missing
+	// from the kept ones.
+	NoRecentReads bool
 }
 
 // RedisBroker is the cluster Broker on Redis pub/sub. It holds one
@@ -63,11 +76,16 @@ type RedisBroker struct {
 	pubMu      sync.Mutex
 	pubQueue   []pubRequest // waiting for the next pipeline
 	pubRunning bool         // a goroutine is sending batches
+
+	recentMu      sync.Mutex
+	recentQueue   []recentRequest // waiting for the next read
+	recentRunning bool            // a goroutine is sending reads
 }
 
 // pubRequest is one payload waiting to be published, and who to tell.
 type pubRequest struct {
 	name    string
+	channel string
 	payload []byte
 	done    func(error)
 }
@@ -91,6 +109,8 @@ func NewRedisBroker(cfg RedisBrokerConfig) (*RedisBroker, error) {
 	cfg.Prefix = orDefault(cfg.Prefix, "gigstream:hub:")
 	cfg.HealthInterval = orDefault(cfg.HealthInterval, 5*time.Second)
 	cfg.Logger = orDefault(cfg.Logger, slog.Default())
+	cfg.KeepRecent = orDefault(cfg.KeepRecent, 32)
+	cfg.RecentTTL = orDefault(cfg.RecentTTL, 5*time.Minute)
 	b := &RedisBroker{cfg: cfg, log: cfg.Logger, wanted: make(map[string]struct{}),
 		changed: make(chan struct{}), done: make(chan struct{})}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -99,6 +119,7 @@ func NewRedisBroker(cfg RedisBrokerConfig) (*RedisBroker, error) {
 }
 
 func (b *RedisBroker) controlChannel() string        { return b.cfg.Prefix + "control" }
+func (b *RedisBroker) recentKey(ch string) string     { return b.cfg.Prefix + "recent:{" + ch + "}" }
 func (b *RedisBroker) redisChannel(ch string) string { return b.cfg.Prefix + "ch:" + ch }
 
 // Start implements Broker: it opens the first session and returns its
@@ -142,7 +163,7 @@ func (b *RedisBroker) PublishAsync(channel string, payload []byte, done func(err
 		done(errPublishBacklog)
 		return
 	}
-	b.pubQueue = append(b.pubQueue, pubRequest{name: b.redisChannel(channel), payload: payload, done: done})
+	b.pubQueue = append(b.pubQueue, pubRequest{name: b.redisChannel(channel), channel: channel, payload: payload, done: done})
 	start := !b.pubRunning
 	b.pubRunning = true
 	b.pubMu.Unlock()
@@ -177,6 +198,7 @@ func (b *RedisBroker) publishBatch(batch []pubRequest) []error {
 	cmds := make([]*redis.IntCmd, len(batch))
 	_, err := b.cfg.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, r := range batch {
+			b.keep(ctx, p, r)
 			if b.cfg.Sharded {
 				cmds[i] = p.SPublish(ctx, r.name, r.payload)
 			} else {

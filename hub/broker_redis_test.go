@@ -280,3 +280,54 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A recovery reads the channel's kept events from Redis instead of History
+// when they continue since (or show nothing was missed); older than what is
+// kept, or with reads turned off, it asks History.
+func TestRecoveryFromKeptEvents(t *testing.T) {
+	h := newFakeHistory()
+	prefix := testPrefix(t)
+	cfg := func() Config { return Config{Callbacks: Callbacks{Authorize: allowAll, History: h.History}} }
+	a := newRedisNodeWith(t, RedisBrokerConfig{Prefix: prefix, KeepRecent: 5}, cfg())
+	b := newRedisNodeWith(t, RedisBrokerConfig{Prefix: prefix, KeepRecent: 5}, cfg())
+	off := newRedisNodeWith(t, RedisBrokerConfig{Prefix: prefix, KeepRecent: 5, NoRecentReads: true}, cfg())
+	ch := "conversation:kept"
+	for range 12 {
+		if err := a.node.Publish(context.Background(), ch, h.append(ch)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := func() int64 { return h.calls.Load() }
+	conn := dial(t, b.url, "1")
+	before := calls()
+	if f := conn.subscribeSince(ch, 9); f.Recovered == nil || !*f.Recovered {
+		t.Fatalf("subscribe since 9: %+v", f)
+	}
+	conn.expectSeqs(ch, 10, 12)
+	if calls() != before {
+		t.Fatalf("History asked %d times for events Redis keeps", calls()-before)
+	}
+	conn2 := dial(t, b.url, "2")
+	conn2.subscribeSince(ch, 12) // nothing missed
+	if calls() != before {
+		t.Fatal("History asked although nothing was missed")
+	}
+	conn3 := dial(t, b.url, "3")
+	conn3.subscribeSince(ch, 2) // older than the 5 kept
+	conn3.expectSeqs(ch, 3, 12)
+	if calls() == before {
+		t.Fatal("History not asked for events no longer kept")
+	}
+	before = calls()
+	conn4 := dial(t, off.url, "4")
+	conn4.subscribeSince(ch, 9)
+	conn4.expectSeqs(ch, 10, 12)
+	if calls() == before {
+		t.Fatal("NoRecentReads: History not asked")
+	}
+	// Live events go on after a recovery from kept events, in order.
+	_ = a.node.Publish(context.Background(), ch, h.append(ch))
+	for _, c := range []*testConn{conn, conn2, conn3, conn4} {
+		c.expectSeqs(ch, 13, 13)
+	}
+}

@@ -20,6 +20,7 @@ type metrics struct {
 	brokerReceived   prometheus.Counter
 	brokerReconnects prometheus.Counter
 	recoveries       *prometheus.CounterVec
+	recentReads      *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -44,12 +45,15 @@ func newMetrics() *metrics {
 		recoveries: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "recovery_requests_total", Help: "History catch-ups, by kind (subscribe, gap, resync) and result."},
 			[]string{"kind", "result"}),
+		recentReads: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "recovery_kept_reads_total", Help: "Recoveries answered from the broker's kept events (hit) or left to History (miss)."},
+			[]string{"result"}),
 	}
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.connections, m.subscriptions, m.framesIn, m.framesOut, m.slowConsumers,
-		m.disconnects, m.brokerPublished, m.brokerReceived, m.brokerReconnects, m.recoveries}
+		m.disconnects, m.brokerPublished, m.brokerReceived, m.brokerReconnects, m.recoveries, m.recentReads}
 }
 
 // register adds the metrics to r; a collector registered before (a second

@@ -65,6 +65,8 @@ type Event struct {
 	Seq  uint64
 	Type string
 	Data []byte
+
+	frame []byte // the encoded event frame, when a broker kept it ready
 }
 
 // ClientFrame is one decoded client frame. Fields that an operation does not

@@ -233,6 +233,8 @@ func (s *subscription) emitHistory(events []Event) bool {
 		case ev.Seq <= s.last:
 		case ev.Seq != s.last+1:
 			return false
+		case ev.frame != nil:
+			s.emitLocked(ev.Seq, rawFrame(ev.frame))
 		default:
 			s.emitLocked(ev.Seq, rawFrame(encodeEventFrame(s.channel, ev)))
 		}
@@ -294,7 +296,30 @@ type historyCall struct {
 	done    chan struct{}
 	events  []Event
 	err     error
-	started time.Time // when History was called; zero while it waits for a slot
+	started time.Time // when the call began; its reads begin later
+}
+
+// recentEvents answers key from the broker's kept events when they settle
+// it: the channel is known and nothing after since is kept (nothing was
+// missed), or what is kept continues since. Anything else (nothing kept,
+// older than what is kept, a read error) is left to History.
+func (n *Node) recentEvents(key historyKey) ([]Event, bool) {
+	rb, ok := n.broker.(RecentBroker)
+	if !ok {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.HistoryTimeout)
+	defer cancel()
+	events, known, err := rb.Recent(ctx, key.channel, key.since, n.cfg.HistoryPageSize)
+	switch {
+	case err != nil:
+		n.log.Warn("hub: kept events not read; asking History", slog.String("channel", key.channel), slog.Any("err", err))
+	case known && (len(events) == 0 || events[0].Seq == key.since+1):
+		n.metrics.recentReads.WithLabelValues("hit").Inc()
+		return events, true
+	}
+	n.metrics.recentReads.WithLabelValues("miss").Inc()
+	return nil, false
 }
 
 func newHistoryGate(concurrency int) *historyGate {
@@ -337,6 +362,13 @@ func (n *Node) runHistory(key historyKey, call *historyCall) {
 		g.mu.Unlock()
 		close(call.done)
 	}()
+	g.mu.Lock()
+	call.started = time.Now() // every read below begins after this
+	g.mu.Unlock()
+	if events, ok := n.recentEvents(key); ok {
+		call.events = events
+		return
+	}
 	select {
 	case g.slots <- struct{}{}:
 		defer func() { <-g.slots }()
@@ -344,9 +376,6 @@ func (n *Node) runHistory(key historyKey, call *historyCall) {
 		call.err = n.ctx.Err()
 		return
 	}
-	g.mu.Lock()
-	call.started = time.Now()
-	g.mu.Unlock()
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.HistoryTimeout)
 	defer cancel()
 	events, err := n.cfg.Callbacks.History(ctx, key.channel, key.since, n.cfg.HistoryPageSize)

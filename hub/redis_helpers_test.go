@@ -49,9 +49,17 @@ type redisNode struct {
 // its own Fiber app.
 func newRedisNode(t testing.TB, prefix string, sharded bool, cfg Config) *redisNode {
 	t.Helper()
+	return newRedisNodeWith(t, RedisBrokerConfig{Prefix: prefix, Sharded: sharded}, cfg)
+}
+
+// newRedisNodeWith is newRedisNode with the broker configured by bcfg
+// (its Client is filled in).
+func newRedisNodeWith(t testing.TB, bcfg RedisBrokerConfig, cfg Config) *redisNode {
+	t.Helper()
 	name := "hubtest-" + randomID()
 	client := redisClient(t, name)
-	broker, err := NewRedisBroker(RedisBrokerConfig{Client: client, Prefix: prefix, Sharded: sharded})
+	bcfg.Client = client
+	broker, err := NewRedisBroker(bcfg)
 	if err != nil {
 		t.Fatal(err)
 	}

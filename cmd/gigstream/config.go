@@ -44,6 +44,7 @@ type config struct {
 	WSSendQueueBytes   int
 	WSTokenSecret      secret        // signs connection tokens; empty: tokens off
 	WSTokenTTL         time.Duration // how long a connection token is valid
+	RecoveryKeep       string        // kept durable events in Redis for recoveries: on, write or off
 
 	MaxMessageLength  int
 	MessageEditWindow time.Duration
@@ -155,6 +156,7 @@ func loadRealtimeConfig(e *envReader, c *config) {
 		e.fail("WS_TOKEN_SECRET", "at least 32 characters (value not shown)", "")
 	}
 	c.WSTokenTTL = e.duration("WS_TOKEN_TTL", 10*time.Minute, time.Minute, 24*time.Hour)
+	c.RecoveryKeep = e.oneOf("RECOVERY_KEPT_EVENTS", "on", "on", "write", "off")
 	loadChatConfig(e, c)
 }
 

@@ -35,7 +35,12 @@ func (p hubPublisher) PublishAsync(ev market.Event, done func(error)) error {
 // newHub builds this node's real-time engine on Redis (fan-out between nodes and
 // presence). The domain's decisions are installed with SetCallbacks before it starts.
 func newHub(cfg config, rdb *redis.Client, reg prometheus.Registerer, log *slog.Logger) (*hub.Node, error) {
-	broker, err := hub.NewRedisBroker(hub.RedisBrokerConfig{Client: rdb, Sharded: cfg.RedisShardedPubSub, Logger: log})
+	keep := 0 // the broker's default
+	if cfg.RecoveryKeep == "off" {
+		keep = -1
+	}
+	broker, err := hub.NewRedisBroker(hub.RedisBrokerConfig{Client: rdb, Sharded: cfg.RedisShardedPubSub, Logger: log,
+		KeepRecent: keep, NoRecentReads: cfg.RecoveryKeep != "on"})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,123 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// keep adds a durable event to its channel's kept events, ahead of its
+// publish in the same pipeline: {prefix}recent:{channel} is a sorted set of
+// broker payloads scored by seq, trimmed to the highest KeepRecent seqs and
+// expiring RecentTTL after the last one. A republished event (the relay)
+// is kept again, harmlessly.
+func (b *RedisBroker) keep(ctx context.Context, p redis.Pipeliner, r pubRequest) {
+	seq, _, err := decodeEnvelope(r.payload)
+	if err != nil || seq == 0 || b.cfg.KeepRecent < 0 || r.channel == "" {
+		return
+	}
+	key := b.recentKey(r.channel)
+	p.ZAdd(ctx, key, redis.Z{Score: float64(seq), Member: r.payload})
+	p.ZRemRangeByRank(ctx, key, 0, int64(-b.cfg.KeepRecent-1))
+	p.PExpire(ctx, key, b.cfg.RecentTTL)
+}
+
+// recentRequest is one read of kept events waiting for the next batch.
+type recentRequest struct {
+	channel string
+	since   uint64
+	limit   int
+	done    chan recentResult
+}
+
+type recentResult struct {
+	events []Event
+	known  bool
+	err    error
+}
+
+// Recent implements RecentBroker. Reads are sent in batches, like
+// publishes: everything asked while the previous batch was on its way goes
+// in one MULTI/EXEC, each read an EXISTS and a ZRANGEBYSCORE seen at one
+// instant (an expiry between the two would otherwise look like "nothing
+// missed").
+func (b *RedisBroker) Recent(ctx context.Context, channel string, since uint64, limit int) ([]Event, bool, error) {
+	if b.cfg.NoRecentReads || b.cfg.KeepRecent < 0 {
+		return nil, false, nil
+	}
+	req := recentRequest{channel: channel, since: since, limit: limit, done: make(chan recentResult, 1)}
+	b.recentMu.Lock()
+	b.recentQueue = append(b.recentQueue, req)
+	start := !b.recentRunning
+	b.recentRunning = true
+	b.recentMu.Unlock()
+	if start {
+		go b.readRecent()
+	}
+	select {
+	case r := <-req.done:
+		return r.events, r.known, r.err
+	case <-ctx.Done():
+		return nil, false, fmt.Errorf("hub: read kept events: %w", ctx.Err())
+	}
+}
+
+// readRecent answers queued reads in batches until none is left.
+func (b *RedisBroker) readRecent() {
+	for {
+		b.recentMu.Lock()
+		batch := b.recentQueue
+		b.recentQueue = nil
+		if len(batch) == 0 {
+			b.recentRunning = false
+			b.recentMu.Unlock()
+			return
+		}
+		b.recentMu.Unlock()
+		for i, r := range b.recentBatch(batch) {
+			batch[i].done <- r
+		}
+	}
+}
+
+func (b *RedisBroker) recentBatch(batch []recentRequest) []recentResult {
+	ctx, cancel := context.WithTimeout(b.ctx, publishTimeout)
+	defer cancel()
+	exists := make([]*redis.IntCmd, len(batch))
+	ranges := make([]*redis.StringSliceCmd, len(batch))
+	_, err := b.cfg.Client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, r := range batch {
+			key := b.recentKey(r.channel)
+			exists[i] = p.Exists(ctx, key)
+			ranges[i] = p.ZRangeByScore(ctx, key, &redis.ZRangeBy{
+				Min: "(" + strconv.FormatUint(r.since, 10), Max: "+inf", Count: int64(r.limit),
+			})
+		}
+		return nil
+	})
+	out := make([]recentResult, len(batch))
+	for i, r := range batch {
+		if err != nil {
+			out[i].err = fmt.Errorf("hub: read kept events: %w", err)
+			continue
+		}
+		out[i] = b.recentResult(r.channel, exists[i].Val() == 1, ranges[i].Val())
+	}
+	return out
+}
+
+// recentResult decodes kept payloads; one this version cannot read makes
+// the channel unknown, so History answers instead.
+func (b *RedisBroker) recentResult(channel string, known bool, members []string) recentResult {
+	events := make([]Event, 0, len(members))
+	for _, m := range members {
+		seq, frame, err := decodeEnvelope([]byte(m))
+		if err != nil {
+			return recentResult{}
+		}
+		events = append(events, Event{Seq: seq, frame: frame})
+	}
+	return recentResult{events: events, known: known}
+}
