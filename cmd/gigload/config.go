@@ -43,7 +43,10 @@ type config struct {
 	KillPID         int
 	KillAfter       time.Duration
 	ReconnectJitter time.Duration
-	StormTimeout    time.Duration
+	// ReconnectWorkers caps gigload's own reconnects in flight: real
+	// clients reconnect independently, so it is only a guard for gigload.
+	ReconnectWorkers int
+	StormTimeout     time.Duration
 
 	UsersFile   string
 	SeedUsers   int // only create this many users (cached in UsersFile) and exit
@@ -85,6 +88,7 @@ func parseConfig(args []string) (config, error) {
 	fs.IntVar(&c.KillPID, "kill-pid", 0, "storm: pid of the -victim node, killed (SIGKILL) -kill-after into the publishing; its sockets reconnect to -sub-nodes with since")
 	fs.DurationVar(&c.KillAfter, "kill-after", 10*time.Second, "storm: when to kill the victim, from the start of the publishing")
 	fs.DurationVar(&c.ReconnectJitter, "reconnect-jitter", time.Second, "storm: each victim waits a random pause up to this long before reconnecting, as clients do")
+	fs.IntVar(&c.ReconnectWorkers, "reconnect-workers", 1000, "storm: victims reconnecting at once at most (clients reconnect independently; this only guards gigload)")
 	fs.DurationVar(&c.StormTimeout, "storm-timeout", time.Minute, "storm: give up on victims not whole this long after the kill")
 	fs.StringVar(&c.UsersFile, "users-file", "gigload-users.json", "cache of created users and their bearer tokens, reused across runs")
 	fs.IntVar(&c.SeedUsers, "seed-users", 0, "make sure this many users exist in -users-file, then exit")
