@@ -144,8 +144,13 @@ func (s *sockets) upgrade() fiber.Handler {
 		fctx := c.Context()
 		err := up.Upgrade(fctx, func(conn *fws.Conn) {
 			// fasthttp keeps the request's context until the socket ends: drop what the
-			// request chain left in it (the signed-in user, the session, ...).
+			// request chain left in it (the signed-in user, the session, ...), and the
+			// parsed request and the sent 101 with their buffers (2–3 KB a socket).
+			// Nothing reads them any more: fasthttp hands the context back to its pool
+			// only when this handler returns, resetting it then.
 			fctx.ResetUserValues()
+			fctx.Request = fasthttp.Request{}
+			fctx.Response = fasthttp.Response{}
 			defer func() {
 				if r := recover(); r != nil {
 					s.log.Error("socket handler panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"bytes"
 	"log/slog"
+	"net/url"
 	"sync"
 	"time"
 
@@ -44,7 +46,7 @@ func (s *sockets) issueToken(c *fiber.Ctx) error {
 // connect does not touch), the token, then the upgrade. It runs before the
 // session and rate-limit middleware; any other request goes on to them.
 func (s *sockets) admitToken(c *fiber.Ctx) error {
-	token := c.Query("token")
+	token := rawQueryValue(c.Request().URI().QueryString(), "token")
 	if token == "" || s.tokens == nil || !websocket.IsWebSocketUpgrade(c) {
 		return c.Next()
 	}
@@ -68,6 +70,30 @@ func (s *sockets) admitToken(c *fiber.Ctx) error {
 	c.Locals(localWSUser, userID)
 	c.Locals(localWSSession, sessionID)
 	return s.upgradeHandler(c)
+}
+
+// rawQueryValue finds name's value in a raw query string without parsing every
+// argument: fasthttp keeps a request's parsed arguments for as long as the socket
+// it upgraded lives, so a token connect parses none. A value with escapes is
+// unescaped; an undecodable one is empty.
+func rawQueryValue(query []byte, name string) string {
+	for len(query) > 0 {
+		var pair []byte
+		pair, query, _ = bytes.Cut(query, []byte("&"))
+		key, value, _ := bytes.Cut(pair, []byte("="))
+		if string(key) != name {
+			continue
+		}
+		if bytes.ContainsAny(value, "%+") {
+			v, err := url.QueryUnescape(string(value))
+			if err != nil {
+				return ""
+			}
+			return v
+		}
+		return string(value)
+	}
+	return ""
 }
 
 // addressBudget is a per-node GCRA budget per client address, in memory: it

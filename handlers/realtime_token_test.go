@@ -28,3 +28,21 @@ func TestAddressBudgetAllowsAMinuteOfRequestsThenRefills(t *testing.T) {
 		t.Fatal("an address whose budget is whole again was kept")
 	}
 }
+
+func TestRawQueryValue(t *testing.T) {
+	for query, want := range map[string]string{
+		"token=abc.def_-":          "abc.def_-",
+		"x=1&token=a.b.c&y=2":      "a.b.c",
+		"tokens=no&token=yes":      "yes",
+		"token=a%2Eb":              "a.b",
+		"token=%zz":                "",
+		"ticket=t":                 "",
+		"":                         "",
+		"token":                    "",
+		"token=first&token=second": "first",
+	} {
+		if got := rawQueryValue([]byte(query), "token"); got != want {
+			t.Errorf("%q: got %q, want %q", query, got, want)
+		}
+	}
+}
