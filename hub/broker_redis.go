@@ -119,7 +119,7 @@ func NewRedisBroker(cfg RedisBrokerConfig) (*RedisBroker, error) {
 }
 
 func (b *RedisBroker) controlChannel() string        { return b.cfg.Prefix + "control" }
-func (b *RedisBroker) recentKey(ch string) string     { return b.cfg.Prefix + "recent:{" + ch + "}" }
+func (b *RedisBroker) recentKey(ch string) string    { return b.cfg.Prefix + "recent:{" + ch + "}" }
 func (b *RedisBroker) redisChannel(ch string) string { return b.cfg.Prefix + "ch:" + ch }
 
 // Start implements Broker: it opens the first session and returns its
