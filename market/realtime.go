@@ -151,8 +151,13 @@ func (r *Realtime) Publish(ctx context.Context, in PublishInput) (Event, error) 
 // out to be marked published (in batches, off the request path). A failure is only
 // logged: the events are safe in Postgres, the relay republishes them, and clients
 // find gaps by seq. With an AsyncPublisher it does not wait for the hub's backend:
-// an event is marked once the backend has taken it.
+// an event is marked once the backend has taken it. A nil Realtime publishes nothing
+// (use cases built without a hub, in tests and one-off commands); the relay still
+// finds the events.
 func (r *Realtime) PublishCommitted(ctx context.Context, events ...Event) {
+	if r == nil {
+		return
+	}
 	async, _ := r.pub.(AsyncPublisher)
 	for _, ev := range events {
 		if async == nil {
