@@ -238,6 +238,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/categories", gigs.categories)
 	app.Get("/currencies", currencies)
 	app.Get("/gigs", gigs.list)
+	app.Get("/search/suggest", gigs.suggest)
 	app.Post("/gigs", requireUser, gigs.create)
 	app.Get("/gigs/:id", gigs.show)
 	app.Patch("/gigs/:id", requireUser, gigs.update)

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"math"
+	"strconv"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gigstream/hub/market"
@@ -28,6 +31,7 @@ type createGigRequest struct {
 	Title       string           `json:"title" validate:"required,max=500"`
 	Description string           `json:"description" validate:"required,max=100000"`
 	Category    string           `json:"category" validate:"required,max=60"`
+	Tags        []string         `json:"tags" validate:"max=20,dive,max=200"`
 	Packages    []packageRequest `json:"packages" validate:"required,dive"`
 }
 
@@ -35,6 +39,7 @@ type updateGigRequest struct {
 	Title       *string          `json:"title" validate:"omitempty,max=500"`
 	Description *string          `json:"description" validate:"omitempty,max=100000"`
 	Category    *string          `json:"category" validate:"omitempty,max=60"`
+	Tags        *[]string        `json:"tags" validate:"omitempty,max=20,dive,max=200"`
 	Packages    []packageRequest `json:"packages" validate:"omitempty,dive"`
 }
 
@@ -66,7 +71,7 @@ func (h *gigRoutes) create(c *fiber.Ctx) error {
 	}
 	u, _ := currentUser(c)
 	gig, err := h.gigs.Create(c.UserContext(), u, market.NewGig{
-		Title: req.Title, Description: req.Description, CategorySlug: req.Category, Packages: packagesOf(req.Packages),
+		Title: req.Title, Description: req.Description, CategorySlug: req.Category, Tags: req.Tags, Packages: packagesOf(req.Packages),
 	})
 	if err != nil {
 		return err
@@ -92,7 +97,7 @@ func (h *gigRoutes) update(c *fiber.Ctx) error {
 	}
 	u, _ := currentUser(c)
 	gig, err := h.gigs.Update(c.UserContext(), c.Params("id"), u.ID, market.GigChange{
-		Title: req.Title, Description: req.Description, CategorySlug: req.Category, Packages: packagesOf(req.Packages),
+		Title: req.Title, Description: req.Description, CategorySlug: req.Category, Tags: req.Tags, Packages: packagesOf(req.Packages),
 	})
 	if err != nil {
 		return err
@@ -129,22 +134,44 @@ func (h *gigRoutes) remove(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// gigListResponse is a page of the catalogue; total and facets come from the search
+// engine and are absent when the database answered alone.
+type gigListResponse struct {
+	Gigs       []market.Gig      `json:"gigs"`
+	NextCursor *string           `json:"next_cursor"`
+	Total      *int              `json:"total,omitempty"`
+	Facets     *market.GigFacets `json:"facets,omitempty"`
+}
+
 // list pages the published gigs, filtered and sorted by the query (see market.GigSort).
 func (h *gigRoutes) list(c *fiber.Ctx) error {
 	f, err := gigFilterOf(c)
 	if err != nil {
 		return err
 	}
-	list, next, err := h.gigs.List(c.UserContext(), f)
+	page, err := h.gigs.List(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	var cursor *string
-	if next != nil {
-		s := encodeGigCursor(*next)
-		cursor = &s
+	res := gigListResponse{Gigs: page.Gigs, Total: page.Total, Facets: page.Facets}
+	if page.Next != nil {
+		s := encodeGigCursor(*page.Next)
+		res.NextCursor = &s
 	}
-	return c.JSON(fiber.Map{"gigs": list, "next_cursor": cursor})
+	return c.JSON(res)
+}
+
+// suggest completes what a buyer types in the search box.
+func (h *gigRoutes) suggest(c *fiber.Ctx) error {
+	limit, err := queryInt(c, "limit", 8, 1, 20)
+	if err != nil {
+		return err
+	}
+	list, err := h.gigs.Suggest(c.UserContext(), c.Query("q"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"suggestions": list})
 }
 
 // gigFilterOf reads the catalogue's query parameters; a malformed one is a 400 naming it.
@@ -166,6 +193,44 @@ func gigFilterOf(c *fiber.Ctx) (market.GigFilter, error) {
 		return f, err
 	}
 	f.MinPrice, f.MaxPrice = int64(minPrice), int64(maxPrice)
+	if f.MaxDeliveryDays, err = queryInt(c, "delivery_days", 0, 1, market.MaxPackageDeliveryDays); err != nil {
+		return f, err
+	}
+	if f.MinRating, err = queryStars(c, "min_rating"); err != nil {
+		return f, err
+	}
+	if f.OnlineOnly, err = queryBool(c, "online"); err != nil {
+		return f, err
+	}
+	if f.Facets, err = queryBool(c, "facets"); err != nil {
+		return f, err
+	}
 	f.After, err = queryGigCursor(c.Query("cursor"), f.EffectiveSort())
 	return f, err
+}
+
+// queryStars reads a rating of 0 to 5 stars with at most two decimals, as hundredths;
+// anything else is a 400 naming the parameter.
+func queryStars(c *fiber.Ctx, name string) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	stars, err := strconv.ParseFloat(v, 64)
+	hundredths := math.Round(stars * 100)
+	if err != nil || stars < 0 || stars > 5 || math.Abs(hundredths-stars*100) > 1e-6 {
+		return 0, badRequest(name, "must be a number of stars from 0 to 5, such as 4.5")
+	}
+	return int(hundredths), nil
+}
+
+// queryBool reads true or false (absent is false); anything else is a 400 naming it.
+func queryBool(c *fiber.Ctx, name string) (bool, error) {
+	switch c.Query(name) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, badRequest(name, "must be true or false")
 }

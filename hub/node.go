@@ -306,6 +306,30 @@ func (n *Node) IsOnline(ctx context.Context, userID string) (bool, error) {
 	return online, nil
 }
 
+// OnlineUsers lists the users online on any node (this node's sockets at once),
+// when the Presence can list them (both of ours can); otherwise it returns an error.
+func (n *Node) OnlineUsers(ctx context.Context) ([]string, error) {
+	lister, ok := n.presence.(PresenceLister)
+	if !ok {
+		return nil, errors.New("hub: this presence cannot list users")
+	}
+	users, err := lister.OnlineUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(users))
+	for _, u := range users {
+		seen[u] = true
+	}
+	for _, c := range n.users.all() {
+		if !seen[c.info.UserID] {
+			seen[c.info.UserID] = true
+			users = append(users, c.info.UserID)
+		}
+	}
+	return users, nil
+}
+
 // presenceLoop re-announces local sockets so their presence entries
 // outlive the TTL while the node lives, and only then.
 func (n *Node) presenceLoop() {

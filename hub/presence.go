@@ -21,6 +21,13 @@ type Presence interface {
 	IsOnline(ctx context.Context, userID string) (bool, error)
 }
 
+// PresenceLister is implemented by a Presence that can list everyone online at once
+// (the catalogue's "online now" filter). An entry may outlive its user's last socket
+// by up to the TTL.
+type PresenceLister interface {
+	OnlineUsers(ctx context.Context) ([]string, error)
+}
+
 // PresenceConn names one socket for Refresh.
 type PresenceConn struct {
 	UserID string

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -80,4 +81,26 @@ func (p *MemoryPresence) IsOnline(_ context.Context, userID string) (bool, error
 		}
 	}
 	return p.left[userID].After(now), nil
+}
+
+// OnlineUsers implements PresenceLister.
+func (p *MemoryPresence) OnlineUsers(_ context.Context) ([]string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.cfg.Now()
+	out := []string{}
+	for user, conns := range p.conns {
+		for _, expiry := range conns {
+			if expiry.After(now) {
+				out = append(out, user)
+				break
+			}
+		}
+	}
+	for user, until := range p.left {
+		if until.After(now) && !slices.Contains(out, user) {
+			out = append(out, user)
+		}
+	}
+	return out, nil
 }

@@ -51,6 +51,20 @@ func NewRedisPresence(cfg RedisPresenceConfig) (*RedisPresence, error) {
 
 func (p *RedisPresence) key(userID string) string { return p.cfg.Prefix + "presence:" + userID }
 
+// onlineKey is the sorted set of every user with a socket, scored with the latest
+// expiry any node gave them (ZADD GT): OnlineUsers reads it in one range.
+func (p *RedisPresence) onlineKey() string { return p.cfg.Prefix + "presence:~online" }
+
+// OnlineUsers implements PresenceLister: the users whose latest expiry lies ahead.
+func (p *RedisPresence) OnlineUsers(ctx context.Context) ([]string, error) {
+	now := strconv.FormatFloat(p.scoreIn(0), 'f', 0, 64)
+	users, err := p.cfg.Client.ZRangeByScore(ctx, p.onlineKey(), &redis.ZRangeBy{Min: "(" + now, Max: "+inf"}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("hub: online users: %w", err)
+	}
+	return users, nil
+}
+
 func (p *RedisPresence) scoreIn(d time.Duration) float64 {
 	return float64(p.cfg.Now().Add(d).UnixMilli())
 }
@@ -66,6 +80,7 @@ func (p *RedisPresence) Connect(ctx context.Context, userID, connID string) erro
 		pipe.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatFloat(p.scoreIn(0), 'f', 0, 64))
 		pipe.ZAdd(ctx, key, redis.Z{Score: p.scoreIn(p.cfg.TTL), Member: connID})
 		pipe.PExpire(ctx, key, p.keyLifetime())
+		pipe.ZAddGT(ctx, p.onlineKey(), redis.Z{Score: p.scoreIn(p.cfg.TTL), Member: userID})
 		return nil
 	})
 	if err != nil {
@@ -81,6 +96,7 @@ func (p *RedisPresence) Disconnect(ctx context.Context, userID, connID string) e
 		pipe.ZRem(ctx, key, connID)
 		pipe.ZAdd(ctx, key, redis.Z{Score: p.scoreIn(p.cfg.Grace), Member: graceMember})
 		pipe.PExpire(ctx, key, p.keyLifetime())
+		pipe.ZAddGT(ctx, p.onlineKey(), redis.Z{Score: p.scoreIn(p.cfg.Grace), Member: userID})
 		return nil
 	})
 	if err != nil {
@@ -100,9 +116,11 @@ func (p *RedisPresence) Apply(ctx context.Context, changes []PresenceChange) err
 			if ch.Connected {
 				pipe.ZRemRangeByScore(ctx, key, "-inf", now)
 				pipe.ZAdd(ctx, key, redis.Z{Score: alive, Member: ch.ConnID})
+				pipe.ZAddGT(ctx, p.onlineKey(), redis.Z{Score: alive, Member: ch.UserID})
 			} else {
 				pipe.ZRem(ctx, key, ch.ConnID)
 				pipe.ZAdd(ctx, key, redis.Z{Score: grace, Member: graceMember})
+				pipe.ZAddGT(ctx, p.onlineKey(), redis.Z{Score: grace, Member: ch.UserID})
 			}
 			pipe.PExpire(ctx, key, p.keyLifetime())
 		}
@@ -121,7 +139,10 @@ func (p *RedisPresence) Refresh(ctx context.Context, conns []PresenceConn) error
 		for _, c := range conns {
 			pipe.ZAdd(ctx, p.key(c.UserID), redis.Z{Score: score, Member: c.ConnID}) // re-adds after a Redis restart
 			pipe.PExpire(ctx, p.key(c.UserID), p.keyLifetime())
+			pipe.ZAddGT(ctx, p.onlineKey(), redis.Z{Score: score, Member: c.UserID})
 		}
+		// Users nobody refreshes fall out of the online set (any node's refresh prunes).
+		pipe.ZRemRangeByScore(ctx, p.onlineKey(), "-inf", strconv.FormatFloat(p.scoreIn(0), 'f', 0, 64))
 		return nil
 	})
 	if err != nil {

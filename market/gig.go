@@ -2,6 +2,8 @@ package market
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -10,16 +12,27 @@ import (
 // delete their gigs; anyone browses the published ones with their media.
 type Gigs struct {
 	store   GigStore
-	uploads *Uploads // presigns video posters and renditions, removes a deleted draft's objects; may be nil
+	search  GigSearch   // may be nil: the store lists, without totals, facets or suggestions
+	online  OnlineUsers // may be nil: the online filter is then unavailable
+	uploads *Uploads    // presigns video posters and renditions, removes a deleted draft's objects; may be nil
 	log     *slog.Logger
 }
 
-// NewGigs returns the catalogue use cases over their store and the upload use cases.
-func NewGigs(s GigStore, uploads *Uploads, log *slog.Logger) *Gigs {
+// GigsDeps are the collaborators of the catalogue besides its store; nil fields are
+// the documented defaults of Gigs.
+type GigsDeps struct {
+	Search  GigSearch
+	Online  OnlineUsers
+	Uploads *Uploads
+}
+
+// NewGigs returns the catalogue use cases over their store, the search engine, presence
+// and the upload use cases.
+func NewGigs(s GigStore, deps GigsDeps, log *slog.Logger) *Gigs {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Gigs{store: s, uploads: uploads, log: log}
+	return &Gigs{store: s, search: deps.Search, online: deps.Online, uploads: deps.Uploads, log: log}
 }
 
 // GigStatus is where a gig stands in its seller's hands: only published gigs are
@@ -85,6 +98,7 @@ type Gig struct {
 	Slug        string    `json:"slug" db:"slug"`
 	Title       string    `json:"title" db:"title"`
 	Description string    `json:"description" db:"description"`
+	Tags        GigTags   `json:"tags" db:"tags"`
 	Status      GigStatus `json:"status" db:"status"`
 	Category    Category  `json:"category" db:"category"`
 	Seller      GigSeller `json:"seller" db:"seller"`
@@ -107,6 +121,7 @@ type Gig struct {
 // NewGig is a draft a seller creates, already checked and sanitized (see CheckNewGig).
 type NewGig struct {
 	SellerID, Title, Description, CategorySlug string
+	Tags                                       []string
 	Packages                                   []GigPackage
 }
 
@@ -114,7 +129,33 @@ type NewGig struct {
 // Packages replace all of them.
 type GigChange struct {
 	Title, Description, CategorySlug *string
+	Tags                             *[]string
 	Packages                         []GigPackage
+}
+
+// GigTags are a gig's keywords (see CheckTags). The store reads them as a JSON array.
+type GigTags []string
+
+// Scan reads a JSON array of strings (the store selects to_json(tags)).
+func (t *GigTags) Scan(src any) error {
+	var raw []byte
+	switch v := src.(type) {
+	case []byte:
+		raw = v
+	case string:
+		raw = []byte(v)
+	case nil:
+		*t = GigTags{}
+		return nil
+	default:
+		return fmt.Errorf("gig tags: cannot scan %T", src)
+	}
+	list := []string{}
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return fmt.Errorf("gig tags: %w", err)
+	}
+	*t = list
+	return nil
 }
 
 // GigStore is the storage of categories and gigs; store/ implements it. Gigs that do

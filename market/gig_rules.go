@@ -20,6 +20,8 @@ const (
 	MaxPackagePriceMinor   = 1_000_000_000
 	MaxPackageDeliveryDays = 90
 	MaxPackageRevisions    = 20
+	MaxGigTags             = 5
+	MaxGigTag              = 30 // characters
 )
 
 // packageTiers are the tiers of a gig in the order they are shown.
@@ -41,7 +43,34 @@ func CheckNewGig(in NewGig) (NewGig, error) {
 	if in.Packages, err = CheckPackages(in.Packages); err != nil {
 		return NewGig{}, err
 	}
+	if in.Tags, err = CheckTags(in.Tags); err != nil {
+		return NewGig{}, err
+	}
 	return in, nil
+}
+
+// CheckTags normalizes a gig's tags (trimmed, lower case, inner spaces collapsed,
+// duplicates dropped) and checks them: at most MaxGigTags, each 2 to MaxGigTag
+// characters of letters, digits, spaces and hyphens. It returns an invalid Error
+// naming tags or tags[i].
+func CheckTags(tags []string) ([]string, error) {
+	out := []string{}
+	for i, t := range tags {
+		t = strings.Join(strings.Fields(strings.ToLower(t)), " ")
+		n := utf8.RuneCountInString(t)
+		if n < 2 || n > MaxGigTag || strings.ContainsFunc(t, func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != ' ' && r != '-'
+		}) {
+			return nil, FieldError(CodeInvalid, fmt.Sprintf("tags[%d]", i), "must be 2 to 30 letters, digits, spaces or hyphens")
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	if len(out) > MaxGigTags {
+		return nil, FieldError(CodeInvalid, "tags", "must be at most 5")
+	}
+	return out, nil
 }
 
 // CheckGigChange checks and normalizes the fields a change sets, as CheckNewGig does.
@@ -68,6 +97,13 @@ func CheckGigChange(ch GigChange) (GigChange, error) {
 		if ch.Packages, err = CheckPackages(ch.Packages); err != nil {
 			return GigChange{}, err
 		}
+	}
+	if ch.Tags != nil {
+		tags, err := CheckTags(*ch.Tags)
+		if err != nil {
+			return GigChange{}, err
+		}
+		ch.Tags = &tags
 	}
 	return ch, nil
 }

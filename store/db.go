@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -27,6 +28,8 @@ type Config struct {
 type DB struct {
 	x                *sqlx.DB
 	videoJobsPerUser int
+	rumOnce          sync.Once // searchUsesRUM asks once
+	rum              bool
 }
 
 // Open connects to PostgreSQL and checks the connection with a ping. It returns an

@@ -14,7 +14,7 @@ import (
 // gigColumns are the columns of a gig with its category, seller and review totals
 // (kept on the gig row by a trigger on reviews); packages come from attachPackages.
 var gigColumns = `
-	SELECT g.id, g.slug, g.title, g.description, g.status, g.published_at, g.created_at, g.updated_at,
+	SELECT g.id, g.slug, g.title, g.description, to_json(g.tags) AS tags, g.status, g.published_at, g.created_at, g.updated_at,
 		` + aliased("c.", "category.", "id, slug, name, parent_id") + `,
 		` + aliased("u.", "seller.", "id, username, display_name") + `,
 		(u.deleted_at IS NULL AND u.disabled_at IS NULL) AS seller_active,

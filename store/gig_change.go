@@ -31,10 +31,14 @@ func (db *DB) UpdateGig(ctx context.Context, gigID, sellerID string, ch market.G
 			}
 			category = &id
 		}
+		var tags any // NULL keeps them
+		if ch.Tags != nil {
+			tags = pq.Array(*ch.Tags)
+		}
 		_, err = tx.ExecContext(ctx, `
 			UPDATE gigs SET title = COALESCE($2, title), description = COALESCE($3, description),
-				category_id = COALESCE($4, category_id), updated_at = now()
-			WHERE id = $1`, gigID, ch.Title, ch.Description, category)
+				category_id = COALESCE($4, category_id), tags = COALESCE($5::text[], tags), updated_at = now()
+			WHERE id = $1`, gigID, ch.Title, ch.Description, category, tags)
 		if err != nil {
 			return fmt.Errorf("update gig %s: %w", gigID, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lib/pq"
+
 	"github.com/gigstream/hub/market"
 )
 
@@ -27,6 +29,22 @@ var gigOrders = map[market.GigSort]gigOrder{
 	market.SortRating:    {key: `g.rating_score`, cast: `bigint`, desc: true},
 }
 
+// rumRelevance orders by the RUM index's distance to the query (the lower the more
+// relevant), read from the index itself instead of ranking every match.
+var rumRelevance = gigOrder{key: `g.search <=> websearch_to_tsquery('` + searchConfig + `', $1)`, cast: `real`}
+
+// searchUsesRUM reports whether migration 00015 created the RUM index here (see
+// migrations/00015_gig_discovery.sql), asked once per pool.
+func (db *DB) searchUsesRUM(ctx context.Context) bool {
+	db.rumOnce.Do(func() {
+		err := db.x.GetContext(ctx, &db.rum, `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'gigs_search_rum_idx')`)
+		if err != nil {
+			db.rum = false
+		}
+	})
+	return db.rum
+}
+
 // PublishedGigs returns the published gigs of active sellers that match f, in
 // f.EffectiveSort() after f.After (a position in that order), at most f.Limit, each
 // with its packages. A query that has no word to search for (only stop words or
@@ -36,6 +54,9 @@ func (db *DB) PublishedGigs(ctx context.Context, f market.GigFilter) ([]market.G
 	order, ok := gigOrders[f.Sort]
 	if !ok {
 		return nil, fmt.Errorf("published gigs: unknown sort %q", f.Sort)
+	}
+	if f.Sort == market.SortRelevance && db.searchUsesRUM(ctx) {
+		order = rumRelevance
 	}
 	if err := db.checkSearchable(ctx, f.Query); err != nil {
 		return nil, err
@@ -73,6 +94,9 @@ func publishedQuery(f market.GigFilter, order gigOrder) (string, []any) {
 	if f.Query != "" {
 		w.add(`g.search @@ websearch_to_tsquery('`+searchConfig+`', $?)`, f.Query)
 		rank = gigOrders[market.SortRelevance].key
+		if f.Sort == market.SortRelevance {
+			rank = order.key
+		}
 	}
 	filterGigs(w, f)
 	dir, cmp := "ASC", ">"
@@ -127,6 +151,15 @@ func filterGigs(w *whereBuilder, f market.GigFilter) {
 	}
 	if f.MaxPrice > 0 {
 		w.add(`g.price_minor <= $?`, f.MaxPrice)
+	}
+	if f.MaxDeliveryDays > 0 {
+		w.add(`g.delivery_days <= $?`, f.MaxDeliveryDays)
+	}
+	if f.MinRating > 0 {
+		w.add(`g.rating_mean >= $?`, f.MinRating)
+	}
+	if f.OnlineOnly {
+		w.add(`g.seller_id = ANY($?::uuid[])`, pq.Array(f.OnlineSellers))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"slices"
 	"testing"
 
@@ -15,11 +16,13 @@ import (
 // searchFixture is a migrated database with two categories and two users, its raw
 // connection for arranging ties, and the catalogue use cases over it.
 type searchFixture struct {
-	db     *store.DB
-	raw    *sql.DB
-	gigs   *market.Gigs
-	seller string
-	other  string
+	db      *store.DB
+	raw     *sql.DB
+	gigs    *market.Gigs // through the search engine
+	sqlGigs *market.Gigs // through SQL alone
+	engine  *store.GigSearch
+	seller  string
+	other   string
 }
 
 func newSearchFixture(t *testing.T) searchFixture {
@@ -37,7 +40,10 @@ func newSearchFixture(t *testing.T) searchFixture {
 	must(t, err)
 	t.Cleanup(func() { _ = raw.Close() })
 	a, b := twoUsers(t, db)
-	return searchFixture{db: db, raw: raw, gigs: market.NewGigs(db, nil, nil), seller: b, other: a}
+	search := store.NewGigSearch(db, store.GigSearchConfig{}, slog.New(slog.DiscardHandler))
+	must(t, search.Load(ctx))
+	return searchFixture{db: db, raw: raw, gigs: market.NewGigs(db, market.GigsDeps{Search: search}, nil),
+		sqlGigs: market.NewGigs(db, market.GigsDeps{}, nil), engine: search, seller: b, other: a}
 }
 
 // published creates and publishes a gig of the fixture's seller.
@@ -56,12 +62,12 @@ func (f searchFixture) published(t *testing.T, title, description string, packag
 // search lists every match of q in the default order (relevance), as titles.
 func (f searchFixture) search(t *testing.T, q string) []string {
 	t.Helper()
-	list, _, err := f.gigs.List(context.Background(), market.GigFilter{Query: q, Limit: market.MaxGigPage})
+	page, err := f.gigs.List(context.Background(), market.GigFilter{Query: q, Limit: market.MaxGigPage})
 	if err != nil {
 		t.Fatalf("search %q: %v", q, err)
 	}
 	titles := []string{}
-	for _, g := range list {
+	for _, g := range page.Gigs {
 		titles = append(titles, g.Title)
 	}
 	return titles
@@ -114,7 +120,7 @@ func TestSearchTakesWebSyntaxAndRefusesQueriesWithoutWords(t *testing.T) {
 		}
 	}
 	for _, q := range []string{"the", ")(*&^%$#@!", `""`, "- -", "or"} {
-		_, _, err := f.gigs.List(context.Background(), market.GigFilter{Query: q})
+		_, err := f.gigs.List(context.Background(), market.GigFilter{Query: q})
 		var de *market.Error
 		if !errors.As(err, &de) || de.Code != market.CodeInvalid || de.Field != "q" {
 			t.Errorf("q %q: %v, want an invalid q", q, err)

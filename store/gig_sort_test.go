@@ -34,18 +34,18 @@ func listAll(t *testing.T, gigs *market.Gigs, f market.GigFilter, limit int) []m
 	var all []market.Gig
 	f.Limit = limit
 	for pages := 0; ; pages++ {
-		list, next, err := gigs.List(context.Background(), f)
+		page, err := gigs.List(context.Background(), f)
 		if err != nil {
 			t.Fatalf("list %+v: %v", f, err)
 		}
-		all = append(all, list...)
-		if next == nil {
+		all = append(all, page.Gigs...)
+		if page.Next == nil {
 			return all
 		}
 		if pages > 50 {
 			t.Fatal("pages never end")
 		}
-		f.After = next
+		f.After = page.Next
 	}
 }
 
@@ -117,9 +117,10 @@ func TestCursorOfAnotherSortOrFilterIsRefused(t *testing.T) {
 	f := newSearchFixture(t)
 	tiedCatalogue(t, f)
 	ctx := context.Background()
-	_, next, err := f.gigs.List(ctx, market.GigFilter{Limit: 2})
+	page, err := f.gigs.List(ctx, market.GigFilter{Limit: 2})
 	must(t, err)
-	_, _, err = f.gigs.List(ctx, market.GigFilter{Sort: market.SortRating, After: next, Limit: 2})
+	next := page.Next
+	_, err = f.gigs.List(ctx, market.GigFilter{Sort: market.SortRating, After: next, Limit: 2})
 	var de *market.Error
 	if !errors.As(err, &de) || de.Field != "cursor" {
 		t.Fatalf("newest cursor with sort=rating: %v", err)
@@ -129,11 +130,11 @@ func TestCursorOfAnotherSortOrFilterIsRefused(t *testing.T) {
 		"sort":     {Sort: market.SortRelevance},
 	}
 	for field, filter := range refused {
-		if _, _, err := f.gigs.List(ctx, filter); !errors.As(err, &de) || de.Field != field || de.Code != market.CodeInvalid {
+		if _, err := f.gigs.List(ctx, filter); !errors.As(err, &de) || de.Field != field || de.Code != market.CodeInvalid {
 			t.Errorf("%+v: %v, want invalid %s", filter, err, field)
 		}
 	}
-	if _, _, err := f.gigs.List(ctx, market.GigFilter{Sort: "cheapest"}); !errors.As(err, &de) || de.Field != "sort" {
+	if _, err := f.gigs.List(ctx, market.GigFilter{Sort: "cheapest"}); !errors.As(err, &de) || de.Field != "sort" {
 		t.Errorf("unknown sort: %v", err)
 	}
 }
@@ -180,9 +181,9 @@ func TestCheapestPriceFollowsPackageChanges(t *testing.T) {
 	ctx := context.Background()
 	g := f.published(t, "A logo gig with packages", "<p>Logo</p>", basicAt(900))
 	cheap := func() []market.Gig {
-		list, _, err := f.gigs.List(ctx, market.GigFilter{Currency: "USD", MaxPrice: 500})
+		page, err := f.gigs.List(ctx, market.GigFilter{Currency: "USD", MaxPrice: 500})
 		must(t, err)
-		return list
+		return page.Gigs
 	}
 	if got := cheap(); len(got) != 0 {
 		t.Fatalf("a 900 gig is at most 500: %v", got)

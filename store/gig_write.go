@@ -44,8 +44,8 @@ func insertGig(ctx context.Context, tx *sqlx.Tx, in market.NewGig, categoryID st
 	for range 5 {
 		var id string
 		err := tx.GetContext(ctx, &id, `
-			INSERT INTO gigs (seller_id, category_id, slug, title, description) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (slug) DO NOTHING RETURNING id`, in.SellerID, categoryID, slug, in.Title, in.Description)
+			INSERT INTO gigs (seller_id, category_id, slug, title, description, tags) VALUES ($1, $2, $3, $4, $5, COALESCE($6::text[], '{}'))
+			ON CONFLICT (slug) DO NOTHING RETURNING id`, in.SellerID, categoryID, slug, in.Title, in.Description, pq.Array(in.Tags))
 		if err == nil {
 			return id, nil
 		}

@@ -36,9 +36,12 @@ type config struct {
 	SMTP           smtpConfig
 	OIDC           oidcConfig
 
-	PublishAPIKey      secret
-	EventRetention     time.Duration
-	PresenceGrace      time.Duration
+	PublishAPIKey  secret
+	EventRetention time.Duration
+	PresenceGrace  time.Duration
+	// SearchMaxLag is how stale the node's search index may be when a search starts
+	// (SEARCH_MAX_LAG, default 0: each search first reads what was committed before it).
+	SearchMaxLag       time.Duration
 	RedisShardedPubSub bool
 	WSMaxFrameBytes    int
 	WSSendQueueBytes   int
@@ -148,6 +151,7 @@ func loadRealtimeConfig(e *envReader, c *config) {
 	}
 	c.EventRetention = e.duration("EVENT_RETENTION", 7*24*time.Hour, time.Hour, 365*24*time.Hour)
 	c.PresenceGrace = e.duration("PRESENCE_GRACE", 10*time.Second, 0, 10*time.Minute)
+	c.SearchMaxLag = e.duration("SEARCH_MAX_LAG", 0, 0, time.Minute)
 	c.RedisShardedPubSub = e.boolean("REDIS_SHARDED_PUBSUB", false)
 	c.WSMaxFrameBytes = e.integer("WS_MAX_FRAME_BYTES", 64<<10, 1<<10, 16<<20)
 	c.WSSendQueueBytes = e.integer("WS_SEND_QUEUE_BYTES", 1<<20, 16<<10, 64<<20)

@@ -24,6 +24,7 @@ type domain struct {
 	orders        *market.Orders
 	accounts      *market.Accounts
 	gigs          *market.Gigs
+	search        *store.GigSearch
 	reviews       *market.Reviews
 	disputes      *market.Disputes
 	audit         *market.Audit
@@ -53,8 +54,10 @@ func newDomain(cfg config, db *store.DB, rdb *redis.Client, node *hub.Node, push
 	}
 	// Accounts close the sockets of ended sessions through the node.
 	d.accounts = newAccounts(cfg, db, hubSessions{node: node, log: log}, log)
-	// The catalogue presigns its media through the uploads; reviews show on gigs.
-	d.gigs = market.NewGigs(db, d.uploads, log)
+	// The catalogue searches this node's index, knows who is online from the node, and
+	// presigns its media through the uploads; reviews show on gigs.
+	d.search = store.NewGigSearch(db, store.GigSearchConfig{MaxLag: cfg.SearchMaxLag}, log)
+	d.gigs = market.NewGigs(db, market.GigsDeps{Search: d.search, Online: node, Uploads: d.uploads}, log)
 	d.reviews = market.NewReviews(db, d.gigs, d.realtime, log)
 	d.disputes = market.NewDisputes(db, d.realtime, log)
 	d.audit = market.NewAudit(db)

@@ -82,9 +82,14 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 		return err
 	}
 	// 10. The node starts with the domain's decisions as its callbacks; the outbox relay,
-	// the notification router and the tus upkeep run beside it until the sockets end.
+	// the notification router and the tus upkeep run beside it until the sockets end, and
+	// so does the search index, loaded first.
 	socketsCtx, stopSockets := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSockets()
+	if err := d.search.Load(ctx); err != nil {
+		return err
+	}
+	go d.search.Run(socketsCtx)
 	if err := startRealtime(socketsCtx, cfg, node, d, log); err != nil {
 		return err
 	}
