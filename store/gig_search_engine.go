@@ -36,6 +36,10 @@ func (s *GigSearch) SearchGigs(ctx context.Context, f market.GigFilter) (market.
 	if err := s.fresh(ctx, s.cfg.MaxLag); err != nil {
 		return market.GigResults{}, fmt.Errorf("search index: %w", err)
 	}
+	key := cacheKey(s.version.Load(), f)
+	if out, ok := s.cache.get(key); ok {
+		return out, nil
+	}
 	res := s.index.Load().Search(req)
 	gigs, err := s.db.gigsByHits(ctx, res.Hits)
 	if err != nil {
@@ -45,6 +49,7 @@ func (s *GigSearch) SearchGigs(ctx context.Context, f market.GigFilter) (market.
 	if res.Facets != nil {
 		out.Facets = s.cats.Load().facets(res.Facets, req.PriceEdges)
 	}
+	s.cache.put(key, out)
 	return out, nil
 }
 

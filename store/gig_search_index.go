@@ -25,6 +25,9 @@ type GigSearchConfig struct {
 	// Rebuild is the share of dead entries past which Run rebuilds the index from the
 	// database (default 0.25).
 	Rebuild float64
+	// CacheSize is how many results of searches are kept (default 2000; negative:
+	// none); see resultCache.
+	CacheSize int
 }
 
 // GigSearch is the catalogue's search engine (market.GigSearch): this node's
@@ -33,11 +36,13 @@ type GigSearchConfig struct {
 // phrase, and plain listings without a query, facets or the engine's filters, go to
 // SQL (PublishedGigs), whose indexes serve them.
 type GigSearch struct {
-	db    *DB
-	cfg   GigSearchConfig
-	log   *slog.Logger
-	index atomic.Pointer[gigindex.Index]
-	cats  atomic.Pointer[categoryTree]
+	db      *DB
+	cfg     GigSearchConfig
+	log     *slog.Logger
+	index   atomic.Pointer[gigindex.Index]
+	cats    atomic.Pointer[categoryTree]
+	version atomic.Uint64 // bumped whenever the index takes a change in
+	cache   *resultCache
 
 	mu       sync.Mutex
 	mark     string    // the xmin of the last read's snapshot: rows written since are read next
@@ -60,10 +65,13 @@ func NewGigSearch(db *DB, cfg GigSearchConfig, log *slog.Logger) *GigSearch {
 	if cfg.Rebuild <= 0 {
 		cfg.Rebuild = 0.25
 	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 2000
+	}
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &GigSearch{db: db, cfg: cfg, log: log}
+	s := &GigSearch{db: db, cfg: cfg, log: log, cache: newResultCache(cfg.CacheSize)}
 	s.index.Store(gigindex.New())
 	s.cats.Store(&categoryTree{})
 	return s
@@ -74,7 +82,7 @@ func NewGigSearch(db *DB, cfg GigSearchConfig, log *slog.Logger) *GigSearch {
 func (s *GigSearch) Load(ctx context.Context) error {
 	start := time.Now()
 	idx := gigindex.New()
-	mark, err := s.readChanges(ctx, idx, "0", true)
+	mark, _, err := s.readChanges(ctx, idx, "0", true)
 	if err != nil {
 		return err
 	}
@@ -83,6 +91,7 @@ func (s *GigSearch) Load(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.index.Store(idx)
+	s.version.Add(1)
 	s.mark, s.lastRead = mark, start
 	s.mu.Unlock()
 	s.log.Info("search index loaded", slog.Int("gigs", idx.Len()), slog.Duration("took", time.Since(start)))
@@ -166,8 +175,11 @@ func (s *GigSearch) reader() {
 		s.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		start, idx := time.Now(), s.index.Load()
-		next, err := s.readChanges(ctx, idx, mark, false)
+		next, changed, err := s.readChanges(ctx, idx, mark, false)
 		cancel()
+		if changed > 0 {
+			s.version.Add(1)
+		}
 		s.mu.Lock()
 		if err == nil && s.index.Load() == idx {
 			s.mark, s.lastRead = next, start
@@ -197,16 +209,17 @@ type indexRow struct {
 
 // readChanges puts into idx every gig written by a transaction from mark on (all
 // listed gigs when listedOnly) and removes those no longer listed, in one read-only
-// snapshot, and returns the snapshot's xmin: the mark of the next read.
-func (s *GigSearch) readChanges(ctx context.Context, idx *gigindex.Index, mark string, listedOnly bool) (string, error) {
+// snapshot, and returns the snapshot's xmin (the mark of the next read) and how many
+// rows it applied.
+func (s *GigSearch) readChanges(ctx context.Context, idx *gigindex.Index, mark string, listedOnly bool) (string, int, error) {
 	tx, err := s.db.x.BeginTxx(ctx, &sqlTxRepeatableRead)
 	if err != nil {
-		return "", fmt.Errorf("search index: %w", err)
+		return "", 0, fmt.Errorf("search index: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	var next string
 	if err := tx.GetContext(ctx, &next, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`); err != nil {
-		return "", fmt.Errorf("search index snapshot: %w", err)
+		return "", 0, fmt.Errorf("search index snapshot: %w", err)
 	}
 	where := `g.search_xid >= $1::xid8`
 	if listedOnly {
@@ -221,23 +234,25 @@ func (s *GigSearch) readChanges(ctx context.Context, idx *gigindex.Index, mark s
 		FROM gigs g JOIN users u ON u.id = g.seller_id
 		WHERE `+where, mark)
 	if err != nil {
-		return "", fmt.Errorf("search index rows: %w", err)
+		return "", 0, fmt.Errorf("search index rows: %w", err)
 	}
 	defer func() { _ = rows.Close() }()
+	changed := 0
 	for rows.Next() {
+		changed++
 		var r indexRow
 		if err := rows.StructScan(&r); err != nil {
-			return "", fmt.Errorf("search index row: %w", err)
+			return "", 0, fmt.Errorf("search index row: %w", err)
 		}
 		applyRow(idx, r)
 	}
 	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("search index rows: %w", err)
+		return "", 0, fmt.Errorf("search index rows: %w", err)
 	}
 	if _, err := strconv.ParseUint(next, 10, 64); err != nil {
-		return "", fmt.Errorf("search index snapshot %q: %w", next, err)
+		return "", 0, fmt.Errorf("search index snapshot %q: %w", next, err)
 	}
-	return next, tx.Commit()
+	return next, changed, tx.Commit()
 }
 
 func applyRow(idx *gigindex.Index, r indexRow) {

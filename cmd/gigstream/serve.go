@@ -16,6 +16,7 @@ import (
 	"github.com/gigstream/hub/handlers"
 	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/media"
+	"github.com/gigstream/hub/store"
 )
 
 // serve runs the hub until SIGINT or SIGTERM, then drains. It refuses to start on a bad
@@ -86,10 +87,9 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	// so does the search index, loaded first.
 	socketsCtx, stopSockets := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSockets()
-	if err := d.search.Load(ctx); err != nil {
+	if err := startSearch(ctx, socketsCtx, d.search, reg); err != nil {
 		return err
 	}
-	go d.search.Run(socketsCtx)
 	if err := startRealtime(socketsCtx, cfg, node, d, log); err != nil {
 		return err
 	}
@@ -125,6 +125,27 @@ func startRealtime(ctx context.Context, cfg config, node *hub.Node, d *domain, l
 	go d.realtime.RunOutbox(ctx)
 	go d.notifications.Run(ctx)
 	go tusUpkeep(ctx, d.uploads, d.tus, cfg.Uploads.TusRetry, log)
+	return nil
+}
+
+// startSearch loads the node's search index, keeps it fresh until runCtx ends, and
+// reports its result cache's hits and misses.
+func startSearch(ctx, runCtx context.Context, search *store.GigSearch, reg prometheus.Registerer) error {
+	if err := search.Load(ctx); err != nil {
+		return err
+	}
+	go search.Run(runCtx)
+	for _, result := range []string{"hit", "miss"} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gigstream_search_cache_" + result + "s_total", Help: "Catalogue searches answered from (hit) or not from (miss) the node's result cache.",
+		}, func() float64 {
+			hits, misses := search.CacheStats()
+			if result == "hit" {
+				return float64(hits)
+			}
+			return float64(misses)
+		}))
+	}
 	return nil
 }
 
