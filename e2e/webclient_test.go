@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -13,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestWebClientReconnectsWithBackoffAndRecoversBySince runs the hub's client package
@@ -271,11 +276,25 @@ func publishRange(t *testing.T, n *Node, channel string, from, to int) {
 // pruneEvents deletes channel's events up to seq, as the retention job does with old ones.
 func pruneEvents(t *testing.T, env []string, channel string, upTo int) {
 	t.Helper()
-	var dbURL string
+	var dbURL, redisURL string
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "DATABASE_URL="); ok {
 			dbURL = v
 		}
+		if v, ok := strings.CutPrefix(kv, "REDIS_URL="); ok {
+			redisURL = v
+		}
+	}
+	// The nodes also keep a channel's latest events in Redis for recoveries
+	// (hub/broker_redis_recent.go); history is gone only when those are too.
+	opts, err := redis.ParseURL(cmp.Or(redisURL, os.Getenv("REDIS_URL")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	if err := rdb.Del(context.Background(), "gigstream:hub:recent:{"+channel+"}").Err(); err != nil {
+		t.Fatalf("prune kept events: %v", err)
 	}
 	db, err := sql.Open("postgres", dbURL)
 	if err != nil {

@@ -104,7 +104,7 @@ func memSnapshot() memFigures {
 	return memFigures{heap: m.HeapInuse, stack: m.StackInuse, goroutines: runtime.NumGoroutine()}
 }
 
-// serveLikeProduction serves n the way handlers/ws.go does: Fiber with
+// serveLikeProduction serves n the way handlers/realtime.go does: Fiber with
 // ReduceMemoryUsage and the same upgrade settings.
 func serveLikeProduction(t testing.TB, n *Node) string {
 	t.Helper()
