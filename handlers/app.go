@@ -37,6 +37,9 @@ type Config struct {
 	RateLimits     RateLimits // request budgets
 	OIDC           OIDCConfig // Google sign-in; off when ClientID is empty
 	PublishAPIKey  string     // bearer key of POST /api/publish; empty refuses every call
+	// FaultRoutes adds GET /debug/fault/panic and /debug/fault/error, test hooks that
+	// fail on purpose so error reporting can be checked end to end. Never in production.
+	FaultRoutes bool
 
 	UploadIdleTimeout time.Duration // longest pause between bytes of an upload body; default 60 s
 	UploadMaxSize     int64         // Tus-Max-Size: the largest upload of any kind
@@ -69,6 +72,9 @@ type Deps struct {
 	SocketsCtx context.Context
 	// Notifications lists and marks the caller's notifications and keeps their switches.
 	Notifications *market.Notifications
+	// Faults receives server faults (5xx answers, panics) for error tracking; nil
+	// reports nothing.
+	Faults FaultReporter
 }
 
 // New builds the Fiber app with every middleware and route. It fails only on a
@@ -84,7 +90,7 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 		ReadTimeout:           cmp.Or(cfg.ReadTimeout, 30*time.Second),
 		WriteTimeout:          cmp.Or(cfg.WriteTimeout, 30*time.Second),
 		IdleTimeout:           cmp.Or(cfg.IdleTimeout, 120*time.Second),
-		ErrorHandler:          errorHandler(d.Log),
+		ErrorHandler:          errorHandler(d.Log, d.Faults),
 		DisableStartupMessage: true,
 		// Frees fasthttp's per-connection read buffer while a connection idles, which
 		// is most of the memory of an idle WebSocket.
@@ -141,12 +147,15 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	limits := cfg.RateLimits.withDefaults()
 	rl := &rateLimiter{lim: newLimiter(d.Redis), limits: limits, log: d.Log}
 	sess := &sessions{accounts: d.Accounts, log: d.Log, origins: setOf(cfg.AllowedOrigins)}
-	ws := &sockets{serve: d.Sockets, rdb: d.Redis, origins: setOf(cfg.AllowedOrigins), log: d.Log, ctx: d.SocketsCtx,
+	ws := &sockets{serve: d.Sockets, rdb: d.Redis, origins: setOf(cfg.AllowedOrigins), log: d.Log, ctx: d.SocketsCtx, faults: orNoFaults(d.Faults),
 		pool: &sync.Pool{}, tokens: d.SocketTokens, upgrades: newAddressBudget(limits.PerIP)}
 	ws.upgradeHandler = ws.upgrade()
 	// A socket opened with a connection token needs no session and no shared budget.
 	app.Get("/ws", ws.admitToken)
 	app.Use(rl.perIP("all", limits.PerIP), sess.authenticate, rl.perUser("all", limits.PerUser), sess.csrf)
+	if cfg.FaultRoutes {
+		faultRoutes(app)
+	}
 
 	auth := &authRoutes{accounts: d.Accounts, limiter: rl, log: d.Log}
 	throttled := rl.perIP("auth", limits.Auth)

@@ -54,8 +54,10 @@ func problemFor(err error) *Problem {
 	}
 }
 
-// errorHandler answers every error with problem+json and logs server faults.
-func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+// errorHandler answers every error with problem+json, and logs and reports server
+// faults (faults may be nil).
+func errorHandler(log *slog.Logger, faults FaultReporter) fiber.ErrorHandler {
+	faults = orNoFaults(faults)
 	return func(c *fiber.Ctx, err error) error {
 		p := *problemFor(err)
 		p.Instance = c.Path()
@@ -67,6 +69,9 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 				attrs = append(attrs, "stack", string(pe.Stack))
 			}
 			log.ErrorContext(c.UserContext(), "request failed", attrs...)
+		}
+		if reportable(p.Status) {
+			faults.ReportFault(c.UserContext(), requestFault(c, err, p.Status))
 		}
 		c.Set(fiber.HeaderContentType, "application/problem+json")
 		return c.Status(p.Status).JSON(p, "application/problem+json")

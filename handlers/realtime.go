@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -37,6 +38,7 @@ type sockets struct {
 	rdb     redis.UniversalClient
 	origins map[string]bool
 	log     *slog.Logger
+	faults  FaultReporter
 	ctx     context.Context // ends when the node shuts down
 	pool    fws.BufferPool
 
@@ -153,7 +155,10 @@ func (s *sockets) upgrade() fiber.Handler {
 			fctx.Response = fasthttp.Response{}
 			defer func() {
 				if r := recover(); r != nil {
+					pcs := make([]uintptr, 64)
+					pcs = pcs[:runtime.Callers(1, pcs)]
 					s.log.Error("socket handler panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+					s.faults.ReportFault(s.ctx, Fault{Err: fmt.Errorf("socket panic: %v", r), Panic: true, Stack: pcs, Source: "socket", UserID: userID})
 				}
 			}()
 			if err := s.serve(s.ctx, conn, userID, sessionID); err != nil {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,8 +12,9 @@ import (
 // log (and error reporting) the panic's value with the stack of the goroutine where
 // it happened, which is otherwise lost once the panic is recovered.
 type PanicError struct {
-	Value any
-	Stack []byte
+	Value   any
+	Stack   []byte    // the goroutine's stack as text, for the log
+	Callers []uintptr // the same stack as program counters, innermost first, for error reporting
 }
 
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
@@ -28,7 +30,8 @@ func (e *PanicError) Unwrap() error {
 func recoverPanics(c *fiber.Ctx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &PanicError{Value: r, Stack: debug.Stack()}
+			pcs := make([]uintptr, 64)
+			err = &PanicError{Value: r, Stack: debug.Stack(), Callers: pcs[:runtime.Callers(1, pcs)]}
 		}
 	}()
 	return c.Next()

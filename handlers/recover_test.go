@@ -18,7 +18,7 @@ func panickingRoute(*fiber.Ctx) error { panic("the handler lost its footing") }
 // down to the handler that panicked.
 func TestPanicAnswers500AndLogsItsStack(t *testing.T) {
 	var logs bytes.Buffer
-	app := fiber.New(fiber.Config{ErrorHandler: errorHandler(slog.New(slog.NewJSONHandler(&logs, nil)))})
+	app := fiber.New(fiber.Config{ErrorHandler: errorHandler(slog.New(slog.NewJSONHandler(&logs, nil)), nil)})
 	app.Use(withRequestID, recoverPanics)
 	app.Get("/boom", panickingRoute)
 	resp, body := do(t, app, httptest.NewRequest("GET", "/boom", nil))

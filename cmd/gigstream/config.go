@@ -62,6 +62,8 @@ type config struct {
 	TwoFactor  twoFactorConfig
 	// Notifications tunes the router of order notifications.
 	Notifications notificationsConfig
+	// Telemetry is error reporting (Sentry).
+	Telemetry telemetryConfig
 }
 
 // fcmConfig points push at Firebase Cloud Messaging; an empty ProjectID turns push off.
@@ -123,6 +125,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadSettlementConfig(e, &c)
 	loadTwoFactorConfig(e, &c)
 	loadNotificationsConfig(e, &c)
+	loadTelemetryConfig(e, &c)
 	loadProductionRules(e, &c)
 	return c, e.err
 }

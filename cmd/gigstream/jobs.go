@@ -16,6 +16,7 @@ import (
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/media"
 	"github.com/gigstream/hub/store"
+	"github.com/gigstream/hub/telemetry"
 )
 
 // jobsConfig tunes the background jobs every serve node runs (river, in Postgres).
@@ -73,7 +74,7 @@ func (w queueWorkers) queues() map[string]river.QueueConfig {
 // running jobs finish within shutdown, then cancels them: a cancelled job is retried
 // later, on this node or another, because river keeps it in Postgres. The queues' backlog
 // and every job's outcome are exported to reg (see jobMetrics).
-func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, objects *media.ObjectStore, d *domain, reg prometheus.Registerer, log *slog.Logger) (stop func(), err error) {
+func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, objects *media.ObjectStore, d *domain, reg prometheus.Registerer, rep *telemetry.Reporter, log *slog.Logger) (stop func(), err error) {
 	workers := river.NewWorkers()
 	addVideoWorkers(workers, jc, db, objects, d, log)
 	periodic := settlementJob(workers, d.settlement, cfg.Settlement.JobInterval, log)
@@ -86,6 +87,7 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, obj
 		FetchPollInterval: jc.PollInterval,
 		FetchCooldown:     min(100*time.Millisecond, jc.PollInterval),
 		Logger:            log.With("component", "jobs"),
+		Middleware:        jobMiddleware(rep), // panics and jobs given up on go to Sentry
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job client: %w", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/media"
 	"github.com/gigstream/hub/store"
+	"github.com/gigstream/hub/telemetry"
 )
 
 // serve runs the hub until SIGINT or SIGTERM, then drains. It refuses to start on a bad
@@ -31,6 +32,11 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	reporter, err := newReporter(cfg) // Sentry, when SENTRY_DSN is set
+	if err != nil {
+		return err
+	}
+	defer flushReports(reporter)
 	// 2. clamd, whose limits are probed before anything else starts (refused in production
 	// when it would pass what it did not scan whole).
 	scanner := newScanner(cfg)
@@ -90,17 +96,17 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	if err := startSearch(ctx, socketsCtx, d.search, reg); err != nil {
 		return err
 	}
-	if err := startRealtime(socketsCtx, cfg, node, d, log); err != nil {
+	if err := startRealtime(socketsCtx, cfg, node, d, reporter, log); err != nil {
 		return err
 	}
 	// 11. Background jobs (river): money, mail and media in queues of their own.
-	stopJobs, err := startJobs(ctx, cfg, jobsCfg, db, objects, d, reg, log)
+	stopJobs, err := startJobs(ctx, cfg, jobsCfg, db, objects, d, reg, reporter, log)
 	if err != nil {
 		return err
 	}
 	defer stopJobs()
 	// 12. The HTTP app over the use cases, with a readiness probe per dependency.
-	app, err := newApp(cfg, log, reg, d, node, socketsCtx, []handlers.Check{
+	app, err := newApp(cfg, log, reg, reporter, d, node, socketsCtx, []handlers.Check{
 		{Name: "postgres", Ping: db.Ping},
 		{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		{Name: "clamd", Ping: scanner.Ping},
@@ -115,8 +121,8 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 
 // startRealtime installs the hub's callbacks and starts the node, the outbox relay,
 // the notification router and the tus upkeep; all run until ctx ends.
-func startRealtime(ctx context.Context, cfg config, node *hub.Node, d *domain, log *slog.Logger) error {
-	if err := node.SetCallbacks(hubCallbacks(d.realtime, d.chat)); err != nil {
+func startRealtime(ctx context.Context, cfg config, node *hub.Node, d *domain, rep *telemetry.Reporter, log *slog.Logger) error {
+	if err := node.SetCallbacks(reportedCallbacks(hubCallbacks(d.realtime, d.chat), rep)); err != nil {
 		return err
 	}
 	if err := node.Start(ctx); err != nil {
@@ -150,7 +156,7 @@ func startSearch(ctx, runCtx context.Context, search *store.GigSearch, reg prome
 }
 
 // newApp builds the HTTP app over the use cases.
-func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, d *domain, node *hub.Node, socketsCtx context.Context, checks []handlers.Check) (*fiber.App, error) {
+func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemetry.Reporter, d *domain, node *hub.Node, socketsCtx context.Context, checks []handlers.Check) (*fiber.App, error) {
 	return handlers.New(handlers.Config{
 		BodyLimit:      cfg.BodyLimit,
 		CheckTimeout:   cfg.CheckTimeout,
@@ -165,6 +171,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, d *domain, n
 			ClientSecret: string(cfg.OIDC.ClientSecret), RedirectURL: cfg.OIDC.RedirectURL,
 		},
 		UploadIdleTimeout: cfg.Uploads.IdleTimeout, UploadMaxSize: d.uploadMaxSize,
+		FaultRoutes: cfg.Telemetry.FaultRoutes,
 	}, handlers.Deps{
 		Log:          log,
 		Registry:     reg,
@@ -188,6 +195,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, d *domain, n
 
 		Notifications: d.notifications,
 		Checks:        checks,
+		Faults:        httpFaults{rep},
 	})
 }
 
