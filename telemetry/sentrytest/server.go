@@ -41,10 +41,27 @@ type Event struct {
 	User        map[string]any    `json:"user"`
 	Request     map[string]any    `json:"request"`
 	Extra       map[string]any    `json:"extra"`
-	Exception   struct {
+	Exception   Exceptions        `json:"exception"`
+	Raw         json.RawMessage   `json:"-"` // the whole payload as received
+}
+
+// Exceptions are an event's exceptions, innermost last. Sentry takes them as
+// {"values": [...]} or as a bare list (what sentry-go sends).
+type Exceptions struct {
+	Values []Exception
+}
+
+// UnmarshalJSON accepts both shapes.
+func (e *Exceptions) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &e.Values); err == nil {
+		return nil
+	}
+	var wrapped struct {
 		Values []Exception `json:"values"`
-	} `json:"exception"`
-	Raw json.RawMessage `json:"-"` // the whole payload as received
+	}
+	err := json.Unmarshal(b, &wrapped)
+	e.Values = wrapped.Values
+	return err
 }
 
 // Exception is one exception of an event, with its stack.
