@@ -53,7 +53,6 @@ func NewReporter(cfg SentryConfig) (*Reporter, error) {
 		Release:        cfg.Release,
 		Environment:    cfg.Environment,
 		SampleRate:     cmp.Or(cfg.SampleRate, 1),
-		SendDefaultPII: false,
 		MaxBreadcrumbs: -1,
 		BeforeSend:     scrub,
 	})

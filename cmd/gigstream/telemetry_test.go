@@ -25,7 +25,9 @@ func testReporter(t *testing.T) (*telemetry.Reporter, *sentrytest.Server) {
 }
 
 //go:noinline
-func authorizeThatPanics(context.Context, hub.ClientInfo, string) error { panic("no rule for this channel") }
+func authorizeThatPanics(context.Context, hub.ClientInfo, string) error {
+	panic("no rule for this channel")
+}
 
 // TestSocketCallbackPanicIsReportedAndAnswered: a panicking hub callback is reported
 // with its stack, the user's id and the channel's kind (never its id), and the hub
