@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"github.com/google/uuid"
 	"strings"
 	"testing"
 	"time"
@@ -155,7 +156,11 @@ func TestDeleteRefusedWhileMoneyIsOpen(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	expectField(t, seller.do("DELETE", "/me", pw), 409, "balance", "seller with available earnings")
-	expect(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": earned, "currency": o.currency}, key()...), 201, "withdraw all")
+	o.connectSeller(t, seller)
+	var w apiWithdrawal
+	expect(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": earned, "currency": o.currency}, key()...), 201, "withdraw all").json(t, &w)
+	expectField(t, seller.do("DELETE", "/me", pw), 409, "withdrawals", "seller with a payout in transit")
+	expect(t, o.sendConnect(t, payoutEvent("evt_"+uuid.NewString(), "payout.paid", w, w.AmountMinor, ""), connectSecret), 200, "payout.paid")
 
 	if n := o.sqlInt64(t, `SELECT count(*) FROM gigs WHERE seller_id = $1 AND status = 'published'`, o.sellerID); n == 0 {
 		t.Fatal("the seeded seller has no published gig to hide")

@@ -40,7 +40,11 @@ type orderNode struct {
 // ready false it only waits for /healthz (a dependency may be down on purpose).
 func startOrderNode(t *testing.T, overrides map[string]string, ready bool) *orderNode {
 	t.Helper()
-	env := migratedEnv(t, realtimeEnv(merge(map[string]string{"STRIPE_WEBHOOK_SECRET": webhookSecret, "TWO_FACTOR_KEY": twoFactorKey}, overrides)))
+	env := migratedEnv(t, realtimeEnv(merge(map[string]string{
+		"STRIPE_WEBHOOK_SECRET": webhookSecret, "TWO_FACTOR_KEY": twoFactorKey, "STRIPE_CONNECT_WEBHOOK_SECRET": connectSecret,
+		// The withdrawal rules that need time to pass are off; payout_test.go turns them on.
+		"WITHDRAWAL_NEW_SELLER_HOLD": "0s", "WITHDRAWAL_DESTINATION_LOCK": "0s", "WITHDRAWAL_MIN_MINOR": "1",
+	}, overrides)))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if code, out := Run(ctx, bin, env, "seed"); code != 0 {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -123,6 +122,7 @@ func TestWithdrawAfterAutoCompleteAndClearing(t *testing.T) {
 	}
 
 	// Bad requests name the field; over-withdrawing is refused.
+	o.connectSeller(t, seller)
 	expectField(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": 10, "currency": "USD"}), 400, "Idempotency-Key", "no key")
 	expectField(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": 0, "currency": "USD"}, key()...), 422, "amount_minor", "zero")
 	expectField(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": -5, "currency": "USD"}, key()...), 422, "amount_minor", "negative")
@@ -130,17 +130,13 @@ func TestWithdrawAfterAutoCompleteAndClearing(t *testing.T) {
 	expectField(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": "10", "currency": "USD"}, key()...), 400, "amount_minor", "a string amount")
 	expectField(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": earned + 1, "currency": "USD"}, key()...), 409, "amount_minor", "over-withdraw")
 	expectField(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": 1, "currency": "EUR"}, key()...), 409, "amount_minor", "no balance in EUR")
-	expectField(t, buyer.do("POST", "/me/withdrawals", map[string]any{"amount_minor": 1, "currency": "USD"}, key()...), 409, "amount_minor", "the buyer has nothing")
+	expectField(t, buyer.do("POST", "/me/withdrawals", map[string]any{"amount_minor": 1, "currency": "USD"}, key()...), 403, "two_factor", "the buyer has no second factor")
 
 	// One withdrawal, retried.
 	k := key()
-	var first, again struct {
-		ID, Status, Currency string
-		AmountMinor          int64  `json:"amount_minor"`
-		ProviderRef          string `json:"provider_ref"`
-	}
+	var first, again apiWithdrawal
 	expect(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": 50, "currency": "USD"}, k...), 201, "withdraw").json(t, &first)
-	if first.Status != "paid" || first.AmountMinor != 50 || first.ProviderRef == "" {
+	if first.Status != "in_transit" || first.AmountMinor != 50 || first.ProviderRef == "" {
 		t.Fatalf("withdrawal: %+v", first)
 	}
 	r := expect(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": 50, "currency": "USD"}, k...), 200, "retry")
@@ -171,19 +167,27 @@ func TestWithdrawAfterAutoCompleteAndClearing(t *testing.T) {
 	if count[201] != int(left/each) || count[409] != 20-int(left/each) {
 		t.Fatalf("concurrent withdrawals: %v", count)
 	}
+	total := 50 + each*(left/each)
 	b := balanceOf(t, seller, o.currency)
-	if b.Available != left%each || b.Withdrawn != 50+each*(left/each) || b.Withdrawing != 0 {
+	if b.Available != left%each || b.Withdrawing != total || b.Withdrawn != 0 {
 		t.Fatalf("after withdrawing: %+v", b)
 	}
 	if got := o.accountBalance(t, "seller:"+o.sellerID+":available"); got != left%each {
 		t.Fatalf("available account %d", got)
 	}
-	o.assertLedgerConserved(t)
-	var list struct{ Withdrawals []json.RawMessage }
+	var list struct{ Withdrawals []apiWithdrawal }
 	expect(t, seller.do("GET", "/me/withdrawals", nil), 200, "withdrawals").json(t, &list)
 	if len(list.Withdrawals) != 1+int(left/each) {
 		t.Fatalf("%d withdrawals listed", len(list.Withdrawals))
 	}
+	// Stripe pays each out.
+	for _, w := range list.Withdrawals {
+		expect(t, o.sendConnect(t, payoutEvent("evt_"+uuid.NewString(), "payout.paid", w, w.AmountMinor, ""), connectSecret), 200, "payout.paid")
+	}
+	if b := balanceOf(t, seller, o.currency); b.Available != left%each || b.Withdrawing != 0 || b.Withdrawn != total {
+		t.Fatalf("after the payouts: %+v", b)
+	}
+	o.assertLedgerConserved(t)
 	expectField(t, seller.do("GET", "/me/withdrawals?limit=0", nil), 400, "limit", "bad limit")
 }
 

@@ -60,6 +60,7 @@ type Deps struct {
 	Uploads  *market.Uploads       // upload rows, authorization and downloads; nil serves no upload routes
 	Orders   *market.Orders        // orders, payment webhooks, deliveries
 	Settle   *market.Settlement    // accept, cancel, refund, balances and withdrawals
+	Payouts  *market.Payouts       // payout methods, Stripe Connect webhooks
 	Disputes *market.Disputes      // open, answer, withdraw and read an order's dispute
 	Audit    *market.Audit         // the ledger statement, the admins' order queue and ledger check
 	// TwoFactor is TOTP two-factor authentication and the step-up of money moves.
@@ -143,6 +144,8 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	hooks := &paymentRoutes{orders: d.Orders, log: d.Log}
 	app.Post("/webhooks/stripe", hooks.stripe)
 	app.Post("/webhooks/paypal", hooks.paypal)
+	payouts := &payoutRoutes{payouts: d.Payouts, settlement: d.Settle, log: d.Log}
+	app.Post("/webhooks/stripe/connect", payouts.connectWebhook)
 
 	limits := cfg.RateLimits.withDefaults()
 	rl := &rateLimiter{lim: newLimiter(d.Redis), limits: limits, log: d.Log}
@@ -213,8 +216,15 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/orders/:id/cancel", requireUser, settle.cancel)
 	app.Post("/orders/:id/refund", requireUser, settle.refund)
 	app.Get("/me/balance", requireUser, settle.balance)
+	twoFactor := &twoFactorRoutes{twoFactor: d.TwoFactor}
 	app.Get("/me/withdrawals", requireUser, settle.withdrawals)
-	app.Post("/me/withdrawals", requireUser, settle.withdraw)
+	app.Post("/me/withdrawals", requireUser, twoFactor.stepUp, settle.withdraw)
+	app.Get("/me/payout-method", requireUser, payouts.method)
+	app.Put("/me/payout-method", requireUser, twoFactor.stepUp, payouts.setMethod)
+	app.Post("/me/payout-method/onboarding", requireUser, twoFactor.stepUp, payouts.onboarding)
+	app.Get("/admin/withdrawals", requireUser, payouts.reviewQueue)
+	app.Post("/admin/withdrawals/:id/approve", requireUser, payouts.approve)
+	app.Post("/admin/withdrawals/:id/reject", requireUser, payouts.reject)
 	disputes := &disputeRoutes{disputes: d.Disputes, settlement: d.Settle}
 	app.Post("/orders/:id/dispute", requireUser, disputes.open)
 	app.Get("/orders/:id/dispute", requireUser, disputes.show)
@@ -235,7 +245,6 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/me/sessions", requireUser, me.listSessions)
 	app.Delete("/me/sessions/:id", requireUser, me.revokeSession)
 	app.Get("/me/export", requireUser, me.export)
-	twoFactor := &twoFactorRoutes{twoFactor: d.TwoFactor}
 	app.Get("/me/2fa", requireUser, twoFactor.status)
 	app.Post("/me/2fa/enrol", requireUser, twoFactor.enrol)
 	app.Post("/me/2fa/confirm", requireUser, twoFactor.confirm)

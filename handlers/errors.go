@@ -70,6 +70,7 @@ func domainProblem(e *market.Error) *Problem {
 		msg = "The resource does not exist."
 	}
 	p := newProblem(status, msg)
+	p.Rule = e.Rule
 	if e.Field != "" {
 		p.Detail = "The request has a bad field."
 		p.Errors = []FieldError{{Field: e.Field, Message: msg}}

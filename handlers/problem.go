@@ -20,6 +20,8 @@ type Problem struct {
 	Instance  string       `json:"instance,omitempty"`
 	RequestID string       `json:"request_id,omitempty"`
 	Errors    []FieldError `json:"errors,omitempty"`
+	// Rule names the business rule that refused the request (market.Error's Rule).
+	Rule string `json:"rule,omitempty"`
 }
 
 // FieldError names one request field at fault and what is wrong with it.

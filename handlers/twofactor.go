@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"errors"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gigstream/hub/market"
@@ -112,4 +114,19 @@ func (h *twoFactorRoutes) recoveryCodes(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"recovery_codes": codes})
+}
+
+// stepUp is the gate of money-moving routes (withdrawals, payout methods): the caller
+// has two-factor authentication on and passed it in this session within the step-up
+// window; otherwise 403 naming two_factor with rule two_factor.
+func (h *twoFactorRoutes) stepUp(c *fiber.Ctx) error {
+	userID, sessionID := sessionIDs(c)
+	if err := h.twoFactor.RequireRecent(c.UserContext(), userID, sessionID); err != nil {
+		var e *market.Error
+		if errors.As(err, &e) && e.Code == market.CodeForbidden {
+			return market.RuleError(e.Code, "two_factor", e.Field, e.Message)
+		}
+		return err
+	}
+	return c.Next()
 }

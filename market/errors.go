@@ -26,6 +26,9 @@ type Error struct {
 	Code    Code
 	Field   string
 	Message string
+	// Rule names the business rule that refused the request (withdrawal_minimum,
+	// daily_limit, …), for clients to act on without parsing Message; "" for most errors.
+	Rule string
 }
 
 func (e *Error) Error() string {
@@ -53,6 +56,12 @@ func Errorf(code Code, format string, args ...any) *Error {
 // FieldError returns an Error with code about one request field.
 func FieldError(code Code, field, message string) *Error {
 	return &Error{Code: code, Field: field, Message: message}
+}
+
+// RuleError returns an Error with code about the rule that refused the request, and
+// the field it concerns ("" when none).
+func RuleError(code Code, rule, field, message string) *Error {
+	return &Error{Code: code, Field: field, Message: message, Rule: rule}
 }
 
 // ErrorCode returns the code of err's domain Error, or "" when err is not one.

@@ -34,7 +34,7 @@ const (
 func EscrowAccount(orderID string) string { return "escrow:order:" + orderID }
 
 var (
-	accountPattern  = regexp.MustCompile(`^(external:[a-z]+|escrow:order:[0-9a-f-]{36}|seller:[0-9a-f-]{36}:(pending|available)|platform:fees)$`)
+	accountPattern  = regexp.MustCompile(`^(external:[a-z]+|escrow:order:[0-9a-f-]{36}|seller:[0-9a-f-]{36}:(pending|available)|platform:fees|transit:withdrawal:[0-9a-f-]{36})$`)
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 

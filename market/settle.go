@@ -51,8 +51,18 @@ type SettlementStore interface {
 	OrdersDeliveredBefore(ctx context.Context, before time.Time, limit int) ([]string, error)
 	ClearEarnings(ctx context.Context, settledBefore time.Time, limit int) ([]Event, error)
 	Balances(ctx context.Context, userID string) ([]Balance, error)
-	ReserveWithdrawal(ctx context.Context, in NewWithdrawal) (Withdrawal, bool, error)
-	FinishWithdrawal(ctx context.Context, id, providerRef, failure string) (Withdrawal, []Event, error)
+	// ReserveWithdrawal returns the withdrawal under in's key if there is one;
+	// otherwise, under the seller's lock, it reads the facts, asks plan, and records
+	// the withdrawal as planned (or returns plan's error).
+	ReserveWithdrawal(ctx context.Context, in NewWithdrawal, plan func(WithdrawalFacts) (WithdrawalPlan, error)) (Withdrawal, bool, error)
+	// StartWithdrawalTransit records the provider's answer on a pending withdrawal
+	// under its lock: with a failure it is failed (nothing posted); otherwise
+	// available → transit is posted and it is in_transit with res's references.
+	StartWithdrawalTransit(ctx context.Context, id string, res PayoutResult, failure string) (Withdrawal, []Event, error)
+	// ReviewWithdrawal moves a withdrawal in review to pending (approve) or rejected
+	// (with reason) under its lock, by admin; conflict when it is not in review.
+	ReviewWithdrawal(ctx context.Context, id, adminID string, approve bool, reason string) (Withdrawal, []Event, error)
+	WithdrawalsInReview(ctx context.Context, limit int) ([]Withdrawal, error)
 	Withdrawals(ctx context.Context, userID string, limit int) ([]Withdrawal, error)
 	// RefundCancelledPayment locks the order and, when it is cancelled and its escrow
 	// holds money, calls refund with the whole escrow while holding the lock, then posts
@@ -71,6 +81,8 @@ type SettlementConfig struct {
 	// WithdrawalRetryAfter is how long a withdrawal stays pending before the periodic
 	// sweep retries it; default 5 minutes.
 	WithdrawalRetryAfter time.Duration
+	// Withdrawals are the withdrawal rules; the zero value has none.
+	Withdrawals WithdrawalRules
 }
 
 // SettleRequest is one final action on an order: the buyer accepts (complete), the
@@ -128,21 +140,31 @@ type RefundRequest struct {
 	IdempotencyKey           string
 }
 
-// PayoutRequest asks the provider to pay a seller's withdrawal out.
+// PayoutRequest asks the provider to pay a seller's withdrawal out to Destination (a
+// Stripe connected account, or a PayPal e-mail) through Provider.
 type PayoutRequest struct {
-	WithdrawalID, UserID string
-	AmountMinor          int64
-	Currency             string
-	IdempotencyKey       string
+	WithdrawalID, UserID  string
+	Provider, Destination string
+	AmountMinor           int64
+	Currency              string
+	IdempotencyKey        string // the prefix of every provider call's key
 }
 
-// MoneyGateway is the provider (Stripe) as settlement needs it; cmd/ adapts payments/
-// to it. Both return the provider's id of what they made, or an error when the
-// provider failed or refused (nothing was paid then, as far as the caller can tell; a
-// retry with the same idempotency key is safe).
+// PayoutResult is what the provider made for a withdrawal: Stripe's transfer to the
+// connected account and the payout on it, or PayPal's payout batch.
+type PayoutResult struct {
+	TransferRef, PayoutRef string
+}
+
+// MoneyGateway is the providers as settlement needs them; cmd/ adapts payments/ to
+// it. Refund returns the provider's id of the refund, or an error when the provider
+// failed or refused (a retry with the same idempotency key is safe). Payout returns
+// what it made, or an error wrapping ErrPayoutRefused when the provider surely paid
+// nothing, or another error when that is not certain (a retry under the same key
+// returns what was made).
 type MoneyGateway interface {
 	Refund(ctx context.Context, in RefundRequest) (string, error)
-	Payout(ctx context.Context, in PayoutRequest) (string, error)
+	Payout(ctx context.Context, in PayoutRequest) (PayoutResult, error)
 }
 
 // SettledOrder is the outcome of a final action: the order, whether it replayed an

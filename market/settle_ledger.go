@@ -8,7 +8,15 @@ const (
 	ledgerKindRefund     = "refund"
 	ledgerKindClearing   = "clearing"
 	ledgerKindWithdrawal = "withdrawal"
+	ledgerKindPaid       = "withdrawal_paid"
+	ledgerKindReturned   = "withdrawal_returned"
 )
+
+// TransitAccount holds a withdrawal's money between the seller's available balance
+// and the outside world: from the moment the provider took the transfer or payout
+// until it reports the payout paid (→ external) or failed (→ available again). Every
+// finished withdrawal's transit account is zero.
+func TransitAccount(withdrawalID string) string { return "transit:withdrawal:" + withdrawalID }
 
 // SellerPendingAccount holds a seller's earnings during the clearing period.
 func SellerPendingAccount(userID string) string { return "seller:" + userID + ":pending" }
@@ -69,13 +77,33 @@ func ClearEarnings(orderID, sellerID string, amount int64, currency string) Ledg
 		}}
 }
 
-// PayOut moves a withdrawal out of the seller's available balance to the outside
-// world, once per withdrawal.
-func PayOut(withdrawalID, sellerID string, amount int64, currency string) LedgerTransaction {
+// WithdrawalToTransit moves a withdrawal out of the seller's available balance into
+// its transit account, once per withdrawal: the provider has the money now.
+func WithdrawalToTransit(withdrawalID, sellerID string, amount int64, currency string) LedgerTransaction {
 	return LedgerTransaction{Kind: ledgerKindWithdrawal, Reference: "withdrawal:" + withdrawalID,
 		Postings: []Posting{
 			{Account: SellerAvailableAccount(sellerID), Amount: -amount, Currency: currency},
-			{Account: ExternalStripeAccount, Amount: amount, Currency: currency},
+			{Account: TransitAccount(withdrawalID), Amount: amount, Currency: currency},
+		}}
+}
+
+// WithdrawalPaidOut empties a withdrawal's transit account to the provider's external
+// account once the payout reached the seller, once per withdrawal.
+func WithdrawalPaidOut(withdrawalID, provider string, amount int64, currency string) LedgerTransaction {
+	return LedgerTransaction{Kind: ledgerKindPaid, Reference: "withdrawal-paid:" + withdrawalID,
+		Postings: []Posting{
+			{Account: TransitAccount(withdrawalID), Amount: -amount, Currency: currency},
+			{Account: ExternalAccount(provider), Amount: amount, Currency: currency},
+		}}
+}
+
+// WithdrawalReturned gives a failed payout back to the seller's available balance,
+// once per withdrawal.
+func WithdrawalReturned(withdrawalID, sellerID string, amount int64, currency string) LedgerTransaction {
+	return LedgerTransaction{Kind: ledgerKindReturned, Reference: "withdrawal-returned:" + withdrawalID,
+		Postings: []Posting{
+			{Account: TransitAccount(withdrawalID), Amount: -amount, Currency: currency},
+			{Account: SellerAvailableAccount(sellerID), Amount: amount, Currency: currency},
 		}}
 }
 

@@ -34,7 +34,9 @@ func TestSplitEscrowChargesTheFeeOnTheSellersPartOnly(t *testing.T) {
 }
 
 func TestClearingAndPayoutBalance(t *testing.T) {
-	for _, tx := range []LedgerTransaction{ClearEarnings(testOrder, settleSeller, 4050, "USD"), PayOut(testOrder, settleSeller, 100, "USD")} {
+	for _, tx := range []LedgerTransaction{ClearEarnings(testOrder, settleSeller, 4050, "USD"),
+		WithdrawalToTransit(testOrder, settleSeller, 100, "USD"), WithdrawalPaidOut(testOrder, "stripe", 100, "USD"),
+		WithdrawalReturned(testOrder, settleSeller, 100, "USD")} {
 		if err := tx.Validate(); err != nil {
 			t.Errorf("%s: %v", tx.Kind, err)
 		}

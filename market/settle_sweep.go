@@ -55,8 +55,8 @@ func (s *Settlement) RefundCancelledPayments(ctx context.Context, limit int) (in
 // RetryPendingWithdrawals finishes up to limit withdrawals pending for longer than
 // WithdrawalRetryAfter (the process died between reserving and confirming): the
 // provider is asked again under the same idempotency key, so it returns the payout it
-// made, if any, rather than making a second one; a payout posts the ledger and marks
-// the withdrawal paid, a refusal marks it failed and releases the reservation. The
+// made, if any, rather than making a second one; a payout the provider took moves the
+// withdrawal in_transit, a refusal marks it failed and releases the reservation. The
 // withdrawal's row lock makes either happen once however many sweeps run. It returns
 // how many withdrawals this run finished.
 func (s *Settlement) RetryPendingWithdrawals(ctx context.Context, limit int) (int, error) {

@@ -4,25 +4,34 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 )
 
-// Withdrawal is a seller's payout from their available balance. Status is pending
-// while the provider is asked (the amount is reserved), then paid or failed (nothing
-// moved).
+// Withdrawal is a seller's payout from their available balance to their payout
+// method. Status is pending while the provider is asked, or review while an admin
+// must approve it (the amount is reserved in both), in_transit once the provider has
+// the money (it left the available balance), then paid, failed (a refusal moved
+// nothing; a failed payout came back to the available balance, with the reason) or
+// rejected by an admin (nothing moved).
 type Withdrawal struct {
-	ID          string    `json:"id" db:"id"`
-	AmountMinor int64     `json:"amount_minor" db:"amount_minor"`
-	Currency    string    `json:"currency" db:"currency"`
-	Status      string    `json:"status" db:"status"`
-	ProviderRef *string   `json:"provider_ref" db:"provider_ref"`
-	Failure     *string   `json:"failure" db:"failure"`
-	CreatedAt   time.Time `json:"created_at" db:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at" db:"updated_at"`
-	UserID      string    `json:"-" db:"user_id"`
-	RequestHash string    `json:"-" db:"request_hash"`
+	ID          string     `json:"id" db:"id"`
+	AmountMinor int64      `json:"amount_minor" db:"amount_minor"`
+	Currency    string     `json:"currency" db:"currency"`
+	Status      string     `json:"status" db:"status"`
+	Provider    *string    `json:"provider" db:"provider"`       // stripe or paypal; null for old platform payouts
+	Destination *string    `json:"destination" db:"destination"` // the connected account or PayPal e-mail
+	ProviderRef *string    `json:"provider_ref" db:"provider_ref"`
+	Failure     *string    `json:"failure" db:"failure"`
+	CreatedAt   time.Time  `json:"created_at" db:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at" db:"updated_at"`
+	ReviewedAt  *time.Time `json:"reviewed_at,omitempty" db:"reviewed_at"`
+	UserID      string     `json:"-" db:"user_id"`
+	RequestHash string     `json:"-" db:"request_hash"`
+	TransferRef *string    `json:"-" db:"transfer_ref"`
+	ReviewedBy  *string    `json:"-" db:"reviewed_by"`
 }
 
 // NewWithdrawal is a seller's request to withdraw AmountMinor of Currency, under their
@@ -48,9 +57,12 @@ type Balance struct {
 
 // The statuses of a withdrawal.
 const (
-	WithdrawalPending = "pending"
-	WithdrawalPaid    = "paid"
-	WithdrawalFailed  = "failed"
+	WithdrawalPending   = "pending"
+	WithdrawalReview    = "review"
+	WithdrawalInTransit = "in_transit"
+	WithdrawalPaid      = "paid"
+	WithdrawalFailed    = "failed"
+	WithdrawalRejected  = "rejected"
 )
 
 // Balances returns the caller's balances, one per currency they ever had money in.
@@ -63,23 +75,21 @@ func (s *Settlement) Withdrawals(ctx context.Context, userID string, limit int) 
 	return s.store.Withdrawals(ctx, userID, limit)
 }
 
-// Withdraw pays amount of the caller's available balance out through the provider.
+// Withdraw pays amount of the caller's available balance out to their payout method.
 //
-// It reserves, then confirms: the store first records a pending withdrawal under a
-// per-user lock, once the available balance less every pending withdrawal covers it
-// (so concurrent withdrawals can never together overdraw); only then is the provider
-// asked for the payout, with the withdrawal's id as its idempotency key; the ledger
-// (seller available → external:stripe) is posted only once the provider said yes. If
-// the provider fails, the withdrawal is marked failed and the reservation released: no
-// money moved. Were the process to die between the two, the withdrawal stays pending
-// and reserved, and a retry under the same key finishes it (the provider returns the
-// same payout). No lock is held while the provider is called.
+// It reserves, then confirms: under the seller's lock the store reads the facts the
+// rules need (WithdrawalRules.PlanWithdrawal: payout method, minimum, new-seller hold,
+// destination lock, available balance less every reserved withdrawal, daily limit)
+// and records the withdrawal, pending or, above the approval threshold, review (so
+// concurrent withdrawals can never together overdraw). A pending one is then paid
+// out (payOut) with no lock held; a review one waits for an admin (Approve).
 //
-// A retry with the same key and body returns the same withdrawal (replayed true); the
-// same key with another body is an invalid Error naming Idempotency-Key. Other errors:
-// invalid naming amount_minor or currency; conflict naming amount_minor when it exceeds
-// the available balance; unavailable when the provider fails (the failed withdrawal
-// is kept and listed).
+// A retry with the same key and body returns the same withdrawal (replayed true),
+// finishing it if it is still pending; the same key with another body is an invalid
+// Error naming Idempotency-Key. Other errors: invalid naming amount_minor or
+// currency; the rules' Errors (each naming its Rule); unavailable when the provider
+// refused (the failed withdrawal is kept and listed) or did not answer (it stays
+// pending and is finished later).
 func (s *Settlement) Withdraw(ctx context.Context, in NewWithdrawal) (Withdrawal, bool, error) {
 	if err := checkIdempotencyKey(in.IdempotencyKey); err != nil {
 		return Withdrawal{}, false, err
@@ -92,7 +102,10 @@ func (s *Settlement) Withdraw(ctx context.Context, in NewWithdrawal) (Withdrawal
 	}
 	sum := sha256.Sum256([]byte(strconv.FormatInt(in.AmountMinor, 10) + "\n" + in.Currency))
 	in.RequestHash = hex.EncodeToString(sum[:])
-	w, created, err := s.store.ReserveWithdrawal(ctx, in)
+	w, created, err := s.store.ReserveWithdrawal(ctx, in, func(f WithdrawalFacts) (WithdrawalPlan, error) {
+		f.Method = f.Method.withDerived(s.cfg.Withdrawals.DestinationLock)
+		return s.cfg.Withdrawals.PlanWithdrawal(f, in.AmountMinor, in.Currency)
+	})
 	if err != nil {
 		return Withdrawal{}, false, err
 	}
@@ -106,30 +119,44 @@ func (s *Settlement) Withdraw(ctx context.Context, in NewWithdrawal) (Withdrawal
 	if err != nil {
 		return Withdrawal{}, false, err
 	}
-	if w.Status == WithdrawalFailed && created {
-		return w, false, Errorf(CodeUnavailable, "the payout failed and nothing was withdrawn; try again with a new Idempotency-Key")
-	}
 	s.log.InfoContext(ctx, "withdrawal", "withdrawal_id", w.ID, "user_id", in.UserID, "status", w.Status,
 		"amount_minor", w.AmountMinor, "currency", w.Currency)
+	switch {
+	case w.Status == WithdrawalFailed && created:
+		return w, false, Errorf(CodeUnavailable, "the payout was refused and nothing was withdrawn; try again with a new Idempotency-Key")
+	case w.Status == WithdrawalPending:
+		return w, false, Errorf(CodeUnavailable, "the payment provider did not answer; the withdrawal stays reserved and is finished later (or retry with the same Idempotency-Key)")
+	}
 	return w, !created, nil
 }
 
-// payOut asks the provider for a reserved withdrawal's payout (its id is the
-// idempotency key, so a retry never pays twice) and finishes the row under its lock:
-// paid posts the ledger, a refusal releases the reservation. It publishes what was
-// stored and returns the row, whether this call finished it (paid it, or marked it
-// failed after a refusal) and storage errors.
+// ErrPayoutRefused is wrapped by a MoneyGateway's Payout error when the provider
+// refused the payout for sure (nothing moved); any other error leaves it uncertain.
+var ErrPayoutRefused = errors.New("market: the provider refused the payout")
+
+// payOut asks the provider to pay a reserved withdrawal to its destination (the
+// withdrawal's id keys every provider call, so a retry never pays twice) and records
+// the answer under the withdrawal's lock: taken moves it in_transit (available →
+// transit); a refusal marks it failed and releases the reservation; no answer (or a
+// transfer made but no payout yet) leaves it pending for a retry. It publishes what
+// was stored and returns the row, whether this call moved it on, and storage errors.
 func (s *Settlement) payOut(ctx context.Context, w Withdrawal) (Withdrawal, bool, error) {
-	ref, perr := s.gateway.Payout(ctx, PayoutRequest{
-		WithdrawalID: w.ID, UserID: w.UserID, AmountMinor: w.AmountMinor, Currency: w.Currency,
-		IdempotencyKey: "gigstream-withdrawal-" + w.ID,
-	})
-	failure := ""
-	if perr != nil {
-		s.log.WarnContext(ctx, "payout failed; withdrawal released", "withdrawal_id", w.ID, "err", perr)
-		failure = "the payment provider refused the payout"
+	req := PayoutRequest{WithdrawalID: w.ID, UserID: w.UserID, AmountMinor: w.AmountMinor, Currency: w.Currency,
+		IdempotencyKey: "gigstream-withdrawal-" + w.ID}
+	if w.Provider != nil && w.Destination != nil {
+		req.Provider, req.Destination = *w.Provider, *w.Destination
 	}
-	got, events, err := s.store.FinishWithdrawal(ctx, w.ID, ref, failure)
+	res, perr := s.gateway.Payout(ctx, req)
+	failure := ""
+	switch {
+	case perr != nil && errors.Is(perr, ErrPayoutRefused):
+		s.log.WarnContext(ctx, "payout refused; withdrawal released", "withdrawal_id", w.ID, "err", perr)
+		failure = "the payment provider refused the payout"
+	case perr != nil:
+		s.log.WarnContext(ctx, "payout not confirmed; the withdrawal stays pending", "withdrawal_id", w.ID, "err", perr)
+		return w, false, nil
+	}
+	got, events, err := s.store.StartWithdrawalTransit(ctx, w.ID, res, failure)
 	if err != nil {
 		return Withdrawal{}, false, fmt.Errorf("finish withdrawal %s: %w", w.ID, err)
 	}

@@ -124,8 +124,12 @@ func TestSweepFinishesStalePendingWithdrawalsOnce(t *testing.T) {
 	time.Sleep(time.Millisecond)
 	_, err = s.ClearEarnings(ctx, 10)
 	must(t, err) // 900 available
+	f.payoutMethod(t)
+	plan := func(f market.WithdrawalFacts) (market.WithdrawalPlan, error) {
+		return market.WithdrawalRules{}.PlanWithdrawal(f, 1, "USD")
+	}
 	reserve := func(key string, amount int64, age time.Duration) market.Withdrawal {
-		w, created, err := f.db.ReserveWithdrawal(ctx, market.NewWithdrawal{UserID: f.seller, AmountMinor: amount, Currency: "USD", IdempotencyKey: key, RequestHash: "h"})
+		w, created, err := f.db.ReserveWithdrawal(ctx, market.NewWithdrawal{UserID: f.seller, AmountMinor: amount, Currency: "USD", IdempotencyKey: key, RequestHash: "h"}, plan)
 		if err != nil || !created {
 			t.Fatalf("reserve %s: %v %v", key, created, err)
 		}
@@ -165,7 +169,7 @@ func TestSweepFinishesStalePendingWithdrawalsOnce(t *testing.T) {
 	for _, w := range list {
 		status[w.ID] = w.Status
 	}
-	if status[stale.ID] != market.WithdrawalPaid || status[fresh.ID] != market.WithdrawalPending {
+	if status[stale.ID] != market.WithdrawalInTransit || status[fresh.ID] != market.WithdrawalPending {
 		t.Fatalf("statuses %v", status)
 	}
 
@@ -176,7 +180,7 @@ func TestSweepFinishesStalePendingWithdrawalsOnce(t *testing.T) {
 		t.Fatalf("refused sweep: %d %v", n, err)
 	}
 	bal, err := s.Balances(ctx, f.seller)
-	if err != nil || len(bal) != 1 || bal[0].Available != 300 || bal[0].Withdrawing != 100 || bal[0].Withdrawn != 500 {
+	if err != nil || len(bal) != 1 || bal[0].Available != 300 || bal[0].Withdrawing != 600 || bal[0].Withdrawn != 0 {
 		t.Fatalf("balances after a refusal %+v %v", bal, err)
 	}
 	list, err = s.Withdrawals(ctx, f.seller, 10)

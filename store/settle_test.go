@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,7 +15,7 @@ import (
 // fakeMoney is a MoneyGateway that counts its calls and fails when told to.
 type fakeMoney struct {
 	refunds, payouts atomic.Int32
-	fail             atomic.Bool
+	fail, silent     atomic.Bool
 }
 
 func (g *fakeMoney) Refund(context.Context, market.RefundRequest) (string, error) {
@@ -25,12 +26,26 @@ func (g *fakeMoney) Refund(context.Context, market.RefundRequest) (string, error
 	return "re_1", nil
 }
 
-func (g *fakeMoney) Payout(context.Context, market.PayoutRequest) (string, error) {
+// Payout refuses (market.ErrPayoutRefused) when told to fail, and does not answer at
+// all when told to be silent.
+func (g *fakeMoney) Payout(_ context.Context, in market.PayoutRequest) (market.PayoutResult, error) {
 	g.payouts.Add(1)
-	if g.fail.Load() {
-		return "", errors.New("provider down")
+	switch {
+	case g.fail.Load():
+		return market.PayoutResult{}, fmt.Errorf("%w: provider says no", market.ErrPayoutRefused)
+	case g.silent.Load():
+		return market.PayoutResult{}, errors.New("provider timed out")
 	}
-	return "po_1", nil
+	return market.PayoutResult{TransferRef: "tr_" + in.WithdrawalID, PayoutRef: "po_" + in.WithdrawalID}, nil
+}
+
+// payoutMethod gives the fixture's seller a Stripe connected account that can receive
+// payouts, chosen long enough ago for no lock to apply.
+func (f orderFixture) payoutMethod(t *testing.T) {
+	t.Helper()
+	_, err := f.raw.Exec(`INSERT INTO payout_methods (user_id, method, stripe_account_id, stripe_payouts_enabled, changed_at)
+		VALUES ($1::uuid, 'stripe', 'acct_' || replace($1::text, '-', ''), true, now() - interval '30 days')`, f.seller)
+	must(t, err)
 }
 
 // deliveredOrder is a paid order the seller delivered at deliveredAt.
@@ -204,6 +219,11 @@ func TestWithdrawalsNeverOverdrawAndFailuresMoveNothing(t *testing.T) {
 	_, err = s.ClearEarnings(ctx, 10)
 	must(t, err) // 900 available
 
+	_, _, err = s.Withdraw(ctx, market.NewWithdrawal{UserID: f.seller, AmountMinor: 900, Currency: "USD", IdempotencyKey: "none"})
+	if e := (*market.Error)(nil); !errors.As(err, &e) || e.Rule != "payout_method" {
+		t.Fatalf("a withdrawal without a payout method: %v", err)
+	}
+	f.payoutMethod(t)
 	g.fail.Store(true)
 	w, _, err := s.Withdraw(ctx, market.NewWithdrawal{UserID: f.seller, AmountMinor: 900, Currency: "USD", IdempotencyKey: "w0"})
 	if market.ErrorCode(err) != market.CodeUnavailable || w.Status != market.WithdrawalFailed {
@@ -235,8 +255,8 @@ func TestWithdrawalsNeverOverdrawAndFailuresMoveNothing(t *testing.T) {
 		t.Fatalf("%d paid, %d refused, available %d", ok.Load(), refused.Load(), f.balance(t, market.SellerAvailableAccount(f.seller)))
 	}
 	bal, err := s.Balances(ctx, f.seller)
-	if err != nil || len(bal) != 1 || bal[0].Withdrawn != 900 || bal[0].Available != 0 || bal[0].Pending != 0 {
-		t.Fatalf("balances %+v %v", bal, err)
+	if err != nil || len(bal) != 1 || bal[0].Withdrawn != 0 || bal[0].Withdrawing != 900 || bal[0].Available != 0 || bal[0].Pending != 0 {
+		t.Fatalf("balances in transit %+v %v", bal, err)
 	}
 	list, err := s.Withdrawals(ctx, f.seller, 50)
 	if err != nil || len(list) != 10 {

@@ -59,6 +59,7 @@ type config struct {
 	Stripe     stripeConfig
 	PayPal     paypalConfig
 	Settlement settlementConfig
+	Payout     payoutConfig
 	TwoFactor  twoFactorConfig
 	// Notifications tunes the router of order notifications.
 	Notifications notificationsConfig
@@ -123,6 +124,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadStripeConfig(e, &c)
 	loadPayPalConfig(e, &c)
 	loadSettlementConfig(e, &c)
+	loadPayoutConfig(e, &c)
 	loadTwoFactorConfig(e, &c)
 	loadNotificationsConfig(e, &c)
 	loadTelemetryConfig(e, &c)

@@ -21,6 +21,7 @@ type domain struct {
 	tus           *tus.Engine
 	uploadMaxSize int64 // the largest upload of any kind (Tus-Max-Size)
 	settlement    *market.Settlement
+	payouts       *market.Payouts
 	orders        *market.Orders
 	accounts      *market.Accounts
 	gigs          *market.Gigs
@@ -44,10 +45,15 @@ func newDomain(cfg config, db *store.DB, rdb *redis.Client, node *hub.Node, push
 	up := newUploads(cfg, db, objects, scanner, d.realtime, log)
 	d.uploads, d.tus, d.uploadMaxSize = up.uploads, up.tus, up.maxSize
 	// Settlement before orders: a payment for a cancelled order is refunded through it.
-	var err error
-	if d.settlement, err = newSettlement(cfg, db, d.realtime, log); err != nil {
+	connect, err := newConnect(cfg)
+	if err != nil {
 		return nil, err
 	}
+	if d.settlement, err = newSettlement(cfg, db, d.realtime, connect, log); err != nil {
+		return nil, err
+	}
+	// Payouts: sellers' payout methods and the providers' verdicts on payouts.
+	d.payouts = newPayouts(cfg, db, d.realtime, connect, log)
 	// Orders open their conversation in the chat.
 	if d.orders, err = newOrders(cfg, db, d.realtime, d.chat, d.settlement, log); err != nil {
 		return nil, err

@@ -185,6 +185,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		Uploads:      d.uploads,
 		Orders:       d.orders,
 		Settle:       d.settlement,
+		Payouts:      d.payouts,
 		Disputes:     d.disputes,
 		Audit:        d.audit,
 		TwoFactor:    d.twoFactor,

@@ -35,10 +35,12 @@ func loadSettlementConfig(e *envReader, c *config) {
 }
 
 // moneyGateway adapts payments' refunds and payouts to the domain: refunds go to the
-// provider that took the payment (paypal nil when PayPal is not configured).
+// provider that took the payment (paypal nil when PayPal is not configured), payouts
+// to the seller's payout method.
 type moneyGateway struct {
-	money  *payments.Money
-	paypal *payments.PayPal
+	money   *payments.Money
+	paypal  *payments.PayPal
+	connect *payments.Connect
 }
 
 func (g moneyGateway) Refund(ctx context.Context, in market.RefundRequest) (string, error) {
@@ -54,18 +56,19 @@ func (g moneyGateway) Refund(ctx context.Context, in market.RefundRequest) (stri
 	})
 }
 
-func (g moneyGateway) Payout(ctx context.Context, in market.PayoutRequest) (string, error) {
-	amount, err := toStripe(in.AmountMinor, in.Currency)
-	if err != nil {
-		return "", err
+// Payout pays a withdrawal to its destination: a transfer and payout through Stripe
+// Connect. A withdrawal without a destination (reserved before payout methods
+// existed) is refused: nothing is paid to the platform's own bank any more.
+func (g moneyGateway) Payout(ctx context.Context, in market.PayoutRequest) (market.PayoutResult, error) {
+	switch in.Provider {
+	case market.PayoutStripe:
+		return payOutStripe(ctx, g.connect, in)
 	}
-	return g.money.Payout(ctx, payments.PayoutRequest{
-		WithdrawalID: in.WithdrawalID, UserID: in.UserID, Amount: amount, Currency: in.Currency, IdempotencyKey: in.IdempotencyKey,
-	})
+	return market.PayoutResult{}, fmt.Errorf("%w: no payout method %q", market.ErrPayoutRefused, in.Provider)
 }
 
 // newSettlement builds the settlement use cases on the database and Stripe.
-func newSettlement(cfg config, db *store.DB, rt *market.Realtime, log *slog.Logger) (*market.Settlement, error) {
+func newSettlement(cfg config, db *store.DB, rt *market.Realtime, connect *payments.Connect, log *slog.Logger) (*market.Settlement, error) {
 	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase})
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -75,9 +78,9 @@ func newSettlement(cfg config, db *store.DB, rt *market.Realtime, log *slog.Logg
 		return nil, err
 	}
 	s := cfg.Settlement
-	return market.NewSettlement(db, moneyGateway{payments.NewMoney(client.V1Refunds, client.V1Payouts), pp}, rt, market.SettlementConfig{
+	return market.NewSettlement(db, moneyGateway{payments.NewMoney(client.V1Refunds, client.V1Payouts), pp, connect}, rt, market.SettlementConfig{
 		FeeBPS: s.FeeBPS, ZeroFee: s.FeeBPS == 0, AutoCompleteAfter: s.AutoCompleteAfter, ClearingPeriod: s.ClearingPeriod,
-		WithdrawalRetryAfter: s.WithdrawalRetryAfter,
+		WithdrawalRetryAfter: s.WithdrawalRetryAfter, Withdrawals: cfg.Payout.Rules,
 	}, log), nil
 }
 

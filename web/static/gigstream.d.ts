@@ -373,7 +373,32 @@ export interface ConversationEventData {
 export interface UserEventData {
   unread: { total: number; conversation_id: string; count: number };
   /** Re-read GET /me/balance. */
-  'balance.updated': { currency: string; reason: 'order_settled' | 'earnings_cleared' | 'withdrawal' | (string & {}); order_id?: string };
+  'balance.updated': {
+    currency: string;
+    reason: 'order_settled' | 'earnings_cleared' | 'withdrawal_started' | 'withdrawal' | 'withdrawal_returned' | (string & {});
+    order_id?: string;
+  };
+  /** A withdrawal moved on; failure says why it failed or was rejected. */
+  'withdrawal.updated': {
+    id: string;
+    status: 'pending' | 'review' | 'in_transit' | 'paid' | 'failed' | 'rejected';
+    amount_minor: number;
+    currency: string;
+    failure: string | null;
+  };
+  /** The seller's payout method as GET /me/payout-method shows it; withdrawable_from is null here (ask the route). */
+  'payout_method.updated': {
+    method: '' | 'stripe' | 'paypal';
+    stripe_account_id?: string;
+    stripe_details_submitted: boolean;
+    stripe_payouts_enabled: boolean;
+    stripe_requirements: string[];
+    stripe_disabled_reason?: string;
+    paypal_email?: string;
+    changed_at: DateTime | null;
+    ready: boolean;
+    withdrawable_from: DateTime | null;
+  };
   notification: Notification;
   'notifications.read': { ids?: string[]; all?: boolean; unread_count: number };
 }

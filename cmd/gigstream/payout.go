@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/payments"
+	"github.com/gigstream/hub/store"
+)
+
+// payoutConfig is how sellers get paid: Stripe Connect's webhook secret and onboarding
+// return pages, and the withdrawal rules.
+type payoutConfig struct {
+	ConnectWebhookSecret secret // STRIPE_CONNECT_WEBHOOK_SECRET: the Connect endpoint's signing secret; unset turns it off
+	ConnectReturnURL     string // STRIPE_CONNECT_RETURN_URL: where Stripe's onboarding sends the seller back
+	ConnectRefreshURL    string // STRIPE_CONNECT_REFRESH_URL: where an expired onboarding link sends them
+	Rules                market.WithdrawalRules
+}
+
+// loadPayoutConfig reads the payout settings; the rules default to what a marketplace
+// would start with (WITHDRAWAL_*; 0 turns a rule off).
+func loadPayoutConfig(e *envReader, c *config) {
+	c.Payout = payoutConfig{
+		ConnectWebhookSecret: secret(e.str("STRIPE_CONNECT_WEBHOOK_SECRET", "")),
+		ConnectReturnURL:     e.str("STRIPE_CONNECT_RETURN_URL", c.PublicURL+"/app/?payouts=done"),
+		ConnectRefreshURL:    e.str("STRIPE_CONNECT_REFRESH_URL", c.PublicURL+"/app/?payouts=refresh"),
+		Rules: market.WithdrawalRules{
+			MinMinor:           int64(e.integer("WITHDRAWAL_MIN_MINOR", 1000, 0, 1<<40)),
+			DailyLimitMinor:    int64(e.integer("WITHDRAWAL_DAILY_LIMIT_MINOR", 1_000_000, 0, 1<<50)),
+			NewSellerHold:      e.duration("WITHDRAWAL_NEW_SELLER_HOLD", 14*24*time.Hour, 0, 365*24*time.Hour),
+			DestinationLock:    e.duration("WITHDRAWAL_DESTINATION_LOCK", 24*time.Hour, 0, 30*24*time.Hour),
+			ApprovalAboveMinor: int64(e.integer("WITHDRAWAL_APPROVAL_ABOVE_MINOR", 500_000, 0, 1<<50)),
+		},
+	}
+	if k := string(c.Payout.ConnectWebhookSecret); k != "" && !strings.HasPrefix(k, "whsec_") {
+		e.fail("STRIPE_CONNECT_WEBHOOK_SECRET", "a signing secret starting whsec_ (value not shown)", "")
+	}
+	for name, v := range map[string]string{"STRIPE_CONNECT_RETURN_URL": c.Payout.ConnectReturnURL, "STRIPE_CONNECT_REFRESH_URL": c.Payout.ConnectRefreshURL} {
+		if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+			e.fail(name, "an http:// or https:// URL", v)
+		}
+	}
+}
+
+// connectGateway adapts payments' Stripe Connect adapter and Connect webhook
+// verification to market's payouts.
+type connectGateway struct {
+	connect  *payments.Connect
+	verifier *payments.WebhookVerifier // nil when STRIPE_CONNECT_WEBHOOK_SECRET is unset
+}
+
+func (g connectGateway) CreateConnectedAccount(ctx context.Context, in market.ConnectedAccountRequest) (string, error) {
+	return g.connect.CreateAccount(ctx, in.UserID, in.Email, in.IdempotencyKey)
+}
+
+func (g connectGateway) OnboardingLink(ctx context.Context, accountID string) (market.OnboardingLink, error) {
+	url, exp, err := g.connect.AccountLink(ctx, accountID)
+	return market.OnboardingLink{URL: url, ExpiresAt: exp}, err
+}
+
+func (g connectGateway) ReverseTransfer(ctx context.Context, w market.Withdrawal) error {
+	if w.TransferRef == nil {
+		return fmt.Errorf("withdrawal %s has no transfer to reverse", w.ID)
+	}
+	return g.connect.ReverseTransfer(ctx, *w.TransferRef, w.ID, "gigstream-withdrawal-"+w.ID+"-reversal")
+}
+
+// VerifyConnect checks and decodes a Connect webhook, converting Stripe's units of
+// the payout's currency to ISO minor units.
+func (g connectGateway) VerifyConnect(payload []byte, signature string) (market.ConnectEvent, error) {
+	if g.verifier == nil {
+		return market.ConnectEvent{}, fmt.Errorf("%w: STRIPE_CONNECT_WEBHOOK_SECRET is not set", market.ErrBadWebhookSignature)
+	}
+	ev, err := g.verifier.VerifyConnect(payload, signature)
+	if errors.Is(err, payments.ErrBadSignature) {
+		return market.ConnectEvent{}, fmt.Errorf("%w: %w", market.ErrBadWebhookSignature, err)
+	}
+	if err != nil {
+		return market.ConnectEvent{}, err
+	}
+	out := market.ConnectEvent{ID: ev.ID, Type: ev.Type}
+	if ev.State != nil {
+		out.Account = &market.StripeAccountState{AccountID: ev.Account, DetailsSubmitted: ev.State.DetailsSubmitted,
+			PayoutsEnabled: ev.State.PayoutsEnabled, Requirements: ev.State.Requirements, DisabledReason: ev.State.DisabledReason, At: ev.Created}
+	}
+	if p := ev.Payout; p != nil {
+		amount := int64(-1) // matches no withdrawal unless converted
+		if exp, ok := market.CurrencyExponent(p.Currency); ok {
+			if a, err := payments.FromStripeAmount(p.Amount, p.Currency, exp); err == nil {
+				amount = a
+			}
+		}
+		out.Payout = &market.PayoutOutcome{WithdrawalID: p.WithdrawalID, Destination: ev.Account, PayoutRef: p.ID,
+			AmountMinor: amount, Currency: p.Currency, Failure: p.Failure}
+	}
+	return out, nil
+}
+
+// payoutRefused marks a refusal the provider is sure of for market.
+func payoutRefused(err error) error {
+	if errors.Is(err, payments.ErrRefused) || errors.Is(err, payments.ErrAmount) {
+		return fmt.Errorf("%w: %w", market.ErrPayoutRefused, err)
+	}
+	return err
+}
+
+// payOutStripe is a withdrawal through Stripe Connect: a transfer to the seller's
+// connected account and a payout from it.
+func payOutStripe(ctx context.Context, c *payments.Connect, in market.PayoutRequest) (market.PayoutResult, error) {
+	amount, err := toStripe(in.AmountMinor, in.Currency)
+	if err != nil {
+		return market.PayoutResult{}, payoutRefused(err)
+	}
+	tr, po, err := c.Payout(ctx, payments.ConnectPayoutRequest{
+		WithdrawalID: in.WithdrawalID, UserID: in.UserID, AccountID: in.Destination, Amount: amount,
+		Currency: in.Currency, IdempotencyKey: in.IdempotencyKey,
+	})
+	if err != nil && tr == "" {
+		return market.PayoutResult{}, payoutRefused(err)
+	}
+	return market.PayoutResult{TransferRef: tr, PayoutRef: po}, err
+}
+
+// newPayouts builds the payout use cases on the database and Stripe Connect.
+func newPayouts(cfg config, db *store.DB, rt *market.Realtime, connect *payments.Connect, log *slog.Logger) *market.Payouts {
+	g := connectGateway{connect: connect}
+	if s := string(cfg.Payout.ConnectWebhookSecret); s != "" {
+		g.verifier = payments.NewWebhookVerifier(s, 0)
+	}
+	return market.NewPayouts(db, g, g, rt, market.PayoutConfig{
+		PayPal: false, DestinationLock: cfg.Payout.Rules.DestinationLock,
+	}, log)
+}
+
+// newConnect builds the Stripe Connect adapter on the configured Stripe.
+func newConnect(cfg config) (*payments.Connect, error) {
+	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase})
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return payments.NewConnect(payments.ConnectAPIs{
+		Accounts: client.V1Accounts, Links: client.V1AccountLinks, Transfers: client.V1Transfers,
+		Reversals: client.V1TransferReversals, Payouts: client.V1Payouts,
+	}, payments.ConnectConfig{ReturnURL: cfg.Payout.ConnectReturnURL, RefreshURL: cfg.Payout.ConnectRefreshURL}), nil
+}
