@@ -241,3 +241,83 @@ func clearNow(t *testing.T, o *orderNode, orderID string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestWithdrawalRules runs every withdrawal rule over HTTP, each refusal naming its
+// rule: the new-seller hold and the destination lock (time moved on in the database
+// rather than waited out), the minimum, the daily limit, and the admins' queue above
+// the approval threshold with a rejection (money available again) and an approval
+// (paid out). The ledger stays exact throughout.
+func TestWithdrawalRules(t *testing.T) {
+	o := startOrderNode(t, map[string]string{
+		"SETTLEMENT_JOB_INTERVAL": "1s", "WITHDRAWAL_MIN_MINOR": "100", "WITHDRAWAL_DAILY_LIMIT_MINOR": "3000",
+		"WITHDRAWAL_NEW_SELLER_HOLD": "720h", "WITHDRAWAL_DESTINATION_LOCK": "1h", "WITHDRAWAL_APPROVAL_ABOVE_MINOR": "1500",
+	}, true)
+	seller := &client{t: t, base: o.n.URL, bearer: o.seller}
+	buyer := &client{t: t, base: o.n.URL, bearer: o.buyer}
+	admin := &client{t: t, base: o.n.URL, bearer: o.adminToken(t)}
+	id := o.deliveredOrder(t)
+	expect(t, buyer.do("POST", "/orders/"+id+"/accept", nil, key()...), 200, "accept")
+	clearNow(t, o, id)
+	earned := o.price - 450
+	withdraw := func(amount int64) response {
+		return seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": amount, "currency": "USD"}, key()...)
+	}
+	enrolTwoFactor(t, seller)
+	expectRule(t, withdraw(200), 409, "payout_method", "no payout method")
+	o.connectSeller(t, seller)
+
+	expectRule(t, withdraw(200), 409, "new_seller_hold", "a new seller")
+	o.sqlInt64(t, `WITH u AS (UPDATE users SET created_at = now() - interval '60 days' WHERE id = $1 RETURNING 1) SELECT count(*) FROM u`, o.sellerID)
+	expectRule(t, withdraw(200), 409, "destination_lock", "just connected")
+	var m apiPayoutMethod
+	expect(t, seller.do("GET", "/me/payout-method", nil), 200, "method").json(t, &m)
+	if m.WithdrawableFrom == nil || time.Until(*m.WithdrawableFrom) < 50*time.Minute {
+		t.Fatalf("withdrawable_from %v", m.WithdrawableFrom)
+	}
+	o.sqlInt64(t, `WITH u AS (UPDATE payout_methods SET changed_at = now() - interval '2 hours' WHERE user_id = $1 RETURNING 1) SELECT count(*) FROM u`, o.sellerID)
+	expectRule(t, withdraw(99), 422, "withdrawal_minimum", "below the minimum")
+
+	var big, small, again apiWithdrawal
+	expect(t, withdraw(2000), 201, "above the threshold").json(t, &big)
+	if big.Status != "review" {
+		t.Fatalf("above the threshold: %+v", big)
+	}
+	expectRule(t, withdraw(1200), 409, "daily_limit", "over the daily limit")
+	expect(t, withdraw(1000), 201, "within the limit").json(t, &small)
+	if small.Status != "in_transit" {
+		t.Fatalf("below the threshold: %+v", small)
+	}
+	if b := balanceOf(t, seller, "USD"); b.Available != earned-3000 || b.Withdrawing != 3000 {
+		t.Fatalf("with one in review: %+v", b)
+	}
+
+	// The queue is the admins'; a rejection releases the money, once.
+	expect(t, seller.do("GET", "/admin/withdrawals", nil), 404, "a seller reads the queue")
+	expect(t, seller.do("POST", "/admin/withdrawals/"+big.ID+"/approve", nil), 404, "a seller approves")
+	var queue struct{ Withdrawals []apiWithdrawal }
+	expect(t, admin.do("GET", "/admin/withdrawals", nil), 200, "queue").json(t, &queue)
+	if len(queue.Withdrawals) != 1 || queue.Withdrawals[0].ID != big.ID {
+		t.Fatalf("queue %+v", queue)
+	}
+	expectField(t, admin.do("POST", "/admin/withdrawals/"+big.ID+"/reject", map[string]string{"reason": ""}), 422, "reason", "no reason")
+	expect(t, admin.do("POST", "/admin/withdrawals/"+big.ID+"/reject", map[string]string{"reason": "unusual amount"}), 200, "reject").json(t, &again)
+	if again.Status != "rejected" || again.Failure == nil || *again.Failure != "unusual amount" {
+		t.Fatalf("rejected: %+v", again)
+	}
+	expectField(t, admin.do("POST", "/admin/withdrawals/"+big.ID+"/approve", nil), 409, "status", "approve a rejected one")
+	if b := balanceOf(t, seller, "USD"); b.Available != earned-1000 || b.Withdrawing != 1000 {
+		t.Fatalf("after the rejection: %+v", b)
+	}
+
+	// A rejected withdrawal does not count towards the daily limit; an approved one is paid out.
+	expect(t, withdraw(2000), 201, "again above the threshold").json(t, &big)
+	expect(t, admin.do("POST", "/admin/withdrawals/"+big.ID+"/approve", nil), 200, "approve").json(t, &again)
+	if again.Status != "in_transit" || !strings.HasPrefix(again.ProviderRef, "po_") {
+		t.Fatalf("approved: %+v", again)
+	}
+	expect(t, o.sendConnect(t, payoutEvent("evt_"+uuid.NewString(), "payout.paid", again, 2000, ""), connectSecret), 200, "payout.paid")
+	if b := balanceOf(t, seller, "USD"); b.Available != earned-3000 || b.Withdrawing != 1000 || b.Withdrawn != 2000 {
+		t.Fatalf("after the approval: %+v", b)
+	}
+	o.assertLedgerConserved(t)
+}
