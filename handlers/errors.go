@@ -42,6 +42,8 @@ var uploadStatus = []struct {
 	status int
 	detail string
 }{
+	{tus.ErrLocked, fiber.StatusLocked, "Another request is still working on this upload; retry shortly."},
+	{tus.ErrLeaseLost, fiber.StatusServiceUnavailable, "The upload's lease lapsed before it could be renewed; what was saved is kept. Ask HEAD for the offset and resume."},
 	{media.ErrScannerUnavailable, fiber.StatusServiceUnavailable, "The virus scanner is unavailable; nothing was stored. Try again later."},
 	{media.ErrStorage, fiber.StatusBadGateway, "The file store failed; nothing was stored. Try again later."},
 	{media.ErrSizeMismatch, fiber.StatusBadRequest, ""},
@@ -97,6 +99,9 @@ func uploadProblem(c *fiber.Ctx, log *slog.Logger, err error) error {
 	}
 	for _, s := range uploadStatus {
 		if errors.Is(err, s.err) {
+			if s.status == fiber.StatusLocked || s.status == fiber.StatusServiceUnavailable {
+				c.Set(fiber.HeaderRetryAfter, "1")
+			}
 			return sentinelProblem(err, s.err, s.status, s.detail)
 		}
 	}

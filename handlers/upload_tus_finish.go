@@ -18,13 +18,15 @@ type TusResumables struct{ Engine *tus.Engine }
 var _ market.Resumables = TusResumables{}
 
 // Finish assembles and scans the upload again; see market.Resumables. The engine's
-// errors keep their text, and tus.ErrFinished and tus.ErrNotFound are also
-// market.ErrResumableFinished and market.ErrNotFound.
+// errors keep their text, and tus.ErrFinished, tus.ErrLocked and tus.ErrNotFound are
+// also market.ErrResumableFinished, market.ErrResumableBusy and market.ErrNotFound.
 func (r TusResumables) Finish(ctx context.Context, tusID string) (market.ResumableVerdict, error) {
 	up, err := r.Engine.Finish(ctx, tusID)
 	switch {
 	case errors.Is(err, tus.ErrFinished):
 		return market.ResumableVerdict{}, tusError{err: err, is: market.ErrResumableFinished}
+	case errors.Is(err, tus.ErrLocked):
+		return market.ResumableVerdict{}, tusError{err: err, is: market.ErrResumableBusy}
 	case errors.Is(err, tus.ErrNotFound):
 		return market.ResumableVerdict{}, tusError{err: err, is: market.ErrNotFound}
 	case err != nil && up.Status != tus.StatusRejected:

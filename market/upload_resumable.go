@@ -14,8 +14,9 @@ import (
 type Resumables interface {
 	// Finish assembles and scans the upload tusID and returns its verdict. It returns
 	// an error wrapping ErrResumableFinished when the upload no longer waits for one
-	// (a PATCH, a HEAD or another node finished it), wrapping ErrNotFound when it is
-	// gone, and the engine's error when it still has no verdict (clamd or S3 failed).
+	// (a PATCH, a HEAD or another node finished it), wrapping ErrResumableBusy while
+	// another request holds it, wrapping ErrNotFound when it is gone, and the engine's
+	// error when it still has no verdict (clamd or S3 failed).
 	Finish(ctx context.Context, tusID string) (ResumableVerdict, error)
 	// Stalled lists the uploads whose last byte arrived more than quiet ago and that
 	// still wait for their verdict.
@@ -24,6 +25,10 @@ type Resumables interface {
 
 // ErrResumableFinished means a resumable upload had its verdict already.
 var ErrResumableFinished = errors.New("market: resumable upload already finished")
+
+// ErrResumableBusy means another request (on any node) holds the resumable upload's
+// lease: it is being written or finished right now.
+var ErrResumableBusy = errors.New("market: resumable upload busy")
 
 // ResumableVerdict is what finishing a resumable upload came to: a clean Object, or
 // Rejected with the reason; neither while it is still unfinished.
@@ -70,7 +75,8 @@ func (u *Uploads) FinishResumable(ctx context.Context, rowID, tusID string) erro
 // FinishStalled finishes every resumable upload that has waited for its verdict
 // longer than quiet: its last byte arrived while clamd or S3 was failing and its client
 // never came back to ask. Each node runs it every few seconds to minutes; the engine's
-// per-upload lock keeps nodes from finishing one upload twice. It returns how many got
+// per-upload lease keeps nodes from finishing one upload twice, and an upload busy
+// with another request is left for the next round. It returns how many got
 // a verdict and the failures joined; an upload whose retry fails again is left for the
 // next round and is not an error.
 func (u *Uploads) FinishStalled(ctx context.Context, quiet time.Duration) (int, error) {
@@ -96,8 +102,8 @@ func (u *Uploads) FinishStalled(ctx context.Context, quiet time.Duration) (int, 
 func (u *Uploads) finishStalled(ctx context.Context, s StalledResumable) (bool, error) {
 	v, err := u.resumables.Finish(ctx, s.TusID)
 	switch {
-	case errors.Is(err, ErrResumableFinished) || errors.Is(err, ErrNotFound):
-		return false, nil // finished meanwhile by a PATCH, a HEAD or another node
+	case errors.Is(err, ErrResumableFinished) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrResumableBusy):
+		return false, nil // finished meanwhile, or being finished, by a PATCH, a HEAD or another node
 	case err != nil:
 		u.log.WarnContext(ctx, "tus: stalled upload still without a verdict", "tus_id", s.TusID, "err", err)
 		return false, nil

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,71 +55,92 @@ func (s *TusState) Get(ctx context.Context, id string) (tus.Upload, error) {
 	return u, nil
 }
 
-// Save replaces an upload's state.
-func (s *TusState) Save(ctx context.Context, u tus.Upload) error {
+// Save replaces an upload's state while lease holds it; tus.ErrLeaseLost (wrapped)
+// when the upload is leased to someone else or gone.
+func (s *TusState) Save(ctx context.Context, u tus.Upload, lease tus.Lease) error {
 	raw, err := json.Marshal(u)
 	if err != nil {
 		return fmt.Errorf("encode tus upload: %w", err)
 	}
 	res, err := s.db.x.ExecContext(ctx, `
-		UPDATE tus_uploads SET status = $2, expires_at = $3, state = $4, updated_at = now() WHERE id = $1`,
-		u.ID, u.Status, u.ExpiresAt, raw)
+		UPDATE tus_uploads SET status = $2, expires_at = $3, state = $4, updated_at = now()
+		WHERE id = $1 AND lease_token = $5`,
+		u.ID, u.Status, u.ExpiresAt, raw, lease.Token)
 	if err != nil {
 		return fmt.Errorf("save tus upload: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%w: %s", tus.ErrNotFound, u.ID)
+		return fmt.Errorf("%w: save %s", tus.ErrLeaseLost, u.ID)
 	}
 	return nil
 }
 
-// Delete forgets an upload, and the uploads row it was filling unless that one became
-// clean (a terminated or expired upload leaves nothing behind).
-func (s *TusState) Delete(ctx context.Context, id string) error {
+// Delete forgets an upload held under lease, and the uploads row it was filling unless
+// that one became clean (a terminated or expired upload leaves nothing behind).
+func (s *TusState) Delete(ctx context.Context, id string, lease tus.Lease) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM tus_uploads WHERE id = $1 AND lease_token = $2`, id, lease.Token)
+		if err != nil {
+			return fmt.Errorf("delete tus upload %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE tus_id = $1 AND status <> 'clean'`, id); err != nil {
 			return fmt.Errorf("delete upload of tus %s: %w", id, err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM tus_uploads WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("delete tus upload %s: %w", id, err)
 		}
 		return nil
 	})
 }
 
-// Lock serializes requests on one upload across nodes with a session-level advisory
-// lock held on a connection of its own until release. No transaction stays open while
-// a PATCH streams (possibly for many minutes): an open transaction would hold back
-// vacuum and the notification router, which reads only below the oldest running
-// transaction. If the node dies mid-request its connection closes and the lock with
-// it; if unlocking fails, the connection is discarded rather than pooled.
-func (s *TusState) Lock(ctx context.Context, id string) (func(), error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("lock tus upload %s: %w", id, err)
+// Acquire leases an upload to lease for lease.TTL from the database's now, unless an
+// unexpired lease of someone else holds it (tus.ErrLocked) or it does not exist
+// (tus.ErrNotFound). One short statement: no connection, transaction or lock is held
+// while the holder works.
+func (s *TusState) Acquire(ctx context.Context, id string, lease tus.Lease) error {
+	var got string
+	err := s.db.x.GetContext(ctx, &got, `
+		WITH claimed AS (
+			UPDATE tus_uploads SET lease_token = $2, lease_until = now() + $3 * interval '1 millisecond'
+			WHERE id = $1 AND (lease_token IS NULL OR lease_until <= now())
+			RETURNING 'claimed'::text AS outcome)
+		SELECT outcome FROM claimed
+		UNION ALL SELECT 'busy' FROM tus_uploads WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM claimed)`,
+		id, lease.Token, lease.TTL.Milliseconds())
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%w: %s", tus.ErrNotFound, id)
+	case err != nil:
+		return fmt.Errorf("lease tus upload %s: %w", id, err)
+	case got != "claimed":
+		return fmt.Errorf("%w: %s", tus.ErrLocked, id)
 	}
-	conn, err := s.db.x.Conn(context.WithoutCancel(ctx))
+	return nil
+}
+
+// Renew extends lease by its TTL from the database's now; tus.ErrLeaseLost when the
+// upload is leased to someone else or gone.
+func (s *TusState) Renew(ctx context.Context, id string, lease tus.Lease) error {
+	res, err := s.db.x.ExecContext(ctx, `
+		UPDATE tus_uploads SET lease_until = now() + $3 * interval '1 millisecond'
+		WHERE id = $1 AND lease_token = $2`, id, lease.Token, lease.TTL.Milliseconds())
 	if err != nil {
-		return nil, fmt.Errorf("lock tus upload %s: connection: %w", id, err)
+		return fmt.Errorf("renew tus lease %s: %w", id, err)
 	}
-	const key = `hashtextextended('tus:' || $1, 0)`
-	discard := func() {
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		_ = conn.Close()
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: renew %s", tus.ErrLeaseLost, id)
 	}
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`, id); err != nil {
-		discard() // a cancelled wait may still be granted server-side: never pool this one
-		return nil, fmt.Errorf("lock tus upload %s: %w", id, err)
+	return nil
+}
+
+// Release ends lease; a lease no longer held is left alone.
+func (s *TusState) Release(ctx context.Context, id string, lease tus.Lease) error {
+	_, err := s.db.x.ExecContext(ctx, `
+		UPDATE tus_uploads SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2`, id, lease.Token)
+	if err != nil {
+		return fmt.Errorf("release tus lease %s: %w", id, err)
 	}
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		var unlocked bool
-		if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock(`+key+`)`, id).Scan(&unlocked); err != nil || !unlocked {
-			discard()
-			return
-		}
-		_ = conn.Close()
-	}, nil
+	return nil
 }
 
 // Expired lists uploads still uploading whose expiry is before t.

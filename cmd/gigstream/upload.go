@@ -21,6 +21,8 @@ type uploadConfig struct {
 	PresignTTL      time.Duration
 	TusExpiry       time.Duration
 	TusRetry        time.Duration // how often, and after how long, stalled tus scans are retried
+	TusLeaseTTL     time.Duration // a tus request's claim on its upload, renewed while it works
+	TusLeaseWait    time.Duration // how long a tus request waits for another's claim
 	StreamMaxLength int64
 	ScanLimit       int64 // the largest file clamd can judge; 0: media.DefaultScanLimit
 	// VideoJobsPerUser is how many videos of one user may be pending (probe or transcode
@@ -42,6 +44,8 @@ func loadUploadConfig(e *envReader, c *config) {
 		PresignTTL:      e.duration("UPLOAD_DOWNLOAD_URL_TTL", 5*time.Minute, 10*time.Second, 24*time.Hour),
 		TusExpiry:       e.duration("TUS_EXPIRY", 24*time.Hour, time.Minute, 30*24*time.Hour),
 		TusRetry:        e.duration("TUS_RETRY_INTERVAL", time.Minute, time.Second, time.Hour),
+		TusLeaseTTL:     e.duration("TUS_LEASE_TTL", 30*time.Second, time.Second, 10*time.Minute),
+		TusLeaseWait:    e.duration("TUS_LEASE_WAIT", 5*time.Second, 10*time.Millisecond, time.Minute),
 		StreamMaxLength: int64(e.integer("CLAMD_STREAM_MAX_LENGTH", 0, 0, 1<<40)),
 		ScanLimit:       int64(e.integer("CLAMD_SCAN_LIMIT", 0, 0, 1<<40)),
 
@@ -85,7 +89,8 @@ func newUploads(cfg config, db *store.DB, objects *media.ObjectStore, scanner *m
 	mcfg := cfg.Uploads.mediaConfig(log)
 	pipeline := media.NewPipeline(scanner, objects, mcfg)
 	adapter := mediaAdapter{pipeline: pipeline, objects: objects, cfg: mcfg, ttl: cfg.Uploads.PresignTTL}
-	engine := tus.NewEngine(db.TusState(), objects, pipeline, tus.Config{Media: mcfg, Expiry: cfg.Uploads.TusExpiry, Logger: log})
+	engine := tus.NewEngine(db.TusState(), objects, pipeline, tus.Config{Media: mcfg, Expiry: cfg.Uploads.TusExpiry, Logger: log,
+		LeaseTTL: cfg.Uploads.TusLeaseTTL, LeaseWait: cfg.Uploads.TusLeaseWait})
 	uploads := market.NewUploads(db, adapter, handlers.TusResumables{Engine: engine}, rt, log)
 	return uploadWiring{uploads: uploads, tus: engine, maxSize: maxSize(mcfg)}
 }

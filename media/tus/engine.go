@@ -40,6 +40,13 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives cleanup failures; nil means slog.Default().
 	Logger *slog.Logger
+	// LeaseTTL is how long a request's claim on an upload lasts unless renewed (it is
+	// renewed every third of it while the request works); it is also how long an upload
+	// whose node died mid-PATCH stays busy. 0 means 30 seconds.
+	LeaseTTL time.Duration
+	// LeaseWait is how long a request waits for another's lease on the same upload
+	// before it fails with ErrLocked; 0 means 5 seconds.
+	LeaseWait time.Duration
 }
 
 // Engine runs the tus protocol over a StateStore, S3 and the media verifier.
@@ -60,6 +67,12 @@ func NewEngine(state StateStore, objects Objects, verify Verifier, cfg Config) *
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 30 * time.Second
+	}
+	if cfg.LeaseWait <= 0 {
+		cfg.LeaseWait = 5 * time.Second
 	}
 	return &Engine{state: state, objects: objects, verify: verify, cfg: cfg}
 }
@@ -121,9 +134,20 @@ func (e *Engine) Create(ctx context.Context, req CreateRequest) (Upload, error) 
 		return Upload{}, fmt.Errorf("tus: record upload: %w", err)
 	}
 	if u.Length == 0 {
-		return e.finishLocked(ctx, u)
+		return e.finishUnderLease(ctx, u)
 	}
 	return u, nil
+}
+
+// finishUnderLease finishes a new, empty upload under a lease of its own.
+func (e *Engine) finishUnderLease(ctx context.Context, u Upload) (Upload, error) {
+	h, err := e.acquireLease(ctx, u.ID)
+	if err != nil {
+		return u, err
+	}
+	u, err = e.finishHeld(h, u)
+	h.release()
+	return u, h.fenced(err)
 }
 
 func objectKey(prefix string, kind media.Kind, id string) string {
@@ -157,25 +181,32 @@ func (e *Engine) expired(u Upload) bool {
 }
 
 // Terminate deletes an upload and every byte of it (termination extension). Errors:
-// ErrNotFound, media.ErrStorage (wrapped).
+// ErrNotFound, ErrLocked (a request on it is still running), ErrLeaseLost,
+// media.ErrStorage (wrapped).
 func (e *Engine) Terminate(ctx context.Context, id string) error {
-	release, err := e.state.Lock(ctx, id)
+	h, err := e.acquireLease(ctx, id)
 	if err != nil {
 		return err
 	}
-	defer release()
-	u, err := e.state.Get(ctx, id)
+	err = e.terminateHeld(h)
+	h.release()
+	return h.fenced(err)
+}
+
+func (e *Engine) terminateHeld(h *held) error {
+	u, err := e.state.Get(h.ctx, h.id)
 	if err != nil {
 		return err
 	}
-	if err := e.removeObjects(ctx, u); err != nil {
+	if err := e.removeObjects(h.ctx, u); err != nil {
 		return err
 	}
-	return e.state.Delete(ctx, id)
+	return e.state.Delete(h.ctx, h.id, h.lease)
 }
 
 // ExpireStale terminates unfinished uploads past their expiry (expiration extension); a
-// periodic job calls it. It returns how many it removed, and the failures joined.
+// periodic job calls it. It returns how many it removed, and the failures joined; an
+// upload busy with a request is left for the next round.
 func (e *Engine) ExpireStale(ctx context.Context) (int, error) {
 	stale, err := e.state.Expired(ctx, e.cfg.Now())
 	if err != nil {
@@ -184,7 +215,11 @@ func (e *Engine) ExpireStale(ctx context.Context) (int, error) {
 	var errs []error
 	removed := 0
 	for _, u := range stale {
-		if err := e.Terminate(ctx, u.ID); err != nil && !errors.Is(err, ErrNotFound) {
+		err := e.Terminate(ctx, u.ID)
+		switch {
+		case errors.Is(err, ErrLocked):
+			continue
+		case err != nil && !errors.Is(err, ErrNotFound):
 			errs = append(errs, err)
 			continue
 		}

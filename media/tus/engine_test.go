@@ -41,6 +41,7 @@ type rig struct {
 	bucket string
 	prefix string
 	clock  *fakeClock
+	state  *memState
 }
 
 type fakeClock struct {
@@ -55,7 +56,9 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func newRig(t *testing.T) *rig {
+// newRig returns an engine on the devstack's S3 and clamd with its state in memory;
+// tune adjusts its Config.
+func newRig(t *testing.T, tune ...func(*Config)) *rig {
 	client := s3.New(s3.Options{
 		Region: env(t, "S3_REGION"), BaseEndpoint: aws.String(env(t, "S3_ENDPOINT")), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider(env(t, "S3_ACCESS_KEY"), env(t, "S3_SECRET_KEY"), ""),
@@ -64,9 +67,14 @@ func newRig(t *testing.T) *rig {
 	objects := media.NewObjectStoreWithConfig(client, bucket, media.ObjectStoreConfig{PartSize: 5 << 20})
 	pipeline := media.NewPipeline(media.NewScanner(clamd.NewClamd(env(t, "CLAMD_ADDR"))), objects, media.Config{})
 	clock := &fakeClock{now: time.Now()}
-	engine := NewEngine(newMemState(), objects, pipeline, Config{Now: clock.Now, Expiry: time.Hour})
+	cfg := Config{Now: clock.Now, Expiry: time.Hour}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	state := newMemState()
+	engine := NewEngine(state, objects, pipeline, cfg)
 	prefix := "test/tus/" + t.Name() + "-" + randomID()[:12]
-	return &rig{engine: engine, client: client, bucket: bucket, prefix: prefix, clock: clock}
+	return &rig{engine: engine, client: client, bucket: bucket, prefix: prefix, clock: clock, state: state}
 }
 
 // stored lists objects and unfinished multipart uploads under the rig's prefix.

@@ -11,22 +11,24 @@ import (
 )
 
 // Finish retries the completion of an upload stuck in StatusScanning (clamd or S3 was
-// down when its last byte arrived); HEAD and a periodic job (see Stalled) call it. It returns the same errors
-// as the end of Patch, and ErrFinished for an upload not waiting to be scanned.
+// down when its last byte arrived); HEAD and a periodic job (see Stalled) call it. It
+// returns the same errors as the end of Patch, ErrLocked while another request holds
+// the upload, and ErrFinished for an upload not waiting to be scanned.
 func (e *Engine) Finish(ctx context.Context, id string) (Upload, error) {
-	release, err := e.state.Lock(ctx, id)
+	h, err := e.acquireLease(ctx, id)
 	if err != nil {
 		return Upload{}, err
 	}
-	defer release()
-	u, err := e.state.Get(ctx, id)
-	if err != nil {
-		return Upload{}, err
+	u, err := e.state.Get(h.ctx, id)
+	switch {
+	case err != nil:
+	case u.Status != StatusScanning:
+		err = ErrFinished
+	default:
+		u, err = e.finishHeld(h, u)
 	}
-	if u.Status != StatusScanning {
-		return u, ErrFinished
-	}
-	return e.finishLocked(ctx, u)
+	h.release()
+	return u, h.fenced(err)
 }
 
 // Stalled lists the uploads whose last byte arrived but whose verdict has been missing
@@ -36,15 +38,16 @@ func (e *Engine) Stalled(ctx context.Context, quiet time.Duration) ([]Upload, er
 	return e.state.Stalled(ctx, e.cfg.Now().Add(-quiet))
 }
 
-// finishLocked assembles the object and verifies it, saving each step so that a failure
-// can be resumed with Finish.
-func (e *Engine) finishLocked(ctx context.Context, u Upload) (Upload, error) {
+// finishHeld assembles the object and verifies it under the lease h, saving each step
+// so that a failure can be resumed with Finish.
+func (e *Engine) finishHeld(h *held, u Upload) (Upload, error) {
+	ctx := h.ctx
 	u.Status = StatusScanning
 	if err := e.assemble(ctx, &u); err != nil {
-		e.save(ctx, u)
+		e.save(h, u)
 		return u, err
 	}
-	if err := e.state.Save(ctx, u); err != nil {
+	if err := e.state.Save(ctx, u, h.lease); err != nil {
 		return u, fmt.Errorf("tus: save upload: %w", err)
 	}
 	res, err := e.verify.Verify(ctx, u.Kind, u.Key, u.Metadata["filename"])
@@ -58,7 +61,7 @@ func (e *Engine) finishLocked(ctx context.Context, u Upload) (Upload, error) {
 	default:
 		return u, err // still scanning: Finish retries
 	}
-	if serr := e.state.Save(ctx, u); serr != nil {
+	if serr := e.state.Save(ctx, u, h.lease); serr != nil {
 		return u, errors.Join(err, fmt.Errorf("tus: save upload: %w", serr))
 	}
 	return u, err
@@ -84,8 +87,8 @@ func (e *Engine) assemble(ctx context.Context, u *Upload) error {
 	return nil
 }
 
-func (e *Engine) save(ctx context.Context, u Upload) {
-	if err := e.state.Save(ctx, u); err != nil {
-		e.cfg.Logger.ErrorContext(ctx, "tus: save upload", "id", u.ID, "err", err)
+func (e *Engine) save(h *held, u Upload) {
+	if err := e.state.Save(h.ctx, u, h.lease); err != nil {
+		e.cfg.Logger.ErrorContext(h.ctx, "tus: save upload", "id", u.ID, "err", err)
 	}
 }

@@ -13,11 +13,16 @@ import (
 type memState struct {
 	mu      sync.Mutex
 	uploads map[string]Upload
-	locks   map[string]*sync.Mutex
+	leases  map[string]memLease
+}
+
+type memLease struct {
+	token string
+	until time.Time
 }
 
 func newMemState() *memState {
-	return &memState{uploads: map[string]Upload{}, locks: map[string]*sync.Mutex{}}
+	return &memState{uploads: map[string]Upload{}, leases: map[string]memLease{}}
 }
 
 func (m *memState) Create(_ context.Context, u Upload) error {
@@ -37,30 +42,56 @@ func (m *memState) Get(_ context.Context, id string) (Upload, error) {
 	return clone(u), nil
 }
 
-func (m *memState) Save(_ context.Context, u Upload) error {
+func (m *memState) Save(_ context.Context, u Upload, lease Lease) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.leases[u.ID].token != lease.Token {
+		return fmt.Errorf("%w: %s", ErrLeaseLost, u.ID)
+	}
 	m.uploads[u.ID] = clone(u)
 	return nil
 }
 
-func (m *memState) Delete(_ context.Context, id string) error {
+func (m *memState) Delete(_ context.Context, id string, lease Lease) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.uploads, id)
+	if m.leases[id].token == lease.Token {
+		delete(m.uploads, id)
+		delete(m.leases, id)
+	}
 	return nil
 }
 
-func (m *memState) Lock(_ context.Context, id string) (func(), error) {
+func (m *memState) Acquire(_ context.Context, id string, lease Lease) error {
 	m.mu.Lock()
-	l, ok := m.locks[id]
-	if !ok {
-		l = &sync.Mutex{}
-		m.locks[id] = l
+	defer m.mu.Unlock()
+	if _, ok := m.uploads[id]; !ok {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	m.mu.Unlock()
-	l.Lock()
-	return l.Unlock, nil
+	if l, ok := m.leases[id]; ok && time.Now().Before(l.until) {
+		return fmt.Errorf("%w: %s", ErrLocked, id)
+	}
+	m.leases[id] = memLease{token: lease.Token, until: time.Now().Add(lease.TTL)}
+	return nil
+}
+
+func (m *memState) Renew(_ context.Context, id string, lease Lease) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.leases[id].token != lease.Token {
+		return fmt.Errorf("%w: %s", ErrLeaseLost, id)
+	}
+	m.leases[id] = memLease{token: lease.Token, until: time.Now().Add(lease.TTL)}
+	return nil
+}
+
+func (m *memState) Release(_ context.Context, id string, lease Lease) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.leases[id].token == lease.Token {
+		delete(m.leases, id)
+	}
+	return nil
 }
 
 func (m *memState) Expired(_ context.Context, t time.Time) ([]Upload, error) {

@@ -23,7 +23,7 @@ type PatchRequest struct {
 	Checksum    string
 	Body        io.Reader
 	// OnComplete, when set, runs once the upload's last byte is in, under the upload's
-	// lock and before the object is assembled and scanned: the moment to say
+	// lease and before the object is assembled and scanned: the moment to say
 	// "scanning". It is not called for a PATCH that leaves bytes missing.
 	OnComplete func()
 }
@@ -37,9 +37,15 @@ type PatchRequest struct {
 // resumes from there) and media.ErrBodyRead (wrapped) is returned with the new state.
 // With one, a body that is cut short or does not match changes nothing.
 //
-// Errors: ErrContentType, ErrChecksumAlgorithm, ErrNotFound, ErrFinished,
-// ErrOffsetMismatch, ErrExceedsLength, ErrChecksumMismatch, media.ErrBodyRead,
-// media.ErrStorage, and the verification errors of media.Pipeline.Verify.
+// The PATCH runs under the upload's lease (see Lease): a second request on the upload
+// waits up to Config.LeaseWait and then fails with ErrLocked, and when the lease lapses
+// (the database stopped answering its renewals) the PATCH stops writing and fails with
+// ErrLeaseLost, keeping what was saved before.
+//
+// Errors: ErrContentType, ErrChecksumAlgorithm, ErrNotFound, ErrLocked, ErrLeaseLost,
+// ErrFinished, ErrOffsetMismatch, ErrExceedsLength, ErrChecksumMismatch,
+// media.ErrBodyRead, media.ErrStorage, and the verification errors of
+// media.Pipeline.Verify.
 func (e *Engine) Patch(ctx context.Context, req PatchRequest) (Upload, error) {
 	if req.ContentType != PatchContentType {
 		return Upload{}, ErrContentType
@@ -48,12 +54,18 @@ func (e *Engine) Patch(ctx context.Context, req PatchRequest) (Upload, error) {
 	if err != nil {
 		return Upload{}, err
 	}
-	release, err := e.state.Lock(ctx, req.ID)
+	h, err := e.acquireLease(ctx, req.ID)
 	if err != nil {
 		return Upload{}, err
 	}
-	defer release()
-	u, err := e.Head(ctx, req.ID)
+	u, err := e.patchHeld(h, req, want)
+	h.release()
+	return u, h.fenced(err)
+}
+
+// patchHeld is Patch under the upload's lease h.
+func (e *Engine) patchHeld(h *held, req PatchRequest, want []byte) (Upload, error) {
+	u, err := e.Head(h.ctx, req.ID)
 	switch {
 	case err != nil:
 		return Upload{}, err
@@ -62,7 +74,7 @@ func (e *Engine) Patch(ctx context.Context, req PatchRequest) (Upload, error) {
 	case req.Offset != u.Offset:
 		return u, fmt.Errorf("%w: upload is at %d, not %d", ErrOffsetMismatch, u.Offset, req.Offset)
 	}
-	next, readErr, err := e.receive(ctx, u, req.Body, want)
+	next, readErr, err := e.receive(h, u, req.Body, want)
 	if err != nil {
 		return u, err
 	}
@@ -70,7 +82,7 @@ func (e *Engine) Patch(ctx context.Context, req PatchRequest) (Upload, error) {
 		if req.OnComplete != nil {
 			req.OnComplete()
 		}
-		return e.finishLocked(ctx, next)
+		return e.finishHeld(h, next)
 	}
 	if readErr != nil {
 		return next, fmt.Errorf("%w: %w", media.ErrBodyRead, readErr)
@@ -93,7 +105,8 @@ func parseChecksum(header string) ([]byte, error) {
 
 // receive streams the tail and the body into parts and returns the state to save (saved
 // already). readErr is the body's failure when the bytes before it were kept.
-func (e *Engine) receive(ctx context.Context, u Upload, body io.Reader, want []byte) (next Upload, readErr, err error) {
+func (e *Engine) receive(h *held, u Upload, body io.Reader, want []byte) (next Upload, readErr, err error) {
+	ctx := h.ctx
 	tail, err := e.openTail(ctx, u)
 	if err != nil {
 		return u, nil, err
@@ -101,7 +114,7 @@ func (e *Engine) receive(ctx context.Context, u Upload, body io.Reader, want []b
 	defer tail.Close()
 	remaining := u.Length - u.Offset
 	sum := sha1.New()
-	counted := &countingReader{r: io.LimitReader(body, remaining+1)}
+	counted := &countingReader{r: io.LimitReader(body, remaining+1), ctx: ctx}
 	tailIn := &countingReader{r: tail}
 	in := io.MultiReader(tailIn, io.TeeReader(counted, sum))
 	next = u
@@ -125,7 +138,7 @@ func (e *Engine) receive(ctx context.Context, u Upload, body io.Reader, want []b
 		return u, nil, err
 	}
 	next.ExpiresAt = e.cfg.Now().Add(e.cfg.Expiry)
-	if err := e.state.Save(ctx, next); err != nil {
+	if err := e.state.Save(ctx, next, h.lease); err != nil {
 		if next.TailKey != u.TailKey {
 			e.objects.Delete(context.WithoutCancel(ctx), next.TailKey)
 		}
@@ -183,14 +196,22 @@ func (e *Engine) keepPending(ctx context.Context, next *Upload, pending []byte) 
 }
 
 // countingReader counts bytes and remembers the first failure other than io.EOF: the
-// readers above it blur a failure into io.ErrUnexpectedEOF.
+// readers above it blur a failure into io.ErrUnexpectedEOF. With ctx set it stops
+// reading once ctx is done (a lapsed lease), failing with ctx's cause.
 type countingReader struct {
 	r   io.Reader
 	n   int64
 	err error
+	ctx context.Context
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.ctx != nil && c.ctx.Err() != nil {
+		if c.err == nil {
+			c.err = context.Cause(c.ctx)
+		}
+		return 0, c.err
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if err != nil && err != io.EOF && c.err == nil {

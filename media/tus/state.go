@@ -42,19 +42,31 @@ type Upload struct {
 }
 
 // StateStore keeps upload state. store/ implements it in Postgres.
+//
+// Requests on one upload are serialized with a Lease (see Lease) rather than a lock held
+// on a connection: parts are numbered by the state read under the lease, so two PATCHes
+// must never interleave, and a lease is only ever held by one holder, across hub nodes.
+// Every write of a holder names its lease and is refused once the lease is someone
+// else's.
 type StateStore interface {
-	// Create records a new upload.
+	// Create records a new upload, leased to no one.
 	Create(ctx context.Context, u Upload) error
 	// Get returns an upload, or ErrNotFound (wrapped).
 	Get(ctx context.Context, id string) (Upload, error)
-	// Save replaces an upload's state; the caller holds its lock.
-	Save(ctx context.Context, u Upload) error
-	// Delete forgets an upload; a missing one is not an error.
-	Delete(ctx context.Context, id string) error
-	// Lock serializes the requests on one upload across hub nodes (a Postgres advisory
-	// lock, for instance) until release is called. Parts are numbered by the state read
-	// under the lock, so two PATCHes must never interleave.
-	Lock(ctx context.Context, id string) (release func(), err error)
+	// Save replaces an upload's state while lease holds it; ErrLeaseLost (wrapped) when
+	// it does not.
+	Save(ctx context.Context, u Upload, lease Lease) error
+	// Delete forgets an upload held under lease; a missing one is not an error.
+	Delete(ctx context.Context, id string, lease Lease) error
+	// Acquire gives the upload to lease for lease.TTL, measured on the store's clock,
+	// unless another unexpired lease holds it (ErrLocked, wrapped); ErrNotFound
+	// (wrapped) when there is no such upload.
+	Acquire(ctx context.Context, id string, lease Lease) error
+	// Renew extends lease by its TTL from now; ErrLeaseLost (wrapped) when the upload is
+	// leased to someone else or gone.
+	Renew(ctx context.Context, id string, lease Lease) error
+	// Release ends lease; a lease that is no longer held is not an error.
+	Release(ctx context.Context, id string, lease Lease) error
 	// Expired lists uploads still in StatusUploading whose ExpiresAt is before t.
 	Expired(ctx context.Context, t time.Time) ([]Upload, error)
 	// Stalled lists uploads in StatusScanning last saved before t: their last byte is
