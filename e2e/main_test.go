@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 
 // migratedEnv makes a private database, migrates it with the binary itself and returns
 // the node environment that points at it.
-func migratedEnv(t *testing.T, overrides map[string]string) []string {
+func migratedEnv(t testing.TB, overrides map[string]string) []string {
 	t.Helper()
 	if overrides == nil {
 		overrides = map[string]string{}

@@ -141,12 +141,12 @@ func startSearch(ctx, runCtx context.Context, search *store.GigSearch, reg prome
 		return err
 	}
 	go search.Run(runCtx)
-	for _, result := range []string{"hit", "miss"} {
+	for _, result := range []string{"hits", "misses"} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "gigstream_search_cache_" + result + "s_total", Help: "Catalogue searches answered from (hit) or not from (miss) the node's result cache.",
+			Name: "gigstream_search_cache_" + result + "_total", Help: "Catalogue searches answered from (hits) or not from (misses) the node's result cache.",
 		}, func() float64 {
 			hits, misses := search.CacheStats()
-			if result == "hit" {
+			if result == "hits" {
 				return float64(hits)
 			}
 			return float64(misses)
