@@ -109,7 +109,9 @@ func TestSlowConsumerSocketReallyClosed(t *testing.T) {
 }
 
 func TestHeartbeatFindsDeadPeer(t *testing.T) {
-	n := newTestNode(t, Config{PingInterval: 20 * time.Millisecond, PongTimeout: 20 * time.Millisecond})
+	// Timeouts leave room for a loaded machine: the socket must still be
+	// registered when the test first looks, and is dropped well after.
+	n := newTestNode(t, Config{PingInterval: 100 * time.Millisecond, PongTimeout: 300 * time.Millisecond})
 	// A paused client never reads, so it never answers pings.
 	dialPaused(t, serve(t, n, serveOptions{}), "ghost")
 	eventually(t, "the connection to register", func() bool { return counterValueGauge(n.metrics.connections) == 1 })
@@ -117,10 +119,12 @@ func TestHeartbeatFindsDeadPeer(t *testing.T) {
 }
 
 func TestHeartbeatKeepsLivePeer(t *testing.T) {
-	n := newTestNode(t, Config{PingInterval: 10 * time.Millisecond, PongTimeout: 30 * time.Millisecond})
+	// The pong timeout is a few pings long, not a few milliseconds, so a
+	// busy machine cannot fail a peer that really answers.
+	n := newTestNode(t, Config{PingInterval: 10 * time.Millisecond, PongTimeout: 500 * time.Millisecond, FrameRate: 1000, FrameBurst: 1000})
 	c := dial(t, serve(t, n, serveOptions{}), "alive")
-	// Many ping intervals pass while the client reads (and so answers pings).
-	for range 20 {
+	// Many pong timeouts pass while the client reads (and so answers pings).
+	for range 150 {
 		if f, _ := c.request(OpPing, nil); f.Op != OpReply {
 			t.Fatalf("ping: %+v", f)
 		}
