@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -106,11 +107,11 @@ func NewRedisBroker(cfg RedisBrokerConfig) (*RedisBroker, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("hub: RedisBrokerConfig.Client is required")
 	}
-	cfg.Prefix = orDefault(cfg.Prefix, "gigstream:hub:")
-	cfg.HealthInterval = orDefault(cfg.HealthInterval, 5*time.Second)
-	cfg.Logger = orDefault(cfg.Logger, slog.Default())
-	cfg.KeepRecent = orDefault(cfg.KeepRecent, 32)
-	cfg.RecentTTL = orDefault(cfg.RecentTTL, 5*time.Minute)
+	cfg.Prefix = cmp.Or(cfg.Prefix, "gigstream:hub:")
+	cfg.HealthInterval = cmp.Or(cfg.HealthInterval, 5*time.Second)
+	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
+	cfg.KeepRecent = cmp.Or(cfg.KeepRecent, 32)
+	cfg.RecentTTL = cmp.Or(cfg.RecentTTL, 5*time.Minute)
 	b := &RedisBroker{cfg: cfg, log: cfg.Logger, wanted: make(map[string]struct{}),
 		changed: make(chan struct{}), done: make(chan struct{})}
 	b.ctx, b.cancel = context.WithCancel(context.Background())

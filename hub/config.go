@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -138,40 +139,32 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	c.Logger = orDefault(c.Logger, slog.Default())
+	c.Logger = cmp.Or(c.Logger, slog.Default())
 	if c.NodeID == "" {
 		c.NodeID = randomID()
 	}
-	c.MaxFrameBytes = orDefault(c.MaxFrameBytes, 64<<10)
-	c.SendQueueBytes = orDefault(c.SendQueueBytes, 1<<20)
-	c.FrameRate = orDefault(c.FrameRate, 20)
-	c.FrameBurst = orDefault(c.FrameBurst, 50)
-	c.PingInterval = orDefault(c.PingInterval, 25*time.Second)
-	c.PongTimeout = orDefault(c.PongTimeout, 10*time.Second)
-	c.WriteTimeout = orDefault(c.WriteTimeout, 10*time.Second)
-	c.CloseTimeout = orDefault(c.CloseTimeout, 3*time.Second)
-	c.MaxSubscriptions = orDefault(c.MaxSubscriptions, 256)
-	c.HistoryPageSize = orDefault(c.HistoryPageSize, 500)
-	c.HistoryTimeout = orDefault(c.HistoryTimeout, 5*time.Second)
-	c.RecoveryAttempts = orDefault(c.RecoveryAttempts, 5)
-	c.RecoveryConcurrency = orDefault(c.RecoveryConcurrency, 16)
-	c.GapWait = orDefault(c.GapWait, 50*time.Millisecond)
-	c.MaxPendingEvents = orDefault(c.MaxPendingEvents, 10000)
-	c.PresenceRefresh = orDefault(c.PresenceRefresh, DefaultPresenceTTL/3)
-	c.CallbackTimeout = orDefault(c.CallbackTimeout, 5*time.Second)
-	c.TokenTTL = orDefault(c.TokenTTL, 10*time.Minute)
+	c.MaxFrameBytes = cmp.Or(c.MaxFrameBytes, 64<<10)
+	c.SendQueueBytes = cmp.Or(c.SendQueueBytes, 1<<20)
+	c.FrameRate = cmp.Or(c.FrameRate, 20)
+	c.FrameBurst = cmp.Or(c.FrameBurst, 50)
+	c.PingInterval = cmp.Or(c.PingInterval, 25*time.Second)
+	c.PongTimeout = cmp.Or(c.PongTimeout, 10*time.Second)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, 10*time.Second)
+	c.CloseTimeout = cmp.Or(c.CloseTimeout, 3*time.Second)
+	c.MaxSubscriptions = cmp.Or(c.MaxSubscriptions, 256)
+	c.HistoryPageSize = cmp.Or(c.HistoryPageSize, 500)
+	c.HistoryTimeout = cmp.Or(c.HistoryTimeout, 5*time.Second)
+	c.RecoveryAttempts = cmp.Or(c.RecoveryAttempts, 5)
+	c.RecoveryConcurrency = cmp.Or(c.RecoveryConcurrency, 16)
+	c.GapWait = cmp.Or(c.GapWait, 50*time.Millisecond)
+	c.MaxPendingEvents = cmp.Or(c.MaxPendingEvents, 10000)
+	c.PresenceRefresh = cmp.Or(c.PresenceRefresh, DefaultPresenceTTL/3)
+	c.CallbackTimeout = cmp.Or(c.CallbackTimeout, 5*time.Second)
+	c.TokenTTL = cmp.Or(c.TokenTTL, 10*time.Minute)
 	if c.Revocations == nil {
 		c.Revocations = NewMemoryRevocations()
 	}
 	return c
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 func randomID() string {

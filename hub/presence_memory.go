@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -25,8 +26,8 @@ type MemoryPresence struct {
 
 // NewMemoryPresence returns an empty MemoryPresence.
 func NewMemoryPresence(cfg MemoryPresenceConfig) *MemoryPresence {
-	cfg.TTL = orDefault(cfg.TTL, DefaultPresenceTTL)
-	cfg.Grace = orDefault(cfg.Grace, DefaultPresenceGrace)
+	cfg.TTL = cmp.Or(cfg.TTL, DefaultPresenceTTL)
+	cfg.Grace = cmp.Or(cfg.Grace, DefaultPresenceGrace)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

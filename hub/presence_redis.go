@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,9 +41,9 @@ func NewRedisPresence(cfg RedisPresenceConfig) (*RedisPresence, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("hub: RedisPresenceConfig.Client is required")
 	}
-	cfg.Prefix = orDefault(cfg.Prefix, "gigstream:hub:")
-	cfg.TTL = orDefault(cfg.TTL, DefaultPresenceTTL)
-	cfg.Grace = orDefault(cfg.Grace, DefaultPresenceGrace)
+	cfg.Prefix = cmp.Or(cfg.Prefix, "gigstream:hub:")
+	cfg.TTL = cmp.Or(cfg.TTL, DefaultPresenceTTL)
+	cfg.Grace = cmp.Or(cfg.Grace, DefaultPresenceGrace)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

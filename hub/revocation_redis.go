@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -32,8 +33,8 @@ func NewRedisRevocations(cfg RedisRevocationsConfig) (*RedisRevocations, error) 
 	if cfg.Client == nil {
 		return nil, fmt.Errorf("hub: RedisRevocationsConfig.Client is required")
 	}
-	cfg.Prefix = orDefault(cfg.Prefix, "gigstream:hub:")
-	cfg.Keep = orDefault(cfg.Keep, 25*time.Hour)
+	cfg.Prefix = cmp.Or(cfg.Prefix, "gigstream:hub:")
+	cfg.Keep = cmp.Or(cfg.Keep, 25*time.Hour)
 	return &RedisRevocations{cfg: cfg}, nil
 }
 
