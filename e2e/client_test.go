@@ -16,6 +16,7 @@ type client struct {
 	t       *testing.T
 	base    string
 	cookie  string // the session cookie's value
+	device  string // the known-device cookie's value
 	csrf    string
 	bearer  string
 	headers map[string]string // sent with every request
@@ -98,14 +99,20 @@ func (c *client) decorate(req *http.Request) {
 	if c.cookie != "" {
 		req.AddCookie(&http.Cookie{Name: "__Host-gs_session", Value: c.cookie})
 	}
+	if c.device != "" {
+		req.AddCookie(&http.Cookie{Name: "__Host-gs_device", Value: c.device})
+	}
 	if c.csrf != "" && req.Method != http.MethodGet {
 		req.Header.Set("X-CSRF-Token", c.csrf)
 	}
 }
 
-// remember keeps the session cookie the way a browser would.
+// remember keeps the session and device cookies the way a browser would.
 func (c *client) remember(resp *http.Response) {
 	for _, ck := range resp.Cookies() {
+		if ck.Name == "__Host-gs_device" && ck.Value != "" {
+			c.device = ck.Value
+		}
 		if ck.Name == "__Host-gs_session" {
 			c.cookie = ck.Value
 			if ck.MaxAge < 0 || ck.Value == "" {

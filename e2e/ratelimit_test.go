@@ -3,6 +3,7 @@ package e2e
 import (
 	"strconv"
 	"testing"
+	"time"
 )
 
 func TestBurstGets429AndRotatedForwardedForDoesNotReset(t *testing.T) {
@@ -41,17 +42,33 @@ func TestTrustedProxyGivesEachClientItsOwnBudget(t *testing.T) {
 	expect(t, c.do("POST", "/auth/login", body, "X-Forwarded-For", "198.51.100.8"), 401, "client 2 has its own budget")
 }
 
-func TestFailedLoginsLockTheAccount(t *testing.T) {
+func TestFailedLoginsSlowTheClientNotTheAccount(t *testing.T) {
 	n := startCluster(t, 1, map[string]string{"RATE_LIMIT_AUTH_PER_MINUTE": "1000", "RATE_LIMIT_FAILED_LOGINS": "3", "TRUSTED_PROXIES": "127.0.0.1", "REDIS_URL": redisDB(t, 9)})[0]
 	email, password := uniqueEmail(t, "lock"), "the right password"
 	c := &client{t: t, base: n.URL}
 	c.register(email, "lock_"+n.URL[len(n.URL)-5:], password)
 	for i := range 3 {
-		// Each attempt from another address: the lock is per account, not per address.
-		expect(t, c.do("POST", "/auth/login", map[string]string{"email": email, "password": "wrong guess " + strconv.Itoa(i)}, "X-Forwarded-For", "192.0.2."+strconv.Itoa(i+1)), 401, "failed login")
+		expect(t, c.do("POST", "/auth/login", map[string]string{"email": email, "password": "wrong guess " + strconv.Itoa(i)}, "X-Forwarded-For", "192.0.2.1"), 401, "failed login")
 	}
-	r := expect(t, c.do("POST", "/auth/login", map[string]string{"email": email, "password": password}, "X-Forwarded-For", "192.0.2.99"), 429, "right password on a locked account")
-	if r.header.Get("Retry-After") == "" {
-		t.Fatal("locked account answer has no Retry-After")
+	// The third failure made this address wait a second, and each further failure
+	// doubles the wait; keep failing until the wait is long enough to observe.
+	for i := 0; ; i++ {
+		r := c.do("POST", "/auth/login", map[string]string{"email": email, "password": "more guess " + strconv.Itoa(i)}, "X-Forwarded-For", "192.0.2.1")
+		if i == 8 {
+			t.Fatalf("failing address never waited 3 s or more: %d %q", r.status, r.header.Get("Retry-After"))
+		}
+		if r.status == 401 {
+			continue
+		}
+		wait, err := strconv.Atoi(r.header.Get("Retry-After"))
+		if r.status != 429 || err != nil || wait < 1 {
+			t.Fatalf("over the failures: %d Retry-After %q, want 429 with Retry-After", r.status, r.header.Get("Retry-After"))
+		}
+		if wait >= 3 {
+			break
+		}
+		time.Sleep(time.Duration(wait) * time.Second)
 	}
+	expect(t, c.do("POST", "/auth/login", map[string]string{"email": email, "password": password}, "X-Forwarded-For", "192.0.2.1"), 429, "right password from the waiting address")
+	expect(t, c.do("POST", "/auth/login", map[string]string{"email": email, "password": password}, "X-Forwarded-For", "192.0.2.99"), 201, "right password from another address")
 }

@@ -14,7 +14,7 @@ import (
 // accountRoutes serve the signed-in user's own account.
 type accountRoutes struct {
 	accounts *market.Accounts
-	log      *slog.Logger // where a cut-short export is reported
+	log      *slog.Logger // where a cut-short export or an unsent mail is reported
 }
 
 // show returns the caller's profile.
@@ -70,7 +70,14 @@ type emailRequest struct {
 	CurrentPassword string `json:"current_password" validate:"max=256"`
 }
 
-// changeEmail mails a confirmation link to the new address.
+// emailChangeTimeout bounds the mail work of an e-mail change, which runs after the
+// answer.
+const emailChangeTimeout = time.Minute
+
+// changeEmail checks the password and answers 202; then, after the answer, it mails
+// the new address a confirmation link or, when the address belongs to an account, a
+// fixed notice to its owner. The answer is the same either way, so the route tells
+// nobody which addresses have accounts.
 func (h *accountRoutes) changeEmail(c *fiber.Ctx) error {
 	var req emailRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -78,9 +85,18 @@ func (h *accountRoutes) changeEmail(c *fiber.Ctx) error {
 	}
 	u, _ := currentUser(c)
 	s, _ := currentSession(c)
-	if err := h.accounts.RequestEmailChange(c.UserContext(), u, s, req.NewEmail, req.CurrentPassword); err != nil {
+	newEmail, err := h.accounts.CheckEmailChange(c.UserContext(), u, s, req.NewEmail, req.CurrentPassword)
+	if err != nil {
 		return err
 	}
+	ctx := context.WithoutCancel(c.UserContext())
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, emailChangeTimeout)
+		defer cancel()
+		if err := h.accounts.SendEmailChange(ctx, u, newEmail); err != nil {
+			h.log.ErrorContext(ctx, "email-change mail not sent", "user_id", u.ID, "err", err)
+		}
+	}()
 	return c.SendStatus(fiber.StatusAccepted)
 }
 

@@ -13,7 +13,7 @@ import (
 // authRoutes serves registration, sign-in and account recovery.
 type authRoutes struct {
 	accounts *market.Accounts
-	limiter  *rateLimiter
+	throttle *loginThrottle
 	log      *slog.Logger
 }
 
@@ -54,6 +54,10 @@ type sessionResponse struct {
 	Session   market.Session `json:"session"`
 	CSRFToken string         `json:"csrf_token,omitempty"`
 	Token     string         `json:"token,omitempty"`
+	// DeviceKey (apps only) marks the app as a known device of the account: sent
+	// back as X-Device-Key on later sign-ins, it keeps other people's failed guesses
+	// from slowing this app down.
+	DeviceKey string `json:"device_key,omitempty"`
 }
 
 // login signs a browser in: the session token goes into an HttpOnly cookie.
@@ -62,38 +66,68 @@ func (h *authRoutes) login(c *fiber.Ctx) error { return h.signIn(c, market.Sessi
 // createToken signs an app in: the session token comes back as a bearer token.
 func (h *authRoutes) createToken(c *fiber.Ctx) error { return h.signIn(c, market.SessionBearer) }
 
+// signIn checks a password under the sign-in throttle (ratelimit_login.go): a device
+// that signed in to this account before is judged by its own failures only, anyone
+// else by their address's and by all unknown clients' failures on the account. A
+// success makes the device known to the account.
 func (h *authRoutes) signIn(c *fiber.Ctx, kind string) error {
 	var req loginRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	email := market.NormalizeEmail(req.Email)
-	if wait, err := h.limiter.accountLocked(c.UserContext(), email); err != nil {
+	ctx, email, presented := c.UserContext(), market.NormalizeEmail(req.Email), deviceKey(c)
+	known, err := h.accounts.KnownDevice(ctx, email, presented)
+	if err != nil {
+		return err
+	}
+	attempt := newLoginAttempt(email, knownOrNone(known, presented), clientKey(c))
+	if wait, err := h.throttle.wait(ctx, attempt); err != nil {
+		h.log.ErrorContext(ctx, "sign-in refused: throttle unavailable", "err", err)
+		c.Set(fiber.HeaderRetryAfter, "5")
 		return market.Errorf(market.CodeUnavailable, "sign-in is unavailable; try again soon")
 	} else if wait > 0 {
-		securityEvent(c, h.log, "login_locked")
+		securityEvent(c, h.log, "login_throttled", slog.Bool("known_device", known))
 		return tooManyRequests(c, wait)
 	}
-	in, err := h.accounts.Login(c.UserContext(), market.LoginInput{
+	in, err := h.accounts.Login(ctx, market.LoginInput{
 		Email: email, Password: req.Password, Kind: kind, UserAgent: c.Get(fiber.HeaderUserAgent), IP: clientIP(c),
 	})
 	if market.ErrorCode(err) == market.CodeUnauthorized {
-		h.limiter.loginFailed(c.UserContext(), email)
-		securityEvent(c, h.log, "login_failed")
+		h.throttle.failed(ctx, attempt)
+		securityEvent(c, h.log, "login_failed", slog.Bool("known_device", known))
 	}
 	if err != nil {
 		return err
 	}
-	return respondSignedIn(c, in)
+	h.throttle.succeeded(ctx, attempt)
+	device, err := h.accounts.RememberDevice(ctx, in.User.ID, presented)
+	if err != nil {
+		// The sign-in stands; the device is simply not known next time.
+		h.log.ErrorContext(ctx, "device not remembered", "err", err)
+	}
+	return respondSignedIn(c, in, device)
 }
 
-func respondSignedIn(c *fiber.Ctx, in market.SignedIn) error {
+func knownOrNone(known bool, device string) string {
+	if known {
+		return device
+	}
+	return ""
+}
+
+// respondSignedIn answers a sign-in. device, when set, is the secret that makes this
+// browser or app a known device of the account: a cookie for browsers, the
+// device_key field for apps.
+func respondSignedIn(c *fiber.Ctx, in market.SignedIn, device string) error {
 	resp := sessionResponse{User: in.User, Session: in.Session}
 	if in.Session.Kind == market.SessionBearer {
-		resp.Token = in.Token
+		resp.Token, resp.DeviceKey = in.Token, device
 	} else {
 		setSessionCookie(c, in.Token, in.Session.ExpiresAt)
 		resp.CSRFToken = in.Session.CSRFToken
+		if device != "" {
+			setDeviceCookie(c, device)
+		}
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(fiber.StatusCreated).JSON(resp)

@@ -110,7 +110,7 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	if len(cfg.AllowedOrigins) > 0 {
 		app.Use(cors.New(cors.Config{
 			AllowOrigins: strings.Join(cfg.AllowedOrigins, ","), AllowCredentials: true,
-			AllowHeaders:  "Content-Type, Authorization, X-CSRF-Token, Idempotency-Key, " + tusRequestHeaders,
+			AllowHeaders:  "Content-Type, Authorization, X-CSRF-Token, X-Device-Key, Idempotency-Key, " + tusRequestHeaders,
 			ExposeHeaders: "X-Request-Id, Retry-After, " + tusResponseHeaders, MaxAge: 600,
 		}))
 	}
@@ -160,7 +160,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 		faultRoutes(app)
 	}
 
-	auth := &authRoutes{accounts: d.Accounts, limiter: rl, log: d.Log}
+	auth := &authRoutes{accounts: d.Accounts, throttle: &loginThrottle{rdb: d.Redis, limits: limits, log: d.Log}, log: d.Log}
 	throttled := rl.perIP("auth", limits.Auth)
 	app.Post("/auth/register", throttled, auth.register)
 	app.Post("/auth/login", throttled, auth.login)
@@ -239,9 +239,12 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	me := &accountRoutes{accounts: d.Accounts, log: d.Log}
 	app.Get("/me", requireUser, me.show)
 	app.Patch("/me", requireUser, me.update)
-	app.Delete("/me", requireUser, me.deleteAccount)
-	app.Put("/me/password", requireUser, me.changePassword)
-	app.Post("/me/email", requireUser, me.changeEmail)
+	// Changes that check a password or send mail spend the address's sign-in budget
+	// and the user's own hourly one.
+	changes := rl.accountChanges()
+	app.Delete("/me", requireUser, throttled, changes, me.deleteAccount)
+	app.Put("/me/password", requireUser, throttled, changes, me.changePassword)
+	app.Post("/me/email", requireUser, throttled, changes, me.changeEmail)
 	app.Get("/me/sessions", requireUser, me.listSessions)
 	app.Delete("/me/sessions/:id", requireUser, me.revokeSession)
 	app.Get("/me/export", requireUser, me.export)

@@ -85,6 +85,26 @@ func (p proxies) forwardedClient(header string, peer netip.Addr) netip.Addr {
 	return peer
 }
 
+// clientKey is what per-address budgets and caps count the caller as: its IPv4
+// address, or the /64 of its IPv6 address. An IPv6 client normally holds a whole /64
+// (its LAN's prefix), so keying on the full address would give it 2^64 budgets.
+func clientKey(c *fiber.Ctx) string {
+	return addressKey(clientIP(c))
+}
+
+// addressKey keys an IPv6 address on its /64 and returns anything else unchanged.
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.Unmap(); a.Is4() {
+		return a.String()
+	}
+	pfx, _ := a.WithZone("").Prefix(64)
+	return pfx.String()
+}
+
 // clientIP is the caller's address as the proxies middleware found it.
 func clientIP(c *fiber.Ctx) string {
 	if ip, ok := c.Locals(localClientIP).(string); ok {

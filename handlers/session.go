@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"log/slog"
 	"strings"
@@ -15,6 +16,11 @@ const (
 	// sessionCookie holds a browser's session token. The __Host- prefix makes browsers
 	// insist on Secure, Path=/ and no Domain, so no subdomain can set or read it.
 	sessionCookie = "__Host-gs_session"
+	// deviceCookie holds a browser's known-device secret (market/account_device.go):
+	// long-lived, it outlives sessions so the browser stays known after a sign-out.
+	deviceCookie = "__Host-gs_device"
+	// deviceHeader carries an app's known-device secret on sign-in.
+	deviceHeader = "X-Device-Key"
 	// csrfHeader carries the session's CSRF token on cookie-authenticated writes.
 	csrfHeader = "X-CSRF-Token"
 
@@ -125,6 +131,20 @@ func setSessionCookie(c *fiber.Ctx, token string, expires time.Time) {
 		Name: sessionCookie, Value: token, Path: "/", Expires: expires,
 		Secure: true, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
 	})
+}
+
+// setDeviceCookie keeps the browser's known-device secret for market.DeviceMemory.
+func setDeviceCookie(c *fiber.Ctx, secret string) {
+	c.Cookie(&fiber.Cookie{
+		Name: deviceCookie, Value: secret, Path: "/", MaxAge: int(market.DeviceMemory.Seconds()),
+		Secure: true, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}
+
+// deviceKey is the known-device secret the client presents: an app's header, else
+// the browser's cookie.
+func deviceKey(c *fiber.Ctx) string {
+	return cmp.Or(c.Get(deviceHeader), c.Cookies(deviceCookie))
 }
 
 func clearSessionCookie(c *fiber.Ctx) {

@@ -82,6 +82,11 @@ type AccountStore interface {
 	PeekToken(ctx context.Context, hash []byte, purpose string, now time.Time) (OneTimeToken, error)
 	ConsumeToken(ctx context.Context, hash []byte, purpose string, now time.Time) (OneTimeToken, error)
 
+	KnownDevice(ctx context.Context, email string, hash []byte, since time.Time) (bool, error)
+	DeviceIssued(ctx context.Context, hash []byte) (bool, error)
+	RememberDevice(ctx context.Context, userID string, hash []byte, at time.Time) error
+	ForgetDevices(ctx context.Context, userID string) error
+
 	IdentityUser(ctx context.Context, provider, subject string) (User, error)
 	LinkIdentity(ctx context.Context, userID string, id Identity) error
 
@@ -94,6 +99,9 @@ type AccountMailer interface {
 	SendVerifyEmail(ctx context.Context, to, displayName, link string) error
 	SendPasswordReset(ctx context.Context, to, displayName, link string) error
 	SendEmailChanged(ctx context.Context, to, displayName, newEmail string) error
+	// SendEmailInUse tells the owner of an address that someone asked to move another
+	// account to it; a fixed text.
+	SendEmailInUse(ctx context.Context, to, displayName string) error
 }
 
 // SetClock replaces the clock; tests use it to step past timeouts.

@@ -54,6 +54,11 @@ func (a *Accounts) ResetPassword(ctx context.Context, token, newPassword string)
 	if err := a.setPassword(ctx, u.ID, newPassword); err != nil {
 		return err
 	}
+	// A reset is how an owner takes an account back: devices that signed in before,
+	// perhaps someone else's, are no longer trusted past the sign-in throttle.
+	if err := a.store.ForgetDevices(ctx, u.ID); err != nil {
+		return err
+	}
 	_, err = a.LogoutEverywhere(ctx, u.ID)
 	return err
 }
@@ -111,28 +116,44 @@ func (a *Accounts) reauthenticate(ctx context.Context, u User, s Session, field,
 	return nil
 }
 
-// RequestEmailChange e-mails a confirmation link to newEmail; the address changes only
-// when that link is used. It returns a conflict Error when the address is taken.
-func (a *Accounts) RequestEmailChange(ctx context.Context, u User, s Session, newEmail, current string) error {
+// CheckEmailChange validates a request to move the account to newEmail and checks the
+// caller's password (reauthenticate); it returns the normalized address. It says
+// nothing about whether the address is taken: SendEmailChange acts on that, after the
+// answer, so neither the answer nor its timing tells an account's address apart from
+// a free one. It returns an invalid Error for a malformed address and a forbidden
+// Error for a wrong password.
+func (a *Accounts) CheckEmailChange(ctx context.Context, u User, s Session, newEmail, current string) (string, error) {
 	newEmail = NormalizeEmail(newEmail)
 	if err := CheckEmail("new_email", newEmail); err != nil {
-		return err
+		return "", err
 	}
 	if err := a.reauthenticate(ctx, u, s, "current_password", current); err != nil {
-		return err
+		return "", err
 	}
-	if _, err := a.store.UserByEmail(ctx, newEmail); err == nil {
-		return FieldError(CodeConflict, "new_email", "is already in use")
-	} else if !errors.Is(err, ErrNotFound) {
+	return newEmail, nil
+}
+
+// SendEmailChange mails a free address the single-use confirmation link (the address
+// changes only when that link is used) and tells the owner of a taken address, in a
+// fixed text, that someone asked for it and nothing changed. Neither mail carries
+// anything the requester wrote: the requester is not yet known to own the address.
+func (a *Accounts) SendEmailChange(ctx context.Context, u User, newEmail string) error {
+	owner, err := a.store.UserByEmail(ctx, newEmail)
+	if err == nil {
+		if err := a.mail.SendEmailInUse(ctx, owner.Email, owner.DisplayName); err != nil {
+			return fmt.Errorf("send address-in-use notice: %w", err)
+		}
+		return nil
+	}
+	if !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	link, err := a.issueToken(ctx, u.ID, PurposeChangeEmail, "/confirm-email", a.cfg.VerifyTTL, &newEmail)
 	if err != nil {
 		return err
 	}
-	if err := a.mail.SendVerifyEmail(ctx, newEmail, u.DisplayName, link); err != nil {
-		a.log.ErrorContext(ctx, "email-change mail not sent", "user_id", u.ID, "err", err)
-		return Errorf(CodeUnavailable, "the confirmation mail could not be sent; try again soon")
+	if err := a.mail.SendVerifyEmail(ctx, newEmail, "", link); err != nil {
+		return fmt.Errorf("send email-change link: %w", err)
 	}
 	return nil
 }

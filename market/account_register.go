@@ -63,7 +63,9 @@ func (a *Accounts) ResendVerification(ctx context.Context, u User) error {
 func (a *Accounts) sendVerification(ctx context.Context, u User) {
 	link, err := a.issueToken(ctx, u.ID, PurposeVerifyEmail, "/verify-email", a.cfg.VerifyTTL, nil)
 	if err == nil {
-		err = a.mail.SendVerifyEmail(ctx, u.Email, u.DisplayName, link)
+		// No display name: whoever registered has not shown yet that the address is
+		// theirs, so the mail carries nothing they wrote.
+		err = a.mail.SendVerifyEmail(ctx, u.Email, "", link)
 	}
 	if err != nil {
 		a.log.ErrorContext(ctx, "verification mail not sent", "user_id", u.ID, "err", err)

@@ -61,6 +61,14 @@ func EmailChanged(to, displayName, newEmail string) (Email, error) {
 		templateData{DisplayName: displayName, NewEmail: newEmail})
 }
 
+// EmailInUse builds the notice sent to the owner of an address when someone asks to
+// move another account to it. Its text is fixed: it carries nothing the requester
+// wrote. It returns an error wrapping ErrInvalidEmail when to is not one address.
+func EmailInUse(to, displayName string) (Email, error) {
+	return render("email_in_use", to, "Someone tried to use your GigStream email address",
+		templateData{DisplayName: displayName})
+}
+
 // render executes NAME.txt.tmpl and NAME.html.tmpl inside their layouts and
 // validates the result. Templates are parsed per call: mail is rare, parsing
 // takes microseconds, and it keeps parsed state out of package globals.

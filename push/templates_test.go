@@ -20,6 +20,7 @@ func TestTemplatesDeliveredWithEscapedDisplayName(t *testing.T) {
 		"EmailChanged": func(to string) (push.Email, error) {
 			return push.EmailChanged(to, name, "new-address@push.gigstream.test")
 		},
+		"EmailInUse": func(to string) (push.Email, error) { return push.EmailInUse(to, name) },
 	}
 	for tmpl, build := range builders {
 		t.Run(tmpl, func(t *testing.T) {
@@ -42,8 +43,11 @@ func TestTemplatesDeliveredWithEscapedDisplayName(t *testing.T) {
 				t.Errorf("Text part lacks the display name as written:\n%s", got.Text)
 			}
 			want := link
-			if tmpl == "EmailChanged" {
+			switch tmpl {
+			case "EmailChanged":
 				want = "new-address@push.gigstream.test"
+			case "EmailInUse":
+				want = "nothing was changed"
 			}
 			if !strings.Contains(got.Text, want) || !strings.Contains(got.HTML, strings.ReplaceAll(want, "&", "&amp;")) {
 				t.Errorf("both parts should carry %q\ntext:\n%s\nhtml:\n%s", want, got.Text, got.HTML)

@@ -80,6 +80,7 @@ func anonymizeRow(ctx context.Context, tx *sqlx.Tx, userID string) error {
 		`DELETE FROM one_time_tokens WHERE user_id = $1`,
 		`DELETE FROM user_identities WHERE user_id = $1`,
 		`DELETE FROM device_tokens WHERE user_id = $1`,
+		`DELETE FROM known_devices WHERE user_id = $1`,
 		`DELETE FROM notifications WHERE user_id = $1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, userID); err != nil {

@@ -26,6 +26,10 @@ func (m accountMail) SendEmailChanged(ctx context.Context, to, displayName, newE
 	return m.send(ctx)(push.EmailChanged(to, displayName, newEmail))
 }
 
+func (m accountMail) SendEmailInUse(ctx context.Context, to, displayName string) error {
+	return m.send(ctx)(push.EmailInUse(to, displayName))
+}
+
 // send returns a function that sends a rendered e-mail, or passes on its render error.
 func (m accountMail) send(ctx context.Context) func(push.Email, error) error {
 	return func(e push.Email, err error) error {

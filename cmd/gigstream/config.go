@@ -71,7 +71,9 @@ type config struct {
 type fcmConfig struct{ ProjectID, CredentialsFile, Endpoint string }
 
 // rateLimits are the request budgets per minute (failed logins per 15 minutes).
-type rateLimits struct{ PerIP, PerUser, Auth, FailedLogins int }
+type rateLimits struct {
+	PerIP, PerUser, Auth, FailedLogins, FailedLoginsPerAccount, AccountChanges int
+}
 
 // smtpConfig points the hub at the mail submission server.
 type smtpConfig struct {
@@ -198,10 +200,12 @@ func loadAccountConfig(e *envReader, c *config) {
 	c.SessionMaxAge = e.duration("SESSION_MAX_AGE", 30*24*time.Hour, time.Minute, 365*24*time.Hour)
 	c.Argon2MemoryKB = e.integer("ARGON2_MEMORY_KIB", 19*1024, 8*1024, 1024*1024)
 	c.RateLimits = rateLimits{
-		PerIP:        e.integer("RATE_LIMIT_IP_PER_MINUTE", 600, 1, 1_000_000),
-		PerUser:      e.integer("RATE_LIMIT_USER_PER_MINUTE", 1200, 1, 1_000_000),
-		Auth:         e.integer("RATE_LIMIT_AUTH_PER_MINUTE", 10, 1, 1_000_000),
-		FailedLogins: e.integer("RATE_LIMIT_FAILED_LOGINS", 5, 1, 1000),
+		PerIP:                  e.integer("RATE_LIMIT_IP_PER_MINUTE", 600, 1, 1_000_000),
+		PerUser:                e.integer("RATE_LIMIT_USER_PER_MINUTE", 1200, 1, 1_000_000),
+		Auth:                   e.integer("RATE_LIMIT_AUTH_PER_MINUTE", 10, 1, 1_000_000),
+		FailedLogins:           e.integer("RATE_LIMIT_FAILED_LOGINS", 5, 1, 1000),
+		FailedLoginsPerAccount: e.integer("RATE_LIMIT_FAILED_LOGINS_PER_ACCOUNT", 100, 1, 1_000_000),
+		AccountChanges:         e.integer("RATE_LIMIT_ACCOUNT_CHANGES_PER_HOUR", 10, 1, 1_000_000),
 	}
 	c.SMTP = smtpConfig{
 		Addr:     e.required("SMTP_ADDR", "the mail submission server as host:port"),
