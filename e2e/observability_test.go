@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // metricRef finds the node's own metric names in PromQL (recording rules, named
@@ -94,4 +96,44 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestMoneyAndUploadMetrics: /metrics counts webhooks by provider and outcome and the
+// payments they settled, upload verdicts, and exports the ledger check's drift gauges
+// (zero on a sound ledger) with the time of the last check.
+func TestMoneyAndUploadMetrics(t *testing.T) {
+	o := startOrderNode(t, nil, true)
+	r, ord := o.placeOrder(t, uuid.NewString())
+	expect(t, r, 201, "place order")
+	body := paymentWebhook("evt_"+uuid.NewString(), "payment_intent.succeeded", ord, o.price, o.currency)
+	for range 2 { // the second delivery is a duplicate
+		expect(t, o.sendWebhook(t, body, stripeSignature(body, webhookSecret, time.Now())), 200, "payment webhook")
+	}
+	expect(t, o.sendWebhook(t, body, stripeSignature(body, "whsec_forged", time.Now())), 400, "forged webhook")
+	expect(t, uploadRaw(t, o.n, o.seller, "kind=deliverable&order_id="+ord.ID+"&filename=ok.bin", randomBytes(t, 4096)), 201, "clean upload")
+	expect(t, uploadRaw(t, o.n, o.seller, "kind=deliverable&order_id="+ord.ID+"&filename=bad.com", eicar()), 422, "infected upload")
+
+	_, raw := get(t, o.n.URL+"/metrics")
+	want := map[string]float64{
+		`gigstream_webhooks_total{outcome="applied",provider="stripe"}`:       1,
+		`gigstream_webhooks_total{outcome="duplicate",provider="stripe"}`:     1,
+		`gigstream_webhooks_total{outcome="bad_signature",provider="stripe"}`: 1,
+		`gigstream_webhooks_total{outcome="error",provider="stripe"}`:         0,
+		`gigstream_payments_total{outcome="succeeded",provider="stripe"}`:     1,
+		`gigstream_payments_total{outcome="failed",provider="stripe"}`:        0,
+		`gigstream_upload_verdicts_total{verdict="clean"}`:                    1,
+		`gigstream_upload_verdicts_total{verdict="rejected"}`:                 1,
+		`gigstream_upload_verdicts_total{verdict="error"}`:                    0,
+		`gigstream_ledger_unbalanced_currencies`:                              0,
+		`gigstream_ledger_overdrawn_accounts`:                                 0,
+		`gigstream_ledger_mismatched_balances`:                                0,
+	}
+	for series, w := range want {
+		if v, found := metricValue(string(raw), series); !found || v != w {
+			t.Errorf("%s = %v (found %v), want %v", series, v, found, w)
+		}
+	}
+	if v, _ := metricValue(string(raw), "gigstream_ledger_check_last_success_timestamp_seconds"); time.Since(time.Unix(int64(v), 0)) > 5*time.Minute {
+		t.Errorf("the ledger check last succeeded at %v: it did not run at start", v)
+	}
 }

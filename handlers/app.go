@@ -141,7 +141,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	// per-address budgets that protect the public routes.
 	pub := &publishRoutes{realtime: d.Realtime, apiKey: cfg.PublishAPIKey, log: d.Log}
 	app.Post("/api/publish", pub.requireAPIKey, pub.publish)
-	hooks := &paymentRoutes{orders: d.Orders, log: d.Log}
+	hooks := &paymentRoutes{orders: d.Orders, log: d.Log, metrics: newPaymentMetrics(d.Registry)}
 	app.Post("/webhooks/stripe", hooks.stripe)
 	app.Post("/webhooks/paypal", hooks.paypal)
 	payouts := &payoutRoutes{payouts: d.Payouts, settlement: d.Settle, log: d.Log}

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/dutchcoders/go-clamd"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ClamdAPI is the slice of go-clamd's client the scanner uses.
@@ -29,17 +30,35 @@ type ScannerConfig struct {
 
 // Scanner checks bytes with a clamd daemon.
 type Scanner struct {
-	clamd ClamdAPI
-	cfg   ScannerConfig
+	clamd    ClamdAPI
+	cfg      ScannerConfig
+	verdicts *prometheus.CounterVec
 }
 
 // NewScanner returns a Scanner that talks to clamd through c, with the zero ScannerConfig.
-func NewScanner(c ClamdAPI) *Scanner { return &Scanner{clamd: c} }
+func NewScanner(c ClamdAPI) *Scanner { return NewScannerWithConfig(c, ScannerConfig{}) }
 
 // NewScannerWithConfig returns a Scanner that talks to clamd through c, tuned by cfg.
 func NewScannerWithConfig(c ClamdAPI, cfg ScannerConfig) *Scanner {
-	return &Scanner{clamd: c, cfg: cfg}
+	verdicts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gigstream_upload_verdicts_total",
+		Help: "Scans finished, by verdict: clean, rejected (a signature or clamd's limits), error (clamd unavailable or failing)."},
+		[]string{"verdict"})
+	for _, v := range []string{verdictClean, verdictRejected, verdictError} {
+		verdicts.WithLabelValues(v)
+	}
+	return &Scanner{clamd: c, cfg: cfg, verdicts: verdicts}
 }
+
+const (
+	verdictClean    = "clean"
+	verdictRejected = "rejected"
+	verdictError    = "error"
+)
+
+// Metrics is the count of verdicts, gigstream_upload_verdicts_total, to register.
+// Scans that end because their caller went away (ctx) or their input failed count as
+// none: clamd gave no verdict on the bytes.
+func (s *Scanner) Metrics() prometheus.Collector { return s.verdicts }
 
 // Ping reports whether clamd answers PONG before ctx ends. It returns ctx's error on
 // timeout and a wrapped client error when clamd is unreachable or answers otherwise.
@@ -67,6 +86,19 @@ func (s *Scanner) Ping(ctx context.Context) error {
 // connection. Scan stops reading r once ctx ends, but cannot interrupt a Read that is
 // already blocked; close r's source to unblock it.
 func (s *Scanner) Scan(ctx context.Context, r io.Reader) (Verdict, error) {
+	v, err := s.scan(ctx, r)
+	switch {
+	case err == nil && v.Clean:
+		s.verdicts.WithLabelValues(verdictClean).Inc()
+	case err == nil:
+		s.verdicts.WithLabelValues(verdictRejected).Inc()
+	case errors.Is(err, ErrScannerUnavailable):
+		s.verdicts.WithLabelValues(verdictError).Inc()
+	}
+	return v, err
+}
+
+func (s *Scanner) scan(ctx context.Context, r io.Reader) (Verdict, error) {
 	if err := ctx.Err(); err != nil {
 		return Verdict{}, fmt.Errorf("scan: %w", err)
 	}

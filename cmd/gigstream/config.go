@@ -65,6 +65,8 @@ type config struct {
 	Notifications notificationsConfig
 	// Telemetry is error reporting (Sentry).
 	Telemetry telemetryConfig
+	// LedgerCheck is the periodic ledger check behind the drift gauges.
+	LedgerCheck ledgerCheckConfig
 }
 
 // fcmConfig points push at Firebase Cloud Messaging; an empty ProjectID turns push off.
@@ -130,6 +132,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadTwoFactorConfig(e, &c)
 	loadNotificationsConfig(e, &c)
 	loadTelemetryConfig(e, &c)
+	loadLedgerCheckConfig(e, &c)
 	loadProductionRules(e, &c)
 	return c, e.err
 }

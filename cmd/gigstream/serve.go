@@ -65,7 +65,7 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	}
 	defer rdb.Close()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), scanner.Metrics())
 	// 6. S3, where the bytes of uploads go.
 	s3c, err := newS3(ctx, cfg.S3)
 	if err != nil {
@@ -99,6 +99,7 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	if err := startRealtime(socketsCtx, cfg, node, d, reporter, log); err != nil {
 		return err
 	}
+	startLedgerCheck(socketsCtx, cfg, db, reg, log) // the drift gauges
 	// 11. Background jobs (river): money, mail and media in queues of their own.
 	stopJobs, err := startJobs(ctx, cfg, jobsCfg, db, objects, d, reg, reporter, log)
 	if err != nil {
