@@ -46,7 +46,7 @@ bench: devstack ## Go benchmarks, catalogue search over HTTP at 100k gigs, the 1
 	@$(DEVENV) go test -run '^$$' -bench . -benchmem -timeout 30m $$(go list ./... | grep -v -e /media -e /e2e)
 	@$(DEVENV) E2E_RACE=0 go test -run '^$$' -bench BenchmarkSearchHTTP -benchtime 1x -timeout 60m ./e2e
 	@$(DEVENV) go test -run '^$$' -bench . -benchtime 1x -benchmem -timeout 30m ./media/...
-	@BENCH_ONLY="c5-eph c5-chat" BENCH_DURABLE=0 scripts/bench-hub
+	@BENCH_ONLY="c5-eph c5-chat" BENCH_DURABLE=0 BENCH_CHAT_RATES="$${BENCH_CHAT_RATES:-500 1000 2000 3000}" scripts/bench-hub
 
 lint: ## gofmt check, go vet and staticcheck
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -100,8 +100,7 @@ func (db *DB) IsMember(ctx context.Context, conversationID, userID string) (bool
 
 const conversationSelect = `
 	SELECT c.id, c.kind, c.gig_id, c.order_id, c.last_activity_at, m.last_read_seq,
-		(SELECT count(*) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.last_read_seq
-			AND x.sender_id <> m.user_id AND x.deleted_at IS NULL) AS unread_count,
+		m.unread_count,
 		COALESCE((SELECT max(o.last_read_seq) FROM conversation_members o
 			WHERE o.conversation_id = c.id AND o.user_id <> m.user_id), 0) AS other_read_seq
 	FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id`
@@ -137,7 +136,7 @@ func (db *DB) Conversations(ctx context.Context, userID string, limit int) ([]ma
 	if err := db.decorate(ctx, list); err != nil {
 		return nil, 0, err
 	}
-	total, err := db.totalUnread(ctx, db.x, userID)
+	total, err := unreadTotal(ctx, db.x, userID)
 	return list, total, err
 }
 
@@ -177,31 +176,6 @@ func (db *DB) decorate(ctx context.Context, list []market.Conversation) error {
 		byID[last[i].ConversationID].LastMessage = &last[i]
 	}
 	return nil
-}
-
-// totalUnread counts messages from others that userID has not read, everywhere.
-func (db *DB) totalUnread(ctx context.Context, q sqlx.QueryerContext, userID string) (int, error) {
-	var n int
-	err := sqlx.GetContext(ctx, q, &n, `
-		SELECT count(*) FROM conversation_members m JOIN messages x ON x.conversation_id = m.conversation_id
-		WHERE m.user_id = $1 AND x.seq > m.last_read_seq AND x.sender_id <> $1 AND x.deleted_at IS NULL`, userID)
-	if err != nil {
-		return 0, fmt.Errorf("total unread: %w", err)
-	}
-	return n, nil
-}
-
-// unreadIn counts messages from others in one conversation that userID has not read.
-func unreadIn(ctx context.Context, tx *sqlx.Tx, conversationID, userID string) (int, error) {
-	var n int
-	err := tx.GetContext(ctx, &n, `
-		SELECT count(*) FROM conversation_members m JOIN messages x ON x.conversation_id = m.conversation_id
-		WHERE m.conversation_id = $1 AND m.user_id = $2 AND x.seq > m.last_read_seq AND x.sender_id <> $2 AND x.deleted_at IS NULL`,
-		conversationID, userID)
-	if err != nil {
-		return 0, fmt.Errorf("unread: %w", err)
-	}
-	return n, nil
 }
 
 var _ market.ChatStore = (*DB)(nil)

@@ -49,19 +49,26 @@ func notMember(err error) error {
 // plus an unread event for every other member. A second send with the same client id
 // returns the first message and writes nothing. It returns a not-found Error when the
 // sender is not a member, and a forbidden Error when either side blocked the other.
-// It is the hottest write of the chat, so it makes few round trips: lock, check,
-// one statement for the message and its event, one per recipient.
+// It is the hottest write of the chat, so its statements are prepared and it makes
+// few round trips: lock, check, one statement for the message, its event, the read
+// pointers and the recipients' seqs, and one for the unread counters and events. The
+// unread counts are kept as counters (see migrations/00019), never counted from the
+// messages.
 func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.SentMessage, error) {
 	if !isUUID(in.ConversationID) {
 		return market.SentMessage{}, fmt.Errorf("conversation: %w", ErrNotFound)
 	}
+	st, err := db.prepare(ctx, nextSeqQuery, sendChecksQuery, insertMessageQuery, unreadQuery)
+	if err != nil {
+		return market.SentMessage{}, err
+	}
 	var out market.SentMessage
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		seq, err := nextSeq(ctx, tx, market.ConversationChannel(in.ConversationID)) // serializes senders
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+		seq, err := nextSeqWith(ctx, tx, st[0], market.ConversationChannel(in.ConversationID)) // serializes senders
 		if err != nil {
 			return err
 		}
-		others, dup, err := sendChecks(ctx, tx, in)
+		members, dup, err := sendChecks(ctx, tx, st[1], in)
 		if err != nil {
 			return err
 		}
@@ -75,7 +82,7 @@ func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.Sen
 		if err := checkAttachments(ctx, tx, in); err != nil {
 			return err
 		}
-		out, err = insertMessage(ctx, tx, in, seq, others)
+		out, err = insertMessage(ctx, tx, st[2:], in, seq, members)
 		return err
 	})
 	if errors.Is(err, errRetry) {
@@ -87,45 +94,55 @@ func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.Sen
 // errRetry rolls back a send whose client id was already stored.
 var errRetry = errors.New("store: message already sent")
 
-// sendChecks reads, in one query, the other members, whether the sender is a member,
-// whether either side blocked the other, and whether this client id was used already.
-func sendChecks(ctx context.Context, tx *sqlx.Tx, in market.NewMessage) ([]market.Recipient, bool, error) {
+// sendMembers is what a send needs to know of the conversation's members, read under
+// the conversation's seq lock (so their counters cannot move meanwhile).
+type sendMembers struct {
+	others       []market.Recipient
+	senderUnread int // the sender's unread count here, which the send clears
+}
+
+const sendChecksQuery = `
+	SELECT m.user_id, m.unread_count, u.hide_push_previews,
+		EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $2 AND b.blocked_id = m.user_id)
+			OR (b.blocker_id = m.user_id AND b.blocked_id = $2)) AS blocked,
+		EXISTS (SELECT 1 FROM messages x WHERE x.sender_id = $2 AND x.client_id = $3) AS dup
+	FROM conversation_members m JOIN users u ON u.id = m.user_id
+	WHERE m.conversation_id = $1`
+
+// sendChecks reads, in one query, the members and their unread counts, whether the
+// sender is a member, whether either side blocked the other, and whether this client
+// id was used already.
+func sendChecks(ctx context.Context, tx *sqlx.Tx, st *sqlx.Stmt, in market.NewMessage) (sendMembers, bool, error) {
 	var rows []struct {
 		UserID       string `db:"user_id"`
+		Unread       int    `db:"unread_count"`
 		HidePreviews bool   `db:"hide_push_previews"`
 		Blocked      bool   `db:"blocked"`
 		Dup          bool   `db:"dup"`
 	}
-	err := tx.SelectContext(ctx, &rows, `
-		SELECT m.user_id, u.hide_push_previews,
-			EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $2 AND b.blocked_id = m.user_id)
-				OR (b.blocker_id = m.user_id AND b.blocked_id = $2)) AS blocked,
-			EXISTS (SELECT 1 FROM messages x WHERE x.sender_id = $2 AND x.client_id = $3) AS dup
-		FROM conversation_members m JOIN users u ON u.id = m.user_id
-		WHERE m.conversation_id = $1`, in.ConversationID, in.SenderID, in.ClientID)
-	if err != nil {
-		return nil, false, fmt.Errorf("send checks: %w", err)
+	if err := tx.StmtxContext(ctx, st).SelectContext(ctx, &rows, in.ConversationID, in.SenderID, in.ClientID); err != nil {
+		return sendMembers{}, false, fmt.Errorf("send checks: %w", err)
 	}
-	var others []market.Recipient
+	var out sendMembers
 	member, blocked, dup := false, false, false
 	for _, r := range rows {
 		dup = dup || r.Dup
 		if r.UserID == in.SenderID {
-			member = true
+			member, out.senderUnread = true, r.Unread
 			continue
 		}
 		blocked = blocked || r.Blocked
-		others = append(others, market.Recipient{UserID: r.UserID, HidePreviews: r.HidePreviews})
+		out.others = append(out.others, market.Recipient{UserID: r.UserID, HidePreviews: r.HidePreviews, Unread: r.Unread})
 	}
 	switch {
 	case !member:
-		return nil, false, fmt.Errorf("conversation: %w", ErrNotFound)
+		return sendMembers{}, false, fmt.Errorf("conversation: %w", ErrNotFound)
 	case dup:
-		return others, true, nil
+		return out, true, nil
 	case blocked:
-		return nil, false, market.Errorf(market.CodeForbidden, "you cannot message this user")
+		return sendMembers{}, false, market.Errorf(market.CodeForbidden, "you cannot message this user")
 	}
-	return others, false, nil
+	return out, false, nil
 }
 
 // checkAttachments refuses attachments that are not clean uploads of kind attachment the
@@ -164,9 +181,32 @@ func priorSend(ctx context.Context, tx *sqlx.Tx, in market.NewMessage) (market.M
 	return prior, nil
 }
 
-// insertMessage writes the message, its event and the sender's read pointer in one
-// statement, then one unread event per recipient.
-func insertMessage(ctx context.Context, tx *sqlx.Tx, in market.NewMessage, seq uint64, others []market.Recipient) (market.SentMessage, error) {
+// insertMessageQuery writes the message and its event, moves the sender's read pointer
+// to it (clearing their unread count here) and counts it unread for every other member,
+// and takes the next seq of each other member's user channel (locking it, in user id
+// order, before their unread total: see unreadQuery).
+const insertMessageQuery = `
+	WITH msg AS (
+		INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, text, attachments, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)),
+	ev AS (
+		INSERT INTO events (channel, seq, type, data) VALUES ($9, $3, 'message.created', $10)),
+	conv AS (
+		UPDATE conversations SET last_activity_at = $8 WHERE id = $2),
+	mem AS (
+		UPDATE conversation_members
+		SET last_read_seq = CASE WHEN user_id = $4 THEN $3 ELSE last_read_seq END,
+			unread_count = CASE WHEN user_id = $4 THEN 0 ELSE unread_count + 1 END
+		WHERE conversation_id = $2
+		RETURNING user_id)
+	INSERT INTO channel_seqs AS s (channel, seq)
+	SELECT 'user:' || user_id, 1 FROM mem WHERE user_id <> $4 ORDER BY user_id
+	ON CONFLICT (channel) DO UPDATE SET seq = s.seq + 1
+	RETURNING channel, seq`
+
+// insertMessage stores the message (insertMessageQuery), then the unread counters and
+// events of its recipients (unreadQuery): two round trips whatever the conversation holds.
+func insertMessage(ctx context.Context, tx *sqlx.Tx, st []*sqlx.Stmt, in market.NewMessage, seq uint64, members sendMembers) (market.SentMessage, error) {
 	m, err := newMessage(in, seq)
 	if err != nil {
 		return market.SentMessage{}, err
@@ -176,30 +216,42 @@ func insertMessage(ctx context.Context, tx *sqlx.Tx, in market.NewMessage, seq u
 		return market.SentMessage{}, err
 	}
 	channel := market.ConversationChannel(in.ConversationID)
-	_, err = tx.ExecContext(ctx, `
-		WITH msg AS (
-			INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, text, attachments, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)),
-		ev AS (
-			INSERT INTO events (channel, seq, type, data) VALUES ($9, $3, 'message.created', $10)),
-		conv AS (
-			UPDATE conversations SET last_activity_at = $8 WHERE id = $2)
-		UPDATE conversation_members SET last_read_seq = $3 WHERE conversation_id = $2 AND user_id = $4`,
+	var seqs []channelSeq
+	err = tx.StmtxContext(ctx, st[0]).SelectContext(ctx, &seqs,
 		m.ID, m.ConversationID, seq, m.SenderID, m.ClientID, m.Text, []byte(m.Attachments), m.CreatedAt, channel, data)
 	if err != nil {
 		return market.SentMessage{}, fmt.Errorf("store message: %w", err)
 	}
+	changes := unreadChanges{conversationID: in.ConversationID}
+	if members.senderUnread > 0 {
+		changes.add(in.SenderID, -members.senderUnread)
+	}
 	out := market.SentMessage{Message: m, Created: true, Events: []market.Event{{Channel: channel, Seq: seq, Type: "message.created", Data: data}}}
-	for _, r := range others {
-		ev, count, err := unreadEventFor(ctx, tx, r.UserID, in.ConversationID)
-		if err != nil {
-			return out, err
-		}
-		r.Unread = count
-		out.Events = append(out.Events, ev)
+	for _, r := range members.others {
+		r.Unread++
+		changes.add(r.UserID, 1)
+		changes.event(r.UserID, userSeq(seqs, market.UserChannel(r.UserID)), r.Unread)
 		out.Recipients = append(out.Recipients, r)
 	}
-	return out, nil
+	events, err := changes.apply(ctx, tx, st[1])
+	out.Events = append(out.Events, events...)
+	return out, err
+}
+
+// channelSeq is a seq taken on a channel.
+type channelSeq struct {
+	Channel string `db:"channel"`
+	Seq     uint64 `db:"seq"`
+}
+
+// userSeq finds channel's seq among those insertMessageQuery took.
+func userSeq(seqs []channelSeq, channel string) uint64 {
+	for _, s := range seqs {
+		if s.Channel == channel {
+			return s.Seq
+		}
+	}
+	return 0
 }
 
 // newMessage builds the stored form of a new message, with its id and time chosen
@@ -213,33 +265,6 @@ func newMessage(in market.NewMessage, seq uint64) (market.Message, error) {
 		ID: uuid.NewString(), ConversationID: in.ConversationID, Seq: seq, SenderID: in.SenderID, ClientID: in.ClientID,
 		Text: in.Text, Attachments: attachments, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 	}, nil
-}
-
-// unreadEventFor counts userID's unread messages (in this conversation and in all)
-// and stores them as a durable unread event on their user channel, in one statement.
-func unreadEventFor(ctx context.Context, tx *sqlx.Tx, userID, conversationID string) (market.Event, int, error) {
-	var row struct {
-		market.Event
-		Count int `db:"count"`
-	}
-	err := tx.GetContext(ctx, &row, `
-		WITH c AS (
-			SELECT count(*) FILTER (WHERE m.conversation_id = $2) AS count, count(*) AS total
-			FROM conversation_members m JOIN messages x ON x.conversation_id = m.conversation_id
-			WHERE m.user_id = $1 AND x.seq > m.last_read_seq AND x.sender_id <> $1 AND x.deleted_at IS NULL),
-		s AS (
-			INSERT INTO channel_seqs (channel, seq) VALUES ($3, 1)
-			ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + 1 RETURNING seq),
-		ev AS (
-			INSERT INTO events (channel, seq, type, data)
-			SELECT $3, s.seq, 'unread', jsonb_build_object('total', c.total, 'conversation_id', $2::text, 'count', c.count)
-			FROM s, c RETURNING channel, seq, type, data)
-		SELECT ev.channel, ev.seq, ev.type, ev.data, c.count FROM ev, c`,
-		userID, conversationID, market.UserChannel(userID))
-	if err != nil {
-		return market.Event{}, 0, fmt.Errorf("unread event: %w", err)
-	}
-	return row.Event, row.Count, nil
 }
 
 func messageByClientID(ctx context.Context, tx *sqlx.Tx, senderID, clientID string) (market.Message, error) {
@@ -258,18 +283,46 @@ func messageByClientID(ctx context.Context, tx *sqlx.Tx, senderID, clientID stri
 // stores a message.edited event. Someone else's message, or one older than the edit
 // window, is a forbidden Error; an unknown one is not found.
 func (db *DB) EditMessage(ctx context.Context, conversationID, messageID, userID, text string, since time.Time) (market.Message, market.Event, error) {
-	return db.changeMessage(ctx, conversationID, messageID, userID, since, "message.edited",
+	return db.changeMessage(ctx, conversationID, messageID, userID, since, "message.edited", nil,
 		`UPDATE messages SET text = $2, edited_at = now() WHERE id = $1 RETURNING `+messageColumns, text)
 }
 
 // DeleteMessage removes the text of the sender's own message, keeping its place, and
-// stores a message.deleted event. Errors are those of EditMessage.
+// stores a message.deleted event; members who had not read it count it unread no
+// more. Errors are those of EditMessage.
 func (db *DB) DeleteMessage(ctx context.Context, conversationID, messageID, userID string, since time.Time) (market.Message, market.Event, error) {
-	return db.changeMessage(ctx, conversationID, messageID, userID, since, "message.deleted",
+	st, err := db.prepare(ctx, unreadQuery)
+	if err != nil {
+		return market.Message{}, market.Event{}, err
+	}
+	uncount := func(tx *sqlx.Tx, m market.Message) error { return uncountDeleted(ctx, tx, st[0], m) }
+	return db.changeMessage(ctx, conversationID, messageID, userID, since, "message.deleted", uncount,
 		`UPDATE messages SET deleted_at = now() WHERE id = $1 RETURNING `+messageColumns)
 }
 
-func (db *DB) changeMessage(ctx context.Context, conversationID, messageID, userID string, since time.Time, eventType, update string, args ...any) (market.Message, market.Event, error) {
+// uncountDeleted takes the deleted message m off the unread counters of the members
+// who had not read it; st is unreadQuery, prepared.
+func uncountDeleted(ctx context.Context, tx *sqlx.Tx, st *sqlx.Stmt, m market.Message) error {
+	var users []string
+	err := tx.SelectContext(ctx, &users, `
+		UPDATE conversation_members SET unread_count = unread_count - 1
+		WHERE conversation_id = $1 AND user_id <> $2 AND last_read_seq < $3 RETURNING user_id`,
+		m.ConversationID, m.SenderID, m.Seq)
+	if err != nil {
+		return fmt.Errorf("uncount deleted message: %w", err)
+	}
+	changes := unreadChanges{conversationID: m.ConversationID}
+	for _, u := range users {
+		changes.add(u, -1)
+	}
+	_, err = changes.apply(ctx, tx, st)
+	return err
+}
+
+// changeMessage edits or deletes a message under the conversation's seq lock; after,
+// when not nil, runs in the same transaction once the message changed.
+func (db *DB) changeMessage(ctx context.Context, conversationID, messageID, userID string, since time.Time, eventType string,
+	after func(*sqlx.Tx, market.Message) error, update string, args ...any) (market.Message, market.Event, error) {
 	if !isUUID(conversationID) || !isUUID(messageID) {
 		return market.Message{}, market.Event{}, fmt.Errorf("message: %w", ErrNotFound)
 	}
@@ -285,6 +338,11 @@ func (db *DB) changeMessage(ctx context.Context, conversationID, messageID, user
 		}
 		if err := tx.GetContext(ctx, &m, update, append([]any{messageID}, args...)...); err != nil {
 			return fmt.Errorf("change message: %w", err)
+		}
+		if after != nil {
+			if err := after(tx, m); err != nil {
+				return err
+			}
 		}
 		data := any(m)
 		if eventType == "message.deleted" {
@@ -329,18 +387,23 @@ func (db *DB) MarkRead(ctx context.Context, conversationID, userID string, seq u
 	if !isUUID(conversationID) {
 		return market.ReadState{}, nil, fmt.Errorf("conversation: %w", ErrNotFound)
 	}
-	var st market.ReadState
+	st, err := db.prepare(ctx, nextSeqQuery, unreadQuery)
+	if err != nil {
+		return market.ReadState{}, nil, err
+	}
+	var rs market.ReadState
 	var events []market.Event
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		// The channel first, as senders take it, so the two never deadlock.
 		if err := lockChannel(ctx, tx, market.ConversationChannel(conversationID)); err != nil {
 			return err
 		}
 		var cur struct {
 			LastRead uint64 `db:"last_read_seq"`
+			Unread   int    `db:"unread_count"`
 			Newest   uint64 `db:"newest"`
 		}
-		err := tx.GetContext(ctx, &cur, `SELECT m.last_read_seq,
+		err := tx.GetContext(ctx, &cur, `SELECT m.last_read_seq, m.unread_count,
 			COALESCE((SELECT max(seq) FROM messages WHERE conversation_id = m.conversation_id), 0) AS newest
 			FROM conversation_members m WHERE m.conversation_id = $1 AND m.user_id = $2 FOR UPDATE`, conversationID, userID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -350,35 +413,60 @@ func (db *DB) MarkRead(ctx context.Context, conversationID, userID string, seq u
 			return fmt.Errorf("read pointer: %w", err)
 		}
 		seq = min(seq, cur.Newest)
-		st.LastReadSeq = max(seq, cur.LastRead)
-		if seq > cur.LastRead {
-			if events, err = advanceRead(ctx, tx, conversationID, userID, seq); err != nil {
-				return err
-			}
-		}
-		if st.UnreadCount, err = unreadIn(ctx, tx, conversationID, userID); err != nil {
+		rs.LastReadSeq, rs.UnreadCount = max(seq, cur.LastRead), cur.Unread
+		if seq <= cur.LastRead {
+			rs.TotalUnread, err = unreadTotal(ctx, tx, userID)
 			return err
 		}
-		st.TotalUnread, err = db.totalUnread(ctx, tx, userID)
+		events, rs, err = advanceRead(ctx, tx, st, conversationID, userID, cur.LastRead, seq)
 		return err
 	})
-	return st, events, err
+	return rs, events, err
 }
 
-func advanceRead(ctx context.Context, tx *sqlx.Tx, conversationID, userID string, seq uint64) ([]market.Event, error) {
-	if _, err := tx.ExecContext(ctx, `UPDATE conversation_members SET last_read_seq = $3 WHERE conversation_id = $1 AND user_id = $2`,
-		conversationID, userID, seq); err != nil {
-		return nil, fmt.Errorf("advance read pointer: %w", err)
+// advanceRead moves the read pointer from seq from to to, takes the messages read off
+// the counters, and stores the read and unread events. st holds nextSeqQuery and
+// unreadQuery, prepared.
+func advanceRead(ctx context.Context, tx *sqlx.Tx, st []*sqlx.Stmt, conversationID, userID string, from, to uint64) ([]market.Event, market.ReadState, error) {
+	rs := market.ReadState{LastReadSeq: to}
+	var read struct {
+		Unread int `db:"unread_count"`
+		Read   int `db:"read"`
 	}
-	read, err := appendEvent(ctx, tx, market.ConversationChannel(conversationID), "read", map[string]any{"user_id": userID, "seq": seq})
+	err := tx.GetContext(ctx, &read, `
+		WITH d AS (
+			SELECT count(*) AS n FROM messages
+			WHERE conversation_id = $1 AND seq > $3 AND seq <= $4 AND sender_id <> $2 AND deleted_at IS NULL)
+		UPDATE conversation_members SET last_read_seq = $4, unread_count = unread_count - d.n
+		FROM d WHERE conversation_id = $1 AND user_id = $2
+		RETURNING unread_count, d.n AS read`, conversationID, userID, from, to)
 	if err != nil {
-		return nil, err
+		return nil, rs, fmt.Errorf("advance read pointer: %w", err)
 	}
-	unread, _, err := unreadEventFor(ctx, tx, userID, conversationID)
+	rs.UnreadCount = read.Unread
+	readEv, err := appendEvent(ctx, tx, market.ConversationChannel(conversationID), "read", map[string]any{"user_id": userID, "seq": to})
 	if err != nil {
-		return nil, err
+		return nil, rs, err
 	}
-	return []market.Event{read, unread}, nil
+	seq, err := nextSeqWith(ctx, tx, st[0], market.UserChannel(userID))
+	if err != nil {
+		return nil, rs, err
+	}
+	changes := unreadChanges{conversationID: conversationID}
+	changes.add(userID, -read.Read)
+	changes.event(userID, seq, read.Unread)
+	unread, err := changes.apply(ctx, tx, st[1])
+	if err != nil {
+		return nil, rs, err
+	}
+	var total struct {
+		Total int `json:"total"`
+	}
+	if err := json.Unmarshal(unread[0].Data, &total); err != nil {
+		return nil, rs, fmt.Errorf("unread event: %w", err)
+	}
+	rs.TotalUnread = total.Total
+	return []market.Event{readEv, unread[0]}, rs, nil
 }
 
 func orEmpty(s []string) []string {

@@ -30,6 +30,7 @@ type DB struct {
 	videoJobsPerUser int
 	rumOnce          sync.Once // searchUsesRUM asks once
 	rum              bool
+	prepared         sync.Map // query text → *sqlx.Stmt, see prepare
 }
 
 // Open connects to PostgreSQL and checks the connection with a ping. It returns an

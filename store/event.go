@@ -24,14 +24,24 @@ func appendEvent(ctx context.Context, tx *sqlx.Tx, channel, eventType string, da
 	return insertEvent(ctx, tx, channel, seq, eventType, data)
 }
 
+const nextSeqQuery = `
+	INSERT INTO channel_seqs (channel, seq) VALUES ($1, 1)
+	ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + 1
+	RETURNING seq`
+
 // nextSeq takes the channel's next seq, holding its counter row locked until tx ends.
 func nextSeq(ctx context.Context, tx *sqlx.Tx, channel string) (uint64, error) {
 	var seq uint64
-	err := tx.GetContext(ctx, &seq, `
-		INSERT INTO channel_seqs (channel, seq) VALUES ($1, 1)
-		ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + 1
-		RETURNING seq`, channel)
-	if err != nil {
+	if err := tx.GetContext(ctx, &seq, nextSeqQuery, channel); err != nil {
+		return 0, fmt.Errorf("next seq of %s: %w", channel, err)
+	}
+	return seq, nil
+}
+
+// nextSeqWith is nextSeq through nextSeqQuery prepared (see DB.prepare).
+func nextSeqWith(ctx context.Context, tx *sqlx.Tx, st *sqlx.Stmt, channel string) (uint64, error) {
+	var seq uint64
+	if err := tx.StmtxContext(ctx, st).GetContext(ctx, &seq, channel); err != nil {
 		return 0, fmt.Errorf("next seq of %s: %w", channel, err)
 	}
 	return seq, nil

@@ -26,16 +26,22 @@ func (db *DB) CreateSession(ctx context.Context, s market.Session) (market.Sessi
 	return out, nil
 }
 
+var sessionWithUserQuery = `SELECT ` + prefixed("s.", sessionColumns) + `, ` + aliased("u.", "u.", userColumns) + `
+	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`
+
 // SessionWithUser returns the session whose token hashes to hash together with its
-// user, in one query (every authenticated request makes it), or an error wrapping
-// ErrNotFound.
+// user, in one query (every authenticated request makes it, so it is prepared), or an
+// error wrapping ErrNotFound.
 func (db *DB) SessionWithUser(ctx context.Context, hash []byte) (market.Session, market.User, error) {
 	var row struct {
 		market.Session
 		U market.User `db:"u"`
 	}
-	err := db.x.GetContext(ctx, &row, `SELECT `+prefixed("s.", sessionColumns)+`, `+aliased("u.", "u.", userColumns)+`
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, hash)
+	st, err := db.prepare(ctx, sessionWithUserQuery)
+	if err != nil {
+		return market.Session{}, market.User{}, err
+	}
+	err = st[0].GetContext(ctx, &row, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return market.Session{}, market.User{}, fmt.Errorf("session: %w", ErrNotFound)
 	}
