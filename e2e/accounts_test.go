@@ -8,7 +8,10 @@ import (
 )
 
 // generous keeps rate limits out of the way of tests that are not about them.
-var generous = map[string]string{"RATE_LIMIT_AUTH_PER_MINUTE": "10000", "RATE_LIMIT_IP_PER_MINUTE": "100000"}
+var generous = map[string]string{"RATE_LIMIT_AUTH_PER_MINUTE": "10000", "RATE_LIMIT_IP_PER_MINUTE": "100000",
+	"RATE_LIMIT_ORDERS_PER_MINUTE": "100000", "RATE_LIMIT_UPLOADS_PER_MINUTE": "100000", "RATE_LIMIT_CONVERSATIONS_PER_MINUTE": "100000",
+	"RATE_LIMIT_SEARCH_PER_MINUTE": "100000", "RATE_LIMIT_EXPORTS_PER_HOUR": "100000", "RATE_LIMIT_WEBHOOKS_PER_MINUTE": "100000",
+	"WS_MAX_SOCKETS_PER_USER": "100000", "WS_MAX_SOCKETS_PER_IP": "100000"}
 
 func withGenerous(extra map[string]string) map[string]string {
 	out := map[string]string{}

@@ -31,12 +31,16 @@ type Config struct {
 	CheckTimeout time.Duration // per readiness probe; default 2 s
 	MetricsToken string        // when set, /metrics requires this bearer token
 
-	TrustedProxies []string   // CIDRs whose X-Forwarded-For/-Proto are believed; default none
-	AllowedOrigins []string   // origins allowed for CORS (with credentials) and writes; default none but our own
-	ForceHTTPS     bool       // redirect plain HTTP to HTTPS
-	RateLimits     RateLimits // request budgets
-	OIDC           OIDCConfig // Google sign-in; off when ClientID is empty
-	PublishAPIKey  string     // bearer key of POST /api/publish; empty refuses every call
+	TrustedProxies []string     // CIDRs whose X-Forwarded-For/-Proto are believed; default none
+	AllowedOrigins []string     // origins allowed for CORS (with credentials) and writes; default none but our own
+	ForceHTTPS     bool         // redirect plain HTTP to HTTPS
+	RateLimits     RateLimits   // request budgets
+	Budgets        RouteBudgets // budgets of the routes that cost money or CPU
+	OIDC           OIDCConfig   // Google sign-in; off when ClientID is empty
+	PublishAPIKey  string       // bearer key of POST /api/publish; empty refuses every call
+	// SocketsPerUser and SocketsPerAddress cap the sockets open on this node per user
+	// and per client address (an IPv6 /64); default 20 and 200.
+	SocketsPerUser, SocketsPerAddress int
 	// FaultRoutes adds GET /debug/fault/panic and /debug/fault/error, test hooks that
 	// fail on purpose so error reporting can be checked end to end. Never in production.
 	FaultRoutes bool
@@ -130,7 +134,7 @@ func notFound(c *fiber.Ctx) error {
 // routes lists every route of the hub; docs/openapi.yaml must describe each one.
 func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/healthz", healthz)
-	app.Get("/readyz", readyz(d.Checks, cmp.Or(cfg.CheckTimeout, 2*time.Second)))
+	app.Get("/readyz", readyz(d.Checks, cmp.Or(cfg.CheckTimeout, 2*time.Second), cfg.MetricsToken))
 	app.Get("/metrics", requireBearer(cfg.MetricsToken), metricsHandler(d.Registry))
 	app.Get("/openapi.yaml", openAPI)
 	if d.WebApp != nil {
@@ -141,17 +145,20 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	// per-address budgets that protect the public routes.
 	pub := &publishRoutes{realtime: d.Realtime, apiKey: cfg.PublishAPIKey, log: d.Log}
 	app.Post("/api/publish", pub.requireAPIKey, pub.publish)
-	hooks := &paymentRoutes{orders: d.Orders, log: d.Log, metrics: newPaymentMetrics(d.Registry)}
-	app.Post("/webhooks/stripe", hooks.stripe)
-	app.Post("/webhooks/paypal", hooks.paypal)
-	payouts := &payoutRoutes{payouts: d.Payouts, settlement: d.Settle, log: d.Log}
-	app.Post("/webhooks/stripe/connect", payouts.connectWebhook)
-
-	limits := cfg.RateLimits.withDefaults()
+	limits, budgets := cfg.RateLimits.withDefaults(), cfg.Budgets.withDefaults()
 	rl := &rateLimiter{lim: newLimiter(d.Redis), limits: limits, log: d.Log}
+	// Per address before anything else: verifying a PayPal webhook is a call to PayPal.
+	hooks := &paymentRoutes{orders: d.Orders, log: d.Log, metrics: newPaymentMetrics(d.Registry)}
+	webhookBudget := rl.perIP("webhook", budgets.Webhooks)
+	app.Post("/webhooks/stripe", webhookBudget, hooks.stripe)
+	app.Post("/webhooks/paypal", webhookBudget, hooks.paypal)
+	payouts := &payoutRoutes{payouts: d.Payouts, settlement: d.Settle, log: d.Log}
+	app.Post("/webhooks/stripe/connect", webhookBudget, payouts.connectWebhook)
+
 	sess := &sessions{accounts: d.Accounts, log: d.Log, origins: setOf(cfg.AllowedOrigins)}
 	ws := &sockets{serve: d.Sockets, rdb: d.Redis, origins: setOf(cfg.AllowedOrigins), log: d.Log, ctx: d.SocketsCtx, faults: orNoFaults(d.Faults),
-		pool: &sync.Pool{}, tokens: d.SocketTokens, upgrades: newAddressBudget(limits.PerIP)}
+		pool: &sync.Pool{}, tokens: d.SocketTokens, upgrades: newAddressBudget(limits.PerIP),
+		caps: newSocketCaps(cfg.SocketsPerUser, cfg.SocketsPerAddress)}
 	ws.upgradeHandler = ws.upgrade()
 	// A socket opened with a connection token needs no session and no shared budget.
 	app.Get("/ws", ws.admitToken)
@@ -161,7 +168,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	}
 
 	auth := &authRoutes{accounts: d.Accounts, throttle: &loginThrottle{rdb: d.Redis, limits: limits, log: d.Log}, log: d.Log}
-	throttled := rl.perIP("auth", limits.Auth)
+	throttled := rl.authPerIP("auth", limits.Auth)
 	app.Post("/auth/register", throttled, auth.register)
 	app.Post("/auth/login", throttled, auth.login)
 	app.Post("/auth/tokens", throttled, auth.createToken)
@@ -183,7 +190,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/ws", ws.admit, ws.upgradeHandler)
 
 	chat := &chatRoutes{chat: d.Chat}
-	app.Post("/conversations", requireUser, chat.open)
+	app.Post("/conversations", requireUser, rl.userBudget("conversation", budgets.Conversations, time.Minute), chat.open)
 	app.Get("/conversations", requireUser, chat.list)
 	app.Get("/conversations/:id", requireUser, chat.show)
 	app.Get("/conversations/:id/messages", requireUser, chat.history)
@@ -204,7 +211,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/notifications/read", requireUser, notifications.markRead)
 
 	orders := &orderRoutes{orders: d.Orders}
-	app.Post("/orders", requireUser, orders.place)
+	app.Post("/orders", requireUser, rl.userBudget("order", budgets.Orders, time.Minute), orders.place)
 	app.Get("/orders", requireUser, orders.list)
 	app.Get("/orders/:id", requireUser, orders.show)
 	app.Post("/orders/:id/deliveries", requireUser, orders.deliver)
@@ -247,7 +254,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/me/email", requireUser, throttled, changes, me.changeEmail)
 	app.Get("/me/sessions", requireUser, me.listSessions)
 	app.Delete("/me/sessions/:id", requireUser, me.revokeSession)
-	app.Get("/me/export", requireUser, me.export)
+	app.Get("/me/export", requireUser, rl.userBudget("export", budgets.Exports, time.Hour), me.export)
 	app.Get("/me/2fa", requireUser, twoFactor.status)
 	app.Post("/me/2fa/enrol", requireUser, twoFactor.enrol)
 	app.Post("/me/2fa/confirm", requireUser, twoFactor.confirm)
@@ -258,8 +265,9 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	gigs := &gigRoutes{gigs: d.Gigs}
 	app.Get("/categories", gigs.categories)
 	app.Get("/currencies", currencies)
-	app.Get("/gigs", gigs.list)
-	app.Get("/search/suggest", gigs.suggest)
+	search := rl.searchBudget(budgets.Search)
+	app.Get("/gigs", search, gigs.list)
+	app.Get("/search/suggest", search, gigs.suggest)
 	app.Post("/gigs", requireUser, gigs.create)
 	app.Get("/gigs/:id", gigs.show)
 	app.Patch("/gigs/:id", requireUser, gigs.update)
@@ -278,13 +286,14 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	tr := &tusRoutes{engine: d.Tus, uploads: d.Uploads, log: d.Log, idle: idle, maxSize: cfg.UploadMaxSize}
 	app.Options("/uploads/tus", tr.resumable, tr.options)
 	app.Options("/uploads/tus/:id", tr.resumable, tr.options)
-	app.Post("/uploads/tus", tr.resumable, requireUser, tr.create)
+	newUpload := rl.userBudget("upload", budgets.Uploads, time.Minute)
+	app.Post("/uploads/tus", tr.resumable, requireUser, newUpload, tr.create)
 	app.Head("/uploads/tus/:id", tr.resumable, requireUser, tr.head)
 	app.Patch("/uploads/tus/:id", tr.resumable, requireUser, tr.patch)
 	app.Delete("/uploads/tus/:id", tr.resumable, requireUser, tr.terminate)
 	up := &uploadRoutes{uploads: d.Uploads, log: d.Log, idle: idle}
-	app.Post("/uploads", requireUser, up.form)
-	app.Put("/uploads/raw", requireUser, up.raw)
+	app.Post("/uploads", requireUser, newUpload, up.form)
+	app.Put("/uploads/raw", requireUser, newUpload, up.raw)
 	app.Get("/uploads/:id", up.show)
 	app.Get("/uploads/:id/download", up.download)
 }
@@ -306,14 +315,15 @@ func openAPI(c *fiber.Ctx) error {
 // requireBearer guards a route with a static token; an empty token leaves it open.
 func requireBearer(token string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if token == "" {
-			return c.Next()
-		}
-		got := []byte(c.Get(fiber.HeaderAuthorization))
-		want := []byte("Bearer " + token)
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		if token != "" && !hasBearer(c, token) {
 			return newProblem(fiber.StatusUnauthorized, "A valid bearer token is required.")
 		}
 		return c.Next()
 	}
+}
+
+// hasBearer reports whether the request carries token as its bearer token.
+func hasBearer(c *fiber.Ctx, token string) bool {
+	got := []byte(c.Get(fiber.HeaderAuthorization))
+	return subtle.ConstantTimeCompare(got, []byte("Bearer "+token)) == 1
 }

@@ -14,11 +14,12 @@ type Check struct {
 	Ping func(ctx context.Context) error
 }
 
-// checkResult is how one dependency answered a readiness probe.
+// checkResult is how one dependency answered a readiness probe. LatencyMS and Error
+// are operators' details: only a caller with the metrics token sees them.
 type checkResult struct {
-	Status    string  `json:"status"`
-	LatencyMS float64 `json:"latency_ms"`
-	Error     string  `json:"error,omitempty"`
+	Status    string   `json:"status"`
+	LatencyMS *float64 `json:"latency_ms,omitempty"`
+	Error     string   `json:"error,omitempty"`
 }
 
 type readiness struct {
@@ -32,14 +33,21 @@ func healthz(c *fiber.Ctx) error {
 }
 
 // readyz checks every dependency at once, each within timeout, and answers 503 while
-// any of them is down, naming which.
-func readyz(checks []Check, timeout time.Duration) fiber.Handler {
+// any of them is down, naming which. How long each took and why it failed (error
+// strings name hosts and ports) are shown only to a caller with the metrics token, or
+// to anyone when there is none (development; production requires one).
+func readyz(checks []Check, timeout time.Duration, metricsToken string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx, cancel := context.WithTimeout(c.UserContext(), timeout)
 		defer cancel()
 		rep := runChecks(ctx, checks)
 		if rep.Status != "ready" {
 			c.Status(fiber.StatusServiceUnavailable)
+		}
+		if metricsToken != "" && !hasBearer(c, metricsToken) {
+			for name, res := range rep.Checks {
+				rep.Checks[name] = checkResult{Status: res.Status}
+			}
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(rep)
@@ -70,7 +78,8 @@ func runChecks(ctx context.Context, checks []Check) readiness {
 func runCheck(ctx context.Context, ch Check) checkResult {
 	start := time.Now()
 	err := ch.Ping(ctx)
-	res := checkResult{Status: "up", LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
+	ms := float64(time.Since(start).Microseconds()) / 1000
+	res := checkResult{Status: "up", LatencyMS: &ms}
 	if err != nil {
 		res.Status, res.Error = "down", err.Error()
 	}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -53,14 +55,37 @@ type rateLimiter struct {
 	lim    *redis_rate.Limiter
 	limits RateLimits
 	log    *slog.Logger
+	// downUntil (unix nanoseconds) is set when Redis failed: until then budgets are not
+	// asked of it, so an outage costs each request nothing rather than a timeout.
+	downUntil atomic.Int64
 }
+
+// What a budget does while Redis cannot answer (README, "Running it safely").
+const (
+	failOpen   = false // the request passes: an outage of the limiter must not take the site down
+	failClosed = true  // 503 with Retry-After: authentication is never left unthrottled
+
+	// limiterOutageSkip is how long a failed Redis is left alone before it is asked again.
+	limiterOutageSkip = time.Second
+	// limiterOutageRetry is the Retry-After of a request refused because Redis is down.
+	limiterOutageRetry = 5 * time.Second
+)
 
 func perMinute(n int) redis_rate.Limit { return redis_rate.PerMinute(n) }
 
-// perIP limits requests per client address under budget name.
+// perIP limits requests per client address (an IPv6 /64) under budget name; it
+// fails open while Redis is down.
 func (r *rateLimiter) perIP(name string, perMin int) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		return r.check(c, name+":ip:"+clientIP(c), perMinute(perMin))
+		return r.check(c, name+":ip:"+clientKey(c), perMinute(perMin), failOpen)
+	}
+}
+
+// authPerIP is perIP for the authentication routes: it fails closed while Redis is
+// down, since an unthrottled sign-in is a password-guessing oracle.
+func (r *rateLimiter) authPerIP(name string, perMin int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		return r.check(c, name+":ip:"+clientKey(c), perMinute(perMin), failClosed)
 	}
 }
 
@@ -71,12 +96,13 @@ func (r *rateLimiter) perUser(name string, perMin int) fiber.Handler {
 		if !ok {
 			return c.Next()
 		}
-		return r.check(c, name+":user:"+u.ID, perMinute(perMin))
+		return r.check(c, name+":user:"+u.ID, perMinute(perMin), failOpen)
 	}
 }
 
 // accountChanges limits the sensitive account changes (e-mail, password, deletion) of
 // a signed-in user to limits.AccountChanges per hour, whichever address they come from.
+// Like sign-in, it fails closed while Redis is down.
 func (r *rateLimiter) accountChanges() fiber.Handler {
 	limit := redis_rate.PerHour(r.limits.AccountChanges)
 	return func(c *fiber.Ctx) error {
@@ -84,26 +110,47 @@ func (r *rateLimiter) accountChanges() fiber.Handler {
 		if !ok {
 			return c.Next()
 		}
-		return r.check(c, "account-change:user:"+u.ID, limit)
+		return r.check(c, "account-change:user:"+u.ID, limit, failClosed)
 	}
 }
 
-// check spends one request of key's budget. When Redis cannot answer, the request
-// passes and the fault is logged: an outage of the limiter must not take the site down.
-func (r *rateLimiter) check(c *fiber.Ctx, key string, limit redis_rate.Limit) error {
+// check spends one request of key's budget. When Redis cannot answer, the fault is
+// logged and the request passes, or with closed set is refused with 503.
+func (r *rateLimiter) check(c *fiber.Ctx, key string, limit redis_rate.Limit, closed bool) error {
 	if r.lim == nil {
 		return c.Next()
 	}
+	if time.Now().UnixNano() < r.downUntil.Load() {
+		return r.unavailable(c, key, closed)
+	}
 	res, err := r.lim.Allow(c.UserContext(), "gs:rl:"+key, limit)
 	if err != nil {
-		r.log.ErrorContext(c.UserContext(), "rate limiter unavailable; request allowed", "err", err)
-		return c.Next()
+		r.downUntil.Store(time.Now().Add(limiterOutageSkip).UnixNano())
+		r.log.ErrorContext(c.UserContext(), "rate limiter unavailable", "budget", budgetName(key), "fail_closed", closed, "err", err)
+		return r.unavailable(c, key, closed)
 	}
 	if res.Allowed == 0 {
 		securityEvent(c, r.log, "rate_limited", slog.String("budget", key))
 		return tooManyRequests(c, res.RetryAfter)
 	}
 	return c.Next()
+}
+
+// unavailable answers a request whose budget Redis cannot tell: 503 with Retry-After
+// when the budget fails closed, the next handler otherwise.
+func (r *rateLimiter) unavailable(c *fiber.Ctx, key string, closed bool) error {
+	if !closed {
+		return c.Next()
+	}
+	securityEvent(c, r.log, "rate_limiter_down", slog.String("budget", budgetName(key)))
+	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(limiterOutageRetry.Seconds())))
+	return newProblem(fiber.StatusServiceUnavailable, "This is throttled and the throttle cannot be checked right now; retry shortly.")
+}
+
+// budgetName is a budget key without the caller ("auth" of "auth:ip:203.0.113.7").
+func budgetName(key string) string {
+	name, _, _ := strings.Cut(key, ":")
+	return name
 }
 
 func tooManyRequests(c *fiber.Ctx, retryAfter time.Duration) error {

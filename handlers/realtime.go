@@ -44,6 +44,7 @@ type sockets struct {
 
 	tokens         SocketTokens   // nil: connection tokens are off
 	upgrades       *addressBudget // token upgrades per address, this node
+	caps           *socketCaps    // open sockets per user and per address, this node
 	upgradeHandler fiber.Handler  // s.upgrade(), built once
 }
 
@@ -142,9 +143,21 @@ func (s *sockets) upgrade() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		userID, _ := c.Locals(localWSUser).(string)
 		sessionID, _ := c.Locals(localWSSession).(string)
-		userID, sessionID = strings.Clone(userID), strings.Clone(sessionID)
+		userID, sessionID, addr := strings.Clone(userID), strings.Clone(sessionID), strings.Clone(clientKey(c))
+		if s.caps.full(userID, addr) {
+			securityEvent(c, s.log, "ws_too_many_sockets")
+			c.Set(fiber.HeaderRetryAfter, "10")
+			return newProblem(fiber.StatusTooManyRequests, "Too many open sockets for this account or address on this node; close one, or retry later.")
+		}
 		fctx := c.Context()
 		err := up.Upgrade(fctx, func(conn *fws.Conn) {
+			if !s.caps.acquire(userID, addr) { // others passed the check above at the same time
+				msg := fws.FormatCloseMessage(closeTooManySockets, "too many sockets")
+				_ = conn.WriteControl(fws.CloseMessage, msg, time.Now().Add(time.Second))
+				_ = conn.Close()
+				return
+			}
+			defer s.caps.release(userID, addr)
 			// fasthttp keeps the request's context until the socket ends: drop what the
 			// request chain left in it (the signed-in user, the session, ...), and the
 			// parsed request and the sent 101 with their buffers (2–3 KB a socket).

@@ -54,7 +54,7 @@ func (s *sockets) admitToken(c *fiber.Ctx) error {
 		securityEvent(c, s.log, "ws_foreign_origin", slog.String("origin", truncated(origin, 100)))
 		return newProblem(fiber.StatusForbidden, "This origin may not open a socket.")
 	}
-	if wait := s.upgrades.take(clientIP(c), time.Now()); wait > 0 {
+	if wait := s.upgrades.take(clientKey(c), time.Now()); wait > 0 {
 		securityEvent(c, s.log, "rate_limited", slog.String("budget", "ws-token:ip"))
 		return tooManyRequests(c, wait)
 	}

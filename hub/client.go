@@ -22,6 +22,7 @@ type client struct {
 	cancel    context.CancelFunc
 	queue     *sendQueue
 	bucket    tokenBucket
+	auth      authorizations // subscribe authorizations: remembered and budgeted
 
 	subsMu sync.Mutex
 	subs   map[string]*subscription
@@ -45,6 +46,7 @@ func newClient(ctx context.Context, n *Node, ws *websocket.Conn, info ClientInfo
 		node: n, ws: ws, info: info, id: randomID(), connected: time.Now(),
 		queue:      newSendQueue(n.cfg.SendQueueBytes),
 		bucket:     newTokenBucket(n.cfg.FrameRate, n.cfg.FrameBurst),
+		auth:       authorizations{bucket: newTokenBucket(n.cfg.AuthorizeRate, n.cfg.AuthorizeBurst)},
 		subs:       make(map[string]*subscription),
 		closing:    make(chan struct{}),
 		readerDone: make(chan struct{}),

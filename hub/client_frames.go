@@ -50,7 +50,10 @@ func (c *client) callbackContext() (context.Context, context.CancelFunc) {
 }
 
 func (c *client) subscribe(f ClientFrame) {
-	if err := c.node.authorize(c.ctx, c.info, f.Channel); err != nil {
+	if err := c.authorizeChannel(f.Channel); errors.Is(err, errAuthorizeBudget) {
+		c.sendError(f.ID, errAuthorizeBudget, "")
+		return
+	} else if err != nil {
 		c.node.log.Debug("hub: subscribe refused", slog.String("user", c.info.UserID),
 			slog.String("channel", f.Channel), slog.Any("err", err))
 		c.sendError(f.ID, newError(CodeForbidden, "subscription refused"), "")

@@ -111,6 +111,15 @@ type Config struct {
 	CloseTimeout time.Duration
 	// MaxSubscriptions caps channels per socket. Zero: 256.
 	MaxSubscriptions int
+	// AuthorizeCacheTTL is how long a socket remembers that Authorize allowed
+	// a channel, so subscribing to it again does not ask. Zero: 1 minute.
+	AuthorizeCacheTTL time.Duration
+	// AuthorizeRate and AuthorizeBurst budget one socket's calls of Authorize
+	// (each a database query for the product): a token bucket of
+	// AuthorizeBurst refilled at AuthorizeRate per second. A subscribe past it
+	// is refused with CodeRateLimited. Zero: 2/s and 64.
+	AuthorizeRate  float64
+	AuthorizeBurst int
 
 	// HistoryPageSize is the limit passed to History. Zero: 500.
 	HistoryPageSize int
@@ -152,6 +161,9 @@ func (c Config) withDefaults() Config {
 	c.WriteTimeout = cmp.Or(c.WriteTimeout, 10*time.Second)
 	c.CloseTimeout = cmp.Or(c.CloseTimeout, 3*time.Second)
 	c.MaxSubscriptions = cmp.Or(c.MaxSubscriptions, 256)
+	c.AuthorizeCacheTTL = cmp.Or(c.AuthorizeCacheTTL, time.Minute)
+	c.AuthorizeRate = cmp.Or(c.AuthorizeRate, 2)
+	c.AuthorizeBurst = cmp.Or(c.AuthorizeBurst, 64)
 	c.HistoryPageSize = cmp.Or(c.HistoryPageSize, 500)
 	c.HistoryTimeout = cmp.Or(c.HistoryTimeout, 5*time.Second)
 	c.RecoveryAttempts = cmp.Or(c.RecoveryAttempts, 5)

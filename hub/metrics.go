@@ -21,6 +21,7 @@ type metrics struct {
 	brokerReconnects prometheus.Counter
 	recoveries       *prometheus.CounterVec
 	recentReads      *prometheus.CounterVec
+	authorizations   *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -48,12 +49,15 @@ func newMetrics() *metrics {
 		recentReads: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "recovery_kept_reads_total", Help: "Recoveries answered from the broker's kept events (hit) or left to History (miss)."},
 			[]string{"result"}),
+		authorizations: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "subscribe_authorizations_total", Help: "Subscribe authorizations by result: allowed or refused by the Authorize callback, cached (allowed before, not asked), limited (over the socket's budget, not asked)."},
+			[]string{"result"}),
 	}
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.connections, m.subscriptions, m.framesIn, m.framesOut, m.slowConsumers,
-		m.disconnects, m.brokerPublished, m.brokerReceived, m.brokerReconnects, m.recoveries, m.recentReads}
+		m.disconnects, m.brokerPublished, m.brokerReceived, m.brokerReconnects, m.recoveries, m.recentReads, m.authorizations}
 }
 
 // register adds the metrics to r; a collector registered before (a second

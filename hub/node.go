@@ -277,16 +277,6 @@ func (n *Node) dropSubscription(s *subscription) {
 	n.detach(s)
 }
 
-func (n *Node) authorize(ctx context.Context, info ClientInfo, channel string) error {
-	cb := n.cfg.Callbacks.Authorize
-	if cb == nil {
-		return errors.New("hub: no Authorize callback installed")
-	}
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.CallbackTimeout)
-	defer cancel()
-	return cb(ctx, info, channel)
-}
-
 // Connections returns the number of sockets open on this node.
 func (n *Node) Connections() int { return len(n.users.all()) }
 

@@ -38,6 +38,7 @@ const (
 	CodeNotSubscribed     = "not_subscribed"     // unsubscribe from a channel this socket does not have
 	CodeTooManyChannels   = "too_many_channels"  // per-socket subscription cap reached
 	CodeUnavailable       = "unavailable"        // broker or history temporarily down; retry with backoff
+	CodeRateLimited       = "rate_limited"       // the socket's budget of subscribe authorizations is spent; retry with backoff
 	CodeRecoveryFailed    = "recovery_failed"    // the server dropped the subscription; subscribe again with since
 	CodeInternal          = "internal"           // anything else
 )
@@ -55,6 +56,9 @@ const (
 	CloseSlowConsumer  = 4000 // the socket could not keep up; reconnect with backoff and recover with since
 	CloseSessionEnded  = 4001 // logout or account disabled; do not reconnect without signing in again
 	CloseHeartbeatMiss = 4002 // no pong within the deadline (rarely seen: the peer is usually gone)
+	// CloseTooManySockets: the user or address has the most sockets a node allows. The
+	// handlers package counts sockets and sends it (usually it answers 429 before the upgrade).
+	CloseTooManySockets = 4003
 )
 
 // Event is one payload on a channel. Seq is zero for ephemeral events (never

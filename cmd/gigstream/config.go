@@ -33,6 +33,8 @@ type config struct {
 	SessionMaxAge  time.Duration
 	Argon2MemoryKB int
 	RateLimits     rateLimits
+	Budgets        routeBudgets
+	SocketBudgets  socketBudgets
 	SMTP           smtpConfig
 	OIDC           oidcConfig
 
@@ -123,6 +125,8 @@ func loadServeConfig(e *envReader) (config, error) {
 	c.MetricsToken = secret(e.str("METRICS_TOKEN", ""))
 	c.PprofAddr = e.str("PPROF_ADDR", "")
 	loadAccountConfig(e, &c)
+	loadBudgetConfig(e, &c)
+	loadSocketBudgetConfig(e, &c)
 	loadRealtimeConfig(e, &c)
 	loadUploadConfig(e, &c)
 	loadStripeConfig(e, &c)

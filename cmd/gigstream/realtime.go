@@ -56,6 +56,7 @@ func newHub(cfg config, rdb *redis.Client, reg prometheus.Registerer, log *slog.
 		Broker: broker, Presence: presence, Revocations: revocations, Logger: log, Registerer: reg,
 		MaxFrameBytes: int64(cfg.WSMaxFrameBytes), SendQueueBytes: cfg.WSSendQueueBytes,
 		TokenSecret: []byte(cfg.WSTokenSecret), TokenTTL: cfg.WSTokenTTL,
+		AuthorizeRate: float64(cfg.SocketBudgets.AuthorizeRate), AuthorizeBurst: cfg.SocketBudgets.AuthBurst,
 	})
 }
 

@@ -166,7 +166,9 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		AllowedOrigins: cfg.AllowedOrigins,
 		ForceHTTPS:     cfg.ForceHTTPS,
 		RateLimits:     handlers.RateLimits(cfg.RateLimits),
-		PublishAPIKey:  string(cfg.PublishAPIKey),
+		Budgets:        handlers.RouteBudgets(cfg.Budgets),
+		SocketsPerUser: cfg.SocketBudgets.PerUser, SocketsPerAddress: cfg.SocketBudgets.PerIP,
+		PublishAPIKey: string(cfg.PublishAPIKey),
 		OIDC: handlers.OIDCConfig{
 			Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID,
 			ClientSecret: string(cfg.OIDC.ClientSecret), RedirectURL: cfg.OIDC.RedirectURL,

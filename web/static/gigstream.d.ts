@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'not_subscribed'
   | 'too_many_channels'
   | 'unavailable'
+  | 'rate_limited'
   | 'recovery_failed'
   | 'internal';
 
@@ -36,6 +37,7 @@ export declare const ErrorCodes: {
   readonly NOT_SUBSCRIBED: 'not_subscribed';
   readonly TOO_MANY_CHANNELS: 'too_many_channels';
   readonly UNAVAILABLE: 'unavailable';
+  readonly RATE_LIMITED: 'rate_limited';
   readonly RECOVERY_FAILED: 'recovery_failed';
   readonly INTERNAL: 'internal';
 };
@@ -44,7 +46,7 @@ export declare const ErrorCodes: {
  * WebSocket close codes ("Limits and close codes"). 1006 is never sent: browsers report
  * it when the connection broke without a close frame.
  */
-export type CloseCode = 1000 | 1001 | 1003 | 1006 | 1008 | 1009 | 1011 | 4000 | 4001 | 4002;
+export type CloseCode = 1000 | 1001 | 1003 | 1006 | 1008 | 1009 | 1011 | 4000 | 4001 | 4002 | 4003;
 
 /** The close codes by name. */
 export declare const CloseCodes: {
@@ -58,6 +60,7 @@ export declare const CloseCodes: {
   readonly SLOW_CONSUMER: 4000;
   readonly SESSION_ENDED: 4001;
   readonly HEARTBEAT_TIMEOUT: 4002;
+  readonly TOO_MANY_SOCKETS: 4003;
 };
 
 // Server → client frames.

@@ -40,6 +40,7 @@ export const CloseCodes = Object.freeze({
   SLOW_CONSUMER: 4000, // we did not read fast enough: reconnect with backoff and recover
   SESSION_ENDED: 4001, // logout / revoked: do not reconnect until signed in again
   HEARTBEAT_TIMEOUT: 4002, // no frame and no pong in time (also what we close with)
+  TOO_MANY_SOCKETS: 4003, // this user or address has too many sockets on the node: reconnect with backoff
 });
 
 /** Error codes of error frames (docs/protocol.md, "Error codes"). */
@@ -52,6 +53,7 @@ export const ErrorCodes = Object.freeze({
   NOT_SUBSCRIBED: 'not_subscribed',
   TOO_MANY_CHANNELS: 'too_many_channels',
   UNAVAILABLE: 'unavailable',
+  RATE_LIMITED: 'rate_limited',
   RECOVERY_FAILED: 'recovery_failed',
   INTERNAL: 'internal',
 });

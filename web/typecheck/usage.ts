@@ -124,7 +124,7 @@ const badOp: ClientFrame = { op: 'history', id: 6 };
 
 const code: CloseCode = CloseCodes.SESSION_ENDED;
 // @ts-expect-error not a close code of the protocol
-const badCode: CloseCode = 4003;
+const badCode: CloseCode = 4099;
 const err: ErrorCode = ErrorCodes.RECOVERY_FAILED;
 // @ts-expect-error not an error code of the protocol
 const badErr: ErrorCode = 'not_member';
