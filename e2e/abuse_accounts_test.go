@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // registerNamed creates an account with a chosen display name and returns its id.
@@ -72,18 +74,7 @@ func TestAbuseEmailChangeIsNeitherOracleNorRelay(t *testing.T) {
 // throttleEnv lets a test speak as many client addresses (X-Forwarded-For from the
 // loopback proxy) without the per-address request budgets getting in the way.
 func throttleEnv(extra map[string]string) map[string]string {
-	return withGenerous(mergeEnv(map[string]string{"TRUSTED_PROXIES": "127.0.0.1", "ARGON2_MEMORY_KIB": "8192"}, extra))
-}
-
-func mergeEnv(a, b map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
+	return withGenerous(merge(map[string]string{"TRUSTED_PROXIES": "127.0.0.1", "ARGON2_MEMORY_KIB": "8192"}, extra))
 }
 
 // from is a client of node base that speaks from address ip.
@@ -189,5 +180,41 @@ func TestAbuseOneAddressCannotKeepAccountsLocked(t *testing.T) {
 	}
 	for i, email := range emails {
 		expect(t, from(t, n.URL, "192.0.2."+strconv.Itoa(i+1)).signIn(email, "password of "+strconv.Itoa(i)+" ok"), 201, "owner "+strconv.Itoa(i))
+	}
+}
+
+// A disabled seller's published gig media stop being public at once: the metadata
+// and the download answer 404 to anyone but the seller, as for an unpublished gig.
+func TestAbuseDisabledSellersGigMediaStopBeingPublic(t *testing.T) {
+	env := migratedEnv(t, realtimeEnv(nil))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if code, out := Run(ctx, bin, env, "seed"); code != 0 {
+		t.Fatalf("seed: exit %d\n%s", code, out)
+	}
+	n := StartNode(t, bin, env)
+	n.WaitReady(t)
+	email, password := uniqueEmail(t, "banned"), "long enough password"
+	c := &client{t: t, base: n.URL}
+	c.register(email, "banned_"+n.URL[len(n.URL)-5:], password)
+	var tok struct{ Token string }
+	expect(t, c.do("POST", "/auth/tokens", map[string]string{"email": email, "password": password}), 201, "seller's app").json(t, &tok)
+	seller := &client{t: t, base: n.URL, bearer: tok.Token}
+	g := createGig(t, seller, gigBody("Hand-drawn logo for your brand", "graphics-design", pkg("basic", 2500, "USD")))
+	var up uploaded
+	expect(t, uploadForm(t, n, tok.Token, map[string]string{"kind": "gig_image", "gig_id": g.ID}, "logo.png", pngBytes(t)), 201, "gig image").json(t, &up)
+	expect(t, seller.do("POST", "/gigs/"+g.ID+"/publish", nil), 200, "publish")
+	paths := []string{"/uploads/" + up.ID, "/uploads/" + up.ID + "/download"}
+	expect(t, as(t, n, "", "GET", paths[0]), 200, "public gig image metadata")
+	expect(t, as(t, n, "", "GET", paths[1]), 302, "public gig image download")
+
+	if code, out := Run(ctx, bin, env, "admin", "disable", email); code != 0 {
+		t.Fatalf("admin disable: exit %d\n%s", code, out)
+	}
+	_, otherTok := appUser(t, n, "onlooker")
+	for _, who := range []string{"", otherTok} {
+		for _, path := range paths {
+			expect(t, as(t, n, who, "GET", path), 404, "GET "+path+" of a disabled seller's gig")
+		}
 	}
 }

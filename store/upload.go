@@ -175,8 +175,9 @@ func uploadIn(ctx context.Context, q sqlx.QueryerContext, id string) (market.Upl
 	return u, nil
 }
 
-// GigForUpload returns a gig's seller and whether it is published, or wraps
-// ErrNotFound (also for a malformed id).
+// GigForUpload returns a gig's seller and whether it is public: published, by a seller
+// neither disabled nor deleted (so a disabled seller's media stop being served the
+// moment the account is disabled). It wraps ErrNotFound (also for a malformed id).
 func (db *DB) GigForUpload(ctx context.Context, gigID string) (string, bool, error) {
 	if !isUUID(gigID) {
 		return "", false, fmt.Errorf("gig %q: %w", gigID, ErrNotFound)
@@ -185,7 +186,9 @@ func (db *DB) GigForUpload(ctx context.Context, gigID string) (string, bool, err
 		SellerID string `db:"seller_id"`
 		Status   string `db:"status"`
 	}
-	err := db.x.GetContext(ctx, &row, `SELECT seller_id, status FROM gigs WHERE id = $1`, gigID)
+	err := db.x.GetContext(ctx, &row, `SELECT g.seller_id,
+		CASE WHEN u.disabled_at IS NULL AND u.deleted_at IS NULL THEN g.status ELSE 'seller_inactive' END AS status
+		FROM gigs g JOIN users u ON u.id = g.seller_id WHERE g.id = $1`, gigID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, fmt.Errorf("gig %s: %w", gigID, ErrNotFound)
 	}
