@@ -15,6 +15,8 @@ type authRoutes struct {
 	accounts *market.Accounts
 	throttle *loginThrottle
 	log      *slog.Logger
+	// conversions hears of each sign-up (analytics)
+	conversions Conversions
 }
 
 type registerRequest struct {
@@ -39,6 +41,7 @@ func (h *authRoutes) register(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.conversions.SignedUp(u.ID)
 	return c.Status(fiber.StatusCreated).JSON(u)
 }
 

@@ -80,6 +80,8 @@ type Deps struct {
 	// Faults receives server faults (5xx answers, panics) for error tracking; nil
 	// reports nothing.
 	Faults FaultReporter
+	// Conversions receives sign-ups and gig views for product analytics; nil records none.
+	Conversions Conversions
 }
 
 // New builds the Fiber app with every middleware and route. It fails only on a
@@ -167,7 +169,8 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 		faultRoutes(app)
 	}
 
-	auth := &authRoutes{accounts: d.Accounts, throttle: &loginThrottle{rdb: d.Redis, limits: limits, log: d.Log}, log: d.Log}
+	auth := &authRoutes{accounts: d.Accounts, throttle: &loginThrottle{rdb: d.Redis, limits: limits, log: d.Log}, log: d.Log,
+		conversions: orNoConversions(d.Conversions)}
 	throttled := rl.authPerIP("auth", limits.Auth)
 	app.Post("/auth/register", throttled, auth.register)
 	app.Post("/auth/login", throttled, auth.login)
@@ -262,7 +265,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/me/2fa/disable", requireUser, twoFactor.disable)
 	app.Post("/me/2fa/recovery-codes", requireUser, twoFactor.recoveryCodes)
 
-	gigs := &gigRoutes{gigs: d.Gigs}
+	gigs := &gigRoutes{gigs: d.Gigs, conversions: orNoConversions(d.Conversions)}
 	app.Get("/categories", gigs.categories)
 	app.Get("/currencies", currencies)
 	search := rl.searchBudget(budgets.Search)

@@ -12,7 +12,8 @@ import (
 // gigRoutes serve the catalogue: categories, published gigs for everyone, and a
 // seller's own gigs through their life (draft, published, paused).
 type gigRoutes struct {
-	gigs *market.Gigs
+	gigs        *market.Gigs
+	conversions Conversions // hears of gig views by signed-in users (analytics)
 }
 
 // packageRequest is one package of a gig as a seller sends it; the domain checks
@@ -85,6 +86,9 @@ func (h *gigRoutes) show(c *fiber.Ctx) error {
 	gig, err := h.gigs.Show(c.UserContext(), c.Params("id"), viewerID(c))
 	if err != nil {
 		return err
+	}
+	if viewer := viewerID(c); viewer != "" {
+		h.conversions.GigViewed(viewer, gig.ID)
 	}
 	return c.JSON(gig)
 }

@@ -69,6 +69,8 @@ type config struct {
 	Telemetry telemetryConfig
 	// LedgerCheck is the periodic ledger check behind the drift gauges.
 	LedgerCheck ledgerCheckConfig
+	// Analytics is product analytics through GA4's Measurement Protocol.
+	Analytics analyticsConfig
 }
 
 // fcmConfig points push at Firebase Cloud Messaging; an empty ProjectID turns push off.
@@ -137,6 +139,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadNotificationsConfig(e, &c)
 	loadTelemetryConfig(e, &c)
 	loadLedgerCheckConfig(e, &c)
+	loadAnalyticsConfig(e, &c)
 	loadProductionRules(e, &c)
 	return c, e.err
 }

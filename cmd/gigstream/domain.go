@@ -5,6 +5,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gigstream/hub/analytics"
 	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/media"
@@ -31,14 +32,15 @@ type domain struct {
 	audit         *market.Audit
 	twoFactor     *market.TwoFactor
 	notifications *market.Notifications
+	tracker       *analytics.Tracker // product analytics (GA4); sends nothing when off
 }
 
 // newDomain builds the use cases in the order they depend on each other. Nothing runs
 // yet: serve starts the node, the relays and the jobs afterwards.
-func newDomain(cfg config, db *store.DB, rdb *redis.Client, node *hub.Node, pusher market.Pusher, objects *media.ObjectStore, scanner *media.Scanner, log *slog.Logger) (*domain, error) {
-	d := &domain{redis: rdb}
+func newDomain(cfg config, db *store.DB, rdb *redis.Client, node *hub.Node, pusher market.Pusher, objects *media.ObjectStore, scanner *media.Scanner, tracker *analytics.Tracker, log *slog.Logger) (*domain, error) {
+	d := &domain{redis: rdb, tracker: tracker}
 	// Channel rules and durable events, published through the node.
-	d.realtime = newRealtime(cfg, db, node, log)
+	d.realtime = newRealtime(cfg, db, node, tracker, log)
 	// Chat: presence from the node, push for the offline, gates and budgets in Redis.
 	d.chat = newChat(cfg, db, d.realtime, node, rdb, pusher, log)
 	// Uploads: the media pipeline and the tus engine over S3 and clamd.

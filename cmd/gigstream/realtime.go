@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gigstream/hub/analytics"
 	"github.com/gigstream/hub/handlers"
 	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/market"
@@ -19,16 +20,22 @@ import (
 	"github.com/gigstream/hub/web"
 )
 
-// hubPublisher lets the domain publish through the hub (market.Publisher).
-type hubPublisher struct{ node *hub.Node }
+// hubPublisher lets the domain publish through the hub (market.Publisher). Order
+// events that are conversions also go to analytics (a no-op when it is off).
+type hubPublisher struct {
+	node    *hub.Node
+	tracker *analytics.Tracker
+}
 
 func (p hubPublisher) Publish(ctx context.Context, ev market.Event) error {
+	trackOrderEvent(p.tracker, ev)
 	return p.node.Publish(ctx, ev.Channel, hub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data})
 }
 
 // PublishAsync implements market.AsyncPublisher: the node's own subscribers get the
 // event at once and the caller does not wait for Redis.
 func (p hubPublisher) PublishAsync(ev market.Event, done func(error)) error {
+	trackOrderEvent(p.tracker, ev)
 	return p.node.PublishAsync(ev.Channel, hub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data}, done)
 }
 
@@ -127,9 +134,9 @@ func socketServer(node *hub.Node) func(ctx context.Context, conn *fws.Conn, user
 
 // newRealtime builds the channel rules over the database, publishing through the
 // node. An order's channel is for its buyer and seller.
-func newRealtime(cfg config, db *store.DB, node *hub.Node, log *slog.Logger) *market.Realtime {
+func newRealtime(cfg config, db *store.DB, node *hub.Node, tracker *analytics.Tracker, log *slog.Logger) *market.Realtime {
 	members := market.ChannelMembers{Conversation: db.IsMember, Order: db.IsOrderParty}
-	return market.NewRealtime(db, hubPublisher{node: node}, members, market.RealtimeConfig{Retention: cfg.EventRetention}, log)
+	return market.NewRealtime(db, hubPublisher{node: node, tracker: tracker}, members, market.RealtimeConfig{Retention: cfg.EventRetention}, log)
 }
 
 // hubSessions closes the sockets of ended sessions on every node

@@ -84,10 +84,11 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	}
 	defer stopPush()
 	// 9. The use cases, in the order they depend on each other (see newDomain).
-	d, err := newDomain(cfg, db, rdb, node, pusher, objects, scanner, log)
+	d, err := newDomain(cfg, db, rdb, node, pusher, objects, scanner, newTracker(cfg, reg, log), log)
 	if err != nil {
 		return err
 	}
+	defer runTracker(ctx, d.tracker)() // conversions to GA4 until shutdown, then a last flush
 	// 10. The node starts with the domain's decisions as its callbacks; the outbox relay,
 	// the notification router and the tus upkeep run beside it until the sockets end, and
 	// so does the search index, loaded first.
@@ -200,6 +201,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		Notifications: d.notifications,
 		Checks:        checks,
 		Faults:        httpFaults{rep},
+		Conversions:   conversions{d.tracker},
 	})
 }
 
