@@ -46,6 +46,9 @@ type OrdersConfig struct {
 	// before it was paid; a failure is only logged: the escrow stays funded and the
 	// settlement job retries. Nil leaves it to the settlement job.
 	LateRefunds LatePaymentRefunder
+	// Payouts finishes withdrawals paid through PayPal Payouts when their payout item
+	// events arrive at the PayPal webhook. Nil ignores them.
+	Payouts PayoutOutcomes
 }
 
 // OrderThreads opens an order's conversation between its buyer and seller and returns

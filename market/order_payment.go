@@ -20,6 +20,9 @@ type PaymentEvent struct {
 	Currency        string // ISO 4217, upper case
 	OrderID         string // from the PaymentIntent's metadata
 	Failure         string // why a payment failed, as the provider says
+	// Payout is set for a PayPal payout item event whose status is final (paid or
+	// failed); Orders hands it to OrdersConfig.Payouts.
+	Payout *PayoutOutcome
 }
 
 // The Stripe event types the orders act on.

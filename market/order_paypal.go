@@ -133,6 +133,12 @@ func (o *Orders) ApplyPayPalWebhook(ctx context.Context, header func(string) str
 		o.log.WarnContext(ctx, "paypal webhook not verified: paypal unreachable", "err", err)
 		return PaymentOutcome{}, Errorf(CodeUnavailable, "PayPal could not verify the webhook; send it again")
 	}
+	if ev.Payout != nil && o.cfg.Payouts != nil {
+		out := *ev.Payout
+		out.EventID, out.EventType, out.Provider = ev.ID, ev.Type, PayoutPayPal
+		outcome, err := o.cfg.Payouts.ApplyPayoutOutcome(ctx, out)
+		return PaymentOutcome{Outcome: outcome}, err
+	}
 	if ev.Type != PayPalCaptureCompleted {
 		return PaymentOutcome{Outcome: OutcomeIgnored}, nil
 	}

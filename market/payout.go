@@ -27,12 +27,18 @@ type PayoutConfig struct {
 	// DestinationLock is how long withdrawals wait after the payout method changes;
 	// it is shown with the method (withdrawable_from). Settlement enforces it.
 	DestinationLock time.Duration
+	// PollAfter is how long a PayPal payout may stay in transit before it is polled
+	// (webhooks can be lost); default 10 minutes.
+	PollAfter time.Duration
 }
 
 // NewPayouts returns the payout use cases over their collaborators.
 func NewPayouts(s PayoutStore, g PayoutGateway, ev ConnectWebhooks, rt *Realtime, cfg PayoutConfig, log *slog.Logger) *Payouts {
 	if log == nil {
 		log = slog.Default()
+	}
+	if cfg.PollAfter <= 0 {
+		cfg.PollAfter = 10 * time.Minute
 	}
 	return &Payouts{store: s, gateway: g, events: ev, realtime: rt, cfg: cfg, log: log, now: time.Now}
 }
@@ -136,6 +142,9 @@ type PayoutStore interface {
 	UpdateStripeAccount(ctx context.Context, eventID string, st StripeAccountState) (string, []Event, error)
 	// Withdrawal returns one withdrawal by id, not found when there is none.
 	Withdrawal(ctx context.Context, id string) (Withdrawal, error)
+	// WithdrawalsInTransit lists up to limit provider's withdrawals in transit since
+	// before (last changed then), oldest first: those whose payout is polled.
+	WithdrawalsInTransit(ctx context.Context, provider string, before time.Time, limit int) ([]Withdrawal, error)
 	// FinishPayout applies a payout's outcome once (its event id) to an in_transit
 	// withdrawal under its row lock: paid posts transit → external, failed posts
 	// transit → available and records the reason. It returns the withdrawal, the
@@ -144,6 +153,11 @@ type PayoutStore interface {
 	// RecordProviderEvent stores a verified event nothing else applies, once; false
 	// when it was seen before.
 	RecordProviderEvent(ctx context.Context, provider, eventID, eventType, outcome string) (bool, error)
+}
+
+// PayoutOutcomes applies a provider's verdict on a withdrawal's payout; Payouts is one.
+type PayoutOutcomes interface {
+	ApplyPayoutOutcome(ctx context.Context, out PayoutOutcome) (string, error)
 }
 
 // ConnectedAccountRequest asks the provider for a seller's connected account.
@@ -167,6 +181,9 @@ type PayoutGateway interface {
 	// ReverseTransfer takes a withdrawal's transfer back from the connected account
 	// (the payout failed, so the money sits there) under the withdrawal's key.
 	ReverseTransfer(ctx context.Context, w Withdrawal) error
+	// PayPalPayout reads a PayPal withdrawal's payout item: final is false while
+	// PayPal has not decided (PENDING, UNCLAIMED, ONHOLD…).
+	PayPalPayout(ctx context.Context, w Withdrawal) (out PayoutOutcome, final bool, err error)
 }
 
 // ConnectEvent is a verified Stripe Connect webhook: an account.updated (Account set)

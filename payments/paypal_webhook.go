@@ -32,13 +32,15 @@ type PayPalEvent struct {
 	OrderID, CustomID string
 	Amount            int64
 	Currency          string
+	// PayoutItem is set for PAYMENT.PAYOUTS-ITEM.* events.
+	PayoutItem *PayPalPayoutItem
 }
 
 // MaxPayPalWebhook is the largest webhook body verified; PayPal's capture events are a
 // few kilobytes.
 const MaxPayPalWebhook = 64 << 10
 
-var payPalEventType = regexp.MustCompile(`^[A-Z][A-Z0-9._]{0,99}$`)
+var payPalEventType = regexp.MustCompile(`^[A-Z][A-Z0-9._-]{0,99}$`)
 
 // VerifyWebhook asks PayPal whether body with headers is a webhook it sent to the
 // configured webhook id (POST /v1/notifications/verify-webhook-signature) and decodes
@@ -103,6 +105,11 @@ func (p *PayPal) decodeEvent(body []byte) (PayPalEvent, error) {
 		return PayPalEvent{}, fmt.Errorf("%w: not a PayPal event (id, event_type)", ErrBadSignature)
 	}
 	out := PayPalEvent{ID: ev.ID, Type: ev.EventType}
+	if strings.HasPrefix(ev.EventType, "PAYMENT.PAYOUTS-ITEM.") {
+		item, err := p.decodePayoutItem(ev.ID, ev.Resource)
+		out.PayoutItem = item
+		return out, err
+	}
 	if !strings.HasPrefix(ev.EventType, "PAYMENT.CAPTURE.") {
 		return out, nil
 	}

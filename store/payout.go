@@ -200,3 +200,15 @@ func (db *DB) FinishPayout(ctx context.Context, out market.PayoutOutcome) (marke
 	}
 	return w, outcome, events, nil
 }
+
+// WithdrawalsInTransit lists up to limit of provider's withdrawals in transit last
+// changed before before, oldest first.
+func (db *DB) WithdrawalsInTransit(ctx context.Context, provider string, before time.Time, limit int) ([]market.Withdrawal, error) {
+	list := []market.Withdrawal{}
+	err := db.x.SelectContext(ctx, &list, `SELECT `+withdrawalColumns+` FROM withdrawals
+		WHERE status = 'in_transit' AND provider = $1 AND updated_at < $2 ORDER BY updated_at LIMIT $3`, provider, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("withdrawals in transit: %w", err)
+	}
+	return list, nil
+}

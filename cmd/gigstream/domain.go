@@ -55,9 +55,11 @@ func newDomain(cfg config, db *store.DB, rdb *redis.Client, node *hub.Node, push
 		return nil, err
 	}
 	// Payouts: sellers' payout methods and the providers' verdicts on payouts.
-	d.payouts = newPayouts(cfg, db, d.realtime, connect, log)
+	if d.payouts, err = newPayouts(cfg, db, d.realtime, connect, log); err != nil {
+		return nil, err
+	}
 	// Orders open their conversation in the chat.
-	if d.orders, err = newOrders(cfg, db, d.realtime, d.chat, d.settlement, log); err != nil {
+	if d.orders, err = newOrders(cfg, db, d.realtime, d.chat, d.settlement, d.payouts, log); err != nil {
 		return nil, err
 	}
 	// Accounts close the sockets of ended sessions through the node.

@@ -95,8 +95,14 @@ func (g paypalGateway) VerifyWebhook(ctx context.Context, header func(string) st
 	if ev.Type == market.PayPalCaptureCompleted && ev.Status != "COMPLETED" {
 		ev.Type = "PAYMENT.CAPTURE." + ev.Status // the resource says otherwise: not a payment
 	}
-	return market.PaymentEvent{ID: ev.ID, Type: ev.Type, PaymentIntentID: ev.OrderID, CaptureID: ev.CaptureID,
-		AmountMinor: ev.Amount, Currency: ev.Currency, OrderID: ev.CustomID}, nil
+	out := market.PaymentEvent{ID: ev.ID, Type: ev.Type, PaymentIntentID: ev.OrderID, CaptureID: ev.CaptureID,
+		AmountMinor: ev.Amount, Currency: ev.Currency, OrderID: ev.CustomID}
+	if ev.PayoutItem != nil {
+		if p, final := payPalPayoutOutcome(*ev.PayoutItem); final {
+			out.Payout = &p
+		}
+	}
+	return out, nil
 }
 
 // refundPayPal refunds a PayPal order's capture, or fails when PayPal is not configured.

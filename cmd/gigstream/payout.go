@@ -19,6 +19,7 @@ type payoutConfig struct {
 	ConnectWebhookSecret secret // STRIPE_CONNECT_WEBHOOK_SECRET: the Connect endpoint's signing secret; unset turns it off
 	ConnectReturnURL     string // STRIPE_CONNECT_RETURN_URL: where Stripe's onboarding sends the seller back
 	ConnectRefreshURL    string // STRIPE_CONNECT_REFRESH_URL: where an expired onboarding link sends them
+	PayPalPollAfter      time.Duration // PAYPAL_PAYOUT_POLL_AFTER: a PayPal payout in transit this long is polled
 	Rules                market.WithdrawalRules
 }
 
@@ -29,6 +30,7 @@ func loadPayoutConfig(e *envReader, c *config) {
 		ConnectWebhookSecret: secret(e.str("STRIPE_CONNECT_WEBHOOK_SECRET", "")),
 		ConnectReturnURL:     e.str("STRIPE_CONNECT_RETURN_URL", c.PublicURL+"/app/?payouts=done"),
 		ConnectRefreshURL:    e.str("STRIPE_CONNECT_REFRESH_URL", c.PublicURL+"/app/?payouts=refresh"),
+		PayPalPollAfter:      e.duration("PAYPAL_PAYOUT_POLL_AFTER", 10*time.Minute, time.Second, 7*24*time.Hour),
 		Rules: market.WithdrawalRules{
 			MinMinor:           int64(e.integer("WITHDRAWAL_MIN_MINOR", 1000, 0, 1<<40)),
 			DailyLimitMinor:    int64(e.integer("WITHDRAWAL_DAILY_LIMIT_MINOR", 1_000_000, 0, 1<<50)),
@@ -47,11 +49,44 @@ func loadPayoutConfig(e *envReader, c *config) {
 	}
 }
 
-// connectGateway adapts payments' Stripe Connect adapter and Connect webhook
-// verification to market's payouts.
+// connectGateway adapts payments' Stripe Connect adapter, Connect webhook
+// verification and PayPal payout reads to market's payouts.
 type connectGateway struct {
 	connect  *payments.Connect
 	verifier *payments.WebhookVerifier // nil when STRIPE_CONNECT_WEBHOOK_SECRET is unset
+	paypal   *payments.PayPal          // nil when PayPal is not configured
+}
+
+// PayPalPayout reads a PayPal withdrawal's payout item.
+func (g connectGateway) PayPalPayout(ctx context.Context, w market.Withdrawal) (market.PayoutOutcome, bool, error) {
+	if g.paypal == nil || w.ProviderRef == nil {
+		return market.PayoutOutcome{}, false, fmt.Errorf("withdrawal %s: no PayPal payout to read", w.ID)
+	}
+	item, err := g.paypal.PayoutItemOf(ctx, *w.ProviderRef)
+	if err != nil {
+		return market.PayoutOutcome{}, false, err
+	}
+	out, final := payPalPayoutOutcome(item)
+	return out, final, nil
+}
+
+// payPalPayoutOutcome reads a payout item's transaction_status: SUCCESS is paid;
+// FAILED, RETURNED (unclaimed for 30 days), BLOCKED, REFUNDED, REVERSED and DENIED
+// mean the money is back in the platform's PayPal balance; anything else (PENDING,
+// UNCLAIMED, ONHOLD) is not final yet.
+func payPalPayoutOutcome(it payments.PayPalPayoutItem) (market.PayoutOutcome, bool) {
+	out := market.PayoutOutcome{WithdrawalID: it.WithdrawalID, Destination: it.Receiver, PayoutRef: it.BatchID,
+		AmountMinor: it.Amount, Currency: it.Currency, Paid: it.Status == "SUCCESS", Failure: it.Failure}
+	switch it.Status {
+	case "SUCCESS":
+		return out, true
+	case "FAILED", "RETURNED", "BLOCKED", "REFUNDED", "REVERSED", "DENIED", "CANCELED":
+		if out.Failure == "" {
+			out.Failure = "PayPal: " + it.Status
+		}
+		return out, true
+	}
+	return out, false
 }
 
 func (g connectGateway) CreateConnectedAccount(ctx context.Context, in market.ConnectedAccountRequest) (string, error) {
@@ -126,15 +161,34 @@ func payOutStripe(ctx context.Context, c *payments.Connect, in market.PayoutRequ
 	return market.PayoutResult{TransferRef: tr, PayoutRef: po}, err
 }
 
-// newPayouts builds the payout use cases on the database and Stripe Connect.
-func newPayouts(cfg config, db *store.DB, rt *market.Realtime, connect *payments.Connect, log *slog.Logger) *market.Payouts {
-	g := connectGateway{connect: connect}
+// payOutPayPal is a withdrawal through PayPal Payouts: one batch of one item to the
+// seller's PayPal e-mail.
+func payOutPayPal(ctx context.Context, pp *payments.PayPal, in market.PayoutRequest) (market.PayoutResult, error) {
+	if pp == nil {
+		return market.PayoutResult{}, fmt.Errorf("%w: PayPal is not configured", market.ErrPayoutRefused)
+	}
+	batch, err := pp.CreatePayout(ctx, payments.PayPalPayoutRequest{WithdrawalID: in.WithdrawalID, Email: in.Destination,
+		Amount: in.AmountMinor, Currency: in.Currency})
+	if err != nil {
+		return market.PayoutResult{}, payoutRefused(err)
+	}
+	return market.PayoutResult{PayoutRef: batch}, nil
+}
+
+// newPayouts builds the payout use cases on the database, Stripe Connect and (when
+// configured) PayPal Payouts.
+func newPayouts(cfg config, db *store.DB, rt *market.Realtime, connect *payments.Connect, log *slog.Logger) (*market.Payouts, error) {
+	pp, err := newPayPal(cfg.PayPal)
+	if err != nil {
+		return nil, err
+	}
+	g := connectGateway{connect: connect, paypal: pp}
 	if s := string(cfg.Payout.ConnectWebhookSecret); s != "" {
 		g.verifier = payments.NewWebhookVerifier(s, 0)
 	}
 	return market.NewPayouts(db, g, g, rt, market.PayoutConfig{
-		PayPal: false, DestinationLock: cfg.Payout.Rules.DestinationLock,
-	}, log)
+		PayPal: pp != nil, DestinationLock: cfg.Payout.Rules.DestinationLock, PollAfter: cfg.Payout.PayPalPollAfter,
+	}, log), nil
 }
 
 // newConnect builds the Stripe Connect adapter on the configured Stripe.

@@ -57,12 +57,14 @@ func (g moneyGateway) Refund(ctx context.Context, in market.RefundRequest) (stri
 }
 
 // Payout pays a withdrawal to its destination: a transfer and payout through Stripe
-// Connect. A withdrawal without a destination (reserved before payout methods
+// Connect, or a PayPal Payouts batch. A withdrawal without a destination (reserved before payout methods
 // existed) is refused: nothing is paid to the platform's own bank any more.
 func (g moneyGateway) Payout(ctx context.Context, in market.PayoutRequest) (market.PayoutResult, error) {
 	switch in.Provider {
 	case market.PayoutStripe:
 		return payOutStripe(ctx, g.connect, in)
+	case market.PayoutPayPal:
+		return payOutPayPal(ctx, g.paypal, in)
 	}
 	return market.PayoutResult{}, fmt.Errorf("%w: no payout method %q", market.ErrPayoutRefused, in.Provider)
 }
@@ -101,6 +103,7 @@ const settlementBatch = 500
 type settlementWorker struct {
 	river.WorkerDefaults[settlementArgs]
 	settlement *market.Settlement
+	payouts    *market.Payouts
 	log        *slog.Logger
 }
 
@@ -123,6 +126,11 @@ func (w *settlementWorker) Work(ctx context.Context, _ *river.Job[settlementArgs
 	if err != nil {
 		return fmt.Errorf("pending withdrawals: %w", err)
 	}
+	polled, err := w.payouts.PollPayPalPayouts(ctx, settlementBatch)
+	if err != nil {
+		return fmt.Errorf("paypal payouts: %w", err)
+	}
+	withdrawn += polled
 	if completed+cleared+refunded+withdrawn > 0 {
 		w.log.InfoContext(ctx, "settlement run", "auto_completed", completed, "cleared", cleared,
 			"late_payments_refunded", refunded, "withdrawals_finished", withdrawn)
@@ -131,8 +139,8 @@ func (w *settlementWorker) Work(ctx context.Context, _ *river.Job[settlementArgs
 }
 
 // settlementJob registers the worker and its periodic schedule, in the money queue.
-func settlementJob(workers *river.Workers, s *market.Settlement, interval time.Duration, log *slog.Logger) []*river.PeriodicJob {
-	river.AddWorker(workers, &settlementWorker{settlement: s, log: log})
+func settlementJob(workers *river.Workers, s *market.Settlement, p *market.Payouts, interval time.Duration, log *slog.Logger) []*river.PeriodicJob {
+	river.AddWorker(workers, &settlementWorker{settlement: s, payouts: p, log: log})
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(interval),
 		func() (river.JobArgs, *river.InsertOpts) {
 			return settlementArgs{}, &river.InsertOpts{Queue: store.QueueMoney, UniqueOpts: river.UniqueOpts{ByPeriod: interval}}

@@ -35,6 +35,8 @@ type Server struct {
 	replays       map[string]replay
 	requests      []Request
 	transmissions map[string]transmission
+	payouts       map[string]*Payout
+	payoutOrder   []string
 	nextID        int
 }
 
@@ -79,7 +81,7 @@ type transmission struct {
 func New(tb testing.TB) *Server {
 	tb.Helper()
 	s := &Server{tokenLifetime: time.Hour, tokens: map[string]time.Time{}, orders: map[string]*Order{},
-		captures: map[string]*Capture{}, replays: map[string]replay{}, transmissions: map[string]transmission{}}
+		captures: map[string]*Capture{}, replays: map[string]replay{}, transmissions: map[string]transmission{}, payouts: map[string]*Payout{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/oauth2/token", s.handleToken)
 	mux.HandleFunc("POST /v2/checkout/orders", s.authorized(s.idempotent(s.handleCreate)))
@@ -87,6 +89,8 @@ func New(tb testing.TB) *Server {
 	mux.HandleFunc("POST /v2/checkout/orders/{id}/capture", s.authorized(s.idempotent(s.handleCapture)))
 	mux.HandleFunc("POST /v2/payments/captures/{id}/refund", s.authorized(s.idempotent(s.handleRefund)))
 	mux.HandleFunc("POST /v1/notifications/verify-webhook-signature", s.authorized(s.handleVerify))
+	mux.HandleFunc("POST /v1/payments/payouts", s.authorized(s.idempotent(s.handleCreatePayout)))
+	mux.HandleFunc("GET /v1/payments/payouts/{id}", s.authorized(s.handleGetPayout))
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
 	tb.Cleanup(s.srv.Close)
