@@ -16,9 +16,9 @@ import (
 // payoutConfig is how sellers get paid: Stripe Connect's webhook secret and onboarding
 // return pages, and the withdrawal rules.
 type payoutConfig struct {
-	ConnectWebhookSecret secret // STRIPE_CONNECT_WEBHOOK_SECRET: the Connect endpoint's signing secret; unset turns it off
-	ConnectReturnURL     string // STRIPE_CONNECT_RETURN_URL: where Stripe's onboarding sends the seller back
-	ConnectRefreshURL    string // STRIPE_CONNECT_REFRESH_URL: where an expired onboarding link sends them
+	ConnectWebhookSecret secret        // STRIPE_CONNECT_WEBHOOK_SECRET: the Connect endpoint's signing secret; unset turns it off
+	ConnectReturnURL     string        // STRIPE_CONNECT_RETURN_URL: where Stripe's onboarding sends the seller back
+	ConnectRefreshURL    string        // STRIPE_CONNECT_REFRESH_URL: where an expired onboarding link sends them
 	PayPalPollAfter      time.Duration // PAYPAL_PAYOUT_POLL_AFTER: a PayPal payout in transit this long is polled
 	Rules                market.WithdrawalRules
 }
