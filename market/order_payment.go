@@ -62,6 +62,7 @@ type PaymentOutcome struct {
 	Outcome string
 	OrderID string
 	Events  []Event
+	Payout  bool // the event was about a seller's payout, not a buyer's payment
 }
 
 // ApplyStripeWebhook verifies a Stripe webhook and applies it at most once, however

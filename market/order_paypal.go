@@ -137,7 +137,7 @@ func (o *Orders) ApplyPayPalWebhook(ctx context.Context, header func(string) str
 		out := *ev.Payout
 		out.EventID, out.EventType, out.Provider = ev.ID, ev.Type, PayoutPayPal
 		outcome, err := o.cfg.Payouts.ApplyPayoutOutcome(ctx, out)
-		return PaymentOutcome{Outcome: outcome}, err
+		return PaymentOutcome{Outcome: outcome, Payout: true}, err
 	}
 	if ev.Type != PayPalCaptureCompleted {
 		return PaymentOutcome{Outcome: OutcomeIgnored}, nil
