@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,21 +18,18 @@ import (
 // RedisBrokerConfig configures a RedisBroker; zero values mean the
 // defaults.
 type RedisBrokerConfig struct {
-	// Client is the Redis connection (required). A *redis.Client works in
-	// both modes; see Sharded for Redis Cluster.
+	// Client is the Redis connection (required): a *redis.Client for one
+	// Redis, or a *redis.ClusterClient for a Redis Cluster, on which the
+	// broker uses sharded pub/sub with one subscriber connection per shard
+	// (see RedisBroker).
 	Client redis.UniversalClient
 	// Prefix namespaces the broker's Redis channels. Empty: "gigstream:hub:".
 	Prefix string
-	// Sharded switches to sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7+).
-	// On a single Redis (or one shard) this behaves like classic pub/sub.
-	// On a Redis Cluster each shard only relays its own slots, which is how
-	// pub/sub scales past one Redis; this broker however holds one
-	// subscriber connection, so it is only correct on a cluster while all
-	// subscribed channels hash to one shard. Full cluster support needs one
-	// subscriber connection per shard, channels grouped by slot owner, and
-	// re-grouping on MOVED (see docs/protocol.md, "Scaling").
+	// Sharded switches one Redis to sharded pub/sub (SPUBLISH/SSUBSCRIBE,
+	// Redis 7+), which there behaves like classic pub/sub. A Redis Cluster
+	// client always uses it.
 	Sharded bool
-	// HealthInterval is how often the subscriber connection is pinged; no
+	// HealthInterval is how often a subscriber connection is pinged; no
 	// answer within three intervals counts as a lost connection.
 	// Zero: 5 s.
 	HealthInterval time.Duration
@@ -53,26 +50,35 @@ type RedisBrokerConfig struct {
 	NoRecentReads bool
 }
 
-// RedisBroker is the cluster Broker on Redis pub/sub. It holds one
-// subscriber connection ("session") subscribed to exactly the channels
-// with local subscribers plus a control channel. When the connection is
-// lost it opens a new session, resubscribes everything, and only then calls
-// HandleReconnect so the node re-syncs durable channels from history.
-// go-redis appears in this file only.
+// RedisBroker is the cluster Broker on Redis pub/sub. On one Redis it
+// holds one subscriber connection (a "link") subscribed to exactly the
+// channels with local subscribers plus a control channel. On a Redis
+// Cluster it holds one link per shard master, each subscribed (SSUBSCRIBE)
+// to the channels whose slot that master serves; a channel's Redis name
+// carries it in a hash tag, so its publish and its kept events share a slot.
+// When a link is lost it opens a new one, resubscribes its channels, and
+// only then tells the node so it re-syncs them from history; on a cluster
+// it first reads the slot map again, so after a failover or a slot
+// migration (the link dies, or Redis unsubscribes it, or answers MOVED)
+// the channels move to the shard's new master. go-redis appears in the
+// broker's files only.
 type RedisBroker struct {
-	cfg RedisBrokerConfig
-	log *slog.Logger
+	cfg     RedisBrokerConfig
+	log     *slog.Logger
+	cluster *redis.ClusterClient // nil on one Redis
 
 	mu      sync.Mutex
-	wanted  map[string]struct{} // Redis channel names this node needs
-	sess    *redisSession       // current session, nil while reconnecting
-	changed chan struct{}       // closed and replaced on every session change
+	wanted  map[string]*redisLink // Redis channel names this node needs, and their link
+	links   map[string]*redisLink // by shard master address ("" on one Redis)
+	slots   *slotMap              // the cluster's slot owners; nil until read (cluster only)
 	handler BrokerHandler
 	closed  bool
 
+	distrust []atomic.Int64 // per slot: unix ns until which kept events are not trusted (cluster only)
+
 	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{}
+	loops  sync.WaitGroup
 
 	pubMu      sync.Mutex
 	pubQueue   []pubRequest // waiting for the next pipeline
@@ -112,32 +118,92 @@ func NewRedisBroker(cfg RedisBrokerConfig) (*RedisBroker, error) {
 	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
 	cfg.KeepRecent = cmp.Or(cfg.KeepRecent, 32)
 	cfg.RecentTTL = cmp.Or(cfg.RecentTTL, 5*time.Minute)
-	b := &RedisBroker{cfg: cfg, log: cfg.Logger, wanted: make(map[string]struct{}),
-		changed: make(chan struct{}), done: make(chan struct{})}
+	b := &RedisBroker{cfg: cfg, log: cfg.Logger, wanted: make(map[string]*redisLink), links: make(map[string]*redisLink)}
+	if cc, ok := cfg.Client.(*redis.ClusterClient); ok {
+		b.cluster = cc
+		b.cfg.Sharded = true
+		b.distrust = make([]atomic.Int64, slotCount)
+	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	b.wanted[b.controlChannel()] = struct{}{}
 	return b, nil
 }
 
-func (b *RedisBroker) controlChannel() string        { return b.cfg.Prefix + "control" }
-func (b *RedisBroker) recentKey(ch string) string    { return b.cfg.Prefix + "recent:{" + ch + "}" }
-func (b *RedisBroker) redisChannel(ch string) string { return b.cfg.Prefix + "ch:" + ch }
+func (b *RedisBroker) controlChannel() string     { return b.cfg.Prefix + "control" }
+func (b *RedisBroker) recentKey(ch string) string { return b.cfg.Prefix + "recent:{" + ch + "}" }
 
-// Start implements Broker: it opens the first session and returns its
-// error when Redis cannot be reached.
+// redisChannel is channel's Redis name. On a cluster it hash-tags the
+// channel like its kept events, so both live on one shard and a pipeline
+// keeps them before publishing them.
+func (b *RedisBroker) redisChannel(ch string) string {
+	if b.cluster != nil {
+		return b.cfg.Prefix + "ch:{" + ch + "}"
+	}
+	return b.cfg.Prefix + "ch:" + ch
+}
+
+// channelOf is redisChannel's inverse; ok is false for other names.
+func (b *RedisBroker) channelOf(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, b.cfg.Prefix+"ch:")
+	if ok && b.cluster != nil {
+		rest, ok = strings.CutPrefix(rest, "{")
+		if ok {
+			rest, ok = strings.CutSuffix(rest, "}")
+		}
+	}
+	return rest, ok
+}
+
+// Start implements Broker: it opens the first connection (on a cluster,
+// reads the slot map and opens the control channel's shard). When Redis
+// cannot be reached it keeps trying in the background and returns nil: a
+// node must come up while Redis is down (readiness reports it).
 func (b *RedisBroker) Start(ctx context.Context, h BrokerHandler) error {
 	b.mu.Lock()
 	b.handler = h
 	b.mu.Unlock()
-	sess, err := b.openSession(ctx)
+	if b.cluster != nil {
+		if err := b.refreshSlots(ctx); err != nil {
+			b.log.Warn("hub: redis cluster slots unreadable at start; reading them in the background", slog.Any("err", err))
+		}
+	}
+	name := b.controlChannel()
+	b.mu.Lock()
+	l, _ := b.linkLocked(name)
+	if l == nil {
+		b.loops.Add(1)
+		go b.awaitSlots(name)
+		b.mu.Unlock()
+		return nil
+	}
+	b.wanted[name] = l
+	l.names[name] = struct{}{}
+	b.mu.Unlock()
+	sess, _, err := l.open(ctx)
 	if err != nil {
-		// A node must come up while Redis is down (readiness reports it): the
-		// connection is made in the background, and the node re-syncs once it is.
 		b.log.Warn("hub: redis pub/sub unreachable at start; connecting in the background", slog.Any("err", err))
 		sess = nil
 	}
-	go b.run(sess)
+	b.loops.Add(1)
+	go l.run(sess)
 	return nil
+}
+
+// awaitSlots reads the cluster's slot map until it succeeds, then
+// subscribes the control channel.
+func (b *RedisBroker) awaitSlots(control string) {
+	defer b.loops.Done()
+	for attempt := 1; ; attempt++ {
+		if sleepCtx(b.ctx, min(50*time.Millisecond<<min(attempt, 6), 2*time.Second)) != nil {
+			return
+		}
+		if b.refreshSlots(b.ctx) == nil {
+			break
+		}
+	}
+	// Its link's first connection reports it, and the node syncs then.
+	if err := b.subscribeName(b.ctx, control); err != nil {
+		b.log.Warn("hub: control channel not subscribed", slog.Any("err", err))
+	}
 }
 
 // Publish implements Broker: the payload goes out in the next pipeline
@@ -156,7 +222,8 @@ func (b *RedisBroker) Publish(ctx context.Context, channel string, payload []byt
 // PublishAsync implements AsyncBroker. Publishes are sent in order by one
 // goroutine, each batch (everything queued while the previous one was on
 // its way) as one pipeline: under load a publish costs a share of a round
-// trip, and the caller need not wait for it.
+// trip, and the caller need not wait for it. On a cluster the pipeline is
+// split by shard, and a channel's kept events and its publish go to one.
 func (b *RedisBroker) PublishAsync(channel string, payload []byte, done func(error)) {
 	b.pubMu.Lock()
 	if len(b.pubQueue) >= maxPublishBacklog {
@@ -238,62 +305,70 @@ func (b *RedisBroker) publish(ctx context.Context, name string, payload []byte) 
 }
 
 // Subscribe implements Broker. It returns once Redis confirmed the
-// subscription, on the current session or, if that one dies meanwhile, on
-// the next.
+// subscription, on the current connection or, if that one dies meanwhile,
+// on the next (on a cluster: of the shard that serves the channel then).
 func (b *RedisBroker) Subscribe(ctx context.Context, channel string) error {
-	name := b.redisChannel(channel)
-	b.mu.Lock()
-	b.wanted[name] = struct{}{}
-	b.mu.Unlock()
-	if err := b.confirm(ctx, name); err != nil {
-		b.mu.Lock()
-		delete(b.wanted, name)
-		b.mu.Unlock()
-		return err
-	}
-	return nil
+	return b.subscribeName(ctx, b.redisChannel(channel))
 }
 
-// confirm waits until name is subscribed on a ready session.
-func (b *RedisBroker) confirm(ctx context.Context, name string) error {
+func (b *RedisBroker) subscribeName(ctx context.Context, name string) error {
 	for {
 		b.mu.Lock()
-		sess, changed, closed := b.sess, b.changed, b.closed
-		b.mu.Unlock()
-		if closed {
+		if b.closed {
+			b.mu.Unlock()
 			return ErrBrokerClosed
 		}
-		if sess != nil {
-			err := sess.subscribeBatched(ctx, b.cfg.Sharded, name)
-			if !errors.Is(err, errSessionDead) {
-				return err
+		l, created := b.linkLocked(name)
+		if l == nil {
+			b.mu.Unlock()
+			return errSlotsUnknown
+		}
+		b.wanted[name] = l
+		l.names[name] = struct{}{}
+		if created {
+			b.loops.Add(1)
+			go l.run(nil)
+		}
+		b.mu.Unlock()
+		err := l.confirm(ctx, name)
+		if errors.Is(err, errMoved) {
+			continue // its shard changed master: subscribe there
+		}
+		if err != nil {
+			b.mu.Lock()
+			if b.wanted[name] == l {
+				delete(b.wanted, name)
+				delete(l.names, name)
 			}
+			b.mu.Unlock()
 		}
-		select { // the next session subscribes everything in wanted
-		case <-ctx.Done():
-			return fmt.Errorf("hub: redis subscribe %q: %w", name, ctx.Err())
-		case <-changed:
-		}
+		return err
 	}
 }
 
-// Connected reports whether a subscriber session is up: while it is not,
-// messages (control ones included) may be missed.
+// Connected reports whether the control channel's connection is up: while
+// it is not, control messages may be missed.
 func (b *RedisBroker) Connected() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.sess != nil
+	l := b.wanted[b.controlChannel()]
+	return l != nil && l.sess != nil
 }
 
 // Unsubscribe implements Broker.
 func (b *RedisBroker) Unsubscribe(ctx context.Context, channel string) error {
 	name := b.redisChannel(channel)
 	b.mu.Lock()
+	l := b.wanted[name]
 	delete(b.wanted, name)
-	sess := b.sess
+	var sess *redisSession
+	if l != nil {
+		delete(l.names, name)
+		sess = l.sess
+	}
 	b.mu.Unlock()
 	if sess == nil {
-		return nil // the next session will not subscribe it
+		return nil // the next connection will not subscribe it
 	}
 	return sess.unsubscribe(ctx, b.cfg.Sharded, name)
 }
@@ -306,42 +381,15 @@ func (b *RedisBroker) Close() error {
 		return nil
 	}
 	b.closed = true
-	started := b.handler != nil
 	b.mu.Unlock()
 	b.cancel()
-	if started {
-		<-b.done
+	b.loops.Wait()
+	b.mu.Lock()
+	for _, l := range b.links {
+		l.closeClient()
 	}
+	b.mu.Unlock()
 	return nil
-}
-
-// run keeps a session alive, replacing it whenever it dies.
-func (b *RedisBroker) run(sess *redisSession) {
-	defer close(b.done)
-	for attempt := 0; ; {
-		if sess != nil {
-			b.watch(sess)
-			b.setSession(nil)
-			b.handlerOf().HandleDisconnect()
-			if b.ctx.Err() != nil {
-				return
-			}
-			b.log.Warn("hub: redis pub/sub connection lost; reconnecting", slog.Any("err", sess.err()))
-		}
-		for {
-			var err error
-			if sess, err = b.openSession(b.ctx); err == nil {
-				break
-			}
-			if b.ctx.Err() != nil {
-				return
-			}
-			attempt++
-			_ = sleepCtx(b.ctx, min(50*time.Millisecond<<min(attempt, 6), 2*time.Second))
-		}
-		attempt = 0
-		b.handlerOf().HandleReconnect()
-	}
 }
 
 func (b *RedisBroker) handlerOf() BrokerHandler {
@@ -350,246 +398,28 @@ func (b *RedisBroker) handlerOf() BrokerHandler {
 	return b.handler
 }
 
-func (b *RedisBroker) setSession(s *redisSession) {
-	b.mu.Lock()
-	b.sess = s
-	close(b.changed)
-	b.changed = make(chan struct{})
-	b.mu.Unlock()
-}
-
-// openSession connects, subscribes every wanted channel and waits for
-// Redis to confirm them, then publishes the session.
-func (b *RedisBroker) openSession(ctx context.Context) (*redisSession, error) {
-	var ps *redis.PubSub
-	if b.cfg.Sharded {
-		ps = b.cfg.Client.SSubscribe(b.ctx)
-	} else {
-		ps = b.cfg.Client.Subscribe(b.ctx)
+// resubscribed tells the node that names were subscribed again after a
+// lost connection: everything re-syncs when the control channel was among
+// them (control messages may have been missed too), else only their
+// channels.
+func (b *RedisBroker) resubscribed(names []string) {
+	h := b.handlerOf()
+	rs, ok := h.(channelResyncer)
+	if !ok || slices.Contains(names, b.controlChannel()) {
+		h.HandleReconnect()
+		return
 	}
-	sess := newRedisSession(ps, b.handlerOf(), b.cfg.Prefix)
-	go sess.receive(b.ctx, 3*b.cfg.HealthInterval)
-	b.mu.Lock()
-	names := make([]string, 0, len(b.wanted))
-	for name := range b.wanted {
-		names = append(names, name)
-	}
-	b.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, 3*b.cfg.HealthInterval)
-	defer cancel()
-	if err := sess.subscribe(ctx, b.cfg.Sharded, names...); err != nil {
-		sess.kill(err)
-		return nil, fmt.Errorf("hub: redis subscribe: %w", err)
-	}
-	b.setSession(sess)
-	return sess, nil
-}
-
-// watch pings the session until it dies or the broker closes.
-func (b *RedisBroker) watch(sess *redisSession) {
-	t := time.NewTicker(b.cfg.HealthInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-b.ctx.Done():
-			sess.kill(ErrBrokerClosed)
-			return
-		case <-sess.dead:
-			return
-		case <-t.C:
-			if err := sess.ps.Ping(b.ctx, "health"); err != nil {
-				sess.kill(err)
-			}
+	channels := make([]string, 0, len(names))
+	for _, name := range names {
+		if ch, ok := b.channelOf(name); ok {
+			channels = append(channels, ch)
 		}
 	}
+	rs.HandleResubscribed(channels)
 }
 
-var errSessionDead = errors.New("hub: redis pub/sub session lost")
-
-// redisSession is one subscriber connection and its receive loop.
-type redisSession struct {
-	ps      *redis.PubSub
-	handler BrokerHandler
-	prefix  string
-
-	mu       sync.Mutex
-	barriers map[string]chan struct{}
-	lastErr  error
-	next     atomic.Uint64
-	dead     chan struct{}
-	dieOnce  sync.Once
-
-	subMu      sync.Mutex
-	subQueue   []subRequest // waiting for the next SUBSCRIBE
-	subRunning bool         // a goroutine is sending batches
-}
-
-// subRequest is one channel waiting to be subscribed, and who to tell.
-type subRequest struct {
-	name string
-	done chan error
-}
-
-// subscribeTimeout bounds one batched SUBSCRIBE and its confirmation.
-const subscribeTimeout = 10 * time.Second
-
-func newRedisSession(ps *redis.PubSub, h BrokerHandler, prefix string) *redisSession {
-	return &redisSession{ps: ps, handler: h, prefix: prefix, barriers: make(map[string]chan struct{}), dead: make(chan struct{})}
-}
-
-// kill ends the session once, closing its connection.
-func (s *redisSession) kill(err error) {
-	s.dieOnce.Do(func() {
-		s.mu.Lock()
-		s.lastErr = err
-		s.mu.Unlock()
-		close(s.dead)
-		_ = s.ps.Close()
-	})
-}
-
-func (s *redisSession) err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lastErr
-}
-
-// subscribe sends the subscribe command and waits for Redis to have
-// processed it: a PING sent after it is answered only afterwards.
-func (s *redisSession) subscribe(ctx context.Context, sharded bool, names ...string) error {
-	var err error
-	if sharded {
-		err = s.ps.SSubscribe(ctx, names...)
-	} else {
-		err = s.ps.Subscribe(ctx, names...)
-	}
-	if err != nil {
-		s.kill(err)
-		return errSessionDead
-	}
-	return s.barrier(ctx)
-}
-
-// subscribeBatched subscribes name together with whatever other channels
-// are waiting: one SUBSCRIBE and one confirming PING for all the channels
-// queued while the previous batch was on its way, so a connect storm costs
-// a round trip per batch, not per channel.
-func (s *redisSession) subscribeBatched(ctx context.Context, sharded bool, name string) error {
-	req := subRequest{name: name, done: make(chan error, 1)}
-	s.subMu.Lock()
-	s.subQueue = append(s.subQueue, req)
-	start := !s.subRunning
-	s.subRunning = true
-	s.subMu.Unlock()
-	if start {
-		go s.sendSubscribes(sharded)
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-s.dead:
-		return errSessionDead
-	case <-ctx.Done():
-		return fmt.Errorf("hub: redis subscribe not confirmed: %w", ctx.Err())
-	}
-}
-
-// sendSubscribes sends the queued channels in batches until none is left.
-func (s *redisSession) sendSubscribes(sharded bool) {
-	for {
-		s.subMu.Lock()
-		batch := s.subQueue
-		s.subQueue = nil
-		if len(batch) == 0 {
-			s.subRunning = false
-			s.subMu.Unlock()
-			return
-		}
-		s.subMu.Unlock()
-		names := make([]string, len(batch))
-		for i, r := range batch {
-			names[i] = r.name
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
-		err := s.subscribe(ctx, sharded, names...)
-		cancel()
-		for _, r := range batch {
-			r.done <- err
-		}
-	}
-}
-
-func (s *redisSession) unsubscribe(ctx context.Context, sharded bool, name string) error {
-	var err error
-	if sharded {
-		err = s.ps.SUnsubscribe(ctx, name)
-	} else {
-		err = s.ps.Unsubscribe(ctx, name)
-	}
-	if err != nil {
-		s.kill(err)
-		return nil // the next session will not subscribe it
-	}
-	return nil
-}
-
-func (s *redisSession) barrier(ctx context.Context) error {
-	token := "barrier-" + strconv.FormatUint(s.next.Add(1), 10)
-	ch := make(chan struct{})
-	s.mu.Lock()
-	s.barriers[token] = ch
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.barriers, token)
-		s.mu.Unlock()
-	}()
-	if err := s.ps.Ping(ctx, token); err != nil {
-		s.kill(err)
-		return errSessionDead
-	}
-	select {
-	case <-ch:
-		return nil
-	case <-s.dead:
-		return errSessionDead
-	case <-ctx.Done():
-		return fmt.Errorf("hub: redis subscribe not confirmed: %w", ctx.Err())
-	}
-}
-
-// receive dispatches messages until the connection fails or stays silent
-// past timeout (the health pings keep a live one talking).
-func (s *redisSession) receive(ctx context.Context, timeout time.Duration) {
-	for {
-		msg, err := s.ps.ReceiveTimeout(ctx, timeout)
-		if err != nil {
-			s.kill(err)
-			return
-		}
-		select {
-		case <-s.dead:
-			return
-		default:
-		}
-		s.dispatch(msg)
-	}
-}
-
-func (s *redisSession) dispatch(msg any) {
-	switch m := msg.(type) {
-	case *redis.Message:
-		if m.Channel == s.prefix+"control" {
-			s.handler.HandleControl([]byte(m.Payload))
-		} else if ch, ok := strings.CutPrefix(m.Channel, s.prefix+"ch:"); ok {
-			s.handler.HandleMessage(ch, []byte(m.Payload))
-		}
-	case *redis.Pong:
-		s.mu.Lock()
-		if ch, ok := s.barriers[m.Payload]; ok {
-			close(ch)
-			delete(s.barriers, m.Payload)
-		}
-		s.mu.Unlock()
-	}
+// channelResyncer is a BrokerHandler that can re-sync some channels only
+// (a cluster shard's) instead of everything.
+type channelResyncer interface {
+	HandleResubscribed(channels []string)
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -40,11 +41,13 @@ type recentResult struct {
 
 // Recent implements RecentBroker. Reads are sent in batches, like
 // publishes: everything asked while the previous batch was on its way goes
-// in one MULTI/EXEC, each read an EXISTS and a ZRANGEBYSCORE seen at one
-// instant (an expiry between the two would otherwise look like "nothing
-// missed").
+// in one pipeline, each read one script that sees the key's existence and
+// its range at one instant (an expiry between the two would otherwise look
+// like "nothing missed") and touches one key, so the pipeline splits by
+// shard on a cluster. After a cluster shard failed over, its channels'
+// kept events are not trusted for RecentTTL (see distrustSlots).
 func (b *RedisBroker) Recent(ctx context.Context, channel string, since uint64, limit int) ([]Event, bool, error) {
-	if b.cfg.NoRecentReads || b.cfg.KeepRecent < 0 {
+	if b.cfg.NoRecentReads || b.cfg.KeepRecent < 0 || !b.trusted(channel) {
 		return nil, false, nil
 	}
 	req := recentRequest{channel: channel, since: since, limit: limit, done: make(chan recentResult, 1)}
@@ -82,30 +85,57 @@ func (b *RedisBroker) readRecent() {
 	}
 }
 
+// recentScript answers one read of kept events: nil when the key does not
+// exist, else the members scored above ARGV[1], at most ARGV[2].
+var recentScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
+`)
+
 func (b *RedisBroker) recentBatch(batch []recentRequest) []recentResult {
 	ctx, cancel := context.WithTimeout(b.ctx, publishTimeout)
 	defer cancel()
-	exists := make([]*redis.IntCmd, len(batch))
-	ranges := make([]*redis.StringSliceCmd, len(batch))
-	_, err := b.cfg.Client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	reads := b.runRecent(ctx, batch, recentScript.EvalSha)
+	if noScript(reads) { // a new or restarted Redis: send the script itself
+		reads = b.runRecent(ctx, batch, recentScript.Eval)
+	}
+	out := make([]recentResult, len(batch))
+	for i, r := range batch {
+		members, err := reads[i].StringSlice()
+		switch {
+		case errors.Is(err, redis.Nil):
+			out[i] = recentResult{known: false}
+		case err != nil:
+			out[i].err = fmt.Errorf("hub: read kept events: %w", err)
+		default:
+			out[i] = b.recentResult(r.channel, true, members)
+		}
+	}
+	return out
+}
+
+type scriptCall func(ctx context.Context, c redis.Scripter, keys []string, args ...any) *redis.Cmd
+
+// runRecent sends every read of batch in one pipeline through call.
+func (b *RedisBroker) runRecent(ctx context.Context, batch []recentRequest, call scriptCall) []*redis.Cmd {
+	reads := make([]*redis.Cmd, len(batch))
+	_, _ = b.cfg.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, r := range batch {
-			key := b.recentKey(r.channel)
-			exists[i] = p.Exists(ctx, key)
-			ranges[i] = p.ZRangeByScore(ctx, key, &redis.ZRangeBy{
-				Min: "(" + strconv.FormatUint(r.since, 10), Max: "+inf", Count: int64(r.limit),
-			})
+			reads[i] = call(ctx, p, []string{b.recentKey(r.channel)}, "("+strconv.FormatUint(r.since, 10), r.limit)
 		}
 		return nil
 	})
-	out := make([]recentResult, len(batch))
-	for i, r := range batch {
-		if err != nil {
-			out[i].err = fmt.Errorf("hub: read kept events: %w", err)
-			continue
+	return reads
+}
+
+// noScript reports whether a Redis (a shard) did not know the script.
+func noScript(cmds []*redis.Cmd) bool {
+	for _, c := range cmds {
+		if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+			return true
 		}
-		out[i] = b.recentResult(r.channel, exists[i].Val() == 1, ranges[i].Val())
 	}
-	return out
+	return false
 }
 
 // recentResult decodes kept payloads; one this version cannot read makes

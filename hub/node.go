@@ -212,6 +212,10 @@ func (h brokerHandler) HandleReconnect() {
 	go h.n.syncRevocations()
 }
 
+// HandleResubscribed re-syncs the channels of a cluster shard that were
+// subscribed again (its connection was lost, or they moved to another).
+func (h brokerHandler) HandleResubscribed(channels []string) { h.n.resyncChannels(channels) }
+
 // fanOut hands one event to every local subscriber. The frame is prepared
 // once and its bytes shared; no subscriber can make another wait.
 func (n *Node) fanOut(channel string, seq uint64, frame []byte) {

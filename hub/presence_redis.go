@@ -74,10 +74,12 @@ func (p *RedisPresence) scoreIn(d time.Duration) float64 {
 // collector, not the presence rule.
 func (p *RedisPresence) keyLifetime() time.Duration { return 2 * max(p.cfg.TTL, p.cfg.Grace) }
 
-// Connect implements Presence.
+// Connect implements Presence. Its commands touch the user's key and the
+// online set, which may live on two cluster shards: a pipeline, not a
+// transaction (each key stays consistent on its own).
 func (p *RedisPresence) Connect(ctx context.Context, userID, connID string) error {
 	key := p.key(userID)
-	_, err := p.cfg.Client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+	_, err := p.cfg.Client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatFloat(p.scoreIn(0), 'f', 0, 64))
 		pipe.ZAdd(ctx, key, redis.Z{Score: p.scoreIn(p.cfg.TTL), Member: connID})
 		pipe.PExpire(ctx, key, p.keyLifetime())
@@ -90,10 +92,10 @@ func (p *RedisPresence) Connect(ctx context.Context, userID, connID string) erro
 	return nil
 }
 
-// Disconnect implements Presence.
+// Disconnect implements Presence, pipelined like Connect.
 func (p *RedisPresence) Disconnect(ctx context.Context, userID, connID string) error {
 	key := p.key(userID)
-	_, err := p.cfg.Client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+	_, err := p.cfg.Client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.ZRem(ctx, key, connID)
 		pipe.ZAdd(ctx, key, redis.Z{Score: p.scoreIn(p.cfg.Grace), Member: graceMember})
 		pipe.PExpire(ctx, key, p.keyLifetime())

@@ -265,18 +265,31 @@ func (n *Node) recoveryResult(kind catchKind, result string) {
 // broker reconnected, since events published during the outage are lost.
 func (n *Node) resyncAll() {
 	n.metrics.brokerReconnects.Inc()
-	n.channels.forEach(func(s *subscription) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		switch {
-		case s.stopped:
-		case s.state != subLive:
-			s.resync = true
-		case s.synced:
-			s.state = subCatchingUp
-			go n.catchUp(s.client.ctx, s, catchResync)
-		}
-	})
+	n.channels.forEach(n.resync)
+}
+
+// resyncChannels is resyncAll for the channels of one cluster shard whose
+// connection was lost (or that moved to another shard).
+func (n *Node) resyncChannels(channels []string) {
+	n.metrics.brokerReconnects.Inc()
+	for _, ch := range channels {
+		n.channels.forChannel(ch, func(_ int, s *subscription) { n.resync(s) })
+	}
+}
+
+// resync makes s read History again: at once when it is live, after the
+// running catch-up otherwise.
+func (n *Node) resync(s *subscription) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.stopped:
+	case s.state != subLive:
+		s.resync = true
+	case s.synced:
+		s.state = subCatchingUp
+		go n.catchUp(s.client.ctx, s, catchResync)
+	}
 }
 
 // historyGate coalesces identical History calls (many sockets of a

@@ -55,7 +55,7 @@ func closeSocketsThroughRedis(ctx context.Context, e *envReader, log *slog.Logge
 		log.WarnContext(ctx, "REDIS_URL unset: live sockets of the disabled user are not closed")
 		return nil, func() {}, nil
 	}
-	rdb, err := newRedis(config{RedisURL: e.url("REDIS_URL", "redis", "rediss", "unix")})
+	rdb, err := newRedis(config{RedisURL: e.url("REDIS_URL", "redis", "rediss", "unix"), RedisClusterAddrs: redisClusterAddrs(e)})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -20,7 +20,7 @@ import (
 )
 
 // redisGate is market.Gate on Redis: SET NX PX, shared by every node.
-func redisGate(rdb *redis.Client) market.Gate {
+func redisGate(rdb redis.UniversalClient) market.Gate {
 	return func(ctx context.Context, key string, period time.Duration) (bool, error) {
 		ok, err := rdb.SetNX(ctx, "gs:gate:"+key, 1, period).Result()
 		if err != nil {
@@ -49,7 +49,7 @@ func (b messageBudget) SpendMessage(ctx context.Context, userID string) error {
 }
 
 // newChat builds the chat use cases; node answers presence.
-func newChat(cfg config, db *store.DB, realtime *market.Realtime, node *hub.Node, rdb *redis.Client, pusher market.Pusher, log *slog.Logger) *market.Chat {
+func newChat(cfg config, db *store.DB, realtime *market.Realtime, node *hub.Node, rdb redis.UniversalClient, pusher market.Pusher, log *slog.Logger) *market.Chat {
 	return market.NewChat(db, realtime, node, pusher, redisGate(rdb), market.ChatConfig{
 		MaxTextLength: cfg.MaxMessageLength, EditWindow: cfg.MessageEditWindow, PushDelay: cfg.PushDelay,
 		SendLimit: messageBudget{limiter: redis_rate.NewLimiter(rdb), perMinute: cfg.MessagesPerMinute},

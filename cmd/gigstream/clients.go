@@ -11,14 +11,21 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// newRedis builds the Redis client from REDIS_URL. It does not connect: a Redis that is
-// down shows in /readyz instead of stopping the hub.
-func newRedis(cfg config) (*redis.Client, error) {
+// newRedis builds the Redis client from REDIS_URL or, with REDIS_CLUSTER_ADDRS, a
+// Redis Cluster client over those seed nodes with REDIS_URL's user, password and TLS.
+// It does not connect: a Redis that is down shows in /readyz instead of stopping the hub.
+func newRedis(cfg config) (redis.UniversalClient, error) {
 	opts, err := redis.ParseURL(string(cfg.RedisURL))
 	if err != nil {
 		return nil, fmt.Errorf("config: REDIS_URL: %w", err)
 	}
-	return redis.NewClient(opts), nil
+	if len(cfg.RedisClusterAddrs) == 0 {
+		return redis.NewClient(opts), nil
+	}
+	return redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs: cfg.RedisClusterAddrs, Username: opts.Username, Password: opts.Password,
+		TLSConfig: opts.TLSConfig, DialTimeout: opts.DialTimeout,
+	}), nil
 }
 
 // newS3 builds the S3 client for cfg; a custom endpoint serves S3-compatible stores.

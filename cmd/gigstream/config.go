@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 )
@@ -45,6 +46,7 @@ type config struct {
 	// (SEARCH_MAX_LAG, default 0: each search first reads what was committed before it).
 	SearchMaxLag       time.Duration
 	RedisShardedPubSub bool
+	RedisClusterAddrs  []string // seed nodes of a Redis Cluster; empty: the one Redis of REDIS_URL
 	WSMaxFrameBytes    int
 	WSSendQueueBytes   int
 	WSTokenSecret      secret        // signs connection tokens; empty: tokens off
@@ -119,6 +121,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	c := loadDatabaseConfig(e)
 	c.HTTPAddr = e.str("HTTP_ADDR", ":8080")
 	c.RedisURL = e.url("REDIS_URL", "redis", "rediss", "unix")
+	c.RedisClusterAddrs = redisClusterAddrs(e)
 	c.ClamdAddr = clamdAddr(e)
 	c.S3 = loadS3Config(e)
 	c.BodyLimit = e.integer("HTTP_BODY_LIMIT", 1<<20, 1<<10, 1<<30)
@@ -278,4 +281,15 @@ func (c config) logAttrs() slog.Value {
 		slog.Int("body_limit", c.BodyLimit),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 	)
+}
+
+// redisClusterAddrs reads REDIS_CLUSTER_ADDRS: host:port seed nodes of a Redis Cluster.
+func redisClusterAddrs(e *envReader) []string {
+	addrs := e.list("REDIS_CLUSTER_ADDRS")
+	for _, a := range addrs {
+		if host, port, err := net.SplitHostPort(a); err != nil || host == "" || port == "" {
+			e.fail("REDIS_CLUSTER_ADDRS", "host:port addresses separated by commas", a)
+		}
+	}
+	return addrs
 }

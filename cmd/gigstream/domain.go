@@ -15,7 +15,7 @@ import (
 
 // domain is every use case serve runs, built once by newDomain.
 type domain struct {
-	redis         *redis.Client // rate limits and sign-in state of the HTTP layer
+	redis         redis.UniversalClient // rate limits and sign-in state of the HTTP layer
 	realtime      *market.Realtime
 	chat          *market.Chat
 	uploads       *market.Uploads
@@ -37,7 +37,7 @@ type domain struct {
 
 // newDomain builds the use cases in the order they depend on each other. Nothing runs
 // yet: serve starts the node, the relays and the jobs afterwards.
-func newDomain(cfg config, db *store.DB, rdb *redis.Client, node *hub.Node, pusher market.Pusher, objects *media.ObjectStore, scanner *media.Scanner, tracker *analytics.Tracker, log *slog.Logger) (*domain, error) {
+func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.Node, pusher market.Pusher, objects *media.ObjectStore, scanner *media.Scanner, tracker *analytics.Tracker, log *slog.Logger) (*domain, error) {
 	d := &domain{redis: rdb, tracker: tracker}
 	// Channel rules and durable events, published through the node.
 	d.realtime = newRealtime(cfg, db, node, tracker, log)

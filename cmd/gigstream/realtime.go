@@ -41,7 +41,7 @@ func (p hubPublisher) PublishAsync(ev market.Event, done func(error)) error {
 
 // newHub builds this node's real-time engine on Redis (fan-out between nodes and
 // presence). The domain's decisions are installed with SetCallbacks before it starts.
-func newHub(cfg config, rdb *redis.Client, reg prometheus.Registerer, log *slog.Logger) (*hub.Node, error) {
+func newHub(cfg config, rdb redis.UniversalClient, reg prometheus.Registerer, log *slog.Logger) (*hub.Node, error) {
 	keep := 0 // the broker's default
 	if cfg.RecoveryKeep == "off" {
 		keep = -1
