@@ -25,6 +25,7 @@ import (
 // of its channel exactly once, in order.
 func TestRealtimeOnRedisClusterSurvivesMasterKill(t *testing.T) {
 	admin := clusterAdmin(t)
+	lockCluster(t)
 	nodes := startCluster(t, 3, tokenEnv(map[string]string{"REDIS_CLUSTER_ADDRS": os.Getenv("DEVSTACK_REDIS_CLUSTER_ADDRS")}))
 	const perMaster, rounds, killAfter = 2, 24, 8
 	ctx := context.Background()
@@ -56,6 +57,11 @@ func TestRealtimeOnRedisClusterSurvivesMasterKill(t *testing.T) {
 		}
 	}
 
+	// Every node subscribed every channel on the master serving its slot.
+	for _, ch := range channels {
+		waitShardSubscribers(t, admin, ch, 3)
+	}
+
 	kill := make(chan struct{})
 	published := make(chan error, 1)
 	go func() { published <- publishRounds(nodes, channels, rounds, map[int]chan struct{}{killAfter: kill}) }()
@@ -81,6 +87,43 @@ func TestRealtimeOnRedisClusterSurvivesMasterKill(t *testing.T) {
 	if after.masters[victim] || len(after.masters) != len(owners.masters) {
 		t.Fatalf("masters after the kill: %v (killed %s)", after.masters, victim)
 	}
+	for _, ch := range channels { // the killed shard's channels too, on its new master
+		waitShardSubscribers(t, admin, ch, 3)
+	}
+}
+
+// waitShardSubscribers waits until the master serving channel's slot counts n
+// subscriber connections of the channel (PUBSUB SHARDNUMSUB asks that node only).
+func waitShardSubscribers(t *testing.T, admin *redis.ClusterClient, channel string, n int64) {
+	t.Helper()
+	name := "gigstream:hub:ch:{" + channel + "}"
+	var got int64
+	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		master := slotOwners(t, admin).owner[keySlotOf(t, admin, name)]
+		c := redis.NewClient(&redis.Options{Addr: master})
+		counts, err := c.PubSubShardNumSub(context.Background(), name).Result()
+		c.Close()
+		if got = counts[name]; err == nil && got == n {
+			return
+		}
+	}
+	t.Fatalf("%s: %d subscribers on its master, want %d", name, got, n)
+}
+
+// lockCluster holds the devstack cluster for the rest of the test (the hub package's
+// cluster tests fail masters over too), by a lock file named after the cluster. The
+// lock is released after the cleanup that restarts the killed master has run.
+func lockCluster(t *testing.T) {
+	t.Helper()
+	name := strings.NewReplacer(":", "_", ",", "-").Replace(os.Getenv("DEVSTACK_REDIS_CLUSTER_ADDRS"))
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "gigstream-redis-cluster-"+name+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
 }
 
 // clusterAdmin connects to the devstack's Redis Cluster; without it the test fails.

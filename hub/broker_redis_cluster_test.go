@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +34,22 @@ func clusterClient(t testing.TB, name string) *redis.ClusterClient {
 	return c
 }
 
+// lockCluster holds the devstack cluster for the rest of the test: tests of
+// other packages (e2e) kill and fail over its masters, which must not happen
+// in the middle of this one. The lock is a file named after the cluster.
+func lockCluster(t testing.TB) {
+	t.Helper()
+	name := strings.NewReplacer(":", "_", ",", "-").Replace(os.Getenv("DEVSTACK_REDIS_CLUSTER_ADDRS"))
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "gigstream-redis-cluster-"+name+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() }) // closing releases the lock
+}
+
 // newClusterNode starts a node whose broker, presence and kept events live
 // on the cluster.
 func newClusterNode(t testing.TB, prefix string, cfg Config) *redisNode {
@@ -52,6 +70,7 @@ func newClusterNode(t testing.TB, prefix string, cfg Config) *redisNode {
 }
 
 func TestKeySlotMatchesRedis(t *testing.T) {
+	lockCluster(t)
 	c := clusterClient(t, "hubtest-keyslot")
 	keys := []string{"", "foo", "{user1000}.following", "foo{}{bar}", "foo{{bar}}zap", "a{b}c{d}", "{}", "gigstream:hub:ch:{conversation:42}"}
 	for range 200 {
@@ -98,6 +117,7 @@ func enough(m map[string][]string, n int) bool {
 // master and the node re-syncs them, so every socket still gets every seq
 // once, in order; the other shards' channels never notice.
 func TestRedisClusterFanOutOnEveryShardThroughFailover(t *testing.T) {
+	lockCluster(t)
 	prefix := testPrefix(t)
 	h := newFakeHistory()
 	cfg := Config{Callbacks: Callbacks{Authorize: allowAll, History: h.History}}
@@ -178,4 +198,49 @@ func replicaOf(t testing.TB, admin *redis.ClusterClient, addr string) *redis.Cli
 	}
 	t.Fatalf("no replica of %s in CLUSTER SLOTS", addr)
 	return nil
+}
+
+// Presence on the cluster: a user's key and the online set live on
+// different shards, and the story is the same as on one Redis; a refresh of
+// many sockets (several per user, users spread over every shard) keeps
+// every one of them online past their first TTL.
+func TestRedisPresenceOnCluster(t *testing.T) {
+	lockCluster(t)
+	client := clusterClient(t, "hubtest-presence")
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	p, err := NewRedisPresence(RedisPresenceConfig{Client: client, Prefix: testPrefix(t),
+		TTL: 30 * time.Second, Grace: 10 * time.Second, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testPresence(t, p, clock)
+	clock2 := &fakeClock{now: clock.now}
+	p2, err := NewRedisPresence(RedisPresenceConfig{Client: client, Prefix: testPrefix(t),
+		TTL: 30 * time.Second, Grace: 10 * time.Second, Now: clock2.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testPresence(t, batchedPresence{p2}, clock2)
+	ctx := context.Background()
+	var conns []PresenceConn
+	for i := range 2500 {
+		conns = append(conns, PresenceConn{UserID: fmt.Sprintf("r%d", i%1200), ConnID: fmt.Sprintf("c%d", i)})
+	}
+	clock.advance(2 * time.Hour)
+	must(t, p.Refresh(ctx, conns))
+	clock.advance(25 * time.Second)
+	must(t, p.Refresh(ctx, conns))
+	clock.advance(25 * time.Second) // past the first refresh's TTL
+	users, err := p.OnlineUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 1200 {
+		t.Fatalf("%d users online after refreshes, want 1200", len(users))
+	}
+	for _, u := range []string{"r0", "r599", "r1199"} {
+		if on, err := p.IsOnline(ctx, u); err != nil || !on {
+			t.Fatalf("%s online=%v err=%v", u, on, err)
+		}
+	}
 }

@@ -35,7 +35,7 @@ func (n *Node) startSubscription(ctx context.Context, s *subscription, f ClientF
 		n.goLive(s, f, !f.HasSince)
 		return
 	}
-	events, err := n.fetchHistory(ctx, s.channel, f.Since, s.attachedAt)
+	events, err := n.fetchHistory(ctx, s.channel, f.Since, s.attachedAt, true)
 	switch {
 	case errors.Is(err, ErrHistoryGone):
 		n.recoveryResult(catchSubscribe, "gone")
@@ -151,12 +151,12 @@ func (n *Node) catchUpLoop(ctx context.Context, s *subscription) error {
 		s.mu.Unlock()
 		return nil
 	}
-	for attempt := 0; ; {
+	for attempt, kept := 0, true; ; {
 		since, stopped := s.beginRound()
 		if stopped {
 			return nil
 		}
-		events, err := n.fetchHistory(ctx, s.channel, since, time.Now())
+		events, err := n.fetchHistory(ctx, s.channel, since, time.Now(), kept)
 		if err == nil {
 			n.applyHistory(ctx, s, events)
 			if s.finishRound(len(events) == n.cfg.HistoryPageSize) {
@@ -170,6 +170,9 @@ func (n *Node) catchUpLoop(ctx context.Context, s *subscription) error {
 			attempt = 0
 			continue
 		}
+		// The kept events may lag what this node delivered itself (its own
+		// publishes still on their way to Redis): History is the truth.
+		kept = false
 		if attempt++; attempt >= n.cfg.RecoveryAttempts {
 			return errors.Join(errGapPersists, err)
 		}
@@ -303,6 +306,7 @@ type historyGate struct {
 type historyKey struct {
 	channel string
 	since   uint64
+	noKept  bool // History only
 }
 
 type historyCall struct {
@@ -345,8 +349,9 @@ func newHistoryGate(concurrency int) *historyGate {
 // just before it attached could be in neither the read nor its live
 // stream. An identical call that qualifies is shared. The returned slice is
 // shared and must not be modified.
-func (n *Node) fetchHistory(ctx context.Context, channel string, since uint64, notBefore time.Time) ([]Event, error) {
-	g, key := n.history, historyKey{channel, since}
+// With kept false the broker's kept events are not read.
+func (n *Node) fetchHistory(ctx context.Context, channel string, since uint64, notBefore time.Time, kept bool) ([]Event, error) {
+	g, key := n.history, historyKey{channel, since, !kept}
 	g.mu.Lock()
 	call, ok := g.calls[key]
 	if !ok || (!call.started.IsZero() && call.started.Before(notBefore)) {
@@ -378,9 +383,11 @@ func (n *Node) runHistory(key historyKey, call *historyCall) {
 	g.mu.Lock()
 	call.started = time.Now() // every read below begins after this
 	g.mu.Unlock()
-	if events, ok := n.recentEvents(key); ok {
-		call.events = events
-		return
+	if !key.noKept {
+		if events, ok := n.recentEvents(key); ok {
+			call.events = events
+			return
+		}
 	}
 	select {
 	case g.slots <- struct{}{}:

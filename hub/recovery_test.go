@@ -298,3 +298,28 @@ func TestRecoveryNeverSharesAReadOlderThanTheSubscription(t *testing.T) {
 		t.Fatalf("late subscriber: %+v, want seq 2", f)
 	}
 }
+
+// laggingKept is a broker whose kept events lag what was published (its
+// publishes are still on their way to Redis): it says nothing was missed.
+type laggingKept struct{ *MemoryBroker }
+
+func (laggingKept) Recent(context.Context, string, uint64, int) ([]Event, bool, error) {
+	return nil, true, nil
+}
+
+// A gap the kept events cannot close (they lag this node's own publishes,
+// as when a cluster shard's pipeline waits on a dead master) is closed from
+// History, not given up on.
+func TestGapClosedFromHistoryWhenKeptEventsLag(t *testing.T) {
+	h := newFakeHistory()
+	n := newTestNode(t, Config{Broker: laggingKept{NewMemoryBroker()}, Callbacks: Callbacks{Authorize: allowAll, History: h.History}})
+	ch := "conversation:lag"
+	c := dial(t, serve(t, n, serveOptions{}), "u")
+	c.subscribeSince(ch, 0)
+	ctx := context.Background()
+	_ = n.Publish(ctx, ch, h.append(ch))
+	c.expectSeqs(ch, 1, 1)
+	h.append(ch) // 2 is stored but its publish is lost
+	_ = n.Publish(ctx, ch, h.append(ch))
+	c.expectSeqs(ch, 2, 3)
+}
