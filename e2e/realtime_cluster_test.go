@@ -148,18 +148,30 @@ type clusterOwners struct {
 	masters map[string]bool
 }
 
-// slotOwners reads which master serves each slot.
+// slotOwners reads which master serves each slot (CLUSTER SHARDS; a master listed as
+// failed counts only until its replica took over).
 func slotOwners(t *testing.T, c *redis.ClusterClient) clusterOwners {
 	t.Helper()
-	ranges, err := c.ClusterSlots(context.Background()).Result()
+	shards, err := c.ClusterShards(context.Background()).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := clusterOwners{owner: map[int64]string{}, masters: map[string]bool{}}
-	for _, r := range ranges {
-		o.masters[r.Nodes[0].Addr] = true
-		for s := r.Start; s <= r.End; s++ {
-			o.owner[int64(s)] = r.Nodes[0].Addr
+	for _, sh := range shards {
+		master := ""
+		for _, n := range sh.Nodes {
+			if n.Role == "master" && (master == "" || n.Health == "online") {
+				master = fmt.Sprintf("%s:%d", n.IP, n.Port)
+			}
+		}
+		if master == "" || len(sh.Slots) == 0 {
+			continue
+		}
+		o.masters[master] = true
+		for _, r := range sh.Slots {
+			for s := r.Start; s <= r.End; s++ {
+				o.owner[s] = master
+			}
 		}
 	}
 	return o

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,28 +58,53 @@ func keySlot(key string) int {
 	return int(crc) % slotCount
 }
 
-// readSlots asks the cluster for its slot owners. It returns the error of
-// CLUSTER SLOTS, or an error when no slot is served.
+// readSlots asks the cluster for its slot owners (CLUSTER SHARDS). It
+// returns the command's error, or an error when no slot is served.
 func readSlots(ctx context.Context, c *redis.ClusterClient) (*slotMap, error) {
-	ranges, err := c.ClusterSlots(ctx).Result()
+	shards, err := c.ClusterShards(ctx).Result()
 	if err != nil {
-		return nil, fmt.Errorf("hub: redis cluster slots: %w", err)
+		return nil, fmt.Errorf("hub: redis cluster shards: %w", err)
 	}
 	m := &slotMap{masters: make(map[string]bool)}
-	for _, r := range ranges {
-		if len(r.Nodes) == 0 || r.Start < 0 || r.End >= slotCount {
+	for _, sh := range shards {
+		addr := shardMaster(sh)
+		if addr == "" || len(sh.Slots) == 0 {
 			continue
 		}
-		addr := r.Nodes[0].Addr
 		m.masters[addr] = true
-		for s := r.Start; s <= r.End; s++ {
-			m.owner[s] = addr
+		for _, r := range sh.Slots {
+			for s := max(r.Start, 0); s <= r.End && s < slotCount; s++ {
+				m.owner[s] = addr
+			}
 		}
 	}
 	if len(m.masters) == 0 {
 		return nil, errors.New("hub: redis cluster serves no slot")
 	}
 	return m, nil
+}
+
+// shardMaster is the address of a shard's master, an online one first
+// (a failed master is listed until its replica takes over).
+func shardMaster(sh redis.ClusterShard) string {
+	addr := ""
+	for _, n := range sh.Nodes {
+		if n.Role != "master" {
+			continue
+		}
+		host, port := n.Endpoint, n.Port
+		if host == "" || host == "?" {
+			host = n.IP
+		}
+		if port == 0 {
+			port = n.TLSPort
+		}
+		addr = net.JoinHostPort(host, strconv.FormatInt(port, 10))
+		if n.Health == "online" {
+			return addr
+		}
+	}
+	return addr
 }
 
 // refreshSlots reads the slot map again and tells the cluster client to

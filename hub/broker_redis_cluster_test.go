@@ -184,63 +184,22 @@ func TestRedisClusterFanOutOnEveryShardThroughFailover(t *testing.T) {
 // replicaOf returns a client of one replica of the master at addr.
 func replicaOf(t testing.TB, admin *redis.ClusterClient, addr string) *redis.Client {
 	t.Helper()
-	ctx := context.Background()
-	ranges, err := admin.ClusterSlots(ctx).Result()
+	shards, err := admin.ClusterShards(context.Background()).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range ranges {
-		if len(r.Nodes) > 1 && r.Nodes[0].Addr == addr {
-			c := redis.NewClient(&redis.Options{Addr: r.Nodes[1].Addr})
-			t.Cleanup(func() { _ = c.Close() })
-			return c
+	for _, sh := range shards {
+		if shardMaster(sh) != addr {
+			continue
+		}
+		for _, n := range sh.Nodes {
+			if n.Role == "replica" && n.Health == "online" {
+				c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", n.IP, n.Port)})
+				t.Cleanup(func() { _ = c.Close() })
+				return c
+			}
 		}
 	}
-	t.Fatalf("no replica of %s in CLUSTER SLOTS", addr)
+	t.Fatalf("no online replica of %s in CLUSTER SHARDS", addr)
 	return nil
-}
-
-// Presence on the cluster: a user's key and the online set live on
-// different shards, and the story is the same as on one Redis; a refresh of
-// many sockets (several per user, users spread over every shard) keeps
-// every one of them online past their first TTL.
-func TestRedisPresenceOnCluster(t *testing.T) {
-	lockCluster(t)
-	client := clusterClient(t, "hubtest-presence")
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	p, err := NewRedisPresence(RedisPresenceConfig{Client: client, Prefix: testPrefix(t),
-		TTL: 30 * time.Second, Grace: 10 * time.Second, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	testPresence(t, p, clock)
-	clock2 := &fakeClock{now: clock.now}
-	p2, err := NewRedisPresence(RedisPresenceConfig{Client: client, Prefix: testPrefix(t),
-		TTL: 30 * time.Second, Grace: 10 * time.Second, Now: clock2.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	testPresence(t, batchedPresence{p2}, clock2)
-	ctx := context.Background()
-	var conns []PresenceConn
-	for i := range 2500 {
-		conns = append(conns, PresenceConn{UserID: fmt.Sprintf("r%d", i%1200), ConnID: fmt.Sprintf("c%d", i)})
-	}
-	clock.advance(2 * time.Hour)
-	must(t, p.Refresh(ctx, conns))
-	clock.advance(25 * time.Second)
-	must(t, p.Refresh(ctx, conns))
-	clock.advance(25 * time.Second) // past the first refresh's TTL
-	users, err := p.OnlineUsers(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(users) != 1200 {
-		t.Fatalf("%d users online after refreshes, want 1200", len(users))
-	}
-	for _, u := range []string{"r0", "r599", "r1199"} {
-		if on, err := p.IsOnline(ctx, u); err != nil || !on {
-			t.Fatalf("%s online=%v err=%v", u, on, err)
-		}
-	}
 }
