@@ -46,6 +46,7 @@ type Config struct {
 	FaultRoutes bool
 
 	UploadIdleTimeout time.Duration // longest pause between bytes of an upload body; default 60 s
+	UploadStreams     UploadStreams // caps on upload bodies in flight and their minimum rate
 	UploadMaxSize     int64         // Tus-Max-Size: the largest upload of any kind
 }
 
@@ -286,17 +287,18 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/me/reviews/insights", requireUser, reviews.insights)
 
 	idle := cmp.Or(cfg.UploadIdleTimeout, 60*time.Second)
-	tr := &tusRoutes{engine: d.Tus, uploads: d.Uploads, log: d.Log, idle: idle, maxSize: cfg.UploadMaxSize}
+	slots := newUploadSlots(cfg.UploadStreams)
+	tr := &tusRoutes{engine: d.Tus, uploads: d.Uploads, log: d.Log, idle: idle, slots: slots, maxSize: cfg.UploadMaxSize}
 	app.Options("/uploads/tus", tr.resumable, tr.options)
 	app.Options("/uploads/tus/:id", tr.resumable, tr.options)
 	newUpload := rl.userBudget("upload", budgets.Uploads, time.Minute)
 	app.Post("/uploads/tus", tr.resumable, requireUser, newUpload, tr.create)
 	app.Head("/uploads/tus/:id", tr.resumable, requireUser, tr.head)
-	app.Patch("/uploads/tus/:id", tr.resumable, requireUser, tr.patch)
+	app.Patch("/uploads/tus/:id", tr.resumable, requireUser, slots.admit, tr.patch)
 	app.Delete("/uploads/tus/:id", tr.resumable, requireUser, tr.terminate)
-	up := &uploadRoutes{uploads: d.Uploads, log: d.Log, idle: idle}
-	app.Post("/uploads", requireUser, newUpload, up.form)
-	app.Put("/uploads/raw", requireUser, newUpload, up.raw)
+	up := &uploadRoutes{uploads: d.Uploads, log: d.Log, idle: idle, slots: slots}
+	app.Post("/uploads", requireUser, newUpload, slots.admit, up.form)
+	app.Put("/uploads/raw", requireUser, newUpload, slots.admit, up.raw)
 	app.Get("/uploads/:id", up.show)
 	app.Get("/uploads/:id/download", up.download)
 }

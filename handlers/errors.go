@@ -96,6 +96,10 @@ func uploadProblem(c *fiber.Ctx, log *slog.Logger, err error) error {
 		return newProblem(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than the %d bytes allowed for this kind.", tooLarge.Limit))
 	case errors.As(err, &badType):
 		return newProblem(fiber.StatusUnsupportedMediaType, "Files of type "+badType.ContentType+" are not allowed for this kind.")
+	case errors.Is(err, errBodyTooSlow):
+		c.Context().SetConnectionClose()
+		return newProblem(fiber.StatusRequestTimeout, "The upload arrived slower than this node's minimum rate and was cut; "+
+			"a resumable (tus) upload keeps what arrived: resume it from HEAD's offset.")
 	}
 	for _, s := range uploadStatus {
 		if errors.Is(err, s.err) {

@@ -75,6 +75,9 @@ func errorHandler(log *slog.Logger, faults FaultReporter) fiber.ErrorHandler {
 		if reportable(p.Status) {
 			faults.ReportFault(c.UserContext(), requestFault(c, err, p.Status))
 		}
+		if p.Status == fiber.StatusServiceUnavailable && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+			c.Set(fiber.HeaderRetryAfter, "1") // overload and outages pass: every 503 says when to retry
+		}
 		c.Set(fiber.HeaderContentType, "application/problem+json")
 		return c.Status(p.Status).JSON(p, "application/problem+json")
 	}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"mime/multipart"
-	"net"
 	"strings"
 	"time"
 
@@ -21,6 +20,7 @@ type uploadRoutes struct {
 	uploads *market.Uploads
 	log     *slog.Logger
 	idle    time.Duration // longest pause between bytes of an upload body
+	slots   *uploadSlots  // caps on bodies in flight and their minimum rate
 }
 
 // multipartEnvelope is what a multipart form may add around the file: boundaries, part
@@ -82,23 +82,9 @@ func (h *uploadRoutes) fail(c *fiber.Ctx, err error) error {
 }
 
 // body is the request body as a stream, with a read deadline that moves on with every
-// read, so a stalled client is cut after h.idle whatever the upload's size.
-func (h *uploadRoutes) body(c *fiber.Ctx) io.Reader {
-	return &idleReader{r: c.Context().RequestBodyStream(), conn: c.Context().Conn(), idle: h.idle}
-}
-
-type idleReader struct {
-	r    io.Reader
-	conn net.Conn
-	idle time.Duration
-}
-
-func (r *idleReader) Read(p []byte) (int, error) {
-	if r.conn != nil {
-		_ = r.conn.SetReadDeadline(time.Now().Add(r.idle))
-	}
-	return r.r.Read(p)
-}
+// read, so a stalled client is cut after h.idle whatever the upload's size, and a
+// minimum rate (see rateReader).
+func (h *uploadRoutes) body(c *fiber.Ctx) io.Reader { return h.slots.body(c, h.idle) }
 
 // formFields are the small fields before the file part.
 type formFields map[string]string

@@ -25,7 +25,8 @@ type tusRoutes struct {
 	uploads *market.Uploads
 	log     *slog.Logger
 	idle    time.Duration
-	maxSize int64 // Tus-Max-Size: the largest limit of any kind
+	slots   *uploadSlots // caps on bodies in flight and their minimum rate
+	maxSize int64        // Tus-Max-Size: the largest limit of any kind
 }
 
 // resumable checks Tus-Resumable on every request but OPTIONS and sets it on answers.
@@ -136,7 +137,7 @@ func (h *tusRoutes) patch(c *fiber.Ctx) error {
 			h.log.ErrorContext(ctx, "uploads: mark scanning", "upload_id", row.ID, "err", err)
 		}
 	}
-	body := &idleReader{r: c.Context().RequestBodyStream(), conn: c.Context().Conn(), idle: h.idle}
+	body := h.slots.body(c, h.idle)
 	next, err := h.engine.Patch(ctx, tus.PatchRequest{ID: up.ID, Offset: offset, OnComplete: scanning,
 		ContentType: c.Get(fiber.HeaderContentType), Checksum: c.Get("Upload-Checksum"), Body: body})
 	if err != nil && next.Status != tus.StatusRejected {

@@ -48,6 +48,12 @@ func (e *Error) Is(target error) bool {
 // row does not exist.
 var ErrNotFound = &Error{Code: CodeNotFound}
 
+// ErrBusy is the answer when something a request must wait for (a database
+// connection, a password-hashing slot, an upload slot) could not be had within the
+// request's deadline: the node is overloaded, nothing was done, and the client should
+// retry shortly (503 with Retry-After). errors.Is matches it exactly.
+var ErrBusy = &Error{Code: CodeUnavailable, Message: "the service is busy; nothing was done, retry shortly"}
+
 // Errorf returns an Error with code and a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}

@@ -13,6 +13,7 @@ type bufferedPipe struct {
 	mu   sync.Mutex
 	cond sync.Cond
 	buf  []byte
+	max  int   // the size buf may grow to
 	head int   // index of the oldest unread byte
 	n    int   // unread bytes
 	werr error // set once the writer closed: io.EOF or its error
@@ -25,9 +26,13 @@ type pipeReader struct{ p *bufferedPipe }
 // pipeWriter is the write half of a bufferedPipe.
 type pipeWriter struct{ p *bufferedPipe }
 
-// newBufferedPipe returns the two halves of a pipe that buffers size bytes.
+// firstPipeBuffer is what a pipe starts with; it grows (doubling) only while the writer
+// runs ahead of the reader, so a body that trickles in never costs the full size.
+const firstPipeBuffer = 32 << 10
+
+// newBufferedPipe returns the two halves of a pipe that buffers up to size bytes.
 func newBufferedPipe(size int) (*pipeReader, *pipeWriter) {
-	p := &bufferedPipe{buf: make([]byte, size)}
+	p := &bufferedPipe{buf: make([]byte, min(firstPipeBuffer, size)), max: size}
 	p.cond.L = &p.mu
 	return &pipeReader{p}, &pipeWriter{p}
 }
@@ -76,6 +81,9 @@ func (w *pipeWriter) Write(b []byte) (int, error) {
 	defer p.mu.Unlock()
 	written := 0
 	for len(b) > 0 {
+		if p.n == len(p.buf) && len(p.buf) < p.max {
+			p.grow()
+		}
 		for p.n == len(p.buf) && p.werr == nil && p.rerr == nil {
 			p.cond.Wait()
 		}
@@ -91,6 +99,14 @@ func (w *pipeWriter) Write(b []byte) (int, error) {
 		p.cond.Broadcast()
 	}
 	return written, nil
+}
+
+// grow doubles the ring (up to max), moving the unread bytes to its start.
+func (p *bufferedPipe) grow() {
+	next := make([]byte, min(2*len(p.buf), p.max))
+	c := copy(next, p.buf[p.head:min(p.head+p.n, len(p.buf))])
+	copy(next[c:], p.buf[:p.n-c])
+	p.buf, p.head = next, 0
 }
 
 // put copies as much of b as fits after the unread bytes, wrapping around the ring.

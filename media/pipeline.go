@@ -153,7 +153,7 @@ func (p *Pipeline) stream(parent context.Context, in ingestion) (Result, error) 
 // feed copies the body once into both sides, hashing on the way.
 func (in *ingestion) feed(scan, store io.Writer) error {
 	in.sum = sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(in.sum, scan, store), in.body, make([]byte, 256<<10))
+	n, err := io.CopyBuffer(io.MultiWriter(in.sum, scan, store), in.body, make([]byte, 64<<10))
 	in.size = n
 	return err
 }

@@ -19,6 +19,9 @@ type Config struct {
 	MaxOpenConns    int           // default 20
 	MaxIdleConns    int           // default 10
 	ConnMaxLifetime time.Duration // default 30 minutes
+	// AcquireTimeout is the longest a statement waits for a free connection before it
+	// fails with market.ErrBusy; default 10 seconds (see pool).
+	AcquireTimeout time.Duration
 	// VideoJobsPerUser is how many videos of one user may wait for or be in processing
 	// at once (see SettleUpload); default 3.
 	VideoJobsPerUser int
@@ -26,7 +29,7 @@ type Config struct {
 
 // DB is the PostgreSQL pool every store method runs on.
 type DB struct {
-	x                *sqlx.DB
+	x                *pool
 	videoJobsPerUser int
 	rumOnce          sync.Once // searchUsesRUM asks once
 	rum              bool
@@ -47,7 +50,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = x.Close()
 		return nil, fmt.Errorf("ping postgres: %w", err)
 	}
-	return &DB{x: x, videoJobsPerUser: cmp.Or(cfg.VideoJobsPerUser, 3)}, nil
+	return &DB{x: &pool{DB: x, acquire: cmp.Or(cfg.AcquireTimeout, 10*time.Second)}, videoJobsPerUser: cmp.Or(cfg.VideoJobsPerUser, 3)}, nil
 }
 
 // Ping reports whether the database answers; readiness checks call it.

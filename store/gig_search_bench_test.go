@@ -162,7 +162,7 @@ func BenchmarkGigIndexLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	if _, err := storetest.GenerateCatalogue(ctx, db.x.DB, storetest.CatalogueSpec{Gigs: 100_000, Sellers: 10_000, Seed: 14}); err != nil {
+	if _, err := storetest.GenerateCatalogue(ctx, db.x.DB.DB, storetest.CatalogueSpec{Gigs: 100_000, Sellers: 10_000, Seed: 14}); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("100,000 gigs generated with COPY in %v", time.Since(start).Round(time.Millisecond))

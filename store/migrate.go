@@ -31,7 +31,7 @@ func NewMigrator(db *DB, log *slog.Logger) (*Migrator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migration lock: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db.x.DB, migrations.FS,
+	p, err := goose.NewProvider(goose.DialectPostgres, db.x.DB.DB, migrations.FS,
 		goose.WithSessionLocker(locker), goose.WithSlog(log))
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)

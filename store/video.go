@@ -55,7 +55,7 @@ func (VideoJob) InsertOpts() river.InsertOpts {
 // JobDriver is river's database/sql driver over the pool, for the job client that cmd/
 // runs; jobs live in the same database as the rows that enqueue them.
 func (db *DB) JobDriver() riverdriver.Driver[*sql.Tx] {
-	return riverdatabasesql.New(db.x.DB)
+	return riverdatabasesql.New(db.x.DB.DB)
 }
 
 // MigrateJobs applies river's own migrations (its job tables) and returns how many it

@@ -15,6 +15,7 @@ type config struct {
 	Production      bool
 	HTTPAddr        string
 	DatabaseURL     secret
+	DBPool          dbPoolConfig
 	RedisURL        secret
 	ClamdAddr       string
 	S3              s3Config
@@ -75,6 +76,14 @@ type config struct {
 	Analytics analyticsConfig
 }
 
+// dbPoolConfig sizes the database connection pool and bounds the wait for one of its
+// connections (store.Config).
+type dbPoolConfig struct {
+	MaxOpen, MaxIdle int
+	ConnMaxLifetime  time.Duration
+	AcquireTimeout   time.Duration
+}
+
 // fcmConfig points push at Firebase Cloud Messaging; an empty ProjectID turns push off.
 type fcmConfig struct{ ProjectID, CredentialsFile, Endpoint string }
 
@@ -109,8 +118,14 @@ type s3Config struct {
 // loadDatabaseConfig reads what the migrate and seed commands need.
 func loadDatabaseConfig(e *envReader) config {
 	return config{
-		Production:     e.oneOf("GIGSTREAM_ENV", "development", "development", "production") == "production",
-		DatabaseURL:    e.url("DATABASE_URL", "postgres", "postgresql"),
+		Production:  e.oneOf("GIGSTREAM_ENV", "development", "development", "production") == "production",
+		DatabaseURL: e.url("DATABASE_URL", "postgres", "postgresql"),
+		DBPool: dbPoolConfig{
+			MaxOpen:         e.integer("DB_MAX_OPEN", 20, 2, 10_000),
+			MaxIdle:         e.integer("DB_MAX_IDLE", 10, 0, 10_000),
+			ConnMaxLifetime: e.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute, time.Second, 24*time.Hour),
+			AcquireTimeout:  e.duration("DB_ACQUIRE_TIMEOUT", 10*time.Second, 10*time.Millisecond, 5*time.Minute),
+		},
 		LogLevel:       logLevel(e),
 		StartupTimeout: e.duration("STARTUP_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
 	}

@@ -30,7 +30,9 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*store.DB,
 	ctx, cancel := context.WithTimeout(ctx, cfg.StartupTimeout)
 	defer cancel()
 	for {
-		db, err := store.Open(ctx, store.Config{URL: string(cfg.DatabaseURL), VideoJobsPerUser: cfg.Uploads.VideoJobsPerUser})
+		db, err := store.Open(ctx, store.Config{URL: string(cfg.DatabaseURL), VideoJobsPerUser: cfg.Uploads.VideoJobsPerUser,
+			MaxOpenConns: cfg.DBPool.MaxOpen, MaxIdleConns: cfg.DBPool.MaxIdle,
+			ConnMaxLifetime: cfg.DBPool.ConnMaxLifetime, AcquireTimeout: cfg.DBPool.AcquireTimeout})
 		if err == nil {
 			return db, nil
 		}

@@ -66,6 +66,9 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	defer rdb.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), scanner.Metrics())
+	if err := newPoolMetrics(reg, db); err != nil {
+		return err
+	}
 	// 6. S3, where the bytes of uploads go.
 	s3c, err := newS3(ctx, cfg.S3)
 	if err != nil {
@@ -174,7 +177,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 			Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID,
 			ClientSecret: string(cfg.OIDC.ClientSecret), RedirectURL: cfg.OIDC.RedirectURL,
 		},
-		UploadIdleTimeout: cfg.Uploads.IdleTimeout, UploadMaxSize: d.uploadMaxSize,
+		UploadIdleTimeout: cfg.Uploads.IdleTimeout, UploadMaxSize: d.uploadMaxSize, UploadStreams: cfg.Uploads.Streams,
 		FaultRoutes: cfg.Telemetry.FaultRoutes,
 	}, handlers.Deps{
 		Log:          log,

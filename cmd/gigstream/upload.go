@@ -18,6 +18,7 @@ import (
 type uploadConfig struct {
 	MaxSize         map[media.Kind]int64
 	IdleTimeout     time.Duration
+	Streams         handlers.UploadStreams // caps on bodies in flight, minimum rate
 	PresignTTL      time.Duration
 	TusExpiry       time.Duration
 	TusRetry        time.Duration // how often, and after how long, stalled tus scans are retried
@@ -40,7 +41,13 @@ func loadUploadConfig(e *envReader, c *config) {
 			media.KindAttachment:  int64(e.integer("UPLOAD_MAX_ATTACHMENT", 0, 0, 1<<40)),
 			media.KindDeliverable: int64(e.integer("UPLOAD_MAX_DELIVERABLE", 0, 0, 1<<40)),
 		},
-		IdleTimeout:     e.duration("UPLOAD_IDLE_TIMEOUT", 60*time.Second, time.Second, time.Hour),
+		IdleTimeout: e.duration("UPLOAD_IDLE_TIMEOUT", 60*time.Second, time.Second, time.Hour),
+		Streams: handlers.UploadStreams{
+			PerNode: e.integer("UPLOAD_STREAMS_PER_NODE", 64, 1, 100_000),
+			PerUser: e.integer("UPLOAD_STREAMS_PER_USER", 4, 1, 10_000),
+			MinRate: e.integer("UPLOAD_MIN_RATE", 2048, 1, 1<<30),
+			Window:  e.duration("UPLOAD_RATE_WINDOW", 20*time.Second, time.Second, time.Hour),
+		},
 		PresignTTL:      e.duration("UPLOAD_DOWNLOAD_URL_TTL", 5*time.Minute, 10*time.Second, 24*time.Hour),
 		TusExpiry:       e.duration("TUS_EXPIRY", 24*time.Hour, time.Minute, 30*24*time.Hour),
 		TusRetry:        e.duration("TUS_RETRY_INTERVAL", time.Minute, time.Second, time.Hour),

@@ -56,13 +56,14 @@ func (e *Engine) acquireLease(ctx context.Context, id string) (*held, error) {
 		if err == nil {
 			return e.keepLease(ctx, id, lease, sent), nil
 		}
-		if !errors.Is(err, ErrLocked) || time.Now().Add(pause).After(deadline) {
+		remaining := time.Until(deadline)
+		if !errors.Is(err, ErrLocked) || remaining <= 0 {
 			return nil, err
 		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w: %w", ErrLocked, context.Cause(ctx))
-		case <-time.After(pause):
+		case <-time.After(min(pause, remaining)):
 		}
 		pause = min(2*pause, 500*time.Millisecond)
 	}

@@ -159,19 +159,29 @@ func (e *Engine) openTail(ctx context.Context, u Upload) (io.ReadCloser, error) 
 }
 
 // sendParts uploads every full part in, numbering after next.Parts, and returns the bytes
-// left over (less than a part) once in ends or fails.
+// left over (less than a part) once in ends or fails. Its buffer starts small and grows
+// as bytes arrive, so a PATCH that trickles never holds a whole part's memory.
 func (e *Engine) sendParts(ctx context.Context, next *Upload, in io.Reader) ([]byte, error) {
-	buf := make([]byte, e.objects.PartSize())
-	for {
-		n, rerr := io.ReadFull(in, buf)
-		if rerr != nil {
-			return buf[:n], nil
+	size := e.objects.PartSize()
+	buf := make([]byte, 0, min(64<<10, size))
+	for done := false; ; {
+		if len(buf) == size {
+			part, err := e.objects.UploadPart(ctx, next.Key, next.MultipartID, int32(len(next.Parts)+1), buf)
+			if err != nil {
+				return nil, err
+			}
+			next.Parts = append(next.Parts, part)
+			buf = buf[:0]
 		}
-		part, err := e.objects.UploadPart(ctx, next.Key, next.MultipartID, int32(len(next.Parts)+1), buf)
-		if err != nil {
-			return nil, err
+		if done {
+			return buf, nil
 		}
-		next.Parts = append(next.Parts, part)
+		if len(buf) == cap(buf) {
+			buf = append(make([]byte, 0, min(2*cap(buf), size)), buf...)
+		}
+		n, rerr := in.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		done = rerr != nil
 	}
 }
 
