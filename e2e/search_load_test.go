@@ -38,10 +38,10 @@ type searchLoad struct {
 }
 
 // newSearchLoad generates gigs published gigs from sellers sellers and starts a node
-// on them with a per-address budget no benchmark reaches.
+// on them with per-address budgets (all routes, and search) no benchmark reaches.
 func newSearchLoad(tb testing.TB, gigs, sellers, queries int) *searchLoad {
 	tb.Helper()
-	env := migratedEnv(tb, map[string]string{"RATE_LIMIT_IP_PER_MINUTE": "1000000"})
+	env := migratedEnv(tb, map[string]string{"RATE_LIMIT_IP_PER_MINUTE": "1000000", "RATE_LIMIT_SEARCH_PER_MINUTE": "1000000"})
 	dsn := ""
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "DATABASE_URL="); ok {
