@@ -42,9 +42,9 @@ func TestConversionsReachGA4(t *testing.T) {
 	buyer := &client{t: t, base: o.n.URL, bearer: o.buyer}
 	expect(t, buyer.do("POST", "/orders/"+orderID+"/accept", nil, "Idempotency-Key", uuid.NewString()), 200, "accept")
 
-	events := ga.WaitEvents(t, 5, 20*time.Second)
+	ga.WaitEvents(t, 5, 20*time.Second)
 	time.Sleep(500 * time.Millisecond) // a duplicate would arrive within the next flushes
-	events = ga.Events()
+	events := ga.Events()
 	got := map[string]int{}
 	for _, ev := range events {
 		got[ev.Name]++
