@@ -80,7 +80,9 @@ func shortHash(s string) string {
 // scopes are the counters an attempt is judged by: a known device's own, or the
 // address's and the account's unknown-client counter.
 func (t *loginThrottle) scopes(a loginAttempt) []loginScope {
-	base := "gs:login:" + a.account
+	// The account is the hash tag: a scope's counter and its :wait key, which one script
+	// touches together, share a Redis Cluster slot.
+	base := "gs:login:{" + a.account + "}"
 	if a.device != "" {
 		return []loginScope{{key: base + ":dev:" + a.device, free: t.limits.FailedLogins, first: loginClientDelay, clientScope: true}}
 	}
