@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gigstream/hub/docs"
 	"github.com/gigstream/hub/market"
@@ -78,6 +79,8 @@ type Deps struct {
 	SocketsCtx context.Context
 	// Notifications lists and marks the caller's notifications and keeps their switches.
 	Notifications *market.Notifications
+	// Tracer starts a span per request (OpenTelemetry); nil starts none.
+	Tracer trace.TracerProvider
 	// Faults receives server faults (5xx answers, panics) for error tracking; nil
 	// reports nothing.
 	Faults FaultReporter
@@ -109,7 +112,11 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 		DisablePreParseMultipartForm: true,
 	})
 	metrics := newHTTPMetrics(d.Registry)
-	app.Use(withRequestID, px.middleware, withAccessLog(d.Log), metrics.middleware)
+	app.Use(withRequestID, px.middleware)
+	if d.Tracer != nil {
+		app.Use(withTracing(d.Tracer))
+	}
+	app.Use(withAccessLog(d.Log), metrics.middleware)
 	app.Use(recoverPanics, securityHeaders, limitBody(cmp.Or(cfg.BodyLimit, 1<<20)))
 	if cfg.ForceHTTPS {
 		app.Use(redirectToHTTPS)

@@ -78,7 +78,7 @@ func BenchmarkFanOutInProcess(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		n.fanOut("conversation:bench", 0, frame)
+		n.fanOut("conversation:bench", 0, "", frame)
 		if i%64 == 63 {
 			for _, c := range clients {
 				scratch = c.queue.take(scratch[:0])

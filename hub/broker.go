@@ -71,23 +71,49 @@ var ErrBrokerClosed = errors.New("hub: broker closed")
 // errBadEnvelope marks a broker payload this version cannot read.
 var errBadEnvelope = errors.New("hub: bad broker envelope")
 
+// Envelope versions: v1 is the version byte, the big-endian seq and the frame;
+// v2, used only for an event that carries a trace, puts a length byte and the
+// W3C traceparent between the seq and the frame. Untraced events stay v1, so a
+// node of an earlier version reads everything as long as tracing is off.
 const (
 	envelopeV1     = 1
+	envelopeV2     = 2
 	envelopeHeader = 9 // version byte + big-endian seq
 )
 
-// encodeEnvelope wraps a ready event frame with its seq, so receivers can
-// order durable events without parsing JSON.
-func encodeEnvelope(seq uint64, frame []byte) []byte {
-	b := make([]byte, envelopeHeader, envelopeHeader+len(frame))
+// encodeEnvelope wraps a ready event frame with its seq (and traceparent, when
+// there is one), so receivers can order durable events without parsing JSON.
+func encodeEnvelope(seq uint64, traceparent string, frame []byte) []byte {
+	if len(traceparent) > 255 {
+		traceparent = ""
+	}
+	head := envelopeHeader
+	if traceparent != "" {
+		head += 1 + len(traceparent)
+	}
+	b := make([]byte, envelopeHeader, head+len(frame))
 	b[0] = envelopeV1
 	binary.BigEndian.PutUint64(b[1:], seq)
+	if traceparent != "" {
+		b[0] = envelopeV2
+		b = append(b, byte(len(traceparent)))
+		b = append(b, traceparent...)
+	}
 	return append(b, frame...)
 }
 
-func decodeEnvelope(b []byte) (seq uint64, frame []byte, err error) {
-	if len(b) < envelopeHeader || b[0] != envelopeV1 {
-		return 0, nil, errBadEnvelope
+// decodeEnvelope returns an envelope's seq, traceparent ("" in v1) and frame, or
+// errBadEnvelope.
+func decodeEnvelope(b []byte) (seq uint64, traceparent string, frame []byte, err error) {
+	if len(b) < envelopeHeader || b[0] != envelopeV1 && b[0] != envelopeV2 {
+		return 0, "", nil, errBadEnvelope
 	}
-	return binary.BigEndian.Uint64(b[1:envelopeHeader]), b[envelopeHeader:], nil
+	seq, frame = binary.BigEndian.Uint64(b[1:envelopeHeader]), b[envelopeHeader:]
+	if b[0] == envelopeV2 {
+		if len(frame) == 0 || len(frame) < 1+int(frame[0]) {
+			return 0, "", nil, errBadEnvelope
+		}
+		traceparent, frame = string(frame[1:1+int(frame[0])]), frame[1+int(frame[0]):]
+	}
+	return seq, traceparent, frame, nil
 }

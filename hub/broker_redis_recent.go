@@ -15,7 +15,7 @@ import (
 // expiring RecentTTL after the last one. A republished event (the relay)
 // is kept again, harmlessly.
 func (b *RedisBroker) keep(ctx context.Context, p redis.Pipeliner, r pubRequest) {
-	seq, _, err := decodeEnvelope(r.payload)
+	seq, _, _, err := decodeEnvelope(r.payload)
 	if err != nil || seq == 0 || b.cfg.KeepRecent < 0 || r.channel == "" {
 		return
 	}
@@ -143,7 +143,7 @@ func noScript(cmds []*redis.Cmd) bool {
 func (b *RedisBroker) recentResult(channel string, known bool, members []string) recentResult {
 	events := make([]Event, 0, len(members))
 	for _, m := range members {
-		seq, frame, err := decodeEnvelope([]byte(m))
+		seq, _, frame, err := decodeEnvelope([]byte(m))
 		if err != nil {
 			return recentResult{}
 		}

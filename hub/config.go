@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ErrHistoryGone is what a History callback returns (wrapped or not) when
@@ -82,6 +83,10 @@ type Config struct {
 	Callbacks Callbacks
 	// Logger receives the hub's logs. Nil: slog.Default().
 	Logger *slog.Logger
+	// Tracer records the publish, fan-out and socket writes of events that
+	// carry a trace (Event.Trace). Nil: no spans, envelopes stay v1 for
+	// events published here.
+	Tracer trace.TracerProvider
 	// Registerer receives the hub's metrics. Nil: metrics are kept but not
 	// registered.
 	Registerer prometheus.Registerer

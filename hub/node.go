@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Errors returned by Node methods.
@@ -37,6 +38,7 @@ type Node struct {
 	presenceOut *presenceWriter
 	hello       helloTemplate
 
+	tracer    trace.Tracer // spans of traced events (tracing.go); nil: none
 	channels  channelIndex
 	users     userIndex
 	chanLocks [256]sync.Mutex // serialize broker subscribe/unsubscribe per channel
@@ -59,6 +61,9 @@ func NewNode(cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, log: cfg.Logger.With(slog.String("node", cfg.NodeID)), metrics: newMetrics(),
 		history: newHistoryGate(cfg.RecoveryConcurrency), revoked: newRevocations(), echoes: newEchoes(), presenceOut: newPresenceWriter(), stopped: make(chan struct{})}
 	n.hello = newHelloTemplate(&n.cfg)
+	if cfg.Tracer != nil {
+		n.tracer = cfg.Tracer.Tracer(tracerName)
+	}
 	n.broker = cfg.Broker
 	if n.broker == nil {
 		n.broker = NewMemoryBroker()
@@ -120,11 +125,13 @@ func (n *Node) Start(ctx context.Context) error {
 // since other nodes' subscribers only notice a missing seq when a later
 // one arrives.
 func (n *Node) Publish(ctx context.Context, channel string, ev Event) error {
-	env, err := n.publishLocally(channel, ev)
+	env, span, err := n.publishLocally(channel, ev)
 	if err != nil {
 		return err
 	}
-	if err := n.broker.Publish(ctx, channel, env); err != nil {
+	err = n.broker.Publish(ctx, channel, env)
+	endSpan(span, err)
+	if err != nil {
 		return fmt.Errorf("hub: publish to %q: %w", channel, err)
 	}
 	n.metrics.brokerPublished.Inc()
@@ -143,11 +150,12 @@ type AsyncBroker interface {
 // returned. It returns ErrInvalidChannel or ErrInvalidEvent at once (and
 // then done is not called).
 func (n *Node) PublishAsync(channel string, ev Event, done func(error)) error {
-	env, err := n.publishLocally(channel, ev)
+	env, span, err := n.publishLocally(channel, ev)
 	if err != nil {
 		return err
 	}
 	report := func(err error) {
+		endSpan(span, err)
 		if err != nil {
 			err = fmt.Errorf("hub: publish to %q: %w", channel, err)
 		} else {
@@ -172,20 +180,23 @@ func (n *Node) PublishAsync(channel string, ev Event, done func(error)) error {
 // publishLocally validates ev, encodes its broker payload once and
 // delivers it to this node's subscribers, expecting the broker to hand the
 // payload back (the node is subscribed to every channel it has subscribers
-// of), so that copy is dropped.
-func (n *Node) publishLocally(channel string, ev Event) ([]byte, error) {
+// of), so that copy is dropped. A traced event's hub.publish span is returned
+// for the caller to end once the broker took the event (nil for the others).
+func (n *Node) publishLocally(channel string, ev Event) ([]byte, trace.Span, error) {
 	if !ValidChannel(channel) {
-		return nil, ErrInvalidChannel
+		return nil, nil, ErrInvalidChannel
 	}
 	if !ValidEventType(ev.Type) || !json.Valid(ev.Data) {
-		return nil, ErrInvalidEvent
+		return nil, nil, ErrInvalidEvent
 	}
-	env := encodeEnvelope(ev.Seq, encodeEventFrame(channel, ev))
+	span, traceparent := n.startPublishSpan(channel, ev)
+	frame := encodeEventFrame(channel, ev)
+	env := encodeEnvelope(ev.Seq, traceparent, frame)
 	if n.channels.has(channel) {
 		n.echoes.expect(env, time.Now())
-		n.fanOut(channel, ev.Seq, env[envelopeHeader:])
+		n.fanOut(channel, ev.Seq, traceparent, frame)
 	}
-	return env, nil
+	return env, span, nil
 }
 
 // brokerHandler keeps the BrokerHandler methods off Node's public API.
@@ -196,12 +207,12 @@ func (h brokerHandler) HandleMessage(channel string, payload []byte) {
 	if h.n.echoes.returned(payload) {
 		return // this node published it and delivered it already
 	}
-	seq, frame, err := decodeEnvelope(payload)
+	seq, traceparent, frame, err := decodeEnvelope(payload)
 	if err != nil {
 		h.n.log.Warn("hub: dropped broker message", slog.String("channel", channel), slog.Any("err", err))
 		return
 	}
-	h.n.fanOut(channel, seq, frame)
+	h.n.fanOut(channel, seq, traceparent, frame)
 }
 
 func (h brokerHandler) HandleControl(payload []byte) { h.n.handleControl(payload) }
@@ -217,17 +228,27 @@ func (h brokerHandler) HandleReconnect() {
 func (h brokerHandler) HandleResubscribed(channels []string) { h.n.resyncChannels(channels) }
 
 // fanOut hands one event to every local subscriber. The frame is prepared
-// once and its bytes shared; no subscriber can make another wait.
-func (n *Node) fanOut(channel string, seq uint64, frame []byte) {
+// once and its bytes shared; no subscriber can make another wait. A traced
+// event (traceparent set) gets a hub.fan_out span, parent of its socket writes.
+func (n *Node) fanOut(channel string, seq uint64, traceparent string, frame []byte) {
 	var out outFrame
+	var span trace.Span
+	if traceparent != "" {
+		if span = n.startFanOutSpan(channel, seq, traceparent); span != nil {
+			sc := span.SpanContext()
+			out.trace = &sc
+			defer span.End()
+		}
+	}
 	n.channels.forChannel(channel, func(_ int, s *subscription) {
 		if out.size == 0 {
 			pm, err := websocket.NewPreparedMessage(websocket.TextMessage, frame)
 			if err != nil {
-				out = rawFrame(frame)
+				out.raw = frame
 			} else {
-				out = outFrame{pm: pm, size: len(frame)}
+				out.pm = pm
 			}
+			out.size = len(frame)
 		}
 		s.deliver(seq, out)
 	})

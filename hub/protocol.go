@@ -69,6 +69,11 @@ type Event struct {
 	Seq  uint64
 	Type string
 	Data []byte
+	// Trace is the W3C traceparent of the request that caused the event; when
+	// set, its publish, fan-out and socket writes are spans of that trace (see
+	// tracing.go). It travels between nodes in the broker envelope and is never
+	// written to clients.
+	Trace string
 
 	frame []byte // the encoded event frame, when a broker kept it ready
 }

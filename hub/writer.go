@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // outFrame is one queued server frame: either an event prepared once and
@@ -14,6 +15,9 @@ type outFrame struct {
 	pm   *websocket.PreparedMessage
 	raw  []byte
 	size int
+	// trace is the fan-out span of a traced event, parent of its socket write;
+	// nil for the others.
+	trace *trace.SpanContext
 }
 
 func rawFrame(b []byte) outFrame { return outFrame{raw: b, size: len(b)} }
@@ -244,7 +248,10 @@ func (c *client) writeBatch(batch []outFrame) {
 		if c.isClosing() {
 			return
 		}
-		if err := c.writeFrame(f); err != nil {
+		span := c.writeSpan(f)
+		err := c.writeFrame(f)
+		endSpan(span, err)
+		if err != nil {
 			c.close(CloseAbnormal, "write failed", false)
 			return
 		}

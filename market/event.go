@@ -13,6 +13,10 @@ type Event struct {
 	Seq     uint64          `json:"seq" db:"seq"`
 	Type    string          `json:"type" db:"type"`
 	Data    json.RawMessage `json:"data" db:"data"`
+	// Trace is the W3C traceparent of the request that caused the event, kept with a
+	// durable event's row so its delivery joins that trace; empty when it was not
+	// traced. It stays inside the system: clients never see it.
+	Trace string `json:"-" db:"trace"`
 }
 
 // Publisher hands events to the live fan-out (the hub). Durable events must be
@@ -24,9 +28,10 @@ type Publisher interface {
 // AsyncPublisher is a Publisher that can also take an event without making the
 // caller wait for the fan-out's backend: done later receives what Publish would
 // have returned. PublishAsync itself returns only errors it knows at once (a bad
-// channel or event), and then done is not called.
+// channel or event), and then done is not called. ctx carries the caller's values
+// (its trace), not a deadline: the publish outlives the call.
 type AsyncPublisher interface {
-	PublishAsync(ev Event, done func(error)) error
+	PublishAsync(ctx context.Context, ev Event, done func(error)) error
 }
 
 // ErrHistoryGone is returned, wrapped, when the events after a seq are older than the

@@ -165,7 +165,7 @@ func (r *Realtime) PublishCommitted(ctx context.Context, events ...Event) {
 			continue
 		}
 		logCtx := context.WithoutCancel(ctx)
-		if err := async.PublishAsync(ev, func(err error) { r.published(logCtx, ev, err) }); err != nil {
+		if err := async.PublishAsync(logCtx, ev, func(err error) { r.published(logCtx, ev, err) }); err != nil {
 			r.published(ctx, ev, err)
 		}
 	}

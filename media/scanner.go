@@ -10,6 +10,9 @@ import (
 
 	"github.com/dutchcoders/go-clamd"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ClamdAPI is the slice of go-clamd's client the scanner uses.
@@ -26,6 +29,8 @@ type ScannerConfig struct {
 	// when this is 0 (unknown), is a rejected verdict; one dropped earlier is
 	// ErrScannerUnavailable. Either way the upload is never clean.
 	StreamMaxLength int64
+	// Tracer records a client span per scan (inside a trace only); nil records none.
+	Tracer trace.TracerProvider
 }
 
 // Scanner checks bytes with a clamd daemon.
@@ -60,6 +65,16 @@ const (
 // none: clamd gave no verdict on the bytes.
 func (s *Scanner) Metrics() prometheus.Collector { return s.verdicts }
 
+// startSpan starts the span of a scan inside the caller's trace; nil when not traced.
+func (s *Scanner) startSpan(ctx context.Context) trace.Span {
+	if s.cfg.Tracer == nil || !trace.SpanContextFromContext(ctx).IsValid() {
+		return nil
+	}
+	_, span := s.cfg.Tracer.Tracer("github.com/gigstream/hub/media").Start(ctx, "clamd INSTREAM",
+		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attribute.String("server.address", "clamd")))
+	return span
+}
+
 // Ping reports whether clamd answers PONG before ctx ends. It returns ctx's error on
 // timeout and a wrapped client error when clamd is unreachable or answers otherwise.
 func (s *Scanner) Ping(ctx context.Context) error {
@@ -86,7 +101,15 @@ func (s *Scanner) Ping(ctx context.Context) error {
 // connection. Scan stops reading r once ctx ends, but cannot interrupt a Read that is
 // already blocked; close r's source to unblock it.
 func (s *Scanner) Scan(ctx context.Context, r io.Reader) (Verdict, error) {
+	span := s.startSpan(ctx)
 	v, err := s.scan(ctx, r)
+	if span != nil {
+		span.SetAttributes(attribute.Bool("gigstream.scan.clean", err == nil && v.Clean))
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}
 	switch {
 	case err == nil && v.Clean:
 		s.verdicts.WithLabelValues(verdictClean).Inc()

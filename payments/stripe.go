@@ -24,6 +24,8 @@ type StripeConfig struct {
 	APIBase    string        // default https://api.stripe.com (the devstack: stripe-mock)
 	Timeout    time.Duration // per request; default 15 s
 	MaxRetries int64         // network retries of one call; default 2 (the SDK's)
+	// Transport carries the calls (a traced one, say); nil means http.DefaultTransport.
+	Transport http.RoundTripper
 }
 
 // NewStripeClient builds the stripe-go client the adapter wraps, talking to
@@ -47,7 +49,7 @@ func NewStripeClient(cfg StripeConfig) (*stripe.Client, error) {
 	}
 	backend := stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{
 		URL:               stripe.String(strings.TrimRight(cfg.APIBase, "/")),
-		HTTPClient:        &http.Client{Timeout: cfg.Timeout},
+		HTTPClient:        &http.Client{Timeout: cfg.Timeout, Transport: cfg.Transport},
 		MaxNetworkRetries: stripe.Int64(cfg.MaxRetries),
 		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
 	})

@@ -190,7 +190,7 @@ const insertMessageQuery = `
 		INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, text, attachments, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)),
 	ev AS (
-		INSERT INTO events (channel, seq, type, data) VALUES ($9, $3, 'message.created', $10)),
+		INSERT INTO events (channel, seq, type, data, trace) VALUES ($9, $3, 'message.created', $10, $11)),
 	conv AS (
 		UPDATE conversations SET last_activity_at = $8 WHERE id = $2),
 	mem AS (
@@ -217,8 +217,9 @@ func insertMessage(ctx context.Context, tx *sqlx.Tx, st []*sqlx.Stmt, in market.
 	}
 	channel := market.ConversationChannel(in.ConversationID)
 	var seqs []channelSeq
+	tp := traceParent(ctx)
 	err = tx.StmtxContext(ctx, st[0]).SelectContext(ctx, &seqs,
-		m.ID, m.ConversationID, seq, m.SenderID, m.ClientID, m.Text, []byte(m.Attachments), m.CreatedAt, channel, data)
+		m.ID, m.ConversationID, seq, m.SenderID, m.ClientID, m.Text, []byte(m.Attachments), m.CreatedAt, channel, data, tp)
 	if err != nil {
 		return market.SentMessage{}, fmt.Errorf("store message: %w", err)
 	}
@@ -226,7 +227,7 @@ func insertMessage(ctx context.Context, tx *sqlx.Tx, st []*sqlx.Stmt, in market.
 	if members.senderUnread > 0 {
 		changes.add(in.SenderID, -members.senderUnread)
 	}
-	out := market.SentMessage{Message: m, Created: true, Events: []market.Event{{Channel: channel, Seq: seq, Type: "message.created", Data: data}}}
+	out := market.SentMessage{Message: m, Created: true, Events: []market.Event{{Channel: channel, Seq: seq, Type: "message.created", Data: data, Trace: tp}}}
 	for _, r := range members.others {
 		r.Unread++
 		changes.add(r.UserID, 1)

@@ -58,11 +58,11 @@ const unreadQuery = `
 		SELECT user_id, delta FROM unnest($1::uuid[], $2::bigint[]) AS d(user_id, delta) ORDER BY user_id
 		ON CONFLICT (user_id) DO UPDATE SET total = t.total + EXCLUDED.total
 		RETURNING user_id, total)
-	INSERT INTO events (channel, seq, type, data)
+	INSERT INTO events (channel, seq, type, data, trace)
 	SELECT 'user:' || r.user_id, r.seq, 'unread',
-		jsonb_build_object('total', t.total, 'conversation_id', $3::text, 'count', r.count)
+		jsonb_build_object('total', t.total, 'conversation_id', $3::text, 'count', r.count), $7
 	FROM unnest($4::uuid[], $5::bigint[], $6::bigint[]) AS r(user_id, seq, count) JOIN t ON t.user_id = r.user_id
-	RETURNING channel, seq, type, data`
+	RETURNING channel, seq, type, data, trace`
 
 // apply runs unreadQuery (st, prepared) in tx and returns the stored events.
 func (c *unreadChanges) apply(ctx context.Context, tx *sqlx.Tx, st *sqlx.Stmt) ([]market.Event, error) {
@@ -86,7 +86,7 @@ func (c *unreadChanges) apply(ctx context.Context, tx *sqlx.Tx, st *sqlx.Stmt) (
 	}
 	events := []market.Event{}
 	err := tx.StmtxContext(ctx, st).SelectContext(ctx, &events, pq.Array(users), pq.Array(deltas), c.conversationID,
-		pq.Array(evUsers), pq.Array(evSeqs), pq.Array(evCounts))
+		pq.Array(evUsers), pq.Array(evSeqs), pq.Array(evCounts), traceParent(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("unread counters: %w", err)
 	}

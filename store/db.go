@@ -10,6 +10,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // registers the "postgres" driver
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config tunes the connection pool and the limits the store enforces inside its
@@ -25,6 +26,8 @@ type Config struct {
 	// VideoJobsPerUser is how many videos of one user may wait for or be in processing
 	// at once (see SettleUpload); default 3.
 	VideoJobsPerUser int
+	// Tracer traces statements (OpenTelemetry, see openPool); nil traces none.
+	Tracer trace.TracerProvider
 }
 
 // DB is the PostgreSQL pool every store method runs on.
@@ -39,7 +42,7 @@ type DB struct {
 // Open connects to PostgreSQL and checks the connection with a ping. It returns an
 // error that wraps the driver's when the URL is malformed or the server cannot be reached.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	x, err := sqlx.Open("postgres", cfg.URL)
+	x, err := openPool(cfg.URL, cfg.Tracer)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}

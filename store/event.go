@@ -61,12 +61,13 @@ func insertEvent(ctx context.Context, tx *sqlx.Tx, channel string, seq uint64, e
 	if err != nil {
 		return market.Event{}, fmt.Errorf("encode event %s: %w", eventType, err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO events (channel, seq, type, data) VALUES ($1, $2, $3, $4)`,
-		channel, seq, eventType, raw)
+	tp := traceParent(ctx)
+	_, err = tx.ExecContext(ctx, `INSERT INTO events (channel, seq, type, data, trace) VALUES ($1, $2, $3, $4, $5)`,
+		channel, seq, eventType, raw, tp)
 	if err != nil {
 		return market.Event{}, fmt.Errorf("store event: %w", err)
 	}
-	return market.Event{Channel: channel, Seq: seq, Type: eventType, Data: raw}, nil
+	return market.Event{Channel: channel, Seq: seq, Type: eventType, Data: raw, Trace: tp}, nil
 }
 
 // AppendEvent stores one durable event in its own transaction; the publish API uses it
@@ -166,7 +167,7 @@ func (db *DB) MarkPublished(ctx context.Context, events []market.Event) error {
 func (db *DB) Unpublished(ctx context.Context, olderThan time.Duration, limit int) ([]market.Event, error) {
 	events := []market.Event{}
 	err := db.x.SelectContext(ctx, &events, `
-		SELECT channel, seq, type, data FROM events
+		SELECT channel, seq, type, data, trace FROM events
 		WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1)
 		ORDER BY created_at, channel, seq LIMIT $2`, olderThan.Seconds(), limit)
 	if err != nil {

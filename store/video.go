@@ -130,7 +130,7 @@ func insertJob(ctx context.Context, tx *sqlx.Tx, args river.JobArgs) error {
 	if err != nil {
 		return fmt.Errorf("job client: %w", err)
 	}
-	if _, err := jobs.InsertTx(ctx, tx.Tx, args, nil); err != nil {
+	if _, err := jobs.InsertTx(ctx, tx.Tx, args, jobTraceOpts(ctx)); err != nil {
 		return fmt.Errorf("queue %s job: %w", args.Kind(), err)
 	}
 	return nil

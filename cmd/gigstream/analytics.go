@@ -54,6 +54,7 @@ func newTracker(cfg config, reg prometheus.Registerer, log *slog.Logger) *analyt
 	t := analytics.NewTracker(analytics.Config{
 		MeasurementID: a.MeasurementID, APISecret: string(a.APISecret), IDKey: []byte(a.IDKey),
 		Endpoint: a.Endpoint, FlushInterval: a.FlushInterval, Logger: log.With("component", "analytics"),
+		HTTPClient: providerHTTP(cfg, "ga4", 10*time.Second),
 	})
 	for _, result := range []string{"sent", "dropped", "failed"} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

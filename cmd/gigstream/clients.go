@@ -29,7 +29,8 @@ func newRedis(cfg config) (redis.UniversalClient, error) {
 }
 
 // newS3 builds the S3 client for cfg; a custom endpoint serves S3-compatible stores.
-func newS3(ctx context.Context, cfg s3Config) (*s3.Client, error) {
+// wrap, when not nil, wraps the SDK's HTTP client (in spans).
+func newS3(ctx context.Context, cfg s3Config, wrap func(aws.HTTPClient) aws.HTTPClient) (*s3.Client, error) {
 	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
 	if cfg.AccessKey != "" {
 		opts = append(opts, awsconfig.WithCredentialsProvider(
@@ -38,6 +39,9 @@ func newS3(ctx context.Context, cfg s3Config) (*s3.Client, error) {
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("s3 config: %w", err)
+	}
+	if wrap != nil {
+		awsCfg.HTTPClient = wrap(awsCfg.HTTPClient)
 	}
 	return s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		if cfg.Endpoint != "" {

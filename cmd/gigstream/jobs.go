@@ -87,7 +87,7 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, obj
 		FetchPollInterval: jc.PollInterval,
 		FetchCooldown:     min(100*time.Millisecond, jc.PollInterval),
 		Logger:            log.With("component", "jobs"),
-		Middleware:        jobMiddleware(rep), // panics and jobs given up on go to Sentry
+		Middleware:        jobMiddleware(rep, cfg.Telemetry.tracer), // spans; panics and jobs given up on go to Sentry
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job client: %w", err)

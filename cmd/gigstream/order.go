@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/payments"
@@ -95,7 +96,8 @@ func toStripe(minor int64, currency string) (int64, error) {
 // PayPal; a placed order opens its conversation in the chat, and a payment that
 // arrives for a cancelled order is refunded through the settlement.
 func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market.Chat, settlement *market.Settlement, payouts *market.Payouts, log *slog.Logger) (*market.Orders, error) {
-	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase})
+	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase,
+		Transport: providerTransport(cfg, "stripe")})
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -103,7 +105,7 @@ func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market
 		stripe:   payments.NewStripe(client.V1PaymentIntents),
 		verifier: payments.NewWebhookVerifier(string(cfg.Stripe.WebhookSecret), 0),
 	}
-	pp, err := newPayPal(cfg.PayPal)
+	pp, err := newPayPal(cfg.PayPal, providerHTTP(cfg, "paypal", 15*time.Second))
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/gigstream/hub/market"
@@ -45,13 +46,14 @@ func loadPayPalConfig(e *envReader, c *config) {
 	}
 }
 
-// newPayPal returns the PayPal client, or nil when PayPal is not configured.
-func newPayPal(cfg paypalConfig) (*payments.PayPal, error) {
+// newPayPal returns the PayPal client over hc (nil: the adapter's own), or nil when
+// PayPal is not configured.
+func newPayPal(cfg paypalConfig, hc *http.Client) (*payments.PayPal, error) {
 	if !cfg.enabled() {
 		return nil, nil // not configured: paying with PayPal is refused
 	}
 	p, err := payments.NewPayPal(payments.PayPalConfig{APIBase: cfg.APIBase, ClientID: cfg.ClientID,
-		ClientSecret: string(cfg.ClientSecret), WebhookID: cfg.WebhookID, Exponents: market.CurrencyExponent}, nil)
+		ClientSecret: string(cfg.ClientSecret), WebhookID: cfg.WebhookID, Exponents: market.CurrencyExponent}, hc)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

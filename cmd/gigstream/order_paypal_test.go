@@ -10,7 +10,7 @@ func TestPayPalIsOptionalButAllOrNothing(t *testing.T) {
 	if err != nil || cfg.PayPal.enabled() {
 		t.Fatalf("without PAYPAL_*: enabled %v, err %v; want a valid config without PayPal", cfg.PayPal.enabled(), err)
 	}
-	if p, err := newPayPal(cfg.PayPal); p != nil || err != nil {
+	if p, err := newPayPal(cfg.PayPal, nil); p != nil || err != nil {
 		t.Fatalf("newPayPal without config = %v, %v", p, err)
 	}
 	full := map[string]string{"PAYPAL_CLIENT_ID": "id", "PAYPAL_CLIENT_SECRET": "sec", "PAYPAL_WEBHOOK_ID": "WH-1", "PAYPAL_API_BASE": "http://127.0.0.1:1/"}

@@ -178,7 +178,7 @@ func payOutPayPal(ctx context.Context, pp *payments.PayPal, in market.PayoutRequ
 // newPayouts builds the payout use cases on the database, Stripe Connect and (when
 // configured) PayPal Payouts.
 func newPayouts(cfg config, db *store.DB, rt *market.Realtime, connect *payments.Connect, log *slog.Logger) (*market.Payouts, error) {
-	pp, err := newPayPal(cfg.PayPal)
+	pp, err := newPayPal(cfg.PayPal, providerHTTP(cfg, "paypal", 15*time.Second))
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,8 @@ func newPayouts(cfg config, db *store.DB, rt *market.Realtime, connect *payments
 
 // newConnect builds the Stripe Connect adapter on the configured Stripe.
 func newConnect(cfg config) (*payments.Connect, error) {
-	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase})
+	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase,
+		Transport: providerTransport(cfg, "stripe")})
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

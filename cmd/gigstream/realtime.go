@@ -11,6 +11,8 @@ import (
 	fws "github.com/fasthttp/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/propagation"
+	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/gigstream/hub/analytics"
 	"github.com/gigstream/hub/handlers"
@@ -29,14 +31,26 @@ type hubPublisher struct {
 
 func (p hubPublisher) Publish(ctx context.Context, ev market.Event) error {
 	trackOrderEvent(p.tracker, ev)
-	return p.node.Publish(ctx, ev.Channel, hub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data})
+	return p.node.Publish(ctx, ev.Channel, hubEvent(ctx, ev))
 }
 
 // PublishAsync implements market.AsyncPublisher: the node's own subscribers get the
 // event at once and the caller does not wait for Redis.
-func (p hubPublisher) PublishAsync(ev market.Event, done func(error)) error {
+func (p hubPublisher) PublishAsync(ctx context.Context, ev market.Event, done func(error)) error {
 	trackOrderEvent(p.tracker, ev)
-	return p.node.PublishAsync(ev.Channel, hub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data}, done)
+	return p.node.PublishAsync(ev.Channel, hubEvent(ctx, ev), done)
+}
+
+// hubEvent is ev for the hub, with the trace of the request that caused it: the one
+// its row kept, else the caller's (an ephemeral event, or one whose row kept none).
+func hubEvent(ctx context.Context, ev market.Event) hub.Event {
+	trace := ev.Trace
+	if trace == "" && oteltrace.SpanContextFromContext(ctx).IsSampled() {
+		c := propagation.MapCarrier{}
+		propagation.TraceContext{}.Inject(ctx, c)
+		trace = c["traceparent"]
+	}
+	return hub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data, Trace: trace}
 }
 
 // newHub builds this node's real-time engine on Redis (fan-out between nodes and
@@ -61,7 +75,7 @@ func newHub(cfg config, rdb redis.UniversalClient, reg prometheus.Registerer, lo
 	}
 	return hub.NewNode(hub.Config{
 		Broker: broker, Presence: presence, Revocations: revocations, Logger: log, Registerer: reg,
-		MaxFrameBytes: int64(cfg.WSMaxFrameBytes), SendQueueBytes: cfg.WSSendQueueBytes,
+		MaxFrameBytes: int64(cfg.WSMaxFrameBytes), SendQueueBytes: cfg.WSSendQueueBytes, Tracer: cfg.Telemetry.tracer,
 		TokenSecret: []byte(cfg.WSTokenSecret), TokenTTL: cfg.WSTokenTTL,
 		AuthorizeRate: float64(cfg.SocketBudgets.AuthorizeRate), AuthorizeBurst: cfg.SocketBudgets.AuthBurst,
 	})

@@ -14,7 +14,7 @@ import (
 
 // newScanner is the clamd client every upload is scanned with.
 func newScanner(cfg config) *media.Scanner {
-	return media.NewScannerWithConfig(clamd.NewClamd(cfg.ClamdAddr), media.ScannerConfig{StreamMaxLength: cfg.Uploads.StreamMaxLength})
+	return media.NewScannerWithConfig(clamd.NewClamd(cfg.ClamdAddr), media.ScannerConfig{StreamMaxLength: cfg.Uploads.StreamMaxLength, Tracer: cfg.Telemetry.tracer})
 }
 
 // checkScannerLimits probes clamd with a harmless archive it must report as over its

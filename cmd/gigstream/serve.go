@@ -37,6 +37,11 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 		return err
 	}
 	defer flushReports(reporter)
+	stopTracing, err := startTracing(ctx, &cfg, log) // OpenTelemetry, when an OTLP endpoint is set
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	// 2. clamd, whose limits are probed before anything else starts (refused in production
 	// when it would pass what it did not scan whole).
 	scanner := newScanner(cfg)
@@ -64,13 +69,16 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
+	if err := traceRedis(cfg, rdb); err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), scanner.Metrics())
 	if err := newPoolMetrics(reg, db); err != nil {
 		return err
 	}
 	// 6. S3, where the bytes of uploads go.
-	s3c, err := newS3(ctx, cfg.S3)
+	s3c, err := newS3(ctx, cfg.S3, traceAWS(cfg, "s3"))
 	if err != nil {
 		return err
 	}
@@ -204,6 +212,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		Notifications: d.notifications,
 		Checks:        checks,
 		Faults:        httpFaults{rep},
+		Tracer:        cfg.Telemetry.tracer,
 		Conversions:   conversions{d.tracker},
 	})
 }

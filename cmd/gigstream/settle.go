@@ -75,7 +75,7 @@ func newSettlement(cfg config, db *store.DB, rt *market.Realtime, connect *payme
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	pp, err := newPayPal(cfg.PayPal)
+	pp, err := newPayPal(cfg.PayPal, providerHTTP(cfg, "paypal", 15*time.Second))
 	if err != nil {
 		return nil, err
 	}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"github.com/riverqueue/rivercontrib/otelriver"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gigstream/hub/handlers"
 	"github.com/gigstream/hub/hub"
@@ -21,11 +24,18 @@ import (
 // sets it, and SENTRY_RELEASE overrides it.
 var release string
 
-// telemetryConfig switches on error reporting.
+// telemetryConfig switches on error reporting and tracing.
 type telemetryConfig struct {
-	SentryDSN         secret // SENTRY_DSN; empty: no error reporting
-	SentryEnvironment string // SENTRY_ENVIRONMENT; default GIGSTREAM_ENV
-	SentryRelease     string // SENTRY_RELEASE; default the build's release
+	SentryDSN         secret  // SENTRY_DSN; empty: no error reporting
+	SentryEnvironment string  // SENTRY_ENVIRONMENT; default GIGSTREAM_ENV
+	SentryRelease     string  // SENTRY_RELEASE; default the build's release
+	SentrySampleRate  float64 // SENTRY_SAMPLE_RATE: share of faults sent, (0, 1]; default 1
+	// Tracing is OpenTelemetry over OTLP/HTTP, on when OTEL_EXPORTER_OTLP_ENDPOINT
+	// (or _TRACES_ENDPOINT) is set and OTEL_SDK_DISABLED is not true.
+	Tracing telemetry.TracingConfig
+	// tracer is the provider serve built from Tracing; nil while tracing is off, so
+	// nothing is wrapped then.
+	tracer trace.TracerProvider
 	// FaultRoutes is DEBUG_FAULT_ROUTES: the test hooks /debug/fault/panic and
 	// /debug/fault/error. Refused in production.
 	FaultRoutes bool
@@ -41,11 +51,46 @@ func loadTelemetryConfig(e *envReader, c *config) {
 		SentryDSN:         secret(e.str("SENTRY_DSN", "")),
 		SentryEnvironment: e.str("SENTRY_ENVIRONMENT", env),
 		SentryRelease:     e.str("SENTRY_RELEASE", defaultRelease()),
+		SentrySampleRate:  ratio(e, "SENTRY_SAMPLE_RATE", 1, false),
 		FaultRoutes:       e.boolean("DEBUG_FAULT_ROUTES", false),
+		Tracing:           loadTracingConfig(e, env),
 	}
 	if c.Production && c.Telemetry.FaultRoutes {
 		e.fail("DEBUG_FAULT_ROUTES", "false in production (GIGSTREAM_ENV=production): the routes fail on purpose", "true")
 	}
+}
+
+// loadTracingConfig reads the standard OpenTelemetry variables we act on. The
+// exporter reads the rest of its own (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT,
+// _COMPRESSION, _CERTIFICATE, OTEL_BSP_*) under their standard names.
+func loadTracingConfig(e *envReader, env string) telemetry.TracingConfig {
+	endpoint := e.str("OTEL_EXPORTER_OTLP_ENDPOINT", "") + e.str("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	disabled := e.boolean("OTEL_SDK_DISABLED", false)
+	if p := e.str("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"); p != "http/protobuf" {
+		e.fail("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf (the only OTLP transport built in)", p)
+	}
+	cfg := telemetry.TracingConfig{
+		Enabled:     endpoint != "" && !disabled,
+		Sampler:     e.oneOf("OTEL_TRACES_SAMPLER", "parentbased_always_on", "always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"),
+		SamplerArg:  ratio(e, "OTEL_TRACES_SAMPLER_ARG", 1, true),
+		ServiceName: e.str("OTEL_SERVICE_NAME", "gigstream"),
+		Release:     defaultRelease(),
+		Environment: env,
+	}
+	return cfg
+}
+
+// ratio reads a share from 0 to 1 (zero allowed only when zeroOK).
+func ratio(e *envReader, name string, def float64, zeroOK bool) float64 {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f > 1 || f < 0 || f == 0 && !zeroOK {
+		e.fail(name, "a ratio such as 0.25 from 0 to 1", v)
+	}
+	return f
 }
 
 // defaultRelease is the linked-in release, else the VCS revision Go recorded, else
@@ -68,7 +113,27 @@ func defaultRelease() string {
 func newReporter(cfg config) (*telemetry.Reporter, error) {
 	return telemetry.NewReporter(telemetry.SentryConfig{
 		DSN: string(cfg.Telemetry.SentryDSN), Release: cfg.Telemetry.SentryRelease, Environment: cfg.Telemetry.SentryEnvironment,
+		SampleRate: cfg.Telemetry.SentrySampleRate,
 	})
+}
+
+// startTracing builds the tracer provider (a no-op one without an OTLP endpoint) and
+// keeps it in cfg for the parts that trace; the returned function exports what is
+// still queued.
+func startTracing(ctx context.Context, cfg *config, log *slog.Logger) (func(), error) {
+	tracing, err := telemetry.NewTracing(ctx, cfg.Telemetry.Tracing)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if tracing.Enabled() {
+		cfg.Telemetry.tracer = tracing.Provider()
+		log.InfoContext(ctx, "tracing on (OTLP/HTTP)", "sampler", cfg.Telemetry.Tracing.Sampler, "ratio", cfg.Telemetry.Tracing.SamplerArg)
+	}
+	return func() {
+		if err := tracing.Shutdown(context.WithoutCancel(ctx)); err != nil {
+			log.WarnContext(ctx, "spans not exported at shutdown", "err", err)
+		}
+	}, nil
 }
 
 // httpFaults reports the HTTP layer's faults (handlers.FaultReporter).
@@ -182,12 +247,18 @@ func (m *jobFaults) Work(ctx context.Context, job *rivertype.JobRow, doInner fun
 	return err
 }
 
-// jobMiddleware is the river middleware of error reporting; none without a DSN.
-func jobMiddleware(rep *telemetry.Reporter) []rivertype.Middleware {
-	if !rep.Enabled() {
-		return nil
+// jobMiddleware is the river middleware of tracing (otelriver: a span per insert and
+// per job, the job's a child of its inserter's through the job's metadata) and of
+// error reporting; none when both are off.
+func jobMiddleware(rep *telemetry.Reporter, tp trace.TracerProvider) []rivertype.Middleware {
+	var out []rivertype.Middleware
+	if tp != nil {
+		out = append(out, otelriver.NewMiddleware(&otelriver.MiddlewareConfig{TracerProvider: tp}))
 	}
-	return []rivertype.Middleware{&jobFaults{rep: rep}}
+	if rep.Enabled() {
+		out = append(out, &jobFaults{rep: rep})
+	}
+	return out
 }
 
 // flushReports waits briefly for queued error reports at shutdown.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -70,7 +71,7 @@ func jobThatPanics(context.Context) error { panic("settlement lost a cent") }
 // river will retry.
 func TestJobFaultsReportPanicsAndGivenUpJobs(t *testing.T) {
 	rep, srv := testReporter(t)
-	m := jobMiddleware(rep)[0].(rivertype.WorkerMiddleware)
+	m := jobMiddleware(rep, nil)[0].(rivertype.WorkerMiddleware)
 	job := &rivertype.JobRow{ID: 77, Kind: "settle_sweep", Queue: "money", Attempt: 1, MaxAttempts: 3}
 	func() {
 		defer func() {
@@ -101,6 +102,35 @@ func TestJobFaultsReportPanicsAndGivenUpJobs(t *testing.T) {
 	for _, ev := range srv.Events() {
 		if strings.Contains(string(ev.Raw), "stripe timed out") {
 			t.Fatal("an attempt river retries was reported")
+		}
+	}
+}
+
+// TestTracingConfig: tracing is on only with an OTLP endpoint and without
+// OTEL_SDK_DISABLED; the sampler and its ratio are checked, and a protocol we do not
+// build in, a bad ratio or a bad Sentry sample rate stop start-up naming the variable.
+func TestTracingConfig(t *testing.T) {
+	load := func(extra map[string]string) (config, error) {
+		env := validServeEnv()
+		maps.Copy(env, extra)
+		return loadServeConfig(envFrom(env))
+	}
+	if c, err := load(nil); err != nil || c.Telemetry.Tracing.Enabled || c.Telemetry.SentrySampleRate != 1 {
+		t.Fatalf("default: tracing %v, sentry rate %v, err %v", c.Telemetry.Tracing.Enabled, c.Telemetry.SentrySampleRate, err)
+	}
+	c, err := load(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+		"OTEL_TRACES_SAMPLER_ARG": "0.1", "SENTRY_SAMPLE_RATE": "0.5"})
+	if err != nil || !c.Telemetry.Tracing.Enabled || c.Telemetry.Tracing.Sampler != "parentbased_traceidratio" ||
+		c.Telemetry.Tracing.SamplerArg != 0.1 || c.Telemetry.SentrySampleRate != 0.5 {
+		t.Fatalf("configured: %+v %v, err %v", c.Telemetry.Tracing, c.Telemetry.SentrySampleRate, err)
+	}
+	if c, _ := load(map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces", "OTEL_SDK_DISABLED": "true"}); c.Telemetry.Tracing.Enabled {
+		t.Fatal("OTEL_SDK_DISABLED=true left tracing on")
+	}
+	for name, value := range map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_TRACES_SAMPLER": "xray",
+		"OTEL_TRACES_SAMPLER_ARG": "1.5", "SENTRY_SAMPLE_RATE": "0"} {
+		if _, err := load(map[string]string{name: value}); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: err %v, want one naming it", name, value, err)
 		}
 	}
 }
