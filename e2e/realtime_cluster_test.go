@@ -98,7 +98,7 @@ func waitShardSubscribers(t *testing.T, admin *redis.ClusterClient, channel stri
 	t.Helper()
 	name := "gigstream:hub:ch:{" + channel + "}"
 	var got int64
-	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		master := slotOwners(t, admin).owner[keySlotOf(t, admin, name)]
 		c := redis.NewClient(&redis.Options{Addr: master})
 		counts, err := c.PubSubShardNumSub(context.Background(), name).Result()

@@ -318,8 +318,9 @@ type historyCall struct {
 
 // recentEvents answers key from the broker's kept events when they settle
 // it: the channel is known and nothing after since is kept (nothing was
-// missed), or what is kept continues since. Anything else (nothing kept,
-// older than what is kept, a read error) is left to History.
+// missed), or what is kept continues since without a hole. Anything else
+// (nothing kept, older than what is kept, a hole left by a publish that
+// failed and waits for the relay, a read error) is left to History.
 func (n *Node) recentEvents(key historyKey) ([]Event, bool) {
 	rb, ok := n.broker.(RecentBroker)
 	if !ok {
@@ -331,7 +332,7 @@ func (n *Node) recentEvents(key historyKey) ([]Event, bool) {
 	switch {
 	case err != nil:
 		n.log.Warn("hub: kept events not read; asking History", slog.String("channel", key.channel), slog.Any("err", err))
-	case known && (len(events) == 0 || events[0].Seq == key.since+1):
+	case known && continues(events, key.since):
 		n.metrics.recentReads.WithLabelValues("hit").Inc()
 		return events, true
 	}
@@ -407,4 +408,16 @@ func (n *Node) runHistory(key historyKey, call *historyCall) {
 		slices.SortFunc(events, func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
 	}
 	call.events = events
+}
+
+// continues reports whether events are exactly the seqs since+1, since+2, …
+// (none at all included): durable seqs of a channel have no gaps, so a
+// missing or repeated one in the kept events means they cannot be trusted.
+func continues(events []Event, since uint64) bool {
+	for i, e := range events {
+		if e.Seq != since+1+uint64(i) {
+			return false
+		}
+	}
+	return true
 }
