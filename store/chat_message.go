@@ -50,29 +50,26 @@ func notMember(err error) error {
 // returns the first message and writes nothing. It returns a not-found Error when the
 // sender is not a member, and a forbidden Error when either side blocked the other.
 // It is the hottest write of the chat, so its statements are prepared and it makes
-// few round trips: lock, check, one statement for the message, its event, the read
-// pointers and the recipients' seqs, and one for the unread counters and events. The
-// unread counts are kept as counters (see migrations/00019), never counted from the
-// messages.
+// two round trips between BEGIN and COMMIT, only one of them under the conversation's
+// seq lock: sendLockQuery takes the seq (the lock) and reads the checks, and
+// sendWriteQuery writes the message, its event, the read pointers, the counters and the
+// recipients' unread events. The unread counts are kept as counters (see
+// migrations/00019), never counted from the messages.
 func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.SentMessage, error) {
 	if !isUUID(in.ConversationID) {
 		return market.SentMessage{}, fmt.Errorf("conversation: %w", ErrNotFound)
 	}
-	st, err := db.prepare(ctx, nextSeqQuery, sendChecksQuery, insertMessageQuery, unreadQuery)
+	st, err := db.prepare(ctx, sendLockQuery, sendWriteQuery)
 	if err != nil {
 		return market.SentMessage{}, err
 	}
 	var out market.SentMessage
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
-		seq, err := nextSeqWith(ctx, tx, st[0], market.ConversationChannel(in.ConversationID)) // serializes senders
+		seq, checks, err := sendLock(ctx, tx, st[0], in) // serializes senders
 		if err != nil {
 			return err
 		}
-		members, dup, err := sendChecks(ctx, tx, st[1], in)
-		if err != nil {
-			return err
-		}
-		if dup {
+		if checks.dup {
 			out.Message, err = priorSend(ctx, tx, in)
 			if err == nil {
 				err = errRetry
@@ -82,11 +79,20 @@ func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.Sen
 		if err := checkAttachments(ctx, tx, in); err != nil {
 			return err
 		}
-		out, err = insertMessage(ctx, tx, st[2:], in, seq, members)
+		out, err = insertMessage(ctx, tx, st[1], in, seq, checks.others)
 		return err
 	})
-	if errors.Is(err, errRetry) {
+	switch {
+	case errors.Is(err, errRetry):
 		return market.SentMessage{Message: out.Message}, nil
+	case isUniqueViolation(err, "messages_sender_id_client_id_key"):
+		// The same client id was sent concurrently and committed while this send waited
+		// for the seq lock: its checks read the snapshot from before. Answer as a retry.
+		prior, perr := priorSend(ctx, db.x, in)
+		if perr != nil {
+			return market.SentMessage{}, perr
+		}
+		return market.SentMessage{Message: prior}, nil
 	}
 	return out, err
 }
@@ -94,55 +100,73 @@ func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.Sen
 // errRetry rolls back a send whose client id was already stored.
 var errRetry = errors.New("store: message already sent")
 
-// sendMembers is what a send needs to know of the conversation's members, read under
-// the conversation's seq lock (so their counters cannot move meanwhile).
-type sendMembers struct {
-	others       []market.Recipient
-	senderUnread int // the sender's unread count here, which the send clears
+// isUniqueViolation reports whether err is Postgres' unique violation of constraint.
+func isUniqueViolation(err error, constraint string) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == constraint
 }
 
-const sendChecksQuery = `
-	SELECT m.user_id, m.unread_count, u.hide_push_previews,
-		EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $2 AND b.blocked_id = m.user_id)
-			OR (b.blocker_id = m.user_id AND b.blocked_id = $2)) AS blocked,
-		EXISTS (SELECT 1 FROM messages x WHERE x.sender_id = $2 AND x.client_id = $3) AS dup
-	FROM conversation_members m JOIN users u ON u.id = m.user_id
-	WHERE m.conversation_id = $1`
+// sendChecks is what a send learns with its seq lock.
+type sendChecks struct {
+	others int  // members other than the sender
+	dup    bool // the sender's client id was used already
+}
 
-// sendChecks reads, in one query, the members and their unread counts, whether the
-// sender is a member, whether either side blocked the other, and whether this client
-// id was used already.
-func sendChecks(ctx context.Context, tx *sqlx.Tx, st *sqlx.Stmt, in market.NewMessage) (sendMembers, bool, error) {
+// sendLockQuery takes the conversation channel's next seq, which holds its counter row
+// locked until the transaction ends, and reads in the same statement the members,
+// whether either side of the sender blocked the other, and whether the client id was
+// used. The reads see the snapshot the statement began with: when it waited for the
+// lock, a send committed meanwhile is not in them. That is harmless: what must be exact
+// (the counters, the recipients) is read and written by sendWriteQuery, which runs
+// under the lock; a block made meanwhile counts from the next send on; a duplicate
+// client id is caught by the unique constraint (see SendMessage).
+const sendLockQuery = `
+	WITH s AS (
+		INSERT INTO channel_seqs (channel, seq) VALUES ($1, 1)
+		ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + 1
+		RETURNING seq)
+	SELECT s.seq, m.user_id,
+		EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $3 AND b.blocked_id = m.user_id)
+			OR (b.blocker_id = m.user_id AND b.blocked_id = $3)) AS blocked,
+		EXISTS (SELECT 1 FROM messages x WHERE x.sender_id = $3 AND x.client_id = $4) AS dup
+	FROM s CROSS JOIN conversation_members m
+	WHERE m.conversation_id = $2`
+
+// sendLock runs sendLockQuery (st, prepared) and returns the seq and the checks; it
+// returns a not-found Error when the sender is not a member and a forbidden Error when
+// either side blocked the other.
+func sendLock(ctx context.Context, tx *sqlx.Tx, st *sqlx.Stmt, in market.NewMessage) (uint64, sendChecks, error) {
 	var rows []struct {
-		UserID       string `db:"user_id"`
-		Unread       int    `db:"unread_count"`
-		HidePreviews bool   `db:"hide_push_previews"`
-		Blocked      bool   `db:"blocked"`
-		Dup          bool   `db:"dup"`
+		Seq     uint64 `db:"seq"`
+		UserID  string `db:"user_id"`
+		Blocked bool   `db:"blocked"`
+		Dup     bool   `db:"dup"`
 	}
-	if err := tx.StmtxContext(ctx, st).SelectContext(ctx, &rows, in.ConversationID, in.SenderID, in.ClientID); err != nil {
-		return sendMembers{}, false, fmt.Errorf("send checks: %w", err)
+	err := tx.StmtxContext(ctx, st).SelectContext(ctx, &rows,
+		market.ConversationChannel(in.ConversationID), in.ConversationID, in.SenderID, in.ClientID)
+	if err != nil {
+		return 0, sendChecks{}, fmt.Errorf("send checks: %w", err)
 	}
-	var out sendMembers
-	member, blocked, dup := false, false, false
+	var out sendChecks
+	member, blocked := false, false
 	for _, r := range rows {
-		dup = dup || r.Dup
+		out.dup = out.dup || r.Dup
 		if r.UserID == in.SenderID {
-			member, out.senderUnread = true, r.Unread
+			member = true
 			continue
 		}
+		out.others++
 		blocked = blocked || r.Blocked
-		out.others = append(out.others, market.Recipient{UserID: r.UserID, HidePreviews: r.HidePreviews, Unread: r.Unread})
 	}
 	switch {
 	case !member:
-		return sendMembers{}, false, fmt.Errorf("conversation: %w", ErrNotFound)
-	case dup:
-		return out, true, nil
+		return 0, sendChecks{}, fmt.Errorf("conversation: %w", ErrNotFound)
+	case out.dup:
+		return 0, out, nil
 	case blocked:
-		return sendMembers{}, false, market.Errorf(market.CodeForbidden, "you cannot message this user")
+		return 0, sendChecks{}, market.Errorf(market.CodeForbidden, "you cannot message this user")
 	}
-	return out, false, nil
+	return rows[0].Seq, out, nil
 }
 
 // checkAttachments refuses attachments that are not clean uploads of kind attachment the
@@ -170,8 +194,8 @@ func checkAttachments(ctx context.Context, tx *sqlx.Tx, in market.NewMessage) er
 
 // priorSend returns the message a retried send already stored; a client id used for
 // another conversation is a conflict.
-func priorSend(ctx context.Context, tx *sqlx.Tx, in market.NewMessage) (market.Message, error) {
-	prior, err := messageByClientID(ctx, tx, in.SenderID, in.ClientID)
+func priorSend(ctx context.Context, q sqlx.QueryerContext, in market.NewMessage) (market.Message, error) {
+	prior, err := messageByClientID(ctx, q, in.SenderID, in.ClientID)
 	if err != nil {
 		return prior, err
 	}
@@ -181,11 +205,20 @@ func priorSend(ctx context.Context, tx *sqlx.Tx, in market.NewMessage) (market.M
 	return prior, nil
 }
 
-// insertMessageQuery writes the message and its event, moves the sender's read pointer
-// to it (clearing their unread count here) and counts it unread for every other member,
-// and takes the next seq of each other member's user channel (locking it, in user id
-// order, before their unread total: see unreadQuery).
-const insertMessageQuery = `
+// sendWriteQuery writes, in one statement under the conversation's seq lock, the
+// message and its event ($1-$10, $11 the request's traceparent, which the unread
+// events keep too), moves the sender's read pointer to it (clearing
+// their unread count here, and that count off their total) and counts it unread for
+// every other member, takes the next seq of each other member's user channel and adds
+// one to their unread total, and stores their unread events with the new counts. It
+// returns those events with their recipients.
+//
+// Locks, in the order every transaction takes them (see unreadChanges): the user
+// channels' seqs in user id order, then the totals rows in user id order; d waits for
+// all of us (its count) before t takes a totals row. old reads the members' counts as
+// they were: the statement's snapshot is current, because every change to them holds
+// the seq lock this transaction holds.
+const sendWriteQuery = `
 	WITH msg AS (
 		INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, text, attachments, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)),
@@ -193,20 +226,42 @@ const insertMessageQuery = `
 		INSERT INTO events (channel, seq, type, data, trace) VALUES ($9, $3, 'message.created', $10, $11)),
 	conv AS (
 		UPDATE conversations SET last_activity_at = $8 WHERE id = $2),
+	old AS (
+		SELECT user_id, unread_count FROM conversation_members WHERE conversation_id = $2),
 	mem AS (
 		UPDATE conversation_members
 		SET last_read_seq = CASE WHEN user_id = $4 THEN $3 ELSE last_read_seq END,
 			unread_count = CASE WHEN user_id = $4 THEN 0 ELSE unread_count + 1 END
 		WHERE conversation_id = $2
-		RETURNING user_id)
-	INSERT INTO channel_seqs AS s (channel, seq)
-	SELECT 'user:' || user_id, 1 FROM mem WHERE user_id <> $4 ORDER BY user_id
-	ON CONFLICT (channel) DO UPDATE SET seq = s.seq + 1
-	RETURNING channel, seq`
+		RETURNING user_id, unread_count),
+	us AS (
+		INSERT INTO channel_seqs AS s (channel, seq)
+		SELECT 'user:' || user_id, 1 FROM mem WHERE user_id <> $4 ORDER BY user_id
+		ON CONFLICT (channel) DO UPDATE SET seq = s.seq + 1
+		RETURNING channel, seq),
+	d AS (
+		SELECT old.user_id, CASE WHEN old.user_id = $4 THEN -old.unread_count ELSE 1 END AS delta
+		FROM old
+		WHERE (SELECT count(*) FROM us) >= 0 AND (old.user_id <> $4 OR old.unread_count > 0)),
+	t AS (
+		INSERT INTO unread_totals AS t (user_id, total)
+		SELECT user_id, delta FROM d ORDER BY user_id
+		ON CONFLICT (user_id) DO UPDATE SET total = t.total + EXCLUDED.total
+		RETURNING user_id, total),
+	ue AS (
+		INSERT INTO events (channel, seq, type, data, trace)
+		SELECT us.channel, us.seq, 'unread',
+			jsonb_build_object('total', t.total, 'conversation_id', $2::text, 'count', mem.unread_count), $11
+		FROM mem JOIN us ON us.channel = 'user:' || mem.user_id JOIN t ON t.user_id = mem.user_id
+		RETURNING channel, seq, type, data, trace)
+	SELECT ue.channel, ue.seq, ue.type, ue.data, ue.trace, mem.user_id, mem.unread_count, u.hide_push_previews
+	FROM ue JOIN mem ON ue.channel = 'user:' || mem.user_id JOIN users u ON u.id = mem.user_id
+	ORDER BY mem.user_id`
 
-// insertMessage stores the message (insertMessageQuery), then the unread counters and
-// events of its recipients (unreadQuery): two round trips whatever the conversation holds.
-func insertMessage(ctx context.Context, tx *sqlx.Tx, st []*sqlx.Stmt, in market.NewMessage, seq uint64, members sendMembers) (market.SentMessage, error) {
+// insertMessage stores the message and everything it changes (sendWriteQuery, st
+// prepared): one round trip whatever the conversation holds. others is how many other
+// members the checks saw, which the recipients must match.
+func insertMessage(ctx context.Context, tx *sqlx.Tx, st *sqlx.Stmt, in market.NewMessage, seq uint64, others int) (market.SentMessage, error) {
 	m, err := newMessage(in, seq)
 	if err != nil {
 		return market.SentMessage{}, err
@@ -216,43 +271,27 @@ func insertMessage(ctx context.Context, tx *sqlx.Tx, st []*sqlx.Stmt, in market.
 		return market.SentMessage{}, err
 	}
 	channel := market.ConversationChannel(in.ConversationID)
-	var seqs []channelSeq
+	var rows []struct {
+		market.Event
+		UserID       string `db:"user_id"`
+		Unread       int    `db:"unread_count"`
+		HidePreviews bool   `db:"hide_push_previews"`
+	}
 	tp := traceParent(ctx)
-	err = tx.StmtxContext(ctx, st[0]).SelectContext(ctx, &seqs,
+	err = tx.StmtxContext(ctx, st).SelectContext(ctx, &rows,
 		m.ID, m.ConversationID, seq, m.SenderID, m.ClientID, m.Text, []byte(m.Attachments), m.CreatedAt, channel, data, tp)
 	if err != nil {
 		return market.SentMessage{}, fmt.Errorf("store message: %w", err)
 	}
-	changes := unreadChanges{conversationID: in.ConversationID}
-	if members.senderUnread > 0 {
-		changes.add(in.SenderID, -members.senderUnread)
+	if len(rows) != others {
+		return market.SentMessage{}, fmt.Errorf("store message: %d unread events stored for %d recipients", len(rows), others)
 	}
 	out := market.SentMessage{Message: m, Created: true, Events: []market.Event{{Channel: channel, Seq: seq, Type: "message.created", Data: data, Trace: tp}}}
-	for _, r := range members.others {
-		r.Unread++
-		changes.add(r.UserID, 1)
-		changes.event(r.UserID, userSeq(seqs, market.UserChannel(r.UserID)), r.Unread)
-		out.Recipients = append(out.Recipients, r)
+	for _, r := range rows {
+		out.Events = append(out.Events, r.Event)
+		out.Recipients = append(out.Recipients, market.Recipient{UserID: r.UserID, HidePreviews: r.HidePreviews, Unread: r.Unread})
 	}
-	events, err := changes.apply(ctx, tx, st[1])
-	out.Events = append(out.Events, events...)
-	return out, err
-}
-
-// channelSeq is a seq taken on a channel.
-type channelSeq struct {
-	Channel string `db:"channel"`
-	Seq     uint64 `db:"seq"`
-}
-
-// userSeq finds channel's seq among those insertMessageQuery took.
-func userSeq(seqs []channelSeq, channel string) uint64 {
-	for _, s := range seqs {
-		if s.Channel == channel {
-			return s.Seq
-		}
-	}
-	return 0
+	return out, nil
 }
 
 // newMessage builds the stored form of a new message, with its id and time chosen
@@ -268,9 +307,9 @@ func newMessage(in market.NewMessage, seq uint64) (market.Message, error) {
 	}, nil
 }
 
-func messageByClientID(ctx context.Context, tx *sqlx.Tx, senderID, clientID string) (market.Message, error) {
+func messageByClientID(ctx context.Context, q sqlx.QueryerContext, senderID, clientID string) (market.Message, error) {
 	var m market.Message
-	err := tx.GetContext(ctx, &m, `SELECT `+messageColumns+` FROM messages WHERE sender_id = $1 AND client_id = $2`, senderID, clientID)
+	err := sqlx.GetContext(ctx, q, &m, `SELECT `+messageColumns+` FROM messages WHERE sender_id = $1 AND client_id = $2`, senderID, clientID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("message: %w", ErrNotFound)
 	}

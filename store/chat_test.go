@@ -82,3 +82,71 @@ func TestConcurrentSendsGetDenseSeqs(t *testing.T) {
 		}
 	}
 }
+
+// A send retried while the first attempt still holds the seq lock reads its checks
+// from before that attempt committed: whichever way the race goes, every attempt
+// answers with the one message stored, and nothing is written twice (one message,
+// one message.created event, one unread for the recipient).
+func TestConcurrentRetriesOfOneSendStoreItOnce(t *testing.T) {
+	ctx := context.Background()
+	db := migratedDB(t)
+	a, b := twoUsers(t, db)
+	conv, _, err := db.OpenDirectConversation(ctx, a, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 5 {
+		clientID := newUUID(t)
+		const attempts = 8
+		ids := make(chan string, attempts)
+		var wg sync.WaitGroup
+		for range attempts {
+			wg.Go(func() {
+				sent, err := db.SendMessage(ctx, market.NewMessage{ConversationID: conv.ID, SenderID: a, ClientID: clientID, Text: "once"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids <- sent.Message.ID
+			})
+		}
+		wg.Wait()
+		close(ids)
+		first := ""
+		for id := range ids {
+			if first == "" {
+				first = id
+			}
+			if id != first {
+				t.Fatalf("round %d: attempts answered with messages %s and %s", round, first, id)
+			}
+		}
+		msgs, err := db.Messages(ctx, conv.ID, b, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) != round+1 {
+			t.Fatalf("round %d: %d messages stored, want %d", round, len(msgs), round+1)
+		}
+		events, err := db.History(ctx, market.ConversationChannel(conv.ID), 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != round+1 || events[len(events)-1].Seq != uint64(round+1) {
+			t.Fatalf("round %d: %d events on the conversation (last %+v), want %d", round, len(events), events[len(events)-1], round+1)
+		}
+		unread, err := db.History(ctx, market.UserChannel(b), 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ev := range unread {
+			if ev.Type == "unread" {
+				n++
+			}
+		}
+		if n != round+1 {
+			t.Fatalf("round %d: %d unread events for the recipient, want %d", round, n, round+1)
+		}
+	}
+}
