@@ -69,6 +69,8 @@ type Deps struct {
 	Payouts  *market.Payouts       // payout methods, Stripe Connect webhooks
 	Disputes *market.Disputes      // open, answer, withdraw and read an order's dispute
 	Audit    *market.Audit         // the ledger statement, the admins' order queue and ledger check
+	// Billing is billing profiles, the buyer's quote (service fee and tax) and invoices.
+	Billing *market.Billing
 	// TwoFactor is TOTP two-factor authentication and the step-up of money moves.
 	TwoFactor *market.TwoFactor
 	Tus       *tus.Engine  // resumable uploads on /uploads/tus/
@@ -249,6 +251,10 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/orders/:id/dispute/response", requireUser, disputes.answer)
 	app.Post("/orders/:id/dispute/withdraw", requireUser, disputes.withdraw)
 	app.Post("/orders/:id/dispute/resolve", requireUser, disputes.resolve)
+	billing := &billingRoutes{billing: d.Billing}
+	app.Get("/me/billing-profile", requireUser, billing.profile)
+	app.Put("/me/billing-profile", requireUser, billing.setProfile)
+	app.Get("/gigs/:id/quote", requireUser, billing.quote)
 	audit := &auditRoutes{audit: d.Audit}
 	app.Get("/me/ledger", requireUser, audit.ledger)
 	app.Get("/admin/orders", requireUser, audit.adminOrders)

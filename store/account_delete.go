@@ -82,6 +82,7 @@ func anonymizeRow(ctx context.Context, tx *sqlx.Tx, userID string) error {
 		`DELETE FROM device_tokens WHERE user_id = $1`,
 		`DELETE FROM known_devices WHERE user_id = $1`,
 		`DELETE FROM notifications WHERE user_id = $1`,
+		`DELETE FROM billing_profiles WHERE user_id = $1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, userID); err != nil {
 			return fmt.Errorf("anonymize: %w", err)

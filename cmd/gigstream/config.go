@@ -5,6 +5,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/gigstream/hub/market"
 )
 
 // config is every setting of the hub, read from the environment only here.
@@ -66,6 +68,7 @@ type config struct {
 	Settlement settlementConfig
 	Payout     payoutConfig
 	TwoFactor  twoFactorConfig
+	Billing    market.BillingConfig // service fee, tax rates, invoice issuer
 	// Notifications tunes the router of order notifications.
 	Notifications notificationsConfig
 	// Telemetry is error reporting (Sentry).
@@ -154,6 +157,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadSettlementConfig(e, &c)
 	loadPayoutConfig(e, &c)
 	loadTwoFactorConfig(e, &c)
+	loadBillingConfig(e, &c)
 	loadNotificationsConfig(e, &c)
 	loadTelemetryConfig(e, &c)
 	loadLedgerCheckConfig(e, &c)

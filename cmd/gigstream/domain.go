@@ -31,6 +31,7 @@ type domain struct {
 	disputes      *market.Disputes
 	audit         *market.Audit
 	twoFactor     *market.TwoFactor
+	billing       *market.Billing
 	notifications *market.Notifications
 	tracker       *analytics.Tracker // product analytics (GA4); sends nothing when off
 }
@@ -72,6 +73,8 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 	d.disputes = market.NewDisputes(db, d.realtime, log)
 	d.audit = market.NewAudit(db)
 	d.twoFactor = newTwoFactor(cfg, db, log)
+	// Billing: profiles, quotes with the buyer's service fee and tax, invoices.
+	d.billing = market.NewBilling(db, cfg.Billing)
 	// Notifications: presence and push from the node and FCM.
 	d.notifications = newNotifications(cfg, db, d.realtime, node, pusher, log)
 	return d, nil

@@ -204,6 +204,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		Disputes:     d.disputes,
 		Audit:        d.audit,
 		TwoFactor:    d.twoFactor,
+		Billing:      d.billing,
 		Tus:          d.tus,
 		Sockets:      socketServer(node),
 		SocketTokens: newSocketTokens(cfg, node),
