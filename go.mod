@@ -3,6 +3,7 @@ module github.com/gigstream/hub
 go 1.26.0
 
 require (
+	codeberg.org/go-pdf/fpdf v0.12.0
 	firebase.google.com/go/v4 v4.19.0
 	github.com/XSAM/otelsql v0.44.0
 	github.com/alexedwards/argon2id v1.0.0
