@@ -43,7 +43,7 @@ func NewChat(s ChatStore, rt *Realtime, p Presence, push Pusher, gate Gate, cfg 
 type ChatConfig struct {
 	MaxTextLength  int           // characters per message; default 4000
 	EditWindow     time.Duration // how long a sender may edit or delete; default 15 min
-	PushDelay      time.Duration // a burst within this window gives one push; default 3 s
+	PushDelay      time.Duration // a burst within this window gives one push; default 3 s (see ChatReachRouter)
 	TypingInterval time.Duration // at most one typing event per user and conversation; default 2 s
 
 	// SendLimit spends one message of the sender's budget; nil sets no budget.
@@ -78,6 +78,14 @@ type ChatStore interface {
 	DeleteDevice(ctx context.Context, userID, token string) error
 	Devices(ctx context.Context, userID string) ([]Device, error)
 	SetHidePreviews(ctx context.Context, userID string, hide bool) error
+	HidePreviews(ctx context.Context, userID string) (bool, error)
+	// ChatDigest reads what a digest e-mail of conversationID to userID holds: up to
+	// limit messages from others, not deleted, after both the member's read pointer and
+	// the last seq already e-mailed, oldest first. A non-member is not found.
+	ChatDigest(ctx context.Context, userID, conversationID string, limit int) (ChatDigest, error)
+	// MarkDigested records that the member was e-mailed the messages up to seq (never
+	// moving back).
+	MarkDigested(ctx context.Context, userID, conversationID string, seq uint64) error
 	UserByID(ctx context.Context, id string) (User, error)
 }
 

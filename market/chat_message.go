@@ -101,8 +101,9 @@ func (m *Chat) checkMessage(in NewMessage) error {
 	return m.checkText(in.Text)
 }
 
-// Send stores a message and its event in one transaction, publishes after commit, and
-// schedules a push for members who are offline. Sending the same ClientID again
+// Send stores a message and its event in one transaction and publishes after commit;
+// members who are away are pushed and e-mailed from the stored event (ChatReachRouter),
+// so nothing more happens here. Sending the same ClientID again
 // returns the first message with created false and changes nothing. A message has text,
 // attachments or both; each attachment must be a clean upload of kind attachment that the
 // sender made for this conversation. It returns an invalid Error naming text or
@@ -129,9 +130,6 @@ func (m *Chat) Send(ctx context.Context, in NewMessage) (Message, bool, error) {
 		return Message{}, false, err
 	}
 	m.realtime.PublishCommitted(ctx, sent.Events...)
-	for _, r := range sent.Recipients {
-		m.schedulePush(ctx, r, sent.Message)
-	}
 	return sent.Message, sent.Created, nil
 }
 

@@ -2,8 +2,8 @@ package market
 
 import (
 	"context"
+	"errors"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -20,7 +20,8 @@ type PushNotice struct {
 	Data                             map[string]string
 }
 
-// Pusher delivers notices to phones and browsers (FCM), without blocking the caller.
+// Pusher delivers notices to phones and browsers (FCM). An error may be temporary: the
+// caller that holds a durable job returns it so the job is retried.
 type Pusher interface {
 	Push(ctx context.Context, n PushNotice) error
 }
@@ -35,50 +36,41 @@ type Device struct {
 // previewLength is how much of a message a push shows.
 const previewLength = 100
 
-// schedulePush arranges one notification per burst: the first message of a burst to
-// an offline member opens a PushDelay window (across all nodes, through the gate);
-// when it ends, one notice with the latest message and the unread count is sent,
-// under the conversation's collapse key so it replaces the previous one on the
-// device. The delay also lets a user who is only reconnecting come back first.
-func (m *Chat) schedulePush(ctx context.Context, r Recipient, msg Message) {
+// PushBurst sends the push of a burst of messages in a conversation to a member, if
+// they are still offline and still have unread messages there: one notice with the
+// latest message and the unread count, under the conversation's collapse key so it
+// replaces the previous one on the device (and a repeat of this one is harmless). The
+// chat reach router queues it as a job (see ChatReachRouter) PushDelay after the first
+// message of the burst, which also lets a user who is only reconnecting come back
+// first. A member who left the conversation gets nothing; the pusher's error is
+// returned so that the job is retried.
+func (m *Chat) PushBurst(ctx context.Context, userID, conversationID string) error {
 	if m.pusher == nil {
-		return
+		return nil
 	}
-	first, err := m.gate(ctx, "push:"+r.UserID+":"+msg.ConversationID, m.cfg.PushDelay)
-	if err != nil {
-		m.log.WarnContext(ctx, "push gate", "err", err)
-		return
-	}
-	if !first {
-		return
-	}
-	bg := context.WithoutCancel(ctx)
-	time.AfterFunc(m.cfg.PushDelay, func() {
-		ctx, cancel := context.WithTimeout(bg, 30*time.Second)
-		defer cancel()
-		if err := m.pushNow(ctx, r, msg.ConversationID); err != nil {
-			m.log.WarnContext(ctx, "push not sent", "user_id", r.UserID, "err", err)
+	if m.presence != nil {
+		online, err := m.presence.IsOnline(ctx, userID)
+		if err != nil || online {
+			return err
 		}
-	})
-}
-
-// pushNow sends the notice for a burst if the member is still offline and still has
-// unread messages.
-func (m *Chat) pushNow(ctx context.Context, r Recipient, conversationID string) error {
-	online, err := m.presence.IsOnline(ctx, r.UserID)
-	if err != nil || online {
-		return err
 	}
-	c, err := m.store.Conversation(ctx, conversationID, r.UserID)
+	c, err := m.store.Conversation(ctx, conversationID, userID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	if c.UnreadCount == 0 || c.LastMessage == nil {
 		return nil
 	}
+	hide, err := m.store.HidePreviews(ctx, userID)
+	if err != nil {
+		return err
+	}
 	sender := senderName(c, c.LastMessage.SenderID)
 	body := strconv.Itoa(c.UnreadCount) + " new messages"
-	if !r.HidePreviews {
+	if !hide {
 		body = preview(c.LastMessage.Text)
 		if body == "" {
 			body = "Sent an attachment"
@@ -88,7 +80,7 @@ func (m *Chat) pushNow(ctx context.Context, r Recipient, conversationID string) 
 		}
 	}
 	return m.pusher.Push(ctx, PushNotice{
-		UserID: r.UserID, CollapseKey: "conversation:" + conversationID, Title: sender, Body: body,
+		UserID: userID, CollapseKey: "conversation:" + conversationID, Title: sender, Body: body,
 		Data: map[string]string{"conversation_id": conversationID, "unread": strconv.Itoa(c.UnreadCount)},
 	})
 }

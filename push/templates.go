@@ -25,8 +25,11 @@ type templateData struct {
 	DisplayName string
 	Link        string
 	NewEmail    string
-	GigTitle    string // order notifications: user-written, escaped like every value
-	Body        string // order notifications: what happened, in a sentence or two
+	GigTitle    string       // order notifications: user-written, escaped like every value
+	Body        string       // order notifications: what happened, in a sentence or two
+	From        string       // chat digests: who wrote (user-written names)
+	Lines       []DigestLine // chat digests: the unread messages, oldest first
+	More        int          // chat digests: unread messages not quoted
 }
 
 // VerifyEmail builds the "confirm your address" mail with a single-use link.

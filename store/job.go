@@ -12,6 +12,7 @@ const (
 	QueueMoney = "money" // settlement: auto-complete, clearing, late refunds, stale withdrawals
 	QueueMail  = "mail"  // notification e-mails
 	QueueMedia = "media" // video probes and transcodes
+	QueuePush  = "push"  // chat pushes, which may wait on FCM's Retry-After
 	// QueueLegacy is river's default queue, where versions before the split queued every
 	// job. Nothing new goes there; nodes still drain it with one worker.
 	QueueLegacy = "default"

@@ -108,11 +108,29 @@ func socketError(err error) error {
 	}
 }
 
-// fcmPusher sends notices through FCM (market.Pusher), via the push worker queue.
-type fcmPusher struct{ sender *push.Sender }
+// fcmPusher sends notices through FCM (market.Pusher): via the push worker queue, or,
+// when once, with a single round of sends whose temporary failure is returned
+// (*push.TemporaryError) for a durable job to retry.
+type fcmPusher struct {
+	sender *push.Sender
+	once   bool
+}
 
 func (p fcmPusher) Push(ctx context.Context, n market.PushNotice) error {
-	return p.sender.Notify(ctx, push.Notification{UserID: n.UserID, CollapseKey: n.CollapseKey, Title: n.Title, Body: n.Body, Data: n.Data})
+	pn := push.Notification{UserID: n.UserID, CollapseKey: n.CollapseKey, Title: n.Title, Body: n.Body, Data: n.Data}
+	if p.once {
+		return p.sender.SendOnce(ctx, pn)
+	}
+	return p.sender.Notify(ctx, pn)
+}
+
+// oncePusher is p sending synchronously, once (see fcmPusher); nil stays nil.
+func oncePusher(p market.Pusher) market.Pusher {
+	if f, ok := p.(fcmPusher); ok {
+		f.once = true
+		return f
+	}
+	return p
 }
 
 // deviceTokens lets the push sender read and prune tokens in Postgres.

@@ -33,7 +33,8 @@ type domain struct {
 	twoFactor     *market.TwoFactor
 	billing       *market.Billing
 	notifications *market.Notifications
-	tracker       *analytics.Tracker // product analytics (GA4); sends nothing when off
+	chatReach     *market.ChatReachRouter // pushes and e-mail digests of chat, from the stored messages
+	tracker       *analytics.Tracker      // product analytics (GA4); sends nothing when off
 }
 
 // newDomain builds the use cases in the order they depend on each other. Nothing runs
@@ -43,7 +44,9 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 	// Channel rules and durable events, published through the node.
 	d.realtime = newRealtime(cfg, db, node, tracker, log)
 	// Chat: presence from the node, push for the offline, gates and budgets in Redis.
-	d.chat = newChat(cfg, db, d.realtime, node, rdb, pusher, log)
+	// Its pushes are sent by jobs (chatPushWorker) that retry durably: one attempt each.
+	d.chat = newChat(cfg, db, d.realtime, node, rdb, oncePusher(pusher), log)
+	d.chatReach = newChatReach(cfg, db, pusher != nil, log)
 	// Uploads: the media pipeline and the tus engine over S3 and clamd.
 	up := newUploads(cfg, db, objects, scanner, d.realtime, log)
 	d.uploads, d.tus, d.uploadMaxSize = up.uploads, up.tus, up.maxSize

@@ -21,7 +21,7 @@ import (
 
 // jobsConfig tunes the background jobs every serve node runs (river, in Postgres).
 type jobsConfig struct {
-	Workers              queueWorkers  // JOB_WORKERS_MONEY, _MAIL, _MEDIA: jobs at once per node and queue
+	Workers              queueWorkers  // JOB_WORKERS_MONEY, _MAIL, _MEDIA, _PUSH: jobs at once per node and queue
 	PollInterval         time.Duration // JOB_POLL_INTERVAL: how often idle workers look for jobs
 	JobTimeout           time.Duration // VIDEO_JOB_TIMEOUT: longest run of one transcode; past it the video fails
 	ProbeTimeout         time.Duration // VIDEO_PROBE_TIMEOUT: longest run of one video probe
@@ -35,7 +35,7 @@ type jobsConfig struct {
 
 // queueWorkers is how many jobs of each queue one node runs at once. Each queue has its
 // own workers, so no queue's backlog takes another's.
-type queueWorkers struct{ Money, Mail, Media int }
+type queueWorkers struct{ Money, Mail, Media, Push int }
 
 // loadJobsConfig reads the job settings; it returns the reader's first error.
 func loadJobsConfig(e *envReader) (jobsConfig, error) {
@@ -44,6 +44,7 @@ func loadJobsConfig(e *envReader) (jobsConfig, error) {
 			Money: e.integer("JOB_WORKERS_MONEY", 2, 1, 64),
 			Mail:  e.integer("JOB_WORKERS_MAIL", 2, 1, 64),
 			Media: e.integer("JOB_WORKERS_MEDIA", max(1, runtime.NumCPU()/2), 1, 64),
+			Push:  e.integer("JOB_WORKERS_PUSH", 4, 1, 64),
 		},
 		PollInterval:         e.duration("JOB_POLL_INTERVAL", time.Second, 100*time.Millisecond, time.Minute),
 		JobTimeout:           e.duration("VIDEO_JOB_TIMEOUT", 30*time.Minute, 5*time.Second, 24*time.Hour),
@@ -66,6 +67,7 @@ func (w queueWorkers) queues() map[string]river.QueueConfig {
 		store.QueueMoney:  {MaxWorkers: w.Money},
 		store.QueueMail:   {MaxWorkers: w.Mail},
 		store.QueueMedia:  {MaxWorkers: w.Media},
+		store.QueuePush:   {MaxWorkers: w.Push},
 		store.QueueLegacy: {MaxWorkers: 1},
 	}
 }
@@ -79,6 +81,7 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, obj
 	addVideoWorkers(workers, jc, db, objects, d, log)
 	periodic := settlementJob(workers, d.settlement, d.payouts, cfg.Settlement.JobInterval, log)
 	addNotificationEmailWorker(workers, cfg, d.notifications, log)
+	addChatReachWorkers(workers, cfg, d.chat, log)
 	client, err := river.NewClient(db.JobDriver(), &river.Config{
 		Queues:            jc.Workers.queues(),
 		Workers:           workers,

@@ -39,6 +39,8 @@ type jobMetrics struct {
 var jobKinds = [][2]string{
 	{store.QueueMoney, settlementArgs{}.Kind()},
 	{store.QueueMail, store.NotificationEmailJob{}.Kind()},
+	{store.QueueMail, store.ChatEmailJob{}.Kind()},
+	{store.QueuePush, store.ChatPushJob{}.Kind()},
 	{store.QueueMedia, store.VideoProbeJob{}.Kind()},
 	{store.QueueMedia, store.VideoJob{}.Kind()},
 }

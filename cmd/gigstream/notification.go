@@ -15,13 +15,17 @@ import (
 
 // notificationsConfig tunes the notification router.
 type notificationsConfig struct {
-	PollInterval time.Duration // NOTIFICATION_POLL_INTERVAL: how often each node routes new order events
+	PollInterval      time.Duration // NOTIFICATION_POLL_INTERVAL: how often each node routes new order events and chat messages
+	ChatEmailDelay    time.Duration // CHAT_EMAIL_DELAY: unread chat messages this old are e-mailed as one digest per burst
+	PushMaxRetryAfter time.Duration // PUSH_MAX_RETRY_AFTER: the longest a push job waits on FCM's Retry-After
 }
 
 // loadNotificationsConfig reads the notification settings.
 func loadNotificationsConfig(e *envReader, c *config) {
 	c.Notifications = notificationsConfig{
-		PollInterval: e.duration("NOTIFICATION_POLL_INTERVAL", time.Second, 50*time.Millisecond, time.Hour),
+		PollInterval:      e.duration("NOTIFICATION_POLL_INTERVAL", time.Second, 50*time.Millisecond, time.Hour),
+		ChatEmailDelay:    e.duration("CHAT_EMAIL_DELAY", 15*time.Minute, time.Second, 7*24*time.Hour),
+		PushMaxRetryAfter: e.duration("PUSH_MAX_RETRY_AFTER", 5*time.Minute, 100*time.Millisecond, time.Hour),
 	}
 }
 

@@ -133,7 +133,7 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 }
 
 // startRealtime installs the hub's callbacks and starts the node, the outbox relay,
-// the notification router and the tus upkeep; all run until ctx ends.
+// the notification and chat reach routers and the tus upkeep; all run until ctx ends.
 func startRealtime(ctx context.Context, cfg config, node *hub.Node, d *domain, rep *telemetry.Reporter, log *slog.Logger) error {
 	if err := node.SetCallbacks(reportedCallbacks(hubCallbacks(d.realtime, d.chat), rep)); err != nil {
 		return err
@@ -143,6 +143,7 @@ func startRealtime(ctx context.Context, cfg config, node *hub.Node, d *domain, r
 	}
 	go d.realtime.RunOutbox(ctx)
 	go d.notifications.Run(ctx)
+	go d.chatReach.Run(ctx)
 	go tusUpkeep(ctx, d.uploads, d.tus, cfg.Uploads.TusRetry, log)
 	return nil
 }
