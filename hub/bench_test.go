@@ -9,14 +9,29 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // BenchmarkFanOut1000Sockets publishes one event to a channel with 1,000
 // real WebSocket subscribers on loopback and waits until every one has read
 // it: the figure is the full publish → 1,000 receipts time.
 func BenchmarkFanOut1000Sockets(b *testing.B) {
+	benchFanOutSockets(b, Config{}, "")
+}
+
+// BenchmarkFanOut1000SocketsTraced is BenchmarkFanOut1000Sockets with a traced
+// event on a node with a recording tracer (spans sampled, then dropped: no
+// exporter), so the difference is the cost of hub.publish, hub.fan_out and the
+// 1,000 hub.socket.write spans.
+func BenchmarkFanOut1000SocketsTraced(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	benchFanOutSockets(b, Config{Tracer: tp}, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+}
+
+func benchFanOutSockets(b *testing.B, cfg Config, traceparent string) {
 	const subscribers = 1000
-	n := newTestNode(b, Config{})
+	n := newTestNode(b, cfg)
 	url := serve(b, n, serveOptions{})
 	var received atomic.Int64
 	arrived := make(chan struct{}, 1)
@@ -41,7 +56,7 @@ func BenchmarkFanOut1000Sockets(b *testing.B) {
 		}()
 	}
 	eventually(b, "all subscriptions", func() bool { return n.metricsGauge("subscriptions") == subscribers })
-	ev := Event{Type: "message.created", Data: []byte(`{"sent":1700000000000,"body":"hello from the benchmark"}`)}
+	ev := Event{Type: "message.created", Data: []byte(`{"sent":1700000000000,"body":"hello from the benchmark"}`), Trace: traceparent}
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {

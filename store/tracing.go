@@ -46,7 +46,7 @@ func traceParent(ctx context.Context) string {
 }
 
 // jobTraceOpts puts the traceparent of ctx in a job's metadata, where the workers'
-// tracing middleware (otelriver) finds it, so the job joins the request's trace; nil
+// tracing middleware (otelriver) finds it, so the job's span links to the request's; nil
 // (the job's own options) when ctx is not traced.
 func jobTraceOpts(ctx context.Context) *river.InsertOpts {
 	tp := traceParent(ctx)

@@ -248,7 +248,7 @@ func (m *jobFaults) Work(ctx context.Context, job *rivertype.JobRow, doInner fun
 }
 
 // jobMiddleware is the river middleware of tracing (otelriver: a span per insert and
-// per job, the job's a child of its inserter's through the job's metadata) and of
+// per job, the job's linked to its inserter's through the job's metadata) and of
 // error reporting; none when both are off.
 func jobMiddleware(rep *telemetry.Reporter, tp trace.TracerProvider) []rivertype.Middleware {
 	var out []rivertype.Middleware
