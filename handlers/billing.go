@@ -51,8 +51,8 @@ func (h *billingRoutes) setProfile(c *fiber.Ctx) error {
 	return c.JSON(p)
 }
 
-// quote prices a package of the gig (?tier=, default basic) for the caller, as POST
-// /orders would charge it now: price, service fee, tax and total.
+// quote prices a package of the gig (?tier=, default basic) for the caller: price,
+// service fee, tax and total.
 func (h *billingRoutes) quote(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
 	q, err := h.billing.Quote(c.UserContext(), u.ID, c.Params("id"), c.Query("tier", "basic"))

@@ -137,8 +137,9 @@ type QuotedPackage struct {
 	Currency                                    string
 }
 
-// Quote prices a package of a published gig for buyerID, as POST /orders would charge
-// it now: the price, the service fee and the tax for the buyer's billing profile.
+// Quote prices a package of a published gig for buyerID: the price, the service fee
+// and the tax for the buyer's billing profile. POST /orders does not charge the fee
+// and tax yet.
 // Errors: invalid naming gig_id or tier, not found for no such published package.
 func (b *Billing) Quote(ctx context.Context, buyerID, gigID, tier string) (Quote, error) {
 	if !uuidText.MatchString(gigID) {
