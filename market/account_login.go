@@ -30,7 +30,9 @@ var errBadCredentials = Errorf(CodeUnauthorized, "the e-mail address or password
 func (a *Accounts) Login(ctx context.Context, in LoginInput) (SignedIn, error) {
 	u, err := a.store.UserByEmail(ctx, NormalizeEmail(in.Email))
 	if errors.Is(err, ErrNotFound) || err == nil && u.PasswordHash == nil {
-		a.hasher.dummyVerify(ctx, in.Password)
+		if err := a.hasher.dummyVerify(ctx, in.Password); err != nil {
+			return SignedIn{}, err
+		}
 		return SignedIn{}, errBadCredentials
 	}
 	if err != nil {

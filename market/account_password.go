@@ -2,25 +2,33 @@ package market
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/alexedwards/argon2id"
 )
 
 // PasswordHasher hashes and checks passwords with argon2id. Each hash costs Memory KiB,
-// so concurrent hashing is bounded: a burst of logins waits instead of exhausting memory.
+// so concurrent hashing is bounded: a burst of logins waits instead of exhausting memory,
+// and the wait is bounded too: past SlotWait (or the caller's deadline, when sooner)
+// the request fails with ErrBusy (503 with Retry-After) instead of queueing forever.
 type PasswordHasher struct {
 	params *argon2id.Params
 	slots  chan struct{}
+	wait   time.Duration
 	dummy  string // a hash of nothing anyone knows, for dummyVerify
 }
 
 // HasherConfig tunes argon2id. The zero value means OWASP's recommended minimum
-// (19 MiB, 2 passes, 1 lane) and 4 hashes at once.
+// (19 MiB, 2 passes, 1 lane), 4 hashes at once and a 5-second wait for a slot.
 type HasherConfig struct {
 	MemoryKiB   uint32
 	Iterations  uint32
 	Concurrency int
+	// SlotWait is the longest a hash or check waits for one of the Concurrency slots
+	// before failing with ErrBusy.
+	SlotWait time.Duration
 }
 
 // NewPasswordHasher returns a hasher with cfg's parameters.
@@ -36,13 +44,18 @@ func NewPasswordHasher(cfg HasherConfig) *PasswordHasher {
 	if n <= 0 {
 		n = 4
 	}
-	h := &PasswordHasher{params: p, slots: make(chan struct{}, n)}
+	wait := cfg.SlotWait
+	if wait <= 0 {
+		wait = 5 * time.Second
+	}
+	h := &PasswordHasher{params: p, slots: make(chan struct{}, n), wait: wait}
 	h.dummy, _ = argon2id.CreateHash("no account has this password", p)
 	return h
 }
 
-// Hash returns the encoded argon2id hash of password. It returns ctx's error when the
-// wait for a hashing slot outlasts ctx.
+// Hash returns the encoded argon2id hash of password. It returns ErrBusy (wrapped) when
+// no hashing slot came within SlotWait or ctx's deadline, and ctx's error when the
+// caller gave up first.
 func (h *PasswordHasher) Hash(ctx context.Context, password string) (string, error) {
 	if err := h.acquire(ctx); err != nil {
 		return "", err
@@ -55,7 +68,8 @@ func (h *PasswordHasher) Hash(ctx context.Context, password string) (string, err
 	return hash, nil
 }
 
-// Verify reports whether password matches hash. A malformed hash is an error.
+// Verify reports whether password matches hash. A malformed hash is an error; waiting
+// for a slot fails as in Hash.
 func (h *PasswordHasher) Verify(ctx context.Context, password, hash string) (bool, error) {
 	if err := h.acquire(ctx); err != nil {
 		return false, err
@@ -69,20 +83,38 @@ func (h *PasswordHasher) Verify(ctx context.Context, password, hash string) (boo
 }
 
 // dummyVerify spends the same work as Verify, so that a login for an unknown account
-// takes as long as one for a known account (no user enumeration by timing).
-func (h *PasswordHasher) dummyVerify(ctx context.Context, password string) {
+// takes as long as one for a known account (no user enumeration by timing). It returns
+// only the error of the wait for a slot, so that an overloaded node answers an unknown
+// account with the same 503 as a known one.
+func (h *PasswordHasher) dummyVerify(ctx context.Context, password string) error {
 	if h.dummy == "" {
-		return
+		return nil
 	}
-	_, _ = h.Verify(ctx, password, h.dummy)
+	_, err := h.Verify(ctx, password, h.dummy)
+	if errors.Is(err, ErrBusy) || ctx.Err() != nil {
+		return err
+	}
+	return nil
 }
 
+// acquire takes a hashing slot, waiting at most h.wait and never past ctx's deadline:
+// ErrBusy (wrapped) when the wait ran out, ctx's error when the caller gave up.
 func (h *PasswordHasher) acquire(ctx context.Context) error {
 	select {
 	case h.slots <- struct{}{}:
 		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("wait for password hashing: %w", ctx.Err())
+	default:
+	}
+	wait, cancel := context.WithTimeout(ctx, h.wait)
+	defer cancel()
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-wait.Done():
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return fmt.Errorf("wait for password hashing: %w", ctx.Err())
+		}
+		return fmt.Errorf("%w: no password hashing slot within %s: %w", ErrBusy, h.wait, wait.Err())
 	}
 }
 

@@ -97,9 +97,9 @@ func (c *unreadChanges) apply(ctx context.Context, tx *sqlx.Tx, st *sqlx.Stmt) (
 }
 
 // unreadTotal is userID's unread messages over all their conversations.
-func unreadTotal(ctx context.Context, q sqlx.QueryerContext, userID string) (int, error) {
+func unreadTotal(ctx context.Context, q querier, userID string) (int, error) {
 	var n int
-	err := sqlx.GetContext(ctx, q, &n, `SELECT COALESCE((SELECT total FROM unread_totals WHERE user_id = $1), 0)`, userID)
+	err := q.GetContext(ctx, &n, `SELECT COALESCE((SELECT total FROM unread_totals WHERE user_id = $1), 0)`, userID)
 	if err != nil {
 		return 0, fmt.Errorf("total unread: %w", err)
 	}

@@ -23,6 +23,10 @@ type Config struct {
 	// AcquireTimeout is the longest a statement waits for a free connection before it
 	// fails with market.ErrBusy; default 10 seconds (see pool).
 	AcquireTimeout time.Duration
+	// LockTimeout is the longest a statement waits for a lock (a row taken FOR UPDATE
+	// or FOR SHARE, a table, an advisory lock) before it fails with market.ErrBusy;
+	// default 5 seconds. It is each connection's lock_timeout, set when it connects.
+	LockTimeout time.Duration
 	// VideoJobsPerUser is how many videos of one user may wait for or be in processing
 	// at once (see SettleUpload); default 3.
 	VideoJobsPerUser int
@@ -42,7 +46,11 @@ type DB struct {
 // Open connects to PostgreSQL and checks the connection with a ping. It returns an
 // error that wraps the driver's when the URL is malformed or the server cannot be reached.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	x, err := openPool(cfg.URL, cfg.Tracer)
+	dsn, err := withLockTimeout(cfg.URL, cmp.Or(cfg.LockTimeout, 5*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	x, err := openPool(dsn, cfg.Tracer)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
@@ -76,7 +84,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	}
 	defer func() { _ = tx.Rollback() }()
 	if err := fn(tx); err != nil {
-		return err
+		return busyOnLockTimeout(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)

@@ -98,9 +98,9 @@ func setDisputedStatus(ctx context.Context, tx *sqlx.Tx, orderID string, status 
 }
 
 // latestDispute is the order's latest dispute, or nil when it has none.
-func latestDispute(ctx context.Context, q sqlx.QueryerContext, orderID string) (*market.Dispute, error) {
+func latestDispute(ctx context.Context, q querier, orderID string) (*market.Dispute, error) {
 	var d market.Dispute
-	err := sqlx.GetContext(ctx, q, &d, `SELECT `+disputeColumns+` FROM disputes WHERE order_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1`, orderID)
+	err := q.GetContext(ctx, &d, `SELECT `+disputeColumns+` FROM disputes WHERE order_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1`, orderID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil // never disputed
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/gigstream/hub/market"
@@ -37,7 +36,7 @@ func (db *DB) Gig(ctx context.Context, idOrSlug string) (market.Gig, error) {
 	return db.gigWhere(ctx, db.x, idOrSlug)
 }
 
-func (db *DB) gigWhere(ctx context.Context, q sqlx.QueryerContext, idOrSlug string) (market.Gig, error) {
+func (db *DB) gigWhere(ctx context.Context, q querier, idOrSlug string) (market.Gig, error) {
 	where := ` WHERE g.slug = $1`
 	switch {
 	case isUUID(idOrSlug):
@@ -46,7 +45,7 @@ func (db *DB) gigWhere(ctx context.Context, q sqlx.QueryerContext, idOrSlug stri
 		return market.Gig{}, fmt.Errorf("gig %q: %w", idOrSlug, ErrNotFound)
 	}
 	list := []market.Gig{}
-	if err := sqlx.SelectContext(ctx, q, &list, gigSelect+where, idOrSlug); err != nil {
+	if err := q.SelectContext(ctx, &list, gigSelect+where, idOrSlug); err != nil {
 		return market.Gig{}, fmt.Errorf("gig %q: %w", idOrSlug, err)
 	}
 	if len(list) == 0 {
@@ -59,7 +58,7 @@ func (db *DB) gigWhere(ctx context.Context, q sqlx.QueryerContext, idOrSlug stri
 }
 
 // attachPackages fills in the packages of every gig of list, in tier order, in one query.
-func attachPackages(ctx context.Context, q sqlx.QueryerContext, list []market.Gig) error {
+func attachPackages(ctx context.Context, q querier, list []market.Gig) error {
 	if len(list) == 0 {
 		return nil
 	}
@@ -74,7 +73,7 @@ func attachPackages(ctx context.Context, q sqlx.QueryerContext, list []market.Gi
 		GigID string `db:"gig_id"`
 		market.GigPackage
 	}
-	err := sqlx.SelectContext(ctx, q, &rows, `
+	err := q.SelectContext(ctx, &rows, `
 		SELECT gig_id, tier, title, description, price_minor, currency, delivery_days, revisions
 		FROM gig_packages WHERE gig_id = ANY($1)
 		ORDER BY gig_id, array_position(ARRAY['basic', 'standard', 'premium'], tier)`, pq.Array(ids))

@@ -37,9 +37,9 @@ func (db *DB) Notifications(ctx context.Context, userID string, before *market.P
 	return page, err
 }
 
-func unreadCount(ctx context.Context, q sqlx.QueryerContext, userID string) (int, error) {
+func unreadCount(ctx context.Context, q querier, userID string) (int, error) {
 	var n int
-	if err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID); err != nil {
+	if err := q.GetContext(ctx, &n, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID); err != nil {
 		return 0, fmt.Errorf("unread notifications: %w", err)
 	}
 	return n, nil

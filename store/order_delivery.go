@@ -151,12 +151,12 @@ func (db *DB) Deliveries(ctx context.Context, orderID, userID string) ([]market.
 }
 
 // deliveryFiles returns the files of deliveries by delivery id, each in its order.
-func deliveryFiles(ctx context.Context, q sqlx.QueryerContext, deliveryIDs []string) (map[string][]market.DeliveryFile, error) {
+func deliveryFiles(ctx context.Context, q querier, deliveryIDs []string) (map[string][]market.DeliveryFile, error) {
 	var rows []struct {
 		DeliveryID string `db:"delivery_id"`
 		market.DeliveryFile
 	}
-	err := sqlx.SelectContext(ctx, q, &rows, `
+	err := q.SelectContext(ctx, &rows, `
 		SELECT f.delivery_id, u.id AS upload_id, u.filename, u.content_type, u.size, u.sha256
 		FROM delivery_files f JOIN uploads u ON u.id = f.upload_id
 		WHERE f.delivery_id = ANY($1::uuid[]) ORDER BY f.delivery_id, f.position`, pq.Array(deliveryIDs))

@@ -16,9 +16,9 @@ const paymentColumns = `provider, provider_ref, client_secret, status, amount_mi
 	COALESCE(approve_url, '') AS approve_url, COALESCE(capture_ref, '') AS capture_ref`
 
 // paymentOf returns the order's payment, or nil when none was recorded yet.
-func paymentOf(ctx context.Context, q sqlx.QueryerContext, orderID string) (*market.PaymentInfo, error) {
+func paymentOf(ctx context.Context, q querier, orderID string) (*market.PaymentInfo, error) {
 	var p market.PaymentInfo
-	err := sqlx.GetContext(ctx, q, &p, `SELECT `+paymentColumns+` FROM payments WHERE order_id = $1`, orderID)
+	err := q.GetContext(ctx, &p, `SELECT `+paymentColumns+` FROM payments WHERE order_id = $1`, orderID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil // an order without a payment yet is a state, not a missing row
 	}
@@ -30,12 +30,12 @@ func paymentOf(ctx context.Context, q sqlx.QueryerContext, orderID string) (*mar
 
 // paymentsOf returns the payments of orders by order id, in one query; orders without
 // a payment are absent.
-func paymentsOf(ctx context.Context, q sqlx.QueryerContext, orderIDs []string) (map[string]*market.PaymentInfo, error) {
+func paymentsOf(ctx context.Context, q querier, orderIDs []string) (map[string]*market.PaymentInfo, error) {
 	var rows []struct {
 		OrderID string `db:"order_id"`
 		market.PaymentInfo
 	}
-	err := sqlx.SelectContext(ctx, q, &rows, `SELECT order_id, `+paymentColumns+` FROM payments WHERE order_id = ANY($1::uuid[])`, pq.Array(orderIDs))
+	err := q.SelectContext(ctx, &rows, `SELECT order_id, `+paymentColumns+` FROM payments WHERE order_id = ANY($1::uuid[])`, pq.Array(orderIDs))
 	if err != nil {
 		return nil, fmt.Errorf("payments of orders: %w", err)
 	}

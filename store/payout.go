@@ -44,9 +44,9 @@ func (r payoutMethodRow) method() market.PayoutMethod {
 
 // payoutMethod reads the user's payout method in q (a transaction or the pool); the
 // zero PayoutMethod when they have none.
-func payoutMethod(ctx context.Context, q sqlx.QueryerContext, userID string) (market.PayoutMethod, error) {
+func payoutMethod(ctx context.Context, q querier, userID string) (market.PayoutMethod, error) {
 	var r payoutMethodRow
-	err := sqlx.GetContext(ctx, q, &r, `SELECT `+payoutMethodColumns+` FROM payout_methods WHERE user_id = $1`, userID)
+	err := q.GetContext(ctx, &r, `SELECT `+payoutMethodColumns+` FROM payout_methods WHERE user_id = $1`, userID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return market.PayoutMethod{}, nil
 	}

@@ -5,10 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/gigstream/hub/market"
 )
@@ -50,7 +54,7 @@ func (p *pool) GetContext(ctx context.Context, dest any, query string, args ...a
 		return err
 	}
 	defer c.Close()
-	return c.GetContext(ctx, dest, query, args...)
+	return busyOnLockTimeout(c.GetContext(ctx, dest, query, args...))
 }
 
 // SelectContext is sqlx's, with the connection taken within the acquire deadline.
@@ -60,7 +64,7 @@ func (p *pool) SelectContext(ctx context.Context, dest any, query string, args .
 		return err
 	}
 	defer c.Close()
-	return c.SelectContext(ctx, dest, query, args...)
+	return busyOnLockTimeout(c.SelectContext(ctx, dest, query, args...))
 }
 
 // ExecContext is database/sql's, with the connection taken within the acquire deadline.
@@ -70,7 +74,8 @@ func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.
 		return nil, err
 	}
 	defer c.Close()
-	return c.ExecContext(ctx, query, args...)
+	res, err := c.ExecContext(ctx, query, args...)
+	return res, busyOnLockTimeout(err)
 }
 
 // QueryContext is database/sql's, with the connection taken within the acquire
@@ -82,7 +87,7 @@ func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sq
 	}
 	rows, err := c.QueryContext(ctx, query, args...)
 	closeAfter(c)
-	return rows, err
+	return rows, busyOnLockTimeout(err)
 }
 
 // QueryxContext is sqlx's, as QueryContext.
@@ -93,21 +98,61 @@ func (p *pool) QueryxContext(ctx context.Context, query string, args ...any) (*s
 	}
 	rows, err := c.QueryxContext(ctx, query, args...)
 	closeAfter(c)
-	return rows, err
+	return rows, busyOnLockTimeout(err)
 }
 
-// QueryRowxContext is sqlx's, as QueryContext. A connection that cannot be had fails
-// the row's Scan (with the context's error: sqlx.Row cannot carry market.ErrBusy).
-func (p *pool) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
-	c, err := p.conn(ctx)
-	if err != nil {
-		ended, cancel := context.WithCancel(ctx)
-		cancel()
-		return p.DB.QueryRowxContext(ended, query, args...)
+// QueryRowxContext hides sqlx's, which would wait for a connection without the
+// acquire deadline. A *sqlx.Row cannot carry market.ErrBusy (its error is
+// unexported), so a one-row read on the pool is GetContext instead. The different
+// signature is deliberate: it keeps *pool from satisfying sqlx.QueryerContext, so
+// sqlx.GetContext(ctx, db.x, …), whose failed wait would have been a bare context
+// error answered 500, does not compile; read helpers take a querier.
+func (p *pool) QueryRowxContext(useGetContext) {}
+
+// useGetContext is the parameter that makes pool.QueryRowxContext unusable.
+type useGetContext struct{}
+
+// querier is what the store's read helpers need: met by *sqlx.Tx and by *pool, whose
+// reads take their connection within the acquire deadline and fail with
+// market.ErrBusy when none comes.
+type querier interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+var (
+	_ querier = (*pool)(nil)
+	_ querier = (*sqlx.Tx)(nil)
+)
+
+// stmtGet runs a statement prepared on the pool (see DB.prepare) outside any
+// transaction, as sqlx's Stmt.GetContext. database/sql takes a prepared statement's
+// connection under the statement's own context and offers no separate deadline for
+// that wait, so here the whole statement gets the acquire deadline: a lookup that
+// neither got a connection nor answered within DB_ACQUIRE_TIMEOUT fails with
+// market.ErrBusy. Use it only for short statements.
+func (p *pool) stmtGet(ctx context.Context, st *sqlx.Stmt, dest any, args ...any) error {
+	wait, cancel := context.WithTimeout(ctx, p.acquire)
+	defer cancel()
+	err := st.GetContext(wait, dest, args...)
+	if err != nil && ctx.Err() == nil && wait.Err() != nil {
+		p.timeouts.Add(1)
+		return fmt.Errorf("%w: prepared statement not done within %s: %w", market.ErrBusy, p.acquire, err)
 	}
-	row := c.QueryRowxContext(ctx, query, args...)
-	closeAfter(c)
-	return row
+	return busyOnLockTimeout(err)
+}
+
+// prepare prepares query on the pool, waiting for a connection within the acquire
+// deadline (market.ErrBusy when none comes).
+func (p *pool) prepare(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	wait, cancel := context.WithTimeout(ctx, p.acquire)
+	defer cancel()
+	st, err := p.DB.PreparexContext(wait, query)
+	if err != nil && ctx.Err() == nil && wait.Err() != nil {
+		p.timeouts.Add(1)
+		return nil, fmt.Errorf("%w: no database connection to prepare on within %s: %w", market.ErrBusy, p.acquire, err)
+	}
+	return st, err
 }
 
 // BeginTxx is sqlx's, with the connection taken within the acquire deadline; the
@@ -120,6 +165,49 @@ func (p *pool) BeginTxx(ctx context.Context, opts *sql.TxOptions) (*sqlx.Tx, err
 	tx, err := c.BeginTxx(ctx, opts)
 	closeAfter(c)
 	return tx, err
+}
+
+// lockNotAvailable is Postgres's SQLSTATE for a lock wait that ran out of
+// lock_timeout (or a NOWAIT lock that was taken).
+const lockNotAvailable = "55P03"
+
+// busyOnLockTimeout wraps market.ErrBusy around err when it is a lock wait that ran
+// out of the connection's lock_timeout (see withLockTimeout): the row, table or
+// advisory lock is held by someone else for longer than a request may wait, so the
+// request is answered 503 with Retry-After, like an exhausted pool. Other errors,
+// and nil, pass unchanged.
+func busyOnLockTimeout(err error) error {
+	var pe *pq.Error
+	if err == nil || errors.Is(err, market.ErrBusy) || !errors.As(err, &pe) || pe.Code != lockNotAvailable {
+		return err
+	}
+	return fmt.Errorf("%w: lock wait ran out: %w", market.ErrBusy, err)
+}
+
+// withLockTimeout returns the connection string dsn (a URL or key=value pairs) with
+// lock_timeout set to d for every connection it opens, unless dsn sets one already.
+// lib/pq sends parameters it does not know itself to the server at connection start,
+// so this costs no statement: every wait for a lock (SELECT … FOR UPDATE, FOR SHARE,
+// an advisory lock, a DDL lock) on the store's, River's and the migrations'
+// connections has a deadline.
+func withLockTimeout(dsn string, d time.Duration) (string, error) {
+	ms := strconv.FormatInt(d.Milliseconds(), 10)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("database URL: %w", err)
+		}
+		q := u.Query()
+		if q.Get("lock_timeout") == "" {
+			q.Set("lock_timeout", ms)
+			u.RawQuery = q.Encode()
+		}
+		return u.String(), nil
+	}
+	if strings.Contains(dsn, "lock_timeout=") {
+		return dsn, nil
+	}
+	return strings.TrimSpace(dsn + " lock_timeout=" + ms), nil
 }
 
 // closeAfter hands c back to the pool once the rows or transaction started on it end:

@@ -101,9 +101,9 @@ func (db *DB) ReviewOfOrder(ctx context.Context, orderID, userID string) (market
 	return reviewWhere(ctx, db.x, "r.order_id = $1 AND (r.buyer_id::text = $2 OR r.seller_id::text = $2)", orderID, userID)
 }
 
-func reviewWhere(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) (market.Review, error) {
+func reviewWhere(ctx context.Context, q querier, where string, args ...any) (market.Review, error) {
 	var rev market.Review
-	err := sqlx.GetContext(ctx, q, &rev, reviewSelect+" WHERE "+where, args...)
+	err := q.GetContext(ctx, &rev, reviewSelect+" WHERE "+where, args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rev, fmt.Errorf("review: %w", ErrNotFound)
 	}
@@ -182,12 +182,12 @@ func (db *DB) SellerInsights(ctx context.Context, sellerID string, since time.Ti
 }
 
 // starCounts fills counts from a query of (rating, count) rows.
-func starCounts(ctx context.Context, q sqlx.QueryerContext, counts *[5]int, query string, args ...any) error {
+func starCounts(ctx context.Context, q querier, counts *[5]int, query string, args ...any) error {
 	var rows []struct {
 		Rating int `db:"rating"`
 		N      int `db:"count"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
+	if err := q.SelectContext(ctx, &rows, query, args...); err != nil {
 		return fmt.Errorf("star counts: %w", err)
 	}
 	for _, r := range rows {

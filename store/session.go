@@ -41,7 +41,7 @@ func (db *DB) SessionWithUser(ctx context.Context, hash []byte) (market.Session,
 	if err != nil {
 		return market.Session{}, market.User{}, err
 	}
-	err = st[0].GetContext(ctx, &row, hash)
+	err = db.x.stmtGet(ctx, st[0], &row, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return market.Session{}, market.User{}, fmt.Errorf("session: %w", ErrNotFound)
 	}

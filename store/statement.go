@@ -12,6 +12,10 @@ import (
 // keeps that copy, so a hot statement is parsed and planned once per connection, not on
 // every call, and runs in one round trip where lib/pq spends two on an unnamed one.
 //
+// Preparing waits for a connection within the acquire deadline; a statement run
+// outside a transaction goes through pool.stmtGet, which bounds its wait likewise
+// (inside a transaction, the transaction's connection is already had).
+//
 // Call it before a transaction begins: preparing borrows a pooled connection, and a
 // transaction waiting for one while holding another could starve the pool.
 func (db *DB) prepare(ctx context.Context, queries ...string) ([]*sqlx.Stmt, error) {
@@ -21,7 +25,7 @@ func (db *DB) prepare(ctx context.Context, queries ...string) ([]*sqlx.Stmt, err
 			out[i] = s.(*sqlx.Stmt)
 			continue
 		}
-		s, err := db.x.PreparexContext(ctx, q)
+		s, err := db.x.prepare(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("prepare: %w", err)
 		}

@@ -163,9 +163,9 @@ func (db *DB) Upload(ctx context.Context, id string) (market.Upload, error) {
 	return uploadIn(ctx, db.x, id)
 }
 
-func uploadIn(ctx context.Context, q sqlx.QueryerContext, id string) (market.Upload, error) {
+func uploadIn(ctx context.Context, q querier, id string) (market.Upload, error) {
 	var u market.Upload
-	err := sqlx.GetContext(ctx, q, &u, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1`, id)
+	err := q.GetContext(ctx, &u, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, fmt.Errorf("upload %s: %w", id, ErrNotFound)
 	}

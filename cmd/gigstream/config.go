@@ -36,6 +36,8 @@ type config struct {
 	SessionIdle    time.Duration
 	SessionMaxAge  time.Duration
 	Argon2MemoryKB int
+	// Argon2SlotWait bounds the wait for a password-hashing slot (503 past it).
+	Argon2SlotWait time.Duration
 	RateLimits     rateLimits
 	Budgets        routeBudgets
 	SocketBudgets  socketBudgets
@@ -85,6 +87,7 @@ type dbPoolConfig struct {
 	MaxOpen, MaxIdle int
 	ConnMaxLifetime  time.Duration
 	AcquireTimeout   time.Duration
+	LockTimeout      time.Duration
 }
 
 // fcmConfig points push at Firebase Cloud Messaging; an empty ProjectID turns push off.
@@ -128,6 +131,7 @@ func loadDatabaseConfig(e *envReader) config {
 			MaxIdle:         e.integer("DB_MAX_IDLE", 10, 0, 10_000),
 			ConnMaxLifetime: e.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute, time.Second, 24*time.Hour),
 			AcquireTimeout:  e.duration("DB_ACQUIRE_TIMEOUT", 10*time.Second, 10*time.Millisecond, 5*time.Minute),
+			LockTimeout:     e.duration("DB_LOCK_TIMEOUT", 5*time.Second, 10*time.Millisecond, 10*time.Minute),
 		},
 		LogLevel:       logLevel(e),
 		StartupTimeout: e.duration("STARTUP_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
@@ -231,6 +235,7 @@ func loadAccountConfig(e *envReader, c *config) {
 	c.SessionIdle = e.duration("SESSION_IDLE_TIMEOUT", 72*time.Hour, time.Second, 90*24*time.Hour)
 	c.SessionMaxAge = e.duration("SESSION_MAX_AGE", 30*24*time.Hour, time.Minute, 365*24*time.Hour)
 	c.Argon2MemoryKB = e.integer("ARGON2_MEMORY_KIB", 19*1024, 8*1024, 1024*1024)
+	c.Argon2SlotWait = e.duration("ARGON2_SLOT_WAIT", 5*time.Second, 10*time.Millisecond, time.Minute)
 	c.RateLimits = rateLimits{
 		PerIP:                  e.integer("RATE_LIMIT_IP_PER_MINUTE", 600, 1, 1_000_000),
 		PerUser:                e.integer("RATE_LIMIT_USER_PER_MINUTE", 1200, 1, 1_000_000),

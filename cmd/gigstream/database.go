@@ -32,7 +32,8 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*store.DB,
 	for {
 		db, err := store.Open(ctx, store.Config{URL: string(cfg.DatabaseURL), VideoJobsPerUser: cfg.Uploads.VideoJobsPerUser,
 			MaxOpenConns: cfg.DBPool.MaxOpen, MaxIdleConns: cfg.DBPool.MaxIdle,
-			ConnMaxLifetime: cfg.DBPool.ConnMaxLifetime, AcquireTimeout: cfg.DBPool.AcquireTimeout, Tracer: cfg.Telemetry.tracer})
+			ConnMaxLifetime: cfg.DBPool.ConnMaxLifetime, AcquireTimeout: cfg.DBPool.AcquireTimeout,
+			LockTimeout: cfg.DBPool.LockTimeout, Tracer: cfg.Telemetry.tracer})
 		if err == nil {
 			return db, nil
 		}
