@@ -183,8 +183,9 @@ func TestAbuseOneAddressCannotKeepAccountsLocked(t *testing.T) {
 	}
 }
 
-// A disabled seller's published gig media stop being public at once: the metadata
-// and the download answer 404 to anyone but the seller, as for an unpublished gig.
+// A disabled seller's published gig media and avatar stop being public at once: the
+// metadata and the download answer 404 to anyone but the seller, as for an
+// unpublished gig.
 func TestAbuseDisabledSellersGigMediaStopBeingPublic(t *testing.T) {
 	env := migratedEnv(t, realtimeEnv(nil))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -204,9 +205,13 @@ func TestAbuseDisabledSellersGigMediaStopBeingPublic(t *testing.T) {
 	var up uploaded
 	expect(t, uploadForm(t, n, tok.Token, map[string]string{"kind": "gig_image", "gig_id": g.ID}, "logo.png", pngBytes(t)), 201, "gig image").json(t, &up)
 	expect(t, seller.do("POST", "/gigs/"+g.ID+"/publish", nil), 200, "publish")
-	paths := []string{"/uploads/" + up.ID, "/uploads/" + up.ID + "/download"}
+	var avatar uploaded
+	expect(t, uploadForm(t, n, tok.Token, map[string]string{"kind": "avatar"}, "me.png", pngBytes(t)), 201, "avatar").json(t, &avatar)
+	paths := []string{"/uploads/" + up.ID, "/uploads/" + up.ID + "/download", "/uploads/" + avatar.ID, "/uploads/" + avatar.ID + "/download"}
 	expect(t, as(t, n, "", "GET", paths[0]), 200, "public gig image metadata")
 	expect(t, as(t, n, "", "GET", paths[1]), 302, "public gig image download")
+	expect(t, as(t, n, "", "GET", paths[2]), 200, "public avatar metadata")
+	expect(t, as(t, n, "", "GET", paths[3]), 302, "public avatar download")
 
 	if code, out := Run(ctx, bin, env, "admin", "disable", email); code != 0 {
 		t.Fatalf("admin disable: exit %d\n%s", code, out)
@@ -216,5 +221,45 @@ func TestAbuseDisabledSellersGigMediaStopBeingPublic(t *testing.T) {
 		for _, path := range paths {
 			expect(t, as(t, n, who, "GET", path), 404, "GET "+path+" of a disabled seller's gig")
 		}
+	}
+}
+
+// DELETE /me removes the uploads no order needs: the avatar and gig media answer 404 to
+// everyone at once, and their objects leave the object store after the commit (a job
+// queued by the deleting transaction, retried until the object store answers).
+func TestAbuseDeletedAccountsUploadsAreRemoved(t *testing.T) {
+	n := startCluster(t, 1, nil)[0]
+	email, password := uniqueEmail(t, "leaving"), "long enough password"
+	c := &client{t: t, base: n.URL}
+	id := c.register(email, "leaving_"+strconv.FormatInt(time.Now().UnixNano()%1e9, 10), password)
+	var tok struct{ Token string }
+	expect(t, c.do("POST", "/auth/tokens", map[string]string{"email": email, "password": password}), 201, "app token").json(t, &tok)
+	me := &client{t: t, base: n.URL, bearer: tok.Token}
+	g := createGig(t, me, gigBody("Watercolour portraits from photos", "graphics-design", pkg("basic", 3000, "USD")))
+	var avatar, image uploaded
+	expect(t, uploadForm(t, n, tok.Token, map[string]string{"kind": "avatar"}, "me.png", pngBytes(t)), 201, "avatar").json(t, &avatar)
+	expect(t, uploadForm(t, n, tok.Token, map[string]string{"kind": "gig_image", "gig_id": g.ID}, "gig.png", pngBytes(t)), 201, "gig image").json(t, &image)
+	expect(t, me.do("POST", "/gigs/"+g.ID+"/publish", nil), 200, "publish")
+	expect(t, as(t, n, "", "GET", "/uploads/"+avatar.ID+"/download"), 302, "public avatar")
+	expect(t, as(t, n, "", "GET", "/uploads/"+image.ID+"/download"), 302, "public gig image")
+	if got := stored(t, id); len(got) != 2 {
+		t.Fatalf("stored before deletion: %v, want the avatar and the gig image", got)
+	}
+
+	expect(t, me.do("DELETE", "/me", map[string]string{"password": password}), 204, "delete")
+	_, otherTok := appUser(t, n, "onlooker")
+	for _, who := range []string{"", otherTok} {
+		for _, up := range []string{avatar.ID, image.ID} {
+			for _, path := range []string{"/uploads/" + up, "/uploads/" + up + "/download"} {
+				expect(t, as(t, n, who, "GET", path), 404, "GET "+path+" of a deleted account")
+			}
+		}
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for got := stored(t, id); len(got) > 0; got = stored(t, id) {
+		if time.Now().After(deadline) {
+			t.Fatalf("two minutes after the deletion, still in the object store: %v", got)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }

@@ -119,6 +119,8 @@ type UploadStore interface {
 	UploadByResumable(ctx context.Context, tusID string) (Upload, error)
 	Upload(ctx context.Context, id string) (Upload, error)
 	GigForUpload(ctx context.Context, gigID string) (sellerID string, published bool, err error)
+	// OwnerActive reports whether the user exists and is neither disabled nor deleted.
+	OwnerActive(ctx context.Context, userID string) (bool, error)
 	IsMember(ctx context.Context, conversationID, userID string) (bool, error)
 	// OrderForUpload returns an order's seller and status; a missing order wraps ErrNotFound.
 	OrderForUpload(ctx context.Context, orderID string) (sellerID string, status OrderStatus, err error)

@@ -4,7 +4,8 @@ import "context"
 
 // Visible returns upload id when viewerID ("" for anonymous) may see it: the owner
 // always, anyone else only once it is clean and then by kind: gig media once the gig
-// is published, an avatar to anyone, an attachment to the conversation's participants,
+// is published by an active seller, an avatar to anyone while its owner is active
+// (neither disabled nor deleted), an attachment to the conversation's participants,
 // a deliverable to the order's buyer once it is part of a delivery. Anyone else gets a
 // not-found Error, never forbidden, so ids reveal nothing.
 func (u *Uploads) Visible(ctx context.Context, id, viewerID string) (Upload, error) {
@@ -31,7 +32,7 @@ func (u *Uploads) othersMaySee(ctx context.Context, row Upload, viewerID string)
 	}
 	switch row.Kind {
 	case UploadAvatar:
-		return true, nil
+		return u.store.OwnerActive(ctx, row.OwnerID)
 	case UploadGigImage, UploadGigVideo:
 		if row.GigID == nil {
 			return false, nil

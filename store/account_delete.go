@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/gigstream/hub/market"
 )
@@ -12,7 +13,9 @@ import (
 // AnonymizeUser deletes the user's account in one transaction and returns the ids of
 // the sessions it ended. The user row stays, anonymized, so that money records
 // (orders, the ledger, review ratings) keep their owner; published gigs are paused,
-// sessions, one-time tokens, identities, device tokens and notifications removed. It
+// sessions, one-time tokens, identities, device tokens and notifications removed, and
+// so are the user's uploads that no order needs (see removeOwnUploads), whose objects
+// an ObjectDeleteJob queued in the same transaction deletes after the commit. It
 // returns market.DeletionBlockers' conflict Error while money is in flight, and an
 // error wrapping ErrNotFound when the user does not exist or is already deleted.
 func (db *DB) AnonymizeUser(ctx context.Context, userID string) ([]string, error) {
@@ -32,6 +35,9 @@ func (db *DB) AnonymizeUser(ctx context.Context, userID string) ([]string, error
 		}
 		if err := tx.SelectContext(ctx, &ended, `DELETE FROM sessions WHERE user_id = $1 RETURNING id`, userID); err != nil {
 			return fmt.Errorf("anonymize: sessions: %w", err)
+		}
+		if err := removeOwnUploads(ctx, tx, userID); err != nil {
+			return err
 		}
 		return anonymizeRow(ctx, tx, userID)
 	})
@@ -89,4 +95,35 @@ func anonymizeRow(ctx context.Context, tx *sqlx.Tx, userID string) error {
 		}
 	}
 	return nil
+}
+
+// removeOwnUploads deletes the rows of the user's finished uploads (clean or rejected)
+// that no order needs, and queues an ObjectDeleteJob for their objects (originals,
+// video posters and renditions) in tx: the job exists only once the deletion commits,
+// so no object is deleted for a deletion that rolled back, and river retries a failed
+// S3 delete. An order needs a deliverable attached to an order or to a delivery, and an
+// attachment sent in an order's conversation (the record of the order, and its
+// evidence in a dispute); those stay, served only as before (to the order's buyer and
+// the conversation's members). Everything else goes: the avatar, gig images and videos
+// (the gigs are paused and their seller gone), attachments of direct conversations,
+// deliverables never delivered. Uploads still in flight are left to the stalled-upload
+// upkeep: their sessions are gone, so they cannot be finished by the user.
+func removeOwnUploads(ctx context.Context, tx *sqlx.Tx, userID string) error {
+	var keys pq.StringArray
+	err := tx.GetContext(ctx, &keys, `
+		WITH gone AS (
+			DELETE FROM uploads u WHERE u.owner_id = $1 AND u.status IN ('clean', 'rejected')
+				AND u.order_id IS NULL
+				AND NOT EXISTS (SELECT 1 FROM delivery_files f WHERE f.upload_id = u.id)
+				AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = u.conversation_id AND c.kind = 'order')
+			RETURNING u.object_key, u.poster_key, u.rendition_key)
+		SELECT COALESCE(array_agg(k) FILTER (WHERE k IS NOT NULL), '{}')
+		FROM gone, unnest(ARRAY[object_key, poster_key, rendition_key]) AS k`, userID)
+	if err != nil {
+		return fmt.Errorf("anonymize: uploads: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return insertJob(ctx, tx, ObjectDeleteJob{Keys: keys})
 }

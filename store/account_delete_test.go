@@ -2,7 +2,11 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,5 +94,69 @@ func TestDeletionPausesGigsAndRemovesReachButKeepsMoney(t *testing.T) {
 	}
 	if _, err := f.db.UserByEmail(ctx, "buyer@x.test"); !errors.Is(err, market.ErrNotFound) {
 		t.Fatalf("the old address still finds the user: %v", err)
+	}
+}
+
+// Deleting an account removes the rows of the uploads no order needs (the avatar, gig
+// media, a rejected upload) and queues, in the same transaction, one object_delete job
+// with their objects, posters and renditions included; an upload an order points at
+// and one still in flight stay.
+func TestDeletionRemovesUploadsNoOrderNeedsAndQueuesTheirObjects(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	_, err := f.db.MigrateJobs(ctx, slog.New(slog.DiscardHandler))
+	must(t, err)
+	o := f.completedOrder(t)
+	sum := strings.Repeat("ab", 32)
+	insert := func(owner, kind, status string, key, poster, order any) string {
+		t.Helper()
+		var id string
+		clean := status == "clean"
+		must(t, f.raw.QueryRow(`INSERT INTO uploads (owner_id, kind, status, object_key, poster_key, order_id, size, sha256, content_type)
+			VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN 1 END, CASE WHEN $7 THEN $8 END, CASE WHEN $7 THEN 'image/png' END) RETURNING id`,
+			owner, kind, status, key, poster, order, clean, sum).Scan(&id))
+		return id
+	}
+	insert(f.buyer, "avatar", "clean", "u/b/avatar", nil, nil)
+	insert(f.buyer, "gig_video", "clean", "u/b/video", "u/b/poster", nil)
+	insert(f.buyer, "attachment", "rejected", nil, nil, nil)
+	kept := []string{
+		insert(f.buyer, "attachment", "clean", "u/b/order-file", nil, o.ID),
+		insert(f.buyer, "avatar", "uploading", nil, nil, nil),
+	}
+
+	if _, err := f.db.AnonymizeUser(ctx, f.buyer); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	rows, err := f.raw.Query(`SELECT id FROM uploads WHERE owner_id = $1 ORDER BY id`, f.buyer)
+	must(t, err)
+	for rows.Next() {
+		var id string
+		must(t, rows.Scan(&id))
+		left = append(left, id)
+	}
+	must(t, rows.Err())
+	slices.Sort(kept)
+	if !slices.Equal(left, kept) {
+		t.Errorf("the deleted user's uploads left: %v, want only %v (the order's and the one in flight)", left, kept)
+	}
+	var jobs []string
+	rows, err = f.raw.Query(`SELECT args::text FROM river_job WHERE kind = 'object_delete'`)
+	must(t, err)
+	for rows.Next() {
+		var args string
+		must(t, rows.Scan(&args))
+		jobs = append(jobs, args)
+	}
+	must(t, rows.Err())
+	if len(jobs) != 1 {
+		t.Fatalf("object_delete jobs: %v, want one", jobs)
+	}
+	var args struct{ Keys []string }
+	must(t, json.Unmarshal([]byte(jobs[0]), &args))
+	slices.Sort(args.Keys)
+	if want := []string{"u/b/avatar", "u/b/poster", "u/b/video"}; !slices.Equal(args.Keys, want) {
+		t.Errorf("object_delete keys %v, want %v", args.Keys, want)
 	}
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/riverqueue/river"
 )
 
 // The river queues. Each has its own workers on every node (cmd/ sizes them), so a
@@ -11,12 +13,33 @@ import (
 const (
 	QueueMoney = "money" // settlement: auto-complete, clearing, late refunds, stale withdrawals
 	QueueMail  = "mail"  // notification e-mails
-	QueueMedia = "media" // video probes and transcodes
+	QueueMedia = "media" // video probes and transcodes, deletions of objects
 	QueuePush  = "push"  // chat pushes, which may wait on FCM's Retry-After
 	// QueueLegacy is river's default queue, where versions before the split queued every
 	// job. Nothing new goes there; nodes still drain it with one worker.
 	QueueLegacy = "default"
 )
+
+// ObjectDeleteJob deletes objects from the object store after the transaction that
+// removed their rows committed (it is queued in that transaction). Deleting a missing
+// object succeeds, so a retry after a partial run is harmless; river retries a failed
+// delete with backoff for about eight days (ObjectDeleteAttempts).
+type ObjectDeleteJob struct {
+	Keys []string `json:"keys"`
+}
+
+// ObjectDeleteAttempts is how often an ObjectDeleteJob runs before river gives it up
+// (and reports it): with river's attempt⁴-second backoff the last try comes about
+// eight days after the first, long enough to outlast an object-store outage.
+const ObjectDeleteAttempts = 20
+
+// Kind names the job in river's tables.
+func (ObjectDeleteJob) Kind() string { return "object_delete" }
+
+// InsertOpts puts the job in the media queue with ObjectDeleteAttempts tries.
+func (ObjectDeleteJob) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMedia, MaxAttempts: ObjectDeleteAttempts}
+}
 
 // JobQueueStat is the backlog of one kind of job in one queue, across the cluster.
 type JobQueueStat struct {

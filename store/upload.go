@@ -198,6 +198,18 @@ func (db *DB) GigForUpload(ctx context.Context, gigID string) (string, bool, err
 	return row.SellerID, row.Status == "published", nil
 }
 
+// OwnerActive reports whether userID is a user neither disabled nor deleted; an avatar
+// is public only while its owner is. A missing user is false, not an error.
+func (db *DB) OwnerActive(ctx context.Context, userID string) (bool, error) {
+	var active bool
+	err := db.x.GetContext(ctx, &active, `SELECT EXISTS (SELECT 1 FROM users
+		WHERE id = $1 AND disabled_at IS NULL AND deleted_at IS NULL)`, userID)
+	if err != nil {
+		return false, fmt.Errorf("owner %s: %w", userID, err)
+	}
+	return active, nil
+}
+
 // appendUploadEvent stores the upload.status event of u on its owner's channel.
 func appendUploadEvent(ctx context.Context, tx *sqlx.Tx, u market.Upload, reason string) (market.Event, error) {
 	return appendEvent(ctx, tx, market.UserChannel(u.OwnerID), "upload.status", uploadEvent{Upload: u, Status: u.Status, Error: reason})

@@ -79,6 +79,7 @@ func (w queueWorkers) queues() map[string]river.QueueConfig {
 func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, objects *media.ObjectStore, d *domain, reg prometheus.Registerer, rep *telemetry.Reporter, log *slog.Logger) (stop func(), err error) {
 	workers := river.NewWorkers()
 	addVideoWorkers(workers, jc, db, objects, d, log)
+	river.AddWorker(workers, &objectDeleteWorker{objects: objects})
 	periodic := settlementJob(workers, d.settlement, d.payouts, cfg.Settlement.JobInterval, log)
 	addNotificationEmailWorker(workers, cfg, d.notifications, log)
 	addChatReachWorkers(workers, cfg, d.chat, log)

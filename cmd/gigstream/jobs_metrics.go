@@ -43,6 +43,7 @@ var jobKinds = [][2]string{
 	{store.QueuePush, store.ChatPushJob{}.Kind()},
 	{store.QueueMedia, store.VideoProbeJob{}.Kind()},
 	{store.QueueMedia, store.VideoJob{}.Kind()},
+	{store.QueueMedia, store.ObjectDeleteJob{}.Kind()},
 }
 
 // newJobMetrics registers the job metrics with reg.
