@@ -20,7 +20,7 @@ import (
 // trickler holds slow uploads open: each sends its request head and a first burst,
 // then one byte every interval until closed, and remembers the status it was answered.
 type trickler struct {
-	t        *testing.T
+	t        testing.TB
 	addr     string
 	interval time.Duration
 	mu       sync.Mutex
@@ -30,7 +30,7 @@ type trickler struct {
 	wg       sync.WaitGroup
 }
 
-func newTrickler(t *testing.T, n *Node, interval time.Duration) *trickler {
+func newTrickler(t testing.TB, n *Node, interval time.Duration) *trickler {
 	u, _ := url.Parse(n.URL)
 	tr := &trickler{t: t, addr: u.Host, interval: interval, statuses: map[int]int{}}
 	t.Cleanup(tr.stop)
