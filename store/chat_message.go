@@ -194,7 +194,7 @@ func checkAttachments(ctx context.Context, tx *sqlx.Tx, in market.NewMessage) er
 
 // priorSend returns the message a retried send already stored; a client id used for
 // another conversation is a conflict.
-func priorSend(ctx context.Context, q sqlx.QueryerContext, in market.NewMessage) (market.Message, error) {
+func priorSend(ctx context.Context, q querier, in market.NewMessage) (market.Message, error) {
 	prior, err := messageByClientID(ctx, q, in.SenderID, in.ClientID)
 	if err != nil {
 		return prior, err
@@ -307,9 +307,9 @@ func newMessage(in market.NewMessage, seq uint64) (market.Message, error) {
 	}, nil
 }
 
-func messageByClientID(ctx context.Context, q sqlx.QueryerContext, senderID, clientID string) (market.Message, error) {
+func messageByClientID(ctx context.Context, q querier, senderID, clientID string) (market.Message, error) {
 	var m market.Message
-	err := sqlx.GetContext(ctx, q, &m, `SELECT `+messageColumns+` FROM messages WHERE sender_id = $1 AND client_id = $2`, senderID, clientID)
+	err := q.GetContext(ctx, &m, `SELECT `+messageColumns+` FROM messages WHERE sender_id = $1 AND client_id = $2`, senderID, clientID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("message: %w", ErrNotFound)
 	}
