@@ -228,7 +228,14 @@ func TestAbuseDisabledSellersGigMediaStopBeingPublic(t *testing.T) {
 // everyone at once, and their objects leave the object store after the commit (a job
 // queued by the deleting transaction, retried until the object store answers).
 func TestAbuseDeletedAccountsUploadsAreRemoved(t *testing.T) {
-	n := startCluster(t, 1, nil)[0]
+	env := migratedEnv(t, realtimeEnv(nil))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if code, out := Run(ctx, bin, env, "seed"); code != 0 { // the categories a gig needs
+		t.Fatalf("seed: exit %d\n%s", code, out)
+	}
+	n := StartNode(t, bin, env)
+	n.WaitReady(t)
 	email, password := uniqueEmail(t, "leaving"), "long enough password"
 	c := &client{t: t, base: n.URL}
 	id := c.register(email, "leaving_"+strconv.FormatInt(time.Now().UnixNano()%1e9, 10), password)
