@@ -14,20 +14,39 @@ import (
 // accountRoutes serve the signed-in user's own account.
 type accountRoutes struct {
 	accounts *market.Accounts
-	log      *slog.Logger // where a cut-short export or an unsent mail is reported
+	profiles *market.Profiles // the details GET and PATCH /me show
+	log      *slog.Logger     // where a cut-short export or an unsent mail is reported
 }
 
-// show returns the caller's profile.
+// meResponse is the caller's account with the details of their public profile.
+type meResponse struct {
+	market.User
+	market.ProfileDetails
+}
+
+// show returns the caller's account and profile details.
 func (h *accountRoutes) show(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
-	return c.JSON(u)
+	return h.sendMe(c, u)
+}
+
+func (h *accountRoutes) sendMe(c *fiber.Ctx, u market.User) error {
+	d, err := h.profiles.Details(c.UserContext(), u.ID)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, cachePrivateNoStore)
+	return c.JSON(meResponse{User: u, ProfileDetails: d})
 }
 
 type profileRequest struct {
-	DisplayName *string `json:"display_name" validate:"omitempty,max=80"`
-	Bio         *string `json:"bio" validate:"omitempty,max=20000"`
-	IsBuyer     *bool   `json:"is_buyer"`
-	IsSeller    *bool   `json:"is_seller"`
+	DisplayName *string   `json:"display_name" validate:"omitempty,max=80"`
+	Bio         *string   `json:"bio" validate:"omitempty,max=20000"`
+	IsBuyer     *bool     `json:"is_buyer"`
+	IsSeller    *bool     `json:"is_seller"`
+	Country     *string   `json:"country" validate:"omitempty,max=10"`
+	Languages   *[]string `json:"languages" validate:"omitempty,max=50,dive,max=200"`
+	Skills      *[]string `json:"skills" validate:"omitempty,max=100,dive,max=200"`
 }
 
 // update changes the caller's profile; only the fields of profileRequest may be set.
@@ -39,11 +58,12 @@ func (h *accountRoutes) update(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
 	out, err := h.accounts.UpdateProfile(c.UserContext(), u, market.ProfileUpdate{
 		DisplayName: req.DisplayName, Bio: req.Bio, IsBuyer: req.IsBuyer, IsSeller: req.IsSeller,
+		Country: req.Country, Languages: req.Languages, Skills: req.Skills,
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(out)
+	return h.sendMe(c, out)
 }
 
 type passwordRequest struct {

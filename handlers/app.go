@@ -62,13 +62,17 @@ type Deps struct {
 	Chat     *market.Chat          // conversations and messages
 	Gigs     *market.Gigs          // the catalogue
 	Reviews  *market.Reviews       // reviews of completed orders and their insights
-	WebApp   fs.FS                 // the browser client's files, served under /app/; nil serves none
-	Uploads  *market.Uploads       // upload rows, authorization and downloads; nil serves no upload routes
-	Orders   *market.Orders        // orders, payment webhooks, deliveries
-	Settle   *market.Settlement    // accept, cancel, refund, balances and withdrawals
-	Payouts  *market.Payouts       // payout methods, Stripe Connect webhooks
-	Disputes *market.Disputes      // open, answer, withdraw and read an order's dispute
-	Audit    *market.Audit         // the ledger statement, the admins' order queue and ledger check
+	Profiles *market.Profiles      // public profiles and the details of /me
+	// Dashboard is the sellers' private figures; GigViews counts views of gig pages.
+	Dashboard *market.Dashboard
+	GigViews  *market.GigViews
+	WebApp    fs.FS              // the browser client's files, served under /app/; nil serves none
+	Uploads   *market.Uploads    // upload rows, authorization and downloads; nil serves no upload routes
+	Orders    *market.Orders     // orders, payment webhooks, deliveries
+	Settle    *market.Settlement // accept, cancel, refund, balances and withdrawals
+	Payouts   *market.Payouts    // payout methods, Stripe Connect webhooks
+	Disputes  *market.Disputes   // open, answer, withdraw and read an order's dispute
+	Audit     *market.Audit      // the ledger statement, the admins' order queue and ledger check
 	// Billing is billing profiles, the buyer's quote (service fee and tax) and invoices.
 	Billing *market.Billing
 	// TwoFactor is TOTP two-factor authentication and the step-up of money moves.
@@ -260,7 +264,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/admin/orders", requireUser, audit.adminOrders)
 	app.Get("/admin/ledger/check", requireUser, audit.ledgerCheck)
 
-	me := &accountRoutes{accounts: d.Accounts, log: d.Log}
+	me := &accountRoutes{accounts: d.Accounts, profiles: d.Profiles, log: d.Log}
 	app.Get("/me", requireUser, me.show)
 	app.Patch("/me", requireUser, me.update)
 	// Changes that check a password or send mail spend the address's sign-in budget
@@ -279,7 +283,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/me/2fa/disable", requireUser, twoFactor.disable)
 	app.Post("/me/2fa/recovery-codes", requireUser, twoFactor.recoveryCodes)
 
-	gigs := &gigRoutes{gigs: d.Gigs, conversions: orNoConversions(d.Conversions)}
+	gigs := &gigRoutes{gigs: d.Gigs, views: d.GigViews, conversions: orNoConversions(d.Conversions)}
 	app.Get("/categories", gigs.categories)
 	app.Get("/currencies", currencies)
 	search := rl.searchBudget(budgets.Search)
@@ -298,6 +302,10 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/orders/:id/review", requireUser, reviews.show)
 	app.Post("/orders/:id/review/response", requireUser, reviews.respond)
 	app.Get("/me/reviews/insights", requireUser, reviews.insights)
+	profiles := &profileRoutes{profiles: d.Profiles}
+	app.Get("/users/:username", profiles.show)
+	dashboard := &dashboardRoutes{dashboard: d.Dashboard}
+	app.Get("/me/dashboard", requireUser, dashboard.seller)
 
 	idle := cmp.Or(cfg.UploadIdleTimeout, 60*time.Second)
 	slots := newUploadSlots(cfg.UploadStreams)

@@ -13,7 +13,8 @@ import (
 // seller's own gigs through their life (draft, published, paused).
 type gigRoutes struct {
 	gigs        *market.Gigs
-	conversions Conversions // hears of gig views by signed-in users (analytics)
+	views       *market.GigViews // counts views of published gigs (the seller dashboard); nil counts none
+	conversions Conversions      // hears of gig views by signed-in users (analytics)
 }
 
 // packageRequest is one package of a gig as a seller sends it; the domain checks
@@ -87,10 +88,16 @@ func (h *gigRoutes) show(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if viewer := viewerID(c); viewer != "" {
+	viewer := viewerID(c)
+	if viewer != "" {
 		h.conversions.GigViewed(viewer, gig.ID)
 	}
-	return c.JSON(gig)
+	h.views.Count(gig, viewer)
+	if gig.Status != market.GigPublished {
+		c.Set(fiber.HeaderCacheControl, cachePrivateNoStore)
+		return c.JSON(gig)
+	}
+	return sendCached(c, gig, cachePublicGig)
 }
 
 // update changes the caller's own gig; packages, when sent, replace all of them.

@@ -2,7 +2,12 @@ package market
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 )
@@ -14,6 +19,11 @@ type ProfileUpdate struct {
 	Bio         *string
 	IsBuyer     *bool
 	IsSeller    *bool
+	// Country is an ISO 3166-1 alpha-2 code; "" clears it.
+	Country *string
+	// Languages and Skills replace the lists shown on the public profile.
+	Languages *[]string
+	Skills    *[]string
 }
 
 // maxBioLength bounds a bio, in bytes, after sanitizing.
@@ -43,6 +53,9 @@ func (a *Accounts) UpdateProfile(ctx context.Context, u User, p ProfileUpdate) (
 		}
 		p.Bio = &bio
 	}
+	if err := checkProfileDetails(&p); err != nil {
+		return User{}, err
+	}
 	buyer, seller := u.IsBuyer, u.IsSeller
 	if p.IsBuyer != nil {
 		buyer = *p.IsBuyer
@@ -54,4 +67,59 @@ func (a *Accounts) UpdateProfile(ctx context.Context, u User, p ProfileUpdate) (
 		return User{}, FieldError(CodeInvalid, "is_buyer", "a user must be a buyer, a seller or both")
 	}
 	return a.store.UpdateProfile(ctx, u.ID, p)
+}
+
+// The bounds of the lists on a public profile.
+const (
+	MaxProfileLanguages = 10
+	MaxProfileSkills    = 30
+	maxProfileWord      = 40
+)
+
+var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// checkProfileDetails normalizes the country (upper case) and the lists (trimmed,
+// without duplicates) of p, or returns an invalid Error naming the field.
+func checkProfileDetails(p *ProfileUpdate) error {
+	if p.Country != nil {
+		c := strings.ToUpper(strings.TrimSpace(*p.Country))
+		if c != "" && !countryPattern.MatchString(c) {
+			return FieldError(CodeInvalid, "country", "must be an ISO 3166-1 alpha-2 code such as DE")
+		}
+		p.Country = &c
+	}
+	var err error
+	if p.Languages != nil {
+		if *p.Languages, err = checkProfileWords("languages", *p.Languages, MaxProfileLanguages); err != nil {
+			return err
+		}
+	}
+	if p.Skills != nil {
+		if *p.Skills, err = checkProfileWords("skills", *p.Skills, MaxProfileSkills); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkProfileWords trims and de-duplicates (ignoring case) a profile list of plain
+// words: 1 to 40 letters, digits, spaces and the punctuation of names (+#.-&/).
+func checkProfileWords(field string, words []string, most int) ([]string, error) {
+	out := make([]string, 0, len(words))
+	for i, w := range words {
+		w = strings.Join(strings.Fields(w), " ")
+		n := utf8.RuneCountInString(w)
+		if n < 1 || n > maxProfileWord || strings.ContainsFunc(w, func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune(" +#.-&/'", r)
+		}) {
+			return nil, FieldError(CodeInvalid, fmt.Sprintf("%s[%d]", field, i), "must be 1 to 40 letters, digits, spaces or + # . - & / '")
+		}
+		if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, w) }) {
+			out = append(out, w)
+		}
+	}
+	if len(out) > most {
+		return nil, FieldError(CodeInvalid, field, fmt.Sprintf("must be at most %d", most))
+	}
+	return out, nil
 }

@@ -82,9 +82,20 @@ func (db *DB) UpdateProfile(ctx context.Context, id string, p market.ProfileUpda
 			bio          = COALESCE($3, bio),
 			is_buyer     = COALESCE($4, is_buyer),
 			is_seller    = COALESCE($5, is_seller),
+			country      = CASE WHEN $6::text IS NULL THEN country ELSE NULLIF($6, '') END,
+			languages    = COALESCE($7::text[], languages),
+			skills       = COALESCE($8::text[], skills),
 			updated_at   = now()
 		WHERE id = $1 AND deleted_at IS NULL
-		RETURNING `+userColumns, id, p.DisplayName, p.Bio, p.IsBuyer, p.IsSeller)
+		RETURNING `+userColumns, id, p.DisplayName, p.Bio, p.IsBuyer, p.IsSeller, p.Country, textArray(p.Languages), textArray(p.Skills))
+}
+
+// textArray is list as a Postgres text[] parameter, or NULL when list is nil.
+func textArray(list *[]string) any {
+	if list == nil {
+		return nil
+	}
+	return pq.Array(*list)
 }
 
 // SetPasswordHash stores a new password hash.

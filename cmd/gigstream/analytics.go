@@ -107,8 +107,18 @@ func (c conversions) GigViewed(userID, gigID string) {
 // runTracker sends analytics in the background; the returned stop ends it after a
 // last flush (bounded by the tracker's request timeout). Nothing runs when it is off.
 func runTracker(ctx context.Context, t *analytics.Tracker) (stop func()) {
+	return runUntilStopped(ctx, t.Run)
+}
+
+// runGigViews flushes counted gig views until stop, which waits for the last flush.
+func runGigViews(ctx context.Context, v *market.GigViews) (stop func()) {
+	return runUntilStopped(ctx, v.Run)
+}
+
+// runUntilStopped runs run in a goroutine; stop cancels it and waits for it to return.
+func runUntilStopped(ctx context.Context, run func(context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	go func() { t.Run(ctx); close(done) }()
+	go func() { run(ctx); close(done) }()
 	return func() { cancel(); <-done }
 }

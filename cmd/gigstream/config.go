@@ -49,14 +49,17 @@ type config struct {
 	PresenceGrace  time.Duration
 	// SearchMaxLag is how stale the node's search index may be when a search starts
 	// (SEARCH_MAX_LAG, default 0: each search first reads what was committed before it).
-	SearchMaxLag       time.Duration
-	RedisShardedPubSub bool
-	RedisClusterAddrs  []string // seed nodes of a Redis Cluster; empty: the one Redis of REDIS_URL
-	WSMaxFrameBytes    int
-	WSSendQueueBytes   int
-	WSTokenSecret      secret        // signs connection tokens; empty: tokens off
-	WSTokenTTL         time.Duration // how long a connection token is valid
-	RecoveryKeep       string        // kept durable events in Redis for recoveries: on, write or off
+	SearchMaxLag time.Duration
+	// GigViewFlushInterval is how often a node adds its counted gig views to the
+	// database (GIG_VIEW_FLUSH_INTERVAL, default 10 s).
+	GigViewFlushInterval time.Duration
+	RedisShardedPubSub   bool
+	RedisClusterAddrs    []string // seed nodes of a Redis Cluster; empty: the one Redis of REDIS_URL
+	WSMaxFrameBytes      int
+	WSSendQueueBytes     int
+	WSTokenSecret        secret        // signs connection tokens; empty: tokens off
+	WSTokenTTL           time.Duration // how long a connection token is valid
+	RecoveryKeep         string        // kept durable events in Redis for recoveries: on, write or off
 
 	MaxMessageLength  int
 	MessageEditWindow time.Duration
@@ -195,6 +198,7 @@ func loadRealtimeConfig(e *envReader, c *config) {
 	c.EventRetention = e.duration("EVENT_RETENTION", 7*24*time.Hour, time.Hour, 365*24*time.Hour)
 	c.PresenceGrace = e.duration("PRESENCE_GRACE", 10*time.Second, 0, 10*time.Minute)
 	c.SearchMaxLag = e.duration("SEARCH_MAX_LAG", 0, 0, time.Minute)
+	c.GigViewFlushInterval = e.duration("GIG_VIEW_FLUSH_INTERVAL", 10*time.Second, 100*time.Millisecond, 10*time.Minute)
 	c.RedisShardedPubSub = e.boolean("REDIS_SHARDED_PUBSUB", false)
 	c.WSMaxFrameBytes = e.integer("WS_MAX_FRAME_BYTES", 64<<10, 1<<10, 16<<20)
 	c.WSSendQueueBytes = e.integer("WS_SEND_QUEUE_BYTES", 1<<20, 16<<10, 64<<20)

@@ -28,6 +28,9 @@ type domain struct {
 	gigs          *market.Gigs
 	search        *store.GigSearch
 	reviews       *market.Reviews
+	profiles      *market.Profiles
+	dashboard     *market.Dashboard
+	gigViews      *market.GigViews
 	disputes      *market.Disputes
 	audit         *market.Audit
 	twoFactor     *market.TwoFactor
@@ -73,6 +76,11 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 	d.search = store.NewGigSearch(db, store.GigSearchConfig{MaxLag: cfg.SearchMaxLag}, log)
 	d.gigs = market.NewGigs(db, market.GigsDeps{Search: d.search, Online: node, Uploads: d.uploads}, log)
 	d.reviews = market.NewReviews(db, d.gigs, d.realtime, log)
+	// Profiles show a user's record, their gigs and reviews, and presence from the node.
+	d.profiles = market.NewProfiles(db, d.gigs, node, log)
+	// The seller dashboard, with gig views counted in memory and flushed in batches.
+	d.dashboard = market.NewDashboard(db)
+	d.gigViews = market.NewGigViews(db, cfg.GigViewFlushInterval, log)
 	d.disputes = market.NewDisputes(db, d.realtime, log)
 	d.audit = market.NewAudit(db)
 	d.twoFactor = newTwoFactor(cfg, db, log)

@@ -118,6 +118,7 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 		return err
 	}
 	defer stopJobs()
+	defer runGigViews(ctx, d.gigViews)() // counted views until shutdown, then a last flush
 	// 12. The HTTP app over the use cases, with a readiness probe per dependency.
 	app, err := newApp(cfg, log, reg, reporter, d, node, socketsCtx, []handlers.Check{
 		{Name: "postgres", Ping: db.Ping},
@@ -197,6 +198,9 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		Chat:         d.chat,
 		Gigs:         d.gigs,
 		Reviews:      d.reviews,
+		Profiles:     d.profiles,
+		Dashboard:    d.dashboard,
+		GigViews:     d.gigViews,
 		WebApp:       webApp(),
 		Uploads:      d.uploads,
 		Orders:       d.orders,

@@ -1,0 +1,185 @@
+package market
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Profiles serves public profiles: who a user is, and for a seller what their record
+// says (orders, ratings, delivery, replies, presence), their published gigs and their
+// latest reviews.
+type Profiles struct {
+	store    ProfileStore
+	gigs     *Gigs
+	presence Presence // may be nil: nobody is shown online
+	log      *slog.Logger
+}
+
+// NewProfiles returns the profile use cases; gigs lists a seller's published gigs and
+// presence says who is online now.
+func NewProfiles(s ProfileStore, gigs *Gigs, presence Presence, log *slog.Logger) *Profiles {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Profiles{store: s, gigs: gigs, presence: presence, log: log}
+}
+
+// The sizes of a profile's lists.
+const (
+	ProfileGigs    = 12
+	ProfileReviews = 5
+)
+
+// ProfileDetails are the fields of a profile besides the account's own: where the user
+// lives, what they speak and what they can do.
+type ProfileDetails struct {
+	Country   *string `json:"country" db:"country"`
+	Languages GigTags `json:"languages" db:"languages"`
+	Skills    GigTags `json:"skills" db:"skills"`
+	AvatarID  *string `json:"-" db:"avatar_id"`
+	Avatar    *string `json:"avatar_path" db:"-"`
+}
+
+// ProfileUser is a user as their profile's store row has it: active users only.
+type ProfileUser struct {
+	ID          string    `db:"id"`
+	Username    string    `db:"username"`
+	DisplayName string    `db:"display_name"`
+	Bio         string    `db:"bio"`
+	IsSeller    bool      `db:"is_seller"`
+	CreatedAt   time.Time `db:"created_at"`
+	// LastActiveAt is the latest request of any of the user's sessions (to within a
+	// minute, see touchEvery); nil when they have none.
+	LastActiveAt *time.Time `db:"last_active_at"`
+	ProfileDetails
+}
+
+// SellerStats is a seller's record computed from their orders, reviews and chats.
+// A rate or mean with nothing to compute it from is null.
+type SellerStats struct {
+	CompletedOrders int `json:"completed_orders" db:"completed_orders"`
+	RatingCount     int `json:"rating_count" db:"rating_count"`
+	// RatingMean is the mean of the stars of every review across all the seller's
+	// gigs, to two decimals.
+	RatingMean *float64 `json:"rating_mean" db:"rating_mean"`
+	// OnTimeRate is the share of the orders due so far whose first delivery came by the
+	// due time (an overdue order without a delivery counts as late), to three decimals.
+	OnTimeRate *float64 `json:"on_time_rate" db:"on_time_rate"`
+	// ResponseSeconds is the median time from a buyer's first message in a
+	// conversation to the seller's first answer, over the 100 latest conversations of
+	// the last 90 days; ResponseRate is the share of them the seller answered.
+	ResponseSeconds *int64   `json:"response_seconds" db:"response_seconds"`
+	ResponseRate    *float64 `json:"response_rate" db:"response_rate"`
+}
+
+// ProfilePresence is whether the user holds a socket now and, if not, when they were
+// last active; it changes by the minute, so caches keep a profile briefly.
+type ProfilePresence struct {
+	Online     bool       `json:"online"`
+	LastSeenAt *time.Time `json:"last_seen_at"`
+}
+
+// PublicProfile is a user as anyone sees them at GET /users/{username}. Sellers carry
+// their stats, published gigs (newest first) and latest reviews; buyers only who they are.
+type PublicProfile struct {
+	Username    string    `json:"username"`
+	DisplayName string    `json:"display_name"`
+	Bio         string    `json:"bio"`
+	MemberSince time.Time `json:"member_since"`
+	ProfileDetails
+	IsSeller bool            `json:"is_seller"`
+	Presence ProfilePresence `json:"presence"`
+	Stats    *SellerStats    `json:"seller_stats"`
+	Gigs     []Gig           `json:"gigs"`
+	Reviews  []Review        `json:"latest_reviews"`
+}
+
+// ProfileStore reads what profiles show; store/ implements it.
+type ProfileStore interface {
+	// ProfileUser returns the active user with username; a disabled, deleted or
+	// unknown one wraps ErrNotFound.
+	ProfileUser(ctx context.Context, username string) (ProfileUser, error)
+	// ProfileDetails returns a user's country, languages, skills and avatar upload.
+	ProfileDetails(ctx context.Context, userID string) (ProfileDetails, error)
+	// SellerStats computes the record of sellerID from their orders, reviews and chats.
+	SellerStats(ctx context.Context, sellerID string) (SellerStats, error)
+	// SellerReviews returns the latest reviews sellerID received on any gig, newest first.
+	SellerReviews(ctx context.Context, sellerID string, limit int) ([]Review, error)
+}
+
+// Public returns the profile of username: anyone may read an active user's; a
+// disabled, deleted or unknown user is a not-found Error.
+func (p *Profiles) Public(ctx context.Context, username string) (PublicProfile, error) {
+	if CheckUsername(username) != nil {
+		return PublicProfile{}, Errorf(CodeNotFound, "no such user")
+	}
+	u, err := p.store.ProfileUser(ctx, username)
+	if err != nil {
+		return PublicProfile{}, err
+	}
+	out := PublicProfile{
+		Username: u.Username, DisplayName: u.DisplayName, Bio: u.Bio, MemberSince: u.CreatedAt,
+		ProfileDetails: withAvatar(u.ProfileDetails), IsSeller: u.IsSeller, Gigs: []Gig{}, Reviews: []Review{},
+	}
+	out.Presence = p.presenceOf(ctx, u)
+	if !u.IsSeller {
+		return out, nil
+	}
+	return p.withSellerRecord(ctx, u.ID, out)
+}
+
+// Details returns the caller's own profile details (GET and PATCH /me show them).
+func (p *Profiles) Details(ctx context.Context, userID string) (ProfileDetails, error) {
+	d, err := p.store.ProfileDetails(ctx, userID)
+	return withAvatar(d), err
+}
+
+func withAvatar(d ProfileDetails) ProfileDetails {
+	if d.AvatarID != nil {
+		path := "/uploads/" + *d.AvatarID + "/download"
+		d.Avatar = &path
+	}
+	if d.Languages == nil {
+		d.Languages = GigTags{}
+	}
+	if d.Skills == nil {
+		d.Skills = GigTags{}
+	}
+	return d
+}
+
+// presenceOf asks the hub whether u is online; presence being down only hides it.
+func (p *Profiles) presenceOf(ctx context.Context, u ProfileUser) ProfilePresence {
+	out := ProfilePresence{LastSeenAt: u.LastActiveAt}
+	if p.presence == nil {
+		return out
+	}
+	online, err := p.presence.IsOnline(ctx, u.ID)
+	if err != nil {
+		p.log.WarnContext(ctx, "profile: presence unavailable", "err", err)
+		return out
+	}
+	if online {
+		return ProfilePresence{Online: true}
+	}
+	return out
+}
+
+func (p *Profiles) withSellerRecord(ctx context.Context, sellerID string, out PublicProfile) (PublicProfile, error) {
+	stats, err := p.store.SellerStats(ctx, sellerID)
+	if err != nil {
+		return out, err
+	}
+	out.Stats = &stats
+	if out.Reviews, err = p.store.SellerReviews(ctx, sellerID, ProfileReviews); err != nil {
+		return out, err
+	}
+	page, err := p.gigs.List(ctx, GigFilter{Seller: sellerID, Sort: SortNewest, Limit: ProfileGigs})
+	if err != nil {
+		return out, fmt.Errorf("profile gigs: %w", err)
+	}
+	out.Gigs = page.Gigs
+	return out, nil
+}
