@@ -263,6 +263,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/me/ledger", requireUser, audit.ledger)
 	app.Get("/admin/orders", requireUser, audit.adminOrders)
 	app.Get("/admin/ledger/check", requireUser, audit.ledgerCheck)
+	app.Get("/admin/provider-events", requireUser, audit.providerEvents)
 
 	me := &accountRoutes{accounts: d.Accounts, profiles: d.Profiles, log: d.Log}
 	app.Get("/me", requireUser, me.show)

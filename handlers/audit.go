@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -90,4 +92,44 @@ func (h *auditRoutes) ledgerCheck(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(a)
+}
+
+// providerEventCursor is the position of a provider events page.
+type providerEventCursor struct {
+	At       time.Time `json:"at"`
+	Provider string    `json:"p"`
+	EventID  string    `json:"e"`
+}
+
+// providerEvents lists stored provider events for admins: ?outcome= (unhandled when
+// absent: the events GigStream received but does not act on), newest first.
+func (h *auditRoutes) providerEvents(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	if !u.IsAdmin {
+		return market.ErrNotFound // before reading the query: the route reveals nothing
+	}
+	limit, err := queryInt(c, "limit", 50, 1, 200)
+	if err != nil {
+		return err
+	}
+	var before *market.ProviderEventKey
+	if s := c.Query("cursor"); s != "" {
+		var cur providerEventCursor
+		raw, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.At.IsZero() || cur.Provider == "" || cur.EventID == "" {
+			return badRequest("cursor", "must be a next_cursor from a previous page")
+		}
+		before = &market.ProviderEventKey{At: cur.At, Provider: cur.Provider, EventID: cur.EventID}
+	}
+	list, err := h.audit.ProviderEvents(c.UserContext(), u, c.Query("outcome"), before, limit)
+	if err != nil {
+		return err
+	}
+	out := fiber.Map{"events": list}
+	if len(list) == limit {
+		last := list[len(list)-1]
+		raw, _ := json.Marshal(providerEventCursor{At: last.ReceivedAt, Provider: last.Provider, EventID: last.EventID})
+		out["next_cursor"] = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	return c.JSON(out)
 }

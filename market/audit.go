@@ -2,6 +2,7 @@ package market
 
 import (
 	"context"
+	"regexp"
 	"time"
 )
 
@@ -44,11 +45,12 @@ type AccountBalance struct {
 }
 
 // LedgerAudit is a live check of the ledger's invariants: every currency's postings
-// sum to zero, no account but external:* is below zero, and every kept balance equals
+// sum to zero, no account but external:* and the debt accounts is below zero, no debt
+// account is above zero, and every kept balance equals
 // the sum of its postings. OK says all three hold.
 type LedgerAudit struct {
 	Currencies []CurrencyTotal  `json:"currencies"`
-	Overdrawn  []AccountBalance `json:"overdrawn"`  // must be empty
+	Overdrawn  []AccountBalance `json:"overdrawn"`  // out of bounds (below zero, or a debt account above); must be empty
 	Mismatched []AccountBalance `json:"mismatched"` // kept balances that differ from their postings; must be empty
 	OK         bool             `json:"ok"`
 }
@@ -61,6 +63,7 @@ type AuditStore interface {
 	LedgerEntries(ctx context.Context, accounts []string, beforeID int64, limit int) ([]LedgerEntry, error)
 	OrdersByStatus(ctx context.Context, status OrderStatus, before *PageKey, limit int) ([]Order, error)
 	LedgerAudit(ctx context.Context) (LedgerAudit, error)
+	ProviderEventStore
 }
 
 // errAdminOnly hides an admin route from everyone else: it does not exist for them.
@@ -72,13 +75,13 @@ var errAdminOnly = Errorf(CodeNotFound, "not found")
 // account instead. Errors: forbidden when a non-admin names an account; invalid
 // naming account when it is no ledger account.
 func (a *Audit) Statement(ctx context.Context, caller User, account string, beforeID int64, limit int) ([]LedgerEntry, error) {
-	accounts := []string{SellerPendingAccount(caller.ID), SellerAvailableAccount(caller.ID)}
+	accounts := []string{SellerPendingAccount(caller.ID), SellerAvailableAccount(caller.ID), SellerDebtAccount(caller.ID)}
 	if account != "" {
 		if !caller.IsAdmin {
 			return nil, Errorf(CodeForbidden, "only an admin reads another account's ledger")
 		}
 		if !accountPattern.MatchString(account) {
-			return nil, FieldError(CodeInvalid, "account", "is no ledger account (external:…, escrow:order:…, seller:…:pending|available, platform:fees)")
+			return nil, FieldError(CodeInvalid, "account", "is no ledger account (external:…, escrow:order:…, seller:…:pending|available|debt, platform:fees|losses, transit:withdrawal:…)")
 		}
 		accounts = []string{account}
 	}
@@ -114,3 +117,45 @@ func knownStatus(s OrderStatus) bool {
 	}
 	return false
 }
+
+// ProviderEvent is a verified provider event as it was stored: what it was about and
+// what applying it did (its outcome; unhandled for types GigStream does not act on).
+type ProviderEvent struct {
+	Provider   string    `json:"provider" db:"provider"`
+	EventID    string    `json:"event_id" db:"event_id"`
+	Type       string    `json:"type" db:"type"`
+	Outcome    string    `json:"outcome" db:"outcome"`
+	ObjectRef  *string   `json:"object_ref" db:"object_ref"`
+	OrderID    *string   `json:"order_id" db:"order_id"`
+	ReceivedAt time.Time `json:"received_at" db:"received_at"`
+}
+
+// ProviderEventKey is a position in the provider events, newest first.
+type ProviderEventKey struct {
+	At                time.Time
+	Provider, EventID string
+}
+
+// ProviderEventStore lists stored provider events; store/ implements it.
+type ProviderEventStore interface {
+	ProviderEvents(ctx context.Context, outcome string, before *ProviderEventKey, limit int) ([]ProviderEvent, error)
+}
+
+// ProviderEvents lists up to limit stored provider events whose outcome is outcome
+// (OutcomeUnhandled when empty: the events nobody acted on), newest first, after
+// before. Errors: not found for anyone but an admin; invalid naming outcome when it
+// is not a word of lower-case letters and underscores.
+func (a *Audit) ProviderEvents(ctx context.Context, caller User, outcome string, before *ProviderEventKey, limit int) ([]ProviderEvent, error) {
+	if !caller.IsAdmin {
+		return nil, errAdminOnly
+	}
+	if outcome == "" {
+		outcome = OutcomeUnhandled
+	}
+	if !outcomePattern.MatchString(outcome) {
+		return nil, FieldError(CodeInvalid, "outcome", "must be an outcome such as unhandled, applied, ignored, mismatch, unknown_order")
+	}
+	return a.store.ProviderEvents(ctx, outcome, before, limit)
+}
+
+var outcomePattern = regexp.MustCompile(`^[a-z_]{1,32}$`)

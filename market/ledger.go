@@ -3,6 +3,7 @@ package market
 import (
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // Posting moves Amount minor units of Currency into (positive) or out of (negative)
@@ -23,8 +24,9 @@ type LedgerTransaction struct {
 	Postings  []Posting
 }
 
-// The ledger accounts. The outside world's account (money at the provider) is the only
-// one that may go negative.
+// The ledger accounts. The outside world's accounts (money at the provider) may go
+// negative; the debt accounts (seller:{id}:debt, platform:losses; see ReversalRule)
+// may only be zero or negative; every other account may never go negative.
 const (
 	ExternalStripeAccount = "external:stripe"
 	ledgerKindEscrow      = "escrow_funding"
@@ -34,7 +36,7 @@ const (
 func EscrowAccount(orderID string) string { return "escrow:order:" + orderID }
 
 var (
-	accountPattern  = regexp.MustCompile(`^(external:[a-z]+|escrow:order:[0-9a-f-]{36}|seller:[0-9a-f-]{36}:(pending|available)|platform:fees|transit:withdrawal:[0-9a-f-]{36})$`)
+	accountPattern  = regexp.MustCompile(`^(external:[a-z]+|escrow:order:[0-9a-f-]{36}|seller:[0-9a-f-]{36}:(pending|available|debt)|platform:(fees|losses)|transit:withdrawal:[0-9a-f-]{36})$`)
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
@@ -109,4 +111,9 @@ func addChecked(a, b int64) (int64, bool) {
 		return 0, false
 	}
 	return s, true
+}
+
+// IsDebtAccount says whether an account is a debt account: never above zero.
+func IsDebtAccount(account string) bool {
+	return account == PlatformLossesAccount || (strings.HasPrefix(account, "seller:") && strings.HasSuffix(account, ":debt"))
 }

@@ -49,6 +49,9 @@ type OrdersConfig struct {
 	// Payouts finishes withdrawals paid through PayPal Payouts when their payout item
 	// events arrive at the PayPal webhook. Nil ignores them.
 	Payouts PayoutOutcomes
+	// Reversals applies chargebacks and refunds made at the providers; nil stores
+	// them as unhandled.
+	Reversals ReversalApplier
 }
 
 // OrderThreads opens an order's conversation between its buyer and seller and returns
@@ -131,6 +134,9 @@ type OrderStore interface {
 	PlaceOrder(ctx context.Context, in NewOrder, check func(GigOffer) error) (PlacedOrder, error)
 	RecordPayment(ctx context.Context, orderID string, p PaymentInfo) (PaymentInfo, error)
 	ApplyPaymentEvent(ctx context.Context, ev PaymentEvent, decide func(Order, *PaymentInfo) PaymentDecision) (PaymentOutcome, error)
+	// RecordUnhandledEvent stores a verified event we do not act on, once; false when
+	// it was stored before.
+	RecordUnhandledEvent(ctx context.Context, provider, eventID, eventType, objectRef string) (bool, error)
 	Order(ctx context.Context, orderID, userID string) (Order, error)
 	Orders(ctx context.Context, userID string, role string, limit int) ([]Order, error)
 	IsOrderParty(ctx context.Context, orderID, userID string) (bool, error)

@@ -1,6 +1,7 @@
 package market
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,12 +24,19 @@ type PaymentEvent struct {
 	// Payout is set for a PayPal payout item event whose status is final (paid or
 	// failed); Orders hands it to OrdersConfig.Payouts.
 	Payout *PayoutOutcome
+	// Reversal is set for a chargeback or a refund made at the provider; Orders hands
+	// it to OrdersConfig.Reversals.
+	Reversal *ReversalEvent
+	// ObjectRef is the provider's id of what the event is about, kept with events we
+	// do not handle.
+	ObjectRef string
 }
 
 // The Stripe event types the orders act on.
 const (
 	StripePaymentSucceeded = "payment_intent.succeeded"
 	StripePaymentFailed    = "payment_intent.payment_failed"
+	StripePaymentCanceled  = "payment_intent.canceled"
 )
 
 // What applying a webhook did; stored with the event and logged.
@@ -42,6 +50,12 @@ const (
 	// OutcomeRefundDue is a payment that succeeded for an order cancelled before it was
 	// paid: the escrow was funded with the amount received and is refunded in full.
 	OutcomeRefundDue = "refund_due"
+	// OutcomeCancelled is a payment the provider cancelled: its placed order is
+	// cancelled.
+	OutcomeCancelled = "cancelled"
+	// OutcomeUnhandled is an event of a type GigStream does not act on: it is stored
+	// and listed for admins (GET /admin/provider-events), never silently lost.
+	OutcomeUnhandled = "unhandled"
 )
 
 // PaymentDecision is what a payment webhook does to a locked order: the outcome, and
@@ -55,6 +69,9 @@ type PaymentDecision struct {
 	Ledger        *LedgerTransaction
 	EventType     string
 	CaptureID     string // recorded on the payment with PaymentStatus (PayPal)
+	// SettleKey is the provider event that took the order's final action (a cancelled
+	// payment cancels a placed order); it is recorded as the settlement's key.
+	SettleKey string
 }
 
 // PaymentOutcome is what applying a webhook did, with the events to publish.
@@ -69,20 +86,39 @@ type PaymentOutcome struct {
 // often or concurrently it arrives: payment_intent.succeeded moves a placed order to
 // paid and funds its escrow (external:stripe −price, escrow:order:{id} +price) in one
 // transaction with the order.paid event; payment_intent.payment_failed records the
-// failure. A webhook naming an unknown order, or whose PaymentIntent, amount or
-// currency differ from the order's, changes nothing and is logged. Other event types are
-// acknowledged and ignored. It returns an error wrapping ErrBadWebhookSignature when
-// the signature does not verify, or a storage error (the provider should retry).
+// failure; payment_intent.canceled cancels a placed order. charge.dispute.* and
+// charge.refunded are reversals (OrdersConfig.Reversals, ReversalRule). A webhook
+// naming an unknown order, or whose PaymentIntent, amount or currency differ from the
+// order's, changes nothing and is logged. Every other event type is stored once as
+// unhandled, for admins to see. It returns an error wrapping ErrBadWebhookSignature
+// when the signature does not verify, or a storage error (the provider should retry).
 func (o *Orders) ApplyStripeWebhook(ctx context.Context, payload []byte, signature string) (PaymentOutcome, error) {
 	ev, err := o.gateway.VerifyWebhook(payload, signature)
 	if err != nil {
 		return PaymentOutcome{}, err
 	}
-	if ev.Type != StripePaymentSucceeded && ev.Type != StripePaymentFailed {
-		return PaymentOutcome{Outcome: OutcomeIgnored}, nil
+	ev.Provider = ProviderStripe
+	switch {
+	case ev.Type == StripePaymentSucceeded || ev.Type == StripePaymentFailed || ev.Type == StripePaymentCanceled:
+		return o.applyPaymentEvent(ctx, ev)
+	case ev.Reversal != nil && o.cfg.Reversals != nil:
+		return o.cfg.Reversals.ApplyReversal(ctx, ev)
 	}
-	ev.Provider = "stripe"
-	return o.applyPaymentEvent(ctx, ev)
+	return o.recordUnhandled(ctx, ev)
+}
+
+// recordUnhandled stores an event we do not act on, once, and logs it.
+func (o *Orders) recordUnhandled(ctx context.Context, ev PaymentEvent) (PaymentOutcome, error) {
+	fresh, err := o.store.RecordUnhandledEvent(ctx, ev.Provider, ev.ID, ev.Type, ev.ObjectRef)
+	if err != nil {
+		return PaymentOutcome{}, fmt.Errorf("record %s %s: %w", ev.Type, ev.ID, err)
+	}
+	if !fresh {
+		return PaymentOutcome{Outcome: OutcomeDuplicate}, nil
+	}
+	o.log.InfoContext(ctx, "provider event not handled; stored for admins", "provider", ev.Provider, "event_id", ev.ID,
+		"type", ev.Type, "object", ev.ObjectRef)
+	return PaymentOutcome{Outcome: OutcomeUnhandled}, nil
 }
 
 // applyPaymentEvent applies a verified provider event to its order at most once (see
@@ -118,12 +154,18 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 		return PaymentDecision{Outcome: OutcomeUnknownOrder}
 	case p == nil || p.PaymentIntentID != ev.PaymentIntentID || p.Provider != ev.Provider:
 		return PaymentDecision{Outcome: OutcomeMismatch}
-	case ev.Type != StripePaymentFailed && ord.Status == OrderCancelled && ord.PaidAt == nil:
+	case ev.Type == StripePaymentCanceled:
+		if ord.Status != OrderPlaced {
+			return PaymentDecision{Outcome: OutcomeIgnored}
+		}
+		return PaymentDecision{Outcome: OutcomeCancelled, Status: OrderCancelled, PaymentStatus: "failed",
+			Failure: "cancelled at " + ev.Provider + ": " + cmp.Or(ev.Failure, "no reason given"), EventType: "order.cancelled", SettleKey: ev.ID}
+	case !isPaymentFailure(ev.Type) && ord.Status == OrderCancelled && ord.PaidAt == nil:
 		return decideLatePayment(ev, ord, p)
 	case ev.AmountMinor != ord.PriceMinor || ev.Currency != ord.Currency:
 		return PaymentDecision{Outcome: OutcomeMismatch}
 	}
-	if ev.Type == StripePaymentFailed {
+	if isPaymentFailure(ev.Type) {
 		if ord.Status != OrderPlaced {
 			return PaymentDecision{Outcome: OutcomeIgnored}
 		}
@@ -153,4 +195,10 @@ func decideLatePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecisi
 	}
 	tx := FundEscrowFrom(ExternalAccount(ev.Provider), ord.ID, ev.AmountMinor, ev.Currency, "escrow_funding:order:"+ord.ID)
 	return PaymentDecision{Outcome: OutcomeRefundDue, PaymentStatus: "succeeded", Ledger: &tx, CaptureID: ev.CaptureID}
+}
+
+// isPaymentFailure says whether an event type reports a payment that failed: Stripe's
+// payment_failed, PayPal's denied capture.
+func isPaymentFailure(eventType string) bool {
+	return eventType == StripePaymentFailed || eventType == PayPalCaptureDenied
 }

@@ -15,6 +15,15 @@ const (
 // PayPalCaptureCompleted is the PayPal event (and capture outcome) that pays an order.
 const PayPalCaptureCompleted = "PAYMENT.CAPTURE.COMPLETED"
 
+// The PayPal capture events besides COMPLETED: a pending capture denied (the payment
+// failed), a capture refunded (by us or in PayPal's dashboard) and a capture reversed
+// (a chargeback the buyer won).
+const (
+	PayPalCaptureDenied   = "PAYMENT.CAPTURE.DENIED"
+	PayPalCaptureRefunded = "PAYMENT.CAPTURE.REFUNDED"
+	PayPalCaptureReversed = "PAYMENT.CAPTURE.REVERSED"
+)
+
 // ErrPaymentNotApproved is returned, wrapped, by PayPalGateway.Capture when the buyer
 // has not approved the payment at PayPal yet.
 var ErrPaymentNotApproved = errors.New("market: the buyer has not approved the payment yet")
@@ -117,8 +126,10 @@ func (o *Orders) applyCapture(ctx context.Context, ord Order, ev PaymentEvent) e
 // ApplyPayPalWebhook has PayPal verify a webhook and applies PAYMENT.CAPTURE.COMPLETED
 // at most once (by event id; and the order is paid at most once whatever arrives): the
 // order named by custom_id, whose PayPal order, amount and currency must match, moves
-// to paid and its escrow is funded. Mismatches and unknown orders change nothing and
-// are logged; other event types are acknowledged and ignored. Errors: not found when
+// to paid and its escrow is funded. PAYMENT.CAPTURE.DENIED records the payment as
+// failed; REFUNDED (a refund that is not our own) and REVERSED are reversals
+// (ReversalRule); payout item events finish withdrawals. Mismatches and unknown
+// orders change nothing and are logged; other event types are stored as unhandled. Errors: not found when
 // PayPal is not configured; wrapping ErrBadWebhookSignature when PayPal does not vouch
 // for the webhook; unavailable when PayPal cannot be asked; a storage error.
 func (o *Orders) ApplyPayPalWebhook(ctx context.Context, header func(string) string, body []byte) (PaymentOutcome, error) {
@@ -139,10 +150,14 @@ func (o *Orders) ApplyPayPalWebhook(ctx context.Context, header func(string) str
 		outcome, err := o.cfg.Payouts.ApplyPayoutOutcome(ctx, out)
 		return PaymentOutcome{Outcome: outcome, Payout: true}, err
 	}
-	if ev.Type != PayPalCaptureCompleted {
-		return PaymentOutcome{Outcome: OutcomeIgnored}, nil
+	ev.Provider = ProviderPayPal
+	switch {
+	case ev.Type == PayPalCaptureCompleted || ev.Type == PayPalCaptureDenied:
+		return o.applyPayPalEvent(ctx, ev)
+	case ev.Reversal != nil && o.cfg.Reversals != nil:
+		return o.cfg.Reversals.ApplyReversal(ctx, ev)
 	}
-	return o.applyPayPalEvent(ctx, ev)
+	return o.recordUnhandled(ctx, ev)
 }
 
 // applyPayPalEvent stores a PayPal capture event, from a webhook or a capture call.

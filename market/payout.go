@@ -153,6 +153,8 @@ type PayoutStore interface {
 	// RecordProviderEvent stores a verified event nothing else applies, once; false
 	// when it was seen before.
 	RecordProviderEvent(ctx context.Context, provider, eventID, eventType, outcome string) (bool, error)
+	// RecordUnhandledEvent stores a verified event we do not act on, once.
+	RecordUnhandledEvent(ctx context.Context, provider, eventID, eventType, objectRef string) (bool, error)
 }
 
 // PayoutOutcomes applies a provider's verdict on a withdrawal's payout; Payouts is one.
@@ -190,9 +192,10 @@ type PayoutGateway interface {
 // or a payout.* about a connected account's payout (Payout set), or another type (only
 // ID and Type).
 type ConnectEvent struct {
-	ID, Type string
-	Account  *StripeAccountState
-	Payout   *PayoutOutcome
+	ID, Type  string
+	ObjectRef string // what the event is about, kept when it is not handled
+	Account   *StripeAccountState
+	Payout    *PayoutOutcome
 }
 
 // ConnectWebhooks verifies Connect webhooks: an error wrapping ErrBadWebhookSignature

@@ -29,7 +29,7 @@ const (
 // repeated event reverses once), then returns it to the seller's available balance
 // with Stripe's reason, announced as withdrawal.updated and balance.updated. A payout
 // of no withdrawal of ours, or whose account, amount or currency differ, changes
-// nothing. Other types are stored (once) and acknowledged. It returns an error
+// nothing. Other types are stored (once) as unhandled, for admins, and acknowledged. It returns an error
 // wrapping ErrBadWebhookSignature for a bad signature, and provider or storage errors
 // (Stripe retries the webhook).
 func (p *Payouts) ApplyConnectWebhook(ctx context.Context, payload []byte, signature string) (string, error) {
@@ -46,14 +46,15 @@ func (p *Payouts) ApplyConnectWebhook(ctx context.Context, payload []byte, signa
 		out.Paid = ev.Type == StripePayoutPaid
 		return p.ApplyPayoutOutcome(ctx, out)
 	}
-	fresh, err := p.store.RecordProviderEvent(ctx, "stripe", ev.ID, ev.Type, OutcomeIgnored)
+	fresh, err := p.store.RecordUnhandledEvent(ctx, "stripe", ev.ID, ev.Type, ev.ObjectRef)
 	if err != nil {
 		return "", err
 	}
 	if !fresh {
 		return OutcomeDuplicate, nil
 	}
-	return OutcomeIgnored, nil
+	p.log.InfoContext(ctx, "connect event not handled; stored for admins", "event_id", ev.ID, "type", ev.Type, "object", ev.ObjectRef)
+	return OutcomeUnhandled, nil
 }
 
 // applyAccount stores an account.updated.

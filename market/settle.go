@@ -70,6 +70,12 @@ type SettlementStore interface {
 	RefundCancelledPayment(ctx context.Context, orderID string, refund func(context.Context, Order, Split) (string, error)) ([]Event, error)
 	CancelledOrdersWithEscrow(ctx context.Context, limit int) ([]string, error)
 	PendingWithdrawalsBefore(ctx context.Context, before time.Time, limit int) ([]Withdrawal, error)
+	// ApplyReversal records the event once (a duplicate changes nothing), locks the
+	// order whose payment it is about (by PaymentIntent, or PayPal capture), reads
+	// the facts, asks decide and writes its plan in the same transaction: the
+	// reversal record, the ledger, the order's final action, the order event and the
+	// seller's balance.updated.
+	ApplyReversal(ctx context.Context, ev PaymentEvent, decide func(ReversalFacts) ReversalPlan) (PaymentOutcome, error)
 }
 
 // SettlementConfig tunes settlement. The zero value means the defaults.

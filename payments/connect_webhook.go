@@ -14,11 +14,12 @@ import (
 // Account names it). Account is set for account.updated, Payout for payout.*; for
 // other types only ID, Type, Account and Created.
 type ConnectEvent struct {
-	ID, Type string
-	Account  string
-	Created  time.Time
-	State    *AccountState
-	Payout   *ConnectPayout
+	ID, Type  string
+	ObjectRef string // data.object.id
+	Account   string
+	Created   time.Time
+	State     *AccountState
+	Payout    *ConnectPayout
 }
 
 // AccountState is what account.updated says about a connected account's payouts.
@@ -52,6 +53,11 @@ func (v *WebhookVerifier) VerifyConnect(payload []byte, header string) (ConnectE
 	out := ConnectEvent{ID: ev.ID, Type: string(ev.Type), Account: ev.Account, Created: time.Unix(ev.Created, 0)}
 	if out.ID == "" || out.Type == "" {
 		return ConnectEvent{}, fmt.Errorf("%w: the event has no id or type", ErrBadSignature)
+	}
+	if ev.Data != nil {
+		var obj stripeObject
+		_ = json.Unmarshal(ev.Data.Raw, &obj)
+		out.ObjectRef = obj.ID
 	}
 	isAccount, isPayout := out.Type == "account.updated", strings.HasPrefix(out.Type, "payout.")
 	if !isAccount && !isPayout {

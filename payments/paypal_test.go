@@ -211,3 +211,38 @@ func TestPayPalVerifyRefusedOrUnreachable(t *testing.T) {
 		t.Fatalf("PayPal down: %v; want ErrProvider, not a bad signature", err)
 	}
 }
+
+func TestPayPalVerifyDecodesRefundsAndReversalsMadeAtPayPal(t *testing.T) {
+	p, srv := newTestPayPal(t)
+	ctx := context.Background()
+	o := createTestOrder(t, p, "order-r", 4500, "USD")
+	_ = srv.Approve(o.ID)
+	capID, _ := srv.CaptureNow(o.ID)
+	for _, typ := range []string{"PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED"} {
+		h, body, err := srv.ProviderRefundEvent(o.ID, typ, "10.00")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := p.VerifyWebhook(ctx, PayPalWebhookHeadersFrom(h.Get), body)
+		if err != nil || ev.Type != typ || ev.CaptureID != capID || ev.RefundID == "" || ev.Amount != 1000 || ev.Currency != "USD" {
+			t.Fatalf("%s: %+v, %v", typ, ev, err)
+		}
+	}
+	// A refund resource that names no capture is not an event we can use.
+	_, body, _ := srv.ProviderRefundEvent(o.ID, "PAYMENT.CAPTURE.REFUNDED", "1.00")
+	var raw map[string]any
+	_ = json.Unmarshal(body, &raw)
+	raw["resource"].(map[string]any)["links"] = []any{}
+	if _, err := p.decodeEvent(mustJSON(t, raw)); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("a refund without its capture: %v", err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -34,6 +34,10 @@ type PayPalEvent struct {
 	Currency          string
 	// PayoutItem is set for PAYMENT.PAYOUTS-ITEM.* events.
 	PayoutItem *PayPalPayoutItem
+	// RefundID is set for PAYMENT.CAPTURE.REFUNDED and .REVERSED, whose resource is
+	// the refund (or reversal): CaptureID is then the capture it is up from (its
+	// "up" link), Amount and Currency the refund's.
+	RefundID string
 }
 
 // MaxPayPalWebhook is the largest webhook body verified; PayPal's capture events are a
@@ -113,6 +117,9 @@ func (p *PayPal) decodeEvent(body []byte) (PayPalEvent, error) {
 	if !strings.HasPrefix(ev.EventType, "PAYMENT.CAPTURE.") {
 		return out, nil
 	}
+	if ev.EventType == "PAYMENT.CAPTURE.REFUNDED" || ev.EventType == "PAYMENT.CAPTURE.REVERSED" {
+		return p.decodeRefund(out, ev.Resource)
+	}
 	var c struct {
 		payPalCaptureBody
 		SupplementaryData struct {
@@ -130,5 +137,37 @@ func (p *PayPal) decodeEvent(body []byte) (PayPalEvent, error) {
 	}
 	out.CaptureID, out.Status, out.CustomID = c.ID, c.Status, c.CustomID
 	out.OrderID, out.Amount, out.Currency = c.SupplementaryData.RelatedIDs.OrderID, amount, c.Amount.CurrencyCode
+	return out, nil
+}
+
+// decodeRefund reads the refund resource of PAYMENT.CAPTURE.REFUNDED and .REVERSED:
+// its id, amount, and the capture named by its "up" link. It returns an error wrapping
+// ErrBadSignature when the resource is not such a refund.
+func (p *PayPal) decodeRefund(out PayPalEvent, raw json.RawMessage) (PayPalEvent, error) {
+	var r struct {
+		ID     string       `json:"id"`
+		Status string       `json:"status"`
+		Amount payPalAmount `json:"amount"`
+		Links  []struct{ Href, Rel string }
+	}
+	if err := json.Unmarshal(raw, &r); err != nil || !payPalID.MatchString(r.ID) {
+		return PayPalEvent{}, fmt.Errorf("%w: event %s has no refund resource", ErrBadSignature, out.ID)
+	}
+	for _, l := range r.Links {
+		if l.Rel == "up" {
+			i := strings.LastIndex(l.Href, "/captures/")
+			if i >= 0 && payPalID.MatchString(l.Href[i+len("/captures/"):]) {
+				out.CaptureID = l.Href[i+len("/captures/"):]
+			}
+		}
+	}
+	if out.CaptureID == "" {
+		return PayPalEvent{}, fmt.Errorf("%w: refund %s names no capture", ErrBadSignature, r.ID)
+	}
+	amount, err := p.parseAmount(r.Amount.Value, r.Amount.CurrencyCode)
+	if err != nil {
+		return PayPalEvent{}, fmt.Errorf("%w: event %s: %w", ErrBadSignature, out.ID, err)
+	}
+	out.RefundID, out.Status, out.Amount, out.Currency = r.ID, r.Status, amount, r.Amount.CurrencyCode
 	return out, nil
 }

@@ -30,15 +30,19 @@ func NewWebhookVerifier(secret string, tolerance time.Duration) *WebhookVerifier
 // malformed, wrong or too old, or whose body is not a Stripe event.
 var ErrBadSignature = errors.New("payments: webhook signature not valid")
 
-// PaymentEvent is a verified webhook about a PaymentIntent. For other event types only
-// ID and Type are set.
+// PaymentEvent is a verified webhook about a PaymentIntent, a dispute (Dispute set) or
+// a charge's refunds (Refund set). For other event types only ID, Type and ObjectRef
+// are set.
 type PaymentEvent struct {
 	ID, Type        string
+	ObjectRef       string // data.object.id: what the event is about
 	PaymentIntentID string
 	Amount          int64
 	Currency        string // upper case, ISO 4217
 	OrderID         string // metadata.order_id
-	Failure         string // last_payment_error.message, for payment_failed
+	Failure         string // last_payment_error.message, for payment_failed; cancellation_reason, for canceled
+	Dispute         *Dispute
+	Refund          *ChargeRefund
 }
 
 // Verify checks payload against the Stripe-Signature header and decodes the event. It
@@ -56,7 +60,16 @@ func (v *WebhookVerifier) Verify(payload []byte, header string) (PaymentEvent, e
 	if out.ID == "" || out.Type == "" {
 		return PaymentEvent{}, fmt.Errorf("%w: the event has no id or type", ErrBadSignature)
 	}
-	if !strings.HasPrefix(out.Type, "payment_intent.") || ev.Data == nil {
+	if ev.Data == nil {
+		return out, nil
+	}
+	var obj stripeObject
+	_ = json.Unmarshal(ev.Data.Raw, &obj)
+	out.ObjectRef = obj.ID
+	if strings.HasPrefix(out.Type, "charge.dispute.") || out.Type == "charge.refunded" {
+		return decodeReversal(out, ev.Data.Raw)
+	}
+	if !strings.HasPrefix(out.Type, "payment_intent.") {
 		return out, nil
 	}
 	var pi stripe.PaymentIntent
@@ -68,6 +81,9 @@ func (v *WebhookVerifier) Verify(payload []byte, header string) (PaymentEvent, e
 	out.OrderID = pi.Metadata["order_id"]
 	if pi.LastPaymentError != nil {
 		out.Failure = pi.LastPaymentError.Msg
+	}
+	if pi.CancellationReason != "" {
+		out.Failure = string(pi.CancellationReason)
 	}
 	return out, nil
 }

@@ -27,7 +27,7 @@ func TestVerifyDecodesASignedPaymentEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := PaymentEvent{ID: "evt_1", Type: "payment_intent.succeeded", PaymentIntentID: "pi_1", Amount: 4500, Currency: "USD", OrderID: "0b4a3f8e-6c7d-4e21-9a55-1f2e3d4c5b6a"}
+	want := PaymentEvent{ID: "evt_1", Type: "payment_intent.succeeded", ObjectRef: "pi_1", PaymentIntentID: "pi_1", Amount: 4500, Currency: "USD", OrderID: "0b4a3f8e-6c7d-4e21-9a55-1f2e3d4c5b6a"}
 	if ev != want {
 		t.Fatalf("event %+v, want %+v", ev, want)
 	}
@@ -59,5 +59,26 @@ func TestVerifyPassesOtherEventTypesThrough(t *testing.T) {
 	ev, err := NewWebhookVerifier(secret, 0).Verify(body, signed(body, time.Now(), secret))
 	if err != nil || ev.Type != "customer.created" || ev.PaymentIntentID != "" {
 		t.Fatalf("%+v, %v", ev, err)
+	}
+}
+
+func TestVerifyDecodesDisputesAndChargeRefunds(t *testing.T) {
+	v := NewWebhookVerifier(secret, 0)
+	dispute := []byte(`{"id":"evt_3","object":"event","type":"charge.dispute.closed","data":{"object":{"id":"dp_1","object":"dispute",
+ "amount":4500,"currency":"usd","status":"lost","reason":"fraudulent","charge":"ch_1","payment_intent":{"id":"pi_9","object":"payment_intent"}}}}`)
+	ev, err := v.Verify(dispute, signed(dispute, time.Now(), secret))
+	if err != nil || ev.Dispute == nil || *ev.Dispute != (Dispute{ID: "dp_1", Amount: 4500, Currency: "USD", Status: "lost", Reason: "fraudulent",
+		PaymentIntentID: "pi_9", ChargeID: "ch_1"}) || ev.PaymentIntentID != "pi_9" {
+		t.Fatalf("dispute: %+v %+v %v", ev, ev.Dispute, err)
+	}
+	refunded := []byte(`{"id":"evt_4","object":"event","type":"charge.refunded","data":{"object":{"id":"ch_2","object":"charge",
+ "amount":4500,"amount_refunded":1500,"currency":"eur","payment_intent":"pi_8"}}}`)
+	ev, err = v.Verify(refunded, signed(refunded, time.Now(), secret))
+	if err != nil || ev.Refund == nil || *ev.Refund != (ChargeRefund{ChargeID: "ch_2", PaymentIntentID: "pi_8", AmountRefunded: 1500, Currency: "EUR"}) {
+		t.Fatalf("charge.refunded: %+v %v", ev, err)
+	}
+	bad := []byte(`{"id":"evt_5","object":"event","type":"charge.dispute.created","data":{"object":{"id":"cus_1","object":"customer"}}}`)
+	if _, err := v.Verify(bad, signed(bad, time.Now(), secret)); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("a dispute event about a customer: %v", err)
 	}
 }

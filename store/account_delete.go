@@ -63,7 +63,11 @@ func refuseWhileMoneyMoves(ctx context.Context, tx *sqlx.Tx, userID string) erro
 			AND status NOT IN ('completed', 'cancelled')) AS open_orders,
 		(SELECT COALESCE(sum(abs(balance_minor)), 0)::bigint FROM ledger_balances
 			WHERE account IN ('seller:' || $1::text || ':pending', 'seller:' || $1::text || ':available')) AS balance_minor,
-		(SELECT count(*) FROM withdrawals WHERE user_id = $1 AND status IN ('pending', 'review', 'in_transit')) AS pending_withdrawals`, userID)
+		(SELECT count(*) FROM withdrawals WHERE user_id = $1 AND status IN ('pending', 'review', 'in_transit')) AS pending_withdrawals,
+		(SELECT COALESCE(sum(abs(balance_minor)), 0)::bigint FROM ledger_balances
+			WHERE account = 'seller:' || $1::text || ':debt') AS debt_minor,
+		(SELECT count(*) FROM payment_reversals r JOIN orders o ON o.id = r.order_id
+			WHERE r.status = 'open' AND (o.buyer_id = $1 OR o.seller_id = $1)) AS open_chargebacks`, userID)
 	if err != nil {
 		return fmt.Errorf("anonymize: blockers: %w", err)
 	}

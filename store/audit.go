@@ -54,7 +54,9 @@ func nullUUID(id string) any {
 	return id
 }
 
-// LedgerAudit checks the ledger's invariants over every posting and kept balance.
+// LedgerAudit checks the ledger's invariants over every posting and kept balance. A
+// debt account (market.IsDebtAccount) above zero counts as overdrawn: it is out of
+// its bounds the other way.
 func (db *DB) LedgerAudit(ctx context.Context) (market.LedgerAudit, error) {
 	a := market.LedgerAudit{Currencies: []market.CurrencyTotal{}, Overdrawn: []market.AccountBalance{}, Mismatched: []market.AccountBalance{}}
 	if err := db.x.SelectContext(ctx, &a.Currencies, `SELECT currency, sum(amount_minor) AS sum_minor
@@ -62,7 +64,10 @@ func (db *DB) LedgerAudit(ctx context.Context) (market.LedgerAudit, error) {
 		return a, fmt.Errorf("ledger sums: %w", err)
 	}
 	if err := db.x.SelectContext(ctx, &a.Overdrawn, `SELECT account, currency, balance_minor FROM ledger_balances
-		WHERE balance_minor < 0 AND account NOT LIKE 'external:%' ORDER BY account, currency`); err != nil {
+		WHERE CASE WHEN account LIKE 'external:%' THEN false
+			WHEN account LIKE 'seller:%:debt' OR account = 'platform:losses' THEN balance_minor > 0
+			ELSE balance_minor < 0 END
+		ORDER BY account, currency`); err != nil {
 		return a, fmt.Errorf("overdrawn accounts: %w", err)
 	}
 	if err := db.x.SelectContext(ctx, &a.Mismatched, `SELECT b.account, b.currency, b.balance_minor FROM ledger_balances b
@@ -79,3 +84,22 @@ func (db *DB) LedgerAudit(ctx context.Context) (market.LedgerAudit, error) {
 }
 
 var _ market.AuditStore = (*DB)(nil)
+
+// ProviderEvents lists up to limit stored provider events of outcome, newest first,
+// after before in (received_at, provider, event_id) descending order.
+func (db *DB) ProviderEvents(ctx context.Context, outcome string, before *market.ProviderEventKey, limit int) ([]market.ProviderEvent, error) {
+	var at any
+	provider, id := "", ""
+	if before != nil {
+		at, provider, id = before.At, before.Provider, before.EventID
+	}
+	out := []market.ProviderEvent{}
+	err := db.x.SelectContext(ctx, &out, `SELECT provider, event_id, type, outcome, object_ref, order_id::text AS order_id, received_at
+		FROM provider_events WHERE outcome = $1
+			AND ($2::timestamptz IS NULL OR (received_at, provider, event_id) < ($2, $3, $4))
+		ORDER BY received_at DESC, provider DESC, event_id DESC LIMIT $5`, outcome, at, provider, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("provider events that are %q: %w", outcome, err)
+	}
+	return out, nil
+}

@@ -131,6 +131,12 @@ func applyPaymentDecision(ctx context.Context, tx *sqlx.Tx, ord market.Order, d 
 		if err != nil {
 			return nil, fmt.Errorf("mark order paid: %w", err)
 		}
+	} else if d.Status == market.OrderCancelled {
+		var err error
+		if ord, err = settleByProvider(ctx, tx, ord, d.SettleKey, market.SettleDecision{Status: market.OrderCancelled,
+			Reason: d.Failure}); err != nil {
+			return nil, err
+		}
 	} else if d.Status != "" {
 		return nil, fmt.Errorf("payment decision: unexpected status %s", d.Status)
 	}

@@ -63,6 +63,12 @@ func (db *DB) SettleOrder(ctx context.Context, in market.SettleRequest,
 			out.Order, out.Replayed = ord, true
 			return nil
 		}
+		if frozen, err := openChargeback(ctx, tx, ord.ID); err != nil || frozen {
+			if err == nil {
+				err = market.Errorf(market.CodeConflict, "a chargeback on this order is open: it settles when the payment provider decides it")
+			}
+			return err
+		}
 		providerRef := ""
 		if d.Paid && d.Split.Refund > 0 {
 			if providerRef, err = refund(ctx, ord, d.Split); err != nil {
@@ -166,7 +172,9 @@ func (db *DB) OrdersDeliveredBefore(ctx context.Context, before time.Time, limit
 // ClearEarnings moves the seller's share of up to limit orders settled before
 // settledBefore from pending to available, each in its own transaction under the
 // order's lock and only if it has not cleared yet, and returns the stored
-// balance.updated events, one per cleared order.
+// balance.updated events, one per cleared order. What reversals took of the pending
+// balance is not moved, and what moves repays the seller's debt first
+// (market.ClearingSplit).
 func (db *DB) ClearEarnings(ctx context.Context, settledBefore time.Time, limit int) ([]market.Event, error) {
 	ids := []string{}
 	err := db.x.SelectContext(ctx, &ids, `SELECT id FROM orders WHERE cleared_at IS NULL AND seller_minor > 0 AND settled_at < $1
@@ -182,8 +190,16 @@ func (db *DB) ClearEarnings(ctx context.Context, settledBefore time.Time, limit 
 			if err != nil || ord.ClearedAt != nil || ord.SellerMinor <= 0 {
 				return err // cleared by another node meanwhile
 			}
-			if err := postLedger(ctx, tx, market.ClearEarnings(ord.ID, ord.SellerID, ord.SellerMinor, ord.Currency)); err != nil {
+			pending, debt := market.SellerPendingAccount(ord.SellerID), market.SellerDebtAccount(ord.SellerID)
+			bal, err := lockBalances(ctx, tx, ord.Currency, market.SellerAvailableAccount(ord.SellerID), debt, pending)
+			if err != nil {
 				return err
+			}
+			toDebt, toAvailable := market.ClearingSplit(ord.SellerMinor, bal[pending], bal[debt])
+			if t := market.ClearEarningsOf(ord.ID, ord.SellerID, toDebt, toAvailable, ord.Currency); t != nil {
+				if err := postLedger(ctx, tx, *t); err != nil {
+					return err
+				}
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE orders SET cleared_at = now(), updated_at = now() WHERE id = $1`, ord.ID); err != nil {
 				return fmt.Errorf("mark cleared: %w", err)

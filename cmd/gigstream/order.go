@@ -78,8 +78,33 @@ func (g stripeGateway) VerifyWebhook(payload []byte, signature string) (market.P
 	}
 	return market.PaymentEvent{
 		ID: ev.ID, Type: ev.Type, PaymentIntentID: ev.PaymentIntentID, AmountMinor: amount,
-		Currency: ev.Currency, OrderID: ev.OrderID, Failure: ev.Failure,
+		Currency: ev.Currency, OrderID: ev.OrderID, Failure: ev.Failure, ObjectRef: ev.ObjectRef,
+		Reversal: stripeReversal(ev, amount),
 	}, nil
+}
+
+// stripeReversal is what a dispute or charge.refunded event says as a reversal, with
+// its amount in minor units; nil for other events.
+func stripeReversal(ev payments.PaymentEvent, amount int64) *market.ReversalEvent {
+	switch {
+	case ev.Dispute != nil:
+		d := ev.Dispute
+		r := &market.ReversalEvent{Kind: market.ReversalChargeback, Ref: d.ID, ProviderStatus: d.Status, Reason: d.Reason,
+			AmountMinor: amount, Status: market.ReversalOpen}
+		switch {
+		case d.Status == "won":
+			r.Status = market.ReversalWon
+		case d.Status == "lost":
+			r.Status = market.ReversalLost
+		case strings.HasPrefix(d.Status, "warning_"):
+			r.Inquiry = true // an inquiry: Stripe holds no money
+		}
+		return r
+	case ev.Refund != nil:
+		return &market.ReversalEvent{Kind: market.ReversalRefund, Ref: fmt.Sprintf("%s:%d", ev.Refund.ChargeID, ev.Refund.AmountRefunded),
+			Status: market.ReversalFinal, ProviderStatus: "refunded", AmountMinor: amount, Cumulative: true}
+	}
+	return nil
 }
 
 // toStripe converts minor units of currency, counted with market's ISO 4217 exponent,
@@ -109,7 +134,7 @@ func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market
 	if err != nil {
 		return nil, err
 	}
-	ocfg := market.OrdersConfig{Threads: chat, LateRefunds: settlement, Payouts: payouts}
+	ocfg := market.OrdersConfig{Threads: chat, LateRefunds: settlement, Payouts: payouts, Reversals: settlement}
 	if pp != nil {
 		ocfg.PayPal = paypalGateway{client: pp}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -103,6 +104,19 @@ func (g paypalGateway) VerifyWebhook(ctx context.Context, header func(string) st
 		if p, final := payPalPayoutOutcome(*ev.PayoutItem); final {
 			out.Payout = &p
 		}
+	}
+	if ev.RefundID != "" {
+		// A refund not made by us (our own are recognised by their id), or a reversal:
+		// a chargeback PayPal decided for the buyer.
+		r := &market.ReversalEvent{Kind: market.ReversalRefund, Ref: ev.RefundID, Status: market.ReversalFinal,
+			ProviderStatus: ev.Status, AmountMinor: ev.Amount}
+		if ev.Type == market.PayPalCaptureReversed {
+			r.Kind, r.Status, r.Reason = market.ReversalChargeback, market.ReversalLost, "reversed by PayPal"
+		}
+		out.Reversal, out.PaymentIntentID, out.ObjectRef = r, "", ev.RefundID
+	}
+	if out.ObjectRef == "" {
+		out.ObjectRef = cmp.Or(ev.CaptureID, ev.OrderID)
 	}
 	return out, nil
 }

@@ -118,7 +118,7 @@ func (g connectGateway) VerifyConnect(payload []byte, signature string) (market.
 	if err != nil {
 		return market.ConnectEvent{}, err
 	}
-	out := market.ConnectEvent{ID: ev.ID, Type: ev.Type}
+	out := market.ConnectEvent{ID: ev.ID, Type: ev.Type, ObjectRef: ev.ObjectRef}
 	if ev.State != nil {
 		out.Account = &market.StripeAccountState{AccountID: ev.Account, DetailsSubmitted: ev.State.DetailsSubmitted,
 			PayoutsEnabled: ev.State.PayoutsEnabled, Requirements: ev.State.Requirements, DisabledReason: ev.State.DisabledReason, At: ev.Created}

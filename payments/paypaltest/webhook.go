@@ -88,3 +88,43 @@ func compact(raw []byte) []byte {
 	}
 	return b.Bytes()
 }
+
+// ProviderRefundEvent is a refund (eventType PAYMENT.CAPTURE.REFUNDED) or a reversal
+// (PAYMENT.CAPTURE.REVERSED, a chargeback PayPal decided for the buyer) of value of
+// the order's capture made at PayPal, not through the API: the refund is recorded as
+// if made in PayPal's dashboard and the signed webhook about it returned, its resource
+// the refund with an "up" link to the capture.
+func (s *Server) ProviderRefundEvent(orderID, eventType, value string) (http.Header, []byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[orderID]
+	if !ok || o.CaptureID == "" {
+		return nil, nil, fmt.Errorf("paypaltest: order %s is not captured", orderID)
+	}
+	c := s.captures[o.CaptureID]
+	if minor(value) <= 0 || minor(value)+s.refunded(c.ID) > minor(c.Value) {
+		return nil, nil, fmt.Errorf("paypaltest: %s exceeds what is left of capture %s", value, c.ID)
+	}
+	ref := Refund{ID: s.newID("RF"), CaptureID: c.ID, Currency: c.Currency, Value: value}
+	s.refunds = append(s.refunds, ref)
+	c.Status = "PARTIALLY_REFUNDED"
+	if s.refunded(c.ID) == minor(c.Value) {
+		c.Status = "REFUNDED"
+	}
+	if eventType == "PAYMENT.CAPTURE.REVERSED" {
+		c.Status = "REVERSED"
+	}
+	body, err := json.Marshal(map[string]any{
+		"id": s.newID("WH-"), "event_version": "1.0", "create_time": time.Now().UTC().Format(time.RFC3339),
+		"resource_type": "refund", "resource_version": "2.0", "event_type": eventType,
+		"summary": "A " + value + " " + c.Currency + " capture payment was refunded",
+		"resource": map[string]any{"id": ref.ID, "status": "COMPLETED", "amount": amount{c.Currency, value},
+			"links": []map[string]string{
+				{"href": s.URL + "/v2/payments/refunds/" + ref.ID, "rel": "self", "method": "GET"},
+				{"href": s.URL + "/v2/payments/captures/" + c.ID, "rel": "up", "method": "GET"}}},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.sign(body), body, nil
+}

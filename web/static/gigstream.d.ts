@@ -296,6 +296,23 @@ export interface Delivery {
   order_id?: string;
 }
 
+/** Money a payment provider took back: a chargeback, or a refund made at the provider. */
+export interface Reversal {
+  id: string;
+  order_id: string;
+  provider: 'stripe' | 'paypal';
+  kind: 'chargeback' | 'refund';
+  provider_ref: string;
+  status: 'open' | 'won' | 'lost' | 'final';
+  provider_status: string;
+  reason: string;
+  amount_minor: number;
+  currency: string;
+  from_escrow_minor: number;
+  from_seller_minor: number;
+  from_platform_minor: number;
+}
+
 export interface Refund {
   amount_minor: number;
   currency: string;
@@ -378,7 +395,7 @@ export interface UserEventData {
   /** Re-read GET /me/balance. */
   'balance.updated': {
     currency: string;
-    reason: 'order_settled' | 'earnings_cleared' | 'withdrawal_started' | 'withdrawal' | 'withdrawal_returned' | (string & {});
+    reason: 'order_settled' | 'earnings_cleared' | 'withdrawal_started' | 'withdrawal' | 'withdrawal_returned' | 'chargeback' | 'chargeback_won' | 'refunded_at_provider' | (string & {});
     order_id?: string;
   };
   /** A withdrawal moved on; failure says why it failed or was rejected. */
@@ -415,7 +432,8 @@ export interface OrderEventData {
   'order.revision_requested': { order: Order; revision: { note: string; after_version: number } };
   'order.completed': { order: Order };
   'order.cancelled': { order: Order; refund?: Refund };
-  'order.refunded': { order: Order; refund: Refund };
+  'order.refunded': { order: Order; refund: Refund; reversal?: Reversal };
+  'order.chargeback': { order: Order; reversal: Reversal };
   'order.disputed': { order: Order; dispute: Dispute };
   'order.dispute_answered': { order: Order; dispute: Dispute };
   'order.dispute_withdrawn': { order: Order; dispute: Dispute };
