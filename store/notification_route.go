@@ -78,7 +78,7 @@ func (db *DB) RouteEvents(ctx context.Context, cursor string, limit int, route f
 		err = tx.SelectContext(ctx, &rows, `SELECT tx_id::text AS tx_id, channel, seq, type, data FROM events
 			WHERE (tx_id, channel, seq) > ($1::xid8, $2, $3) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
 			  AND (type LIKE 'order.%' OR type = 'balance.updated')
-			ORDER BY tx_id, channel, seq LIMIT $4`, pos.TxID, pos.Channel, pos.Seq, limit)
+			ORDER BY events.tx_id, channel, seq LIMIT $4`, pos.TxID, pos.Channel, pos.Seq, limit)
 		if err != nil || len(rows) == 0 {
 			return wrapErr("events to route", err)
 		}

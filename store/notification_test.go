@@ -153,3 +153,29 @@ func TestNotificationsPageMarkReadAndPrefs(t *testing.T) {
 		t.Fatalf("prefs %+v", p)
 	}
 }
+
+// TestRouterReadsTransactionIDsInNumericOrder: the router's position is a transaction
+// id, compared as a number. Reading events ordered by its text form put 100 before 99,
+// so the cursor jumped past 99 and that event was never routed.
+func TestRouterReadsTransactionIDsInNumericOrder(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	_, err := f.raw.Exec(`INSERT INTO notification_cursors (name, tx_id, channel, seq) VALUES ('digits', '98', '', 0)`)
+	must(t, err)
+	for _, tx := range []string{"100", "99"} {
+		_, err := f.raw.Exec(`INSERT INTO events (channel, seq, type, data, tx_id) VALUES ($1, 1, 'order.test', '{}', $2::xid8)`,
+			"order:tx-"+tx, tx)
+		must(t, err)
+	}
+	for _, want := range []string{"order:tx-99", "order:tx-100"} {
+		var seen []string
+		_, _, ok, err := f.db.RouteEvents(ctx, "digits", 1, func(ev market.RoutableEvent) []market.Notification {
+			seen = append(seen, ev.Channel)
+			return nil
+		})
+		must(t, err)
+		if !ok || len(seen) != 1 || seen[0] != want {
+			t.Fatalf("routed %v (cursor held: %v), want %s next", seen, ok, want)
+		}
+	}
+}
