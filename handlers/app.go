@@ -215,6 +215,8 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Patch("/conversations/:id/messages/:messageID", requireUser, chat.edit)
 	app.Delete("/conversations/:id/messages/:messageID", requireUser, chat.remove)
 	app.Post("/conversations/:id/read", requireUser, chat.read)
+	app.Put("/conversations/:id/mute", requireUser, chat.mute)
+	app.Delete("/conversations/:id/mute", requireUser, chat.unmute)
 	app.Put("/blocks/:userID", requireUser, chat.block)
 	app.Delete("/blocks/:userID", requireUser, chat.unblock)
 	app.Get("/me/devices", requireUser, chat.listDevices)
@@ -224,6 +226,8 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	notifications := &notificationRoutes{notifications: d.Notifications}
 	app.Get("/me/notifications", requireUser, notifications.settings)
 	app.Put("/me/notifications", requireUser, notifications.setSettings)
+	app.Get("/me/notification-preferences", requireUser, notifications.prefs)
+	app.Put("/me/notification-preferences", requireUser, notifications.setPrefs)
 	app.Get("/notifications", requireUser, notifications.list)
 	app.Post("/notifications/read", requireUser, notifications.markRead)
 

@@ -163,6 +163,24 @@ func (h *chatRoutes) block(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// mute stops pushes and e-mails of a conversation for the caller.
+func (h *chatRoutes) mute(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	if err := h.chat.Mute(c.UserContext(), u.ID, c.Params("id"), true); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// unmute lets a muted conversation notify the caller again.
+func (h *chatRoutes) unmute(c *fiber.Ctx) error {
+	u, _ := currentUser(c)
+	if err := h.chat.Mute(c.UserContext(), u.ID, c.Params("id"), false); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
 // unblock lifts the caller's block.
 func (h *chatRoutes) unblock(c *fiber.Ctx) error {
 	u, _ := currentUser(c)

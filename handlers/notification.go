@@ -57,37 +57,46 @@ func (h *notificationRoutes) markRead(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"unread_count": unread})
 }
 
-// notificationSettings are the caller's switches. PUT replaces them all: a field left
-// out takes its default (hide_previews false, order_email and order_push true).
+// notificationSettings are the legacy switches of /me/notifications (kept for a
+// release; /me/notification-preferences has them all). PUT replaces them all: a field
+// left out takes its default (hide_previews false, order_email and order_push true),
+// and order_email / order_push set every order category on that channel.
 type notificationSettings struct {
 	HidePreviews *bool `json:"hide_previews"`
 	OrderEmail   *bool `json:"order_email"`
 	OrderPush    *bool `json:"order_push"`
 }
 
-// settings returns the caller's notification switches.
+// legacySettings is the answer of /me/notifications.
+func legacySettings(p market.NotificationPrefs) fiber.Map {
+	return fiber.Map{"hide_previews": p.HidePreviews, "order_email": p.LegacyOrderSwitch(market.ChannelEmail),
+		"order_push": p.LegacyOrderSwitch(market.ChannelPush)}
+}
+
+// settings returns the caller's legacy notification switches.
 func (h *notificationRoutes) settings(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
 	p, err := h.notifications.Prefs(c.UserContext(), u.ID)
 	if err != nil {
 		return err
 	}
-	return c.JSON(p)
+	return c.JSON(legacySettings(p))
 }
 
-// setSettings changes the switches given: whether pushes show message text and order
+// setSettings sets the legacy switches: whether pushes show message text and order
 // details, and whether order notifications go by e-mail and by push.
 func (h *notificationRoutes) setSettings(c *fiber.Ctx) error {
 	var req notificationSettings
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	upd := market.NotificationPrefsUpdate{HidePreviews: cmp.Or(req.HidePreviews, new(false))}
+	upd.SetLegacyOrderSwitch(market.ChannelEmail, *cmp.Or(req.OrderEmail, new(true)))
+	upd.SetLegacyOrderSwitch(market.ChannelPush, *cmp.Or(req.OrderPush, new(true)))
 	u, _ := currentUser(c)
-	p, err := h.notifications.SetPrefs(c.UserContext(), u.ID, market.NotificationPrefsUpdate{
-		HidePreviews: cmp.Or(req.HidePreviews, new(false)), OrderEmail: cmp.Or(req.OrderEmail, new(true)), OrderPush: cmp.Or(req.OrderPush, new(true)),
-	})
+	p, err := h.notifications.SetPrefs(c.UserContext(), u.ID, upd)
 	if err != nil {
 		return err
 	}
-	return c.JSON(p)
+	return c.JSON(legacySettings(p))
 }

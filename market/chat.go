@@ -87,6 +87,13 @@ type ChatStore interface {
 	// moving back).
 	MarkDigested(ctx context.Context, userID, conversationID string, seq uint64) error
 	UserByID(ctx context.Context, id string) (User, error)
+	// MessagePrefs returns userID's notification prefs for a message in conversationID
+	// (ConversationMuted set when they muted it).
+	MessagePrefs(ctx context.Context, userID, conversationID string) (NotificationPrefs, error)
+	// SetConversationMuted mutes or unmutes a conversation for its member; a non-member
+	// wraps ErrNotFound.
+	SetConversationMuted(ctx context.Context, userID, conversationID string, muted bool) error
+	PushHolder
 }
 
 // Gate says whether an action keyed by key may go ahead now, at most once per period

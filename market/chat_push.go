@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -54,6 +56,18 @@ func (m *Chat) PushBurst(ctx context.Context, userID, conversationID string) err
 			return err
 		}
 	}
+	prefs, err := m.store.MessagePrefs(ctx, userID, conversationID)
+	if err != nil {
+		return err
+	}
+	// Allowed: not muted, message pushes on; during quiet hours held until they end.
+	allowed, until := Allowed(prefs, KindMessage, ChannelPush, time.Now())
+	if !allowed {
+		return nil
+	}
+	if !until.IsZero() {
+		return m.store.HoldPush(ctx, userID, "conversation:"+conversationID, until)
+	}
 	c, err := m.store.Conversation(ctx, conversationID, userID)
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -64,10 +78,7 @@ func (m *Chat) PushBurst(ctx context.Context, userID, conversationID string) err
 	if c.UnreadCount == 0 || c.LastMessage == nil {
 		return nil
 	}
-	hide, err := m.store.HidePreviews(ctx, userID)
-	if err != nil {
-		return err
-	}
+	hide := prefs.HidePreviews
 	sender := senderName(c, c.LastMessage.SenderID)
 	body := strconv.Itoa(c.UnreadCount) + " new messages"
 	if !hide {
@@ -83,6 +94,22 @@ func (m *Chat) PushBurst(ctx context.Context, userID, conversationID string) err
 		UserID: userID, CollapseKey: "conversation:" + conversationID, Title: sender, Body: body,
 		Data: map[string]string{"conversation_id": conversationID, "unread": strconv.Itoa(c.UnreadCount)},
 	})
+}
+
+// PushHeld sends the push held for userID under collapseKey "conversation:ID" by their
+// quiet hours (see PushBurst), if they are still offline with unread messages there.
+func (m *Chat) PushHeld(ctx context.Context, userID, collapseKey string) error {
+	id, ok := strings.CutPrefix(collapseKey, "conversation:")
+	if !ok {
+		return nil
+	}
+	return m.PushBurst(ctx, userID, id)
+}
+
+// Mute stops (muted) or restarts pushes and e-mails of a conversation for the caller;
+// a conversation they are not in is not found.
+func (m *Chat) Mute(ctx context.Context, userID, conversationID string, muted bool) error {
+	return m.store.SetConversationMuted(ctx, userID, conversationID, muted)
 }
 
 func senderName(c Conversation, senderID string) string {

@@ -87,6 +87,10 @@ type NotificationStore interface {
 	NotificationPrefs(ctx context.Context, userID string) (NotificationPrefs, error)
 	SetNotificationPrefs(ctx context.Context, userID string, u NotificationPrefsUpdate) (NotificationPrefs, error)
 	NotificationEmail(ctx context.Context, id string) (NotificationEmail, error)
+	// LatestUnreadNotification returns userID's newest unread notification about
+	// orderID ("" for none) with their prefs; none wraps ErrNotFound.
+	LatestUnreadNotification(ctx context.Context, userID, orderID string) (Routed, error)
+	PushHolder
 }
 
 // PageKey is where a keyset page starts: the sort time and id of the last item seen.
@@ -137,10 +141,19 @@ func (n *Notifications) RouteOnce(ctx context.Context) (int, error) {
 	return len(routed), nil
 }
 
-// push sends an FCM notice to a recipient who is offline and lets order pushes; when
-// they hide previews, the body names no amount and quotes no text.
+// push sends an FCM notice to a recipient who is offline and lets pushes of its kind
+// (Allowed); when they hide previews, the body names no amount and quotes no text.
+// During their quiet hours the push is held (see holdPush) instead.
 func (n *Notifications) push(ctx context.Context, r Routed) {
-	if n.pusher == nil || n.presence == nil || !r.Prefs.OrderPush {
+	if n.pusher == nil || n.presence == nil {
+		return
+	}
+	allowed, until := Allowed(r.Prefs, r.Kind, ChannelPush, time.Now())
+	if !allowed {
+		return
+	}
+	if !until.IsZero() {
+		n.holdPush(ctx, r, until)
 		return
 	}
 	online, err := n.presence.IsOnline(ctx, r.UserID)

@@ -3,17 +3,18 @@ package market
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // NotificationEmail is what the e-mail of one notification needs.
 type NotificationEmail struct {
 	Notification
-	Email         string `db:"email"`
-	DisplayName   string `db:"display_name"`
-	EmailVerified bool   `db:"email_verified"`
-	Gone          bool   `db:"gone"` // the account is deleted or disabled
-	OrderEmail    bool   `db:"notify_order_email"`
-	GigTitle      string `db:"gig_title"`
+	Email         string            `db:"email"`
+	DisplayName   string            `db:"display_name"`
+	EmailVerified bool              `db:"email_verified"`
+	Gone          bool              `db:"gone"` // the account is deleted or disabled
+	GigTitle      string            `db:"gig_title"`
+	Prefs         NotificationPrefs `db:"-"`
 }
 
 // NotificationMailer sends the e-mail of a notification; link is absolute.
@@ -31,7 +32,7 @@ var emailKinds = map[string]bool{
 func EmailsKind(kind string) bool { return emailKinds[kind] }
 
 // SendEmail e-mails notification id through mailer, with links under publicURL. It
-// sends nothing, and returns nil, when the recipient turned order e-mail off, has no
+// sends nothing, and returns nil, when Allowed says no for the e-mail channel, has no
 // verified address, or is deleted or disabled, or when the notification is gone. A
 // mailer error is returned so the job is retried.
 func (n *Notifications) SendEmail(ctx context.Context, mailer NotificationMailer, publicURL, id string) error {
@@ -42,7 +43,8 @@ func (n *Notifications) SendEmail(ctx context.Context, mailer NotificationMailer
 	if err != nil {
 		return err
 	}
-	if !m.OrderEmail || !m.EmailVerified || m.Gone || !EmailsKind(m.Kind) {
+	allowed, _ := Allowed(m.Prefs, m.Kind, ChannelEmail, time.Now())
+	if !allowed || !m.EmailVerified || m.Gone || !EmailsKind(m.Kind) {
 		n.log.DebugContext(ctx, "notification e-mail skipped", "notification_id", id, "kind", m.Kind)
 		return nil
 	}

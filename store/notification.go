@@ -14,7 +14,6 @@ import (
 
 const (
 	notificationColumns = `id, user_id, kind, title, body, link, order_id, created_at, read_at`
-	prefsColumns        = `notify_order_email, notify_order_push, hide_push_previews`
 )
 
 // Notifications returns up to limit of userID's notifications, newest first, older
@@ -24,10 +23,10 @@ func (db *DB) Notifications(ctx context.Context, userID string, before *market.P
 	var err error
 	if before == nil {
 		err = db.x.SelectContext(ctx, &page.Notifications, `SELECT `+notificationColumns+` FROM notifications
-			WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, userID, limit)
+			WHERE user_id = $1 AND in_app ORDER BY created_at DESC, id DESC LIMIT $2`, userID, limit)
 	} else {
 		err = db.x.SelectContext(ctx, &page.Notifications, `SELECT `+notificationColumns+` FROM notifications
-			WHERE user_id = $1 AND (created_at, id) < ($2, $3) ORDER BY created_at DESC, id DESC LIMIT $4`,
+			WHERE user_id = $1 AND in_app AND (created_at, id) < ($2, $3) ORDER BY created_at DESC, id DESC LIMIT $4`,
 			userID, before.At, before.ID, limit)
 	}
 	if err != nil {
@@ -39,7 +38,7 @@ func (db *DB) Notifications(ctx context.Context, userID string, before *market.P
 
 func unreadCount(ctx context.Context, q querier, userID string) (int, error) {
 	var n int
-	if err := q.GetContext(ctx, &n, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID); err != nil {
+	if err := q.GetContext(ctx, &n, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL AND in_app`, userID); err != nil {
 		return 0, fmt.Errorf("unread notifications: %w", err)
 	}
 	return n, nil
@@ -103,31 +102,8 @@ func uniqueStrings(list []string) map[string]bool {
 	return set
 }
 
-// NotificationPrefs returns userID's notification switches; an unknown user wraps
-// ErrNotFound.
-func (db *DB) NotificationPrefs(ctx context.Context, userID string) (market.NotificationPrefs, error) {
-	var p market.NotificationPrefs
-	if err := db.x.GetContext(ctx, &p, `SELECT `+prefsColumns+` FROM users WHERE id = $1`, userID); err != nil {
-		return p, fmt.Errorf("notification prefs: %w", noRowIsNotFound(err))
-	}
-	return p, nil
-}
-
-// SetNotificationPrefs changes the switches of userID that u sets and returns them
-// all; an unknown user wraps ErrNotFound.
-func (db *DB) SetNotificationPrefs(ctx context.Context, userID string, u market.NotificationPrefsUpdate) (market.NotificationPrefs, error) {
-	var p market.NotificationPrefs
-	err := db.x.GetContext(ctx, &p, `UPDATE users SET notify_order_email = COALESCE($2, notify_order_email),
-			notify_order_push = COALESCE($3, notify_order_push), hide_push_previews = COALESCE($4, hide_push_previews)
-		WHERE id = $1 RETURNING `+prefsColumns, userID, u.OrderEmail, u.OrderPush, u.HidePreviews)
-	if err != nil {
-		return p, fmt.Errorf("set notification prefs: %w", noRowIsNotFound(err))
-	}
-	return p, nil
-}
-
 // NotificationEmail returns what the e-mail of notification id needs: the notification,
-// its recipient's address and switches, and the order's gig title. An unknown
+// its recipient's address and preferences, and the order's gig title. An unknown
 // notification wraps ErrNotFound.
 func (db *DB) NotificationEmail(ctx context.Context, id string) (market.NotificationEmail, error) {
 	var m market.NotificationEmail
@@ -136,14 +112,15 @@ func (db *DB) NotificationEmail(ctx context.Context, id string) (market.Notifica
 	}
 	err := db.x.GetContext(ctx, &m, `SELECT n.id, n.user_id, n.kind, n.title, n.body, n.link, n.order_id, n.created_at, n.read_at,
 			u.email, u.display_name, u.email_verified_at IS NOT NULL AS email_verified,
-			u.deleted_at IS NOT NULL OR u.disabled_at IS NOT NULL AS gone, u.notify_order_email,
+			u.deleted_at IS NOT NULL OR u.disabled_at IS NOT NULL AS gone,
 			COALESCE(o.gig_title, '') AS gig_title
 		FROM notifications n JOIN users u ON u.id = n.user_id LEFT JOIN orders o ON o.id = n.order_id
 		WHERE n.id = $1`, id)
 	if err != nil {
 		return m, fmt.Errorf("notification e-mail %s: %w", id, noRowIsNotFound(err))
 	}
-	return m, nil
+	m.Prefs, err = loadPrefs(ctx, db.x, m.UserID)
+	return m, err
 }
 
 var _ market.NotificationStore = (*DB)(nil)

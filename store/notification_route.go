@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
@@ -75,6 +76,7 @@ func (db *DB) RouteEvents(ctx context.Context, cursor string, limit int, route f
 		}
 		ok = true
 		rows := []routableRow{}
+		// ORDER BY events.tx_id: a bare tx_id would be the text alias of the select list.
 		err = tx.SelectContext(ctx, &rows, `SELECT tx_id::text AS tx_id, channel, seq, type, data FROM events
 			WHERE (tx_id, channel, seq) > ($1::xid8, $2, $3) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
 			  AND (type LIKE 'order.%' OR type = 'balance.updated')
@@ -149,35 +151,45 @@ func (b *routeBatch) order(ctx context.Context, id string) (*market.Order, error
 	return &o, nil
 }
 
-// store inserts one notification with its event on the recipient's channel and, for
-// kinds that are mailed, its e-mail job.
+// store inserts one notification with, when the user lets it in-app, its event on the
+// recipient's channel and, for kinds that are mailed and let by e-mail, its e-mail job.
+// A notification the user let on no channel is not stored.
 func (b *routeBatch) store(ctx context.Context, source market.Event, n market.Notification) error {
+	prefs, err := b.userPrefs(ctx, n.UserID)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	inApp, _ := market.Allowed(prefs, n.Kind, market.ChannelInApp, now)
+	push, _ := market.Allowed(prefs, n.Kind, market.ChannelPush, now)
+	email, _ := market.Allowed(prefs, n.Kind, market.ChannelEmail, now)
+	if !inApp && !push && !email {
+		return nil
+	}
 	// clock_timestamp, not now(): the notifications of one batch keep their events' order.
-	err := b.tx.GetContext(ctx, &n, `INSERT INTO notifications (user_id, kind, title, body, link, order_id, source_channel, source_seq, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, clock_timestamp()) ON CONFLICT DO NOTHING
+	err = b.tx.GetContext(ctx, &n, `INSERT INTO notifications (user_id, kind, title, body, link, order_id, source_channel, source_seq, in_app, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp()) ON CONFLICT DO NOTHING
 		RETURNING id, user_id, kind, title, body, link, order_id, created_at, read_at`,
-		n.UserID, n.Kind, n.Title, n.Body, n.Link, n.OrderID, source.Channel, source.Seq)
+		n.UserID, n.Kind, n.Title, n.Body, n.Link, n.OrderID, source.Channel, source.Seq, inApp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // stored before
 	}
 	if err != nil {
 		return fmt.Errorf("store notification: %w", err)
 	}
-	ev, err := appendEvent(ctx, b.tx, market.UserChannel(n.UserID), "notification", n)
-	if err != nil {
-		return err
+	if inApp {
+		ev, err := appendEvent(ctx, b.tx, market.UserChannel(n.UserID), "notification", n)
+		if err != nil {
+			return err
+		}
+		b.events = append(b.events, ev)
 	}
-	if market.EmailsKind(n.Kind) {
+	if email && market.EmailsKind(n.Kind) {
 		if _, err := b.jobs.InsertTx(ctx, b.tx.Tx, NotificationEmailJob{NotificationID: n.ID}, nil); err != nil {
 			return fmt.Errorf("queue notification e-mail: %w", err)
 		}
 	}
-	prefs, err := b.userPrefs(ctx, n.UserID)
-	if err != nil {
-		return err
-	}
 	b.routed = append(b.routed, market.Routed{Notification: n, Prefs: prefs})
-	b.events = append(b.events, ev)
 	return nil
 }
 
@@ -185,8 +197,8 @@ func (b *routeBatch) userPrefs(ctx context.Context, userID string) (market.Notif
 	if p, ok := b.prefs[userID]; ok {
 		return p, nil
 	}
-	var p market.NotificationPrefs
-	if err := b.tx.GetContext(ctx, &p, `SELECT `+prefsColumns+` FROM users WHERE id = $1`, userID); err != nil {
+	p, err := loadPrefs(ctx, b.tx, userID)
+	if err != nil {
 		return p, fmt.Errorf("notification prefs of %s: %w", userID, err)
 	}
 	b.prefs[userID] = p

@@ -146,10 +146,11 @@ func TestNotificationsPageMarkReadAndPrefs(t *testing.T) {
 	if unread, _, err = f.db.MarkNotificationsRead(ctx, f.buyer, nil, true); err != nil || unread != 0 {
 		t.Fatalf("after all: %d unread, %v", unread, err)
 	}
-	off := false
-	p, err := f.db.SetNotificationPrefs(ctx, f.buyer, market.NotificationPrefsUpdate{OrderEmail: &off})
+	var off market.NotificationPrefsUpdate
+	off.SetLegacyOrderSwitch(market.ChannelEmail, false)
+	p, err := f.db.SetNotificationPrefs(ctx, f.buyer, off)
 	must(t, err)
-	if p.OrderEmail || !p.OrderPush || p.HidePreviews {
+	if p.LegacyOrderSwitch(market.ChannelEmail) || !p.LegacyOrderSwitch(market.ChannelPush) || p.HidePreviews {
 		t.Fatalf("prefs %+v", p)
 	}
 }
@@ -177,5 +178,69 @@ func TestRouterReadsTransactionIDsInNumericOrder(t *testing.T) {
 		if !ok || len(seen) != 1 || seen[0] != want {
 			t.Fatalf("routed %v (cursor held: %v), want %s next", seen, ok, want)
 		}
+	}
+}
+
+// TestNotificationPrefsRoundTripAndInAppSwitch stores every part of the preferences,
+// and routes an order event to a buyer who turned orders off in-app: the notification
+// is kept for push but neither listed, counted nor announced.
+func TestNotificationPrefsRoundTripAndInAppSwitch(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	quiet := &market.QuietHours{Start: 22 * 60, End: 7 * 60, TimeZone: "Europe/Berlin"}
+	p, err := f.db.SetNotificationPrefs(ctx, f.buyer, market.NotificationPrefsUpdate{
+		Switches:   map[market.Switch]bool{{Category: "test", Channel: market.ChannelInApp}: false, {Category: market.CategoryReviews, Channel: market.ChannelPush}: false},
+		QuietHours: &quiet, Language: new("de"), HidePreviews: new(true),
+	})
+	if err == nil {
+		t.Fatal("a switch of an unknown category was stored")
+	}
+	p, err = f.db.SetNotificationPrefs(ctx, f.buyer, market.NotificationPrefsUpdate{
+		Switches: map[market.Switch]bool{{Category: market.CategoryOrders, Channel: market.ChannelInApp}: false,
+			{Category: market.CategoryOrders, Channel: market.ChannelEmail}: false, {Category: market.CategoryReviews, Channel: market.ChannelPush}: false},
+		QuietHours: &quiet, Language: new("de"), HidePreviews: new(true),
+	})
+	must(t, err)
+	if !p.Off[market.Switch{Category: market.CategoryReviews, Channel: market.ChannelPush}] || p.Language != "de" || !p.HidePreviews ||
+		p.QuietHours == nil || *p.QuietHours != *quiet {
+		t.Fatalf("stored prefs %+v", p)
+	}
+	var none *market.QuietHours
+	p, err = f.db.SetNotificationPrefs(ctx, f.buyer, market.NotificationPrefsUpdate{QuietHours: &none,
+		Switches: map[market.Switch]bool{{Category: market.CategoryReviews, Channel: market.ChannelPush}: true}})
+	must(t, err)
+	if p.QuietHours != nil || p.Off[market.Switch{Category: market.CategoryReviews, Channel: market.ChannelPush}] || p.Language != "de" {
+		t.Fatalf("after clearing: %+v", p)
+	}
+	f.place(t, uuid.NewString())
+	deadline := time.Now().Add(30 * time.Second)
+	var routed []market.Routed
+	for len(routed) == 0 && time.Now().Before(deadline) {
+		var err error
+		routed, _, _, err = f.db.RouteEvents(ctx, "orders", 10, func(ev market.RoutableEvent) []market.Notification {
+			n := routePlaced(ev)
+			for i := range n {
+				n[i].Kind = market.KindOrderPaid
+			}
+			return n
+		})
+		must(t, err)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(routed) != 1 {
+		t.Fatalf("routed %d notifications, want 1 (kept for push)", len(routed))
+	}
+	page, err := f.db.Notifications(ctx, f.buyer, nil, 10)
+	must(t, err)
+	var events int
+	must(t, f.raw.QueryRow(`SELECT count(*) FROM events WHERE channel = $1 AND type = 'notification'`, market.UserChannel(f.buyer)).Scan(&events))
+	if len(page.Notifications) != 0 || page.UnreadCount != 0 || events != 0 {
+		t.Fatalf("in-app off: %d listed, %d unread, %d events", len(page.Notifications), page.UnreadCount, events)
+	}
+	if _, err := f.db.MessagePrefs(ctx, f.buyer, uuid.NewString()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetConversationMuted(ctx, f.buyer, uuid.NewString(), true); !isNotFound(err) {
+		t.Fatalf("muted a conversation of nobody: %v", err)
 	}
 }

@@ -83,6 +83,7 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, obj
 	periodic := settlementJob(workers, d.settlement, d.payouts, cfg.Settlement.JobInterval, log)
 	addNotificationEmailWorker(workers, cfg, d.notifications, log)
 	addChatReachWorkers(workers, cfg, d.chat, log)
+	river.AddWorker(workers, &heldPushWorker{notifications: d.notifications, chat: d.chat})
 	client, err := river.NewClient(db.JobDriver(), &river.Config{
 		Queues:            jc.Workers.queues(),
 		Workers:           workers,

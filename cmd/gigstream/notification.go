@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -83,4 +84,20 @@ func newSMTPMailer(cfg config, log *slog.Logger) *push.SMTPMailer {
 		Addr: cfg.SMTP.Addr, From: cfg.SMTP.From, Username: cfg.SMTP.Username,
 		Password: string(cfg.SMTP.Password), StartTLS: cfg.SMTP.StartTLS, Logger: log,
 	})
+}
+
+// heldPushWorker runs store.HeldPushJob when a user's quiet hours end: the chat sends a
+// conversation's burst, the notifications an order's newest unread notice.
+type heldPushWorker struct {
+	river.WorkerDefaults[store.HeldPushJob]
+	notifications *market.Notifications
+	chat          *market.Chat
+}
+
+// Work sends the held push, or nothing when it is no longer due (read, online, muted).
+func (w *heldPushWorker) Work(ctx context.Context, job *river.Job[store.HeldPushJob]) error {
+	if strings.HasPrefix(job.Args.CollapseKey, "conversation:") {
+		return w.chat.PushHeld(ctx, job.Args.UserID, job.Args.CollapseKey)
+	}
+	return w.notifications.PushHeld(ctx, job.Args.UserID, job.Args.CollapseKey)
 }
