@@ -29,7 +29,9 @@ func (HeldPushJob) Kind() string { return "held_push" }
 func (HeldPushJob) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueMail, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{
 		ByArgs: true,
-		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+		// river requires running too: a hold that comes while the held push runs is merged
+		// into it (the run sends the newest state it reads).
+		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
 			rivertype.JobStateRetryable, rivertype.JobStateScheduled},
 	}}
 }
