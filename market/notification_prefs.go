@@ -2,6 +2,7 @@ package market
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -198,4 +199,22 @@ func (u *NotificationPrefsUpdate) SetLegacyOrderSwitch(ch Channel, on bool) {
 	for _, c := range orderCategories {
 		u.Switches[Switch{c, ch}] = on
 	}
+}
+
+// MarshalJSON writes the prefs as the API shows them (the account export includes
+// them): every switch by category and channel, hide_previews, quiet_hours, language.
+func (p NotificationPrefs) MarshalJSON() ([]byte, error) {
+	chans := map[NotificationCategory]map[Channel]bool{}
+	for _, c := range Categories {
+		chans[c] = map[Channel]bool{}
+		for _, ch := range Channels {
+			chans[c][ch] = p.Enabled(Switch{c, ch})
+		}
+	}
+	return json.Marshal(struct {
+		Channels     map[NotificationCategory]map[Channel]bool `json:"channels"`
+		HidePreviews bool                                      `json:"hide_previews"`
+		QuietHours   *QuietHours                               `json:"quiet_hours"`
+		Language     string                                    `json:"language"`
+	}{chans, p.HidePreviews, p.QuietHours, p.Language})
 }
