@@ -161,8 +161,10 @@ func TestPublicProfileShowsTheSellersRealRecord(t *testing.T) {
 		dash.Earnings[0].NetMinor <= 0 || dash.Earnings[0].NetMinor >= o.price || dash.Earnings[0].Orders != 1 {
 		t.Fatalf("dashboard %+v", dash)
 	}
-	_, buyerOnly := appUser(t, o.n, "dashbuyer")
-	expect(t, (&client{t: t, base: o.n.URL, bearer: buyerOnly}).do("GET", "/me/dashboard", nil), 403, "a buyer's dashboard")
+	_, buyerToken := appUser(t, o.n, "dashbuyer") // registered as a seller too
+	buyerOnly := &client{t: t, base: o.n.URL, bearer: buyerToken}
+	expect(t, buyerOnly.do("PATCH", "/me", map[string]any{"is_buyer": true, "is_seller": false}), 200, "stop selling")
+	expect(t, buyerOnly.do("GET", "/me/dashboard", nil), 403, "a buyer's dashboard")
 	expect(t, anon.do("GET", "/me/dashboard", nil), 401, "an anonymous dashboard")
 
 	expect(t, anon.do("GET", "/users/nobody_here_at_all", nil), 404, "unknown user")
