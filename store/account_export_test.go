@@ -17,8 +17,11 @@ type exportDoc struct {
 		ID    string `json:"id"`
 		Email string `json:"email"`
 	} `json:"user"`
-	NotificationPreferences map[string]bool `json:"notification_preferences"`
-	Conversations           []struct {
+	NotificationPreferences struct {
+		Channels map[string]map[string]bool `json:"channels"`
+		Language string                     `json:"language"`
+	} `json:"notification_preferences"`
+	Conversations []struct {
 		Participants     []string `json:"participants"`
 		MessagesReceived int      `json:"messages_received"`
 	} `json:"conversations"`
@@ -114,7 +117,7 @@ func TestExportHoldsEverySectionOfTheBuyer(t *testing.T) {
 	must(t, err)
 
 	doc, raw := exportOf(t, f, f.buyer)
-	if !doc.Complete || doc.User.ID != f.buyer || len(doc.NotificationPreferences) != 3 {
+	if !doc.Complete || doc.User.ID != f.buyer || len(doc.NotificationPreferences.Channels) != 8 || doc.NotificationPreferences.Language != "en" {
 		t.Fatalf("head: %+v", doc)
 	}
 	if len(doc.Conversations) != 1 || doc.Conversations[0].MessagesReceived != 1 || len(doc.Conversations[0].Participants) != 1 {
