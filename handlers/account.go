@@ -15,13 +15,18 @@ import (
 type accountRoutes struct {
 	accounts *market.Accounts
 	profiles *market.Profiles // the details GET and PATCH /me show
-	log      *slog.Logger     // where a cut-short export or an unsent mail is reported
+	mail     *market.MailDelivery
+	log      *slog.Logger // where a cut-short export or an unsent mail is reported
 }
 
 // meResponse is the caller's account with the details of their public profile.
 type meResponse struct {
 	market.User
 	market.ProfileDetails
+	// EmailUndeliverable is set when the address bounced for good or its owner
+	// reported our mail: notification mail stops until the address is verified again
+	// (POST /auth/verify-email/resend) or changed.
+	EmailUndeliverable *market.MailSuppression `json:"email_undeliverable"`
 }
 
 // show returns the caller's account and profile details.
@@ -35,8 +40,12 @@ func (h *accountRoutes) sendMe(c *fiber.Ctx, u market.User) error {
 	if err != nil {
 		return err
 	}
+	suppressed, err := h.mail.Suppression(c.UserContext(), u.Email)
+	if err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderCacheControl, cachePrivateNoStore)
-	return c.JSON(meResponse{User: u, ProfileDetails: d})
+	return c.JSON(meResponse{User: u, ProfileDetails: d, EmailUndeliverable: suppressed})
 }
 
 type profileRequest struct {

@@ -39,6 +39,9 @@ type Config struct {
 	Budgets        RouteBudgets // budgets of the routes that cost money or CPU
 	OIDC           OIDCConfig   // Google sign-in; off when ClientID is empty
 	PublishAPIKey  string       // bearer key of POST /api/publish; empty refuses every call
+	// MailBounceToken is the bearer token of POST /webhooks/mail-bounce; empty turns the
+	// hook off (404).
+	MailBounceToken string
 	// SocketsPerUser and SocketsPerAddress cap the sockets open on this node per user
 	// and per client address (an IPv6 /64); default 20 and 200.
 	SocketsPerUser, SocketsPerAddress int
@@ -85,6 +88,9 @@ type Deps struct {
 	SocketsCtx context.Context
 	// Notifications lists and marks the caller's notifications and keeps their switches.
 	Notifications *market.Notifications
+	// Mail is one-click unsubscribe, the bounce and complaint reports, and whether the
+	// caller's address is suppressed (GET /me).
+	Mail *market.MailDelivery
 	// Tracer starts a span per request (OpenTelemetry); nil starts none.
 	Tracer trace.TracerProvider
 	// Faults receives server faults (5xx answers, panics) for error tracking; nil
@@ -170,6 +176,13 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/webhooks/paypal", webhookBudget, hooks.paypal)
 	payouts := &payoutRoutes{payouts: d.Payouts, settlement: d.Settle, log: d.Log}
 	app.Post("/webhooks/stripe/connect", webhookBudget, payouts.connectWebhook)
+	// Mail: bounces from our inbound MTA, and one-click unsubscribe from mail clients,
+	// which carry neither a session nor a CSRF token: the token in the URL is signed.
+	reports := &mailReportRoutes{mail: d.Mail, token: cfg.MailBounceToken, log: d.Log}
+	app.Post("/webhooks/mail-bounce", webhookBudget, reports.requireToken, reports.report)
+	unsub := &mailUnsubscribeRoutes{mail: d.Mail}
+	app.Get("/unsubscribe", webhookBudget, unsub.confirm)
+	app.Post("/unsubscribe", webhookBudget, unsub.unsubscribe)
 
 	sess := &sessions{accounts: d.Accounts, log: d.Log, origins: setOf(cfg.AllowedOrigins)}
 	ws := &sockets{serve: d.Sockets, rdb: d.Redis, origins: setOf(cfg.AllowedOrigins), log: d.Log, ctx: d.SocketsCtx, faults: orNoFaults(d.Faults),
@@ -269,7 +282,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/admin/ledger/check", requireUser, audit.ledgerCheck)
 	app.Get("/admin/provider-events", requireUser, audit.providerEvents)
 
-	me := &accountRoutes{accounts: d.Accounts, profiles: d.Profiles, log: d.Log}
+	me := &accountRoutes{accounts: d.Accounts, profiles: d.Profiles, mail: d.Mail, log: d.Log}
 	app.Get("/me", requireUser, me.show)
 	app.Patch("/me", requireUser, me.update)
 	// Changes that check a password or send mail spend the address's sign-in budget

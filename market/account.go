@@ -90,6 +90,9 @@ type AccountStore interface {
 	IdentityUser(ctx context.Context, provider, subject string) (User, error)
 	LinkIdentity(ctx context.Context, userID string, id Identity) error
 
+	// MailSuppression: an address that bounced or complained may be verified again.
+	MailSuppression(ctx context.Context, email string) (MailSuppression, error)
+
 	ExportUser(ctx context.Context, userID string) (UserExport, error)
 	ExportPage(ctx context.Context, section ExportSection, userID, after string, limit int) ([]ExportRow, error)
 }

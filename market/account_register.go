@@ -2,6 +2,7 @@ package market
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -51,10 +52,18 @@ func checkRegistration(in RegisterInput) error {
 }
 
 // ResendVerification e-mails a fresh verification link to a signed-in user whose
-// address is not verified yet; a verified user gets a conflict Error.
+// address is not verified yet, or is verified but suppressed (it bounced or its owner
+// complained): following the link lifts the suppression. Any other verified user gets
+// a conflict Error.
 func (a *Accounts) ResendVerification(ctx context.Context, u User) error {
 	if u.EmailVerifiedAt != nil {
-		return Errorf(CodeConflict, "the e-mail address is already verified")
+		_, err := a.store.MailSuppression(ctx, u.Email)
+		if errors.Is(err, ErrNotFound) {
+			return Errorf(CodeConflict, "the e-mail address is already verified")
+		}
+		if err != nil {
+			return err
+		}
 	}
 	a.sendVerification(ctx, u)
 	return nil

@@ -9,6 +9,7 @@ import (
 // ChatDigest is what a digest e-mail of one conversation to one member holds: the
 // messages from others that the member has read on no device and was not e-mailed yet.
 type ChatDigest struct {
+	UserID         string // the member mailed; set by EmailDigest
 	ConversationID string
 	Email          string
 	DisplayName    string
@@ -50,6 +51,7 @@ func (m *Chat) EmailDigest(ctx context.Context, mailer ChatDigestMailer, publicU
 	if len(d.Messages) == 0 || !d.EmailVerified || d.Gone || d.Email == "" {
 		return nil
 	}
+	d.UserID = userID
 	link := publicURL + "/conversations/" + conversationID + "?seq=" + strconv.FormatUint(d.Messages[0].Seq, 10)
 	if err := mailer.SendChatDigest(ctx, d, link); err != nil {
 		return err

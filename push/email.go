@@ -14,6 +14,8 @@ type Email struct {
 	Subject string // any UTF-8; encoded per RFC 2047 when not ASCII
 	Text    string
 	HTML    string
+
+	unsubscribe string // set by SendSubscribed: the one-click unsubscribe URL
 }
 
 // ErrInvalidEmail is the sentinel behind every rejection of an Email (or of

@@ -9,15 +9,16 @@ import (
 // emailMetrics counts SMTP sends by result. With a nil Registerer the
 // counters exist but are registered nowhere, so callers never check for nil.
 type emailMetrics struct {
-	sent, failed prometheus.Counter
+	sent, failed, suppressed prometheus.Counter
 }
 
 func newEmailMetrics(reg prometheus.Registerer) *emailMetrics {
 	vec := registerCounterVec(reg, prometheus.CounterOpts{
 		Name: "gigstream_push_emails_total",
-		Help: "Emails handed to the SMTP server (sent) or not (failed).",
+		Help: "Emails handed to the SMTP server (sent), not (failed), or not sent to an address that bounced or complained (suppressed).",
 	})
-	return &emailMetrics{sent: vec.WithLabelValues("sent"), failed: vec.WithLabelValues("failed")}
+	return &emailMetrics{sent: vec.WithLabelValues("sent"), failed: vec.WithLabelValues("failed"),
+		suppressed: vec.WithLabelValues("suppressed")}
 }
 
 // registerCounterVec registers a {result} counter vector, reusing the one

@@ -37,6 +37,12 @@ func buildMessage(from, to *mail.Address, e Email, now time.Time) ([]byte, error
 	writeHeader(&msg, "Subject", mime.QEncoding.Encode("utf-8", e.Subject))
 	writeHeader(&msg, "Date", now.Format(time.RFC1123Z))
 	writeHeader(&msg, "Message-ID", messageID(from.Address))
+	if e.unsubscribe != "" {
+		// RFC 8058: a POST of "List-Unsubscribe=One-Click" to the URL unsubscribes,
+		// so a mail client can offer the button without opening a page.
+		writeHeader(&msg, "List-Unsubscribe", "<"+e.unsubscribe+">")
+		writeHeader(&msg, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
 	writeHeader(&msg, "MIME-Version", "1.0")
 	writeHeader(&msg, "Content-Type", mime.FormatMediaType("multipart/alternative",
 		map[string]string{"boundary": mw.Boundary()}))

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +39,11 @@ type SMTPConfig struct {
 	Logger *slog.Logger
 	// Metrics, when set, gets gigstream_push_emails_total{result}. Nil means none.
 	Metrics prometheus.Registerer
+	// DKIM, when set, signs every message. Nil sends them unsigned.
+	DKIM *DKIMConfig
+	// Suppressions, when set, is asked by SendSubscribed before each send. Nil
+	// suppresses nothing.
+	Suppressions SuppressionList
 }
 
 // SMTPMailer sends Emails through one SMTP submission server, one connection
@@ -108,6 +114,40 @@ func (m *SMTPMailer) Send(ctx context.Context, e Email) error {
 	return nil
 }
 
+// SendSubscribed delivers a mail the user may switch off (a notification, a
+// digest): it carries List-Unsubscribe and List-Unsubscribe-Post headers (RFC 2369,
+// RFC 8058) naming unsubscribe, an absolute https (or http) URL that switches the
+// mail's category off on POST ("" leaves the headers out, when no signing key
+// is configured). Security mails go through Send: they carry no such
+// header and are never suppressed. It returns ErrSuppressed, counted as
+// result="suppressed" and logged, without sending when the recipient is on the
+// suppression list; an error wrapping ErrInvalidEmail for a bad unsubscribe URL;
+// the suppression list's error, wrapped; otherwise Send's errors.
+func (m *SMTPMailer) SendSubscribed(ctx context.Context, e Email, unsubscribe string) error {
+	if unsubscribe != "" && (checkLink(unsubscribe) != nil || strings.ContainsAny(unsubscribe, "\r\n<>, ")) {
+		return fmt.Errorf("%w: unsubscribe URL %q", ErrInvalidEmail, unsubscribe)
+	}
+	e.unsubscribe = unsubscribe
+	if m.cfg.Suppressions == nil {
+		return m.Send(ctx, e)
+	}
+	to, err := e.validate()
+	if err != nil {
+		return err
+	}
+	suppressed, err := m.cfg.Suppressions.Suppressed(ctx, to.Address)
+	if err != nil {
+		return fmt.Errorf("push: suppression list: %w", err)
+	}
+	if suppressed {
+		m.metrics.suppressed.Inc()
+		m.log.LogAttrs(ctx, slog.LevelInfo, "push: email not sent to a suppressed address",
+			slog.String("subject", e.Subject), slog.String("to", to.Address))
+		return ErrSuppressed
+	}
+	return m.Send(ctx, e)
+}
+
 func (m *SMTPMailer) send(ctx context.Context, e Email) error {
 	if m.fromErr != nil {
 		return m.fromErr
@@ -119,6 +159,11 @@ func (m *SMTPMailer) send(ctx context.Context, e Email) error {
 	msg, err := buildMessage(m.from, to, e, time.Now())
 	if err != nil {
 		return fmt.Errorf("push: build email: %w", err)
+	}
+	if m.cfg.DKIM != nil {
+		if msg, err = m.cfg.DKIM.sign(msg); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()

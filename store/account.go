@@ -103,12 +103,20 @@ func (db *DB) SetPasswordHash(ctx context.Context, userID, hash string) error {
 	return db.execOne(ctx, `UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, userID, hash)
 }
 
-// MarkEmailVerified records that the user proved they own their address.
+// MarkEmailVerified records that the user proved they own their address, which also
+// lifts a suppression of it (a bounce or complaint). An unknown user wraps ErrNotFound.
 func (db *DB) MarkEmailVerified(ctx context.Context, userID string) error {
-	return db.execOne(ctx, `UPDATE users SET email_verified_at = COALESCE(email_verified_at, now()) WHERE id = $1`, userID)
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET email_verified_at = COALESCE(email_verified_at, now()) WHERE id = $1`, userID)
+		if err := oneRow(res, err); err != nil {
+			return err
+		}
+		return clearMailSuppression(ctx, tx, userID)
+	})
 }
 
-// SetEmail changes the address, as verified, and voids reset links mailed to the old
+// SetEmail changes the address, as verified (which lifts a suppression of the new
+// address: a link mailed to it was followed), and voids reset links mailed to the old
 // one. It returns a conflict Error when the address is taken.
 func (db *DB) SetEmail(ctx context.Context, userID, email string) error {
 	return db.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -120,7 +128,7 @@ func (db *DB) SetEmail(ctx context.Context, userID, email string) error {
 		if err != nil {
 			return fmt.Errorf("void reset tokens: %w", err)
 		}
-		return nil
+		return clearMailSuppression(ctx, tx, userID)
 	})
 }
 

@@ -76,7 +76,7 @@ func (w *chatEmailWorker) Timeout(*river.Job[store.ChatEmailJob]) time.Duration 
 
 // chatDigestMail renders a digest with the push package's templates and sends it
 // through SMTP (market.ChatDigestMailer).
-type chatDigestMail struct{ smtp *push.SMTPMailer }
+type chatDigestMail struct{ mail subscribedMail }
 
 func (m chatDigestMail) SendChatDigest(ctx context.Context, d market.ChatDigest, link string) error {
 	lines := make([]push.DigestLine, len(d.Messages))
@@ -87,11 +87,11 @@ func (m chatDigestMail) SendChatDigest(ctx context.Context, d market.ChatDigest,
 	if err != nil {
 		return fmt.Errorf("render chat digest: %w", err)
 	}
-	return m.smtp.Send(ctx, e)
+	return m.mail.send(ctx, e, d.UserID, market.CategoryMessages)
 }
 
 // addChatReachWorkers registers the chat push and digest workers.
-func addChatReachWorkers(workers *river.Workers, cfg config, chat *market.Chat, log *slog.Logger) {
+func addChatReachWorkers(workers *river.Workers, cfg config, chat *market.Chat, mail subscribedMail) {
 	river.AddWorker(workers, &chatPushWorker{chat: chat, maxWait: cfg.Notifications.PushMaxRetryAfter})
-	river.AddWorker(workers, &chatEmailWorker{chat: chat, mailer: chatDigestMail{smtp: newSMTPMailer(cfg, log)}, publicURL: cfg.PublicURL})
+	river.AddWorker(workers, &chatEmailWorker{chat: chat, mailer: chatDigestMail{mail: mail}, publicURL: cfg.PublicURL})
 }

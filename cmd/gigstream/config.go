@@ -42,6 +42,7 @@ type config struct {
 	Budgets        routeBudgets
 	SocketBudgets  socketBudgets
 	SMTP           smtpConfig
+	Mail           mailConfig
 	OIDC           oidcConfig
 
 	PublishAPIKey  secret
@@ -166,6 +167,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadTwoFactorConfig(e, &c)
 	loadBillingConfig(e, &c)
 	loadNotificationsConfig(e, &c)
+	loadMailConfig(e, &c)
 	loadTelemetryConfig(e, &c)
 	loadLedgerCheckConfig(e, &c)
 	loadAnalyticsConfig(e, &c)

@@ -36,6 +36,7 @@ type domain struct {
 	twoFactor     *market.TwoFactor
 	billing       *market.Billing
 	notifications *market.Notifications
+	mail          *market.MailDelivery    // unsubscribe links and the suppression list of bounced addresses
 	chatReach     *market.ChatReachRouter // pushes and e-mail digests of chat, from the stored messages
 	tracker       *analytics.Tracker      // product analytics (GA4); sends nothing when off
 }
@@ -69,6 +70,8 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 	if d.orders, err = newOrders(cfg, db, d.realtime, d.chat, d.settlement, d.payouts, log); err != nil {
 		return nil, err
 	}
+	// Mail delivery: unsubscribe tokens and the suppression list.
+	d.mail = newMailDelivery(cfg, db, log)
 	// Accounts close the sockets of ended sessions through the node.
 	d.accounts = newAccounts(cfg, db, hubSessions{node: node, log: log}, log)
 	// The catalogue searches this node's index, knows who is online from the node, and

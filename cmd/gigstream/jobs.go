@@ -81,8 +81,9 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, obj
 	addVideoWorkers(workers, jc, db, objects, d, log)
 	river.AddWorker(workers, &objectDeleteWorker{objects: objects})
 	periodic := settlementJob(workers, d.settlement, d.payouts, cfg.Settlement.JobInterval, log)
-	addNotificationEmailWorker(workers, cfg, d.notifications, log)
-	addChatReachWorkers(workers, cfg, d.chat, log)
+	mail := newSubscribedMail(cfg, d.mail, reg, log) // unsubscribe links, suppression, DKIM
+	addNotificationEmailWorker(workers, cfg, d.notifications, mail)
+	addChatReachWorkers(workers, cfg, d.chat, mail)
 	river.AddWorker(workers, &heldPushWorker{notifications: d.notifications, chat: d.chat})
 	client, err := river.NewClient(db.JobDriver(), &river.Config{
 		Queues:            jc.Workers.queues(),

@@ -37,8 +37,8 @@ func newNotifications(cfg config, db *store.DB, rt *market.Realtime, presence ma
 }
 
 // notificationMail sends notification e-mails (market.NotificationMailer) through SMTP
-// with the push package's templates.
-type notificationMail struct{ smtp *push.SMTPMailer }
+// with the push package's templates, each with the unsubscribe link of its category.
+type notificationMail struct{ mail subscribedMail }
 
 func (m notificationMail) SendNotification(ctx context.Context, n market.NotificationEmail, link string) error {
 	e, err := push.NotificationEmail(n.Email, n.DisplayName, push.NotificationMail{
@@ -47,7 +47,8 @@ func (m notificationMail) SendNotification(ctx context.Context, n market.Notific
 	if err != nil {
 		return fmt.Errorf("render notification e-mail: %w", err)
 	}
-	return m.smtp.Send(ctx, e)
+	cat, _ := market.CategoryOf(n.Kind)
+	return m.mail.send(ctx, e, n.UserID, cat)
 }
 
 // notificationEmailWorker runs store.NotificationEmailJob; an SMTP error makes river
@@ -70,20 +71,18 @@ func (w *notificationEmailWorker) Timeout(*river.Job[store.NotificationEmailJob]
 }
 
 // addNotificationEmailWorker registers the e-mail worker of notifications.
-func addNotificationEmailWorker(workers *river.Workers, cfg config, notifications *market.Notifications, log *slog.Logger) {
+func addNotificationEmailWorker(workers *river.Workers, cfg config, notifications *market.Notifications, mail subscribedMail) {
 	river.AddWorker(workers, &notificationEmailWorker{
 		notifications: notifications,
-		mailer:        notificationMail{smtp: newSMTPMailer(cfg, log)},
+		mailer:        notificationMail{mail: mail},
 		publicURL:     cfg.PublicURL,
 	})
 }
 
-// newSMTPMailer is the SMTP sender every e-mail goes through.
+// newSMTPMailer is the SMTP sender of the account's security mails (never suppressed,
+// no unsubscribe link); notification mail goes through subscribedMail.
 func newSMTPMailer(cfg config, log *slog.Logger) *push.SMTPMailer {
-	return push.NewSMTPMailer(push.SMTPConfig{
-		Addr: cfg.SMTP.Addr, From: cfg.SMTP.From, Username: cfg.SMTP.Username,
-		Password: string(cfg.SMTP.Password), StartTLS: cfg.SMTP.StartTLS, Logger: log,
-	})
+	return push.NewSMTPMailer(smtpConfigOf(cfg, log, nil, nil))
 }
 
 // heldPushWorker runs store.HeldPushJob when a user's quiet hours end: the chat sends a

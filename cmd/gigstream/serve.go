@@ -182,7 +182,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		RateLimits:     handlers.RateLimits(cfg.RateLimits),
 		Budgets:        handlers.RouteBudgets(cfg.Budgets),
 		SocketsPerUser: cfg.SocketBudgets.PerUser, SocketsPerAddress: cfg.SocketBudgets.PerIP,
-		PublishAPIKey: string(cfg.PublishAPIKey),
+		PublishAPIKey: string(cfg.PublishAPIKey), MailBounceToken: string(cfg.Mail.BounceToken),
 		OIDC: handlers.OIDCConfig{
 			Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID,
 			ClientSecret: string(cfg.OIDC.ClientSecret), RedirectURL: cfg.OIDC.RedirectURL,
@@ -193,6 +193,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		Log:          log,
 		Registry:     reg,
 		Accounts:     d.accounts,
+		Mail:         d.mail,
 		Redis:        d.redis,
 		Realtime:     d.realtime,
 		Chat:         d.chat,
