@@ -333,3 +333,37 @@ func TestMailRefusesToStartWithABadDKIMKey(t *testing.T) {
 		}
 	}
 }
+
+// A chat digest is mail a user can switch off too: its link unsubscribes from the
+// messages category on e-mail, and nothing else.
+func TestMailChatDigestCarriesTheMessagesUnsubscribeLink(t *testing.T) {
+	keyFile, txt := dkimKey(t)
+	n := startCluster(t, 1, realtimeEnv(merge(mailDeliveryEnv(keyFile), map[string]string{"CHAT_EMAIL_DELAY": "2s"})))[0]
+	bID, bTok, bMail := verifiedAppUser(t, n, "digestunsub")
+	b := &client{t: t, base: n.URL, bearer: bTok}
+	_, aTok := appUser(t, n, "digestwriter")
+	a := &client{t: t, base: n.URL, bearer: aTok}
+	var conv struct{ ID string }
+	expect(t, a.do("POST", "/conversations", map[string]string{"participant_id": bID}), 201, "open conversation").json(t, &conv)
+	send(t, a, conv.ID, "are you there?")
+	id := waitMailSince(t, bMail, "unread message", time.Now().Add(-time.Minute))
+	h, raw := mailHeaders(t, id)
+	verifyDKIM(t, raw, txt)
+	lu := h["List-Unsubscribe"]
+	if len(lu) != 1 || len(h["List-Unsubscribe-Post"]) != 1 {
+		t.Fatalf("digest headers: List-Unsubscribe %q, -Post %q", lu, h["List-Unsubscribe-Post"])
+	}
+	link, err := url.Parse(strings.Trim(lu[0], "<>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := postRaw(t, n, "/unsubscribe?token="+url.QueryEscape(link.Query().Get("token")), "", "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click")
+	if r.status != 200 {
+		t.Fatalf("POST unsubscribe: %d %s", r.status, r.body)
+	}
+	var prefs emailPrefs
+	expect(t, b.do("GET", "/me/notification-preferences", nil), 200, "prefs").json(t, &prefs)
+	if prefs.Channels["messages"]["email"] || !prefs.Channels["messages"]["push"] || !prefs.Channels["orders"]["email"] {
+		t.Fatalf("after the digest's unsubscribe: %+v", prefs)
+	}
+}
