@@ -64,8 +64,11 @@ type Deps struct {
 	Realtime *market.Realtime      // channel rules and the publish API
 	Chat     *market.Chat          // conversations and messages
 	Gigs     *market.Gigs          // the catalogue
-	Reviews  *market.Reviews       // reviews of completed orders and their insights
-	Profiles *market.Profiles      // public profiles and the details of /me
+	// Favorites are the gigs users keep; SavedSearches the searches they are told about.
+	Favorites     *market.Favorites
+	SavedSearches *market.SavedSearches
+	Reviews       *market.Reviews  // reviews of completed orders and their insights
+	Profiles      *market.Profiles // public profiles and the details of /me
 	// Dashboard is the sellers' private figures; GigViews counts views of gig pages.
 	Dashboard *market.Dashboard
 	GigViews  *market.GigViews
@@ -314,6 +317,14 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/gigs/:id/publish", requireUser, gigs.publish)
 	app.Post("/gigs/:id/pause", requireUser, gigs.pause)
 	app.Get("/me/gigs", requireUser, gigs.mine)
+	favorites := &favoriteRoutes{favorites: d.Favorites}
+	app.Get("/me/favorites", requireUser, favorites.list)
+	app.Put("/me/favorites/:gigId", requireUser, favorites.add)
+	app.Delete("/me/favorites/:gigId", requireUser, favorites.remove)
+	savedSearches := &savedSearchRoutes{savedSearches: d.SavedSearches}
+	app.Get("/me/saved-searches", requireUser, savedSearches.list)
+	app.Post("/me/saved-searches", requireUser, savedSearches.create)
+	app.Delete("/me/saved-searches/:id", requireUser, savedSearches.remove)
 	reviews := &reviewRoutes{reviews: d.Reviews}
 	app.Get("/gigs/:id/reviews", reviews.ofGig)
 	app.Post("/orders/:id/review", requireUser, reviews.create)

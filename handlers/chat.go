@@ -239,7 +239,19 @@ func (h *chatRoutes) removeDevice(c *fiber.Ctx) error {
 
 // queryInt reads an optional whole-number query parameter within [min, max].
 func queryInt(c *fiber.Ctx, name string, def, min, max int) (int, error) {
-	v := c.Query(name)
+	return paramInt(queryOf(c), name, def, min, max)
+}
+
+// params reads a named parameter ("" when absent): the query string of a request, or
+// the fields of a body that carries the same parameters (a saved search).
+type params func(name string) string
+
+// queryOf reads the request's query string.
+func queryOf(c *fiber.Ctx) params { return func(name string) string { return c.Query(name) } }
+
+// paramInt is queryInt over any params.
+func paramInt(get params, name string, def, min, max int) (int, error) {
+	v := get(name)
 	if v == "" {
 		return def, nil
 	}

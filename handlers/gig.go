@@ -187,43 +187,49 @@ func (h *gigRoutes) suggest(c *fiber.Ctx) error {
 
 // gigFilterOf reads the catalogue's query parameters; a malformed one is a 400 naming it.
 func gigFilterOf(c *fiber.Ctx) (market.GigFilter, error) {
+	return gigFilterFrom(queryOf(c))
+}
+
+// gigFilterFrom reads the catalogue's parameters from get (the query string of GET
+// /gigs, or the body of a saved search); a malformed one is a 400 naming it.
+func gigFilterFrom(get params) (market.GigFilter, error) {
 	f := market.GigFilter{
-		CategorySlug: c.Query("category"), Seller: c.Query("seller"), Query: c.Query("q"), Currency: c.Query("currency"),
-		Sort: market.GigSort(c.Query("sort")),
+		CategorySlug: get("category"), Seller: get("seller"), Query: get("q"), Currency: get("currency"),
+		Sort: market.GigSort(get("sort")),
 	}
 	var err error
-	if f.Limit, err = queryInt(c, "limit", market.DefaultGigPage, 1, market.MaxGigPage); err != nil {
+	if f.Limit, err = paramInt(get, "limit", market.DefaultGigPage, 1, market.MaxGigPage); err != nil {
 		return f, err
 	}
-	minPrice, err := queryInt(c, "min_price", 0, 0, market.MaxPackagePriceMinor)
+	minPrice, err := paramInt(get, "min_price", 0, 0, market.MaxPackagePriceMinor)
 	if err != nil {
 		return f, err
 	}
-	maxPrice, err := queryInt(c, "max_price", 0, 0, market.MaxPackagePriceMinor)
+	maxPrice, err := paramInt(get, "max_price", 0, 0, market.MaxPackagePriceMinor)
 	if err != nil {
 		return f, err
 	}
 	f.MinPrice, f.MaxPrice = int64(minPrice), int64(maxPrice)
-	if f.MaxDeliveryDays, err = queryInt(c, "delivery_days", 0, 1, market.MaxPackageDeliveryDays); err != nil {
+	if f.MaxDeliveryDays, err = paramInt(get, "delivery_days", 0, 1, market.MaxPackageDeliveryDays); err != nil {
 		return f, err
 	}
-	if f.MinRating, err = queryStars(c, "min_rating"); err != nil {
+	if f.MinRating, err = queryStars(get, "min_rating"); err != nil {
 		return f, err
 	}
-	if f.OnlineOnly, err = queryBool(c, "online"); err != nil {
+	if f.OnlineOnly, err = queryBool(get, "online"); err != nil {
 		return f, err
 	}
-	if f.Facets, err = queryBool(c, "facets"); err != nil {
+	if f.Facets, err = queryBool(get, "facets"); err != nil {
 		return f, err
 	}
-	f.After, err = queryGigCursor(c.Query("cursor"), f.EffectiveSort())
+	f.After, err = queryGigCursor(get("cursor"), f.EffectiveSort())
 	return f, err
 }
 
 // queryStars reads a rating of 0 to 5 stars with at most two decimals, as hundredths;
 // anything else is a 400 naming the parameter.
-func queryStars(c *fiber.Ctx, name string) (int, error) {
-	v := c.Query(name)
+func queryStars(get params, name string) (int, error) {
+	v := get(name)
 	if v == "" {
 		return 0, nil
 	}
@@ -236,8 +242,8 @@ func queryStars(c *fiber.Ctx, name string) (int, error) {
 }
 
 // queryBool reads true or false (absent is false); anything else is a 400 naming it.
-func queryBool(c *fiber.Ctx, name string) (bool, error) {
-	switch c.Query(name) {
+func queryBool(get params, name string) (bool, error) {
+	switch get(name) {
 	case "", "false":
 		return false, nil
 	case "true":

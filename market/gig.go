@@ -112,6 +112,9 @@ type Gig struct {
 	Media        []GigMedia   `json:"media,omitempty" db:"-"`
 	Cover        *GigMedia    `json:"cover" db:"-"`
 	Rating       GigRating    `json:"rating" db:"rating"`
+	// FavoriteCount is how many users keep the gig (see Favorites), on a gig's own
+	// page only; lists leave it out.
+	FavoriteCount *int `json:"favorite_count,omitempty" db:"-"`
 	// Rank and SortValue are where a listed gig stands in its listing's order (see
 	// GigCursor); other reads leave them zero.
 	Rank      float32 `json:"-" db:"rank"`
@@ -175,6 +178,8 @@ type GigStore interface {
 	// DeleteDraftGig deletes a draft, after CheckGigDeletable allowed it, and returns
 	// the object keys of its media for the caller to remove once committed.
 	DeleteDraftGig(ctx context.Context, gigID, sellerID string) (objectKeys []string, err error)
+	// FavoriteCount counts the users who keep the gig (see Favorites).
+	FavoriteCount(ctx context.Context, gigID string) (int, error)
 }
 
 // Categories lists every category, parents before their children.
@@ -190,6 +195,11 @@ func (g *Gigs) Show(ctx context.Context, idOrSlug, viewerID string) (Gig, error)
 	if err != nil {
 		return Gig{}, err
 	}
+	n, err := g.store.FavoriteCount(ctx, gig.ID)
+	if err != nil {
+		return Gig{}, err
+	}
+	gig.FavoriteCount = &n
 	return g.withMedia(ctx, gig)
 }
 

@@ -90,6 +90,11 @@ type NotificationStore interface {
 	// LatestUnreadNotification returns userID's newest unread notification about
 	// orderID ("" for none) with their prefs; none wraps ErrNotFound.
 	LatestUnreadNotification(ctx context.Context, userID, orderID string) (Routed, error)
+	// StoreNotifications stores notifications that come from source rather than from
+	// a routed event, as RouteEvents stores what it routes (prefs, in-app event,
+	// e-mail job), in one transaction; one already stored for the same recipient,
+	// source and kind is not stored again.
+	StoreNotifications(ctx context.Context, source Event, list []Notification) (routed []Routed, events []Event, err error)
 	PushHolder
 }
 
@@ -130,6 +135,26 @@ func (n *Notifications) Run(ctx context.Context) {
 func (n *Notifications) RouteOnce(ctx context.Context) (int, error) {
 	routed, events, ok, err := n.store.RouteEvents(ctx, notificationCursor, n.cfg.Batch, RouteNotifications)
 	if err != nil || !ok {
+		return 0, err
+	}
+	if n.realtime != nil && len(events) > 0 {
+		n.realtime.PublishCommitted(ctx, events...)
+	}
+	for _, r := range routed {
+		n.push(ctx, r)
+	}
+	return len(routed), nil
+}
+
+// Deliver stores notifications that do not come from an order event (a saved search's
+// match), then publishes their in-app events and pushes offline recipients as the
+// router does. It returns how many were stored (a repeat stores none).
+func (n *Notifications) Deliver(ctx context.Context, source Event, list []Notification) (int, error) {
+	if len(list) == 0 {
+		return 0, nil
+	}
+	routed, events, err := n.store.StoreNotifications(ctx, source, list)
+	if err != nil {
 		return 0, err
 	}
 	if n.realtime != nil && len(events) > 0 {

@@ -26,6 +26,7 @@ type NotificationMailer interface {
 var emailKinds = map[string]bool{
 	KindOrderPaid: true, KindOrderDelivered: true, KindOrderCompleted: true, KindOrderCancelled: true,
 	KindOrderRefunded: true, KindReviewReceived: true, KindWithdrawalPaid: true,
+	KindSavedSearchMatch: true,
 }
 
 // EmailsKind reports whether notifications of kind are also sent by e-mail.

@@ -15,7 +15,7 @@ type NotificationMail struct {
 // notificationTemplates are the kinds that have a template pair.
 var notificationTemplates = map[string]bool{
 	"order_paid": true, "order_delivered": true, "order_completed": true, "order_cancelled": true,
-	"order_refunded": true, "review_received": true, "withdrawal_paid": true,
+	"order_refunded": true, "review_received": true, "withdrawal_paid": true, "saved_search_match": true,
 }
 
 // HasNotificationTemplate reports whether kind can be mailed.

@@ -93,6 +93,8 @@ func anonymizeRow(ctx context.Context, tx *sqlx.Tx, userID string) error {
 		`DELETE FROM known_devices WHERE user_id = $1`,
 		`DELETE FROM notifications WHERE user_id = $1`,
 		`DELETE FROM billing_profiles WHERE user_id = $1`,
+		`DELETE FROM favorites WHERE user_id = $1`,
+		`DELETE FROM saved_searches WHERE user_id = $1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, userID); err != nil {
 			return fmt.Errorf("anonymize: %w", err)

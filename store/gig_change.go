@@ -76,6 +76,12 @@ func (db *DB) SetGigStatus(ctx context.Context, gigID, sellerID string, to marke
 				return fmt.Errorf("gig %s to %s: %w", gigID, to, err)
 			}
 		}
+		if from == market.GigDraft && to == market.GigPublished {
+			// A new gig: the saved searches it matches are told, in the background.
+			if err := queueSavedSearchMatch(ctx, tx, gigID); err != nil {
+				return err
+			}
+		}
 		gig, err = db.gigWhere(ctx, tx, gigID)
 		return err
 	})

@@ -248,3 +248,34 @@ func (s *GigSearch) MatchingGigs(ctx context.Context, f market.GigFilter, ids []
 	}
 	return out, nil
 }
+
+// MatchSavedSearches implements market.SavedSearchMatcher: for each filter, whether
+// gigID matches it, as MatchingGigs would say, with one wait for the index's
+// freshness for the whole batch. A filter whose query has no word matches nothing.
+func (s *GigSearch) MatchSavedSearches(ctx context.Context, gigID string, filters []market.GigFilter) ([]bool, error) {
+	if err := s.fresh(ctx, s.cfg.MaxLag); err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	idx := s.index.Load()
+	out := make([]bool, len(filters))
+	within := []string{gigID}
+	for i, f := range filters {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		q := gigindex.Parse(f.Query)
+		if f.Query != "" && !q.HasWords() {
+			continue
+		}
+		f.Sort, f.After, f.Facets, f.Limit, f.OnlineOnly = market.SortNewest, nil, false, 1, false
+		req, err := s.request(ctx, f, q)
+		if err != nil {
+			return nil, err
+		}
+		req.Within = within
+		out[i] = len(idx.Search(req).Hits) > 0
+	}
+	return out, nil
+}
+
+var _ market.SavedSearchMatcher = (*GigSearch)(nil)

@@ -204,3 +204,28 @@ func (b *routeBatch) userPrefs(ctx context.Context, userID string) (market.Notif
 	b.prefs[userID] = p
 	return p, nil
 }
+
+// StoreNotifications stores notifications that come from source rather than from a
+// routed event (market.NotificationStore), each as RouteEvents stores what it routes:
+// only on the channels the recipient allows, with its in-app event and e-mail job, in
+// one transaction. The unique key per recipient, source and kind makes a repeat a no-op.
+func (db *DB) StoreNotifications(ctx context.Context, source market.Event, list []market.Notification) ([]market.Routed, []market.Event, error) {
+	var b *routeBatch
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		jobs, err := river.NewClient(riverdatabasesql.New(nil), &river.Config{})
+		if err != nil {
+			return fmt.Errorf("job client: %w", err)
+		}
+		b = &routeBatch{tx: tx, prefs: map[string]market.NotificationPrefs{}, jobs: jobs}
+		for _, n := range list {
+			if err := b.store(ctx, source, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.routed, b.events, nil
+}

@@ -26,6 +26,8 @@ type domain struct {
 	orders        *market.Orders
 	accounts      *market.Accounts
 	gigs          *market.Gigs
+	favorites     *market.Favorites
+	savedSearches *market.SavedSearches
 	search        *store.GigSearch
 	reviews       *market.Reviews
 	profiles      *market.Profiles
@@ -91,5 +93,9 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 	d.billing = market.NewBilling(db, cfg.Billing)
 	// Notifications: presence and push from the node and FCM.
 	d.notifications = newNotifications(cfg, db, d.realtime, node, pusher, log)
+	// Favorites keep published gigs; saved searches are matched by this node's index
+	// and tell their owners through the notifications.
+	d.favorites = market.NewFavorites(db, d.gigs)
+	d.savedSearches = market.NewSavedSearches(db, d.gigs, d.search, d.notifications, log.With("component", "saved_searches"))
 	return d, nil
 }

@@ -85,6 +85,7 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, obj
 	addNotificationEmailWorker(workers, cfg, d.notifications, mail)
 	addChatReachWorkers(workers, cfg, d.chat, mail)
 	river.AddWorker(workers, &heldPushWorker{notifications: d.notifications, chat: d.chat})
+	river.AddWorker(workers, &savedSearchMatchWorker{savedSearches: d.savedSearches, log: log})
 	client, err := river.NewClient(db.JobDriver(), &river.Config{
 		Queues:            jc.Workers.queues(),
 		Workers:           workers,

@@ -42,6 +42,7 @@ var jobKinds = [][2]string{
 	{store.QueueMail, store.ChatEmailJob{}.Kind()},
 	{store.QueuePush, store.ChatPushJob{}.Kind()},
 	{store.QueueMail, store.HeldPushJob{}.Kind()},
+	{store.QueueMail, store.SavedSearchMatchJob{}.Kind()},
 	{store.QueueMedia, store.VideoProbeJob{}.Kind()},
 	{store.QueueMedia, store.VideoJob{}.Kind()},
 	{store.QueueMedia, store.ObjectDeleteJob{}.Kind()},
