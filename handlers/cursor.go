@@ -54,3 +54,14 @@ func queryPage(c *fiber.Ctx, def, max int) (limit int, before *market.PageKey, e
 	}
 	return limit, &market.PageKey{At: cur.At, ID: cur.ID}, nil
 }
+
+// pageOf cuts a list read with one item more than limit to the page and returns the
+// next_cursor after its last item (keyed by key), or nil when no item followed.
+func pageOf[T any](list []T, limit int, key func(T) (time.Time, string)) ([]T, *string) {
+	if len(list) <= limit {
+		return list, nil
+	}
+	list = list[:limit]
+	next := encodeCursor(key(list[limit-1]))
+	return list, &next
+}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"github.com/gofiber/fiber/v2"
+	"time"
 
 	"github.com/gigstream/hub/market"
 )
@@ -49,15 +50,16 @@ func (h *orderRoutes) place(c *fiber.Ctx) error {
 // list returns the caller's orders, newest first, optionally only as buyer or seller.
 func (h *orderRoutes) list(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
-	limit, err := queryInt(c, "limit", 50, 1, 200)
+	limit, after, err := queryPage(c, 50, 200)
 	if err != nil {
 		return err
 	}
-	list, err := h.orders.Orders(c.UserContext(), u.ID, c.Query("role"), limit)
+	list, err := h.orders.Orders(c.UserContext(), u.ID, c.Query("role"), after, limit+1)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"orders": list})
+	list, next := pageOf(list, limit, func(o market.Order) (time.Time, string) { return o.CreatedAt, o.ID })
+	return c.JSON(fiber.Map{"orders": list, "next_cursor": next})
 }
 
 // show returns one order to its buyer or seller; 404 to anyone else.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"github.com/gofiber/fiber/v2"
+	"time"
 
 	"github.com/gigstream/hub/market"
 )
@@ -113,13 +114,14 @@ func (h *settleRoutes) withdraw(c *fiber.Ctx) error {
 // withdrawals lists the caller's withdrawals, newest first.
 func (h *settleRoutes) withdrawals(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
-	limit, err := queryInt(c, "limit", 50, 1, 200)
+	limit, after, err := queryPage(c, 50, 200)
 	if err != nil {
 		return err
 	}
-	list, err := h.settlement.Withdrawals(c.UserContext(), u.ID, limit)
+	list, err := h.settlement.Withdrawals(c.UserContext(), u.ID, after, limit+1)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"withdrawals": list})
+	list, next := pageOf(list, limit, func(w market.Withdrawal) (time.Time, string) { return w.CreatedAt, w.ID })
+	return c.JSON(fiber.Map{"withdrawals": list, "next_cursor": next})
 }

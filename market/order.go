@@ -138,7 +138,9 @@ type OrderStore interface {
 	// it was stored before.
 	RecordUnhandledEvent(ctx context.Context, provider, eventID, eventType, objectRef string) (bool, error)
 	Order(ctx context.Context, orderID, userID string) (Order, error)
-	Orders(ctx context.Context, userID string, role string, limit int) ([]Order, error)
+	// Orders lists up to limit of userID's orders as role ("" either), newest first,
+	// after the key (created_at, id) of the last one seen (nil from the newest).
+	Orders(ctx context.Context, userID string, role string, after *PageKey, limit int) ([]Order, error)
 	IsOrderParty(ctx context.Context, orderID, userID string) (bool, error)
 	CreateDelivery(ctx context.Context, in NewDelivery, check func(Order, []DeliveryCandidate) error) (Delivery, Order, Event, error)
 	RequestRevision(ctx context.Context, in NewRevision, check func(Order) error) (Order, Event, error)
@@ -162,11 +164,11 @@ const (
 
 // Orders lists userID's orders, newest first: as buyer, as seller, or both when role
 // is empty. It returns an invalid Error naming "role" for any other role.
-func (o *Orders) Orders(ctx context.Context, userID, role string, limit int) ([]Order, error) {
+func (o *Orders) Orders(ctx context.Context, userID, role string, after *PageKey, limit int) ([]Order, error) {
 	if role != "" && role != RoleBuyer && role != RoleSeller {
 		return nil, FieldError(CodeInvalid, "role", "must be buyer or seller")
 	}
-	list, err := o.store.Orders(ctx, userID, role, limit)
+	list, err := o.store.Orders(ctx, userID, role, after, limit)
 	if err != nil {
 		return nil, err
 	}

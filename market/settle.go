@@ -63,7 +63,9 @@ type SettlementStore interface {
 	// (with reason) under its lock, by admin; conflict when it is not in review.
 	ReviewWithdrawal(ctx context.Context, id, adminID string, approve bool, reason string) (Withdrawal, []Event, error)
 	WithdrawalsInReview(ctx context.Context, limit int) ([]Withdrawal, error)
-	Withdrawals(ctx context.Context, userID string, limit int) ([]Withdrawal, error)
+	// Withdrawals lists up to limit of userID's withdrawals, newest first, after the
+	// key (created_at, id) of the last one seen (nil from the newest).
+	Withdrawals(ctx context.Context, userID string, after *PageKey, limit int) ([]Withdrawal, error)
 	// RefundCancelledPayment locks the order and, when it is cancelled and its escrow
 	// holds money, calls refund with the whole escrow while holding the lock, then posts
 	// escrow → the provider's external account, the refund row and order.refunded.

@@ -71,8 +71,8 @@ func (s *Settlement) Balances(ctx context.Context, userID string) ([]Balance, er
 }
 
 // Withdrawals lists the caller's withdrawals, newest first.
-func (s *Settlement) Withdrawals(ctx context.Context, userID string, limit int) ([]Withdrawal, error) {
-	return s.store.Withdrawals(ctx, userID, limit)
+func (s *Settlement) Withdrawals(ctx context.Context, userID string, after *PageKey, limit int) ([]Withdrawal, error) {
+	return s.store.Withdrawals(ctx, userID, after, limit)
 }
 
 // Withdraw pays amount of the caller's available balance out to their payout method.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -152,12 +153,19 @@ func (db *DB) Order(ctx context.Context, orderID, userID string) (market.Order, 
 }
 
 // Orders lists up to limit of userID's orders, newest first, as buyer, seller or
-// either (role "").
-func (db *DB) Orders(ctx context.Context, userID, role string, limit int) ([]market.Order, error) {
+// either (role ""), after the key (created_at, id) of the last one seen (nil: from
+// the newest).
+func (db *DB) Orders(ctx context.Context, userID, role string, after *market.PageKey, limit int) ([]market.Order, error) {
+	var at *time.Time
+	var id *string
+	if after != nil {
+		at, id = &after.At, &after.ID
+	}
 	list := []market.Order{}
 	err := db.x.SelectContext(ctx, &list, `SELECT `+orderColumns+` FROM orders
-		WHERE ($2 IN ('', 'buyer') AND buyer_id = $1) OR ($2 IN ('', 'seller') AND seller_id = $1)
-		ORDER BY created_at DESC, id LIMIT $3`, userID, role, limit)
+		WHERE (($2 IN ('', 'buyer') AND buyer_id = $1) OR ($2 IN ('', 'seller') AND seller_id = $1))
+		  AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid))
+		ORDER BY created_at DESC, id DESC LIMIT $3`, userID, role, limit, at, id)
 	if err != nil {
 		return nil, fmt.Errorf("orders: %w", err)
 	}

@@ -91,7 +91,7 @@ func TestPlaceOrderSnapshotsThePackageOncePerKey(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	list, err := f.db.Orders(context.Background(), f.buyer, "", 10)
+	list, err := f.db.Orders(context.Background(), f.buyer, "", nil, 10)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("orders after retries: %d, %v", len(list), err)
 	}

@@ -78,7 +78,7 @@ func TestPayoutOutcomesApplyOnceUnderRaces(t *testing.T) {
 			t.Fatalf("transit of %s not empty", w.ID)
 		}
 	}
-	list, err := s.Withdrawals(ctx, f.seller, 10)
+	list, err := s.Withdrawals(ctx, f.seller, nil, 10)
 	must(t, err)
 	status := map[string]market.Withdrawal{}
 	for _, w := range list {

@@ -163,7 +163,7 @@ func TestSweepFinishesStalePendingWithdrawalsOnce(t *testing.T) {
 	if f.balance(t, market.SellerAvailableAccount(f.seller)) != 400 || f.ledgerSum(t) != 0 {
 		t.Fatalf("available %d after paying out 500 of 900", f.balance(t, market.SellerAvailableAccount(f.seller)))
 	}
-	list, err := s.Withdrawals(ctx, f.seller, 10)
+	list, err := s.Withdrawals(ctx, f.seller, nil, 10)
 	must(t, err)
 	status := map[string]string{}
 	for _, w := range list {
@@ -183,7 +183,7 @@ func TestSweepFinishesStalePendingWithdrawalsOnce(t *testing.T) {
 	if err != nil || len(bal) != 1 || bal[0].Available != 300 || bal[0].Withdrawing != 600 || bal[0].Withdrawn != 0 {
 		t.Fatalf("balances after a refusal %+v %v", bal, err)
 	}
-	list, err = s.Withdrawals(ctx, f.seller, 10)
+	list, err = s.Withdrawals(ctx, f.seller, nil, 10)
 	must(t, err)
 	for _, w := range list {
 		if w.ID == refused.ID && w.Status != market.WithdrawalFailed {

@@ -258,7 +258,7 @@ func TestWithdrawalsNeverOverdrawAndFailuresMoveNothing(t *testing.T) {
 	if err != nil || len(bal) != 1 || bal[0].Withdrawn != 0 || bal[0].Withdrawing != 900 || bal[0].Available != 0 || bal[0].Pending != 0 {
 		t.Fatalf("balances in transit %+v %v", bal, err)
 	}
-	list, err := s.Withdrawals(ctx, f.seller, 50)
+	list, err := s.Withdrawals(ctx, f.seller, nil, 50)
 	if err != nil || len(list) != 10 {
 		t.Fatalf("%d withdrawals listed, %v", len(list), err)
 	}

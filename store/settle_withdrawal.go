@@ -197,11 +197,18 @@ func (db *DB) Withdrawal(ctx context.Context, id string) (market.Withdrawal, err
 	return w, nil
 }
 
-// Withdrawals lists up to limit of the user's withdrawals, newest first.
-func (db *DB) Withdrawals(ctx context.Context, userID string, limit int) ([]market.Withdrawal, error) {
+// Withdrawals lists up to limit of the user's withdrawals, newest first, after the
+// key (created_at, id) of the last one seen (nil: from the newest).
+func (db *DB) Withdrawals(ctx context.Context, userID string, after *market.PageKey, limit int) ([]market.Withdrawal, error) {
+	var at *time.Time
+	var id *string
+	if after != nil {
+		at, id = &after.At, &after.ID
+	}
 	list := []market.Withdrawal{}
 	err := db.x.SelectContext(ctx, &list, `SELECT `+withdrawalColumns+` FROM withdrawals WHERE user_id = $1
-		ORDER BY created_at DESC, id LIMIT $2`, userID, limit)
+		AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+		ORDER BY created_at DESC, id DESC LIMIT $2`, userID, limit, at, id)
 	if err != nil {
 		return nil, fmt.Errorf("withdrawals: %w", err)
 	}
