@@ -260,6 +260,15 @@ func TestSearchEngineFiltersOnlineSellersAndFollowsChanges(t *testing.T) {
 	if !slices.Equal(matching, []string{gigs[1].ID}) {
 		t.Errorf("saved search matches %q", matching)
 	}
+	// Saved searches against one new gig, in one batch: words, typos, filters; a
+	// query without a word matches nothing.
+	filters := []market.GigFilter{{Query: "logo design"}, {Query: "zanzibr"}, {Query: "translation"}, {Query: "the"},
+		{Query: "logo", MaxPrice: 1}, {CategorySlug: "no-such-category"}}
+	matched, err := f.engine.MatchSavedSearches(ctx, gigs[1].ID, filters)
+	must(t, err)
+	if want := []bool{true, true, false, false, false, false}; !slices.Equal(matched, want) {
+		t.Errorf("saved searches matched %v, want %v", matched, want)
+	}
 }
 
 type onlineList struct{ users []string }

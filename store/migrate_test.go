@@ -26,6 +26,11 @@ func newMigrator(t *testing.T, db *store.DB) *store.Migrator {
 	if err != nil {
 		t.Fatalf("migrator: %v", err)
 	}
+	// River's job tables too, as `gigstream migrate up` makes them: publishing a gig
+	// queues its saved-search match in the same transaction.
+	if _, err := db.MigrateJobs(context.Background(), slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("job tables: %v", err)
+	}
 	return m
 }
 
