@@ -42,6 +42,15 @@ type Callbacks struct {
 	// no recovery: a subscribe with since is answered "recovered": false.
 	History func(ctx context.Context, channel string, since uint64, limit int) ([]Event, error)
 
+	// HistoryMany is History for many channels in one call (one database
+	// query for the product). The node uses it, when set, for every History
+	// read, sending the reads that queued while its RecoveryConcurrency
+	// calls were busy together, so a reconnect storm over thousands of
+	// channels costs a few queries instead of one per channel. pages[i]
+	// answers reads[i] with History's contract, ErrHistoryGone included; a
+	// returned error fails every read of the call. Nil: History per read.
+	HistoryMany func(ctx context.Context, reads []HistoryRead, limit int) (pages []HistoryPage, err error)
+
 	// ClientEvent handles a client "publish" (typing, ...). Returning nil
 	// answers ok; an *Error chooses the code; other errors answer
 	// CodeForbidden. The callback decides whether to Publish anything.

@@ -21,6 +21,7 @@ type metrics struct {
 	brokerReconnects prometheus.Counter
 	recoveries       *prometheus.CounterVec
 	recentReads      *prometheus.CounterVec
+	historyManyReads prometheus.Histogram
 	authorizations   *prometheus.CounterVec
 }
 
@@ -49,6 +50,9 @@ func newMetrics() *metrics {
 		recentReads: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "recovery_kept_reads_total", Help: "Recoveries answered from the broker's kept events (hit) or left to History (miss)."},
 			[]string{"result"}),
+		historyManyReads: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub,
+			Name: "recovery_history_batch_reads", Help: "History reads sent together in one HistoryMany call.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
 		authorizations: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "subscribe_authorizations_total", Help: "Subscribe authorizations by result: allowed or refused by the Authorize callback, cached (allowed before, not asked), limited (over the socket's budget, not asked)."},
 			[]string{"result"}),
@@ -57,7 +61,8 @@ func newMetrics() *metrics {
 
 func (m *metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.connections, m.subscriptions, m.framesIn, m.framesOut, m.slowConsumers,
-		m.disconnects, m.brokerPublished, m.brokerReceived, m.brokerReconnects, m.recoveries, m.recentReads, m.authorizations}
+		m.disconnects, m.brokerPublished, m.brokerReceived, m.brokerReconnects, m.recoveries, m.recentReads, m.historyManyReads,
+		m.authorizations}
 }
 
 // register adds the metrics to r; a collector registered before (a second

@@ -301,6 +301,7 @@ type historyGate struct {
 	mu    sync.Mutex
 	calls map[historyKey]*historyCall
 	slots chan struct{}
+	queue historyQueue // reads waiting for HistoryMany
 }
 
 type historyKey struct {
@@ -390,16 +391,7 @@ func (n *Node) runHistory(key historyKey, call *historyCall) {
 			return
 		}
 	}
-	select {
-	case g.slots <- struct{}{}:
-		defer func() { <-g.slots }()
-	case <-n.ctx.Done():
-		call.err = n.ctx.Err()
-		return
-	}
-	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.HistoryTimeout)
-	defer cancel()
-	events, err := n.cfg.Callbacks.History(ctx, key.channel, key.since, n.cfg.HistoryPageSize)
+	events, err := n.readHistory(key)
 	if err != nil {
 		call.err = fmt.Errorf("hub: history of %q since %d: %w", key.channel, key.since, err)
 		return
@@ -408,6 +400,24 @@ func (n *Node) runHistory(key historyKey, call *historyCall) {
 		slices.SortFunc(events, func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
 	}
 	call.events = events
+}
+
+// readHistory makes key's History read: through HistoryMany when the
+// domain gave it, else one History call once a slot is free.
+func (n *Node) readHistory(key historyKey) ([]Event, error) {
+	if n.cfg.Callbacks.HistoryMany != nil {
+		return n.historyMany(key)
+	}
+	g := n.history
+	select {
+	case g.slots <- struct{}{}:
+		defer func() { <-g.slots }()
+	case <-n.ctx.Done():
+		return nil, n.ctx.Err()
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.HistoryTimeout)
+	defer cancel()
+	return n.cfg.Callbacks.History(ctx, key.channel, key.since, n.cfg.HistoryPageSize)
 }
 
 // continues reports whether events are exactly the seqs since+1, since+2, …

@@ -37,3 +37,17 @@ type AsyncPublisher interface {
 // ErrHistoryGone is returned, wrapped, when the events after a seq are older than the
 // retention window, so a reconnecting client must reload instead of catching up.
 var ErrHistoryGone = errors.New("market: history no longer available")
+
+// HistoryRead is one channel's read in a HistoryMany call: its durable events with
+// seq > Since.
+type HistoryRead struct {
+	Channel string
+	Since   uint64
+}
+
+// HistoryPage answers one HistoryRead as History would: up to the limit of events,
+// oldest first, or Err wrapping ErrHistoryGone.
+type HistoryPage struct {
+	Events []Event
+	Err    error
+}

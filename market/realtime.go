@@ -51,6 +51,7 @@ type RealtimeConfig struct {
 type EventStore interface {
 	AppendEvent(ctx context.Context, channel, eventType string, data json.RawMessage) (Event, error)
 	History(ctx context.Context, channel string, since uint64, limit int) ([]Event, error)
+	HistoryMany(ctx context.Context, reads []HistoryRead, limit int) ([]HistoryPage, error)
 	MarkPublished(ctx context.Context, events []Event) error
 	Unpublished(ctx context.Context, olderThan time.Duration, limit int) ([]Event, error)
 	PruneEvents(ctx context.Context, keep time.Duration) (int64, error)
@@ -112,6 +113,11 @@ func (r *Realtime) AuthorizeChannel(ctx context.Context, userID, channel string)
 // History returns the durable events of channel after since, for recovery.
 func (r *Realtime) History(ctx context.Context, channel string, since uint64, limit int) ([]Event, error) {
 	return r.events.History(ctx, channel, since, limit)
+}
+
+// HistoryMany is History for many channels at once: pages[i] answers reads[i].
+func (r *Realtime) HistoryMany(ctx context.Context, reads []HistoryRead, limit int) ([]HistoryPage, error) {
+	return r.events.HistoryMany(ctx, reads, limit)
 }
 
 var eventTypePattern = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)

@@ -143,6 +143,65 @@ func (db *DB) historyWithHead(ctx context.Context, channel string, since uint64,
 	return rows[0].Head, events, nil
 }
 
+// HistoryMany is History for many channels in one statement, for recoveries that
+// wait at the same moment (a reconnect storm): pages[i] answers reads[i] with
+// History's contract, ErrHistoryGone (wrapped) in its Err when some of those events
+// were deleted by retention. Every channel's events and head are read in one
+// snapshot, so a first event committing meanwhile is never taken for a gone one. It
+// returns an error only when the statement fails.
+func (db *DB) HistoryMany(ctx context.Context, reads []market.HistoryRead, limit int) ([]market.HistoryPage, error) {
+	channels, sinces := make([]string, len(reads)), make([]int64, len(reads))
+	for i, r := range reads {
+		channels[i], sinces[i] = r.Channel, int64(r.Since)
+	}
+	var rows []historyManyRow
+	err := db.x.SelectContext(ctx, &rows, `
+		SELECT r.i, h.head, e.seq, e.type, e.data
+		FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS r(channel, since, i)
+		CROSS JOIN LATERAL (
+			SELECT COALESCE((SELECT seq FROM channel_seqs WHERE channel = r.channel), 0) AS head
+		) h
+		LEFT JOIN LATERAL (
+			SELECT seq, type, data FROM events WHERE channel = r.channel AND seq > r.since ORDER BY seq LIMIT $3
+		) e ON true
+		ORDER BY r.i, e.seq`, pq.Array(channels), pq.Array(sinces), limit)
+	if err != nil {
+		return nil, fmt.Errorf("history of %d channels: %w", len(reads), err)
+	}
+	return historyPages(reads, rows), nil
+}
+
+// historyManyRow is one row of HistoryMany: read I's channel head and one of its
+// events (none when Seq is null).
+type historyManyRow struct {
+	I    int            `db:"i"`
+	Head uint64         `db:"head"`
+	Seq  sql.NullInt64  `db:"seq"`
+	Type sql.NullString `db:"type"`
+	Data []byte         `db:"data"`
+}
+
+// historyPages groups HistoryMany's rows by read and tells a gone history apart.
+func historyPages(reads []market.HistoryRead, rows []historyManyRow) []market.HistoryPage {
+	pages := make([]market.HistoryPage, len(reads))
+	heads := make([]uint64, len(reads))
+	for _, r := range rows {
+		i := r.I - 1 // ordinality counts from 1
+		heads[i] = r.Head
+		if r.Seq.Valid {
+			ev := market.Event{Channel: reads[i].Channel, Seq: uint64(r.Seq.Int64), Type: r.Type.String, Data: r.Data}
+			pages[i].Events = append(pages[i].Events, ev)
+		}
+	}
+	for i, r := range reads {
+		evs := pages[i].Events
+		if (len(evs) == 0 || evs[0].Seq != r.Since+1) && heads[i] > r.Since {
+			pages[i] = market.HistoryPage{Err: fmt.Errorf("history of %s after %d: %w", r.Channel, r.Since, market.ErrHistoryGone)}
+		}
+	}
+	return pages
+}
+
 // MarkPublished records, in one statement, that events reached the broker, so the
 // relay leaves them be.
 func (db *DB) MarkPublished(ctx context.Context, events []market.Event) error {

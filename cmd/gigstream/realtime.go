@@ -118,6 +118,9 @@ func hubCallbacks(realtime *market.Realtime, chat *market.Chat) hub.Callbacks {
 		History: func(ctx context.Context, channel string, since uint64, limit int) ([]hub.Event, error) {
 			return history(ctx, realtime, channel, since, limit)
 		},
+		HistoryMany: func(ctx context.Context, reads []hub.HistoryRead, limit int) ([]hub.HistoryPage, error) {
+			return historyMany(ctx, realtime, reads, limit)
+		},
 		ClientEvent: clientEvent,
 		Ack:         ack,
 	}
@@ -132,11 +135,40 @@ func history(ctx context.Context, realtime *market.Realtime, channel string, sin
 	if err != nil {
 		return nil, err
 	}
+	return hubEvents(events), nil
+}
+
+// historyMany is history for many channels in one query.
+func historyMany(ctx context.Context, realtime *market.Realtime, reads []hub.HistoryRead, limit int) ([]hub.HistoryPage, error) {
+	in := make([]market.HistoryRead, len(reads))
+	for i, r := range reads {
+		in[i] = market.HistoryRead{Channel: r.Channel, Since: r.Since}
+	}
+	pages, err := realtime.HistoryMany(ctx, in, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hub.HistoryPage, len(pages))
+	for i, p := range pages {
+		switch {
+		case errors.Is(p.Err, market.ErrHistoryGone):
+			out[i].Err = fmt.Errorf("%w: %w", hub.ErrHistoryGone, p.Err)
+		case p.Err != nil:
+			out[i].Err = p.Err
+		default:
+			out[i].Events = hubEvents(p.Events)
+		}
+	}
+	return out, nil
+}
+
+// hubEvents are durable events as the hub's recovery sends them.
+func hubEvents(events []market.Event) []hub.Event {
 	out := make([]hub.Event, len(events))
 	for i, ev := range events {
 		out[i] = hub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data}
 	}
-	return out, nil
+	return out
 }
 
 // socketServer lets the HTTP layer hand admitted sockets to the hub.

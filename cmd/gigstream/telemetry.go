@@ -183,6 +183,12 @@ func reportedCallbacks(cb hub.Callbacks, rep *telemetry.Reporter) hub.Callbacks 
 			return f(ctx, channel, since, limit)
 		}
 	}
+	if f := cb.HistoryMany; f != nil {
+		out.HistoryMany = func(ctx context.Context, reads []hub.HistoryRead, limit int) (pages []hub.HistoryPage, err error) {
+			defer guard(ctx, "history_many", hub.ClientInfo{}, "", &err)
+			return f(ctx, reads, limit)
+		}
+	}
 	if f := cb.ClientEvent; f != nil {
 		out.ClientEvent = func(ctx context.Context, info hub.ClientInfo, channel, eventType string, data []byte) (err error) {
 			defer guard(ctx, "client_event", info, channel, &err)
