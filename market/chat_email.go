@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 )
 
 // ChatDigest is what a digest e-mail of one conversation to one member holds: the
@@ -35,12 +36,24 @@ const digestLimit = 20
 // through mailer, with a reply-in-app link under publicURL. The chat reach router
 // queues it as a job EmailDelay after the first message of a burst, so the messages
 // of the burst that are still unread then go out together, in one mail. It sends
-// nothing, and returns nil, when nothing is unread and unmailed (the member read the
-// conversation on some device), the member has no verified address, is deleted or
+// nothing, and returns nil, when the member switched message e-mails off or muted the
+// conversation (Allowed; what is unread stays unmailed and may join a later digest
+// once they switch it back on), when nothing is unread and unmailed (the member read
+// the conversation on some device), the member has no verified address, is deleted or
 // disabled, or left the conversation. After sending it records the last seq mailed, so
 // no message is mailed twice; a crash between the two mails the same digest again. A
 // mailer error is returned so that the job is retried.
 func (m *Chat) EmailDigest(ctx context.Context, mailer ChatDigestMailer, publicURL, userID, conversationID string) error {
+	prefs, err := m.store.MessagePrefs(ctx, userID, conversationID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if allowed, _ := Allowed(prefs, KindMessage, ChannelEmail, time.Now()); !allowed {
+		return nil
+	}
 	d, err := m.store.ChatDigest(ctx, userID, conversationID, digestLimit)
 	if errors.Is(err, ErrNotFound) {
 		return nil
