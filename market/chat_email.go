@@ -21,6 +21,8 @@ type ChatDigest struct {
 	Messages       []Message
 	More           int    // unread messages after the last one listed
 	LastSeq        uint64 // the seq of the last message listed
+	Language       string // the member's mail language (MailLanguage)
+	TimeZone       string // the member's time zone, for the times of the messages
 }
 
 // ChatDigestMailer sends a digest; link opens the conversation in the app, at the
@@ -61,6 +63,7 @@ func (m *Chat) EmailDigest(ctx context.Context, mailer ChatDigestMailer, publicU
 	if err != nil {
 		return err
 	}
+	d.Language, d.TimeZone = MailLanguage(prefs), prefs.TimeZone
 	if len(d.Messages) == 0 || !d.EmailVerified || d.Gone || d.Email == "" {
 		return nil
 	}

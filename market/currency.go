@@ -103,3 +103,46 @@ func FormatAmount(minor int64, currency string) string {
 func FormatMoney(minor int64, currency string) string {
 	return FormatAmount(minor, currency) + " " + currency
 }
+
+// currencySymbols are the symbols written instead of the code by FormatMoneyIn; a
+// currency without one is written with its code.
+var currencySymbols = map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+// FormatMoneyIn writes an amount for a person who reads lang (one of Languages; any
+// other is DefaultLanguage): in English the symbol (or code and a space) before the
+// grouped amount, "€1,234.50", "CHF 1,234.50"; in German the amount with German
+// separators, a space and the symbol or code, "1.234,50 €", "1.234,50 CHF". The digits
+// and the number of decimals are FormatAmount's, so it is exact for every int64.
+func FormatMoneyIn(minor int64, currency, lang string) string {
+	plain := FormatAmount(minor, currency)
+	sign := ""
+	if strings.HasPrefix(plain, "-") {
+		sign, plain = "-", plain[1:]
+	}
+	whole, frac, hasFrac := strings.Cut(plain, ".")
+	group, point := ",", "."
+	if lang == "de" {
+		group, point = ".", ","
+	}
+	var b strings.Builder
+	for i, d := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteString(group)
+		}
+		b.WriteRune(d)
+	}
+	if hasFrac {
+		b.WriteString(point + frac)
+	}
+	symbol, ok := currencySymbols[currency]
+	if lang == "de" {
+		if !ok {
+			symbol = currency
+		}
+		return sign + b.String() + " " + symbol
+	}
+	if !ok {
+		symbol = currency + " "
+	}
+	return sign + symbol + b.String()
+}

@@ -3,6 +3,7 @@ package market
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"time"
@@ -35,6 +36,10 @@ func NewNotifications(s NotificationStore, rt *Realtime, presence Presence, push
 type NotificationsConfig struct {
 	PollInterval time.Duration // how often each node looks for new events; default 1 s
 	Batch        int           // events routed per transaction at most; default 200
+	// PushDelay is how long after routing a notification's push job runs (see
+	// PushBurst); the notifications of one order routed meanwhile share the job. Zero
+	// (or no pusher or presence) queues no pushes.
+	PushDelay time.Duration
 }
 
 // Notification is something a user should learn of even when not looking: one row per
@@ -49,10 +54,17 @@ type Notification struct {
 	OrderID   *string    `json:"order_id" db:"order_id"`
 	CreatedAt time.Time  `json:"created_at" db:"created_at"`
 	ReadAt    *time.Time `json:"read_at" db:"read_at"`
+	// Facts are what the e-mail writes in the recipient's language (not in the API).
+	Facts NotificationFacts `json:"-" db:"facts"`
+	// PushAfter, set by the router when push is on, makes the store queue the push job
+	// of the notification's order (or of the user's notifications about no order) this
+	// long after the routing commits; zero queues none.
+	PushAfter time.Duration `json:"-" db:"-"`
 }
 
-// Notification kinds; each has a title and body made by the routing table, and the
-// main ones an e-mail template of the same name in push/templates.
+// Notification kinds; each has a title and body made by the routing table, and an
+// e-mail template of the same name in push/templates (English) and
+// push/templates/de (German).
 const (
 	KindOrderPaid          = "order_paid"
 	KindPaymentFailed      = "payment_failed"
@@ -131,17 +143,25 @@ func (n *Notifications) Run(ctx context.Context) {
 }
 
 // RouteOnce routes one batch of events and returns how many notifications it stored;
-// after commit it publishes their events and pushes offline recipients.
+// after commit it publishes their events. Pushes are not sent here: the routing
+// transaction queued their jobs (PushBurst), so a node that dies now loses none.
 func (n *Notifications) RouteOnce(ctx context.Context) (int, error) {
-	routed, events, ok, err := n.store.RouteEvents(ctx, notificationCursor, n.cfg.Batch, RouteNotifications)
+	route := RouteNotifications
+	if n.pusher != nil && n.presence != nil && n.cfg.PushDelay > 0 {
+		route = func(ev RoutableEvent) []Notification {
+			out := RouteNotifications(ev)
+			for i := range out {
+				out[i].PushAfter = n.cfg.PushDelay
+			}
+			return out
+		}
+	}
+	routed, events, ok, err := n.store.RouteEvents(ctx, notificationCursor, n.cfg.Batch, route)
 	if err != nil || !ok {
 		return 0, err
 	}
 	if n.realtime != nil && len(events) > 0 {
 		n.realtime.PublishCommitted(ctx, events...)
-	}
-	for _, r := range routed {
-		n.push(ctx, r)
 	}
 	return len(routed), nil
 }
@@ -168,22 +188,23 @@ func (n *Notifications) Deliver(ctx context.Context, source Event, list []Notifi
 
 // push sends an FCM notice to a recipient who is offline and lets pushes of its kind
 // (Allowed); when they hide previews, the body names no amount and quotes no text.
-// During their quiet hours the push is held (see holdPush) instead.
-func (n *Notifications) push(ctx context.Context, r Routed) {
+// During their quiet hours the push is held (see holdPush) instead. A presence or
+// pusher error is returned, so the job that called it is retried; sending again is
+// harmless, the notice replaces itself under its collapse key.
+func (n *Notifications) push(ctx context.Context, r Routed) error {
 	if n.pusher == nil || n.presence == nil {
-		return
+		return nil
 	}
 	allowed, until := Allowed(r.Prefs, r.Kind, ChannelPush, time.Now())
 	if !allowed {
-		return
+		return nil
 	}
 	if !until.IsZero() {
-		n.holdPush(ctx, r, until)
-		return
+		return n.holdPush(ctx, r, until)
 	}
 	online, err := n.presence.IsOnline(ctx, r.UserID)
 	if err != nil || online {
-		return
+		return err
 	}
 	body := r.Body
 	if r.Prefs.HidePreviews {
@@ -195,8 +216,9 @@ func (n *Notifications) push(ctx context.Context, r Routed) {
 		notice.Data["order_id"] = *r.OrderID
 	}
 	if err := n.pusher.Push(ctx, notice); err != nil {
-		n.log.WarnContext(ctx, "notification push not sent", "user_id", r.UserID, "err", err)
+		return fmt.Errorf("notification push to %s: %w", r.UserID, err)
 	}
+	return nil
 }
 
 // List returns a page of the user's notifications, newest first, before the key.

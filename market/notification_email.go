@@ -22,15 +22,17 @@ type NotificationMailer interface {
 	SendNotification(ctx context.Context, m NotificationEmail, link string) error
 }
 
-// emailKinds are the kinds that are also sent by e-mail (when the user lets them).
-var emailKinds = map[string]bool{
-	KindOrderPaid: true, KindOrderDelivered: true, KindOrderCompleted: true, KindOrderCancelled: true,
-	KindOrderRefunded: true, KindReviewReceived: true, KindWithdrawalPaid: true,
-	KindSavedSearchMatch: true,
+// EmailsKind reports whether notifications of kind are also sent by e-mail (when the
+// user lets them): every order, delivery, dispute, review, payment and saved-search
+// kind, each with templates in push/templates. Chat has its digests; security notices
+// are not notifications.
+func EmailsKind(kind string) bool {
+	switch cat, _ := CategoryOf(kind); cat {
+	case CategoryOrders, CategoryDeliveries, CategoryDisputes, CategoryReviews, CategoryPayments, CategorySavedSearches:
+		return true
+	}
+	return false
 }
-
-// EmailsKind reports whether notifications of kind are also sent by e-mail.
-func EmailsKind(kind string) bool { return emailKinds[kind] }
 
 // SendEmail e-mails notification id through mailer, with links under publicURL. It
 // sends nothing, and returns nil, when Allowed says no for the e-mail channel, has no

@@ -15,6 +15,7 @@ type NotificationPrefs struct {
 	HidePreviews bool
 	QuietHours   *QuietHours // nil: none
 	Language     string      // one of Languages; "" means DefaultLanguage
+	TimeZone     string      // the IANA zone dates in mail are written in; "" is UTC
 	// ConversationMuted is set by a loader that reads the prefs for one conversation's
 	// message: the user muted it, so it sends no push and no e-mail.
 	ConversationMuted bool

@@ -41,26 +41,28 @@ func RouteNotifications(ev RoutableEvent) []Notification {
 	switch ev.Type {
 	case "order.paid":
 		return orderNotes(o, KindOrderPaid, "New order: "+title,
-			"A buyer paid "+FormatMoney(o.PriceMinor, o.Currency)+" for "+title+". Time to get started.", toSeller)
+			"A buyer paid "+FormatMoney(o.PriceMinor, o.Currency)+" for "+title+". Time to get started.", amountOf(o, o.PriceMinor), toSeller)
 	case "order.payment_failed":
-		return orderNotes(o, KindPaymentFailed, "Payment failed", "Your payment for "+title+" did not go through.", toBuyer)
+		return orderNotes(o, KindPaymentFailed, "Payment failed", "Your payment for "+title+" did not go through.", amountOf(o, o.PriceMinor), toBuyer)
 	case "order.delivered":
-		return orderNotes(o, KindOrderDelivered, "Delivered: "+title, "The seller delivered your order. Review the work and accept it or ask for a revision.", toBuyer)
+		return orderNotes(o, KindOrderDelivered, "Delivered: "+title, "The seller delivered your order. Review the work and accept it or ask for a revision.", NotificationFacts{}, toBuyer)
 	case "order.revision_requested":
-		return orderNotes(o, KindRevisionRequested, "Revision requested: "+title, revisionBody(ev.Data), toSeller)
+		body, facts := revisionBody(ev.Data)
+		return orderNotes(o, KindRevisionRequested, "Revision requested: "+title, body, facts, toSeller)
 	case "order.completed":
 		return orderNotes(o, KindOrderCompleted, "Completed: "+title,
-			"The order is complete; "+FormatMoney(o.SellerMinor, o.Currency)+" will be available after clearing.", toSeller)
+			"The order is complete; "+FormatMoney(o.SellerMinor, o.Currency)+" will be available after clearing.", amountOf(o, o.SellerMinor), toSeller)
 	case "order.cancelled":
-		return orderNotes(o, KindOrderCancelled, "Cancelled: "+title, "The order was cancelled.", toBuyer, toSeller)
+		return orderNotes(o, KindOrderCancelled, "Cancelled: "+title, "The order was cancelled.", NotificationFacts{}, toBuyer, toSeller)
 	case "order.refunded":
 		return routeRefund(ev)
 	case "order.reviewed":
-		return orderNotes(o, KindReviewReceived, "New review: "+title, reviewBody(ev.Data), toSeller)
+		body, facts := reviewBody(ev.Data)
+		return orderNotes(o, KindReviewReceived, "New review: "+title, body, facts, toSeller)
 	case "order.disputed", "order.dispute_answered", "order.dispute_withdrawn", "order.dispute_resolved":
 		return routeDispute(ev)
 	case "order.review_answered":
-		return orderNotes(o, KindReviewAnswered, "The seller answered your review", "On "+title+".", toBuyer)
+		return orderNotes(o, KindReviewAnswered, "The seller answered your review", "On "+title+".", NotificationFacts{}, toBuyer)
 	}
 	return nil
 }
@@ -89,7 +91,7 @@ func routeRefund(ev RoutableEvent) []Notification {
 		roles = append(roles, toSeller)
 	}
 	return orderNotes(o, KindOrderRefunded, "Refunded: "+quoted(o.GigTitle),
-		FormatMoney(amount, o.Currency)+" was refunded to the buyer.", roles...)
+		FormatMoney(amount, o.Currency)+" was refunded to the buyer.", amountOf(o, amount), roles...)
 }
 
 // routeBalance tells a seller their withdrawal was paid out.
@@ -103,10 +105,15 @@ func routeBalance(ev Event) []Notification {
 		return nil
 	}
 	return []Notification{{UserID: userID, Kind: KindWithdrawalPaid, Title: "Withdrawal paid",
-		Body: "Your " + d.Currency + " withdrawal was paid out.", Link: "/me/withdrawals"}}
+		Body: "Your " + d.Currency + " withdrawal was paid out.", Link: "/me/withdrawals", Facts: NotificationFacts{Currency: d.Currency}}}
 }
 
-func orderNotes(o Order, kind, title, body string, roles ...string) []Notification {
+// amountOf is the facts of an amount of the order's currency.
+func amountOf(o Order, minor int64) NotificationFacts {
+	return NotificationFacts{AmountMinor: minor, Currency: o.Currency}
+}
+
+func orderNotes(o Order, kind, title, body string, facts NotificationFacts, roles ...string) []Notification {
 	out := make([]Notification, 0, len(roles))
 	for _, role := range roles {
 		user := o.BuyerID
@@ -114,22 +121,23 @@ func orderNotes(o Order, kind, title, body string, roles ...string) []Notificati
 			user = o.SellerID
 		}
 		id := o.ID
-		out = append(out, Notification{UserID: user, Kind: kind, Title: title, Body: body, Link: "/orders/" + o.ID, OrderID: &id})
+		out = append(out, Notification{UserID: user, Kind: kind, Title: title, Body: body, Link: "/orders/" + o.ID, OrderID: &id, Facts: facts})
 	}
 	return out
 }
 
-func revisionBody(data []byte) string {
+func revisionBody(data []byte) (string, NotificationFacts) {
 	var d struct {
 		Revision struct{ Note string } `json:"revision"`
 	}
 	if json.Unmarshal(data, &d) != nil || strings.TrimSpace(d.Revision.Note) == "" {
-		return "The buyer asked for a revision."
+		return "The buyer asked for a revision.", NotificationFacts{}
 	}
-	return "The buyer asked for a revision: " + preview(d.Revision.Note)
+	note := preview(d.Revision.Note)
+	return "The buyer asked for a revision: " + note, NotificationFacts{Note: note}
 }
 
-func reviewBody(data []byte) string {
+func reviewBody(data []byte) (string, NotificationFacts) {
 	var d struct {
 		Review struct {
 			Rating  int
@@ -138,10 +146,12 @@ func reviewBody(data []byte) string {
 	}
 	_ = json.Unmarshal(data, &d)
 	body := strconv.Itoa(d.Review.Rating) + "/5 stars"
+	facts := NotificationFacts{Rating: d.Review.Rating}
 	if c := strings.TrimSpace(d.Review.Comment); c != "" {
-		body += ": " + preview(c)
+		facts.Note = preview(c)
+		body += ": " + facts.Note
 	}
-	return body
+	return body, facts
 }
 
 func quoted(s string) string { return "“" + s + "”" }

@@ -2,7 +2,7 @@ package market
 
 import "encoding/json"
 
-// Notification kinds of disputes (in-app and push; no e-mail template).
+// Notification kinds of disputes.
 const (
 	KindOrderDisputed     = "order_disputed"
 	KindDisputeAnswered   = "dispute_answered"
@@ -19,27 +19,30 @@ func routeDispute(ev RoutableEvent) []Notification {
 	title := quoted(o.GigTitle)
 	switch ev.Type {
 	case "order.disputed":
-		return orderNotes(o, KindOrderDisputed, "Dispute opened: "+title, disputeReason(ev.Data), toSeller)
+		body, facts := disputeReason(ev.Data)
+		return orderNotes(o, KindOrderDisputed, "Dispute opened: "+title, body, facts, toSeller)
 	case "order.dispute_answered":
-		return orderNotes(o, KindDisputeAnswered, "The seller answered your dispute", "On "+title+".", toBuyer)
+		return orderNotes(o, KindDisputeAnswered, "The seller answered your dispute", "On "+title+".", NotificationFacts{}, toBuyer)
 	case "order.dispute_withdrawn":
-		return orderNotes(o, KindDisputeWithdrawn, "Dispute withdrawn: "+title, "The buyer withdrew the dispute; the order goes on.", toSeller)
+		return orderNotes(o, KindDisputeWithdrawn, "Dispute withdrawn: "+title, "The buyer withdrew the dispute; the order goes on.", NotificationFacts{}, toSeller)
 	case "order.dispute_resolved":
-		body := disputeResolvedSeller
+		body, facts := disputeResolvedSeller, NotificationFacts{}
 		if o.RefundedMinor > 0 {
 			body = "An admin resolved the dispute: " + FormatMoney(o.RefundedMinor, o.Currency) + " goes back to the buyer."
+			facts = amountOf(o, o.RefundedMinor)
 		}
-		return orderNotes(o, KindDisputeResolved, "Dispute resolved: "+title, body, toBuyer, toSeller)
+		return orderNotes(o, KindDisputeResolved, "Dispute resolved: "+title, body, facts, toBuyer, toSeller)
 	}
 	return nil
 }
 
-func disputeReason(data []byte) string {
+func disputeReason(data []byte) (string, NotificationFacts) {
 	var d struct {
 		Dispute struct{ Reason string } `json:"dispute"`
 	}
 	if json.Unmarshal(data, &d) != nil || d.Dispute.Reason == "" {
-		return "The buyer opened a dispute."
+		return "The buyer opened a dispute.", NotificationFacts{}
 	}
-	return "The buyer opened a dispute: " + preview(d.Dispute.Reason)
+	note := preview(d.Dispute.Reason)
+	return "The buyer opened a dispute: " + note, NotificationFacts{Note: note}
 }

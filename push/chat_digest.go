@@ -12,6 +12,7 @@ type DigestLine struct {
 	Sender string
 	Text   string // empty for a message with attachments only
 	At     time.Time
+	When   string // At written for the reader (market's FormatDateIn); "" writes At in UTC
 }
 
 // ChatDigestMail is the content of a digest of unread chat messages in one
@@ -21,6 +22,8 @@ type ChatDigestMail struct {
 	Lines []DigestLine // oldest first; at least one
 	More  int          // unread messages after the quoted ones
 	Link  string       // absolute http(s) URL that opens the conversation to reply
+	// Language is "de" for German; anything else is English.
+	Language string
 }
 
 // ChatDigestEmail builds the digest mail of unread messages in one conversation. It
@@ -39,10 +42,15 @@ func ChatDigestEmail(to, displayName string, m ChatDigestMail) (Email, error) {
 	}
 	n := len(m.Lines) + m.More
 	subject := fmt.Sprintf("%d unread messages from %s", n, from)
-	if n == 1 {
+	switch {
+	case m.Language == "de" && n == 1:
+		subject = "Eine ungelesene Nachricht von " + from
+	case m.Language == "de":
+		subject = fmt.Sprintf("%d ungelesene Nachrichten von %s", n, from)
+	case n == 1:
 		subject = "An unread message from " + from
 	}
-	return render("chat_digest", to, subject, templateData{
+	return renderIn(m.Language, "chat_digest", to, subject, templateData{
 		DisplayName: displayName, Link: m.Link, From: from, Lines: m.Lines, More: m.More,
 	})
 }

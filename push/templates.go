@@ -11,10 +11,13 @@ import (
 )
 
 // templateFS holds the email templates: for each email a NAME.html.tmpl and a
-// NAME.txt.tmpl defining "content", rendered inside layout.html.tmpl and
-// layout.txt.tmpl. It is read-only, so it is the one package-level value here.
+// NAME.txt.tmpl defining "content" (and, for notifications, the text template a
+// "subject"), rendered inside layout.html.tmpl and layout.txt.tmpl. English ones are
+// in templates/, those of another language in templates/LANG/ (German: de), each
+// language with its own layout. It is read-only, so it is the one package-level
+// value here.
 //
-//go:embed templates/*.tmpl
+//go:embed templates/*.tmpl templates/de/*.tmpl
 var templateFS embed.FS
 
 // templateData is what every template sees. Values are inserted by
@@ -30,6 +33,20 @@ type templateData struct {
 	From        string       // chat digests: who wrote (user-written names)
 	Lines       []DigestLine // chat digests: the unread messages, oldest first
 	More        int          // chat digests: unread messages not quoted
+	Amount      string       // notifications: an amount, already written for the reader's language
+	Currency    string       // notifications: the currency code of a withdrawal
+	Note        string       // notifications: what the other party wrote (user-written)
+	Rating      int          // notifications: a review's stars
+	Date        string       // notifications: when it happened, written for the reader
+}
+
+// templateDir is the directory of a language's templates: English (and any language
+// without templates) in templates/, German in templates/de/.
+func templateDir(lang string) string {
+	if lang == "de" {
+		return "templates/de/"
+	}
+	return "templates/"
 }
 
 // VerifyEmail builds the "confirm your address" mail with a single-use link.
@@ -76,16 +93,35 @@ func EmailInUse(to, displayName string) (Email, error) {
 // validates the result. Templates are parsed per call: mail is rare, parsing
 // takes microseconds, and it keeps parsed state out of package globals.
 func render(name, to, subject string, data templateData) (Email, error) {
+	return renderIn("en", name, to, subject, data)
+}
+
+// renderIn is render in the templates of lang (see templateDir). An empty subject is
+// taken from the text template's "subject", with its white space collapsed (a title
+// a user wrote never breaks the header).
+func renderIn(lang, name, to, subject string, data templateData) (Email, error) {
+	dir := templateDir(lang)
+	if subject == "" {
+		t, err := texttemplate.ParseFS(templateFS, dir+name+".txt.tmpl")
+		if err != nil {
+			return Email{}, fmt.Errorf("push: parse template %s.txt: %w", name, err)
+		}
+		var b bytes.Buffer
+		if err := t.ExecuteTemplate(&b, "subject", data); err != nil {
+			return Email{}, fmt.Errorf("push: render subject of %s: %w", name, err)
+		}
+		subject = strings.Join(strings.Fields(b.String()), " ")
+	}
 	data.Subject = subject
 	data.DisplayName = strings.TrimSpace(data.DisplayName)
-	if data.DisplayName == "" {
+	if data.DisplayName == "" && lang != "de" {
 		data.DisplayName = "there"
 	}
-	text, err := renderText(name, data)
+	text, err := renderText(dir, name, data)
 	if err != nil {
 		return Email{}, err
 	}
-	html, err := renderHTML(name, data)
+	html, err := renderHTML(dir, name, data)
 	if err != nil {
 		return Email{}, err
 	}
@@ -96,8 +132,8 @@ func render(name, to, subject string, data templateData) (Email, error) {
 	return e, nil
 }
 
-func renderText(name string, data templateData) (string, error) {
-	t, err := texttemplate.ParseFS(templateFS, "templates/layout.txt.tmpl", "templates/"+name+".txt.tmpl")
+func renderText(dir, name string, data templateData) (string, error) {
+	t, err := texttemplate.ParseFS(templateFS, dir+"layout.txt.tmpl", dir+name+".txt.tmpl")
 	if err != nil {
 		return "", fmt.Errorf("push: parse template %s.txt: %w", name, err)
 	}
@@ -108,8 +144,8 @@ func renderText(name string, data templateData) (string, error) {
 	return b.String(), nil
 }
 
-func renderHTML(name string, data templateData) (string, error) {
-	t, err := htmltemplate.ParseFS(templateFS, "templates/layout.html.tmpl", "templates/"+name+".html.tmpl")
+func renderHTML(dir, name string, data templateData) (string, error) {
+	t, err := htmltemplate.ParseFS(templateFS, dir+"layout.html.tmpl", dir+name+".html.tmpl")
 	if err != nil {
 		return "", fmt.Errorf("push: parse template %s.html: %w", name, err)
 	}

@@ -110,7 +110,7 @@ func (db *DB) NotificationEmail(ctx context.Context, id string) (market.Notifica
 	if !isUUID(id) {
 		return m, fmt.Errorf("notification %q: %w", id, ErrNotFound)
 	}
-	err := db.x.GetContext(ctx, &m, `SELECT n.id, n.user_id, n.kind, n.title, n.body, n.link, n.order_id, n.created_at, n.read_at,
+	err := db.x.GetContext(ctx, &m, `SELECT n.id, n.user_id, n.kind, n.title, n.body, n.link, n.order_id, n.created_at, n.read_at, n.facts,
 			u.email, u.display_name, u.email_verified_at IS NOT NULL AS email_verified,
 			u.deleted_at IS NOT NULL OR u.disabled_at IS NOT NULL AS gone,
 			COALESCE(o.gig_title, '') AS gig_title

@@ -51,7 +51,7 @@ func loadPrefs(ctx context.Context, q querier, userID string) (market.Notificati
 	if err != nil {
 		return p, fmt.Errorf("notification prefs: %w", noRowIsNotFound(err))
 	}
-	p.HidePreviews, p.Language = r.HidePreviews, r.Language
+	p.HidePreviews, p.Language, p.TimeZone = r.HidePreviews, r.Language, r.TimeZone
 	if r.QuietStart.Valid && r.QuietEnd.Valid {
 		p.QuietHours = &market.QuietHours{Start: int(r.QuietStart.Int16), End: int(r.QuietEnd.Int16), TimeZone: r.TimeZone}
 	}

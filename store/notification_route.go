@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -167,10 +168,14 @@ func (b *routeBatch) store(ctx context.Context, source market.Event, n market.No
 		return nil
 	}
 	// clock_timestamp, not now(): the notifications of one batch keep their events' order.
-	err = b.tx.GetContext(ctx, &n, `INSERT INTO notifications (user_id, kind, title, body, link, order_id, source_channel, source_seq, in_app, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp()) ON CONFLICT DO NOTHING
-		RETURNING id, user_id, kind, title, body, link, order_id, created_at, read_at`,
-		n.UserID, n.Kind, n.Title, n.Body, n.Link, n.OrderID, source.Channel, source.Seq, inApp)
+	facts, err := json.Marshal(n.Facts)
+	if err != nil {
+		return fmt.Errorf("notification facts: %w", err)
+	}
+	err = b.tx.GetContext(ctx, &n, `INSERT INTO notifications (user_id, kind, title, body, link, order_id, source_channel, source_seq, in_app, facts, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, clock_timestamp()) ON CONFLICT DO NOTHING
+		RETURNING id, user_id, kind, title, body, link, order_id, created_at, read_at, facts`,
+		n.UserID, n.Kind, n.Title, n.Body, n.Link, n.OrderID, source.Channel, source.Seq, inApp, facts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // stored before
 	}
@@ -187,6 +192,11 @@ func (b *routeBatch) store(ctx context.Context, source market.Event, n market.No
 	if email && market.EmailsKind(n.Kind) {
 		if _, err := b.jobs.InsertTx(ctx, b.tx.Tx, NotificationEmailJob{NotificationID: n.ID}, nil); err != nil {
 			return fmt.Errorf("queue notification e-mail: %w", err)
+		}
+	}
+	if push && n.PushAfter > 0 {
+		if err := queueNotificationPush(ctx, b.jobs, b.tx, n.UserID, market.PushCollapseKey(n.OrderID), now.Add(n.PushAfter)); err != nil {
+			return err
 		}
 	}
 	b.routed = append(b.routed, market.Routed{Notification: n, Prefs: prefs})

@@ -40,17 +40,24 @@ type chatPushWorker struct {
 
 // Work pushes the burst (see market's PushBurst).
 func (w *chatPushWorker) Work(ctx context.Context, job *river.Job[store.ChatPushJob]) error {
-	err := w.chat.PushBurst(ctx, job.Args.UserID, job.Args.ConversationID)
+	return pushJobResult(w.chat.PushBurst(ctx, job.Args.UserID, job.Args.ConversationID), job.CreatedAt, w.maxWait)
+}
+
+// pushJobResult is what a push job created at created returns for the error of its
+// round of sends: FCM's retryable errors snooze the job for FCM's Retry-After (at
+// most maxWait) or leave it to river's backoff, until the news is older than
+// pushGiveUp and the job is cancelled; other errors are retried with backoff.
+func pushJobResult(err error, created time.Time, maxWait time.Duration) error {
 	var temp *push.TemporaryError
 	switch {
 	case err == nil:
 		return nil
 	case !errors.As(err, &temp):
 		return err
-	case time.Since(job.CreatedAt) > pushGiveUp:
-		return river.JobCancel(fmt.Errorf("chat push older than %s: %w", pushGiveUp, err))
+	case time.Since(created) > pushGiveUp:
+		return river.JobCancel(fmt.Errorf("push older than %s: %w", pushGiveUp, err))
 	case temp.RetryAfter > 0:
-		return river.JobSnooze(min(temp.RetryAfter, w.maxWait))
+		return river.JobSnooze(min(temp.RetryAfter, maxWait))
 	}
 	return err
 }
@@ -81,9 +88,10 @@ type chatDigestMail struct{ mail subscribedMail }
 func (m chatDigestMail) SendChatDigest(ctx context.Context, d market.ChatDigest, link string) error {
 	lines := make([]push.DigestLine, len(d.Messages))
 	for i, msg := range d.Messages {
-		lines[i] = push.DigestLine{Sender: d.Names[msg.SenderID], Text: msg.Text, At: msg.CreatedAt}
+		lines[i] = push.DigestLine{Sender: d.Names[msg.SenderID], Text: msg.Text, At: msg.CreatedAt,
+			When: market.FormatDateIn(msg.CreatedAt, d.Language, d.TimeZone)}
 	}
-	e, err := push.ChatDigestEmail(d.Email, d.DisplayName, push.ChatDigestMail{From: d.From, Lines: lines, More: d.More, Link: link})
+	e, err := push.ChatDigestEmail(d.Email, d.DisplayName, push.ChatDigestMail{From: d.From, Lines: lines, More: d.More, Link: link, Language: d.Language})
 	if err != nil {
 		return fmt.Errorf("render chat digest: %w", err)
 	}

@@ -92,7 +92,7 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 	// Billing: profiles, quotes with the buyer's service fee and tax, invoices.
 	d.billing = market.NewBilling(db, cfg.Billing)
 	// Notifications: presence and push from the node and FCM.
-	d.notifications = newNotifications(cfg, db, d.realtime, node, pusher, log)
+	d.notifications = newNotifications(cfg, db, d.realtime, node, oncePusher(pusher), log)
 	// Favorites keep published gigs; saved searches are matched by this node's index
 	// and tell their owners through the notifications.
 	d.favorites = market.NewFavorites(db, d.gigs)

@@ -86,6 +86,7 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, obj
 	addChatReachWorkers(workers, cfg, d.chat, mail)
 	river.AddWorker(workers, &heldPushWorker{notifications: d.notifications, chat: d.chat})
 	river.AddWorker(workers, &savedSearchMatchWorker{savedSearches: d.savedSearches, log: log})
+	river.AddWorker(workers, &notificationPushWorker{notifications: d.notifications, maxWait: cfg.Notifications.PushMaxRetryAfter})
 	client, err := river.NewClient(db.JobDriver(), &river.Config{
 		Queues:            jc.Workers.queues(),
 		Workers:           workers,

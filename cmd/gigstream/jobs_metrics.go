@@ -41,6 +41,7 @@ var jobKinds = [][2]string{
 	{store.QueueMail, store.NotificationEmailJob{}.Kind()},
 	{store.QueueMail, store.ChatEmailJob{}.Kind()},
 	{store.QueuePush, store.ChatPushJob{}.Kind()},
+	{store.QueuePush, store.NotificationPushJob{}.Kind()},
 	{store.QueueMail, store.HeldPushJob{}.Kind()},
 	{store.QueueMail, store.SavedSearchMatchJob{}.Kind()},
 	{store.QueueMedia, store.VideoProbeJob{}.Kind()},

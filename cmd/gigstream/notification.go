@@ -32,8 +32,9 @@ func loadNotificationsConfig(e *envReader, c *config) {
 
 // newNotifications builds the notification use cases; presence and pusher may be nil.
 func newNotifications(cfg config, db *store.DB, rt *market.Realtime, presence market.Presence, pusher market.Pusher, log *slog.Logger) *market.Notifications {
-	return market.NewNotifications(db, rt, presence, pusher, market.NotificationsConfig{PollInterval: cfg.Notifications.PollInterval},
-		log.With("component", "notifications"))
+	return market.NewNotifications(db, rt, presence, pusher, market.NotificationsConfig{
+		PollInterval: cfg.Notifications.PollInterval, PushDelay: cfg.PushDelay,
+	}, log.With("component", "notifications"))
 }
 
 // notificationMail sends notification e-mails (market.NotificationMailer) through SMTP
@@ -41,14 +42,29 @@ func newNotifications(cfg config, db *store.DB, rt *market.Realtime, presence ma
 type notificationMail struct{ mail subscribedMail }
 
 func (m notificationMail) SendNotification(ctx context.Context, n market.NotificationEmail, link string) error {
-	e, err := push.NotificationEmail(n.Email, n.DisplayName, push.NotificationMail{
-		Kind: n.Kind, Subject: n.Title, GigTitle: n.GigTitle, Body: n.Body, Link: link,
-	})
+	e, err := push.NotificationEmail(n.Email, n.DisplayName, notificationMailOf(n, link))
 	if err != nil {
 		return fmt.Errorf("render notification e-mail: %w", err)
 	}
 	cat, _ := market.CategoryOf(n.Kind)
 	return m.mail.send(ctx, e, n.UserID, cat)
+}
+
+// notificationMailOf is the content of n's e-mail in the recipient's language, with
+// its amount and date written for them by market's locale formatters.
+func notificationMailOf(n market.NotificationEmail, link string) push.NotificationMail {
+	lang := market.MailLanguage(n.Prefs)
+	m := push.NotificationMail{
+		Kind: n.Kind, Language: lang, GigTitle: n.GigTitle, Currency: n.Facts.Currency, Note: n.Facts.Note,
+		Rating: n.Facts.Rating, Date: market.FormatDateIn(n.CreatedAt, lang, n.Prefs.TimeZone), Link: link,
+	}
+	if n.Kind == market.KindSavedSearchMatch && m.GigTitle == "" {
+		m.GigTitle = n.Body // the matching gig's title (see market's savedSearchNotification)
+	}
+	if n.Facts.HasAmount() {
+		m.Amount = market.FormatMoneyIn(n.Facts.AmountMinor, n.Facts.Currency, lang)
+	}
+	return m
 }
 
 // notificationEmailWorker runs store.NotificationEmailJob; an SMTP error makes river
@@ -83,6 +99,24 @@ func addNotificationEmailWorker(workers *river.Workers, cfg config, notification
 // no unsubscribe link); notification mail goes through subscribedMail.
 func newSMTPMailer(cfg config, log *slog.Logger) *push.SMTPMailer {
 	return push.NewSMTPMailer(smtpConfigOf(cfg, log, nil, nil))
+}
+
+// notificationPushWorker runs store.NotificationPushJob: the push of a burst of one
+// order's notifications, retried like a chat push (see pushJobResult).
+type notificationPushWorker struct {
+	river.WorkerDefaults[store.NotificationPushJob]
+	notifications *market.Notifications
+	maxWait       time.Duration
+}
+
+// Work pushes the newest unread notification of the burst (see market's PushBurst).
+func (w *notificationPushWorker) Work(ctx context.Context, job *river.Job[store.NotificationPushJob]) error {
+	return pushJobResult(w.notifications.PushBurst(ctx, job.Args.UserID, job.Args.CollapseKey), job.CreatedAt, w.maxWait)
+}
+
+// Timeout bounds one round of sends.
+func (w *notificationPushWorker) Timeout(*river.Job[store.NotificationPushJob]) time.Duration {
+	return time.Minute
 }
 
 // heldPushWorker runs store.HeldPushJob when a user's quiet hours end: the chat sends a

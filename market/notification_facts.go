@@ -1,0 +1,41 @@
+package market
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// NotificationFacts are the parts of a notification its e-mail writes in the
+// recipient's language: the routing table sets them next to the in-app title and body
+// (which are English), and the store keeps them as JSON. A zero field is absent.
+type NotificationFacts struct {
+	AmountMinor int64  `json:"amount_minor,omitempty"` // in Currency's minor units
+	Currency    string `json:"currency,omitempty"`
+	Note        string `json:"note,omitempty"`   // written by the other party, shortened (see preview)
+	Rating      int    `json:"rating,omitempty"` // a review's stars, 1…5
+}
+
+// HasAmount reports whether the facts name an amount.
+func (f NotificationFacts) HasAmount() bool { return f.Currency != "" && f.AmountMinor != 0 }
+
+// Scan reads the JSON object the store keeps; NULL is no facts.
+func (f *NotificationFacts) Scan(src any) error {
+	var raw []byte
+	switch v := src.(type) {
+	case []byte:
+		raw = v
+	case string:
+		raw = []byte(v)
+	case nil:
+		*f = NotificationFacts{}
+		return nil
+	default:
+		return fmt.Errorf("notification facts: cannot scan %T", src)
+	}
+	var out NotificationFacts
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return fmt.Errorf("notification facts: %w", err)
+	}
+	*f = out
+	return nil
+}
