@@ -167,11 +167,17 @@ func (n *Notifications) RouteOnce(ctx context.Context) (int, error) {
 }
 
 // Deliver stores notifications that do not come from an order event (a saved search's
-// match), then publishes their in-app events and pushes offline recipients as the
-// router does. It returns how many were stored (a repeat stores none).
+// match), then publishes their in-app events; their pushes are queued as jobs in the
+// same transaction, as the router does. It returns how many were stored (a repeat
+// stores none).
 func (n *Notifications) Deliver(ctx context.Context, source Event, list []Notification) (int, error) {
 	if len(list) == 0 {
 		return 0, nil
+	}
+	if n.pusher != nil && n.presence != nil && n.cfg.PushDelay > 0 {
+		for i := range list {
+			list[i].PushAfter = n.cfg.PushDelay
+		}
 	}
 	routed, events, err := n.store.StoreNotifications(ctx, source, list)
 	if err != nil {
@@ -179,9 +185,6 @@ func (n *Notifications) Deliver(ctx context.Context, source Event, list []Notifi
 	}
 	if n.realtime != nil && len(events) > 0 {
 		n.realtime.PublishCommitted(ctx, events...)
-	}
-	for _, r := range routed {
-		n.push(ctx, r)
 	}
 	return len(routed), nil
 }
