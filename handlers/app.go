@@ -81,6 +81,8 @@ type Deps struct {
 	Audit     *market.Audit      // the ledger statement, the admins' order queue and ledger check
 	// Billing is billing profiles, the buyer's quote (service fee and tax) and invoices.
 	Billing *market.Billing
+	// Invoices are the orders' invoices and credit notes and their PDFs.
+	Invoices *market.Invoices
 	// TwoFactor is TOTP two-factor authentication and the step-up of money moves.
 	TwoFactor *market.TwoFactor
 	Tus       *tus.Engine  // resumable uploads on /uploads/tus/
@@ -279,6 +281,9 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/me/billing-profile", requireUser, billing.profile)
 	app.Put("/me/billing-profile", requireUser, billing.setProfile)
 	app.Get("/gigs/:id/quote", requireUser, billing.quote)
+	invoices := &invoiceRoutes{invoices: d.Invoices}
+	app.Get("/orders/:id/invoices", requireUser, invoices.list)
+	app.Get("/invoices/:id/pdf", requireUser, invoices.pdf)
 	audit := &auditRoutes{audit: d.Audit}
 	app.Get("/me/ledger", requireUser, audit.ledger)
 	app.Get("/admin/orders", requireUser, audit.adminOrders)

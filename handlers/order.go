@@ -17,6 +17,9 @@ type placeOrderRequest struct {
 	GigID    string `json:"gig_id" validate:"required,uuid"`
 	Tier     string `json:"tier" validate:"required,oneof=basic standard premium"`
 	Provider string `json:"provider"` // stripe (default) or paypal; checked by the use case
+	// QuoteTotalMinor is the total_minor of the quote the buyer saw; optional. When
+	// the total differs now, the order is refused with 409.
+	QuoteTotalMinor *int64 `json:"quote_total_minor" validate:"omitempty,min=0"`
 }
 
 // place creates an order (201) with its PaymentIntent's client secret (or PayPal
@@ -34,7 +37,7 @@ func (h *orderRoutes) place(c *fiber.Ctx) error {
 	}
 	u, _ := currentUser(c)
 	ord, created, err := h.orders.PlaceOrder(c.UserContext(), market.NewOrder{
-		BuyerID: u.ID, GigID: req.GigID, Tier: req.Tier, Provider: req.Provider, IdempotencyKey: key,
+		BuyerID: u.ID, GigID: req.GigID, Tier: req.Tier, Provider: req.Provider, QuoteTotalMinor: req.QuoteTotalMinor, IdempotencyKey: key,
 	})
 	if err != nil {
 		return err

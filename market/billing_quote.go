@@ -138,8 +138,7 @@ type QuotedPackage struct {
 }
 
 // Quote prices a package of a published gig for buyerID: the price, the service fee
-// and the tax for the buyer's billing profile. POST /orders does not charge the fee
-// and tax yet.
+// and the tax for the buyer's billing profile, which POST /orders charges.
 // Errors: invalid naming gig_id or tier, not found for no such published package.
 func (b *Billing) Quote(ctx context.Context, buyerID, gigID, tier string) (Quote, error) {
 	if !uuidText.MatchString(gigID) {
@@ -161,13 +160,21 @@ func (b *Billing) Quote(ctx context.Context, buyerID, gigID, tier string) (Quote
 // QuoteForBuyer prices price minor units of currency for buyerID with their billing
 // profile, if any.
 func (b *Billing) QuoteForBuyer(ctx context.Context, buyerID, title string, price int64, currency string) (Quote, error) {
-	var buyer *BillingProfile
-	p, err := b.store.BillingProfile(ctx, buyerID)
-	switch {
-	case err == nil:
-		buyer = &p
-	case ErrorCode(err) != CodeNotFound:
+	buyer, err := b.buyerProfile(ctx, buyerID)
+	if err != nil {
 		return Quote{}, err
 	}
 	return b.cfg.QuoteFor(title, price, currency, buyer)
+}
+
+// buyerProfile is buyerID's billing profile, nil when they have none.
+func (b *Billing) buyerProfile(ctx context.Context, buyerID string) (*BillingProfile, error) {
+	p, err := b.store.BillingProfile(ctx, buyerID)
+	switch {
+	case err == nil:
+		return &p, nil
+	case ErrorCode(err) != CodeNotFound:
+		return nil, err
+	}
+	return nil, nil
 }

@@ -36,7 +36,7 @@ const (
 func EscrowAccount(orderID string) string { return "escrow:order:" + orderID }
 
 var (
-	accountPattern  = regexp.MustCompile(`^(external:[a-z]+|escrow:order:[0-9a-f-]{36}|seller:[0-9a-f-]{36}:(pending|available|debt)|platform:(fees|losses)|transit:withdrawal:[0-9a-f-]{36})$`)
+	accountPattern  = regexp.MustCompile(`^(external:[a-z]+|escrow:order:[0-9a-f-]{36}|seller:[0-9a-f-]{36}:(pending|available|debt)|platform:(fees|losses|service_fees)|tax:payable:[A-Z]{2}|transit:withdrawal:[0-9a-f-]{36})$`)
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
@@ -44,6 +44,19 @@ var (
 // outside world) and lands in the order's escrow.
 func FundEscrow(orderID string, amount int64, currency, reference string) LedgerTransaction {
 	return FundEscrowFrom(ExternalStripeAccount, orderID, amount, currency, reference)
+}
+
+// FundOrder is the transaction of an order's confirmed payment of its total through
+// provider: the total leaves the provider's external account; the price lands in the
+// order's escrow, the service fee in platform:service_fees and the tax in
+// tax:payable:{country}. Zero legs are left out.
+func FundOrder(ord Order, provider string) LedgerTransaction {
+	return LedgerTransaction{Kind: ledgerKindEscrow, OrderID: ord.ID, Reference: "escrow_funding:order:" + ord.ID,
+		Postings: legs(ord.Currency,
+			Posting{Account: ExternalAccount(provider), Amount: -ord.TotalMinor},
+			Posting{Account: EscrowAccount(ord.ID), Amount: ord.PriceMinor},
+			Posting{Account: ServiceFeesAccount, Amount: ord.ServiceFeeMinor},
+			Posting{Account: TaxPayableAccount(ord.TaxCountry), Amount: ord.TaxMinor})}
 }
 
 // ExternalAccount is the outside world's account at a payment provider: external:stripe,

@@ -37,6 +37,9 @@ type OrdersConfig struct {
 	MaxNoteLength int // characters of a delivery or revision note; default and most 5000
 	MaxFiles      int // files per delivery; default 20
 
+	// Billing prices orders: the buyer pays the price plus the service fee and tax of
+	// its quote. Nil charges the price alone.
+	Billing *Billing
 	// PayPal lets buyers pay with PayPal; nil refuses provider "paypal".
 	PayPal PayPalGateway
 	// Threads opens the order's conversation between buyer and seller once the order
@@ -70,16 +73,25 @@ type LatePaymentRefunder interface {
 // (later edits to the gig do not change it), its price in minor units, and where it
 // stands. Payment is set for the buyer only.
 type Order struct {
-	ID               string       `json:"id" db:"id"`
-	BuyerID          string       `json:"buyer_id" db:"buyer_id"`
-	SellerID         string       `json:"seller_id" db:"seller_id"`
-	GigID            string       `json:"gig_id" db:"gig_id"`
-	PackageID        *string      `json:"package_id" db:"package_id"`
-	GigTitle         string       `json:"gig_title" db:"gig_title"`
-	PackageTier      string       `json:"package_tier" db:"package_tier"`
-	PackageTitle     string       `json:"package_title" db:"package_title"`
-	PriceMinor       int64        `json:"price_minor" db:"price_minor"`
-	Currency         string       `json:"currency" db:"currency"`
+	ID           string  `json:"id" db:"id"`
+	BuyerID      string  `json:"buyer_id" db:"buyer_id"`
+	SellerID     string  `json:"seller_id" db:"seller_id"`
+	GigID        string  `json:"gig_id" db:"gig_id"`
+	PackageID    *string `json:"package_id" db:"package_id"`
+	GigTitle     string  `json:"gig_title" db:"gig_title"`
+	PackageTier  string  `json:"package_tier" db:"package_tier"`
+	PackageTitle string  `json:"package_title" db:"package_title"`
+	PriceMinor   int64   `json:"price_minor" db:"price_minor"`
+	Currency     string  `json:"currency" db:"currency"`
+	// ServiceFeeMinor and TaxMinor are what the buyer paid on top of the price (the
+	// quote's service fee and tax, at TaxRateBPS for TaxCountry; ReverseCharge when a
+	// business buyer accounts for the tax); TotalMinor is the sum, the payment's amount.
+	ServiceFeeMinor  int64        `json:"service_fee_minor" db:"service_fee_minor"`
+	TaxMinor         int64        `json:"tax_minor" db:"tax_minor"`
+	TotalMinor       int64        `json:"total_minor" db:"total_minor"`
+	TaxRateBPS       int          `json:"tax_rate_bps" db:"tax_rate_bps"`
+	TaxCountry       string       `json:"tax_country" db:"tax_country"`
+	ReverseCharge    bool         `json:"reverse_charge" db:"reverse_charge"`
 	RevisionsAllowed int          `json:"revisions_allowed" db:"revisions_allowed"`
 	RevisionsUsed    int          `json:"revisions_used" db:"revisions_used"`
 	DeliveryDays     int          `json:"delivery_days" db:"delivery_days"`
@@ -87,11 +99,13 @@ type Order struct {
 	DueAt            *time.Time   `json:"due_at" db:"due_at"`
 	PaidAt           *time.Time   `json:"paid_at" db:"paid_at"`
 	DeliveredAt      *time.Time   `json:"delivered_at" db:"delivered_at"`
-	RefundedMinor    int64        `json:"refunded_minor" db:"refunded_minor"` // escrow back to the buyer
-	FeeMinor         int64        `json:"fee_minor" db:"fee_minor"`           // escrow to the platform
-	SellerMinor      int64        `json:"seller_minor" db:"seller_minor"`     // escrow to the seller
-	SettledAt        *time.Time   `json:"settled_at" db:"settled_at"`         // completed or cancelled
-	ClearedAt        *time.Time   `json:"cleared_at" db:"cleared_at"`         // the seller's share became available
+	RefundedMinor    int64        `json:"refunded_minor" db:"refunded_minor"`                 // escrow back to the buyer
+	FeeMinor         int64        `json:"fee_minor" db:"fee_minor"`                           // escrow to the platform
+	SellerMinor      int64        `json:"seller_minor" db:"seller_minor"`                     // escrow to the seller
+	RefundedFeeMinor int64        `json:"refunded_service_fee_minor" db:"refunded_fee_minor"` // service fee back to the buyer
+	RefundedTaxMinor int64        `json:"refunded_tax_minor" db:"refunded_tax_minor"`         // tax back to the buyer
+	SettledAt        *time.Time   `json:"settled_at" db:"settled_at"`                         // completed or cancelled
+	ClearedAt        *time.Time   `json:"cleared_at" db:"cleared_at"`                         // the seller's share became available
 	CreatedAt        time.Time    `json:"created_at" db:"created_at"`
 	UpdatedAt        time.Time    `json:"updated_at" db:"updated_at"`
 	Payment          *PaymentInfo `json:"payment,omitempty" db:"-"`
@@ -131,7 +145,7 @@ func (o Order) visibleTo(userID string) Order {
 // publish after commit. Orders the caller is not a party to are not found (wrapping
 // ErrNotFound).
 type OrderStore interface {
-	PlaceOrder(ctx context.Context, in NewOrder, check func(GigOffer) error) (PlacedOrder, error)
+	PlaceOrder(ctx context.Context, in NewOrder, price func(GigOffer) (Quote, error)) (PlacedOrder, error)
 	RecordPayment(ctx context.Context, orderID string, p PaymentInfo) (PaymentInfo, error)
 	ApplyPaymentEvent(ctx context.Context, ev PaymentEvent, decide func(Order, *PaymentInfo) PaymentDecision) (PaymentOutcome, error)
 	// RecordUnhandledEvent stores a verified event we do not act on, once; false when

@@ -83,9 +83,9 @@ type PaymentOutcome struct {
 }
 
 // ApplyStripeWebhook verifies a Stripe webhook and applies it at most once, however
-// often or concurrently it arrives: payment_intent.succeeded moves a placed order to
-// paid and funds its escrow (external:stripe −price, escrow:order:{id} +price) in one
-// transaction with the order.paid event; payment_intent.payment_failed records the
+// often or concurrently it arrives: payment_intent.succeeded for the order's total
+// moves a placed order to paid and funds its escrow (FundOrder) in one transaction
+// with the order.paid event; payment_intent.payment_failed records the
 // failure; payment_intent.canceled cancels a placed order. charge.dispute.* and
 // charge.refunded are reversals (OrdersConfig.Reversals, ReversalRule). A webhook
 // naming an unknown order, or whose PaymentIntent, amount or currency differ from the
@@ -162,7 +162,7 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 			Failure: "cancelled at " + ev.Provider + ": " + cmp.Or(ev.Failure, "no reason given"), EventType: "order.cancelled", SettleKey: ev.ID}
 	case !isPaymentFailure(ev.Type) && ord.Status == OrderCancelled && ord.PaidAt == nil:
 		return decideLatePayment(ev, ord, p)
-	case ev.AmountMinor != ord.PriceMinor || ev.Currency != ord.Currency:
+	case ev.AmountMinor != ord.TotalMinor || ev.Currency != ord.Currency:
 		return PaymentDecision{Outcome: OutcomeMismatch}
 	}
 	if isPaymentFailure(ev.Type) {
@@ -175,7 +175,7 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 	if err != nil {
 		return PaymentDecision{Outcome: OutcomeIgnored}
 	}
-	tx := FundEscrowFrom(ExternalAccount(ev.Provider), ord.ID, ord.PriceMinor, ord.Currency, "escrow_funding:order:"+ord.ID)
+	tx := FundOrder(ord, ev.Provider)
 	return PaymentDecision{Outcome: OutcomeApplied, Status: next, PaymentStatus: "succeeded", Ledger: &tx, EventType: "order.paid",
 		CaptureID: ev.CaptureID}
 }

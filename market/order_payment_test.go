@@ -3,7 +3,7 @@ package market
 import "testing"
 
 func TestDecidePayment(t *testing.T) {
-	ord := Order{ID: testOrder, PriceMinor: 4500, Currency: "USD", Status: OrderPlaced}
+	ord := Order{ID: testOrder, PriceMinor: 4500, TotalMinor: 4500, Currency: "USD", Status: OrderPlaced}
 	pay := &PaymentInfo{Provider: "stripe", PaymentIntentID: "pi_1"}
 	ok := PaymentEvent{Provider: "stripe", ID: "evt_1", Type: StripePaymentSucceeded, PaymentIntentID: "pi_1", AmountMinor: 4500, Currency: "USD", OrderID: testOrder}
 	d := decidePayment(ok, ord, pay)

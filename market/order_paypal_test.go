@@ -7,7 +7,7 @@ import (
 )
 
 func TestPayPalCaptureFundsEscrowFromPayPal(t *testing.T) {
-	ord := Order{ID: testOrder, PriceMinor: 4500, Currency: "USD", Status: OrderPlaced}
+	ord := Order{ID: testOrder, PriceMinor: 4500, TotalMinor: 4500, Currency: "USD", Status: OrderPlaced}
 	pay := &PaymentInfo{Provider: ProviderPayPal, PaymentIntentID: "PP1"}
 	ev := PaymentEvent{Provider: ProviderPayPal, ID: "capture:CAP1", Type: PayPalCaptureCompleted, PaymentIntentID: "PP1",
 		CaptureID: "CAP1", AmountMinor: 4500, Currency: "USD", OrderID: testOrder}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -12,15 +14,22 @@ import (
 type NewOrder struct {
 	BuyerID, GigID, Tier string
 	Provider             string // "stripe" (the default when empty) or "paypal"
-	IdempotencyKey       string
+	// QuoteTotalMinor, when set, is the total of the quote the buyer saw
+	// (GET /gigs/{id}/quote); an order whose total differs now is refused.
+	QuoteTotalMinor *int64
+	IdempotencyKey  string
 	// RequestHash fingerprints the request, so a key reused for a different request is
 	// told apart from a retry; PlaceOrder sets it.
 	RequestHash string
 }
 
-// GigOffer is the package being ordered as the store found it, for PlaceOrder's rules.
+// GigOffer is the package being ordered as the store found it (under a share lock),
+// for PlaceOrder's rules and price.
 type GigOffer struct {
 	GigID, SellerID, GigStatus string
+	GigTitle, PackageTitle     string
+	PriceMinor                 int64
+	Currency                   string
 }
 
 // PlacedOrder is the outcome of storing an order: the order (new, or the one an earlier
@@ -54,11 +63,14 @@ type PaymentGateway interface {
 const maxIdempotencyKey = 255
 
 // PlaceOrder creates an order for a package of a published gig, in status placed, and
-// a PaymentIntent for its price (or, with Provider "paypal", a PayPal order); the order
+// a PaymentIntent for its total (or, with Provider "paypal", a PayPal order): the
+// price, the service fee and the tax, as GET /gigs/{id}/quote shows them; the order
 // carries the intent's client secret (or the PayPal approve link) for the buyer's
 // client. A retry with the same key and request (provider included) returns the same
 // order (created false); a key reused for another request is an invalid Error naming
-// "Idempotency-Key". Errors: invalid for a bad key, ordering one's own gig, or a
+// "Idempotency-Key". A QuoteTotalMinor that differs from the total now (the price or
+// the fee and tax configuration changed) is a conflict Error naming
+// "quote_total_minor", and nothing is stored. Errors: invalid for a bad key, ordering one's own gig, or a
 // provider that is unknown or not configured (naming "provider"); not found
 // for a gig that is not published or has no package of that tier; unavailable when the
 // payment provider fails (retry with the same key: the order is kept and the intent is
@@ -78,7 +90,11 @@ func (o *Orders) PlaceOrder(ctx context.Context, in NewOrder) (Order, bool, erro
 	}
 	in.GigID = strings.ToLower(in.GigID)
 	in.RequestHash = orderRequestHash(in)
-	placed, err := o.store.PlaceOrder(ctx, in, func(g GigOffer) error { return checkOffer(g, in.BuyerID) })
+	price, err := o.pricer(ctx, in)
+	if err != nil {
+		return Order{}, false, err
+	}
+	placed, err := o.store.PlaceOrder(ctx, in, price)
 	if err != nil {
 		return Order{}, false, err
 	}
@@ -109,7 +125,7 @@ func (o *Orders) startPayment(ctx context.Context, ord Order, provider string) (
 		create = o.cfg.PayPal.CreatePayment
 	}
 	p, err := create(ctx, PaymentRequest{
-		OrderID: ord.ID, AmountMinor: ord.PriceMinor, Currency: ord.Currency,
+		OrderID: ord.ID, AmountMinor: ord.TotalMinor, Currency: ord.Currency,
 		IdempotencyKey: "gigstream-order-" + ord.ID + "-payment",
 	})
 	if err != nil {
@@ -150,12 +166,46 @@ func checkIdempotencyKey(key string) error {
 	return nil
 }
 
+// pricer reads the buyer's billing profile (before the order's transaction, which
+// then holds no second connection) and returns the rule that checks the offer and
+// prices it under the store's lock: the quote for that profile, refused as a
+// conflict when it is not the total the buyer saw.
+func (o *Orders) pricer(ctx context.Context, in NewOrder) (func(GigOffer) (Quote, error), error) {
+	var cfg BillingConfig
+	var buyer *BillingProfile
+	if b := o.cfg.Billing; b != nil {
+		p, err := b.buyerProfile(ctx, in.BuyerID)
+		if err != nil {
+			return nil, err
+		}
+		cfg, buyer = b.cfg, p
+	}
+	return func(g GigOffer) (Quote, error) {
+		if err := checkOffer(g, in.BuyerID); err != nil {
+			return Quote{}, err
+		}
+		q, err := cfg.QuoteFor(g.GigTitle+" ("+g.PackageTitle+")", g.PriceMinor, g.Currency, buyer)
+		if err != nil {
+			return Quote{}, err
+		}
+		if in.QuoteTotalMinor != nil && *in.QuoteTotalMinor != q.TotalMinor {
+			return Quote{}, FieldError(CodeConflict, "quote_total_minor", fmt.Sprintf(
+				"the total is now %d (%s), not the quoted %d: the price or the fee and tax changed; get a new quote",
+				q.TotalMinor, FormatMoney(q.TotalMinor, q.Currency), *in.QuoteTotalMinor))
+		}
+		return q, nil
+	}, nil
+}
+
 // orderRequestHash fingerprints what decides the order, so that a retry matches and a
 // different request under the same key does not.
 func orderRequestHash(in NewOrder) string {
 	fingerprint := in.GigID + "\n" + in.Tier
 	if in.Provider != "" && in.Provider != ProviderStripe {
 		fingerprint += "\n" + in.Provider // Stripe orders keep the hashes stored before PayPal
+	}
+	if in.QuoteTotalMinor != nil {
+		fingerprint += "\nquote:" + strconv.FormatInt(*in.QuoteTotalMinor, 10)
 	}
 	sum := sha256.Sum256([]byte(fingerprint))
 	return hex.EncodeToString(sum[:])

@@ -156,12 +156,12 @@ func decideReversal(ev PaymentEvent, f ReversalFacts, feeBPS int) ReversalPlan {
 		if f.Prior != nil || f.OurRefund || amount <= 0 {
 			return ReversalPlan{Outcome: OutcomeIgnored} // seen, or our own refund
 		}
-		if amount > ord.PriceMinor-f.Refunded {
+		if amount > ord.TotalMinor-f.Refunded {
 			return ReversalPlan{Outcome: OutcomeMismatch}
 		}
 		return takeReversal(ev, f, amount, ReversalFinal, feeBPS)
 	}
-	if amount := r.AmountMinor; amount > ord.PriceMinor {
+	if amount := r.AmountMinor; amount > ord.TotalMinor {
 		return ReversalPlan{Outcome: OutcomeMismatch}
 	}
 	p := f.Prior
@@ -206,11 +206,18 @@ func takeReversal(ev PaymentEvent, f ReversalFacts, amount int64, status string,
 	}
 	final := status == ReversalFinal || status == ReversalLost
 	if final && ord.SettledAt == nil && f.Escrow == ord.PriceMinor {
-		// a refund (or a chargeback lost) on an order not yet settled settles it
-		split := SplitEscrow(ord.PriceMinor, amount, feeBPS)
+		// a refund (or a chargeback lost) on an order not yet settled settles it; what
+		// exceeds the price (the service fee and tax the buyer paid) is the platform's
+		// loss: the fee and tax accounts keep what they took
+		rec.FromEscrow = min(amount, ord.PriceMinor)
+		rec.FromPlatform = amount - rec.FromEscrow
+		split := SplitEscrow(ord.PriceMinor, rec.FromEscrow, feeBPS)
 		tx := ReleaseEscrow(ord, split)
 		tx.Kind, tx.Reference = ledgerKindReversal, reversalReference(ev)
-		rec.FromEscrow = amount
+		if rec.FromPlatform > 0 {
+			tx.Postings[1].Amount += rec.FromPlatform // the external leg: the refund comes first after escrow
+			tx.Postings = append(tx.Postings, Posting{Account: PlatformLossesAccount, Amount: -rec.FromPlatform, Currency: ord.Currency})
+		}
 		plan.Ledger, plan.Seller = &tx, split.Seller > 0
 		plan.Settle = &SettleDecision{Status: OrderCancelled, Paid: true, Split: split, Reason: reversalReason(ev)}
 		return plan

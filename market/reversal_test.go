@@ -8,7 +8,7 @@ import (
 // reversalOrder is a paid order of 10000 USD in escrow.
 func reversalOrder() Order {
 	return Order{ID: "0b4a3f8e-6c7d-4e21-9a55-1f2e3d4c5b6a", SellerID: "1b4a3f8e-6c7d-4e21-9a55-1f2e3d4c5b6a",
-		BuyerID: "2b4a3f8e-6c7d-4e21-9a55-1f2e3d4c5b6a", PriceMinor: 10000, Currency: "USD", Status: OrderDelivered,
+		BuyerID: "2b4a3f8e-6c7d-4e21-9a55-1f2e3d4c5b6a", PriceMinor: 10000, TotalMinor: 10000, Currency: "USD", Status: OrderDelivered,
 		Payment: &PaymentInfo{Provider: ProviderStripe, PaymentIntentID: "pi_1"}}
 }
 

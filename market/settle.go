@@ -91,6 +91,9 @@ type SettlementConfig struct {
 	WithdrawalRetryAfter time.Duration
 	// Withdrawals are the withdrawal rules; the zero value has none.
 	Withdrawals WithdrawalRules
+	// Issuer issues the invoice and credit note of every paid order's settlement
+	// (InvoiceRule); the zero value issues them as "GigStream".
+	Issuer Issuer
 }
 
 // SettleRequest is one final action on an order: the buyer accepts (complete), the
@@ -136,6 +139,9 @@ type SettleDecision struct {
 	Split      Split
 	EventTypes []string
 	Reason     string
+	// Invoices are the documents the settlement issues (InvoiceRule), numbered and
+	// stored by the store in the same transaction.
+	Invoices []InvoiceDocument
 }
 
 // RefundRequest asks the provider to give part or all of an order's payment back.

@@ -1,8 +1,13 @@
 package market
 
+import "math/big"
+
 // The ledger accounts and transaction kinds of settlement.
 const (
 	PlatformFeesAccount = "platform:fees"
+	// ServiceFeesAccount is the platform's revenue from the service fee buyers pay on
+	// top of the price (BillingConfig.ServiceFee); refunds take their share back.
+	ServiceFeesAccount = "platform:service_fees"
 
 	ledgerKindCompletion = "order_completion"
 	ledgerKindRefund     = "refund"
@@ -24,14 +29,26 @@ func SellerPendingAccount(userID string) string { return "seller:" + userID + ":
 // SellerAvailableAccount holds what a seller may withdraw.
 func SellerAvailableAccount(userID string) string { return "seller:" + userID + ":available" }
 
+// TaxPayableAccount holds the tax buyers paid for country (ISO 3166-1 alpha-2): owed
+// to its tax office; refunds take their share back.
+func TaxPayableAccount(country string) string { return "tax:payable:" + country }
+
 // Split is how an order's escrow is released: Refund back to the buyer (through
 // Stripe), Fee to the platform, Seller to the seller's pending balance. The three sum
-// to the order's price.
+// to the order's price. ServiceFeeRefund and TaxRefund are what also goes back to the
+// buyer of the service fee and the tax they paid on top of the price (RefundShare);
+// they leave platform:service_fees and tax:payable:{country}, not the escrow.
 type Split struct {
-	Refund int64 `json:"refunded_minor"`
-	Fee    int64 `json:"fee_minor"`
-	Seller int64 `json:"seller_minor"`
+	Refund           int64 `json:"refunded_minor"`
+	Fee              int64 `json:"fee_minor"`
+	Seller           int64 `json:"seller_minor"`
+	ServiceFeeRefund int64 `json:"refunded_service_fee_minor"`
+	TaxRefund        int64 `json:"refunded_tax_minor"`
 }
+
+// BuyerRefund is everything the buyer gets back: the refunded part of the price, of
+// the service fee and of the tax; the amount the provider refunds.
+func (s Split) BuyerRefund() int64 { return s.Refund + s.ServiceFeeRefund + s.TaxRefund }
 
 // SplitEscrow is the rule of every release of an escrow of price: refund goes back to
 // the buyer in full; the rest is the seller's, less the platform fee on that rest only
@@ -43,10 +60,42 @@ func SplitEscrow(price, refund int64, feeBPS int) Split {
 	return Split{Refund: refund, Fee: fee, Seller: rest - fee}
 }
 
+// SplitOrder is SplitEscrow for an order whose buyer paid a service fee and tax on
+// top of the price: the refund of part of the price also returns RefundShare of them.
+func SplitOrder(ord Order, refund int64, feeBPS int) Split {
+	s := SplitEscrow(ord.PriceMinor, refund, feeBPS)
+	s.ServiceFeeRefund, s.TaxRefund = RefundShare(ord, refund)
+	return s
+}
+
+// RefundShare is the refund rule of the service fee and tax: refunding refund of the
+// order's price returns the same fraction of its service fee (rounded half up in minor
+// units) and the tax on both refunded parts, line by line with the order's rate as the
+// quote computed it (Tax). A full refund returns exactly what was paid; because the
+// rounding only grows with the amount, a partial one never returns more.
+func RefundShare(ord Order, refund int64) (serviceFee, tax int64) {
+	if refund <= 0 || ord.PriceMinor <= 0 {
+		return 0, 0
+	}
+	if refund >= ord.PriceMinor {
+		return ord.ServiceFeeMinor, ord.TaxMinor
+	}
+	serviceFee = proRata(ord.ServiceFeeMinor, refund, ord.PriceMinor)
+	return serviceFee, min(Tax(refund, ord.TaxRateBPS)+Tax(serviceFee, ord.TaxRateBPS), ord.TaxMinor)
+}
+
+// proRata is amount × part / whole rounded half up, without overflow.
+func proRata(amount, part, whole int64) int64 {
+	n := new(big.Int).Mul(big.NewInt(amount), big.NewInt(part))
+	n.Mul(n, big.NewInt(2)).Add(n, big.NewInt(whole))
+	return n.Quo(n, big.NewInt(2*whole)).Int64()
+}
+
 // ReleaseEscrow is the one balanced transaction that empties an order's escrow as
 // split says: escrow −price; the paying provider's external account (external:stripe,
-// external:paypal) +refund; platform:fees +fee; the seller's pending +seller. Zero
-// legs are left out.
+// external:paypal) +everything refunded; platform:service_fees and
+// tax:payable:{country} −their refunded share; platform:fees +fee; the seller's
+// pending +seller. Zero legs are left out.
 func ReleaseEscrow(ord Order, s Split) LedgerTransaction {
 	kind, ref := ledgerKindCompletion, "completion:order:"+ord.ID
 	if s.Refund > 0 {
@@ -55,7 +104,9 @@ func ReleaseEscrow(ord Order, s Split) LedgerTransaction {
 	t := LedgerTransaction{Kind: kind, OrderID: ord.ID, Reference: ref,
 		Postings: []Posting{{Account: EscrowAccount(ord.ID), Amount: -(s.Refund + s.Fee + s.Seller), Currency: ord.Currency}}}
 	for _, leg := range []Posting{
-		{Account: refundAccount(ord), Amount: s.Refund},
+		{Account: refundAccount(ord), Amount: s.BuyerRefund()},
+		{Account: ServiceFeesAccount, Amount: -s.ServiceFeeRefund},
+		{Account: TaxPayableAccount(ord.TaxCountry), Amount: -s.TaxRefund},
 		{Account: PlatformFeesAccount, Amount: s.Fee},
 		{Account: SellerPendingAccount(ord.SellerID), Amount: s.Seller},
 	} {

@@ -61,7 +61,11 @@ func (s *Settlement) settleAs(ctx context.Context, in SettleRequest, key string)
 	in.RequestHash = settleRequestHash(in)
 	out, err := s.store.SettleOrder(ctx, in,
 		func(ord Order, prior *PriorSettlement) (SettleDecision, error) {
-			return decideSettlement(in, ord, prior, s.cfg.FeeBPS)
+			d, err := decideSettlement(in, ord, prior, s.cfg.FeeBPS)
+			if err == nil && d.Paid && !d.Replay {
+				d.Invoices = DraftInvoices(ord, d.Split, BillingConfig{Issuer: s.cfg.Issuer}.withDefaults().Issuer)
+			}
+			return d, err
 		},
 		func(ctx context.Context, ord Order, split Split) (string, error) { return s.refund(ctx, ord, split) })
 	if err != nil {
@@ -75,7 +79,8 @@ func (s *Settlement) settleAs(ctx context.Context, in SettleRequest, key string)
 	return out.Order.visibleTo(in.UserID), out.Replayed, nil
 }
 
-// refund asks the provider for the split's refund of the order's payment. The
+// refund asks the provider for the split's refund of the order's payment: the
+// refunded part of the price with its share of the service fee and tax. The
 // provider key is the order's, so a retry after a lost commit gets the same refund
 // back rather than a second one, and a different amount under it is refused.
 func (s *Settlement) refund(ctx context.Context, ord Order, split Split) (string, error) {
@@ -87,7 +92,7 @@ func (s *Settlement) refund(ctx context.Context, ord Order, split Split) (string
 	}
 	ref, err := s.gateway.Refund(ctx, RefundRequest{
 		Provider: ord.Payment.Provider, CaptureID: ord.Payment.CaptureID,
-		OrderID: ord.ID, PaymentIntentID: ord.Payment.PaymentIntentID, AmountMinor: split.Refund, Currency: ord.Currency,
+		OrderID: ord.ID, PaymentIntentID: ord.Payment.PaymentIntentID, AmountMinor: split.BuyerRefund(), Currency: ord.Currency,
 		IdempotencyKey: "gigstream-order-" + ord.ID + "-refund",
 	})
 	if err != nil {

@@ -96,5 +96,5 @@ func release(ord Order, action OrderAction, refund int64, feeBPS int, events ...
 	if err != nil {
 		return SettleDecision{}, err
 	}
-	return SettleDecision{Status: next, Paid: true, Split: SplitEscrow(ord.PriceMinor, refund, feeBPS), EventTypes: events}, nil
+	return SettleDecision{Status: next, Paid: true, Split: SplitOrder(ord, refund, feeBPS), EventTypes: events}, nil
 }

@@ -14,7 +14,9 @@ import (
 
 const orderColumns = `id, buyer_id, seller_id, gig_id, package_id, gig_title, package_tier, package_title,
 	price_minor, currency, revisions_allowed, revisions_used, delivery_days, status, due_at, paid_at,
-	delivered_at, created_at, updated_at, refunded_minor, fee_minor, seller_minor, settled_at, cleared_at`
+	delivered_at, created_at, updated_at, refunded_minor, fee_minor, seller_minor, settled_at, cleared_at,
+	service_fee_minor, tax_minor, price_minor + service_fee_minor + tax_minor AS total_minor, tax_rate_bps, tax_country,
+	reverse_charge, refunded_fee_minor, refunded_tax_minor`
 
 // orderEvent is the data of an order.* event: the order as both parties see it (no
 // payment secrets), and what the transition added.
@@ -37,10 +39,11 @@ func appendOrderEvent(ctx context.Context, tx *sqlx.Tx, eventType string, data o
 
 // PlaceOrder stores a new order for in.BuyerID under its idempotency key, with its
 // order.placed event, once check accepts the gig offer; the key's row is taken first,
-// so a concurrent request with the same key waits and then finds this order. When the
+// so a concurrent request with the same key waits and then finds this order; price
+// checks the offer and returns the quote the order charges. When the
 // key was used before, it returns that order (Created false) and the request hash it
 // was made with, changing nothing. A gig without a package of the tier is not found.
-func (db *DB) PlaceOrder(ctx context.Context, in market.NewOrder, check func(market.GigOffer) error) (market.PlacedOrder, error) {
+func (db *DB) PlaceOrder(ctx context.Context, in market.NewOrder, price func(market.GigOffer) (market.Quote, error)) (market.PlacedOrder, error) {
 	var out market.PlacedOrder
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `
@@ -52,7 +55,7 @@ func (db *DB) PlaceOrder(ctx context.Context, in market.NewOrder, check func(mar
 		if n, _ := res.RowsAffected(); n == 0 {
 			return earlierOrder(ctx, tx, in, &out)
 		}
-		return insertOrder(ctx, tx, in, check, &out)
+		return insertOrder(ctx, tx, in, price, &out)
 	})
 	if err != nil {
 		return market.PlacedOrder{}, err
@@ -101,7 +104,7 @@ type offerRow struct {
 
 // insertOrder snapshots the package into a new order, links the key and stores the
 // order.placed event.
-func insertOrder(ctx context.Context, tx *sqlx.Tx, in market.NewOrder, check func(market.GigOffer) error, out *market.PlacedOrder) error {
+func insertOrder(ctx context.Context, tx *sqlx.Tx, in market.NewOrder, price func(market.GigOffer) (market.Quote, error), out *market.PlacedOrder) error {
 	var g offerRow
 	if !isUUID(in.GigID) {
 		return market.FieldError(market.CodeNotFound, "gig_id", "no such published gig")
@@ -113,14 +116,18 @@ func insertOrder(ctx context.Context, tx *sqlx.Tx, in market.NewOrder, check fun
 	if err != nil {
 		return fmt.Errorf("gig offer: %w", err)
 	}
-	if err := check(market.GigOffer{GigID: g.GigID, SellerID: g.SellerID, GigStatus: g.Status}); err != nil {
+	q, err := price(market.GigOffer{GigID: g.GigID, SellerID: g.SellerID, GigStatus: g.Status,
+		GigTitle: g.Title, PackageTitle: g.PackageTitle, PriceMinor: g.PriceMinor, Currency: g.Currency})
+	if err != nil {
 		return err
 	}
 	err = tx.GetContext(ctx, &out.Order, `
 		INSERT INTO orders (buyer_id, seller_id, gig_id, package_id, gig_title, package_tier, package_title,
-			price_minor, currency, revisions_allowed, delivery_days)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+orderColumns,
-		in.BuyerID, g.SellerID, g.GigID, g.PackageID, g.Title, g.Tier, g.PackageTitle, g.PriceMinor, g.Currency, g.Revisions, g.DeliveryDays)
+			price_minor, currency, revisions_allowed, delivery_days,
+			service_fee_minor, tax_minor, tax_rate_bps, tax_country, reverse_charge)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING `+orderColumns,
+		in.BuyerID, g.SellerID, g.GigID, g.PackageID, g.Title, g.Tier, g.PackageTitle, g.PriceMinor, g.Currency, g.Revisions, g.DeliveryDays,
+		q.ServiceFeeMinor, q.TaxMinor, q.TaxRateBPS, q.TaxCountry, q.ReverseCharge)
 	if err != nil {
 		return fmt.Errorf("insert order: %w", err)
 	}

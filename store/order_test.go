@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 
@@ -35,6 +36,9 @@ func newOrderFixture(t *testing.T) orderFixture {
 	if _, err := newMigrator(t, db).Up(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.MigrateJobs(ctx, slog.New(slog.DiscardHandler)); err != nil { // settlements queue invoice jobs
+		t.Fatal(err)
+	}
 	if _, err := db.Seed(ctx, testSeed); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +62,10 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func acceptOffer(market.GigOffer) error { return nil }
+// acceptOffer prices the offer at its price alone, as an order without billing is.
+func acceptOffer(g market.GigOffer) (market.Quote, error) {
+	return market.Quote{Currency: g.Currency, PriceMinor: g.PriceMinor, TotalMinor: g.PriceMinor}, nil
+}
 
 func (f orderFixture) place(t *testing.T, key string) market.PlacedOrder {
 	t.Helper()
@@ -97,7 +104,7 @@ func TestPlaceOrderSnapshotsThePackageOncePerKey(t *testing.T) {
 	}
 	refused := errors.New("no")
 	_, err = f.db.PlaceOrder(context.Background(), market.NewOrder{BuyerID: f.buyer, GigID: f.gig, Tier: "basic", IdempotencyKey: "key-2", RequestHash: "h"},
-		func(market.GigOffer) error { return refused })
+		func(market.GigOffer) (market.Quote, error) { return market.Quote{}, refused })
 	if !errors.Is(err, refused) {
 		t.Fatalf("refused offer: %v", err)
 	}

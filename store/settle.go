@@ -102,8 +102,8 @@ func writeSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, 
 	}
 	s := d.Split
 	err := tx.GetContext(ctx, &ord, `UPDATE orders SET status = $2, refunded_minor = $3, fee_minor = $4, seller_minor = $5,
-			settled_at = now(), updated_at = now()
-		WHERE id = $1 RETURNING `+orderColumns, ord.ID, d.Status, s.Refund, s.Fee, s.Seller)
+			refunded_fee_minor = $6, refunded_tax_minor = $7, settled_at = now(), updated_at = now()
+		WHERE id = $1 RETURNING `+orderColumns, ord.ID, d.Status, s.Refund, s.Fee, s.Seller, s.ServiceFeeRefund, s.TaxRefund)
 	if err != nil {
 		return ord, nil, fmt.Errorf("settle order: %w", err)
 	}
@@ -118,10 +118,13 @@ func writeSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, 
 			return ord, nil, err
 		}
 	}
+	if err := issueInvoices(ctx, tx, ord, d.Invoices); err != nil {
+		return ord, nil, err
+	}
 	if d.Paid && s.Refund > 0 {
-		ref = &refundEvent{AmountMinor: s.Refund, Currency: ord.Currency, Reason: d.Reason}
+		ref = &refundEvent{AmountMinor: s.BuyerRefund(), Currency: ord.Currency, Reason: d.Reason}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (order_id, amount_minor, currency, reason, requested_by, provider_ref)
-			VALUES ($1, $2, $3, $4, $5, $6)`, ord.ID, s.Refund, ord.Currency, d.Reason, in.UserID, providerRef); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6)`, ord.ID, s.BuyerRefund(), ord.Currency, d.Reason, in.UserID, providerRef); err != nil {
 			return ord, nil, fmt.Errorf("record refund: %w", err)
 		}
 	}

@@ -37,6 +37,7 @@ type domain struct {
 	audit         *market.Audit
 	twoFactor     *market.TwoFactor
 	billing       *market.Billing
+	invoices      *market.Invoices
 	notifications *market.Notifications
 	mail          *market.MailDelivery    // unsubscribe links and the suppression list of bounced addresses
 	chatReach     *market.ChatReachRouter // pushes and e-mail digests of chat, from the stored messages
@@ -68,8 +69,11 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 	if d.payouts, err = newPayouts(cfg, db, d.realtime, connect, log); err != nil {
 		return nil, err
 	}
-	// Orders open their conversation in the chat.
-	if d.orders, err = newOrders(cfg, db, d.realtime, d.chat, d.settlement, d.payouts, log); err != nil {
+	// Billing: profiles, quotes with the buyer's service fee and tax, invoices.
+	d.billing = market.NewBilling(db, cfg.Billing)
+	d.invoices = newInvoices(cfg, db, objects, log)
+	// Orders open their conversation in the chat and charge what the quote shows.
+	if d.orders, err = newOrders(cfg, db, d.realtime, d.chat, d.settlement, d.payouts, d.billing, log); err != nil {
 		return nil, err
 	}
 	// Mail delivery: unsubscribe tokens and the suppression list.
@@ -89,8 +93,6 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 	d.disputes = market.NewDisputes(db, d.realtime, log)
 	d.audit = market.NewAudit(db)
 	d.twoFactor = newTwoFactor(cfg, db, log)
-	// Billing: profiles, quotes with the buyer's service fee and tax, invoices.
-	d.billing = market.NewBilling(db, cfg.Billing)
 	// Notifications: presence and push from the node and FCM.
 	d.notifications = newNotifications(cfg, db, d.realtime, node, oncePusher(pusher), log)
 	// Favorites keep published gigs; saved searches are matched by this node's index

@@ -83,6 +83,7 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, obj
 	periodic := settlementJob(workers, d.settlement, d.payouts, cfg.Settlement.JobInterval, log)
 	mail := newSubscribedMail(cfg, d.mail, reg, log) // unsubscribe links, suppression, DKIM
 	addNotificationEmailWorker(workers, cfg, d.notifications, mail)
+	river.AddWorker(workers, &invoiceDeliverWorker{invoices: d.invoices})
 	addChatReachWorkers(workers, cfg, d.chat, mail)
 	river.AddWorker(workers, &heldPushWorker{notifications: d.notifications, chat: d.chat})
 	river.AddWorker(workers, &savedSearchMatchWorker{savedSearches: d.savedSearches, log: log})

@@ -120,7 +120,8 @@ func toStripe(minor int64, currency string) (int64, error) {
 // newOrders builds the order use cases on the database, Stripe and (when configured)
 // PayPal; a placed order opens its conversation in the chat, and a payment that
 // arrives for a cancelled order is refunded through the settlement.
-func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market.Chat, settlement *market.Settlement, payouts *market.Payouts, log *slog.Logger) (*market.Orders, error) {
+func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market.Chat, settlement *market.Settlement, payouts *market.Payouts,
+	billing *market.Billing, log *slog.Logger) (*market.Orders, error) {
 	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase,
 		Transport: providerTransport(cfg, "stripe")})
 	if err != nil {
@@ -134,7 +135,7 @@ func newOrders(cfg config, db *store.DB, realtime *market.Realtime, chat *market
 	if err != nil {
 		return nil, err
 	}
-	ocfg := market.OrdersConfig{Threads: chat, LateRefunds: settlement, Payouts: payouts, Reversals: settlement}
+	ocfg := market.OrdersConfig{Threads: chat, LateRefunds: settlement, Payouts: payouts, Reversals: settlement, Billing: billing}
 	if pp != nil {
 		ocfg.PayPal = paypalGateway{client: pp}
 	}

@@ -213,6 +213,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		Audit:         d.audit,
 		TwoFactor:     d.twoFactor,
 		Billing:       d.billing,
+		Invoices:      d.invoices,
 		Tus:           d.tus,
 		Sockets:       socketServer(node),
 		SocketTokens:  newSocketTokens(cfg, node),

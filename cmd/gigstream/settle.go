@@ -82,7 +82,7 @@ func newSettlement(cfg config, db *store.DB, rt *market.Realtime, connect *payme
 	s := cfg.Settlement
 	return market.NewSettlement(db, moneyGateway{payments.NewMoney(client.V1Refunds, client.V1Payouts), pp, connect}, rt, market.SettlementConfig{
 		FeeBPS: s.FeeBPS, ZeroFee: s.FeeBPS == 0, AutoCompleteAfter: s.AutoCompleteAfter, ClearingPeriod: s.ClearingPeriod,
-		WithdrawalRetryAfter: s.WithdrawalRetryAfter, Withdrawals: cfg.Payout.Rules,
+		WithdrawalRetryAfter: s.WithdrawalRetryAfter, Withdrawals: cfg.Payout.Rules, Issuer: cfg.Billing.Issuer,
 	}, log), nil
 }
 

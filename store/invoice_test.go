@@ -1,0 +1,108 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gigstream/hub/market"
+)
+
+// invoiceNumbers lists the sequence numbers of a series in order.
+func (f orderFixture) invoiceNumbers(t *testing.T, prefix string) []int64 {
+	t.Helper()
+	rows, err := f.raw.Query(`SELECT number FROM invoices WHERE series = $1 || '-' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') ORDER BY number`, prefix)
+	must(t, err)
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var n int64
+		must(t, rows.Scan(&n))
+		out = append(out, n)
+	}
+	return out
+}
+
+func assertGapless(t *testing.T, series string, got []int64, want int) {
+	t.Helper()
+	if len(got) != want {
+		t.Fatalf("%s: %d numbers, want %d", series, len(got), want)
+	}
+	for i, n := range got {
+		if n != int64(i+1) {
+			t.Fatalf("%s: number %d at position %d: %v", series, n, i+1, got)
+		}
+	}
+}
+
+func TestInvoiceNumbersAreGaplessUnderConcurrentSettlements(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	money := &fakeMoney{}
+	s := f.settlement(money, market.SettlementConfig{Issuer: market.Issuer{Name: "GigStream GmbH", Country: "DE"}})
+	const accepts, cancels = 24, 12
+	var orders []market.Order
+	for range accepts + cancels {
+		orders = append(orders, f.deliveredOrder(t, time.Now()))
+	}
+	var wg sync.WaitGroup
+	for i, o := range orders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if i < accepts {
+				_, _, err = s.Accept(ctx, o.ID, f.buyer, "accept")
+			} else {
+				_, _, err = s.Cancel(ctx, o.ID, f.seller, "cancel")
+			}
+			if err != nil {
+				t.Errorf("settle %s: %v", o.ID, err)
+			}
+		}()
+	}
+	wg.Wait()
+	assertGapless(t, "INV", f.invoiceNumbers(t, "INV"), accepts+cancels)
+	assertGapless(t, "CN", f.invoiceNumbers(t, "CN"), cancels)
+	// Every credit note credits the invoice of its own order.
+	var wrong int
+	must(t, f.raw.QueryRow(`SELECT count(*) FROM invoices c JOIN invoices i ON i.id = c.credits_invoice_id
+		WHERE c.kind = 'credit_note' AND (i.order_id <> c.order_id OR i.kind <> 'invoice'
+			OR c.document->>'credits_number' <> i.document->>'number')`).Scan(&wrong))
+	var jobs int
+	must(t, f.raw.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'invoice_deliver'`).Scan(&jobs))
+	if wrong != 0 || jobs != accepts+2*cancels {
+		t.Fatalf("%d credit notes credit the wrong invoice; %d delivery jobs", wrong, jobs)
+	}
+}
+
+func TestRefusedSettlementTakesNoNumber(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	money := &fakeMoney{}
+	s := f.settlement(money, market.SettlementConfig{})
+	first, failing, last := f.deliveredOrder(t, time.Now()), f.deliveredOrder(t, time.Now()), f.deliveredOrder(t, time.Now())
+	if _, _, err := s.Accept(ctx, first.ID, f.buyer, "k"); err != nil {
+		t.Fatal(err)
+	}
+	money.fail.Store(true)
+	if _, _, err := s.Cancel(ctx, failing.ID, f.seller, "k"); market.ErrorCode(err) != market.CodeUnavailable {
+		t.Fatalf("cancel with the provider down: %v", err)
+	}
+	money.fail.Store(false)
+	if _, _, err := s.Accept(ctx, last.ID, f.buyer, "k"); err != nil {
+		t.Fatal(err)
+	}
+	assertGapless(t, "INV", f.invoiceNumbers(t, "INV"), 2)
+	var doc struct{ Number, Customer string }
+	must(t, f.raw.QueryRow(`SELECT document->>'number', document->'customer'->>'name' FROM invoices WHERE order_id = $1`, last.ID).
+		Scan(&doc.Number, &doc.Customer))
+	if want := market.InvoiceNumber(market.InvoiceSeries(market.InvoiceKindInvoice, time.Now().UTC().Year()), 2); doc.Number != want || doc.Customer != "Buyer" {
+		t.Fatalf("the second invoice: %+v, want %s for Buyer", doc, want)
+	}
+	invs, err := f.db.OrderInvoices(ctx, last.ID)
+	if err != nil || len(invs) != 1 || invs[0].TotalMinor != f.price || invs[0].Ready {
+		t.Fatalf("order invoices: %+v, %v", invs, err)
+	}
+}
