@@ -14,7 +14,7 @@ type Gigs struct {
 	store   GigStore
 	search  GigSearch   // may be nil: the store lists, without totals, facets or suggestions
 	online  OnlineUsers // may be nil: the online filter is then unavailable
-	uploads *Uploads    // presigns video posters and renditions, removes a deleted draft's objects; may be nil
+	uploads *Uploads    // presigns video posters and renditions; may be nil
 	log     *slog.Logger
 }
 
@@ -175,9 +175,10 @@ type GigStore interface {
 	UpdateGig(ctx context.Context, gigID, sellerID string, ch GigChange) (Gig, error)
 	// SetGigStatus moves a gig to a status under a row lock, after GigTransition allowed it.
 	SetGigStatus(ctx context.Context, gigID, sellerID string, to GigStatus) (Gig, error)
-	// DeleteDraftGig deletes a draft, after CheckGigDeletable allowed it, and returns
-	// the object keys of its media for the caller to remove once committed.
-	DeleteDraftGig(ctx context.Context, gigID, sellerID string) (objectKeys []string, err error)
+	// DeleteDraftGig deletes a draft, after CheckGigDeletable allowed it, with its
+	// media rows, and queues the removal of their objects with the deletion (a job
+	// that is retried until S3 has them gone).
+	DeleteDraftGig(ctx context.Context, gigID, sellerID string) error
 	// FavoriteCount counts the users who keep the gig (see Favorites).
 	FavoriteCount(ctx context.Context, gigID string) (int, error)
 }
@@ -270,15 +271,10 @@ func (g *Gigs) setStatus(ctx context.Context, gigID, sellerID string, to GigStat
 	return g.withMedia(ctx, gig)
 }
 
-// Delete removes sellerID's own draft with its packages and media rows, then its media
-// objects (a failure there is logged: the rows are gone, so nobody can reach them). A
-// gig that was ever published is a conflict Error (pause it instead); someone else's
-// gig is not found.
+// Delete removes sellerID's own draft with its packages and media rows; its media
+// objects are deleted by a job queued with the deletion, which retries a failed S3
+// delete (see store.ObjectDeleteJob). A gig that was ever published is a conflict
+// Error (pause it instead); someone else's gig is not found.
 func (g *Gigs) Delete(ctx context.Context, gigID, sellerID string) error {
-	keys, err := g.store.DeleteDraftGig(ctx, gigID, sellerID)
-	if err != nil {
-		return err
-	}
-	g.removeObjects(ctx, gigID, keys)
-	return nil
+	return g.store.DeleteDraftGig(ctx, gigID, sellerID)
 }

@@ -64,16 +64,3 @@ func (g *Gigs) presentMedia(ctx context.Context, m *GigMedia) error {
 	m.VideoLinks = links
 	return nil
 }
-
-// removeObjects deletes the objects of a deleted draft's media; failures are logged,
-// since the rows that pointed at them are gone and nobody can reach them.
-func (g *Gigs) removeObjects(ctx context.Context, gigID string, keys []string) {
-	if g.uploads == nil {
-		return
-	}
-	for _, key := range keys {
-		if err := g.uploads.media.Delete(ctx, key); err != nil {
-			g.log.WarnContext(ctx, "object of a deleted gig left in storage", "gig_id", gigID, "key", key, "err", err)
-		}
-	}
-}

@@ -90,12 +90,14 @@ func (db *DB) SetGigStatus(ctx context.Context, gigID, sellerID string, to marke
 
 // DeleteDraftGig deletes sellerID's own draft with its packages and media rows, when
 // market.CheckGigDeletable allows it (returning its conflict Error otherwise), and
-// returns the object keys of that media (originals, posters, renditions) for the
-// caller to remove after commit. A draft something else points at (a conversation
-// opened from it) is a conflict Error; someone else's gig wraps ErrNotFound.
-func (db *DB) DeleteDraftGig(ctx context.Context, gigID, sellerID string) ([]string, error) {
-	var keys []string
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+// queues an ObjectDeleteJob for that media's objects (originals, posters, renditions)
+// in the same transaction: the job exists only once the deletion commits, and river
+// retries a failed S3 delete, so no object is deleted for a deletion that rolled back
+// and none is left behind by a passing S3 failure. A draft something else points at (a
+// conversation opened from it) is a conflict Error; someone else's gig wraps
+// ErrNotFound.
+func (db *DB) DeleteDraftGig(ctx context.Context, gigID, sellerID string) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		status, _, err := lockOwnGig(ctx, tx, gigID, sellerID)
 		if err != nil {
 			return err
@@ -103,15 +105,14 @@ func (db *DB) DeleteDraftGig(ctx context.Context, gigID, sellerID string) ([]str
 		if err := market.CheckGigDeletable(status); err != nil {
 			return err
 		}
-		var arr pq.StringArray
-		err = tx.GetContext(ctx, &arr, `
+		var keys pq.StringArray
+		err = tx.GetContext(ctx, &keys, `
 			SELECT COALESCE(array_agg(k) FILTER (WHERE k IS NOT NULL), '{}')
 			FROM uploads, unnest(ARRAY[object_key, poster_key, rendition_key]) AS k
 			WHERE gig_id = $1`, gigID)
 		if err != nil {
 			return fmt.Errorf("media of gig %s: %w", gigID, err)
 		}
-		keys = arr
 		_, err = tx.ExecContext(ctx, `DELETE FROM gigs WHERE id = $1`, gigID)
 		if isForeignKeyViolation(err) {
 			return market.Errorf(market.CodeConflict, "the gig is referenced elsewhere; pause it instead")
@@ -119,7 +120,9 @@ func (db *DB) DeleteDraftGig(ctx context.Context, gigID, sellerID string) ([]str
 		if err != nil {
 			return fmt.Errorf("delete gig %s: %w", gigID, err)
 		}
-		return nil
+		if len(keys) == 0 {
+			return nil
+		}
+		return insertJob(ctx, tx, ObjectDeleteJob{Keys: keys})
 	})
-	return keys, err
 }
