@@ -5,19 +5,22 @@ import (
 	"sync"
 )
 
-// bufferedPipe is io.Pipe with a fixed ring buffer in between: the writer runs ahead of
-// the reader by up to the buffer's size and then blocks. The pipeline feeds clamd and S3
-// through one each, so a side that stalls briefly does not stall the other, while memory
-// stays bounded.
+// bufferedPipe is io.Pipe with a bounded ring buffer in between: the writer runs ahead
+// of the reader by up to the buffer's size and then blocks. The pipeline feeds clamd and
+// S3 through one each, so a side that stalls briefly does not stall the other, while
+// memory stays bounded. The ring is taken from a pool when bytes arrive and given back
+// whenever the reader has emptied it, so the pipes of an upload whose client trickles
+// (or pauses) hold no memory between its bytes.
 type bufferedPipe struct {
 	mu   sync.Mutex
 	cond sync.Cond
-	buf  []byte
-	max  int   // the size buf may grow to
-	head int   // index of the oldest unread byte
-	n    int   // unread bytes
-	werr error // set once the writer closed: io.EOF or its error
-	rerr error // set once the reader closed
+	buf  []byte // nil while empty
+	size int    // the ring's current size: it is taken at this size when bytes arrive
+	max  int    // the size buf may grow to
+	head int    // index of the oldest unread byte
+	n    int    // unread bytes
+	werr error  // set once the writer closed: io.EOF or its error
+	rerr error  // set once the reader closed
 }
 
 // pipeReader is the read half of a bufferedPipe.
@@ -26,13 +29,41 @@ type pipeReader struct{ p *bufferedPipe }
 // pipeWriter is the write half of a bufferedPipe.
 type pipeWriter struct{ p *bufferedPipe }
 
-// firstPipeBuffer is what a pipe starts with; it grows (doubling) only while the writer
-// runs ahead of the reader, so a body that trickles in never costs the full size.
-const firstPipeBuffer = 32 << 10
+// firstPipeBuffer is what a pipe's ring starts at; it grows (doubling) only while the
+// writer runs ahead of the reader, so a body that trickles in never costs the full size.
+const firstPipeBuffer = 4 << 10
 
-// newBufferedPipe returns the two halves of a pipe that buffers up to size bytes.
+// pipeRings recycles rings by size: ring k is firstPipeBuffer<<k bytes.
+var pipeRings [12]sync.Pool
+
+func ringClass(size int) int {
+	for k := range pipeRings {
+		if firstPipeBuffer<<k == size {
+			return k
+		}
+	}
+	return -1
+}
+
+func takeRing(size int) []byte {
+	if k := ringClass(size); k >= 0 {
+		if b, ok := pipeRings[k].Get().(*[]byte); ok {
+			return *b
+		}
+	}
+	return make([]byte, size)
+}
+
+func giveRing(b []byte) {
+	if k := ringClass(len(b)); k >= 0 {
+		pipeRings[k].Put(&b)
+	}
+}
+
+// newBufferedPipe returns the two halves of a pipe that buffers up to size bytes. It
+// takes no memory before the first write.
 func newBufferedPipe(size int) (*pipeReader, *pipeWriter) {
-	p := &bufferedPipe{buf: make([]byte, min(firstPipeBuffer, size)), max: size}
+	p := &bufferedPipe{size: min(firstPipeBuffer, size), max: size}
 	p.cond.L = &p.mu
 	return &pipeReader{p}, &pipeWriter{p}
 }
@@ -60,8 +91,17 @@ func (r *pipeReader) Read(b []byte) (int, error) {
 	}
 	p.head = (p.head + c) % len(p.buf)
 	p.n -= c
+	if p.n == 0 {
+		p.dropRing()
+	}
 	p.cond.Broadcast()
 	return c, nil
+}
+
+// dropRing gives the empty ring back to the pool; the next write takes one again.
+func (p *bufferedPipe) dropRing() {
+	giveRing(p.buf)
+	p.buf, p.head = nil, 0
 }
 
 // CloseWithError closes the read half: writes then fail with err (io.ErrClosedPipe when
@@ -81,17 +121,23 @@ func (w *pipeWriter) Write(b []byte) (int, error) {
 	defer p.mu.Unlock()
 	written := 0
 	for len(b) > 0 {
-		if p.n == len(p.buf) && len(p.buf) < p.max {
-			p.grow()
-		}
-		for p.n == len(p.buf) && p.werr == nil && p.rerr == nil {
+		for {
+			switch {
+			case p.rerr != nil:
+				return written, p.rerr
+			case p.werr != nil:
+				return written, io.ErrClosedPipe
+			case p.buf == nil:
+				p.buf = takeRing(p.size)
+			}
+			if p.n < len(p.buf) {
+				break
+			}
+			if len(p.buf) < p.max {
+				p.grow()
+				continue
+			}
 			p.cond.Wait()
-		}
-		switch {
-		case p.rerr != nil:
-			return written, p.rerr
-		case p.werr != nil:
-			return written, io.ErrClosedPipe
 		}
 		c := p.put(b)
 		b = b[c:]
@@ -103,9 +149,11 @@ func (w *pipeWriter) Write(b []byte) (int, error) {
 
 // grow doubles the ring (up to max), moving the unread bytes to its start.
 func (p *bufferedPipe) grow() {
-	next := make([]byte, min(2*len(p.buf), p.max))
+	p.size = min(2*len(p.buf), p.max)
+	next := takeRing(p.size)
 	c := copy(next, p.buf[p.head:min(p.head+p.n, len(p.buf))])
 	copy(next[c:], p.buf[:p.n-c])
+	giveRing(p.buf)
 	p.buf, p.head = next, 0
 }
 
@@ -144,6 +192,11 @@ func (p *bufferedPipe) close(slot *error, err error) {
 	defer p.mu.Unlock()
 	if *slot == nil {
 		*slot = err
+	}
+	if p.rerr != nil && p.buf != nil {
+		// Nobody reads what is left: its ring can serve another pipe.
+		p.n = 0
+		p.dropRing()
 	}
 	p.cond.Broadcast()
 }

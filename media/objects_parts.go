@@ -1,7 +1,6 @@
 package media
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -39,18 +38,19 @@ func (o *ObjectStore) CreateMultipart(ctx context.Context, key string, opts PutO
 	return aws.ToString(out.UploadId), nil
 }
 
-// UploadPart sends body as part number of the multipart upload. Sending a number again
-// replaces that part. It returns ErrStorage (wrapped).
-func (o *ObjectStore) UploadPart(ctx context.Context, key, uploadID string, number int32, body []byte) (Part, error) {
+// UploadPart sends the bytes of body as part number of the multipart upload; body is
+// left as it was. Sending a number again replaces that part. It returns ErrStorage
+// (wrapped).
+func (o *ObjectStore) UploadPart(ctx context.Context, key, uploadID string, number int32, body *Chunks) (Part, error) {
 	out, err := o.s3.UploadPart(ctx, &s3.UploadPartInput{
 		Bucket: aws.String(o.bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
-		PartNumber: aws.Int32(number), Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
+		PartNumber: aws.Int32(number), Body: body.Reader(), ContentLength: aws.Int64(int64(body.Len())),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	})
 	if err != nil {
 		return Part{}, storageError(fmt.Sprintf("upload part %d", number), key, err)
 	}
-	return Part{Number: number, ETag: aws.ToString(out.ETag), CRC32: aws.ToString(out.ChecksumCRC32), Size: int64(len(body))}, nil
+	return Part{Number: number, ETag: aws.ToString(out.ETag), CRC32: aws.ToString(out.ChecksumCRC32), Size: int64(body.Len())}, nil
 }
 
 // CompleteMultipart turns the listed parts into the object at key; parts not listed are

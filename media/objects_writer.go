@@ -1,11 +1,11 @@
 package media
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 
@@ -15,19 +15,19 @@ import (
 )
 
 // ObjectWriter streams one object into S3 without knowing its size in advance. Bytes
-// collect in a part buffer; full parts go out as a multipart upload, PartConcurrency at a
-// time, while the next part fills. Nothing becomes a readable object until Commit, so the
-// pipeline commits only after a clean scan and aborts otherwise. An ObjectWriter is not
-// safe for concurrent use; Commit and Abort come after the last Write has returned.
+// collect in a part buffer of pooled chunks (see Chunks) that grows as they arrive; full
+// parts go out as a multipart upload, PartConcurrency at a time, while the next part
+// fills. Nothing becomes a readable object until Commit, so the pipeline commits only
+// after a clean scan and aborts otherwise. An ObjectWriter is not safe for concurrent
+// use; Commit and Abort come after the last Write has returned.
 type ObjectWriter struct {
 	o    *ObjectStore
 	ctx  context.Context
 	key  string
 	opts PutOptions
 
-	buf       []byte      // the part being filled
-	free      chan []byte // full-size part buffers back from finished uploads
-	allocated int         // full-size part buffers made so far
+	buf       Chunks        // the part being filled
+	sending   chan struct{} // a token per part upload in flight, PartConcurrency at most
 	size      int64
 	uploadID  string
 	nextPart  int32
@@ -39,33 +39,34 @@ type ObjectWriter struct {
 	err   error // first part upload failure
 }
 
-// firstBufferSize is where the first part buffer starts; it doubles up to the part size,
-// so small uploads do not pin a whole part in memory.
-const firstBufferSize = 64 << 10
-
 // NewWriter starts an object at key. Part uploads run under ctx, so cancelling it stops
-// them; then call Abort. Nothing is sent before the first part fills or Commit.
+// them; then call Abort. Nothing is sent before the first part fills or Commit, and no
+// memory is taken before the first byte arrives.
 func (o *ObjectStore) NewWriter(ctx context.Context, key string, opts PutOptions) *ObjectWriter {
 	return &ObjectWriter{
 		o: o, ctx: ctx, key: key, opts: opts,
-		free: make(chan []byte, o.cfg.PartConcurrency+1),
+		sending: make(chan struct{}, o.cfg.PartConcurrency),
 	}
 }
 
 // Write buffers p, sending full parts as it goes. It blocks while PartConcurrency parts
-// are in flight and all buffers are taken (back-pressure). It returns ErrStorage (wrapped)
-// once a part upload failed, or the writer context's error.
+// are in flight and the next one is full (back-pressure), so a writer holds at most
+// PartConcurrency+1 parts. It returns ErrStorage (wrapped) once a part upload failed, or
+// the writer context's error.
 func (w *ObjectWriter) Write(p []byte) (int, error) {
 	written := 0
+	partSize := w.o.cfg.PartSize
 	for len(p) > 0 {
 		if err := w.failure(); err != nil {
 			return written, err
 		}
-		if err := w.makeRoom(); err != nil {
-			return written, err
+		if w.buf.Len() == partSize {
+			if err := w.sendPart(); err != nil {
+				return written, err
+			}
 		}
-		n := copy(w.buf[len(w.buf):cap(w.buf)], p)
-		w.buf = w.buf[:len(w.buf)+n]
+		n := min(len(p), partSize-w.buf.Len())
+		_, _ = w.buf.Write(p[:n])
 		p = p[n:]
 		written += n
 		w.size += int64(n)
@@ -73,66 +74,55 @@ func (w *ObjectWriter) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-// makeRoom makes sure the part buffer has space: it grows the first buffer, and sends a
-// full one off as a part and takes the next.
-func (w *ObjectWriter) makeRoom() error {
+// ReadFrom reads r to its end straight into the part buffer, sending full parts as
+// Write does: io.Copy needs no buffer of its own, and a read that blocks (a client that
+// trickles) pins only the free space of the last chunk. It returns the bytes read and
+// r's error other than io.EOF, or Write's errors.
+func (w *ObjectWriter) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
 	partSize := w.o.cfg.PartSize
-	switch {
-	case w.buf == nil:
-		w.buf = make([]byte, 0, min(firstBufferSize, partSize))
-	case len(w.buf) < cap(w.buf):
-	case cap(w.buf) < partSize:
-		grown := make([]byte, len(w.buf), min(2*cap(w.buf), partSize))
-		copy(grown, w.buf)
-		w.buf = grown
-	default:
-		if err := w.sendPart(); err != nil {
-			return err
+	for {
+		if err := w.failure(); err != nil {
+			return total, err
 		}
-		buf, err := w.takeBuffer()
-		if err != nil {
-			return err
+		if w.buf.Len() == partSize {
+			if err := w.sendPart(); err != nil {
+				return total, err
+			}
 		}
-		w.buf = buf
-	}
-	return nil
-}
-
-// takeBuffer returns an empty full-size buffer: a recycled one, a new one while fewer than
-// PartConcurrency+1 exist, or else the next one a finished upload gives back.
-func (w *ObjectWriter) takeBuffer() ([]byte, error) {
-	select {
-	case b := <-w.free:
-		return b, nil
-	default:
-	}
-	if w.allocated < w.o.cfg.PartConcurrency+1 {
-		w.allocated++
-		return make([]byte, 0, w.o.cfg.PartSize), nil
-	}
-	select {
-	case b := <-w.free:
-		return b, nil
-	case <-w.ctx.Done():
-		return nil, fmt.Errorf("%w: upload %q: %w", ErrStorage, w.key, context.Cause(w.ctx))
+		n, err := w.buf.ReadOnce(r, partSize-w.buf.Len())
+		total += int64(n)
+		w.size += int64(n)
+		switch {
+		case err == io.EOF:
+			return total, nil
+		case err != nil:
+			return total, err
+		}
 	}
 }
 
 // sendPart starts the multipart upload if needed and uploads w.buf as the next part in
-// the background. w.buf is handed over.
+// the background, once fewer than PartConcurrency parts are in flight. w.buf is handed
+// over (its chunks go back to the pool when the part is sent) and starts empty again.
 func (w *ObjectWriter) sendPart() error {
 	if w.uploadID == "" {
 		if err := w.createUpload(); err != nil {
 			return err
 		}
 	}
+	select {
+	case w.sending <- struct{}{}:
+	case <-w.ctx.Done():
+		return fmt.Errorf("%w: upload %q: %w", ErrStorage, w.key, context.Cause(w.ctx))
+	}
 	w.nextPart++
 	num, body := w.nextPart, w.buf
-	w.buf = nil
-	if cap(body) == w.o.cfg.PartSize {
-		w.allocated = max(w.allocated, 1) // the grown first buffer counts once
-	}
-	w.wg.Go(func() { w.uploadPart(num, body) })
+	w.buf = Chunks{}
+	w.wg.Go(func() {
+		defer func() { <-w.sending }()
+		w.uploadPart(num, &body)
+	})
 	return nil
 }
 
@@ -149,15 +139,13 @@ func (w *ObjectWriter) createUpload() error {
 	return nil
 }
 
-func (w *ObjectWriter) uploadPart(num int32, body []byte) {
+func (w *ObjectWriter) uploadPart(num int32, body *Chunks) {
+	defer body.Release()
 	out, err := w.o.s3.UploadPart(w.ctx, &s3.UploadPartInput{
 		Bucket: aws.String(w.o.bucket), Key: aws.String(w.key), UploadId: aws.String(w.uploadID),
-		PartNumber: aws.Int32(num), Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
+		PartNumber: aws.Int32(num), Body: body.Reader(), ContentLength: aws.Int64(int64(body.Len())),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	})
-	if cap(body) == w.o.cfg.PartSize {
-		w.free <- body[:0]
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err != nil {
@@ -185,7 +173,7 @@ func (w *ObjectWriter) Commit(ctx context.Context) (ObjectInfo, error) {
 	if w.uploadID == "" {
 		return w.putWhole(ctx)
 	}
-	if len(w.buf) > 0 {
+	if w.buf.Len() > 0 {
 		if err := w.sendPart(); err != nil {
 			return ObjectInfo{}, err
 		}
@@ -208,9 +196,10 @@ func (w *ObjectWriter) Commit(ctx context.Context) (ObjectInfo, error) {
 }
 
 func (w *ObjectWriter) putWhole(ctx context.Context) (ObjectInfo, error) {
+	defer w.buf.Release()
 	out, err := w.o.s3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(w.o.bucket), Key: aws.String(w.key),
-		Body: bytes.NewReader(w.buf), ContentLength: aws.Int64(int64(len(w.buf))),
+		Body: w.buf.Reader(), ContentLength: aws.Int64(int64(w.buf.Len())),
 		ContentType: optional(w.opts.ContentType), ContentDisposition: optional(w.opts.ContentDisposition),
 		Metadata: w.opts.Metadata,
 	})
@@ -230,6 +219,7 @@ func (w *ObjectWriter) info(etag string) ObjectInfo {
 // could not remove.
 func (w *ObjectWriter) Abort(ctx context.Context) error {
 	w.wg.Wait()
+	w.buf.Release()
 	var errs []error
 	if w.uploadID != "" {
 		_, err := w.o.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{

@@ -150,12 +150,71 @@ func (p *Pipeline) stream(parent context.Context, in ingestion) (Result, error) 
 	return p.settle(ctx, in, w, verdict)
 }
 
-// feed copies the body once into both sides, hashing on the way.
+// feed copies the body once into both sides, hashing on the way (see readBuffer).
 func (in *ingestion) feed(scan, store io.Writer) error {
 	in.sum = sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(in.sum, scan, store), in.body, make([]byte, 64<<10))
-	in.size = n
-	return err
+	out := io.MultiWriter(in.sum, scan, store)
+	var rb readBuffer
+	defer rb.release()
+	for {
+		b := rb.next()
+		n, err := in.body.Read(b)
+		rb.used(n)
+		in.size += int64(n)
+		if n > 0 {
+			if _, werr := out.Write(b[:n]); werr != nil {
+				return werr
+			}
+		}
+		switch {
+		case err == io.EOF:
+			return nil
+		case err != nil:
+			return err
+		}
+	}
+}
+
+// Read buffers of feed: small while a body comes in small reads, big (pooled) while
+// reads fill them.
+const (
+	smallRead = 4 << 10
+	bigRead   = 64 << 10
+)
+
+var bigReads = sync.Pool{New: func() any { return new([bigRead]byte) }}
+
+// readBuffer is the buffer a body is read into. A read blocks until the client sends
+// something and pins its buffer meanwhile, so a buffer sized for fast bodies would cost
+// every trickling upload that much: this one starts small, turns big (from a pool) when
+// a read fills it, and goes small again, handing the big one back, when a read brings
+// less than a small one holds.
+type readBuffer struct {
+	small [smallRead]byte
+	big   *[bigRead]byte
+}
+
+func (r *readBuffer) next() []byte {
+	if r.big != nil {
+		return r.big[:]
+	}
+	return r.small[:]
+}
+
+func (r *readBuffer) used(n int) {
+	switch {
+	case r.big == nil && n == smallRead:
+		r.big = bigReads.Get().(*[bigRead]byte)
+	case r.big != nil && n < smallRead:
+		r.release()
+	}
+}
+
+func (r *readBuffer) release() {
+	if r.big != nil {
+		bigReads.Put(r.big)
+		r.big = nil
+	}
 }
 
 func (p *Pipeline) scanSide(ctx context.Context, cancel context.CancelCauseFunc, r *pipeReader) Verdict {

@@ -17,7 +17,7 @@ import (
 type Objects interface {
 	PartSize() int
 	CreateMultipart(ctx context.Context, key string, opts media.PutOptions) (string, error)
-	UploadPart(ctx context.Context, key, uploadID string, number int32, body []byte) (media.Part, error)
+	UploadPart(ctx context.Context, key, uploadID string, number int32, body *media.Chunks) (media.Part, error)
 	CompleteMultipart(ctx context.Context, key, uploadID string, parts []media.Part) error
 	AbortMultipart(ctx context.Context, key, uploadID string) error
 	Put(ctx context.Context, key string, r io.Reader, opts media.PutOptions) (media.ObjectInfo, error)

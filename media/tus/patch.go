@@ -120,6 +120,9 @@ func (e *Engine) receive(h *held, u Upload, body io.Reader, want []byte) (next U
 	next = u
 	next.Parts = slices.Clone(u.Parts)
 	pending, err := e.sendParts(ctx, &next, in)
+	if pending != nil {
+		defer pending.Release()
+	}
 	readErr = counted.err
 	switch {
 	case err != nil:
@@ -159,37 +162,34 @@ func (e *Engine) openTail(ctx context.Context, u Upload) (io.ReadCloser, error) 
 }
 
 // sendParts uploads every full part in, numbering after next.Parts, and returns the bytes
-// left over (less than a part) once in ends or fails. Its buffer starts small and grows
-// as bytes arrive, so a PATCH that trickles never holds a whole part's memory.
-func (e *Engine) sendParts(ctx context.Context, next *Upload, in io.Reader) ([]byte, error) {
+// left over (less than a part) once in ends or fails; the caller releases them. They
+// are held in pooled chunks that are taken as bytes arrive (see media.Chunks), so a
+// PATCH that trickles never holds a whole part's memory.
+func (e *Engine) sendParts(ctx context.Context, next *Upload, in io.Reader) (*media.Chunks, error) {
 	size := e.objects.PartSize()
-	buf := make([]byte, 0, min(64<<10, size))
+	buf := &media.Chunks{}
 	for done := false; ; {
-		if len(buf) == size {
+		if buf.Len() == size {
 			part, err := e.objects.UploadPart(ctx, next.Key, next.MultipartID, int32(len(next.Parts)+1), buf)
+			buf.Release()
 			if err != nil {
 				return nil, err
 			}
 			next.Parts = append(next.Parts, part)
-			buf = buf[:0]
 		}
 		if done {
 			return buf, nil
 		}
-		if len(buf) == cap(buf) {
-			buf = append(make([]byte, 0, min(2*cap(buf), size)), buf...)
-		}
-		n, rerr := in.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
+		_, rerr := buf.ReadOnce(in, size-buf.Len())
 		done = rerr != nil
 	}
 }
 
 // keepPending sends the leftover bytes as the final part when the upload is complete, or
 // stores them as the new tail object.
-func (e *Engine) keepPending(ctx context.Context, next *Upload, pending []byte) error {
+func (e *Engine) keepPending(ctx context.Context, next *Upload, pending *media.Chunks) error {
 	next.TailKey, next.TailSize = "", 0
-	if len(pending) == 0 {
+	if pending.Len() == 0 {
 		return nil
 	}
 	if next.Offset == next.Length {
@@ -198,10 +198,10 @@ func (e *Engine) keepPending(ctx context.Context, next *Upload, pending []byte) 
 		return err
 	}
 	key := next.Key + ".tail." + strconv.FormatInt(next.Offset, 10)
-	if _, err := e.objects.Put(ctx, key, bytes.NewReader(pending), media.PutOptions{}); err != nil {
+	if _, err := e.objects.Put(ctx, key, pending.Reader(), media.PutOptions{}); err != nil {
 		return err
 	}
-	next.TailKey, next.TailSize = key, int64(len(pending))
+	next.TailKey, next.TailSize = key, int64(pending.Len())
 	return nil
 }
 
