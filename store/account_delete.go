@@ -112,8 +112,9 @@ func anonymizeRow(ctx context.Context, tx *sqlx.Tx, userID string) error {
 // evidence in a dispute); those stay, served only as before (to the order's buyer and
 // the conversation's members). Everything else goes: the avatar, gig images and videos
 // (the gigs are paused and their seller gone), attachments of direct conversations,
-// deliverables never delivered. Uploads still in flight are left to the stalled-upload
-// upkeep: their sessions are gone, so they cannot be finished by the user.
+// deliverables never delivered.
+//
+// Uploads still in flight go too (see removeUploadsInFlight).
 func removeOwnUploads(ctx context.Context, tx *sqlx.Tx, userID string) error {
 	var keys pq.StringArray
 	err := tx.GetContext(ctx, &keys, `
@@ -128,8 +129,31 @@ func removeOwnUploads(ctx context.Context, tx *sqlx.Tx, userID string) error {
 	if err != nil {
 		return fmt.Errorf("anonymize: uploads: %w", err)
 	}
+	if err := removeUploadsInFlight(ctx, tx, userID); err != nil {
+		return err
+	}
 	if len(keys) == 0 {
 		return nil
 	}
 	return insertJob(ctx, tx, ObjectDeleteJob{Keys: keys})
+}
+
+// removeUploadsInFlight deletes the rows of the user's uploads that have no verdict
+// yet (a body still streaming, a tus upload between PATCHes or being scanned) and
+// makes their unfinished tus uploads expire now. Nothing of them can be kept: a body
+// that finishes after the deletion finds no row to settle, and its object is deleted
+// there and then (Uploads.Settle removes the object of an upload it cannot record); the
+// tus expiry sweep (every five minutes on each node, see TUS_EXPIRY) terminates the
+// expired tus uploads, removing their parts and tail, once no request holds them. A
+// new request cannot start one: the user's sessions and tokens are gone.
+func removeUploadsInFlight(ctx context.Context, tx *sqlx.Tx, userID string) error {
+	_, err := tx.ExecContext(ctx, `
+		WITH gone AS (
+			DELETE FROM uploads WHERE owner_id = $1 AND status IN ('uploading', 'scanning') RETURNING tus_id)
+		UPDATE tus_uploads SET expires_at = now(), updated_at = now()
+		WHERE id IN (SELECT tus_id FROM gone WHERE tus_id IS NOT NULL) AND status = 'uploading'`, userID)
+	if err != nil {
+		return fmt.Errorf("anonymize: uploads in flight: %w", err)
+	}
+	return nil
 }

@@ -100,7 +100,8 @@ func TestDeletionPausesGigsAndRemovesReachButKeepsMoney(t *testing.T) {
 // Deleting an account removes the rows of the uploads no order needs (the avatar, gig
 // media, a rejected upload) and queues, in the same transaction, one object_delete job
 // with their objects, posters and renditions included; an upload an order points at
-// and one still in flight stay.
+// stays. Uploads still in flight lose their rows (a body that finishes later finds none
+// to settle) and their tus uploads expire at once.
 func TestDeletionRemovesUploadsNoOrderNeedsAndQueuesTheirObjects(t *testing.T) {
 	f := newOrderFixture(t)
 	ctx := context.Background()
@@ -120,10 +121,14 @@ func TestDeletionRemovesUploadsNoOrderNeedsAndQueuesTheirObjects(t *testing.T) {
 	insert(f.buyer, "avatar", "clean", "u/b/avatar", nil, nil)
 	insert(f.buyer, "gig_video", "clean", "u/b/video", "u/b/poster", nil)
 	insert(f.buyer, "attachment", "rejected", nil, nil, nil)
-	kept := []string{
-		insert(f.buyer, "attachment", "clean", "u/b/order-file", nil, o.ID),
-		insert(f.buyer, "avatar", "uploading", nil, nil, nil),
-	}
+	kept := []string{insert(f.buyer, "attachment", "clean", "u/b/order-file", nil, o.ID)}
+	// In flight: a raw body still streaming, and a tus upload between PATCHes.
+	insert(f.buyer, "avatar", "uploading", nil, nil, nil)
+	tusRow := insert(f.buyer, "avatar", "uploading", nil, nil, nil)
+	_, err = f.raw.Exec(`INSERT INTO tus_uploads (id, owner_id, status, expires_at, state) VALUES ('tus-1', $1, 'uploading', now() + interval '1 day', '{}')`, f.buyer)
+	must(t, err)
+	_, err = f.raw.Exec(`UPDATE uploads SET tus_id = 'tus-1' WHERE id = $1`, tusRow)
+	must(t, err)
 
 	if _, err := f.db.AnonymizeUser(ctx, f.buyer); err != nil {
 		t.Fatal(err)
@@ -139,7 +144,12 @@ func TestDeletionRemovesUploadsNoOrderNeedsAndQueuesTheirObjects(t *testing.T) {
 	must(t, rows.Err())
 	slices.Sort(kept)
 	if !slices.Equal(left, kept) {
-		t.Errorf("the deleted user's uploads left: %v, want only %v (the order's and the one in flight)", left, kept)
+		t.Errorf("the deleted user's uploads left: %v, want only %v (the order's)", left, kept)
+	}
+	var expired bool
+	must(t, f.raw.QueryRow(`SELECT expires_at <= now() FROM tus_uploads WHERE id = 'tus-1'`).Scan(&expired))
+	if !expired {
+		t.Error("the deleted user's unfinished tus upload does not expire now (the expiry sweep would keep its parts for a day)")
 	}
 	var jobs []string
 	rows, err = f.raw.Query(`SELECT args::text FROM river_job WHERE kind = 'object_delete'`)
