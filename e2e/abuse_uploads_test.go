@@ -149,8 +149,39 @@ type honest struct {
 	email     string
 	token     string
 	conv      string
-	latencies []time.Duration
-	retries   int // 503s with Retry-After that were retried
+	latencies map[string][]time.Duration // by request kind (see requestKind)
+	retries   int                        // 503s with Retry-After that were retried
+}
+
+// The kinds of the honest client's requests, as their latencies are reported.
+const (
+	kindSignIn    = "sign-in"   // POST /auth/tokens: argon2id by design (tens of ms on its own)
+	kindMe        = "me"        // GET /me
+	kindChat      = "chat"      // POST /conversations/{id}/messages
+	kindSubscribe = "subscribe" // dial a socket, connect, subscribe to the conversation
+	kindReady     = "readyz"    // GET /readyz
+	kindOther     = "other"
+)
+
+func requestKind(method, path string) string {
+	switch {
+	case path == "/auth/tokens":
+		return kindSignIn
+	case path == "/me":
+		return kindMe
+	case method == "POST" && strings.HasSuffix(path, "/messages"):
+		return kindChat
+	case path == "/readyz":
+		return kindReady
+	}
+	return kindOther
+}
+
+func (h *honest) record(kind string, d time.Duration) {
+	if h.latencies == nil {
+		h.latencies = map[string][]time.Duration{}
+	}
+	h.latencies[kind] = append(h.latencies[kind], d)
 }
 
 // call sends one request and fails the test on a transport error (a hang past the
@@ -176,7 +207,7 @@ func (h *honest) call(method, path string, body any, want int) []byte {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	h.latencies = append(h.latencies, time.Since(start))
+	h.record(requestKind(method, path), time.Since(start))
 	if resp.StatusCode == 503 && resp.Header.Get("Retry-After") != "" && h.retries < 20 {
 		// Shed load says when to come back; a real client does, and so does this one.
 		h.retries++
@@ -212,7 +243,7 @@ func (h *honest) round(i int) {
 	if f := s.subscribe("conversation:"+h.conv, nil); f.Op != "reply" || !f.OK {
 		h.t.Fatalf("subscribe under slow-upload load: %+v", f)
 	}
-	h.latencies = append(h.latencies, time.Since(start))
+	h.record(kindSubscribe, time.Since(start))
 	_ = s.conn.Close()
 	saved := h.token
 	h.token = ""
@@ -220,13 +251,44 @@ func (h *honest) round(i int) {
 	h.token = saved
 }
 
-func (h *honest) p99() time.Duration {
-	l := slices.Clone(h.latencies)
+// p99 is the 99th percentile (nearest rank) of the latencies of kinds, of all kinds
+// when none is named, and how many there were.
+func (h *honest) p99(kinds ...string) (time.Duration, int) {
+	var l []time.Duration
+	for kind, ds := range h.latencies {
+		if len(kinds) == 0 || slices.Contains(kinds, kind) {
+			l = append(l, ds...)
+		}
+	}
 	slices.Sort(l)
 	if len(l) == 0 {
-		return 0
+		return 0, 0
 	}
-	return l[(len(l)*99+99)/100-1]
+	return l[(len(l)*99+99)/100-1], len(l)
+}
+
+// report is the p99 of each kind and of the requests other than sign-in.
+func (h *honest) report() string {
+	var b strings.Builder
+	for _, kind := range []string{kindSignIn, kindMe, kindChat, kindSubscribe, kindReady} {
+		p, n := h.p99(kind)
+		fmt.Fprintf(&b, "%s p99 %s (%d), ", kind, p.Round(100*time.Microsecond), n)
+	}
+	p, n := h.p99(kindMe, kindChat, kindSubscribe, kindReady)
+	all, total := h.p99()
+	fmt.Fprintf(&b, "all but sign-in p99 %s (%d), all p99 %s (%d)", p.Round(100*time.Microsecond), n, all.Round(100*time.Microsecond), total)
+	return b.String()
+}
+
+// slowest is the longest latency of any kind.
+func (h *honest) slowest() time.Duration {
+	var m time.Duration
+	for _, ds := range h.latencies {
+		for _, d := range ds {
+			m = max(m, d)
+		}
+	}
+	return m
 }
 
 // advisoryLocks counts advisory locks held on the node's database.
@@ -241,7 +303,8 @@ func advisoryLocks(t *testing.T, dbURL string) int64 {
 // Here a node with a pool of 10 takes four times that many slow PATCHes, slow
 // multipart forms and slow raw PUTs from several users, while an honest client signs
 // in, reads /me, sends messages and subscribes sockets: every honest request answers
-// (the p99 is logged; the goal lives in make bench), /readyz stays 200, and once the
+// (its p99 by kind is logged next to the same client's figures before the load; the
+// 50 ms goal is judged there and in make bench), /readyz stays 200, and once the
 // slow clients vanish the node holds no advisory lock and no busy pool connection.
 func TestAbuseUploadsSlowClientsCannotFreezeANode(t *testing.T) {
 	// The upload caps are lifted so that every slow body is let in: the point here is
@@ -266,15 +329,6 @@ func TestAbuseUploadsSlowClientsCannotFreezeANode(t *testing.T) {
 		loc, _ := tusCreate(t, n, tokens[i%len(tokens)], size, tusMetadata("kind", "avatar", "filename", "a.png"))
 		paths = append(paths, strings.TrimPrefix(loc, n.URL))
 	}
-	for i, path := range paths {
-		tr.slowPatch(tokens[i%len(tokens)], path, size, first)
-	}
-	for i := range 12 {
-		tr.slowRaw(tokens[i%len(tokens)], size, first)
-		tr.slowForm(tokens[(i+1)%len(tokens)], size, first)
-	}
-	time.Sleep(2 * time.Second) // the slow bodies are in flight
-
 	_, peerTok := appUser(t, n, "peer")
 	a := &client{t: t, base: n.URL}
 	email := uniqueEmail(t, "honest")
@@ -293,11 +347,35 @@ func TestAbuseUploadsSlowClientsCannotFreezeANode(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.conv = conv.ID
-	for i := range 8 {
+	const rounds = 20
+	h.latencies = nil
+	for i := range rounds {
 		h.round(i)
 	}
-	t.Logf("honest requests under slow-upload load: %d, p99 %s, %d retried after 503; slow uploads answered so far: %s",
-		len(h.latencies), h.p99(), h.retries, tr.summary())
+	t.Logf("honest requests without load: %s (load average %s)", h.report(), loadAverage())
+
+	for i, path := range paths {
+		tr.slowPatch(tokens[i%len(tokens)], path, size, first)
+	}
+	for i := range 12 {
+		tr.slowRaw(tokens[i%len(tokens)], size, first)
+		tr.slowForm(tokens[(i+1)%len(tokens)], size, first)
+	}
+	time.Sleep(2 * time.Second) // the slow bodies are in flight
+	h.latencies = nil
+	for i := range rounds {
+		h.round(i)
+	}
+	t.Logf("honest requests under slow-upload load: %s; %d retried after 503; slow uploads answered so far: %s (load average %s)",
+		h.report(), h.retries, tr.summary(), loadAverage())
+	// The figure to hold (p99 ≤ 50 ms) is measured here but judged in make bench and
+	// the load tool: a timed assertion would fail with the machine's load. What must
+	// hold whatever the load is that nothing waits on the slow clients: a request stuck
+	// behind them would wait for a pool connection (DB_ACQUIRE_TIMEOUT, 10 s here) and
+	// then be retried. On a machine loaded 30 times over its cores a sign-in took 3 s.
+	if slowest := h.slowest(); slowest > 8*time.Second {
+		t.Errorf("an honest request took %s under the slow-upload load", slowest)
+	}
 
 	tr.stop()
 	deadline := time.Now().Add(10 * time.Second)
@@ -314,7 +392,7 @@ func TestAbuseUploadsSlowClientsCannotFreezeANode(t *testing.T) {
 	}
 	h.latencies = nil
 	h.round(99)
-	t.Logf("after the slow clients left: p99 %s", h.p99())
+	t.Logf("after the slow clients left: %s", h.report())
 }
 
 // poolInUse reads gigstream_db_pool_in_use from /metrics; found is false without it.
