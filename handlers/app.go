@@ -79,6 +79,8 @@ type Deps struct {
 	Payouts   *market.Payouts    // payout methods, Stripe Connect webhooks
 	Disputes  *market.Disputes   // open, answer, withdraw and read an order's dispute
 	Audit     *market.Audit      // the ledger statement, the admins' order queue and ledger check
+	// Reconciliation compares the ledger with the providers' records.
+	Reconciliation *market.Reconciliation
 	// Billing is billing profiles, the buyer's quote (service fee and tax) and invoices.
 	Billing *market.Billing
 	// Invoices are the orders' invoices and credit notes and their PDFs.
@@ -289,6 +291,9 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/admin/orders", requireUser, audit.adminOrders)
 	app.Get("/admin/ledger/check", requireUser, audit.ledgerCheck)
 	app.Get("/admin/provider-events", requireUser, audit.providerEvents)
+	rec := &reconciliationRoutes{rec: d.Reconciliation}
+	app.Get("/admin/reconciliation/differences", requireUser, rec.differences)
+	app.Post("/admin/reconciliation/runs", requireUser, rec.run)
 
 	me := &accountRoutes{accounts: d.Accounts, profiles: d.Profiles, mail: d.Mail, log: d.Log}
 	app.Get("/me", requireUser, me.show)

@@ -81,6 +81,8 @@ type config struct {
 	Telemetry telemetryConfig
 	// LedgerCheck is the periodic ledger check behind the drift gauges.
 	LedgerCheck ledgerCheckConfig
+	// Reconciliation compares the ledger with Stripe's records.
+	Reconciliation reconciliationConfig
 	// Analytics is product analytics through GA4's Measurement Protocol.
 	Analytics analyticsConfig
 }
@@ -170,6 +172,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadMailConfig(e, &c)
 	loadTelemetryConfig(e, &c)
 	loadLedgerCheckConfig(e, &c)
+	loadReconciliationConfig(e, &c)
 	loadAnalyticsConfig(e, &c)
 	loadProductionRules(e, &c)
 	return c, e.err

@@ -35,13 +35,15 @@ type domain struct {
 	gigViews      *market.GigViews
 	disputes      *market.Disputes
 	audit         *market.Audit
-	twoFactor     *market.TwoFactor
-	billing       *market.Billing
-	invoices      *market.Invoices
-	notifications *market.Notifications
-	mail          *market.MailDelivery    // unsubscribe links and the suppression list of bounced addresses
-	chatReach     *market.ChatReachRouter // pushes and e-mail digests of chat, from the stored messages
-	tracker       *analytics.Tracker      // product analytics (GA4); sends nothing when off
+	// reconciliation compares the ledger with Stripe's balance transactions.
+	reconciliation *market.Reconciliation
+	twoFactor      *market.TwoFactor
+	billing        *market.Billing
+	invoices       *market.Invoices
+	notifications  *market.Notifications
+	mail           *market.MailDelivery    // unsubscribe links and the suppression list of bounced addresses
+	chatReach      *market.ChatReachRouter // pushes and e-mail digests of chat, from the stored messages
+	tracker        *analytics.Tracker      // product analytics (GA4); sends nothing when off
 }
 
 // newDomain builds the use cases in the order they depend on each other. Nothing runs
@@ -92,6 +94,9 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 	d.gigViews = market.NewGigViews(db, cfg.GigViewFlushInterval, log)
 	d.disputes = market.NewDisputes(db, d.realtime, log)
 	d.audit = market.NewAudit(db)
+	if d.reconciliation, err = newReconciliation(cfg, db); err != nil {
+		return nil, err
+	}
 	d.twoFactor = newTwoFactor(cfg, db, log)
 	// Notifications: presence and push from the node and FCM.
 	d.notifications = newNotifications(cfg, db, d.realtime, node, oncePusher(pusher), log)

@@ -81,6 +81,7 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, obj
 	addVideoWorkers(workers, jc, db, objects, d, log)
 	river.AddWorker(workers, &objectDeleteWorker{objects: objects})
 	periodic := settlementJob(workers, d.settlement, d.payouts, cfg.Settlement.JobInterval, log)
+	periodic = append(periodic, reconciliationJob(workers, d.reconciliation, cfg.Reconciliation, log)...)
 	mail := newSubscribedMail(cfg, d.mail, reg, log) // unsubscribe links, suppression, DKIM
 	addNotificationEmailWorker(workers, cfg, d.notifications, mail)
 	river.AddWorker(workers, &invoiceDeliverWorker{invoices: d.invoices})
