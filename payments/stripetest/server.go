@@ -337,7 +337,7 @@ func intentJSON(pi *Intent) map[string]any {
 func positive(f url.Values, name string) (int64, error) {
 	n, err := strconv.ParseInt(f.Get(name), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("Invalid positive integer for %s", name)
+		return 0, fmt.Errorf("invalid positive integer for %s", name)
 	}
 	return n, nil
 }
