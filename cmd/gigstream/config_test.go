@@ -131,6 +131,7 @@ func TestProductionModeRefusesWhatIsOnlyFineLocally(t *testing.T) {
 	env := validServeEnv()
 	env["GIGSTREAM_ENV"] = "production"
 	for _, step := range []struct{ want, name, fix string }{
+		{"MAIL_UNSUBSCRIBE_SECRET: expected a secret of at least 32 characters in production", "MAIL_UNSUBSCRIBE_SECRET", strings.Repeat("u", 32)},
 		{"METRICS_TOKEN: expected a bearer token of at least 32 characters in production", "METRICS_TOKEN", strings.Repeat("m", 32)},
 		{"PUBLIC_URL: expected an https:// URL in production", "PUBLIC_URL", "https://gigstream.example"},
 	} {
