@@ -15,6 +15,8 @@ func productionEnv(extra map[string]string) map[string]string {
 		"GIGSTREAM_ENV": "production",
 		"METRICS_TOKEN": strings.Repeat("m", 32),
 		"PUBLIC_URL":    "https://gigstream.example",
+		// Every notification mail needs its unsubscribe link in production.
+		"MAIL_UNSUBSCRIBE_SECRET": strings.Repeat("u", 32),
 	}, extra))
 }
 
