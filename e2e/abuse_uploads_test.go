@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -251,9 +253,9 @@ func (h *honest) round(i int) {
 	h.token = saved
 }
 
-// p99 is the 99th percentile (nearest rank) of the latencies of kinds, of all kinds
-// when none is named, and how many there were.
-func (h *honest) p99(kinds ...string) (time.Duration, int) {
+// quantile is the q-th quantile (nearest rank, 0 < q <= 1) of the latencies of kinds,
+// of all kinds when none is named, and how many there were.
+func (h *honest) quantile(q float64, kinds ...string) (time.Duration, int) {
 	var l []time.Duration
 	for kind, ds := range h.latencies {
 		if len(kinds) == 0 || slices.Contains(kinds, kind) {
@@ -264,19 +266,26 @@ func (h *honest) p99(kinds ...string) (time.Duration, int) {
 	if len(l) == 0 {
 		return 0, 0
 	}
-	return l[(len(l)*99+99)/100-1], len(l)
+	return l[max(int(math.Ceil(q*float64(len(l))))-1, 0)], len(l)
 }
 
-// report is the p99 of each kind and of the requests other than sign-in.
+// report is the p50 and p99 of each kind, of the requests other than sign-in (whose
+// argon2id hash alone is about 30 ms of CPU here), and of all.
 func (h *honest) report() string {
 	var b strings.Builder
-	for _, kind := range []string{kindSignIn, kindMe, kindChat, kindSubscribe, kindReady} {
-		p, n := h.p99(kind)
-		fmt.Fprintf(&b, "%s p99 %s (%d), ", kind, p.Round(100*time.Microsecond), n)
+	ms := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
+	line := func(name string, kinds ...string) {
+		p50, n := h.quantile(0.50, kinds...)
+		p99, _ := h.quantile(0.99, kinds...)
+		fmt.Fprintf(&b, "%s p50 %s p99 %s (%d)", name, ms(p50), ms(p99), n)
 	}
-	p, n := h.p99(kindMe, kindChat, kindSubscribe, kindReady)
-	all, total := h.p99()
-	fmt.Fprintf(&b, "all but sign-in p99 %s (%d), all p99 %s (%d)", p.Round(100*time.Microsecond), n, all.Round(100*time.Microsecond), total)
+	for _, kind := range []string{kindSignIn, kindMe, kindChat, kindSubscribe, kindReady} {
+		line(kind, kind)
+		b.WriteString(", ")
+	}
+	line("all but sign-in", kindMe, kindChat, kindSubscribe, kindReady)
+	b.WriteString(", ")
+	line("all")
 	return b.String()
 }
 
@@ -303,14 +312,15 @@ func advisoryLocks(t *testing.T, dbURL string) int64 {
 // Here a node with a pool of 10 takes four times that many slow PATCHes, slow
 // multipart forms and slow raw PUTs from several users, while an honest client signs
 // in, reads /me, sends messages and subscribes sockets: every honest request answers
-// (its p99 by kind is logged next to the same client's figures before the load; the
-// 50 ms goal is judged there and in make bench), /readyz stays 200, and once the
+// (its p50 and p99 by kind are logged next to the same client's figures before the
+// load; the 50 ms goal is judged in make bench, which runs this test with
+// FREEZE_ROUNDS=200 on a build without the race detector), /readyz stays 200, and once the
 // slow clients vanish the node holds no advisory lock and no busy pool connection.
 func TestAbuseUploadsSlowClientsCannotFreezeANode(t *testing.T) {
 	// The upload caps are lifted so that every slow body is let in: the point here is
 	// that holding them costs no database connection (the caps have their own test).
 	env := migratedEnv(t, map[string]string{"DB_MAX_OPEN": "10", "DB_MAX_IDLE": "5", "RATE_LIMIT_IP_PER_MINUTE": "100000",
-		"RATE_LIMIT_USER_PER_MINUTE": "100000", "RATE_LIMIT_AUTH_PER_MINUTE": "100000",
+		"RATE_LIMIT_USER_PER_MINUTE": "100000", "RATE_LIMIT_AUTH_PER_MINUTE": "100000", "RATE_LIMIT_MESSAGES_PER_MINUTE": "100000",
 		"UPLOAD_STREAMS_PER_USER": "1000", "UPLOAD_STREAMS_PER_NODE": "1000"})
 	dbURL := envMap(env)["DATABASE_URL"]
 	n := StartNode(t, bin, env)
@@ -347,7 +357,12 @@ func TestAbuseUploadsSlowClientsCannotFreezeANode(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.conv = conv.ID
-	const rounds = 20
+	// FREEZE_ROUNDS (make bench sets 200) gives a p99 worth the name; 20 rounds are
+	// enough for what this test asserts.
+	rounds := 20
+	if v, err := strconv.Atoi(os.Getenv("FREEZE_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
 	h.latencies = nil
 	for i := range rounds {
 		h.round(i)
