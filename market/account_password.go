@@ -23,8 +23,14 @@ type PasswordHasher struct {
 // HasherConfig tunes argon2id. The zero value means OWASP's recommended minimum
 // (19 MiB, 2 passes, 1 lane), 4 hashes at once and a 5-second wait for a slot.
 type HasherConfig struct {
-	MemoryKiB   uint32
-	Iterations  uint32
+	MemoryKiB  uint32
+	Iterations uint32
+	// Lanes is argon2id's parallelism: the memory is split into that many lanes that
+	// are filled at once on as many cores. An attacker's cost per guess (memory times
+	// passes) stays the same; the wall time of one hash on an idle machine divides by
+	// up to Lanes. Hashes made with other parameters still verify (each hash carries
+	// its own).
+	Lanes       uint8
 	Concurrency int
 	// SlotWait is the longest a hash or check waits for one of the Concurrency slots
 	// before failing with ErrBusy.
@@ -39,6 +45,9 @@ func NewPasswordHasher(cfg HasherConfig) *PasswordHasher {
 	}
 	if cfg.Iterations > 0 {
 		p.Iterations = cfg.Iterations
+	}
+	if cfg.Lanes > 0 {
+		p.Parallelism = cfg.Lanes
 	}
 	n := cfg.Concurrency
 	if n <= 0 {

@@ -3,6 +3,7 @@ package market
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,5 +56,35 @@ func TestPasswordHasherWaitForASlotHasADeadline(t *testing.T) {
 	h.release()
 	if ok, err := h.Verify(context.Background(), "correct horse battery", hash); err != nil || !ok {
 		t.Fatalf("Verify once a slot is free = %v, %v", ok, err)
+	}
+}
+
+// A hash keeps verifying when the lanes change: each encoded hash carries its own
+// parameters, so raising ARGON2_LANES does not lock out users hashed before it.
+func TestPasswordHasherVerifiesHashesMadeWithOtherLanes(t *testing.T) {
+	one := NewPasswordHasher(HasherConfig{MemoryKiB: 8 * 1024, Iterations: 1, Lanes: 1})
+	two := NewPasswordHasher(HasherConfig{MemoryKiB: 8 * 1024, Iterations: 1, Lanes: 2})
+	ctx := context.Background()
+	old, err := one.Hash(ctx, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	made, err := two.Hash(ctx, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(old, ",p=1$") || !strings.Contains(made, ",p=2$") {
+		t.Fatalf("hashes do not carry their lanes: %q, %q", old, made)
+	}
+	for _, c := range []struct {
+		h    *PasswordHasher
+		hash string
+	}{{two, old}, {one, made}} {
+		if ok, err := c.h.Verify(ctx, "correct horse battery", c.hash); err != nil || !ok {
+			t.Errorf("Verify(%q) = %v, %v; want true", c.hash, ok, err)
+		}
+		if ok, err := c.h.Verify(ctx, "wrong horse battery", c.hash); err != nil || ok {
+			t.Errorf("Verify(wrong, %q) = %v, %v; want false", c.hash, ok, err)
+		}
 	}
 }

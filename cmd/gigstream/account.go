@@ -44,7 +44,9 @@ func (m accountMail) send(ctx context.Context) func(push.Email, error) error {
 // sockets closes the live sockets of ended sessions.
 func newAccounts(cfg config, db *store.DB, sockets market.SessionSockets, log *slog.Logger) *market.Accounts {
 	mailer := newSMTPMailer(cfg, log)
-	hasher := market.NewPasswordHasher(market.HasherConfig{MemoryKiB: uint32(cfg.Argon2MemoryKB), SlotWait: cfg.Argon2SlotWait})
+	hasher := market.NewPasswordHasher(market.HasherConfig{
+		MemoryKiB: uint32(cfg.Argon2MemoryKB), Lanes: uint8(cfg.Argon2Lanes), SlotWait: cfg.Argon2SlotWait,
+	})
 	return market.NewAccounts(db, accountMail{smtp: mailer}, hasher, market.AccountsConfig{
 		PublicURL: cfg.PublicURL, SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMaxAge,
 		Sockets: sockets,

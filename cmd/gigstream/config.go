@@ -36,6 +36,8 @@ type config struct {
 	SessionIdle    time.Duration
 	SessionMaxAge  time.Duration
 	Argon2MemoryKB int
+	// Argon2Lanes is argon2id's parallelism for new hashes (see market.HasherConfig).
+	Argon2Lanes int
 	// Argon2SlotWait bounds the wait for a password-hashing slot (503 past it).
 	Argon2SlotWait time.Duration
 	RateLimits     rateLimits
@@ -244,6 +246,7 @@ func loadAccountConfig(e *envReader, c *config) {
 	c.SessionIdle = e.duration("SESSION_IDLE_TIMEOUT", 72*time.Hour, time.Second, 90*24*time.Hour)
 	c.SessionMaxAge = e.duration("SESSION_MAX_AGE", 30*24*time.Hour, time.Minute, 365*24*time.Hour)
 	c.Argon2MemoryKB = e.integer("ARGON2_MEMORY_KIB", 19*1024, 8*1024, 1024*1024)
+	c.Argon2Lanes = e.integer("ARGON2_LANES", 2, 1, 16)
 	c.Argon2SlotWait = e.duration("ARGON2_SLOT_WAIT", 5*time.Second, 10*time.Millisecond, time.Minute)
 	c.RateLimits = rateLimits{
 		PerIP:                  e.integer("RATE_LIMIT_IP_PER_MINUTE", 600, 1, 1_000_000),
