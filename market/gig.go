@@ -2,8 +2,6 @@ package market
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"time"
 )
@@ -141,21 +139,9 @@ type GigTags []string
 
 // Scan reads a JSON array of strings (the store selects to_json(tags)).
 func (t *GigTags) Scan(src any) error {
-	var raw []byte
-	switch v := src.(type) {
-	case []byte:
-		raw = v
-	case string:
-		raw = []byte(v)
-	case nil:
-		*t = GigTags{}
-		return nil
-	default:
-		return fmt.Errorf("gig tags: cannot scan %T", src)
-	}
-	list := []string{}
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return fmt.Errorf("gig tags: %w", err)
+	list := []string{} // NULL is no tags
+	if _, err := scanJSON(src, "gig tags", &list); err != nil {
+		return err
 	}
 	*t = list
 	return nil

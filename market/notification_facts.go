@@ -1,10 +1,5 @@
 package market
 
-import (
-	"encoding/json"
-	"fmt"
-)
-
 // NotificationFacts are the parts of a notification its e-mail writes in the
 // recipient's language: the routing table sets them next to the in-app title and body
 // (which are English), and the store keeps them as JSON. A zero field is absent.
@@ -20,21 +15,9 @@ func (f NotificationFacts) HasAmount() bool { return f.Currency != "" && f.Amoun
 
 // Scan reads the JSON object the store keeps; NULL is no facts.
 func (f *NotificationFacts) Scan(src any) error {
-	var raw []byte
-	switch v := src.(type) {
-	case []byte:
-		raw = v
-	case string:
-		raw = []byte(v)
-	case nil:
-		*f = NotificationFacts{}
-		return nil
-	default:
-		return fmt.Errorf("notification facts: cannot scan %T", src)
-	}
 	var out NotificationFacts
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return fmt.Errorf("notification facts: %w", err)
+	if _, err := scanJSON(src, "notification facts", &out); err != nil {
+		return err
 	}
 	*f = out
 	return nil

@@ -2,7 +2,6 @@ package market
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -213,17 +212,9 @@ func hasControl(s string) bool {
 
 // Scan reads a saved filter from its JSON (the store's jsonb column).
 func (s *SavedFilter) Scan(src any) error {
-	var raw []byte
-	switch v := src.(type) {
-	case []byte:
-		raw = v
-	case string:
-		raw = []byte(v)
-	default:
-		return fmt.Errorf("saved filter: cannot scan %T", src)
+	null, err := scanJSON(src, "saved filter", s)
+	if err == nil && null {
+		err = fmt.Errorf("saved filter: cannot scan NULL")
 	}
-	if err := json.Unmarshal(raw, s); err != nil {
-		return fmt.Errorf("saved filter: %w", err)
-	}
-	return nil
+	return err
 }
