@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -77,14 +75,9 @@ type arrivalRow struct {
 func (db *DB) ScheduleChatReach(ctx context.Context, cursor string, limit int, plan func([]market.ChatArrival) []market.ChatReach) (int, bool, error) {
 	n, ok := 0, false
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		var pos eventPosition
-		err := tx.GetContext(ctx, &pos, `SELECT tx_id::text AS tx_id, channel, seq FROM notification_cursors
-			WHERE name = $1 FOR UPDATE SKIP LOCKED`, cursor)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("lock chat cursor: %w", err)
+		pos, locked, err := lockEventCursor(ctx, tx, cursor)
+		if err != nil || !locked {
+			return err
 		}
 		ok = true
 		rows := []arrivalRow{}
@@ -104,10 +97,7 @@ func (db *DB) ScheduleChatReach(ctx context.Context, cursor string, limit int, p
 		if err := queueChatReach(ctx, tx, plan(arrivals)); err != nil {
 			return err
 		}
-		last := rows[len(rows)-1]
-		_, err = tx.ExecContext(ctx, `UPDATE notification_cursors SET tx_id = $2::xid8, channel = $3, seq = $4 WHERE name = $1`,
-			cursor, last.TxID, last.Channel, last.Seq)
-		return wrapErr("advance chat cursor", err)
+		return advanceEventCursor(ctx, tx, cursor, rows[len(rows)-1].eventPosition)
 	})
 	return n, ok, err
 }
@@ -161,27 +151,9 @@ func queueChatReach(ctx context.Context, tx *sqlx.Tx, reach []market.ChatReach) 
 	if err != nil {
 		return fmt.Errorf("job client: %w", err)
 	}
-	params := make([]river.InsertManyParams, 0, len(reach))
-	for _, r := range reach {
-		params = append(params, reachJob(r, 0))
-	}
-	res, err := jobs.InsertManyTx(ctx, tx.Tx, params)
-	if err != nil {
-		return fmt.Errorf("queue chat reach: %w", err)
-	}
-	var follow []river.InsertManyParams
-	for i, r := range res {
-		if r.UniqueSkippedAsDuplicate && r.Job != nil && r.Job.State == rivertype.JobStateRunning {
-			follow = append(follow, reachJob(reach[i], 1))
-		}
-	}
-	if len(follow) == 0 {
-		return nil
-	}
-	if _, err := jobs.InsertManyTx(ctx, tx.Tx, follow); err != nil {
-		return fmt.Errorf("queue chat reach follow-ups: %w", err)
-	}
-	return nil
+	return queueBursts(ctx, jobs, tx, "chat reach", len(reach), func(i, follow int) river.InsertManyParams {
+		return reachJob(reach[i], follow)
+	})
 }
 
 // reachJob is the job of one follow-up, due when it says.

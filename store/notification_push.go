@@ -3,12 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 )
 
 // NotificationPushJob is the queued job (river) that pushes one user the newest
@@ -36,19 +34,9 @@ func (NotificationPushJob) InsertOpts() river.InsertOpts {
 // due; one already waiting absorbs it, and one already running gets a follow-up
 // (it may have read the notifications before this one).
 func queueNotificationPush(ctx context.Context, jobs *river.Client[*sql.Tx], tx *sqlx.Tx, userID, collapseKey string, due time.Time) error {
-	insert := func(follow int) (*rivertype.JobInsertResult, error) {
+	return queueBursts(ctx, jobs, tx, "notification push", 1, func(_, follow int) river.InsertManyParams {
 		opts := NotificationPushJob{}.InsertOpts()
 		opts.ScheduledAt = due
-		return jobs.InsertTx(ctx, tx.Tx, NotificationPushJob{UserID: userID, CollapseKey: collapseKey, Follow: follow}, &opts)
-	}
-	res, err := insert(0)
-	if err != nil {
-		return fmt.Errorf("queue notification push: %w", err)
-	}
-	if res.UniqueSkippedAsDuplicate && res.Job != nil && res.Job.State == rivertype.JobStateRunning {
-		if _, err := insert(1); err != nil {
-			return fmt.Errorf("queue notification push follow-up: %w", err)
-		}
-	}
-	return nil
+		return river.InsertManyParams{Args: NotificationPushJob{UserID: userID, CollapseKey: collapseKey, Follow: follow}, InsertOpts: &opts}
+	})
 }

@@ -31,14 +31,6 @@ func (NotificationEmailJob) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueMail, MaxAttempts: 10}
 }
 
-// eventPosition is where an event stands in the global order the router reads in:
-// the id of the transaction that wrote it, then its channel and seq.
-type eventPosition struct {
-	TxID    string `db:"tx_id"`
-	Channel string `db:"channel"`
-	Seq     uint64 `db:"seq"`
-}
-
 // routableRow is an event row with its position.
 type routableRow struct {
 	eventPosition
@@ -66,14 +58,9 @@ func (db *DB) RouteEvents(ctx context.Context, cursor string, limit int, route f
 	var b *routeBatch
 	ok := false
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		var pos eventPosition
-		err := tx.GetContext(ctx, &pos, `SELECT tx_id::text AS tx_id, channel, seq FROM notification_cursors
-			WHERE name = $1 FOR UPDATE SKIP LOCKED`, cursor)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("lock notification cursor: %w", err)
+		pos, locked, err := lockEventCursor(ctx, tx, cursor)
+		if err != nil || !locked {
+			return err
 		}
 		ok = true
 		rows := []routableRow{}
@@ -95,10 +82,7 @@ func (db *DB) RouteEvents(ctx context.Context, cursor string, limit int, route f
 				return err
 			}
 		}
-		last := rows[len(rows)-1]
-		_, err = tx.ExecContext(ctx, `UPDATE notification_cursors SET tx_id = $2::xid8, channel = $3, seq = $4 WHERE name = $1`,
-			cursor, last.TxID, last.Channel, last.Seq)
-		return wrapErr("advance notification cursor", err)
+		return advanceEventCursor(ctx, tx, cursor, rows[len(rows)-1].eventPosition)
 	})
 	if err != nil || b == nil {
 		return nil, nil, ok, err
