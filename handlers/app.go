@@ -52,6 +52,10 @@ type Config struct {
 	UploadIdleTimeout time.Duration // longest pause between bytes of an upload body; default 60 s
 	UploadStreams     UploadStreams // caps on upload bodies in flight and their minimum rate
 	UploadMaxSize     int64         // Tus-Max-Size: the largest upload of any kind
+	// MediaCDNMaxAge is how long a CDN may keep a public variant before asking again
+	// (CDN-Cache-Control, Surrogate-Control); 0 means 5 minutes.
+	MediaCDNMaxAge time.Duration
+	MediaStreams   int // public variants streamed at once per node; 0 means 256
 }
 
 // Deps are the collaborators the routes use, built in cmd/.
@@ -74,6 +78,7 @@ type Deps struct {
 	GigViews  *market.GigViews
 	WebApp    fs.FS              // the browser client's files, served under /app/; nil serves none
 	Uploads   *market.Uploads    // upload rows, authorization and downloads; nil serves no upload routes
+	Images    *market.Images     // public image variants at /media/; nil answers 404
 	Orders    *market.Orders     // orders, payment webhooks, deliveries
 	Settle    *market.Settlement // accept, cancel, refund, balances and withdrawals
 	Payouts   *market.Payouts    // payout methods, Stripe Connect webhooks
@@ -361,6 +366,8 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Put("/uploads/raw", requireUser, newUpload, slots.admit, up.raw)
 	app.Get("/uploads/:id", up.show)
 	app.Get("/uploads/:id/download", up.download)
+	images := newImageRoutes(d.Images, d.Log, cfg.MediaCDNMaxAge, cfg.MediaStreams)
+	app.Get("/media/:file", images.variant)
 }
 
 func setOf(list []string) map[string]bool {

@@ -86,6 +86,9 @@ type GigMedia struct {
 	CreatedAt    time.Time  `json:"created_at" db:"created_at"`
 	Video
 	VideoLinks
+	// ImageStatus and Picture: a gig image's variants, once ready (see image.go).
+	ImageStatus *ImageStatus `json:"image_status,omitempty" db:"image_status"`
+	Picture     *Picture     `json:"image,omitempty" db:"picture"`
 }
 
 // Gig is a service a seller offers, with its packages (basic, standard, premium in

@@ -40,6 +40,8 @@ type ProfileDetails struct {
 	Skills    GigTags `json:"skills" db:"skills"`
 	AvatarID  *string `json:"-" db:"avatar_id"`
 	Avatar    *string `json:"avatar_path" db:"-"`
+	// AvatarImage is the avatar's responsive variants, once made (see Picture).
+	AvatarImage *Picture `json:"avatar,omitempty" db:"avatar_picture"`
 }
 
 // ProfileUser is a user as their profile's store row has it: active users only.

@@ -85,6 +85,7 @@ type Upload struct {
 	CreatedAt      time.Time    `json:"created_at" db:"created_at"`
 	UpdatedAt      time.Time    `json:"updated_at" db:"updated_at"`
 	Video                       // poster, duration and rendition of a video (see video.go)
+	Image                       // variants of a gig image or avatar (see image.go)
 }
 
 // NewUpload is an upload about to start: who sends what, for what.

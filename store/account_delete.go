@@ -123,9 +123,9 @@ func removeOwnUploads(ctx context.Context, tx *sqlx.Tx, userID string) error {
 				AND u.order_id IS NULL
 				AND NOT EXISTS (SELECT 1 FROM delivery_files f WHERE f.upload_id = u.id)
 				AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = u.conversation_id AND c.kind = 'order')
-			RETURNING u.object_key, u.poster_key, u.rendition_key)
+			RETURNING u.object_key, u.poster_key, u.rendition_key, `+variantKeys("u")+` AS variant_keys)
 		SELECT COALESCE(array_agg(k) FILTER (WHERE k IS NOT NULL), '{}')
-		FROM gone, unnest(ARRAY[object_key, poster_key, rendition_key]) AS k`, userID)
+		FROM gone, unnest(ARRAY[object_key, poster_key, rendition_key] || variant_keys) AS k`, userID)
 	if err != nil {
 		return fmt.Errorf("anonymize: uploads: %w", err)
 	}

@@ -108,7 +108,7 @@ func (db *DB) DeleteDraftGig(ctx context.Context, gigID, sellerID string) error 
 		var keys pq.StringArray
 		err = tx.GetContext(ctx, &keys, `
 			SELECT COALESCE(array_agg(k) FILTER (WHERE k IS NOT NULL), '{}')
-			FROM uploads, unnest(ARRAY[object_key, poster_key, rendition_key]) AS k
+			FROM uploads, unnest(ARRAY[object_key, poster_key, rendition_key] || `+variantKeys("uploads")+`) AS k
 			WHERE gig_id = $1`, gigID)
 		if err != nil {
 			return fmt.Errorf("media of gig %s: %w", gigID, err)

@@ -15,7 +15,8 @@ func (db *DB) GigMedia(ctx context.Context, gigIDs []string) ([]market.GigMedia,
 	list := []market.GigMedia{}
 	err := db.x.SelectContext(ctx, &list, `
 		SELECT id, gig_id, kind, content_type, size, filename, created_at,
-			video_status, duration_ms, video_error, poster_key, rendition_key
+			video_status, duration_ms, video_error, poster_key, rendition_key,
+			image_status, `+pictureColumn("uploads")+` AS picture
 		FROM uploads
 		WHERE gig_id = ANY($1) AND status = 'clean' AND kind IN ('gig_image', 'gig_video')
 		ORDER BY created_at, id`, pq.Array(gigIDs))

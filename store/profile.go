@@ -11,9 +11,11 @@ import (
 
 // profileDetailsColumns read a user's (alias u) country, lists and avatar upload: their
 // latest clean avatar (uploads_avatar_idx).
-const profileDetailsColumns = `u.country, to_json(u.languages) AS languages, to_json(u.skills) AS skills,
+var profileDetailsColumns = `u.country, to_json(u.languages) AS languages, to_json(u.skills) AS skills,
 	(SELECT a.id FROM uploads a WHERE a.owner_id = u.id AND a.kind = 'avatar' AND a.status = 'clean'
-	 ORDER BY a.created_at DESC LIMIT 1) AS avatar_id`
+	 ORDER BY a.created_at DESC LIMIT 1) AS avatar_id,
+	(SELECT ` + pictureColumn("a") + ` FROM uploads a WHERE a.owner_id = u.id AND a.kind = 'avatar' AND a.status = 'clean'
+	 ORDER BY a.created_at DESC LIMIT 1) AS avatar_picture`
 
 // ProfileUser returns the active user with username and the time of their latest
 // session activity; a disabled, deleted or unknown user wraps ErrNotFound.

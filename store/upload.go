@@ -13,7 +13,8 @@ import (
 
 const uploadColumns = `id, owner_id, kind, status, object_key, size, sha256, content_type, filename,
 	rejection, signature, gig_id, conversation_id, order_id, created_at, updated_at,
-	video_status, duration_ms, video_error, poster_key, rendition_key`
+	video_status, duration_ms, video_error, poster_key, rendition_key,
+	image_status, image_width, image_height, placeholder, image_error`
 
 // uploadEvent is the data of an upload.status event: the upload as its owner sees it.
 type uploadEvent struct {
@@ -66,9 +67,10 @@ func (db *DB) MarkUploadScanning(ctx context.Context, id string) (market.Upload,
 // SettleUpload makes an unfinished upload clean and points it to obj, with the event,
 // in one transaction; a video is marked pending and its probe job queued in that same
 // transaction, or failed at once when its owner has too many videos pending (see
-// startVideo). A missing or already finished upload wraps ErrNotFound.
+// startVideo); a gig image or avatar is marked pending and its ImageJob queued (see
+// startImage). A missing or already finished upload wraps ErrNotFound.
 func (db *DB) SettleUpload(ctx context.Context, id string, obj market.StoredObject) (market.Upload, market.Event, error) {
-	return db.finishUpload(ctx, id, db.startVideo, `
+	return db.finishUpload(ctx, id, db.startMedia, `
 		UPDATE uploads SET status = 'clean', object_key = $2, size = $3, sha256 = $4,
 			content_type = $5, filename = $6, updated_at = now()
 		WHERE id = $1 AND status IN ('uploading', 'scanning') RETURNING `+uploadColumns,

@@ -71,6 +71,7 @@ type config struct {
 	FCM               fcmConfig
 
 	Uploads    uploadConfig
+	Images     imageConfig // image variants and public media
 	Stripe     stripeConfig
 	PayPal     paypalConfig
 	Settlement settlementConfig
@@ -164,6 +165,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	loadSocketBudgetConfig(e, &c)
 	loadRealtimeConfig(e, &c)
 	loadUploadConfig(e, &c)
+	loadImageConfig(e, &c)
 	loadStripeConfig(e, &c)
 	loadPayPalConfig(e, &c)
 	loadSettlementConfig(e, &c)

@@ -19,6 +19,7 @@ type domain struct {
 	realtime      *market.Realtime
 	chat          *market.Chat
 	uploads       *market.Uploads
+	images        *market.Images // variants of gig images and avatars, and their public URLs
 	tus           *tus.Engine
 	uploadMaxSize int64 // the largest upload of any kind (Tus-Max-Size)
 	settlement    *market.Settlement
@@ -59,6 +60,8 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 	// Uploads: the media pipeline and the tus engine over S3 and clamd.
 	up := newUploads(cfg, db, objects, scanner, d.realtime, log)
 	d.uploads, d.tus, d.uploadMaxSize = up.uploads, up.tus, up.maxSize
+	// Images: variants of clean gig images and avatars, made by jobs, served publicly.
+	d.images = newImages(cfg, db, objects, d.realtime, log)
 	// Settlement before orders: a payment for a cancelled order is refunded through it.
 	connect, err := newConnect(cfg)
 	if err != nil {

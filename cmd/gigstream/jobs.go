@@ -80,6 +80,7 @@ func startJobs(ctx context.Context, cfg config, jc jobsConfig, db *store.DB, obj
 	workers := river.NewWorkers()
 	addVideoWorkers(workers, jc, db, objects, d, log)
 	river.AddWorker(workers, &objectDeleteWorker{objects: objects})
+	river.AddWorker(workers, &imageWorker{images: d.images, timeout: cfg.Images.JobTimeout})
 	periodic := settlementJob(workers, d.settlement, d.payouts, cfg.Settlement.JobInterval, log)
 	periodic = append(periodic, reconciliationJob(workers, d.reconciliation, cfg.Reconciliation, log)...)
 	mail := newSubscribedMail(cfg, d.mail, reg, log) // unsubscribe links, suppression, DKIM

@@ -189,7 +189,8 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 			ClientSecret: string(cfg.OIDC.ClientSecret), RedirectURL: cfg.OIDC.RedirectURL,
 		},
 		UploadIdleTimeout: cfg.Uploads.IdleTimeout, UploadMaxSize: d.uploadMaxSize, UploadStreams: cfg.Uploads.Streams,
-		FaultRoutes: cfg.Telemetry.FaultRoutes,
+		FaultRoutes:    cfg.Telemetry.FaultRoutes,
+		MediaCDNMaxAge: cfg.Images.CDNMaxAge, MediaStreams: cfg.Images.Streams,
 	}, handlers.Deps{
 		Log:            log,
 		Registry:       reg,
@@ -207,6 +208,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		GigViews:       d.gigViews,
 		WebApp:         webApp(),
 		Uploads:        d.uploads,
+		Images:         d.images,
 		Orders:         d.orders,
 		Settle:         d.settlement,
 		Payouts:        d.payouts,
