@@ -2,7 +2,6 @@ package market
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -93,15 +92,6 @@ type Picture struct {
 // [{width, height, format, sha256}]}) and turns each variant's hash into its URL. NULL
 // leaves the picture empty; the caller's field is a pointer, so it stays nil.
 func (p *Picture) Scan(src any) error {
-	var raw []byte
-	switch v := src.(type) {
-	case []byte:
-		raw = v
-	case string:
-		raw = []byte(v)
-	default:
-		return fmt.Errorf("picture: cannot scan %T", src)
-	}
 	var row struct {
 		Width, Height int
 		Placeholder   string
@@ -110,8 +100,8 @@ func (p *Picture) Scan(src any) error {
 			Format, SHA256 string
 		}
 	}
-	if err := json.Unmarshal(raw, &row); err != nil {
-		return fmt.Errorf("picture: %w", err)
+	if null, err := scanJSON(src, "picture", &row); null || err != nil {
+		return err
 	}
 	*p = Picture{Width: row.Width, Height: row.Height, Placeholder: row.Placeholder, Variants: []ImageVariant{}}
 	for _, v := range row.Variants {
