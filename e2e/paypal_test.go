@@ -22,6 +22,7 @@ type paypalOrder struct {
 		ApproveURL    string `json:"approve_url"`
 		ClientSecret  string `json:"client_secret"`
 		Status        string
+		AmountMinor   int64 `json:"amount_minor"`
 	}
 }
 

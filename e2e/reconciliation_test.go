@@ -9,8 +9,21 @@ import (
 	"github.com/gigstream/hub/payments/stripetest"
 )
 
-// apiReconciliationRun is POST /admin/reconciliation/runs's answer.
+// runReconciliation has an admin reconcile provider now and returns its run.
+func runReconciliation(t *testing.T, admin *client, provider, what string) apiReconciliationRun {
+	t.Helper()
+	var out struct{ Runs []apiReconciliationRun }
+	expect(t, admin.do("POST", "/admin/reconciliation/runs?provider="+provider, nil), 200, what).json(t, &out)
+	if len(out.Runs) != 1 || out.Runs[0].Provider != provider {
+		t.Fatalf("%s: runs %+v, want one of %s", what, out.Runs, provider)
+	}
+	return out.Runs[0]
+}
+
+// apiReconciliationRun is one provider's run in POST /admin/reconciliation/runs's
+// answer.
 type apiReconciliationRun struct {
+	Provider      string                   `json:"provider"`
 	ProviderLines int                      `json:"provider_lines"`
 	Compared      int                      `json:"compared"`
 	Differences   []apiReconcileDifference `json:"differences"`
@@ -19,14 +32,15 @@ type apiReconciliationRun struct {
 
 // apiReconcileDifference is one difference as admins see it.
 type apiReconcileDifference struct {
-	ID          string     `json:"id"`
-	Kind        string     `json:"kind"`
-	ObjectRef   string     `json:"object_ref"`
-	OrderID     *string    `json:"order_id"`
-	Currency    string     `json:"currency"`
-	OursMinor   int64      `json:"ours_minor"`
-	TheirsMinor int64      `json:"theirs_minor"`
-	ResolvedAt  *time.Time `json:"resolved_at"`
+	ID           string     `json:"id"`
+	Kind         string     `json:"kind"`
+	WithdrawalID *string    `json:"withdrawal_id"`
+	ObjectRef    string     `json:"object_ref"`
+	OrderID      *string    `json:"order_id"`
+	Currency     string     `json:"currency"`
+	OursMinor    int64      `json:"ours_minor"`
+	TheirsMinor  int64      `json:"theirs_minor"`
+	ResolvedAt   *time.Time `json:"resolved_at"`
 }
 
 // A change made only at Stripe is reported: reconciliation reads Stripe's balance
@@ -43,9 +57,7 @@ func TestReconciliationReportsWhatChangedOnlyAtStripe(t *testing.T) {
 	buyer := &client{t: t, base: o.n.URL, bearer: o.buyer}
 	run := func(what string) apiReconciliationRun {
 		t.Helper()
-		var r apiReconciliationRun
-		expect(t, admin.do("POST", "/admin/reconciliation/runs", nil), 200, what).json(t, &r)
-		return r
+		return runReconciliation(t, admin, "stripe", what)
 	}
 
 	// A paid order: Stripe charged it and the ledger funded its escrow. Nothing differs.

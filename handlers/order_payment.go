@@ -30,7 +30,7 @@ type paymentMetrics struct {
 // webhookOutcomes are the outcomes a webhook can have: the domain's, a signature
 // that does not verify, and a failure to apply it (answered 5xx; the provider retries).
 var webhookOutcomes = []string{market.OutcomeApplied, market.OutcomeFailed, market.OutcomeDuplicate, market.OutcomeIgnored,
-	market.OutcomeUnknownOrder, market.OutcomeMismatch, market.OutcomeRefundDue, market.OutcomeUnknownWithdrawal, market.OutcomeCancelled, market.OutcomeUnhandled, "bad_signature", "error"}
+	market.OutcomeUnknownOrder, market.OutcomeMismatch, market.OutcomeRefundDue, market.OutcomeUnknownWithdrawal, market.OutcomePayoutPending, market.OutcomeCancelled, market.OutcomeUnhandled, "bad_signature", "error"}
 
 // paymentOutcomes maps a webhook's outcome to the payment's, for those that settle one.
 var paymentOutcomes = map[string]string{market.OutcomeApplied: "succeeded", market.OutcomeFailed: "failed", market.OutcomeRefundDue: "refund_due"}

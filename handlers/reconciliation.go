@@ -51,8 +51,9 @@ func (h *reconciliationRoutes) differences(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-// run reconciles now and answers the run's outcome: what was compared and every
-// difference found. 409 while this node is already running one.
+// run reconciles now, every provider or only ?provider=, and answers each
+// provider's run: what was compared and every difference found. 409 while this node
+// is already running one.
 func (h *reconciliationRoutes) run(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
 	if !u.IsAdmin {
@@ -60,9 +61,9 @@ func (h *reconciliationRoutes) run(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), reconciliationRunTimeout)
 	defer cancel()
-	run, err := h.rec.RunAs(ctx, u)
+	runs, err := h.rec.RunAs(ctx, u, c.Query("provider"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(run)
+	return c.JSON(fiber.Map{"runs": runs})
 }

@@ -21,8 +21,8 @@ type PaymentEvent struct {
 	Currency        string // ISO 4217, upper case
 	OrderID         string // from the PaymentIntent's metadata
 	Failure         string // why a payment failed, as the provider says
-	// Payout is set for a PayPal payout item event whose status is final (paid or
-	// failed); Orders hands it to OrdersConfig.Payouts.
+	// Payout is set for a PayPal payout item event (paid, failed, or Pending while
+	// PayPal has not decided); Orders hands it to OrdersConfig.Payouts.
 	Payout *PayoutOutcome
 	// Reversal is set for a chargeback or a refund made at the provider; Orders hands
 	// it to OrdersConfig.Reversals.

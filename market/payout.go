@@ -125,6 +125,9 @@ type PayoutOutcome struct {
 	Currency           string
 	Paid               bool
 	Failure            string
+	// Pending is an event about a payout the provider has not decided yet (PayPal's
+	// UNCLAIMED, ONHOLD, PENDING items): it is recorded and changes nothing.
+	Pending bool
 }
 
 // PayoutStore keeps payout methods and finishes withdrawals' payouts; store/

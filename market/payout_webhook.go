@@ -18,6 +18,7 @@ const (
 const (
 	OutcomeUnknownWithdrawal = "unknown_withdrawal" // no withdrawal of ours has this payout
 	OutcomeUnknownAccount    = "unknown_account"    // no seller has this connected account
+	OutcomePayoutPending     = "payout_pending"     // the provider has not decided the payout yet: recorded, nothing moved
 )
 
 // ApplyConnectWebhook verifies a Stripe Connect webhook and applies it at most once:
@@ -79,6 +80,8 @@ func (p *Payouts) applyAccount(ctx context.Context, eventID string, st StripeAcc
 // ApplyPayoutOutcome finishes a withdrawal's payout once, whichever provider reported
 // it (a Stripe Connect webhook, a PayPal webhook or poll): a failure is first undone
 // at the provider where that is needed (Stripe: reverse the transfer), then posted.
+// An outcome still Pending (PayPal's UNCLAIMED: the receiver has no account yet) is
+// recorded once and moves nothing.
 // It returns the outcome, or provider and storage errors (the caller retries).
 func (p *Payouts) ApplyPayoutOutcome(ctx context.Context, out PayoutOutcome) (string, error) {
 	w, err := p.store.Withdrawal(ctx, out.WithdrawalID)
@@ -97,6 +100,9 @@ func (p *Payouts) ApplyPayoutOutcome(ctx context.Context, out PayoutOutcome) (st
 	if err != nil {
 		return "", err
 	}
+	if out.Pending {
+		return p.recordPending(ctx, w, out)
+	}
 	if !out.Paid && out.Failure == "" {
 		out.Failure = "the payout failed"
 	}
@@ -113,6 +119,21 @@ func (p *Payouts) ApplyPayoutOutcome(ctx context.Context, out PayoutOutcome) (st
 	p.log.InfoContext(ctx, "payout event", "provider", out.Provider, "event_id", out.EventID, "type", out.EventType,
 		"withdrawal_id", got.ID, "user_id", got.UserID, "status", got.Status, "outcome", outcome, "failure", out.Failure)
 	return outcome, nil
+}
+
+// recordPending stores an event about a payout not decided yet, once; the
+// withdrawal stays in transit (the poll and a later event finish it).
+func (p *Payouts) recordPending(ctx context.Context, w Withdrawal, out PayoutOutcome) (string, error) {
+	fresh, err := p.store.RecordProviderEvent(ctx, out.Provider, out.EventID, out.EventType, OutcomePayoutPending)
+	if err != nil {
+		return "", fmt.Errorf("record %s %s: %w", out.EventType, out.EventID, err)
+	}
+	if !fresh {
+		return OutcomeDuplicate, nil
+	}
+	p.log.InfoContext(ctx, "payout not decided yet", "provider", out.Provider, "event_id", out.EventID, "type", out.EventType,
+		"withdrawal_id", w.ID, "status", w.Status)
+	return OutcomePayoutPending, nil
 }
 
 // payoutMatches says whether an outcome is about withdrawal w: the same provider and

@@ -2,8 +2,11 @@ package market
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -13,13 +16,16 @@ import (
 // an event that never came, a refund made in the provider's dashboard while our
 // endpoint was down, a transfer reversal that failed half-way.
 //
-// Only Stripe is reconciled: its balance transactions list every movement of the
-// platform's balance with the object that caused it. PayPal has no listing of the
-// same kind in the local API the tests speak (its Transaction Search API would be the
-// source); README says so.
+// A provider's records are read in one of two ways. Stripe's balance transactions
+// list every movement of the platform's balance with the object that caused it
+// (a ProviderLedger: listed by date, so objects GigStream never heard of show up
+// too). PayPal is read object by object (an ObjectLedger: each PayPal order with its
+// captures and refunds, each payout batch with its item), since every PayPal object
+// that holds money is one GigStream created through the API.
 type Reconciliation struct {
 	store    ReconciliationStore
-	provider ProviderLedger
+	listed   []ProviderLedger
+	byObject []ObjectLedger
 	window   time.Duration
 	now      func() time.Time
 	running  chan struct{}
@@ -34,6 +40,9 @@ const (
 	// ReconcileTransfer is a withdrawal's transfer to a seller's connected account:
 	// what was sent minus what was reversed.
 	ReconcileTransfer = "transfer"
+	// ReconcilePayout is a PayPal withdrawal's payout batch: its item's amount while
+	// pending or paid, nothing once PayPal returned it.
+	ReconcilePayout = "payout"
 )
 
 // ProviderLine is one movement of money at a provider, as the provider records it,
@@ -41,9 +50,9 @@ const (
 // Currency, signed) is money the provider took in for a payment (+) or gave back (−),
 // or money sent to a seller by a transfer (+) or reversed (−).
 type ProviderLine struct {
-	Kind        string    // ReconcilePayment or ReconcileTransfer
-	ObjectRef   string    // the PaymentIntent's or the transfer's id
-	LineRef     string    // the provider's own id of the line (a balance transaction)
+	Kind        string    // ReconcilePayment, ReconcileTransfer or ReconcilePayout
+	ObjectRef   string    // the PaymentIntent's, PayPal order's, transfer's or payout batch's id
+	LineRef     string    // the provider's own id of the line (a balance transaction, a capture, a refund)
 	AmountMinor int64     // signed, see above
 	Currency    string    // ISO 4217, upper case
 	At          time.Time // when the provider recorded it
@@ -55,6 +64,15 @@ type ProviderLine struct {
 type ProviderLedger interface {
 	Provider() string
 	Lines(ctx context.Context, since time.Time) ([]ProviderLine, error)
+}
+
+// ObjectLedger reads a provider's records of the objects GigStream knows there: the
+// lines of each of objects (any order, none for an object the provider holds nothing
+// of). It returns an error when the provider cannot be reached or answers nonsense;
+// a run then records nothing.
+type ObjectLedger interface {
+	Provider() string
+	LinesOf(ctx context.Context, objects []ReconcileObject) ([]ProviderLine, error)
 }
 
 // ReconcileObject is what GigStream's ledger says of one provider object: the net
@@ -126,50 +144,117 @@ type ReconciliationStore interface {
 // under way: a conflict.
 var ErrReconciliationRunning = Errorf(CodeConflict, "a reconciliation is already running on this node; retry when it ends")
 
-// NewReconciliation compares provider's records with the ledger over objects
-// created within window (30 days when ≤ 0).
-func NewReconciliation(s ReconciliationStore, provider ProviderLedger, window time.Duration) *Reconciliation {
+// NewReconciliation compares the records of the listed providers and of those read
+// by object with the ledger, over objects created within window (30 days when ≤ 0).
+func NewReconciliation(s ReconciliationStore, window time.Duration, listed []ProviderLedger, byObject []ObjectLedger) *Reconciliation {
 	if window <= 0 {
 		window = 30 * 24 * time.Hour
 	}
-	return &Reconciliation{store: s, provider: provider, window: window, now: time.Now, running: make(chan struct{}, 1)}
+	return &Reconciliation{store: s, listed: listed, byObject: byObject, window: window, now: time.Now, running: make(chan struct{}, 1)}
 }
 
-// Run lists the provider's lines since the window's start, reads the ledger's side
-// of every object created since then (and of any older object a line names), and
-// records what differs. Every object of the window is compared whole: its lines all
-// come after its creation, so all are in the listing. A line of an object created
-// before the window is counted in OutsideWindow, not compared (its earlier lines are
-// not listed). A line naming an object GigStream does not know is a difference.
-// Errors: ErrReconciliationRunning; the provider's or the database's failure, wrapped
-// (nothing is recorded then).
-func (r *Reconciliation) Run(ctx context.Context) (ReconciliationRun, error) {
+// Providers names the providers reconciled, in the order Run runs them.
+func (r *Reconciliation) Providers() []string {
+	out := make([]string, 0, len(r.listed)+len(r.byObject))
+	for _, p := range r.listed {
+		out = append(out, p.Provider())
+	}
+	for _, p := range r.byObject {
+		out = append(out, p.Provider())
+	}
+	return out
+}
+
+// Run reconciles every provider, or only the one named by only when it is not "",
+// and returns a run per provider reconciled. A provider that fails records nothing;
+// the others still run. Errors: ErrReconciliationRunning; invalid naming "provider"
+// for a provider not reconciled here; each failed provider's error, joined.
+func (r *Reconciliation) Run(ctx context.Context, only string) ([]ReconciliationRun, error) {
+	if only != "" && !slices.Contains(r.Providers(), only) {
+		return nil, FieldError(CodeInvalid, "provider", "must be one of the providers reconciled here: "+strings.Join(r.Providers(), ", "))
+	}
 	select {
 	case r.running <- struct{}{}:
 		defer func() { <-r.running }()
 	default:
-		return ReconciliationRun{}, ErrReconciliationRunning
+		return nil, ErrReconciliationRunning
 	}
-	run := ReconciliationRun{Provider: r.provider.Provider(), WindowStart: r.now().Add(-r.window).UTC().Truncate(time.Second)}
-	lines, err := r.provider.Lines(ctx, run.WindowStart)
+	start := r.now().Add(-r.window).UTC().Truncate(time.Second)
+	runs := []ReconciliationRun{}
+	var errs []error
+	add := func(run ReconciliationRun, err error) {
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		runs = append(runs, run)
+	}
+	for _, p := range r.listed {
+		if only == "" || only == p.Provider() {
+			add(r.runListed(ctx, p, start))
+		}
+	}
+	for _, p := range r.byObject {
+		if only == "" || only == p.Provider() {
+			add(r.runByObject(ctx, p, start))
+		}
+	}
+	return runs, errors.Join(errs...)
+}
+
+// runListed lists the provider's lines since the window's start, reads the ledger's
+// side of every object created since then (and of any older object a line names),
+// and records what differs. Every object of the window is compared whole: its lines
+// all come after its creation, so all are in the listing. A line of an object
+// created before the window is counted in OutsideWindow, not compared (its earlier
+// lines are not listed). A line naming an object GigStream does not know is a
+// difference. Errors: the provider's or the database's failure, wrapped (nothing is
+// recorded then).
+func (r *Reconciliation) runListed(ctx context.Context, p ProviderLedger, start time.Time) (ReconciliationRun, error) {
+	run := ReconciliationRun{Provider: p.Provider(), WindowStart: start}
+	lines, err := p.Lines(ctx, start)
 	if err != nil {
 		return run, fmt.Errorf("reconcile %s: list the provider's lines: %w", run.Provider, err)
 	}
-	run.ProviderLines = len(lines)
-	type key struct{ kind, ref, currency string }
-	theirs := map[key]int64{}
 	refs := map[string][]string{}
 	seen := map[[2]string]bool{}
 	for _, l := range lines {
-		theirs[key{l.Kind, l.ObjectRef, l.Currency}] += l.AmountMinor
 		if r := [2]string{l.Kind, l.ObjectRef}; !seen[r] {
 			seen[r] = true
 			refs[l.Kind] = append(refs[l.Kind], l.ObjectRef)
 		}
 	}
-	objects, err := r.store.ReconcileObjects(ctx, run.Provider, run.WindowStart, refs)
+	objects, err := r.store.ReconcileObjects(ctx, run.Provider, start, refs)
 	if err != nil {
 		return run, fmt.Errorf("reconcile %s: read the ledger's side: %w", run.Provider, err)
+	}
+	return r.record(ctx, run, lines, objects)
+}
+
+// runByObject reads the ledger's side of every object created since the window's
+// start, asks the provider for its lines of exactly those objects, and records what
+// differs. Errors: the provider's or the database's failure, wrapped (nothing is
+// recorded then).
+func (r *Reconciliation) runByObject(ctx context.Context, p ObjectLedger, start time.Time) (ReconciliationRun, error) {
+	run := ReconciliationRun{Provider: p.Provider(), WindowStart: start}
+	objects, err := r.store.ReconcileObjects(ctx, run.Provider, start, nil)
+	if err != nil {
+		return run, fmt.Errorf("reconcile %s: read the ledger's side: %w", run.Provider, err)
+	}
+	lines, err := p.LinesOf(ctx, objects)
+	if err != nil {
+		return run, fmt.Errorf("reconcile %s: read the provider's records: %w", run.Provider, err)
+	}
+	return r.record(ctx, run, lines, objects)
+}
+
+// record compares lines with objects and records the differences.
+func (r *Reconciliation) record(ctx context.Context, run ReconciliationRun, lines []ProviderLine, objects []ReconcileObject) (ReconciliationRun, error) {
+	run.ProviderLines = len(lines)
+	type key struct{ kind, ref, currency string }
+	theirs := map[key]int64{}
+	for _, l := range lines {
+		theirs[key{l.Kind, l.ObjectRef, l.Currency}] += l.AmountMinor
 	}
 	var compared []ReconcileObject
 	known := map[key]bool{}
@@ -240,11 +325,11 @@ func (r *Reconciliation) Differences(ctx context.Context, caller User, open bool
 	return r.store.ReconciliationDifferences(ctx, open, before, limit)
 }
 
-// RunAs runs a reconciliation now for an admin. Errors: not found for anyone but an
-// admin; those of Run.
-func (r *Reconciliation) RunAs(ctx context.Context, caller User) (ReconciliationRun, error) {
+// RunAs runs a reconciliation now for an admin, of every provider or only the one
+// named. Errors: not found for anyone but an admin; those of Run.
+func (r *Reconciliation) RunAs(ctx context.Context, caller User, only string) ([]ReconciliationRun, error) {
 	if !caller.IsAdmin {
-		return ReconciliationRun{}, errAdminOnly
+		return nil, errAdminOnly
 	}
-	return r.Run(ctx)
+	return r.Run(ctx, only)
 }

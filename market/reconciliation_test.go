@@ -70,12 +70,13 @@ func TestReconciliationRunComparesObjects(t *testing.T) {
 		{Kind: ReconcilePayment, ObjectRef: "pi_other_currency", Currency: "USD", AmountMinor: 100},
 		{Kind: ReconcilePayment, ObjectRef: "pi_other_currency", Currency: "JPY", AmountMinor: 50},
 	}}
-	r := NewReconciliation(store, provider, 30*24*time.Hour)
+	r := NewReconciliation(store, 30*24*time.Hour, []ProviderLedger{provider}, nil)
 	r.now = func() time.Time { return now }
-	run, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	runs, err := r.Run(context.Background(), "")
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %+v, err %v", runs, err)
 	}
+	run := runs[0]
 	if !provider.since.Equal(now.Add(-30 * 24 * time.Hour)) {
 		t.Fatalf("listed since %v", provider.since)
 	}
@@ -114,7 +115,78 @@ func TestReconciliationRunComparesObjects(t *testing.T) {
 
 	provider.err = errors.New("stripe is down")
 	records := store.records
-	if _, err := r.Run(context.Background()); err == nil || store.records != records {
+	if _, err := r.Run(context.Background(), ""); err == nil || store.records != records {
 		t.Fatalf("a failed listing: err %v, records %d → %d", err, records, store.records)
+	}
+}
+
+type fakeObjectLedger struct {
+	lines []ProviderLine
+	err   error
+	asked []ReconcileObject
+}
+
+func (f *fakeObjectLedger) Provider() string { return ProviderPayPal }
+func (f *fakeObjectLedger) LinesOf(_ context.Context, objects []ReconcileObject) ([]ProviderLine, error) {
+	f.asked = objects
+	return f.lines, f.err
+}
+
+// A provider read object by object is asked about exactly the ledger's objects of
+// the window; what it holds of each is compared like a listing. Run runs each
+// provider, or only the one named; an unknown name is a field error, and one
+// provider's failure leaves the other's run recorded.
+func TestReconciliationByObjectComparesKnownObjects(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	w := func(s string) *string { return &s }
+	store := &fakeReconcileStore{objects: []ReconcileObject{
+		{Kind: ReconcilePayment, ObjectRef: "PP-EQUAL", Currency: "USD", OursMinor: 4500, OrderID: w("o1"), CreatedAt: now.Add(-time.Hour)},
+		{Kind: ReconcilePayment, ObjectRef: "PP-REFUNDED", Currency: "USD", OursMinor: 4500, OrderID: w("o2"), CreatedAt: now.Add(-time.Hour)},
+		{Kind: ReconcilePayment, ObjectRef: "PP-CAPTURED", Currency: "USD", OursMinor: 0, OrderID: w("o3"), CreatedAt: now.Add(-time.Hour)},
+		{Kind: ReconcilePayout, ObjectRef: "PB-RETURNED", Currency: "USD", OursMinor: 1500, WithdrawalID: w("w1"), CreatedAt: now.Add(-time.Hour)},
+		{Kind: ReconcilePayout, ObjectRef: "PB-PAID", Currency: "USD", OursMinor: 1000, WithdrawalID: w("w2"), CreatedAt: now.Add(-time.Hour)},
+	}}
+	paypal := &fakeObjectLedger{lines: []ProviderLine{
+		{Kind: ReconcilePayment, ObjectRef: "PP-EQUAL", Currency: "USD", AmountMinor: 4500},
+		{Kind: ReconcilePayment, ObjectRef: "PP-REFUNDED", Currency: "USD", AmountMinor: 4500},
+		{Kind: ReconcilePayment, ObjectRef: "PP-REFUNDED", Currency: "USD", AmountMinor: -1000},
+		{Kind: ReconcilePayment, ObjectRef: "PP-CAPTURED", Currency: "USD", AmountMinor: 4500},
+		{Kind: ReconcilePayout, ObjectRef: "PB-RETURNED", Currency: "USD", AmountMinor: 1500},
+		{Kind: ReconcilePayout, ObjectRef: "PB-RETURNED", Currency: "USD", AmountMinor: -1500},
+		{Kind: ReconcilePayout, ObjectRef: "PB-PAID", Currency: "USD", AmountMinor: 1000},
+	}}
+	stripe := &fakeProviderLedger{}
+	r := NewReconciliation(store, 30*24*time.Hour, []ProviderLedger{stripe}, []ObjectLedger{paypal})
+	r.now = func() time.Time { return now }
+	if got := r.Providers(); len(got) != 2 || got[0] != ProviderStripe || got[1] != ProviderPayPal {
+		t.Fatalf("providers %v", got)
+	}
+	runs, err := r.Run(context.Background(), ProviderPayPal)
+	if err != nil || len(runs) != 1 || runs[0].Provider != ProviderPayPal {
+		t.Fatalf("runs %+v, err %v", runs, err)
+	}
+	if len(paypal.asked) != len(store.objects) || !stripe.since.IsZero() {
+		t.Fatalf("asked PayPal about %d objects, want %d; stripe listed since %v", len(paypal.asked), len(store.objects), stripe.since)
+	}
+	got := map[string][2]int64{}
+	for _, d := range runs[0].Differences {
+		got[d.ObjectRef] = [2]int64{d.OursMinor, d.TheirsMinor}
+	}
+	want := map[string][2]int64{"PP-REFUNDED": {4500, 3500}, "PP-CAPTURED": {0, 4500}, "PB-RETURNED": {1500, 0}}
+	if len(got) != len(want) || got["PP-REFUNDED"] != want["PP-REFUNDED"] || got["PP-CAPTURED"] != want["PP-CAPTURED"] || got["PB-RETURNED"] != want["PB-RETURNED"] {
+		t.Fatalf("differences %v, want %v", got, want)
+	}
+	if runs[0].Compared != 5 || runs[0].ProviderLines != 7 {
+		t.Fatalf("run %+v: want 5 compared, 7 lines", runs[0])
+	}
+
+	if _, err := r.Run(context.Background(), "adyen"); err == nil || ErrorCode(err) != CodeInvalid {
+		t.Fatalf("unknown provider: %v", err)
+	}
+	stripe.err = errors.New("stripe is down")
+	records := store.records
+	runs, err = r.Run(context.Background(), "")
+	if err == nil || len(runs) != 1 || runs[0].Provider != ProviderPayPal || store.records != records+1 {
+		t.Fatalf("stripe down: runs %+v, err %v, records %d → %d", runs, err, records, store.records)
 	}
 }

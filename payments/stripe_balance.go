@@ -34,7 +34,7 @@ func NewBalanceLines(api BalanceTransactionAPI, max int) *BalanceLines {
 
 // Line kinds a BalanceLine is attributed to.
 const (
-	LinePayment  = "payment"  // ObjectRef is a PaymentIntent's id
+	LinePayment  = "payment"  // ObjectRef is a PaymentIntent's id (PayPal: an order's)
 	LineTransfer = "transfer" // ObjectRef is a transfer's id
 )
 

@@ -21,7 +21,11 @@ const reconcileDifferenceColumns = `id, provider, object_kind, object_ref, order
 //     what went back (−sum, as external accounts move opposite to the money);
 //   - a withdrawal's transfer holds its amount while the withdrawal stands (in
 //     transit or paid) and 0 once it failed, since a failed payout's transfer is
-//     reversed.
+//     reversed;
+//   - a PayPal withdrawal's payout batch (provider_ref) holds its amount the same
+//     way: PayPal takes it from the platform's balance when the batch is made and
+//     gives it back when the item fails. (A Stripe withdrawal's payout leaves the
+//     connected account, not the platform's balance: its transfer is compared.)
 //
 // Payments sharing a provider id (stripe-mock repeats them) are one object.
 func (db *DB) ReconcileObjects(ctx context.Context, provider string, since time.Time, refs map[string][]string) ([]market.ReconcileObject, error) {
@@ -42,9 +46,16 @@ func (db *DB) ReconcileObjects(ctx context.Context, provider string, since time.
 			CASE WHEN w.status IN ('in_transit', 'paid') THEN w.amount_minor ELSE 0 END,
 			NULL, w.id::text, w.created_at
 		FROM withdrawals w
-		WHERE w.provider = $1 AND w.transfer_ref IS NOT NULL AND (w.created_at >= $2 OR w.transfer_ref = ANY($4))`,
+		WHERE w.provider = $1 AND w.transfer_ref IS NOT NULL AND (w.created_at >= $2 OR w.transfer_ref = ANY($4))
+		UNION ALL
+		SELECT 'payout', w.provider_ref, w.currency,
+			CASE WHEN w.status IN ('in_transit', 'paid') THEN w.amount_minor ELSE 0 END,
+			NULL, w.id::text, w.created_at
+		FROM withdrawals w
+		WHERE w.provider = $1 AND $1 = 'paypal' AND w.provider_ref IS NOT NULL
+			AND (w.created_at >= $2 OR w.provider_ref = ANY($6))`,
 		provider, since, pq.Array(refs[market.ReconcilePayment]), pq.Array(refs[market.ReconcileTransfer]),
-		market.ExternalAccount(provider))
+		market.ExternalAccount(provider), pq.Array(refs[market.ReconcilePayout]))
 	if err != nil {
 		return nil, fmt.Errorf("ledger side of %s since %s: %w", provider, since.Format(time.RFC3339), err)
 	}

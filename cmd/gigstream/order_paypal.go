@@ -101,9 +101,9 @@ func (g paypalGateway) VerifyWebhook(ctx context.Context, header func(string) st
 	out := market.PaymentEvent{ID: ev.ID, Type: ev.Type, PaymentIntentID: ev.OrderID, CaptureID: ev.CaptureID,
 		AmountMinor: ev.Amount, Currency: ev.Currency, OrderID: ev.CustomID}
 	if ev.PayoutItem != nil {
-		if p, final := payPalPayoutOutcome(*ev.PayoutItem); final {
-			out.Payout = &p
-		}
+		p, final := payPalPayoutOutcome(*ev.PayoutItem)
+		p.Pending = !final
+		out.Payout, out.ObjectRef = &p, ev.PayoutItem.BatchID
 	}
 	if ev.RefundID != "" {
 		// A refund not made by us (our own are recognised by their id), or a reversal:

@@ -71,22 +71,16 @@ func (g connectGateway) PayPalPayout(ctx context.Context, w market.Withdrawal) (
 }
 
 // payPalPayoutOutcome reads a payout item's transaction_status: SUCCESS is paid;
-// FAILED, RETURNED (unclaimed for 30 days), BLOCKED, REFUNDED, REVERSED and DENIED
-// mean the money is back in the platform's PayPal balance; anything else (PENDING,
+// a returned item (payments.PayPalPayoutItem.Returned: FAILED, RETURNED, BLOCKED…)
+// failed, its money back in the platform's PayPal balance; anything else (PENDING,
 // UNCLAIMED, ONHOLD) is not final yet.
 func payPalPayoutOutcome(it payments.PayPalPayoutItem) (market.PayoutOutcome, bool) {
 	out := market.PayoutOutcome{WithdrawalID: it.WithdrawalID, Destination: it.Receiver, PayoutRef: it.BatchID,
 		AmountMinor: it.Amount, Currency: it.Currency, Paid: it.Status == "SUCCESS", Failure: it.Failure}
-	switch it.Status {
-	case "SUCCESS":
-		return out, true
-	case "FAILED", "RETURNED", "BLOCKED", "REFUNDED", "REVERSED", "DENIED", "CANCELED":
-		if out.Failure == "" {
-			out.Failure = "PayPal: " + it.Status
-		}
-		return out, true
+	if it.Returned() && out.Failure == "" {
+		out.Failure = "PayPal: " + it.Status
 	}
-	return out, false
+	return out, it.Final()
 }
 
 func (g connectGateway) CreateConnectedAccount(ctx context.Context, in market.ConnectedAccountRequest) (string, error) {

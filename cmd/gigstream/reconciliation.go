@@ -9,13 +9,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/payments"
 	"github.com/gigstream/hub/store"
 )
 
-// reconciliationConfig is the reconciliation with Stripe: how often it runs
+// reconciliationConfig is the reconciliation with Stripe and PayPal: how often it runs
 // (RECONCILE_INTERVAL; 0 turns the periodic run off, admins can still run it),
 // which objects it compares (RECONCILE_WINDOW: those created this long ago at most)
 // and how long one run may take (RECONCILE_TIMEOUT).
@@ -34,14 +35,24 @@ func loadReconciliationConfig(e *envReader, c *config) {
 }
 
 // newReconciliation builds the reconciliation of the ledger with Stripe's balance
-// transactions.
+// transactions and, when PayPal is configured, with PayPal's orders and payout
+// batches.
 func newReconciliation(cfg config, db *store.DB) (*market.Reconciliation, error) {
 	client, err := payments.NewStripeClient(payments.StripeConfig{SecretKey: string(cfg.Stripe.SecretKey), APIBase: cfg.Stripe.APIBase,
 		Timeout: time.Minute, Transport: providerTransport(cfg, "stripe")})
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return market.NewReconciliation(db, stripeLedger{payments.NewBalanceLines(client.V1BalanceTransactions, 0)}, cfg.Reconciliation.Window), nil
+	listed := []market.ProviderLedger{stripeLedger{payments.NewBalanceLines(client.V1BalanceTransactions, 0)}}
+	pp, err := newPayPal(cfg.PayPal, providerHTTP(cfg, "paypal", time.Minute))
+	if err != nil {
+		return nil, err
+	}
+	var byObject []market.ObjectLedger
+	if pp != nil {
+		byObject = append(byObject, paypalLedger{client: pp, max: 20_000, parallel: 4})
+	}
+	return market.NewReconciliation(db, cfg.Reconciliation.Window, listed, byObject), nil
 }
 
 // stripeLedger adapts Stripe's balance lines to the domain: currencies in upper case
@@ -80,6 +91,55 @@ func (s stripeLedger) Lines(ctx context.Context, since time.Time) ([]market.Prov
 	return out, nil
 }
 
+// paypalLedger reads PayPal's records of the objects GigStream made there: each
+// PayPal order (GET /v2/checkout/orders/{id}: its captures and refunds) and each
+// payout batch (GET /v1/payments/payouts/{id}: its item), parallel at a time. One
+// GET per object keeps the attribution exact and current; PayPal's Transaction
+// Search lists by date but lags up to three hours and names our objects only through
+// event codes and custom fields (README, Money).
+type paypalLedger struct {
+	client   *payments.PayPal
+	max      int // objects per run; more is a configuration mistake (shorten RECONCILE_WINDOW)
+	parallel int
+}
+
+// Provider names PayPal.
+func (paypalLedger) Provider() string { return market.ProviderPayPal }
+
+// LinesOf reads every payment and payout object of objects at PayPal. It fails when
+// there are more than max, or when any read fails (the run records nothing then).
+func (l paypalLedger) LinesOf(ctx context.Context, objects []market.ReconcileObject) ([]market.ProviderLine, error) {
+	if len(objects) > l.max {
+		return nil, fmt.Errorf("%d PayPal objects in the window, more than %d; shorten RECONCILE_WINDOW", len(objects), l.max)
+	}
+	results := make([][]payments.PayPalLine, len(objects))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(l.parallel)
+	for i, o := range objects {
+		g.Go(func() error {
+			var err error
+			switch o.Kind {
+			case market.ReconcilePayment:
+				results[i], err = l.client.OrderLines(gctx, o.ObjectRef)
+			case market.ReconcilePayout:
+				results[i], err = l.client.PayoutLines(gctx, o.ObjectRef)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []market.ProviderLine
+	for _, lines := range results {
+		for _, pl := range lines {
+			out = append(out, market.ProviderLine{Kind: pl.Kind, ObjectRef: pl.ObjectRef, LineRef: pl.LineRef,
+				AmountMinor: pl.Amount, Currency: strings.ToUpper(pl.Currency), At: pl.Created})
+		}
+	}
+	return out, nil
+}
+
 // reconciliationArgs is the periodic reconciliation; River's leader inserts it once
 // per interval for the whole cluster.
 type reconciliationArgs struct{}
@@ -100,19 +160,19 @@ func (w *reconciliationWorker) Timeout(*river.Job[reconciliationArgs]) time.Dura
 	return w.timeout
 }
 
-// Work runs a reconciliation and logs what differs; an error makes river retry it.
+// Work reconciles every provider and logs what differs; an error (a provider that
+// could not be read) makes river retry it.
 func (w *reconciliationWorker) Work(ctx context.Context, _ *river.Job[reconciliationArgs]) error {
-	run, err := w.rec.Run(ctx)
-	if err != nil {
-		return err
+	runs, err := w.rec.Run(ctx, "")
+	for _, run := range runs {
+		level := slog.LevelInfo
+		if len(run.Differences) > 0 {
+			level = slog.LevelWarn
+		}
+		w.log.Log(ctx, level, "reconciliation run", "provider", run.Provider, "lines", run.ProviderLines,
+			"compared", run.Compared, "differences", len(run.Differences), "resolved", run.Resolved, "outside_window", run.OutsideWindow)
 	}
-	level := slog.LevelInfo
-	if len(run.Differences) > 0 {
-		level = slog.LevelWarn
-	}
-	w.log.Log(ctx, level, "reconciliation run", "provider", run.Provider, "lines", run.ProviderLines,
-		"compared", run.Compared, "differences", len(run.Differences), "resolved", run.Resolved, "outside_window", run.OutsideWindow)
-	return nil
+	return err
 }
 
 // reconciliationJob registers the worker and, unless the interval is 0, its periodic

@@ -144,7 +144,7 @@ func (s *Server) handleRefund(r *http.Request, body []byte) (int, any) {
 		return unprocessable("REFUND_AMOUNT_EXCEEDED", "The refund amount must be less than or equal to the capture amount that has not yet been refunded.")
 	}
 	ref := Refund{ID: s.newID("RF"), CaptureID: c.ID, Currency: req.Amount.CurrencyCode, Value: req.Amount.Value,
-		CustomID: req.CustomID, RequestID: r.Header.Get("PayPal-Request-Id")}
+		CustomID: req.CustomID, RequestID: r.Header.Get("PayPal-Request-Id"), Created: time.Now().UTC()}
 	s.refunds = append(s.refunds, ref)
 	if s.refunded(c.ID) == minor(c.Value) {
 		c.Status = "REFUNDED"
@@ -170,8 +170,22 @@ func (s *Server) refunded(captureID string) int64 {
 func (s *Server) orderBody(o *Order) map[string]any {
 	pu := map[string]any{"reference_id": o.Reference, "custom_id": o.CustomID, "amount": amount{o.Currency, o.Value}}
 	if c, ok := s.captures[o.CaptureID]; ok {
-		pu["payments"] = map[string]any{"captures": []map[string]any{{"id": c.ID, "status": c.Status,
-			"amount": amount{c.Currency, c.Value}, "custom_id": c.CustomID, "final_capture": true}}}
+		payments := map[string]any{"captures": []map[string]any{{"id": c.ID, "status": c.Status,
+			"amount": amount{c.Currency, c.Value}, "custom_id": c.CustomID, "final_capture": true,
+			"create_time": c.Created.Format(time.RFC3339)}}}
+		var refunds []map[string]any
+		for _, r := range s.refunds {
+			if r.CaptureID == c.ID {
+				refunds = append(refunds, map[string]any{"id": r.ID, "status": "COMPLETED", "amount": amount{r.Currency, r.Value},
+					"create_time": r.Created.Format(time.RFC3339), "links": []map[string]string{
+						{"href": s.URL + "/v2/payments/refunds/" + r.ID, "rel": "self", "method": "GET"},
+						{"href": s.URL + "/v2/payments/captures/" + c.ID, "rel": "up", "method": "GET"}}})
+			}
+		}
+		if refunds != nil {
+			payments["refunds"] = refunds
+		}
+		pu["payments"] = payments
 	}
 	return map[string]any{"id": o.ID, "intent": "CAPTURE", "status": o.Status, "purchase_units": []any{pu},
 		"links": []map[string]string{

@@ -37,6 +37,7 @@ type Server struct {
 	transmissions map[string]transmission
 	payouts       map[string]*Payout
 	payoutOrder   []string
+	captureStatus string
 	nextID        int
 }
 
@@ -53,11 +54,14 @@ type Capture struct {
 	ID, OrderID, Status string
 	Currency, Value     string
 	CustomID            string
+	Created             time.Time
 }
 
-// Refund is a refund the server made.
+// Refund is a refund the server made, through the API or (ProviderRefundEvent) as
+// if in PayPal's dashboard or by a reversal.
 type Refund struct {
 	ID, CaptureID, Currency, Value, CustomID, RequestID string
+	Created                                             time.Time
 }
 
 // Request is one API call the server answered (token calls aside).
@@ -161,9 +165,23 @@ func (s *Server) CaptureNow(id string) (string, error) {
 	return s.capture(o).ID, nil
 }
 
+// SetCaptureStatus makes the captures made from now on come out in status
+// (PENDING: PayPal reviews the payment before it completes or denies it; "" or
+// COMPLETED: at once).
+func (s *Server) SetCaptureStatus(status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.captureStatus = status
+}
+
 // capture completes o with a new capture; s.mu is held.
 func (s *Server) capture(o *Order) *Capture {
-	c := &Capture{ID: s.newID("CAP"), OrderID: o.ID, Status: "COMPLETED", Currency: o.Currency, Value: o.Value, CustomID: o.CustomID}
+	status := s.captureStatus
+	if status == "" {
+		status = "COMPLETED"
+	}
+	c := &Capture{ID: s.newID("CAP"), OrderID: o.ID, Status: status, Currency: o.Currency, Value: o.Value, CustomID: o.CustomID,
+		Created: time.Now().UTC()}
 	s.captures[c.ID] = c
 	o.Status, o.CaptureID = "COMPLETED", c.ID
 	return c

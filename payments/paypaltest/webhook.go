@@ -14,8 +14,21 @@ import (
 // capture: the transmission headers and the body, signed so that verify-webhook-
 // signature says SUCCESS for exactly this body and these headers. eventID "" makes a
 // new event; a retried delivery of one event reuses its id. It fails for an order
-// that is not captured.
+// that is not captured. A PENDING capture completes first.
 func (s *Server) CaptureEvent(eventID, orderID string) (http.Header, []byte, error) {
+	return s.decideCapture(eventID, orderID, "COMPLETED", "PAYMENT.CAPTURE.COMPLETED")
+}
+
+// DeniedEvent is PayPal denying the order's PENDING capture (its review refused the
+// payment: the capture becomes DECLINED) and sending PAYMENT.CAPTURE.DENIED, signed
+// as CaptureEvent is. It fails for an order whose capture is not pending.
+func (s *Server) DeniedEvent(orderID string) (http.Header, []byte, error) {
+	return s.decideCapture("", orderID, "DECLINED", "PAYMENT.CAPTURE.DENIED")
+}
+
+// decideCapture moves a pending capture to status (a decided one keeps its status)
+// and returns the signed event of eventType about it.
+func (s *Server) decideCapture(eventID, orderID, status, eventType string) (http.Header, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.orders[orderID]
@@ -23,12 +36,18 @@ func (s *Server) CaptureEvent(eventID, orderID string) (http.Header, []byte, err
 		return nil, nil, fmt.Errorf("paypaltest: order %s is not captured", orderID)
 	}
 	c := s.captures[o.CaptureID]
+	if status == "DECLINED" && c.Status != "PENDING" {
+		return nil, nil, fmt.Errorf("paypaltest: capture %s is %s, not PENDING", c.ID, c.Status)
+	}
+	if c.Status == "PENDING" {
+		c.Status = status
+	}
 	if eventID == "" {
 		eventID = s.newID("WH-")
 	}
 	body, err := json.Marshal(map[string]any{
 		"id": eventID, "event_version": "1.0", "create_time": time.Now().UTC().Format(time.RFC3339),
-		"resource_type": "capture", "resource_version": "2.0", "event_type": "PAYMENT.CAPTURE.COMPLETED",
+		"resource_type": "capture", "resource_version": "2.0", "event_type": eventType,
 		"summary": "Payment completed for " + c.Value + " " + c.Currency,
 		"resource": map[string]any{"id": c.ID, "status": c.Status, "amount": amount{c.Currency, c.Value},
 			"custom_id": c.CustomID, "final_capture": true,
@@ -105,7 +124,7 @@ func (s *Server) ProviderRefundEvent(orderID, eventType, value string) (http.Hea
 	if minor(value) <= 0 || minor(value)+s.refunded(c.ID) > minor(c.Value) {
 		return nil, nil, fmt.Errorf("paypaltest: %s exceeds what is left of capture %s", value, c.ID)
 	}
-	ref := Refund{ID: s.newID("RF"), CaptureID: c.ID, Currency: c.Currency, Value: value}
+	ref := Refund{ID: s.newID("RF"), CaptureID: c.ID, Currency: c.Currency, Value: value, Created: time.Now().UTC()}
 	s.refunds = append(s.refunds, ref)
 	c.Status = "PARTIALLY_REFUNDED"
 	if s.refunded(c.ID) == minor(c.Value) {
