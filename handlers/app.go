@@ -321,6 +321,11 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 
 	gigs := &gigRoutes{gigs: d.Gigs, views: d.GigViews, conversions: orNoConversions(d.Conversions)}
 	app.Get("/categories", gigs.categories)
+	app.Get("/admin/categories", requireUser, gigs.adminCategories)
+	app.Post("/admin/categories", requireUser, gigs.createCategory)
+	app.Patch("/admin/categories/:slug", requireUser, gigs.changeCategory)
+	app.Post("/admin/categories/:slug/archive", requireUser, gigs.archiveCategory)
+	app.Post("/admin/categories/:slug/restore", requireUser, gigs.restoreCategory)
 	app.Get("/currencies", currencies)
 	search := rl.searchBudget(budgets.Search)
 	app.Get("/gigs", search, gigs.list)

@@ -56,15 +56,6 @@ func packagesOf(list []packageRequest) []market.GigPackage {
 	return out
 }
 
-// categories lists every category.
-func (h *gigRoutes) categories(c *fiber.Ctx) error {
-	list, err := h.gigs.Categories(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"categories": list})
-}
-
 // create stores a draft gig of the caller, who must be a seller (403 otherwise).
 func (h *gigRoutes) create(c *fiber.Ctx) error {
 	var req createGigRequest

@@ -51,6 +51,9 @@ type Category struct {
 	Slug     string  `json:"slug" db:"slug"`
 	Name     string  `json:"name" db:"name"`
 	ParentID *string `json:"parent_id" db:"parent_id"`
+	// ArchivedAt is when an admin retired the category (see Gigs.ArchiveCategory); it
+	// is shown to admins only, public reads leave archived categories out.
+	ArchivedAt *time.Time `json:"archived_at,omitempty" db:"archived_at"`
 }
 
 // GigSeller is a gig's seller as buyers see them.
@@ -153,7 +156,7 @@ func (t *GigTags) Scan(src any) error {
 // GigStore is the storage of categories and gigs; store/ implements it. Gigs that do
 // not exist, or that the caller may not change, wrap ErrNotFound.
 type GigStore interface {
-	Categories(ctx context.Context) ([]Category, error)
+	CategoryStore
 	CreateGig(ctx context.Context, in NewGig) (Gig, error)
 	Gig(ctx context.Context, idOrSlug string) (Gig, error)
 	// PublishedGigs returns an invalid Error naming q when the query has no word to
@@ -170,11 +173,6 @@ type GigStore interface {
 	DeleteDraftGig(ctx context.Context, gigID, sellerID string) error
 	// FavoriteCount counts the users who keep the gig (see Favorites).
 	FavoriteCount(ctx context.Context, gigID string) (int, error)
-}
-
-// Categories lists every category, parents before their children.
-func (g *Gigs) Categories(ctx context.Context) ([]Category, error) {
-	return g.store.Categories(ctx)
 }
 
 // Show returns a gig by id or slug, with its packages and all its media: a published

@@ -23,8 +23,8 @@ CREATE TABLE saved_searches (
 );
 CREATE INDEX saved_searches_page_idx ON saved_searches (user_id, created_at DESC, id DESC);
 
--- When an operator retires (archives) a category. Nothing reads it yet: the catalogue
--- tools of issue 14 (category admin, import) are not built; see README "Gig catalogue".
+-- When an operator retires (archives) a category (GET/POST /admin/categories…,
+-- README "Gig catalogue"): it leaves public lists, its gigs keep it.
 ALTER TABLE categories ADD COLUMN archived_at timestamptz;
 
 -- +goose Down

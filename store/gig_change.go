@@ -25,7 +25,7 @@ func (db *DB) UpdateGig(ctx context.Context, gigID, sellerID string, ch market.G
 		}
 		var category *string
 		if ch.CategorySlug != nil {
-			id, err := categoryID(ctx, tx, *ch.CategorySlug)
+			id, err := categoryID(ctx, tx, *ch.CategorySlug, gigID)
 			if err != nil {
 				return err
 			}

@@ -208,6 +208,9 @@ func (s *GigSearch) SuggestGigs(ctx context.Context, typed string, limit int) ([
 	counts := idx.Categories()
 	t := s.cats.Load()
 	for _, c := range t.byID {
+		if t.archived(c) {
+			continue // retired: no longer offered, though its gigs still match words
+		}
 		name := strings.Join(gigindex.Words(c.Name), " ")
 		n := counts[c.ID]
 		for _, k := range t.byID {

@@ -274,7 +274,7 @@ type categoryTree struct {
 }
 
 func (s *GigSearch) loadCategories(ctx context.Context) error {
-	list, err := s.db.Categories(ctx)
+	list, err := s.db.AllCategories(ctx) // archived too: their gigs keep their category
 	if err != nil {
 		return err
 	}
@@ -284,6 +284,11 @@ func (s *GigSearch) loadCategories(ctx context.Context) error {
 	}
 	s.cats.Store(t)
 	return nil
+}
+
+// archived reports whether c or its parent is archived.
+func (t *categoryTree) archived(c market.Category) bool {
+	return c.ArchivedAt != nil || (c.ParentID != nil && t.byID[*c.ParentID].ArchivedAt != nil)
 }
 
 // subtree is the ids of a category and its children; nil when there is no such slug.

@@ -20,7 +20,7 @@ import (
 func (db *DB) CreateGig(ctx context.Context, in market.NewGig) (market.Gig, error) {
 	var gig market.Gig
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		categoryID, err := categoryID(ctx, tx, in.CategorySlug)
+		categoryID, err := categoryID(ctx, tx, in.CategorySlug, "")
 		if err != nil {
 			return err
 		}
@@ -63,17 +63,29 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// categoryID finds a category by slug; an unknown one is an invalid Error on category.
-func categoryID(ctx context.Context, tx *sqlx.Tx, slug string) (string, error) {
-	var id string
-	err := tx.GetContext(ctx, &id, `SELECT id FROM categories WHERE slug = $1`, slug)
+// categoryID finds the category of slug for gigID ("" for a new gig). An unknown
+// category is an invalid Error on category, and so is an archived one unless the gig
+// is already in it (a gig keeps a category retired after it chose it).
+func categoryID(ctx context.Context, tx *sqlx.Tx, slug, gigID string) (string, error) {
+	var c struct {
+		ID      string `db:"id"`
+		Retired bool   `db:"retired"`
+	}
+	err := tx.GetContext(ctx, &c, `
+		SELECT c.id, (c.archived_at IS NOT NULL OR COALESCE(p.archived_at IS NOT NULL, false))
+			AND NOT EXISTS (SELECT 1 FROM gigs g WHERE g.id::text = $2 AND g.category_id = c.id) AS retired
+		FROM categories c LEFT JOIN categories p ON p.id = c.parent_id
+		WHERE c.slug = $1`, slug, gigID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", market.FieldError(market.CodeInvalid, "category", "no such category")
 	}
 	if err != nil {
 		return "", fmt.Errorf("category %q: %w", slug, err)
 	}
-	return id, nil
+	if c.Retired {
+		return "", market.FieldError(market.CodeInvalid, "category", "this category is archived; choose another")
+	}
+	return c.ID, nil
 }
 
 // upsertPackages makes the gig's packages exactly list: tiers in list are inserted or

@@ -14,7 +14,8 @@ const usage = `usage: gigstream <command>
 commands:
   serve                      run the hub (HTTP + WebSocket) until SIGTERM/SIGINT
   migrate up|down|status     apply, roll back one, or list database migrations
-  seed                       load the demo dataset (idempotent)
+  seed                       load the demo dataset (idempotent; refused in production)
+  catalogue import FILE      create or update categories from a .json or .csv file (idempotent)
   admin grant|revoke EMAIL   give or take the admin role
   admin disable|enable EMAIL disable an account (ends its sessions) or enable it again
   healthcheck                exit 0 when the local hub's /healthz answers 200
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return seed(ctx, e, log)
 	case "admin":
 		return admin(ctx, e, log, args[1:])
+	case "catalogue":
+		return catalogue(ctx, e, log, args[1:])
 	case "healthcheck":
 		return healthcheck(ctx, e)
 	case "help", "-h", "--help":
