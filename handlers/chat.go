@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -39,15 +40,16 @@ func (h *chatRoutes) open(c *fiber.Ctx) error {
 // list returns the caller's conversations by last activity with the total unread.
 func (h *chatRoutes) list(c *fiber.Ctx) error {
 	u, _ := currentUser(c)
-	limit, err := queryInt(c, "limit", 50, 1, 200)
+	limit, after, err := queryPage(c, 50, 200)
 	if err != nil {
 		return err
 	}
-	list, total, err := h.chat.Conversations(c.UserContext(), u.ID, limit)
+	list, total, err := h.chat.Conversations(c.UserContext(), u.ID, after, limit+1)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"conversations": list, "total_unread": total})
+	list, next := pageOf(list, limit, func(v market.Conversation) (time.Time, string) { return v.UpdatedAt, v.ID })
+	return c.JSON(fiber.Map{"conversations": list, "total_unread": total, "next_cursor": next})
 }
 
 // show returns one of the caller's conversations.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -88,15 +89,16 @@ func (h *payoutRoutes) reviewQueue(c *fiber.Ctx) error {
 	if !u.IsAdmin {
 		return market.ErrNotFound
 	}
-	limit, err := queryInt(c, "limit", 50, 1, 200)
+	limit, after, err := queryPage(c, 50, 200)
 	if err != nil {
 		return err
 	}
-	list, err := h.settlement.WithdrawalsInReview(c.UserContext(), u, limit)
+	list, err := h.settlement.WithdrawalsInReview(c.UserContext(), u, after, limit+1)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"withdrawals": list})
+	list, next := pageOf(list, limit, func(w market.Withdrawal) (time.Time, string) { return w.CreatedAt, w.ID })
+	return c.JSON(fiber.Map{"withdrawals": list, "next_cursor": next})
 }
 
 // approve lets a withdrawal in review go out; 404 for anyone but an admin.

@@ -66,7 +66,9 @@ type ChatStore interface {
 	IsMember(ctx context.Context, conversationID, userID string) (bool, error)
 	BlockedIn(ctx context.Context, conversationID, userID string) (bool, error)
 	Conversation(ctx context.Context, conversationID, userID string) (Conversation, error)
-	Conversations(ctx context.Context, userID string, limit int) ([]Conversation, int, error)
+	// Conversations lists up to limit conversations by last activity, after the key
+	// (last_activity_at, id) of the last one seen (nil: from the most recent).
+	Conversations(ctx context.Context, userID string, after *PageKey, limit int) ([]Conversation, int, error)
 	Messages(ctx context.Context, conversationID, userID string, before uint64, limit int) ([]Message, error)
 	SendMessage(ctx context.Context, in NewMessage) (SentMessage, error)
 	EditMessage(ctx context.Context, conversationID, messageID, userID, text string, since time.Time) (Message, Event, error)
@@ -148,9 +150,11 @@ func (m *Chat) Conversation(ctx context.Context, conversationID, userID string) 
 	return m.store.Conversation(ctx, conversationID, userID)
 }
 
-// Conversations lists userID's conversations by last activity and the total unread.
-func (m *Chat) Conversations(ctx context.Context, userID string, limit int) ([]Conversation, int, error) {
-	return m.store.Conversations(ctx, userID, limit)
+// Conversations lists up to limit of userID's conversations by last activity, most
+// recent first, after the key of the last one seen (nil: from the top), and the total
+// unread over all of them.
+func (m *Chat) Conversations(ctx context.Context, userID string, after *PageKey, limit int) ([]Conversation, int, error) {
+	return m.store.Conversations(ctx, userID, after, limit)
 }
 
 // Block stops all messages between the two users, both ways.

@@ -62,7 +62,9 @@ type SettlementStore interface {
 	// ReviewWithdrawal moves a withdrawal in review to pending (approve) or rejected
 	// (with reason) under its lock, by admin; conflict when it is not in review.
 	ReviewWithdrawal(ctx context.Context, id, adminID string, approve bool, reason string) (Withdrawal, []Event, error)
-	WithdrawalsInReview(ctx context.Context, limit int) ([]Withdrawal, error)
+	// WithdrawalsInReview lists up to limit withdrawals in review, oldest first, after
+	// the key (created_at, id) of the last one seen (nil: from the oldest).
+	WithdrawalsInReview(ctx context.Context, after *PageKey, limit int) ([]Withdrawal, error)
 	// Withdrawals lists up to limit of userID's withdrawals, newest first, after the
 	// key (created_at, id) of the last one seen (nil from the newest).
 	Withdrawals(ctx context.Context, userID string, after *PageKey, limit int) ([]Withdrawal, error)

@@ -7,11 +7,11 @@ import (
 
 // WithdrawalsInReview lists up to limit withdrawals waiting for an admin, oldest
 // first. It returns forbidden for anyone but an admin.
-func (s *Settlement) WithdrawalsInReview(ctx context.Context, admin User, limit int) ([]Withdrawal, error) {
+func (s *Settlement) WithdrawalsInReview(ctx context.Context, admin User, after *PageKey, limit int) ([]Withdrawal, error) {
 	if !admin.IsAdmin {
 		return nil, Errorf(CodeForbidden, "only admins review withdrawals")
 	}
-	return s.store.WithdrawalsInReview(ctx, limit)
+	return s.store.WithdrawalsInReview(ctx, after, limit)
 }
 
 // ApproveWithdrawal is an admin letting a withdrawal above the approval threshold go:

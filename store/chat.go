@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -125,11 +126,20 @@ func (db *DB) Conversation(ctx context.Context, conversationID, userID string) (
 	return list[0], nil
 }
 
-// Conversations lists userID's conversations by last activity, with each one's last
-// message and unread count, and the total unread over all of them.
-func (db *DB) Conversations(ctx context.Context, userID string, limit int) ([]market.Conversation, int, error) {
+// Conversations lists up to limit of userID's conversations by last activity, most
+// recent first, after the key (last_activity_at, id) of the last one seen (nil: from
+// the top), with each one's last message and unread count, and the total unread over
+// all of them.
+func (db *DB) Conversations(ctx context.Context, userID string, after *market.PageKey, limit int) ([]market.Conversation, int, error) {
+	var at *time.Time
+	var id *string
+	if after != nil {
+		at, id = &after.At, &after.ID
+	}
 	list := []market.Conversation{}
-	err := db.x.SelectContext(ctx, &list, conversationSelect+` WHERE m.user_id = $1 ORDER BY c.last_activity_at DESC, c.id LIMIT $2`, userID, limit)
+	err := db.x.SelectContext(ctx, &list, conversationSelect+` WHERE m.user_id = $1
+		AND ($3::timestamptz IS NULL OR (c.last_activity_at, c.id) < ($3::timestamptz, $4::uuid))
+		ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $2`, userID, limit, at, id)
 	if err != nil {
 		return nil, 0, fmt.Errorf("conversations: %w", err)
 	}

@@ -106,7 +106,7 @@ func randomChatStep(ctx context.Context, db *store.DB, rng *rand.Rand, convID, m
 // checkUnread compares userID's conversation list (counters) with a recount.
 func checkUnread(t *testing.T, db *store.DB, userID string) {
 	t.Helper()
-	list, total, err := db.Conversations(context.Background(), userID, 100)
+	list, total, err := db.Conversations(context.Background(), userID, nil, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func checkUnread(t *testing.T, db *store.DB, userID string) {
 func recount(t *testing.T, db *store.DB, userID, convID string) (total, inConv int) {
 	t.Helper()
 	ctx := context.Background()
-	list, _, err := db.Conversations(ctx, userID, 100)
+	list, _, err := db.Conversations(ctx, userID, nil, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

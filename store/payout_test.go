@@ -140,11 +140,11 @@ func TestWithdrawalReviewAndRules(t *testing.T) {
 	if _, _, err := s.Withdraw(ctx, market.NewWithdrawal{UserID: f.seller, AmountMinor: 150, Currency: "USD", IdempotencyKey: "daily"}); ruleOf(err) != "daily_limit" {
 		t.Fatalf("over the daily limit: %v", err)
 	}
-	queue, err := s.WithdrawalsInReview(ctx, admin, 10)
+	queue, err := s.WithdrawalsInReview(ctx, admin, nil, 10)
 	if err != nil || len(queue) != 2 || queue[0].ID != big.ID {
 		t.Fatalf("queue %+v %v", queue, err)
 	}
-	if _, err := s.WithdrawalsInReview(ctx, market.User{ID: f.seller}, 10); market.ErrorCode(err) != market.CodeForbidden {
+	if _, err := s.WithdrawalsInReview(ctx, market.User{ID: f.seller}, nil, 10); market.ErrorCode(err) != market.CodeForbidden {
 		t.Fatalf("a seller read the queue: %v", err)
 	}
 	w, err := s.ApproveWithdrawal(ctx, admin, big.ID)

@@ -171,10 +171,16 @@ func (db *DB) ReviewWithdrawal(ctx context.Context, id, adminID string, approve 
 }
 
 // WithdrawalsInReview lists up to limit withdrawals waiting for an admin, oldest first.
-func (db *DB) WithdrawalsInReview(ctx context.Context, limit int) ([]market.Withdrawal, error) {
+func (db *DB) WithdrawalsInReview(ctx context.Context, after *market.PageKey, limit int) ([]market.Withdrawal, error) {
+	var at *time.Time
+	var id *string
+	if after != nil {
+		at, id = &after.At, &after.ID
+	}
 	list := []market.Withdrawal{}
 	err := db.x.SelectContext(ctx, &list, `SELECT `+withdrawalColumns+` FROM withdrawals WHERE status = 'review'
-		ORDER BY created_at, id LIMIT $1`, limit)
+		AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+		ORDER BY created_at, id LIMIT $1`, limit, at, id)
 	if err != nil {
 		return nil, fmt.Errorf("withdrawals in review: %w", err)
 	}
