@@ -320,7 +320,10 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/me/2fa/recovery-codes", requireUser, twoFactor.recoveryCodes)
 
 	gigs := &gigRoutes{gigs: d.Gigs, views: d.GigViews, conversions: orNoConversions(d.Conversions)}
-	app.Get("/categories", gigs.categories)
+	// The catalogue's public reads carry ETags and a short Cache-Control (cache.go);
+	// their larger JSON bodies are compressed (compress.go).
+	compressed := compressResponse()
+	app.Get("/categories", compressed, gigs.categories)
 	app.Get("/admin/categories", requireUser, gigs.adminCategories)
 	app.Post("/admin/categories", requireUser, gigs.createCategory)
 	app.Patch("/admin/categories/:slug", requireUser, gigs.changeCategory)
@@ -328,10 +331,10 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/admin/categories/:slug/restore", requireUser, gigs.restoreCategory)
 	app.Get("/currencies", currencies)
 	search := rl.searchBudget(budgets.Search)
-	app.Get("/gigs", search, gigs.list)
-	app.Get("/search/suggest", search, gigs.suggest)
+	app.Get("/gigs", search, compressed, gigs.list)
+	app.Get("/search/suggest", search, compressed, gigs.suggest)
 	app.Post("/gigs", requireUser, gigs.create)
-	app.Get("/gigs/:id", gigs.show)
+	app.Get("/gigs/:id", compressed, gigs.show)
 	app.Patch("/gigs/:id", requireUser, gigs.update)
 	app.Delete("/gigs/:id", requireUser, gigs.remove)
 	app.Post("/gigs/:id/publish", requireUser, gigs.publish)
@@ -346,13 +349,13 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/me/saved-searches", requireUser, savedSearches.create)
 	app.Delete("/me/saved-searches/:id", requireUser, savedSearches.remove)
 	reviews := &reviewRoutes{reviews: d.Reviews}
-	app.Get("/gigs/:id/reviews", reviews.ofGig)
+	app.Get("/gigs/:id/reviews", compressed, reviews.ofGig)
 	app.Post("/orders/:id/review", requireUser, reviews.create)
 	app.Get("/orders/:id/review", requireUser, reviews.show)
 	app.Post("/orders/:id/review/response", requireUser, reviews.respond)
 	app.Get("/me/reviews/insights", requireUser, reviews.insights)
 	profiles := &profileRoutes{profiles: d.Profiles}
-	app.Get("/users/:username", profiles.show)
+	app.Get("/users/:username", compressed, profiles.show)
 	dashboard := &dashboardRoutes{dashboard: d.Dashboard}
 	app.Get("/me/dashboard", requireUser, dashboard.seller)
 

@@ -20,6 +20,12 @@ const (
 	cachePublicCatalog  = "public, max-age=300"
 	cachePublicReviews  = "public, max-age=60"
 	cachePrivateNoStore = "private, no-store"
+	// cacheRevalidate lets a cache keep a representation but ask every time (a 304
+	// when its ETag still matches): for answers that depend on presence (the online
+	// filter) or on who asks (a signed-in viewer may see their own unpublished gig's
+	// reviews).
+	cachePublicRevalidate  = "public, no-cache"
+	cachePrivateRevalidate = "private, no-cache"
 )
 
 // sendCached writes v as JSON with a strong ETag (a hash of the body) and the given

@@ -160,7 +160,10 @@ func (h *gigRoutes) list(c *fiber.Ctx) error {
 		s := encodeGigCursor(*page.Next)
 		res.NextCursor = &s
 	}
-	return c.JSON(res)
+	if f.OnlineOnly {
+		return sendCached(c, res, cachePublicRevalidate) // who is online changes by the minute
+	}
+	return sendCached(c, res, cachePublicSearch)
 }
 
 // suggest completes what a buyer types in the search box.
@@ -173,7 +176,7 @@ func (h *gigRoutes) suggest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"suggestions": list})
+	return sendCached(c, fiber.Map{"suggestions": list}, cachePublicSearch)
 }
 
 // gigFilterOf reads the catalogue's query parameters; a malformed one is a 400 naming it.

@@ -80,7 +80,11 @@ func (h *reviewRoutes) ofGig(c *fiber.Ctx) error {
 		s := encodeCursor(next.CreatedAt, next.ID)
 		cursor = &s
 	}
-	return c.JSON(fiber.Map{"reviews": list, "summary": summary, "next_cursor": cursor})
+	policy := cachePublicReviews
+	if viewerID(c) != "" {
+		policy = cachePrivateRevalidate // a seller also sees their paused gig's reviews
+	}
+	return sendCached(c, fiber.Map{"reviews": list, "summary": summary, "next_cursor": cursor}, policy)
 }
 
 // insights returns the caller's review dashboard as a seller.
