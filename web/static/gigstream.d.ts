@@ -392,6 +392,16 @@ export interface ConversationEventData {
 /** The data of each event type on user:{id}. */
 export interface UserEventData {
   unread: { total: number; conversation_id: string; count: number };
+  /** A gig image's or avatar's variants were made (ready) or not (failed): the upload as its owner sees it. */
+  'upload.image': {
+    id: string;
+    kind: string;
+    image_status?: 'pending' | 'ready' | 'failed';
+    width?: number;
+    height?: number;
+    placeholder?: string;
+    image_error?: string;
+  };
   /** Re-read GET /me/balance. */
   'balance.updated': {
     currency: string;
