@@ -49,16 +49,47 @@ func notMember(err error) error {
 // plus an unread event for every other member. A second send with the same client id
 // returns the first message and writes nothing. It returns a not-found Error when the
 // sender is not a member, and a forbidden Error when either side blocked the other.
-// It is the hottest write of the chat, so its statements are prepared and it makes
-// two round trips between BEGIN and COMMIT, only one of them under the conversation's
-// seq lock: sendLockQuery takes the seq (the lock) and reads the checks, and
-// sendWriteQuery writes the message, its event, the read pointers, the counters and the
-// recipients' unread events. The unread counts are kept as counters (see
-// migrations/00019), never counted from the messages.
+// It is the hottest write of the chat. A text-only message is one prepared statement
+// outside any transaction (sendOneQuery: one round trip, the conversation's seq lock
+// held only while Postgres runs it); a message with attachments is a transaction
+// (sendInTx), whose attachments are checked and locked under the seq lock. The unread
+// counts are kept as counters (see migrations/00019), never counted from the messages.
 func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.SentMessage, error) {
 	if !isUUID(in.ConversationID) {
 		return market.SentMessage{}, fmt.Errorf("conversation: %w", ErrNotFound)
 	}
+	var out market.SentMessage
+	var err error
+	if len(in.Attachments) == 0 {
+		out, err = db.sendOne(ctx, in)
+	} else {
+		out, err = db.sendInTx(ctx, in)
+	}
+	switch {
+	case errors.Is(err, errRetry):
+		if out.Message.ID == "" {
+			if out.Message, err = priorSend(ctx, db.x, in); err != nil {
+				return market.SentMessage{}, err
+			}
+		}
+		return market.SentMessage{Message: out.Message}, nil
+	case isUniqueViolation(err, "messages_sender_id_client_id_key"):
+		// The same client id was sent concurrently and committed while this send waited
+		// for the seq lock: its checks read the snapshot from before. Answer as a retry.
+		prior, perr := priorSend(ctx, db.x, in)
+		if perr != nil {
+			return market.SentMessage{}, perr
+		}
+		return market.SentMessage{Message: prior}, nil
+	}
+	return out, err
+}
+
+// sendInTx is the send of a message with attachments: a transaction whose first
+// statement (sendLockQuery) takes the seq lock and reads the checks, then the
+// attachments are checked and locked, then sendWriteQuery writes. It returns errRetry
+// (with the prior message) for a used client id, and SendMessage's errors.
+func (db *DB) sendInTx(ctx context.Context, in market.NewMessage) (market.SentMessage, error) {
 	st, err := db.prepare(ctx, sendLockQuery, sendWriteQuery)
 	if err != nil {
 		return market.SentMessage{}, err
@@ -82,18 +113,6 @@ func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.Sen
 		out, err = insertMessage(ctx, tx, st[1], in, seq, checks.others)
 		return err
 	})
-	switch {
-	case errors.Is(err, errRetry):
-		return market.SentMessage{Message: out.Message}, nil
-	case isUniqueViolation(err, "messages_sender_id_client_id_key"):
-		// The same client id was sent concurrently and committed while this send waited
-		// for the seq lock: its checks read the snapshot from before. Answer as a retry.
-		prior, perr := priorSend(ctx, db.x, in)
-		if perr != nil {
-			return market.SentMessage{}, perr
-		}
-		return market.SentMessage{Message: prior}, nil
-	}
 	return out, err
 }
 

@@ -142,6 +142,19 @@ func (p *pool) stmtGet(ctx context.Context, st *sqlx.Stmt, dest any, args ...any
 	return busyOnLockTimeout(err)
 }
 
+// stmtSelect is stmtGet for a statement that returns rows (sqlx's Stmt.SelectContext),
+// with the same deadline. Use it only for short statements.
+func (p *pool) stmtSelect(ctx context.Context, st *sqlx.Stmt, dest any, args ...any) error {
+	wait, cancel := context.WithTimeout(ctx, p.acquire)
+	defer cancel()
+	err := st.SelectContext(wait, dest, args...)
+	if err != nil && ctx.Err() == nil && wait.Err() != nil {
+		p.timeouts.Add(1)
+		return fmt.Errorf("%w: prepared statement not done within %s: %w", market.ErrBusy, p.acquire, err)
+	}
+	return busyOnLockTimeout(err)
+}
+
 // prepare prepares query on the pool, waiting for a connection within the acquire
 // deadline (market.ErrBusy when none comes).
 func (p *pool) prepare(ctx context.Context, query string) (*sqlx.Stmt, error) {
