@@ -16,7 +16,14 @@ import (
 // real WebSocket subscribers on loopback and waits until every one has read
 // it: the figure is the full publish → 1,000 receipts time.
 func BenchmarkFanOut1000Sockets(b *testing.B) {
-	benchFanOutSockets(b, Config{}, "")
+	benchFanOutSockets(b, Config{}, "", 1000)
+}
+
+// BenchmarkFanOutOneSocket is the publish → receipt time and the node's
+// allocations for a channel with one subscriber, the shape of many-channel
+// traffic (scenario 3 of bench-hub: 2,000 channels, one socket each).
+func BenchmarkFanOutOneSocket(b *testing.B) {
+	benchFanOutSockets(b, Config{}, "", 1)
 }
 
 // BenchmarkFanOut1000SocketsTraced is BenchmarkFanOut1000Sockets with a traced
@@ -26,11 +33,10 @@ func BenchmarkFanOut1000Sockets(b *testing.B) {
 func BenchmarkFanOut1000SocketsTraced(b *testing.B) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	benchFanOutSockets(b, Config{Tracer: tp}, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	benchFanOutSockets(b, Config{Tracer: tp}, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", 1000)
 }
 
-func benchFanOutSockets(b *testing.B, cfg Config, traceparent string) {
-	const subscribers = 1000
+func benchFanOutSockets(b *testing.B, cfg Config, traceparent string, subscribers int) {
 	n := newTestNode(b, cfg)
 	url := serve(b, n, serveOptions{})
 	var received atomic.Int64
@@ -55,8 +61,9 @@ func benchFanOutSockets(b *testing.B, cfg Config, traceparent string) {
 			}
 		}()
 	}
-	eventually(b, "all subscriptions", func() bool { return n.metricsGauge("subscriptions") == subscribers })
+	eventually(b, "all subscriptions", func() bool { return n.metricsGauge("subscriptions") == float64(subscribers) })
 	ev := Event{Type: "message.created", Data: []byte(`{"sent":1700000000000,"body":"hello from the benchmark"}`), Trace: traceparent}
+	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
@@ -72,7 +79,7 @@ func benchFanOutSockets(b *testing.B, cfg Config, traceparent string) {
 	}
 	elapsed := time.Since(start)
 	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N)/1e6, "ms/fanout")
-	b.ReportMetric(float64(int64(b.N)*subscribers)/elapsed.Seconds(), "deliveries/s")
+	b.ReportMetric(float64(b.N*subscribers)/elapsed.Seconds(), "deliveries/s")
 }
 
 // BenchmarkFanOutInProcess measures the node's share of a fan-out to 1,000

@@ -240,19 +240,34 @@ func (n *Node) fanOut(channel string, seq uint64, traceparent string, frame []by
 			defer span.End()
 		}
 	}
-	n.channels.forChannel(channel, func(_ int, s *subscription) {
+	n.channels.forChannel(channel, func(subscribers int, s *subscription) {
 		if out.size == 0 {
-			pm, err := websocket.NewPreparedMessage(websocket.TextMessage, frame)
-			if err != nil {
-				out.raw = frame
-			} else {
-				out.pm = pm
+			out.raw, out.size = frame, len(frame)
+			// A prepared message builds the frame once for many sockets, but
+			// costs a frame buffer and a scratch connection of ~5 KB itself;
+			// a socket or a few write a small frame as it is (frame is never
+			// modified once published, so it is shared, not copied).
+			if subscribers >= preparedMinSubscribers || len(frame) > rawFrameMax {
+				if pm, err := websocket.NewPreparedMessage(websocket.TextMessage, frame); err == nil {
+					out.pm, out.raw = pm, nil
+				}
 			}
-			out.size = len(frame)
 		}
 		s.deliver(seq, out)
 	})
 }
+
+// preparedMinSubscribers is the local subscriber count from which fan-out
+// prepares an event's WebSocket frame once for all of them instead of each
+// socket framing the bytes as it writes them.
+const preparedMinSubscribers = 8
+
+// rawFrameMax is the largest event frame written without preparing it when
+// few sockets get it: one that fits the write buffer the HTTP layer gives a
+// socket (256 bytes; handlers' wsBufferSize) goes out in one write, a larger
+// one would take two (header and buffer, then the rest), where a prepared
+// message is always one.
+const rawFrameMax = 256
 
 func (n *Node) chanLock(channel string) *sync.Mutex {
 	return &n.chanLocks[fnv32(channel)%uint32(len(n.chanLocks))]
