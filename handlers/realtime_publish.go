@@ -48,5 +48,13 @@ func (h *publishRoutes) publish(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"channel": ev.Channel, "seq": ev.Seq, "type": ev.Type})
+	return c.Status(fiber.StatusAccepted).JSON(publishReply{Channel: ev.Channel, Seq: ev.Seq, Type: ev.Type})
+}
+
+// publishReply is the publish API's answer: a struct, not a map, as it is encoded on
+// every publish (no map to build, no keys to sort).
+type publishReply struct {
+	Channel string `json:"channel"`
+	Seq     uint64 `json:"seq"`
+	Type    string `json:"type"`
 }
