@@ -120,7 +120,13 @@ func reversalFacts(ctx context.Context, tx *sqlx.Tx, ev market.PaymentEvent) (ma
 	if err != nil {
 		return f, fmt.Errorf("reversal facts of order %s: %w", ord.ID, err)
 	}
-	bal, err := lockBalances(ctx, tx, ord.Currency, market.EscrowAccount(ord.ID), market.SellerPendingAccount(ord.SellerID),
+	// Every balance the plan may post to and that sorts before the seller's is locked
+	// here too, in the one account order postLedger writes in: a reversal holding the
+	// seller's rows while it waits for external:stripe, and a settlement of another of
+	// the seller's orders holding external:stripe while it waits for the seller's
+	// pending balance, deadlocked (found by the money property test).
+	bal, err := lockBalances(ctx, tx, ord.Currency, market.ExternalAccount(ev.Provider), market.EscrowAccount(ord.ID),
+		market.PlatformFeesAccount, market.PlatformLossesAccount, market.SellerPendingAccount(ord.SellerID),
 		market.SellerAvailableAccount(ord.SellerID), market.SellerDebtAccount(ord.SellerID))
 	if err != nil {
 		return f, err
