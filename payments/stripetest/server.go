@@ -6,12 +6,17 @@
 // transactions (GET /v1/balance_transactions, newest first, created[gte],
 // starting_after, expand[]=data.source) the way reconciliation reads them. Tests play
 // the buyer's bank and Stripe's dashboard: Succeed charges an intent, RefundOutside
-// and Dispute change money only at the provider. Idempotency-Key is honoured: a POST
-// repeated with the same key gets the first answer.
+// and Dispute change money only at the provider, CloseDispute decides a dispute and
+// FinishPayout a connected account's payout. Like Stripe it refuses a refund of more
+// than the charge has left, a refund of a disputed charge, and a second dispute of a
+// charge. Every change it makes queues the webhook event Stripe would send (TakeEvents;
+// Event.Signed signs one). Idempotency-Key is honoured: a POST repeated with the same
+// key gets the first answer.
 package stripetest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -36,6 +41,9 @@ type Server struct {
 	replays  map[string][]byte
 	nextID   int
 	requests []string
+	events   []Event
+	payouts  map[string]*Payout
+	disputes map[string]*dispute
 }
 
 // Intent is a PaymentIntent as the server holds it.
@@ -43,6 +51,21 @@ type Intent struct {
 	ID, Currency, OrderID, Status string
 	Amount                        int64
 	Charge                        string // the charge's id once Succeed ran
+	Refunded                      int64  // refunded of the charge so far (the API's and the dashboard's)
+	Dispute                       string // the charge's dispute, if one was opened
+}
+
+// dispute is a chargeback as the server holds it.
+type dispute struct {
+	id, intent, status string
+	amount             int64
+}
+
+// Payout is a payout on a connected account as the server holds it: Status is
+// pending until FinishPayout makes it paid or failed.
+type Payout struct {
+	ID, Account, Currency, WithdrawalID, Status string
+	Amount                                      int64
 }
 
 // line is a balance transaction with its source object, rendered on listing.
@@ -56,7 +79,7 @@ type line struct {
 
 // New starts a server that lives until the test ends.
 func New(tb testing.TB) *Server {
-	s := &Server{intents: map[string]*Intent{}, replays: map[string][]byte{}}
+	s := &Server{intents: map[string]*Intent{}, replays: map[string][]byte{}, payouts: map[string]*Payout{}, disputes: map[string]*dispute{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	tb.Cleanup(s.srv.Close)
@@ -96,6 +119,7 @@ func (s *Server) Succeed(id string) error {
 	pi.Status, pi.Charge = "succeeded", s.id("ch")
 	s.addLine("charge", pi.Amount, pi.Currency, map[string]any{"id": pi.Charge, "object": "charge",
 		"amount": pi.Amount, "currency": pi.Currency, "payment_intent": pi.ID, "status": "succeeded"})
+	s.emit("payment_intent.succeeded", "", intentJSON(pi))
 	return nil
 }
 
@@ -108,29 +132,82 @@ func (s *Server) RefundOutside(id string, amount int64) (string, error) {
 }
 
 // Dispute opens a dispute of amount on a charged intent: Stripe withdraws the amount
-// from the platform's balance. It returns the dispute's id.
+// from the platform's balance. It returns the dispute's id, or an error when the
+// intent is not charged, already disputed, or has less than amount left unrefunded.
 func (s *Server) Dispute(id string, amount int64) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pi, ok := s.intents[id]
-	if !ok || pi.Charge == "" {
+	switch {
+	case !ok || pi.Charge == "":
 		return "", fmt.Errorf("stripetest: PaymentIntent %s is not charged", id)
+	case pi.Dispute != "":
+		return "", fmt.Errorf("stripetest: the charge of %s is disputed already", id)
+	case amount <= 0 || amount > pi.Amount-pi.Refunded:
+		return "", fmt.Errorf("stripetest: cannot dispute %d of %s (%d left)", amount, id, pi.Amount-pi.Refunded)
 	}
-	dp := s.id("dp")
-	s.addLine("adjustment", -amount, pi.Currency, map[string]any{"id": dp, "object": "dispute",
-		"amount": amount, "currency": pi.Currency, "payment_intent": pi.ID, "charge": pi.Charge, "status": "needs_response"})
-	return dp, nil
+	d := &dispute{id: s.id("dp"), intent: id, status: "needs_response", amount: amount}
+	s.disputes[d.id], pi.Dispute = d, d.id
+	s.addLine("adjustment", -amount, pi.Currency, s.disputeJSON(d))
+	s.emit("charge.dispute.created", "", s.disputeJSON(d))
+	return d.id, nil
+}
+
+// CloseDispute decides an open dispute: won reinstates its amount to the platform's
+// balance, lost leaves it with the buyer. It errors when the dispute is not open.
+func (s *Server) CloseDispute(id string, won bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.disputes[id]
+	if !ok || d.status != "needs_response" {
+		return fmt.Errorf("stripetest: dispute %s is not open", id)
+	}
+	d.status = "lost"
+	if won {
+		d.status = "won"
+		s.addLine("adjustment", d.amount, s.intents[d.intent].Currency, s.disputeJSON(d))
+	}
+	s.emit("charge.dispute.closed", "", s.disputeJSON(d))
+	return nil
+}
+
+// OpenDisputes lists the ids of the disputes not decided yet.
+func (s *Server) OpenDisputes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for id, d := range s.disputes {
+		if d.status == "needs_response" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// disputeJSON is a dispute as events and balance lines show it; s.mu is held.
+func (s *Server) disputeJSON(d *dispute) map[string]any {
+	pi := s.intents[d.intent]
+	return map[string]any{"id": d.id, "object": "dispute", "amount": d.amount, "currency": pi.Currency,
+		"payment_intent": pi.ID, "charge": pi.Charge, "status": d.status, "reason": "fraudulent"}
 }
 
 // refund records a refund line; s.mu is held.
 func (s *Server) refund(id string, amount int64) (string, error) {
 	pi, ok := s.intents[id]
-	if !ok || pi.Charge == "" {
+	switch {
+	case !ok || pi.Charge == "":
 		return "", fmt.Errorf("stripetest: PaymentIntent %s is not charged", id)
+	case pi.Dispute != "":
+		return "", fmt.Errorf("%w: the charge of %s has been charged back", errChargeDisputed, id)
+	case amount > pi.Amount-pi.Refunded:
+		return "", fmt.Errorf("stripetest: refund amount (%d) is greater than unrefunded amount on charge (%d)", amount, pi.Amount-pi.Refunded)
 	}
 	re := s.id("re")
+	pi.Refunded += amount
 	s.addLine("refund", -amount, pi.Currency, map[string]any{"id": re, "object": "refund",
 		"amount": amount, "currency": pi.Currency, "payment_intent": pi.ID, "charge": pi.Charge, "status": "succeeded"})
+	s.emit("charge.refunded", "", map[string]any{"id": pi.Charge, "object": "charge", "amount": pi.Amount,
+		"amount_refunded": pi.Refunded, "currency": pi.Currency, "payment_intent": pi.ID, "refunded": pi.Refunded == pi.Amount})
 	return re, nil
 }
 
@@ -206,6 +283,9 @@ func (s *Server) route(r *http.Request) (int, any) {
 			return errorBody(err.Error(), "amount")
 		}
 		re, err := s.refund(f.Get("payment_intent"), amount)
+		if errors.Is(err, errChargeDisputed) {
+			return http.StatusBadRequest, stripeError("invalid_request_error", "charge_disputed", err.Error(), "")
+		}
 		if err != nil {
 			return errorBody(err.Error(), "payment_intent")
 		}
@@ -243,8 +323,10 @@ func (s *Server) route(r *http.Request) (int, any) {
 			return errorBody(err.Error(), "amount")
 		}
 		// A payout on a connected account (Stripe-Account) leaves the platform's balance alone.
-		return http.StatusOK, map[string]any{"id": s.id("po"), "object": "payout", "amount": amount,
-			"currency": strings.ToLower(f.Get("currency")), "status": "pending"}
+		po := &Payout{ID: s.id("po"), Account: r.Header.Get("Stripe-Account"), Amount: amount,
+			Currency: strings.ToLower(f.Get("currency")), WithdrawalID: f.Get("metadata[withdrawal_id]"), Status: "pending"}
+		s.payouts[po.ID] = po
+		return http.StatusOK, payoutJSON(po, "")
 	case r.Method == http.MethodPost && path == "/v1/accounts":
 		return http.StatusOK, map[string]any{"id": s.id("acct"), "object": "account", "type": f.Get("type")}
 	case r.Method == http.MethodPost && path == "/v1/account_links":
