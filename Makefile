@@ -44,7 +44,8 @@ soak: devstack ## mixed load on 3 nodes behind HAProxy for SOAK_DURATION (30m): 
 	@SOAK_DURATION=$(SOAK_DURATION) E2E_RACE=0 DRILL_TIMEOUT=4h scripts/drills '^TestSoak$$'
 
 bench: devstack ## Go benchmarks, the money property run (MONEYPROP_OPS, 20000), catalogue search over HTTP at 100k gigs, 300 trickling uploads' memory, honest p99 beside 64 slow uploads, the 1 GiB upload pipeline, durable chat vs ephemeral
-	@$(DEVENV) go test -run '^$$' -bench . -skip '^BenchmarkMoneyProperty$$' -benchmem -timeout 30m $$(go list ./... | grep -v -e /media -e /e2e)
+	@$(DEVENV) go test -run '^$$' -bench . -skip '^Benchmark(MoneyProperty|SettleOrders|Withdrawals)$$' -benchmem -timeout 30m $$(go list ./... | grep -v -e /media -e /e2e)
+	@$(DEVENV) go test -run '^$$' -bench '^Benchmark(SettleOrders|Withdrawals)$$' -benchtime 2000x -timeout 30m ./cmd/gigstream
 	@$(DEVENV) MONEYPROP_OPS=$${MONEYPROP_OPS:-20000} go test -run '^$$' -bench '^BenchmarkMoneyProperty$$' -benchtime 1x -timeout 60m ./cmd/gigstream
 	@$(DEVENV) E2E_RACE=0 go test -run '^$$' -bench BenchmarkSearchHTTP -benchtime 1x -timeout 60m ./e2e
 	@$(DEVENV) E2E_RACE=0 go test -run '^$$' -bench BenchmarkTricklingUploadsRSS -benchtime 1x -timeout 30m ./e2e
