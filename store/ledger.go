@@ -1,9 +1,9 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/jmoiron/sqlx"
@@ -15,11 +15,12 @@ import (
 // database checks again at commit that the postings balance per currency, and refuses
 // to overdraw any account but the outside world's.
 //
-// Each posting locks its account's balance row until commit, so the postings are
-// written in one global order (account, then currency): two transactions that touch
-// the same accounts then wait for each other instead of deadlocking (a chargeback
-// posting external:stripe before a seller's pending while a clearing posts them the
-// other way round was a deadlock the money property test found).
+// Each posting locks its account's balance row until commit, so the balance rows are
+// locked first, in one global order (currency, then account), and the postings then
+// written in their given order: two transactions that touch the same accounts wait
+// for each other instead of deadlocking (a refund posting external:stripe before a
+// seller's pending while a chargeback held them the other way round was a deadlock
+// the money property test found).
 func postLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
@@ -30,7 +31,10 @@ func postLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) er
 	if err != nil {
 		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
 	}
-	for _, p := range inLockOrder(t.Postings) {
+	if err := lockPostedBalances(ctx, tx, t.Postings); err != nil {
+		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
+	}
+	for _, p := range t.Postings {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, account, amount_minor, currency) VALUES ($1, $2, $3, $4)`,
 			id, p.Account, p.Amount, p.Currency); err != nil {
 			return fmt.Errorf("posting to %s: %w", p.Account, err)
@@ -60,12 +64,17 @@ func (db *DB) LedgerTransactionsOf(ctx context.Context, orderID string) (int, er
 	return n, nil
 }
 
-// inLockOrder returns the postings sorted by account and currency (a copy): the order
-// in which every transaction takes the balance rows' locks.
-func inLockOrder(ps []market.Posting) []market.Posting {
-	out := slices.Clone(ps)
-	slices.SortStableFunc(out, func(a, b market.Posting) int {
-		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Currency, b.Currency))
-	})
-	return out
+// lockPostedBalances locks the existing balance rows of the postings' accounts, per
+// currency in account order (lockBalances), currencies in order.
+func lockPostedBalances(ctx context.Context, tx *sqlx.Tx, ps []market.Posting) error {
+	byCurrency := map[string][]string{}
+	for _, p := range ps {
+		byCurrency[p.Currency] = append(byCurrency[p.Currency], p.Account)
+	}
+	for _, cur := range slices.Sorted(maps.Keys(byCurrency)) {
+		if _, err := lockBalances(ctx, tx, cur, byCurrency[cur]...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -40,6 +40,7 @@ import (
 func BenchmarkMoneyProperty(b *testing.B) {
 	seed, ops := moneyPropertySettings(b)
 	b.Logf("money property: seed %d (MONEYPROP_SEED=%d replays it), %d operations, %d workers", seed, seed, ops, moneyWorkers)
+	b.Logf("invariants: %s", moneyInvariants)
 	w := newMoneyWorld(b, seed)
 	rounds := max(1, ops/(moneyWorkers*moneyOpsPerTurn))
 	b.ResetTimer()

@@ -247,7 +247,8 @@ func (w *moneyWorld) finishEverything() {
 	w.must(err)
 }
 
-// checkInvariants checks the ledger at a quiet moment (moneyInvariants).
+// checkInvariants checks the ledger at a quiet moment: moneyInvariants, as the
+// run's log states them.
 func (w *moneyWorld) checkInvariants() error {
 	var errs []error
 	for _, check := range []func() error{w.checkTransactions, w.checkAccounts, w.checkAudit, w.checkFinalEscrow, w.checkProvider} {
