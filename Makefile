@@ -34,7 +34,7 @@ run: devstack build ## devstack up, migrate, seed, serve on :8080
 
 test: devstack webdeps ## go vet, then every test (unit, integration, e2e) with the race detector
 	@$(DEVSTACK) cluster up # the Redis Cluster tests' 3 masters and 3 replicas
-	@$(DEVENV) go vet ./... && go test -race -count=1 -timeout 45m ./...
+	@$(DEVENV) go vet ./... && go test -race -count=1 -timeout 70m ./...
 
 drills: devstack ## operations drills: point-in-time restore (pgBackRest over S3), rolling deploy behind HAProxy
 	@scripts/drills
