@@ -26,9 +26,7 @@ var matrixKinds = []string{
 // (due when the router said) exactly when push is on; with everything on, all three.
 func TestRoutingObeysEveryKindAndChannelSwitch(t *testing.T) {
 	ctx := context.Background()
-	f := newOrderFixture(t)
-	_, err := f.db.MigrateJobs(ctx, slog.New(slog.DiscardHandler))
-	must(t, err)
+	f := newRoutingFixture(t)
 	kind := ""
 	route := func(ev market.RoutableEvent) []market.Notification {
 		if ev.Type != "order.placed" || ev.Order == nil {
@@ -53,16 +51,7 @@ func TestRoutingObeysEveryKindAndChannelSwitch(t *testing.T) {
 			if off != "" {
 				set(s, false)
 			}
-			f.place(t, fmt.Sprintf("matrix-%d-%d", i, j))
-			var routed []market.Routed
-			for deadline := time.Now().Add(30 * time.Second); len(routed) == 0 && time.Now().Before(deadline); {
-				r, _, _, err := f.db.RouteEvents(ctx, "orders", 10, route)
-				must(t, err)
-				routed = append(routed, r...)
-				if len(r) == 0 {
-					time.Sleep(20 * time.Millisecond)
-				}
-			}
+			routed := f.placeAndRoute(t, fmt.Sprintf("matrix-%d-%d", i, j), route)
 			if len(routed) != 1 {
 				t.Fatalf("%s with %s off: %d notifications stored, want 1", k, off, len(routed))
 			}
@@ -82,4 +71,30 @@ func TestRoutingObeysEveryKindAndChannelSwitch(t *testing.T) {
 			}
 		}
 	}
+}
+
+// newRoutingFixture is an order fixture whose database also has river's tables, where
+// the router queues e-mail and push jobs.
+func newRoutingFixture(t *testing.T) orderFixture {
+	t.Helper()
+	f := newOrderFixture(t)
+	_, err := f.db.MigrateJobs(context.Background(), slog.New(slog.DiscardHandler))
+	must(t, err)
+	return f
+}
+
+// placeAndRoute places an order under key and routes the "orders" cursor with route
+// until a batch stores notifications or 30 s pass; it returns what that batch stored
+// (nothing after 30 s).
+func (f orderFixture) placeAndRoute(t *testing.T, key string, route func(market.RoutableEvent) []market.Notification) []market.Routed {
+	t.Helper()
+	f.place(t, key)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		r, _, _, err := f.db.RouteEvents(context.Background(), "orders", 10, route)
+		must(t, err)
+		if len(r) > 0 {
+			return r
+		}
+	}
+	return nil
 }

@@ -1,9 +1,7 @@
 package store_test
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -15,10 +13,7 @@ import (
 // absorbed by that job; one routed while it runs (it may have read the notifications
 // already) queues exactly one follow-up, which absorbs the next ones in turn.
 func TestOrderPushIsOneJobPerBurstWithAFollowUpWhileRunning(t *testing.T) {
-	ctx := context.Background()
-	f := newOrderFixture(t)
-	_, err := f.db.MigrateJobs(ctx, slog.New(slog.DiscardHandler))
-	must(t, err)
+	f := newRoutingFixture(t)
 	first := ""
 	route := func(ev market.RoutableEvent) []market.Notification {
 		if ev.Type != "order.placed" || ev.Order == nil {
@@ -33,17 +28,8 @@ func TestOrderPushIsOneJobPerBurstWithAFollowUpWhileRunning(t *testing.T) {
 	}
 	routeOne := func(ref string) {
 		t.Helper()
-		f.place(t, ref)
-		for deadline := time.Now().Add(30 * time.Second); ; {
-			r, _, _, err := f.db.RouteEvents(ctx, "orders", 10, route)
-			must(t, err)
-			if len(r) > 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: nothing routed in 30 s", ref)
-			}
-			time.Sleep(20 * time.Millisecond)
+		if len(f.placeAndRoute(t, ref, route)) == 0 {
+			t.Fatalf("%s: nothing routed in 30 s", ref)
 		}
 	}
 	jobs := func(follow int) int {
@@ -56,7 +42,7 @@ func TestOrderPushIsOneJobPerBurstWithAFollowUpWhileRunning(t *testing.T) {
 	if got0, got1 := jobs(0), jobs(1); got0 != 1 || got1 != 0 {
 		t.Fatalf("two notifications while the job waits: %d jobs and %d follow-ups, want 1 and 0", got0, got1)
 	}
-	_, err = f.raw.Exec(`UPDATE river_job SET state = 'running', attempted_at = now(), attempt = 1
+	_, err := f.raw.Exec(`UPDATE river_job SET state = 'running', attempted_at = now(), attempt = 1
 		WHERE kind = 'notification_push' AND args->>'collapse_key' = $1`, "order:"+first)
 	must(t, err)
 	for i := range 2 {
