@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -237,7 +238,7 @@ func priorSend(ctx context.Context, q querier, in market.NewMessage) (market.Mes
 // all of us (its count) before t takes a totals row. old reads the members' counts as
 // they were: the statement's snapshot is current, because every change to them holds
 // the seq lock this transaction holds.
-const sendWriteQuery = `
+var sendWriteQuery = `
 	WITH msg AS (
 		INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, text, attachments, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)),
@@ -253,27 +254,7 @@ const sendWriteQuery = `
 			unread_count = CASE WHEN user_id = $4 THEN 0 ELSE unread_count + 1 END
 		WHERE conversation_id = $2
 		RETURNING user_id, unread_count),
-	us AS (
-		INSERT INTO channel_seqs AS s (channel, seq)
-		SELECT 'user:' || user_id, 1 FROM mem WHERE user_id <> $4 ORDER BY user_id
-		ON CONFLICT (channel) DO UPDATE SET seq = s.seq + 1
-		RETURNING channel, seq),
-	d AS (
-		SELECT old.user_id, CASE WHEN old.user_id = $4 THEN -old.unread_count ELSE 1 END AS delta
-		FROM old
-		WHERE (SELECT count(*) FROM us) >= 0 AND (old.user_id <> $4 OR old.unread_count > 0)),
-	t AS (
-		INSERT INTO unread_totals AS t (user_id, total)
-		SELECT user_id, delta FROM d ORDER BY user_id
-		ON CONFLICT (user_id) DO UPDATE SET total = t.total + EXCLUDED.total
-		RETURNING user_id, total),
-	ue AS (
-		INSERT INTO events (channel, seq, type, data, trace)
-		SELECT us.channel, us.seq, 'unread',
-			jsonb_build_object('total', t.total, 'conversation_id', $2::text, 'count', mem.unread_count), $11
-		FROM mem JOIN us ON us.channel = 'user:' || mem.user_id JOIN t ON t.user_id = mem.user_id
-		RETURNING channel, seq, type, data, trace)
-	SELECT ue.channel, ue.seq, ue.type, ue.data, ue.trace, mem.user_id, mem.unread_count, u.hide_push_previews
+` + unreadFanOutCTEs("$4", "$11") + `	SELECT ue.channel, ue.seq, ue.type, ue.data, ue.trace, mem.user_id, mem.unread_count, u.hide_push_previews
 	FROM ue JOIN mem ON ue.channel = 'user:' || mem.user_id JOIN users u ON u.id = mem.user_id
 	ORDER BY mem.user_id`
 
@@ -533,4 +514,35 @@ func orEmpty(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// unreadFanOutCTEs are the part both send statements share, after their mem CTE (the
+// members' new unread counts) and old (the counts before): us takes the next seq of
+// each other member's user channel (in user id order), d turns old into deltas of the
+// unread totals once all of us is taken, t applies them (in user id order), and ue
+// stores each recipient's unread event. sender and trace are the statement's
+// parameters for the sender's user id and the traceparent.
+func unreadFanOutCTEs(sender, trace string) string {
+	return strings.NewReplacer("{sender}", sender, "{trace}", trace).Replace(`
+	us AS (
+		INSERT INTO channel_seqs AS cs (channel, seq)
+		SELECT 'user:' || user_id, 1 FROM mem WHERE user_id <> {sender} ORDER BY user_id
+		ON CONFLICT (channel) DO UPDATE SET seq = cs.seq + 1
+		RETURNING channel, seq),
+	d AS (
+		SELECT old.user_id, CASE WHEN old.user_id = {sender} THEN -old.unread_count ELSE 1 END AS delta
+		FROM old
+		WHERE (SELECT count(*) FROM us) >= 0 AND (old.user_id <> {sender} OR old.unread_count > 0)),
+	t AS (
+		INSERT INTO unread_totals AS t (user_id, total)
+		SELECT user_id, delta FROM d ORDER BY user_id
+		ON CONFLICT (user_id) DO UPDATE SET total = t.total + EXCLUDED.total
+		RETURNING user_id, total),
+	ue AS (
+		INSERT INTO events (channel, seq, type, data, trace)
+		SELECT us.channel, us.seq, 'unread',
+			jsonb_build_object('total', t.total, 'conversation_id', $2::text, 'count', mem.unread_count), {trace}
+		FROM mem JOIN us ON us.channel = 'user:' || mem.user_id JOIN t ON t.user_id = mem.user_id
+		RETURNING channel, seq, type, data, trace)
+`)
 }

@@ -32,7 +32,7 @@ import (
 // $1 id, $2 conversation, $3 sender, $4 client id, $5 text, $6 created_at, $7 the
 // conversation channel, $8 the message.created data without its seq (set here), $9
 // traceparent.
-const sendOneQuery = `
+var sendOneQuery = `
 	WITH chk AS (
 		SELECT COALESCE(bool_or(m.user_id = $3), false) AS member,
 			COALESCE(bool_or(m.user_id <> $3 AND EXISTS (SELECT 1 FROM blocks b
@@ -63,27 +63,7 @@ const sendOneQuery = `
 		FROM old, s
 		WHERE m.conversation_id = $2 AND m.user_id = old.user_id
 		RETURNING m.user_id, m.unread_count),
-	us AS (
-		INSERT INTO channel_seqs AS cs (channel, seq)
-		SELECT 'user:' || user_id, 1 FROM mem WHERE user_id <> $3 ORDER BY user_id
-		ON CONFLICT (channel) DO UPDATE SET seq = cs.seq + 1
-		RETURNING channel, seq),
-	d AS (
-		SELECT old.user_id, CASE WHEN old.user_id = $3 THEN -old.unread_count ELSE 1 END AS delta
-		FROM old
-		WHERE (SELECT count(*) FROM us) >= 0 AND (old.user_id <> $3 OR old.unread_count > 0)),
-	t AS (
-		INSERT INTO unread_totals AS t (user_id, total)
-		SELECT user_id, delta FROM d ORDER BY user_id
-		ON CONFLICT (user_id) DO UPDATE SET total = t.total + EXCLUDED.total
-		RETURNING user_id, total),
-	ue AS (
-		INSERT INTO events (channel, seq, type, data, trace)
-		SELECT us.channel, us.seq, 'unread',
-			jsonb_build_object('total', t.total, 'conversation_id', $2::text, 'count', mem.unread_count), $9::text
-		FROM mem JOIN us ON us.channel = 'user:' || mem.user_id JOIN t ON t.user_id = mem.user_id
-		RETURNING channel, seq, type, data, trace)
-	SELECT chk.member, chk.blocked, chk.dup, chk.others, (SELECT seq FROM s) AS msg_seq,
+` + unreadFanOutCTEs("$3", "$9::text") + `	SELECT chk.member, chk.blocked, chk.dup, chk.others, (SELECT seq FROM s) AS msg_seq,
 		r.channel, r.seq, r.type, r.data, r.trace, r.user_id, r.unread_count, r.hide_push_previews
 	FROM chk LEFT JOIN (
 		SELECT ue.channel, ue.seq, ue.type, ue.data, ue.trace, mem.user_id, mem.unread_count, u.hide_push_previews
