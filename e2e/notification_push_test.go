@@ -12,6 +12,11 @@ import (
 // delay, and a node started afterwards sends the push, once, from the job the routing
 // transaction queued. Before order pushes were jobs, the push was sent by the routing
 // node right after its commit and died with it (and went out before the kill here).
+//
+// The wait is 45 s, not 20: the killed node was river's leader, and only the leader
+// moves due scheduled jobs to available. Its lease runs out 15 s after its last
+// renewal, a follower tries every 5 s (plus jitter), and the new leader's scheduler
+// then runs within 5 s, so the push comes 15–26 s after the restart (README, "Background work").
 func TestOrderPushOutlivesTheNodeThatRoutedIt(t *testing.T) {
 	fcm, env := fcmEnv(t)
 	env["PUSH_DELAY"] = "5s"
@@ -29,7 +34,7 @@ func TestOrderPushOutlivesTheNodeThatRoutedIt(t *testing.T) {
 	}
 	restarted := StartNode(t, bin, o.n.cmd.Env)
 	restarted.WaitReady(t)
-	m := waitPush(t, fcm, "order_delivered")
+	m := waitPushWithin(t, fcm, "order_delivered", 45*time.Second)
 	if m.Token != "buyer-phone" || m.Data["order_id"] != id || m.Android == nil || m.Android.CollapseKey != "order:"+id {
 		t.Fatalf("push %+v (android %+v)", m, m.Android)
 	}

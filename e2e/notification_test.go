@@ -144,10 +144,16 @@ func TestNotificationOfflineBuyerGetsAPrivatePushOnDelivery(t *testing.T) {
 	waitNotification(t, buyer, "order_delivered", id)
 }
 
-// waitPush waits for an FCM message whose data kind is kind.
+// waitPush waits up to 20 s for an FCM message whose data kind is kind.
 func waitPush(t *testing.T, fcm *fcmtest.Server, kind string) fcmtest.Message {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	return waitPushWithin(t, fcm, kind, 20*time.Second)
+}
+
+// waitPushWithin waits up to within for an FCM message whose data kind is kind.
+func waitPushWithin(t *testing.T, fcm *fcmtest.Server, kind string, within time.Duration) fcmtest.Message {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		for _, m := range fcm.Messages() {
 			if m.Data["kind"] == kind {
@@ -156,7 +162,7 @@ func waitPush(t *testing.T, fcm *fcmtest.Server, kind string) fcmtest.Message {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("no %s push within 20 s", kind)
+	t.Fatalf("no %s push within %s", kind, within)
 	return fcmtest.Message{}
 }
 
