@@ -13,7 +13,9 @@ import (
 // TestPushOutlivesTheNodeThatTookTheSend: the send is accepted (201, committed), the
 // node is killed (SIGKILL) inside the push delay, and a node started afterwards sends
 // the push, once, from the stored message. Before pushes came from the stored events,
-// the push lived in a timer of the killed process and was never sent.
+// the push lived in a timer of the killed process and was never sent. The push job
+// may have been queued before the kill, due later: then it waits for river's
+// leadership to pass to the new node, hence 45 s (see TestOrderPushOutlivesTheNodeThatRoutedIt).
 func TestPushOutlivesTheNodeThatTookTheSend(t *testing.T) {
 	fcm, env := fcmEnv(t)
 	env["PUSH_DELAY"] = "4s"
@@ -31,7 +33,7 @@ func TestPushOutlivesTheNodeThatTookTheSend(t *testing.T) {
 	}
 	restarted := StartNode(t, bin, n.cmd.Env)
 	restarted.WaitReady(t)
-	msgs := waitPushes(t, fcm, 1)
+	msgs := waitPushesWithin(t, fcm, 1, 45*time.Second)
 	m := msgs[0]
 	if m.Token != "away-phone" || m.Notification == nil || !strings.Contains(m.Notification.Body, "sent just before the crash") {
 		t.Fatalf("push = %+v / %+v", m, m.Notification)

@@ -319,16 +319,23 @@ func TestOnlineUserGetsNoPushAndDeadTokensArePruned(t *testing.T) {
 	t.Fatalf("the dead token of %s was never pruned", aID)
 }
 
+// waitPushes waits up to 20 s until FCM has accepted at least n pushes.
 func waitPushes(t *testing.T, fcm *fcmtest.Server, n int) []fcmtest.Message {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	return waitPushesWithin(t, fcm, n, 20*time.Second)
+}
+
+// waitPushesWithin waits up to within until FCM has accepted at least n pushes.
+func waitPushesWithin(t *testing.T, fcm *fcmtest.Server, n int, within time.Duration) []fcmtest.Message {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		if got := fcm.Messages(); len(got) >= n {
 			return got
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("fewer than %d pushes within 20 s", n)
+	t.Fatalf("fewer than %d pushes within %s", n, within)
 	return nil
 }
 
