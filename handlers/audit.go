@@ -1,9 +1,6 @@
 package handlers
 
 import (
-	"encoding/base64"
-	"encoding/json"
-	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,25 +14,10 @@ type auditRoutes struct {
 	audit *market.Audit
 }
 
-// encodePostingCursor makes the opaque next_cursor of a statement page ending at the
-// posting id (postings are paged by their id, which orders them within an account).
-func encodePostingCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("p" + strconv.FormatInt(id, 10)))
-}
-
-// queryPostingCursor reads a statement's cursor: 0 when absent, a 400 naming cursor
-// when it is not a next_cursor this API made.
-func queryPostingCursor(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil && len(raw) > 1 && raw[0] == 'p' {
-		if id, err := strconv.ParseInt(string(raw[1:]), 10, 64); err == nil && id > 0 {
-			return id, nil
-		}
-	}
-	return 0, badRequest("cursor", "must be a next_cursor from a previous page")
+// postingCursor is the position of a statement page: the id of its last posting
+// (postings are paged by their id, which orders them within an account).
+type postingCursor struct {
+	PostingID int64 `json:"p"`
 }
 
 // ledger lists the caller's postings as a seller, newest first (an admin may pass
@@ -45,18 +27,18 @@ func (h *auditRoutes) ledger(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	before, err := queryPostingCursor(c.Query("cursor"))
-	if err != nil {
+	var before postingCursor
+	if _, err := queryKeyCursor(c.Query("cursor"), &before, func(p postingCursor) bool { return p.PostingID > 0 }); err != nil {
 		return err
 	}
 	u, _ := currentUser(c)
-	list, err := h.audit.Statement(c.UserContext(), u, c.Query("account"), before, limit)
+	list, err := h.audit.Statement(c.UserContext(), u, c.Query("account"), before.PostingID, limit)
 	if err != nil {
 		return err
 	}
 	out := fiber.Map{"entries": list}
 	if len(list) == limit {
-		out["next_cursor"] = encodePostingCursor(list[len(list)-1].PostingID)
+		out["next_cursor"] = encodeKeyCursor(postingCursor{PostingID: list[len(list)-1].PostingID})
 	}
 	return c.JSON(out)
 }
@@ -113,12 +95,14 @@ func (h *auditRoutes) providerEvents(c *fiber.Ctx) error {
 		return err
 	}
 	var before *market.ProviderEventKey
-	if s := c.Query("cursor"); s != "" {
-		var cur providerEventCursor
-		raw, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.At.IsZero() || cur.Provider == "" || cur.EventID == "" {
-			return badRequest("cursor", "must be a next_cursor from a previous page")
-		}
+	var cur providerEventCursor
+	ok, err := queryKeyCursor(c.Query("cursor"), &cur, func(p providerEventCursor) bool {
+		return !p.At.IsZero() && p.Provider != "" && p.EventID != ""
+	})
+	if err != nil {
+		return err
+	}
+	if ok {
 		before = &market.ProviderEventKey{At: cur.At, Provider: cur.Provider, EventID: cur.EventID}
 	}
 	list, err := h.audit.ProviderEvents(c.UserContext(), u, c.Query("outcome"), before, limit)
@@ -128,8 +112,7 @@ func (h *auditRoutes) providerEvents(c *fiber.Ctx) error {
 	out := fiber.Map{"events": list}
 	if len(list) == limit {
 		last := list[len(list)-1]
-		raw, _ := json.Marshal(providerEventCursor{At: last.ReceivedAt, Provider: last.Provider, EventID: last.EventID})
-		out["next_cursor"] = base64.RawURLEncoding.EncodeToString(raw)
+		out["next_cursor"] = encodeKeyCursor(providerEventCursor{At: last.ReceivedAt, Provider: last.Provider, EventID: last.EventID})
 	}
 	return c.JSON(out)
 }

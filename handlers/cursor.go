@@ -18,23 +18,39 @@ type pageCursor struct {
 	ID string    `json:"id"`
 }
 
+// encodeKeyCursor makes an opaque next_cursor of any page key: base64url of its JSON.
+// Keys are structs of times, strings and numbers, which always marshal.
+func encodeKeyCursor(key any) string {
+	raw, _ := json.Marshal(key)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// queryKeyCursor reads the cursor query parameter s into key: ok false when s is
+// empty, and a 400 naming cursor when it is not a next_cursor this API made (not
+// base64url JSON of the key, or a key that valid refuses).
+func queryKeyCursor[K any](s string, key *K, valid func(K) bool) (ok bool, err error) {
+	if s == "" {
+		return false, nil
+	}
+	var k K
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(raw, &k) != nil || !valid(k) {
+		return false, badRequest("cursor", "must be a next_cursor from a previous page")
+	}
+	*key = k
+	return true, nil
+}
+
 // encodeCursor makes the opaque next_cursor of a page ending at (at, id).
 func encodeCursor(at time.Time, id string) string {
-	raw, _ := json.Marshal(pageCursor{At: at, ID: id}) // a time and a string always marshal
-	return base64.RawURLEncoding.EncodeToString(raw)
+	return encodeKeyCursor(pageCursor{At: at, ID: id})
 }
 
 // queryCursor reads the cursor query parameter: ok false when absent, a 400 naming
 // cursor when it is not a next_cursor this API made.
 func queryCursor(s string) (cur pageCursor, ok bool, err error) {
-	if s == "" {
-		return cur, false, nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(raw, &cur) != nil || cur.At.IsZero() || !isCanonicalUUID(cur.ID) {
-		return pageCursor{}, false, badRequest("cursor", "must be a next_cursor from a previous page")
-	}
-	return cur, true, nil
+	ok, err = queryKeyCursor(s, &cur, func(c pageCursor) bool { return !c.At.IsZero() && isCanonicalUUID(c.ID) })
+	return cur, ok, err
 }
 
 func isCanonicalUUID(s string) bool {

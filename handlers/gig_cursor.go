@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"math"
 
 	"github.com/gigstream/hub/market"
@@ -10,22 +8,16 @@ import (
 
 // encodeGigCursor makes the opaque next_cursor of a catalogue page: its sort, the
 // last gig's sort key and id.
-func encodeGigCursor(c market.GigCursor) string {
-	raw, _ := json.Marshal(c) // strings, numbers and a time always marshal
-	return base64.RawURLEncoding.EncodeToString(raw)
-}
+func encodeGigCursor(c market.GigCursor) string { return encodeKeyCursor(c) }
 
 // queryGigCursor reads the catalogue's cursor parameter for a listing in sort: nil
 // when absent, a 400 naming cursor when it is not a next_cursor of this API or was
 // made for another sort order.
 func queryGigCursor(s string, sort market.GigSort) (*market.GigCursor, error) {
-	if s == "" {
-		return nil, nil
-	}
 	var c market.GigCursor
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(raw, &c) != nil || !isCanonicalUUID(c.ID) || !validGigCursorKey(c) {
-		return nil, badRequest("cursor", "must be a next_cursor from a previous page")
+	ok, err := queryKeyCursor(s, &c, func(c market.GigCursor) bool { return isCanonicalUUID(c.ID) && validGigCursorKey(c) })
+	if err != nil || !ok {
+		return nil, err
 	}
 	if c.Sort != sort {
 		return nil, badRequest("cursor", "was made for sort="+string(c.Sort)+", not sort="+string(sort))
