@@ -12,13 +12,14 @@ import (
 // verdict on each withdrawal's payout (paid, or failed and returned to the seller's
 // available balance). Withdrawals themselves are Settlement's (settle_withdrawal.go).
 type Payouts struct {
-	store    PayoutStore
-	gateway  PayoutGateway
-	events   ConnectWebhooks
-	realtime *Realtime
-	cfg      PayoutConfig
-	log      *slog.Logger
-	now      func() time.Time
+	store       PayoutStore
+	gateway     PayoutGateway
+	events      ConnectWebhooks
+	withdrawals WithdrawalConfirmer
+	realtime    *Realtime
+	cfg         PayoutConfig
+	log         *slog.Logger
+	now         func() time.Time
 }
 
 // PayoutConfig tunes payouts. The zero value means PayPal off and the default lock.
@@ -32,15 +33,17 @@ type PayoutConfig struct {
 	PollAfter time.Duration
 }
 
-// NewPayouts returns the payout use cases over their collaborators.
-func NewPayouts(s PayoutStore, g PayoutGateway, ev ConnectWebhooks, rt *Realtime, cfg PayoutConfig, log *slog.Logger) *Payouts {
+// NewPayouts returns the payout use cases over their collaborators; wc confirms a
+// withdrawal still pending when its payout's verdict arrives (Settlement is one; nil
+// leaves such a verdict unapplied, as ignored).
+func NewPayouts(s PayoutStore, g PayoutGateway, ev ConnectWebhooks, wc WithdrawalConfirmer, rt *Realtime, cfg PayoutConfig, log *slog.Logger) *Payouts {
 	if log == nil {
 		log = slog.Default()
 	}
 	if cfg.PollAfter <= 0 {
 		cfg.PollAfter = 10 * time.Minute
 	}
-	return &Payouts{store: s, gateway: g, events: ev, realtime: rt, cfg: cfg, log: log, now: time.Now}
+	return &Payouts{store: s, gateway: g, events: ev, withdrawals: wc, realtime: rt, cfg: cfg, log: log, now: time.Now}
 }
 
 // The payout methods a seller may choose, and the providers of a withdrawal.
@@ -158,6 +161,15 @@ type PayoutStore interface {
 	RecordProviderEvent(ctx context.Context, provider, eventID, eventType, outcome string) (bool, error)
 	// RecordUnhandledEvent stores a verified event we do not act on, once.
 	RecordUnhandledEvent(ctx context.Context, provider, eventID, eventType, objectRef string) (bool, error)
+}
+
+// WithdrawalConfirmer confirms a pending withdrawal with its provider: asked again
+// under the withdrawal's idempotency key, the provider returns the payout it made, and
+// the withdrawal moves in_transit (or failed when the provider refused). It returns
+// the withdrawal as stored after, still pending when the provider did not answer, and
+// storage errors. *Settlement is one.
+type WithdrawalConfirmer interface {
+	ConfirmWithdrawal(ctx context.Context, w Withdrawal) (Withdrawal, error)
 }
 
 // PayoutOutcomes applies a provider's verdict on a withdrawal's payout; Payouts is one.

@@ -78,8 +78,10 @@ func (p *Payouts) applyAccount(ctx context.Context, eventID string, st StripeAcc
 }
 
 // ApplyPayoutOutcome finishes a withdrawal's payout once, whichever provider reported
-// it (a Stripe Connect webhook, a PayPal webhook or poll): a failure is first undone
-// at the provider where that is needed (Stripe: reverse the transfer), then posted.
+// it (a Stripe Connect webhook, a PayPal webhook or poll): a verdict on a withdrawal
+// still pending (the provider decided before our confirmation committed) first
+// confirms it (confirmEarly), then a failure is undone at the provider where that is
+// needed (Stripe: reverse the transfer), then posted.
 // An outcome still Pending (PayPal's UNCLAIMED: the receiver has no account yet) is
 // recorded once and moves nothing.
 // It returns the outcome, or provider and storage errors (the caller retries).
@@ -100,6 +102,11 @@ func (p *Payouts) ApplyPayoutOutcome(ctx context.Context, out PayoutOutcome) (st
 	if err != nil {
 		return "", err
 	}
+	if w.Status == WithdrawalPending && p.withdrawals != nil {
+		if w, err = p.confirmEarly(ctx, w, out); err != nil {
+			return "", err
+		}
+	}
 	if out.Pending {
 		return p.recordPending(ctx, w, out)
 	}
@@ -119,6 +126,24 @@ func (p *Payouts) ApplyPayoutOutcome(ctx context.Context, out PayoutOutcome) (st
 	p.log.InfoContext(ctx, "payout event", "provider", out.Provider, "event_id", out.EventID, "type", out.EventType,
 		"withdrawal_id", got.ID, "user_id", got.UserID, "status", got.Status, "outcome", outcome, "failure", out.Failure)
 	return outcome, nil
+}
+
+// confirmEarly confirms a withdrawal whose payout's verdict arrived while it is still
+// pending: the provider made the payout (the event names it) but our confirmation has
+// not committed yet, or the process died before it did. The provider is asked again
+// under the withdrawal's key (it returns the payout it made), so the withdrawal moves
+// in_transit and the verdict applies to it like any other, rather than being lost.
+// It errors when the provider did not answer (the provider retries the event).
+func (p *Payouts) confirmEarly(ctx context.Context, w Withdrawal, out PayoutOutcome) (Withdrawal, error) {
+	got, err := p.withdrawals.ConfirmWithdrawal(ctx, w)
+	if err != nil {
+		return Withdrawal{}, fmt.Errorf("confirm withdrawal %s before its %s: %w", w.ID, out.EventType, err)
+	}
+	if got.Status == WithdrawalPending {
+		return Withdrawal{}, fmt.Errorf("withdrawal %s: the provider did not confirm its payout yet; %s %s is retried", w.ID, out.EventType, out.EventID)
+	}
+	p.log.InfoContext(ctx, "withdrawal confirmed by its payout event", "withdrawal_id", w.ID, "event_id", out.EventID, "status", got.Status)
+	return got, nil
 }
 
 // recordPending stores an event about a payout not decided yet, once; the

@@ -72,12 +72,14 @@ type ReversalRecord struct {
 // under the event's reference, what was refunded of the payment so far, whether the
 // reference is one of our own refunds, the order's escrow, what earlier reversals
 // took from its seller, and the seller's balances in the order's currency (Reserved:
-// what pending and review withdrawals hold of Available; Debt ≤ 0).
+// what pending and review withdrawals hold of Available; Debt ≤ 0). OtherOpen says
+// a chargeback other than the event's own is open on the order (it holds the order).
 type ReversalFacts struct {
 	Order                        Order
 	Prior                        *ReversalRecord
 	Refunded                     int64
 	OurRefund                    bool
+	OtherOpen                    bool
 	Escrow                       int64
 	SellerTaken                  int64
 	Pending, Available, Reserved int64
@@ -86,13 +88,14 @@ type ReversalFacts struct {
 
 // ReversalPlan is what a reversal event does: its outcome; the record to write (an
 // insert, or an update of Prior); the ledger transaction; Settle when the order
-// becomes final with it (cancelled, escrow released as the split says, the refund
-// leg already posted when RefundPosted); the order event to store; Seller when the
-// seller's balances moved.
+// becomes final with it (cancelled, escrow released as the split says), with Release,
+// the transaction that releases what the escrow still holds when Ledger does not; the
+// order event to store; Seller when the seller's balances moved.
 type ReversalPlan struct {
 	Outcome   string
 	Record    *ReversalRecord
 	Ledger    *LedgerTransaction
+	Release   *LedgerTransaction
 	Settle    *SettleDecision
 	EventType string
 	Seller    bool
@@ -111,6 +114,10 @@ type ReversalPlan struct {
 //     seller lost repays their debt first, then returns to their available balance.
 //   - A refund made at the provider, or a chargeback lost, on an order not yet settled
 //     settles it: cancelled, the amount refunded, the rest released as SplitEscrow.
+//     While another chargeback holds the order it waits for that one's end: the order
+//     settles when no chargeback is open any more and reversals took part of its
+//     escrow for good (settleTaken), so an order that is not settled and not held
+//     always has its whole price in escrow.
 const ReversalRule = "escrow, then the seller (pending, unreserved available, debt), then platform:losses"
 
 // ReversalApplier applies reversal events; *Settlement is one.
@@ -178,14 +185,12 @@ func decideReversal(ev PaymentEvent, f ReversalFacts, feeBPS int) ReversalPlan {
 		rec.ProviderStatus, rec.Reason = r.ProviderStatus, r.Reason
 		return ReversalPlan{Outcome: OutcomeApplied, Record: &rec}
 	case r.Status == ReversalWon:
-		return giveBack(ev, f, *p)
+		return giveBack(ev, f, *p, feeBPS)
 	}
 	rec := *p
 	rec.Status, rec.ProviderStatus, rec.Reason = ReversalLost, r.ProviderStatus, r.Reason
 	plan := ReversalPlan{Outcome: OutcomeApplied, Record: &rec, EventType: "order.chargeback"}
-	if rec.FromEscrow > 0 && ord.SettledAt == nil && f.Escrow == ord.PriceMinor-rec.FromEscrow {
-		settleLost(&plan, ord, rec.FromEscrow, feeBPS)
-	}
+	settleTaken(&plan, f, f.Escrow, feeBPS, "chargeback lost")
 	return plan
 }
 
@@ -238,28 +243,38 @@ func takeReversal(ev PaymentEvent, f ReversalFacts, amount int64, status string,
 		Posting{Account: SellerDebtAccount(ord.SellerID), Amount: -toDebt},
 		Posting{Account: PlatformLossesAccount, Amount: -rec.FromPlatform})
 	plan.Ledger, plan.Seller = &tx, rec.FromSeller > 0
+	if final {
+		settleTaken(&plan, f, f.Escrow-rec.FromEscrow, feeBPS, reversalReason(ev))
+	}
 	return plan
 }
 
-// settleLost makes the order final after a chargeback lost that took refunded of its
-// escrow when it opened: cancelled, the rest of the escrow released by SplitEscrow
-// (the refund leg left the ledger when the chargeback opened).
-func settleLost(plan *ReversalPlan, ord Order, refunded int64, feeBPS int) {
-	split := SplitEscrow(ord.PriceMinor, refunded, feeBPS)
-	plan.Settle = &SettleDecision{Status: OrderCancelled, Paid: true, Split: split, Reason: "chargeback lost"}
+// settleTaken makes an order that is not settled final once reversals took part of
+// its escrow for good and no chargeback holds it any more (ReversalRule): escrowLeft
+// is what its escrow holds after the plan's ledger. It is cancelled as if the missing
+// part had been refunded, and what is left is released by SplitEscrow (the refund
+// legs left the ledger with the reversals). An order whose escrow is whole, or that a
+// chargeback still holds, is left as it is.
+func settleTaken(plan *ReversalPlan, f ReversalFacts, escrowLeft int64, feeBPS int, reason string) {
+	ord := f.Order
+	if ord.SettledAt != nil || f.OtherOpen || escrowLeft >= ord.PriceMinor || escrowLeft < 0 {
+		return
+	}
+	split := SplitEscrow(ord.PriceMinor, ord.PriceMinor-escrowLeft, feeBPS)
+	plan.Settle = &SettleDecision{Status: OrderCancelled, Paid: true, Split: split, Reason: reason}
 	release := legs(ord.Currency,
 		Posting{Account: EscrowAccount(ord.ID), Amount: -(split.Fee + split.Seller)},
 		Posting{Account: PlatformFeesAccount, Amount: split.Fee},
 		Posting{Account: SellerPendingAccount(ord.SellerID), Amount: split.Seller})
 	if len(release) < 2 {
-		return // the chargeback took the whole escrow
+		return // the reversals took the whole escrow
 	}
 	plan.Seller = plan.Seller || split.Seller > 0
-	plan.Ledger = &LedgerTransaction{Kind: ledgerKindReversal, OrderID: ord.ID, Reference: "reversal-lost:order:" + ord.ID, Postings: release}
+	plan.Release = &LedgerTransaction{Kind: ledgerKindReversal, OrderID: ord.ID, Reference: "reversal-settle:order:" + ord.ID, Postings: release}
 }
 
 // giveBack undoes what an open chargeback took, once it is won.
-func giveBack(ev PaymentEvent, f ReversalFacts, p ReversalRecord) ReversalPlan {
+func giveBack(ev PaymentEvent, f ReversalFacts, p ReversalRecord, feeBPS int) ReversalPlan {
 	ord := f.Order
 	rec := p
 	rec.Status, rec.ProviderStatus, rec.Reason = ReversalWon, ev.Reversal.ProviderStatus, ev.Reversal.Reason
@@ -277,6 +292,7 @@ func giveBack(ev PaymentEvent, f ReversalFacts, p ReversalRecord) ReversalPlan {
 		Posting{Account: SellerAvailableAccount(ord.SellerID), Amount: p.FromSeller - repay},
 		Posting{Account: PlatformLossesAccount, Amount: p.FromPlatform})
 	plan.Ledger = &tx
+	settleTaken(&plan, f, f.Escrow+p.FromEscrow, feeBPS, "refunded at "+ev.Provider)
 	return plan
 }
 

@@ -21,16 +21,46 @@ func chargeback(status string, amount int64) PaymentEvent {
 func movements(t *testing.T, p ReversalPlan) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
-	if p.Ledger == nil {
-		return out
-	}
-	if err := p.Ledger.Validate(); err != nil {
-		t.Fatalf("ledger: %v", err)
-	}
-	for _, ps := range p.Ledger.Postings {
-		out[ps.Account] += ps.Amount
+	for _, tx := range []*LedgerTransaction{p.Ledger, p.Release} {
+		if tx == nil {
+			continue
+		}
+		if err := tx.Validate(); err != nil {
+			t.Fatalf("ledger: %v", err)
+		}
+		for _, ps := range tx.Postings {
+			out[ps.Account] += ps.Amount
+		}
 	}
 	return out
+}
+
+// TestRefundWhileAChargebackHoldsTheOrderSettlesItAtTheEnd: a refund at the provider
+// that arrives while another chargeback holds an unsettled order takes from the escrow
+// but waits; the chargeback's end (won or lost) settles the order by what was taken,
+// so no unsettled order is left with part of its escrow.
+func TestRefundWhileAChargebackHoldsTheOrderSettlesItAtTheEnd(t *testing.T) {
+	ord := reversalOrder()
+	refund := PaymentEvent{Provider: ProviderStripe, ID: "evt_refund", Type: "charge.refunded", Currency: "USD",
+		Reversal: &ReversalEvent{Kind: ReversalRefund, Ref: "ch_1:3000", Status: ReversalFinal, AmountMinor: 3000}}
+	held := decideReversal(refund, ReversalFacts{Order: ord, Escrow: 4000, OtherOpen: true}, 1000)
+	if m := movements(t, held); held.Settle != nil || m[EscrowAccount(ord.ID)] != -3000 {
+		t.Fatalf("refund while held: %+v %v", held.Settle, m)
+	}
+	prior := ReversalRecord{ID: "r1", OrderID: ord.ID, Provider: ProviderStripe, Kind: ReversalChargeback, Ref: "dp_1",
+		Status: ReversalOpen, AmountMinor: 6000, Currency: "USD", FromEscrow: 6000}
+	won := decideReversal(chargeback(ReversalWon, 6000), ReversalFacts{Order: ord, Prior: &prior, Escrow: 1000}, 1000)
+	m := movements(t, won)
+	if won.Settle == nil || won.Settle.Status != OrderCancelled || won.Settle.Split.Refund != 3000 ||
+		m[EscrowAccount(ord.ID)] != 6000-7000 || m[PlatformFeesAccount] != 700 || m[SellerPendingAccount(ord.SellerID)] != 6300 {
+		t.Fatalf("won after the refund: %+v %v", won.Settle, m)
+	}
+	lost := decideReversal(chargeback(ReversalLost, 6000), ReversalFacts{Order: ord, Prior: &prior, Escrow: 1000}, 1000)
+	m = movements(t, lost)
+	if lost.Settle == nil || lost.Settle.Split.Refund != 9000 || m[EscrowAccount(ord.ID)] != -1000 ||
+		m[PlatformFeesAccount] != 100 || m[SellerPendingAccount(ord.SellerID)] != 900 {
+		t.Fatalf("lost after the refund: %+v %v", lost.Settle, m)
+	}
 }
 
 func TestChargebackInEscrowFreezesThenSettles(t *testing.T) {

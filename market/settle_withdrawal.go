@@ -130,6 +130,19 @@ func (s *Settlement) Withdraw(ctx context.Context, in NewWithdrawal) (Withdrawal
 	return w, !created, nil
 }
 
+// ConfirmWithdrawal confirms a pending withdrawal with its provider, as the retry
+// sweep does (payOut, under the withdrawal's key, so nothing is paid twice): it is
+// in_transit when the provider has the payout, failed when it refused, and still
+// pending when it did not answer. Other statuses are returned as they are. Errors are
+// storage errors. It makes Settlement a WithdrawalConfirmer.
+func (s *Settlement) ConfirmWithdrawal(ctx context.Context, w Withdrawal) (Withdrawal, error) {
+	if w.Status != WithdrawalPending {
+		return w, nil
+	}
+	got, _, err := s.payOut(ctx, w)
+	return got, err
+}
+
 // ErrPayoutRefused is wrapped by a MoneyGateway's Payout error when the provider
 // refused the payout for sure (nothing moved); any other error leaves it uncertain.
 var ErrPayoutRefused = errors.New("market: the provider refused the payout")

@@ -115,8 +115,9 @@ func reversalFacts(ctx context.Context, tx *sqlx.Tx, ev market.PaymentEvent) (ma
 		COALESCE((SELECT sum(amount_minor) FROM payment_reversals WHERE order_id = $1 AND kind = 'refund'), 0),
 		EXISTS (SELECT 1 FROM refunds WHERE order_id = $1 AND provider_ref = $2),
 		COALESCE((SELECT sum(from_seller) FROM payment_reversals WHERE order_id = $1 AND status <> 'won'), 0),
-		COALESCE((SELECT sum(amount_minor) FROM withdrawals WHERE user_id = $3 AND currency = $4 AND status IN ('pending', 'review')), 0)`,
-		ord.ID, ref, ord.SellerID, ord.Currency).Scan(&f.Refunded, &f.OurRefund, &f.SellerTaken, &f.Reserved)
+		COALESCE((SELECT sum(amount_minor) FROM withdrawals WHERE user_id = $3 AND currency = $4 AND status IN ('pending', 'review')), 0),
+		EXISTS (SELECT 1 FROM payment_reversals WHERE order_id = $1 AND status = 'open' AND NOT (provider = $5 AND provider_ref = $2))`,
+		ord.ID, ref, ord.SellerID, ord.Currency, ev.Provider).Scan(&f.Refunded, &f.OurRefund, &f.SellerTaken, &f.Reserved, &f.OtherOpen)
 	if err != nil {
 		return f, fmt.Errorf("reversal facts of order %s: %w", ord.ID, err)
 	}
@@ -173,8 +174,11 @@ func writeReversal(ctx context.Context, tx *sqlx.Tx, ev market.PaymentEvent, ord
 	if err != nil {
 		return nil, fmt.Errorf("record reversal %s: %w", rec.Ref, err)
 	}
-	if plan.Ledger != nil {
-		if err := postLedger(ctx, tx, *plan.Ledger); err != nil {
+	for _, t := range []*market.LedgerTransaction{plan.Ledger, plan.Release} {
+		if t == nil {
+			continue
+		}
+		if err := postLedger(ctx, tx, *t); err != nil {
 			return nil, err
 		}
 	}

@@ -71,7 +71,7 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 		return nil, err
 	}
 	// Payouts: sellers' payout methods and the providers' verdicts on payouts.
-	if d.payouts, err = newPayouts(cfg, db, d.realtime, connect, log); err != nil {
+	if d.payouts, err = newPayouts(cfg, db, d.realtime, connect, d.settlement, log); err != nil {
 		return nil, err
 	}
 	// Billing: profiles, quotes with the buyer's service fee and tax, invoices.

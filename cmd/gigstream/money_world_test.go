@@ -82,7 +82,7 @@ func newMoneyWorld(t testing.TB, seed uint64) *moneyWorld {
 	w.must(err)
 	w.settlement, err = newSettlement(w.cfg, w.db, nil, connect, log)
 	w.must(err)
-	w.payouts, err = newPayouts(w.cfg, w.db, nil, connect, log)
+	w.payouts, err = newPayouts(w.cfg, w.db, nil, connect, w.settlement, log)
 	w.must(err)
 	w.orders, err = newOrders(w.cfg, w.db, nil, market.NewChat(w.db, nil, nil, nil, nil, market.ChatConfig{}, log), w.settlement, w.payouts, market.NewBilling(w.db, w.cfg.Billing), log)
 	w.must(err)

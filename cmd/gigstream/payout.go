@@ -170,8 +170,9 @@ func payOutPayPal(ctx context.Context, pp *payments.PayPal, in market.PayoutRequ
 }
 
 // newPayouts builds the payout use cases on the database, Stripe Connect and (when
-// configured) PayPal Payouts.
-func newPayouts(cfg config, db *store.DB, rt *market.Realtime, connect *payments.Connect, log *slog.Logger) (*market.Payouts, error) {
+// configured) PayPal Payouts; settlement confirms a withdrawal whose payout's verdict
+// arrives while it is still pending.
+func newPayouts(cfg config, db *store.DB, rt *market.Realtime, connect *payments.Connect, settlement *market.Settlement, log *slog.Logger) (*market.Payouts, error) {
 	pp, err := newPayPal(cfg.PayPal, providerHTTP(cfg, "paypal", 15*time.Second))
 	if err != nil {
 		return nil, err
@@ -180,7 +181,7 @@ func newPayouts(cfg config, db *store.DB, rt *market.Realtime, connect *payments
 	if s := string(cfg.Payout.ConnectWebhookSecret); s != "" {
 		g.verifier = payments.NewWebhookVerifier(s, 0)
 	}
-	return market.NewPayouts(db, g, g, rt, market.PayoutConfig{
+	return market.NewPayouts(db, g, g, settlement, rt, market.PayoutConfig{
 		PayPal: pp != nil, DestinationLock: cfg.Payout.Rules.DestinationLock, PollAfter: cfg.Payout.PayPalPollAfter,
 	}, log), nil
 }
