@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
 
@@ -28,38 +29,59 @@ func (InvoiceDeliverJob) Kind() string { return "invoice_deliver" }
 // InsertOpts puts the job in the mail queue: money never waits behind it.
 func (InvoiceDeliverJob) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueMail} }
 
-// issueInvoices numbers and stores the documents a settlement issues, in its
-// transaction, and queues their delivery. Each number is the next of its series'
-// counter row, updated here: the row stays locked until the transaction ends, so
-// concurrent settlements take numbers one after another and a rollback returns the
-// number (no gaps). A credit note credits the invoice issued before it.
-func issueInvoices(ctx context.Context, tx *sqlx.Tx, ord market.Order, drafts []market.InvoiceDocument) error {
+// preparedInvoices are a settlement's documents made ready to be numbered: customer,
+// issue date and id set, delivery jobs queued under those ids.
+type preparedInvoices struct {
+	ids  []string
+	docs []market.InvoiceDocument
+}
+
+// prepareInvoices readies the documents a settlement issues, in its transaction,
+// before it takes any lock others wait for: the buyer's details, the issue date, an
+// id each, and the queued delivery job of each (which runs only once the transaction
+// committed). issueInvoices then numbers and stores them.
+func prepareInvoices(ctx context.Context, tx *sqlx.Tx, ord market.Order, drafts []market.InvoiceDocument) (preparedInvoices, error) {
 	if len(drafts) == 0 {
-		return nil
+		return preparedInvoices{}, nil
 	}
 	customer, err := invoiceCustomer(ctx, tx, ord.BuyerID)
 	if err != nil {
-		return err
+		return preparedInvoices{}, err
 	}
 	var now time.Time
 	if err := tx.GetContext(ctx, &now, `SELECT now()`); err != nil {
-		return fmt.Errorf("issue date: %w", err)
+		return preparedInvoices{}, fmt.Errorf("issue date: %w", err)
 	}
-	credits := ""
-	for _, d := range drafts {
+	p := preparedInvoices{ids: make([]string, len(drafts)), docs: make([]market.InvoiceDocument, len(drafts))}
+	for i, d := range drafts {
 		d.Customer, d.IssuedAt = customer, now.UTC()
+		p.ids[i], p.docs[i] = uuid.NewString(), d
+		if err := insertJob(ctx, tx, InvoiceDeliverJob{InvoiceID: p.ids[i]}); err != nil {
+			return preparedInvoices{}, err
+		}
+	}
+	return p, nil
+}
+
+// issueInvoices numbers and stores prepared documents. Each number is the next of its
+// series' counter row, updated here: the row stays locked until the transaction
+// ends, so concurrent settlements take numbers one after another and a rollback
+// returns the number (no gaps). Every settlement of the year waits for that row, so
+// the caller issues last, just before it commits, and the number is taken in the
+// statement that stores the document. A credit note credits the invoice issued
+// before it.
+func issueInvoices(ctx context.Context, tx *sqlx.Tx, p preparedInvoices) error {
+	credits := ""
+	for i, d := range p.docs {
 		if d.Kind == market.InvoiceKindCreditNote {
 			d.CreditsNumber = credits
 		}
-		id, number, err := insertInvoice(ctx, tx, d)
+		number, err := insertInvoice(ctx, tx, p.ids[i], d)
 		if err != nil {
 			return err
 		}
 		if d.Kind == market.InvoiceKindInvoice {
 			credits = number
-		}
-		if err := insertJob(ctx, tx, InvoiceDeliverJob{InvoiceID: id}); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -83,32 +105,38 @@ func invoiceCustomer(ctx context.Context, tx *sqlx.Tx, buyerID string) (market.I
 	return market.CustomerParty(nil, name), nil
 }
 
-// insertInvoice takes the next number of the document's series and stores it; it
-// returns the id and the number.
-func insertInvoice(ctx context.Context, tx *sqlx.Tx, d market.InvoiceDocument) (string, string, error) {
+// insertInvoice takes the next number of the document's series and stores the
+// document under id with it, in one statement; it returns the printed number.
+func insertInvoice(ctx context.Context, tx *sqlx.Tx, id string, d market.InvoiceDocument) (string, error) {
 	series := market.InvoiceSeries(d.Kind, d.IssuedAt.Year())
-	var seq int64
-	err := tx.GetContext(ctx, &seq, `INSERT INTO invoice_counters (series, last_number) VALUES ($1, 1)
-		ON CONFLICT (series) DO UPDATE SET last_number = invoice_counters.last_number + 1 RETURNING last_number`, series)
-	if err != nil {
-		return "", "", fmt.Errorf("next number of %s: %w", series, err)
-	}
-	d.Number = market.InvoiceNumber(series, seq)
 	doc, err := json.Marshal(d)
 	if err != nil {
-		return "", "", fmt.Errorf("invoice document: %w", err)
+		return "", fmt.Errorf("invoice document: %w", err)
 	}
-	var id string
-	err = tx.GetContext(ctx, &id, `INSERT INTO invoices (order_id, kind, series, number, credits_invoice_id, currency,
-			net_minor, tax_minor, total_minor, document, issued_at)
-		VALUES ($1, $2, $3, $4, (SELECT id FROM invoices WHERE order_id = $1 AND kind = 'invoice' AND $2 = 'credit_note'),
-			$5, $6, $7, $8, $9, $10) RETURNING id`,
-		d.OrderID, d.Kind, series, seq, d.Currency, d.NetMinor, d.TaxMinor, d.TotalMinor, doc, d.IssuedAt)
+	var number string
+	err = tx.GetContext(ctx, &number, insertInvoiceQuery, id, d.OrderID, d.Kind, series, d.Currency, d.NetMinor, d.TaxMinor, d.TotalMinor, doc, d.IssuedAt)
 	if err != nil {
-		return "", "", fmt.Errorf("store %s: %w", d.Number, err)
+		return "", fmt.Errorf("store the next %s: %w", series, err)
 	}
-	return id, d.Number, nil
+	return number, nil
 }
+
+// insertInvoiceQuery takes the next number of series $4 (its counter row stays
+// locked until commit) and stores document $9 under id $1 with that number, printed
+// as market.InvoiceNumber prints it (series-000042; more digits past 999999); it
+// returns the printed number.
+const insertInvoiceQuery = `
+	WITH c AS (
+		INSERT INTO invoice_counters (series, last_number) VALUES ($4::text, 1)
+		ON CONFLICT (series) DO UPDATE SET last_number = invoice_counters.last_number + 1 RETURNING last_number),
+	n AS (SELECT last_number, $4 || '-' || lpad(last_number::text, greatest(6, length(last_number::text)), '0') AS printed FROM c)
+	INSERT INTO invoices (id, order_id, kind, series, number, credits_invoice_id, currency,
+		net_minor, tax_minor, total_minor, document, issued_at)
+	SELECT $1::uuid, $2::uuid, $3::text, $4, n.last_number,
+		(SELECT id FROM invoices WHERE order_id = $2::uuid AND kind = 'invoice' AND $3::text = 'credit_note'),
+		$5::text, $6::bigint, $7::bigint, $8::bigint, jsonb_set($9::jsonb, '{number}', to_jsonb(n.printed)), $10::timestamptz
+	FROM n
+	RETURNING document->>'number'`
 
 // invoiceRow is an invoices row with its order's parties.
 type invoiceRow struct {

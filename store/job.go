@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"sync"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 )
 
 // The river queues. Each has its own workers on every node (cmd/ sizes them), so a
@@ -19,6 +22,18 @@ const (
 	// job. Nothing new goes there; nodes still drain it with one worker.
 	QueueLegacy = "default"
 )
+
+// insertOnlyJobs is the river client that queues jobs inside our transactions: it
+// runs no workers and holds no pool, it only writes job rows through the caller's
+// transaction. It is made once per process, not once per insert, so that river's
+// insert-notification limiter works: a burst of inserts sends one NOTIFY per queue
+// per fetch cooldown (100 ms) instead of one each. That matters beyond the round trip:
+// PostgreSQL serializes the commits of all transactions that sent a NOTIFY (one
+// cluster-wide lock on the notification queue), so a NOTIFY per settlement made every
+// settlement's commit wait for every other's.
+var insertOnlyJobs = sync.OnceValues(func() (*river.Client[*sql.Tx], error) {
+	return river.NewClient(riverdatabasesql.New(nil), &river.Config{})
+})
 
 // ObjectDeleteJob deletes objects from the object store after the transaction that
 // removed their rows committed (it is queued in that transaction). Deleting a missing

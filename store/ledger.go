@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/gigstream/hub/market"
 )
@@ -16,32 +17,40 @@ import (
 // to overdraw any account but the outside world's.
 //
 // Each posting locks its account's balance row until commit, so the balance rows are
-// locked first, in one global order (currency, then account), and the postings then
-// written in their given order: two transactions that touch the same accounts wait
-// for each other instead of deadlocking (a refund posting external:stripe before a
-// seller's pending while a chargeback held them the other way round was a deadlock
-// the money property test found).
+// locked first, in one global order (lockBalances), and the postings then written in
+// their given order: two transactions that touch the same accounts wait for each
+// other instead of deadlocking (a refund posting external:stripe before a seller's
+// pending while a chargeback held them the other way round was a deadlock the money
+// property test found). The transaction and its postings are one statement, so the
+// rows stay locked for one round trip less per posting.
 func postLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) error {
 	if err := t.Validate(); err != nil {
-		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
-	}
-	var id string
-	err := tx.GetContext(ctx, &id, `INSERT INTO ledger_transactions (kind, order_id, reference) VALUES ($1, NULLIF($2, '')::uuid, $3) RETURNING id`,
-		t.Kind, t.OrderID, t.Reference)
-	if err != nil {
 		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
 	}
 	if err := lockPostedBalances(ctx, tx, t.Postings); err != nil {
 		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
 	}
-	for _, p := range t.Postings {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, account, amount_minor, currency) VALUES ($1, $2, $3, $4)`,
-			id, p.Account, p.Amount, p.Currency); err != nil {
-			return fmt.Errorf("posting to %s: %w", p.Account, err)
-		}
+	accounts, amounts, currencies := make([]string, len(t.Postings)), make([]int64, len(t.Postings)), make([]string, len(t.Postings))
+	for i, p := range t.Postings {
+		accounts[i], amounts[i], currencies[i] = p.Account, p.Amount, p.Currency
+	}
+	if _, err := tx.ExecContext(ctx, postLedgerQuery, t.Kind, t.OrderID, t.Reference,
+		pq.Array(accounts), pq.Array(amounts), pq.Array(currencies)); err != nil {
+		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
 	}
 	return nil
 }
+
+// postLedgerQuery inserts a ledger transaction ($1 kind, $2 order id or ”, $3
+// reference) and its postings ($4 accounts, $5 amounts, $6 currencies), in the
+// arrays' order.
+const postLedgerQuery = `
+	WITH t AS (
+		INSERT INTO ledger_transactions (kind, order_id, reference) VALUES ($1, NULLIF($2, '')::uuid, $3) RETURNING id)
+	INSERT INTO ledger_postings (transaction_id, account, amount_minor, currency)
+	SELECT t.id, p.account, p.amount, p.currency
+	FROM t, unnest($4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS p(account, amount, currency, n)
+	ORDER BY p.n`
 
 // Balance returns an account's balance in minor units of currency (0 when it never
 // moved).

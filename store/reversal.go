@@ -121,8 +121,8 @@ func reversalFacts(ctx context.Context, tx *sqlx.Tx, ev market.PaymentEvent) (ma
 	if err != nil {
 		return f, fmt.Errorf("reversal facts of order %s: %w", ord.ID, err)
 	}
-	// Every balance the plan may post to and that sorts before the seller's is locked
-	// here too, in the one account order postLedger writes in: a reversal holding the
+	// Every balance the plan may post to is locked here, in the one account order
+	// postLedger locks in (lockBalances): a reversal holding the
 	// seller's rows while it waits for external:stripe, and a settlement of another of
 	// the seller's orders holding external:stripe while it waits for the seller's
 	// pending balance, deadlocked (found by the money property test).
@@ -137,12 +137,18 @@ func reversalFacts(ctx context.Context, tx *sqlx.Tx, ev market.PaymentEvent) (ma
 	return f, nil
 }
 
-// lockBalances reads accounts' balances in currency FOR UPDATE, in account order (the
-// one order every multi-account reader locks them in); absent accounts are zero.
+// lockBalances reads accounts' balances in currency FOR UPDATE, in the one order every
+// multi-account writer locks them in: an order's and a seller's own accounts (escrow,
+// seller, transit) first, then the accounts every order shares (external, platform,
+// tax), each group in account order; absent accounts are zero. The shared rows come
+// last because every settlement of the currency waits for them: a transaction takes
+// them only once it holds its own rows, so it holds them for the rest of its work and
+// not also while it waits for a seller's row.
 func lockBalances(ctx context.Context, tx *sqlx.Tx, currency string, accounts ...string) (map[string]int64, error) {
 	var rows []market.AccountBalance
 	err := tx.SelectContext(ctx, &rows, `SELECT account, currency, balance_minor FROM ledger_balances
-		WHERE account = ANY($1) AND currency = $2 ORDER BY account FOR UPDATE`, pq.Array(accounts), currency)
+		WHERE account = ANY($1) AND currency = $2 ORDER BY account ~ '^(external|platform|tax):', account FOR UPDATE`,
+		pq.Array(accounts), currency)
 	if err != nil {
 		return nil, fmt.Errorf("lock balances: %w", err)
 	}

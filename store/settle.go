@@ -94,50 +94,31 @@ func priorSettlement(ctx context.Context, tx *sqlx.Tx, orderID string) (*market.
 	return &p, nil
 }
 
-// writeSettlement writes a decided final action on the locked order.
+// writeSettlement writes a decided final action on the locked order. What only this
+// order's lock guards comes first (settlement row, status, refund row, the order's
+// events, the invoices made ready); then what others wait for, each taken as late as
+// it can be and held until commit: the balance rows of the escrow release (the
+// platform's last, see lockBalances), the seller's user channel, and last the year's
+// invoice counter, which every settlement waits for.
 func writeSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, ord market.Order, d market.SettleDecision, providerRef string) (market.Order, []market.Event, error) {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO order_settlements (order_id, action, user_id, idempotency_key, request_hash)
-		VALUES ($1, $2, NULLIF($3, '')::uuid, $4, $5)`, ord.ID, in.Action, in.UserID, in.IdempotencyKey, in.RequestHash); err != nil {
-		return ord, nil, fmt.Errorf("record settlement: %w", err)
-	}
-	s := d.Split
-	err := tx.GetContext(ctx, &ord, `UPDATE orders SET status = $2, refunded_minor = $3, fee_minor = $4, seller_minor = $5,
-			refunded_fee_minor = $6, refunded_tax_minor = $7, settled_at = now(), updated_at = now()
-		WHERE id = $1 RETURNING `+orderColumns, ord.ID, d.Status, s.Refund, s.Fee, s.Seller, s.ServiceFeeRefund, s.TaxRefund)
+	ord, err := recordSettlement(ctx, tx, in, ord, d, providerRef)
 	if err != nil {
-		return ord, nil, fmt.Errorf("settle order: %w", err)
-	}
-	if in.Action == market.SettleResolve {
-		if err := resolveDispute(ctx, tx, in, ord.ID); err != nil {
-			return ord, nil, err
-		}
-	}
-	var ref *refundEvent
-	if d.Paid {
-		if err := postLedger(ctx, tx, market.ReleaseEscrow(ord, s)); err != nil {
-			return ord, nil, err
-		}
-	}
-	if err := issueInvoices(ctx, tx, ord, d.Invoices); err != nil {
 		return ord, nil, err
 	}
-	if d.Paid && s.Refund > 0 {
-		ref = &refundEvent{AmountMinor: s.BuyerRefund(), Currency: ord.Currency, Reason: d.Reason}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (order_id, amount_minor, currency, reason, requested_by, provider_ref)
-			VALUES ($1, $2, $3, $4, $5, $6)`, ord.ID, s.BuyerRefund(), ord.Currency, d.Reason, in.UserID, providerRef); err != nil {
-			return ord, nil, fmt.Errorf("record refund: %w", err)
-		}
+	events, err := settledOrderEvents(ctx, tx, ord, d)
+	if err != nil {
+		return ord, nil, err
 	}
-	var events []market.Event
-	for _, t := range d.EventTypes {
-		data := settledOrderEvent{orderEvent: orderEvent{Order: ord}, Refund: ref}
-		ev, err := appendEvent(ctx, tx, market.OrderChannel(ord.ID), t, data.public())
-		if err != nil {
+	invoices, err := prepareInvoices(ctx, tx, ord, d.Invoices)
+	if err != nil {
+		return ord, nil, err
+	}
+	if d.Paid {
+		if err := postLedger(ctx, tx, market.ReleaseEscrow(ord, d.Split)); err != nil {
 			return ord, nil, err
 		}
-		events = append(events, ev)
 	}
-	if s.Seller > 0 {
+	if d.Split.Seller > 0 {
 		ev, err := appendEvent(ctx, tx, market.UserChannel(ord.SellerID), "balance.updated",
 			balanceEvent{Currency: ord.Currency, Reason: "order_settled", OrderID: ord.ID})
 		if err != nil {
@@ -145,7 +126,57 @@ func writeSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, 
 		}
 		events = append(events, ev)
 	}
+	if err := issueInvoices(ctx, tx, invoices); err != nil {
+		return ord, nil, err
+	}
 	return ord, events, nil
+}
+
+// recordSettlement writes the settlement row (one per order), the order's status and
+// split, the dispute's resolution and the refund row, and returns the order as
+// updated.
+func recordSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, ord market.Order, d market.SettleDecision, providerRef string) (market.Order, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO order_settlements (order_id, action, user_id, idempotency_key, request_hash)
+		VALUES ($1, $2, NULLIF($3, '')::uuid, $4, $5)`, ord.ID, in.Action, in.UserID, in.IdempotencyKey, in.RequestHash); err != nil {
+		return ord, fmt.Errorf("record settlement: %w", err)
+	}
+	s := d.Split
+	err := tx.GetContext(ctx, &ord, `UPDATE orders SET status = $2, refunded_minor = $3, fee_minor = $4, seller_minor = $5,
+			refunded_fee_minor = $6, refunded_tax_minor = $7, settled_at = now(), updated_at = now()
+		WHERE id = $1 RETURNING `+orderColumns, ord.ID, d.Status, s.Refund, s.Fee, s.Seller, s.ServiceFeeRefund, s.TaxRefund)
+	if err != nil {
+		return ord, fmt.Errorf("settle order: %w", err)
+	}
+	if in.Action == market.SettleResolve {
+		if err := resolveDispute(ctx, tx, in, ord.ID); err != nil {
+			return ord, err
+		}
+	}
+	if d.Paid && s.Refund > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (order_id, amount_minor, currency, reason, requested_by, provider_ref)
+			VALUES ($1, $2, $3, $4, $5, $6)`, ord.ID, s.BuyerRefund(), ord.Currency, d.Reason, in.UserID, providerRef); err != nil {
+			return ord, fmt.Errorf("record refund: %w", err)
+		}
+	}
+	return ord, nil
+}
+
+// settledOrderEvents stores the decision's events on the order's channel.
+func settledOrderEvents(ctx context.Context, tx *sqlx.Tx, ord market.Order, d market.SettleDecision) ([]market.Event, error) {
+	var ref *refundEvent
+	if d.Paid && d.Split.Refund > 0 {
+		ref = &refundEvent{AmountMinor: d.Split.BuyerRefund(), Currency: ord.Currency, Reason: d.Reason}
+	}
+	var events []market.Event
+	for _, t := range d.EventTypes {
+		data := settledOrderEvent{orderEvent: orderEvent{Order: ord}, Refund: ref}
+		ev, err := appendEvent(ctx, tx, market.OrderChannel(ord.ID), t, data.public())
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, ev)
+	}
+	return events, nil
 }
 
 // settledOrderEvent is the data of order.completed, order.cancelled and order.refunded.

@@ -123,10 +123,9 @@ func (db *DB) startVideo(ctx context.Context, tx *sqlx.Tx, u *market.Upload) err
 	return insertJob(ctx, tx, VideoProbeJob{UploadID: u.ID})
 }
 
-// insertJob queues args in tx. An insert-only river client costs no goroutines and needs
-// no pool: it only writes the job row through tx.
+// insertJob queues args in tx through insertOnlyJobs.
 func insertJob(ctx context.Context, tx *sqlx.Tx, args river.JobArgs) error {
-	jobs, err := river.NewClient(riverdatabasesql.New(nil), &river.Config{})
+	jobs, err := insertOnlyJobs()
 	if err != nil {
 		return fmt.Errorf("job client: %w", err)
 	}
