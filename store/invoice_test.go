@@ -70,10 +70,15 @@ func TestInvoiceNumbersAreGaplessUnderConcurrentSettlements(t *testing.T) {
 	must(t, f.raw.QueryRow(`SELECT count(*) FROM invoices c JOIN invoices i ON i.id = c.credits_invoice_id
 		WHERE c.kind = 'credit_note' AND (i.order_id <> c.order_id OR i.kind <> 'invoice'
 			OR c.document->>'credits_number' <> i.document->>'number')`).Scan(&wrong))
+	// Every document prints its own number, and every delivery job is of a stored one.
+	var misprinted, orphans int
+	must(t, f.raw.QueryRow(`SELECT count(*) FROM invoices WHERE document->>'number' IS DISTINCT FROM series || '-' || lpad(number::text, 6, '0')`).Scan(&misprinted))
+	must(t, f.raw.QueryRow(`SELECT count(*) FROM river_job j WHERE kind = 'invoice_deliver'
+		AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.id::text = j.args->>'invoice_id')`).Scan(&orphans))
 	var jobs int
 	must(t, f.raw.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'invoice_deliver'`).Scan(&jobs))
-	if wrong != 0 || jobs != accepts+2*cancels {
-		t.Fatalf("%d credit notes credit the wrong invoice; %d delivery jobs", wrong, jobs)
+	if wrong != 0 || jobs != accepts+2*cancels || misprinted != 0 || orphans != 0 {
+		t.Fatalf("%d credit notes credit the wrong invoice; %d delivery jobs, %d of no invoice; %d documents misprint their number", wrong, jobs, orphans, misprinted)
 	}
 }
 

@@ -30,6 +30,15 @@ func postLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) er
 	if err := lockPostedBalances(ctx, tx, t.Postings); err != nil {
 		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
 	}
+	return writeLedger(ctx, tx, t)
+}
+
+// writeLedger writes a validated ledger transaction and its postings in tx, whose
+// caller locked the balance rows already (postLedger, lockBalances).
+func writeLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) error {
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
+	}
 	accounts, amounts, currencies := make([]string, len(t.Postings)), make([]int64, len(t.Postings)), make([]string, len(t.Postings))
 	for i, p := range t.Postings {
 		accounts[i], amounts[i], currencies[i] = p.Account, p.Amount, p.Currency
@@ -41,7 +50,7 @@ func postLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) er
 	return nil
 }
 
-// postLedgerQuery inserts a ledger transaction ($1 kind, $2 order id or ”, $3
+// postLedgerQuery inserts a ledger transaction ($1 kind, $2 order id or empty, $3
 // reference) and its postings ($4 accounts, $5 amounts, $6 currencies), in the
 // arrays' order.
 const postLedgerQuery = `

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/gigstream/hub/market"
 )
@@ -204,55 +206,136 @@ func (db *DB) OrdersDeliveredBefore(ctx context.Context, before time.Time, limit
 }
 
 // ClearEarnings moves the seller's share of up to limit orders settled before
-// settledBefore from pending to available, each in its own transaction under the
-// order's lock and only if it has not cleared yet, and returns the stored
-// balance.updated events, one per cleared order. What reversals took of the pending
-// balance is not moved, and what moves repays the seller's debt first
+// settledBefore from pending to available, only if it has not cleared yet, and
+// returns the stored balance.updated events, one per cleared order. The due orders
+// of one seller in one currency clear together, up to clearingBatchSize of them in
+// one transaction (clearBatch): the seller's balance rows are locked and the
+// transaction committed once per batch instead of once per order. What reversals took
+// of the pending balance is not moved, and what moves repays the seller's debt first
 // (market.ClearingSplit).
 func (db *DB) ClearEarnings(ctx context.Context, settledBefore time.Time, limit int) ([]market.Event, error) {
-	ids := []string{}
-	err := db.x.SelectContext(ctx, &ids, `SELECT id FROM orders WHERE cleared_at IS NULL AND seller_minor > 0 AND settled_at < $1
-		ORDER BY settled_at LIMIT $2`, settledBefore, limit)
+	var due []clearingDue
+	err := db.x.SelectContext(ctx, &due, `SELECT id, seller_id, currency FROM orders
+		WHERE cleared_at IS NULL AND seller_minor > 0 AND settled_at < $1 ORDER BY settled_at LIMIT $2`, settledBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("orders due for clearing: %w", err)
 	}
 	var events []market.Event
-	for _, id := range ids {
+	for _, batch := range clearingBatches(due) {
 		var cleared []market.Event
 		err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-			ord, err := lockOrder(ctx, tx, id, "")
-			if err != nil || ord.ClearedAt != nil || ord.SellerMinor <= 0 {
-				return err // cleared by another node meanwhile
-			}
-			pending, debt := market.SellerPendingAccount(ord.SellerID), market.SellerDebtAccount(ord.SellerID)
-			bal, err := lockBalances(ctx, tx, ord.Currency, market.SellerAvailableAccount(ord.SellerID), debt, pending)
-			if err != nil {
-				return err
-			}
-			toDebt, toAvailable := market.ClearingSplit(ord.SellerMinor, bal[pending], bal[debt])
-			if t := market.ClearEarningsOf(ord.ID, ord.SellerID, toDebt, toAvailable, ord.Currency); t != nil {
-				if err := postLedger(ctx, tx, *t); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE orders SET cleared_at = now(), updated_at = now() WHERE id = $1`, ord.ID); err != nil {
-				return fmt.Errorf("mark cleared: %w", err)
-			}
-			ev, err := appendEvent(ctx, tx, market.UserChannel(ord.SellerID), "balance.updated",
-				balanceEvent{Currency: ord.Currency, Reason: "earnings_cleared", OrderID: ord.ID})
-			if err == nil {
-				cleared = append(cleared, ev)
-			}
+			var err error
+			cleared, err = clearBatch(ctx, tx, batch)
 			return err
 		})
-		if err == nil {
-			events = append(events, cleared...)
-		}
 		if err != nil {
-			return events, fmt.Errorf("clear order %s: %w", id, err)
+			return events, fmt.Errorf("clear orders of seller %s in %s: %w", batch[0].SellerID, batch[0].Currency, err)
 		}
+		events = append(events, cleared...)
 	}
 	return events, nil
+}
+
+// clearingBatchSize is the most orders one clearing transaction clears: large enough
+// that the per-transaction work (locks, commit) is shared, small enough that the
+// seller's rows are not held long.
+const clearingBatchSize = 100
+
+// clearingDue is an order due for clearing, as the sweep lists it.
+type clearingDue struct {
+	ID       string `db:"id"`
+	SellerID string `db:"seller_id"`
+	Currency string `db:"currency"`
+}
+
+// clearingBatches groups due orders by seller and currency, each group in its
+// listed (settlement) order and the groups in the order they first appear, and cuts
+// them into batches of at most clearingBatchSize.
+func clearingBatches(due []clearingDue) [][]clearingDue {
+	var keys []string
+	groups := map[string][]clearingDue{}
+	for _, d := range due {
+		k := d.SellerID + "/" + d.Currency
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], d)
+	}
+	var out [][]clearingDue
+	for _, k := range keys {
+		for g := groups[k]; len(g) > 0; {
+			n := min(len(g), clearingBatchSize)
+			out = append(out, g[:n])
+			g = g[n:]
+		}
+	}
+	return out
+}
+
+// clearBatch clears the orders of one seller in one currency in tx: it locks them (in
+// id order, so sweeps running at once on other nodes wait for each other instead of
+// deadlocking), then the seller's balance rows, skips the ones cleared meanwhile, and
+// posts each order's clearing in settlement order against the running balances.
+func clearBatch(ctx context.Context, tx *sqlx.Tx, batch []clearingDue) ([]market.Event, error) {
+	ids := make([]string, len(batch))
+	for i, d := range batch {
+		ids[i] = d.ID
+	}
+	var orders []market.Order
+	if err := tx.SelectContext(ctx, &orders, `SELECT `+orderColumns+` FROM orders WHERE id = ANY($1) ORDER BY id FOR UPDATE`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("lock orders: %w", err)
+	}
+	slices.SortStableFunc(orders, func(a, b market.Order) int { return settledAt(a).Compare(settledAt(b)) })
+	seller, cur := batch[0].SellerID, batch[0].Currency
+	pending, debt := market.SellerPendingAccount(seller), market.SellerDebtAccount(seller)
+	bal, err := lockBalances(ctx, tx, cur, market.SellerAvailableAccount(seller), debt, pending)
+	if err != nil {
+		return nil, err
+	}
+	var cleared []string
+	for _, ord := range orders {
+		if ord.ClearedAt != nil || ord.SellerMinor <= 0 {
+			continue // cleared by another node meanwhile
+		}
+		toDebt, toAvailable := market.ClearingSplit(ord.SellerMinor, bal[pending], bal[debt])
+		if t := market.ClearEarningsOf(ord.ID, seller, toDebt, toAvailable, cur); t != nil {
+			if err := writeLedger(ctx, tx, *t); err != nil {
+				return nil, err
+			}
+		}
+		bal[pending] -= toDebt + toAvailable
+		bal[debt] += toDebt
+		cleared = append(cleared, ord.ID)
+	}
+	return markCleared(ctx, tx, seller, cur, cleared)
+}
+
+// markCleared stamps the cleared orders and stores a balance.updated event for each.
+func markCleared(ctx context.Context, tx *sqlx.Tx, seller, currency string, ids []string) ([]market.Event, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE orders SET cleared_at = now(), updated_at = now() WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("mark cleared: %w", err)
+	}
+	events := make([]market.Event, 0, len(ids))
+	for _, id := range ids {
+		ev, err := appendEvent(ctx, tx, market.UserChannel(seller), "balance.updated",
+			balanceEvent{Currency: currency, Reason: "earnings_cleared", OrderID: id})
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, ev)
+	}
+	return events, nil
+}
+
+// settledAt is when the order settled; the zero time when it has not.
+func settledAt(o market.Order) time.Time {
+	if o.SettledAt == nil {
+		return time.Time{}
+	}
+	return *o.SettledAt
 }
 
 var _ market.SettlementStore = (*DB)(nil)
