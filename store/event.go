@@ -224,8 +224,9 @@ func historyPages(reads []market.HistoryRead, rows []historyManyRow) []market.Hi
 	return pages
 }
 
-// MarkPublished records, in one statement, that events reached the broker, so the
-// relay leaves them be.
+// MarkPublished records, in one statement, that events reached the broker: it deletes
+// their keys from the outbox (event_outbox), so the relay leaves them be. The event
+// rows themselves are never rewritten.
 func (db *DB) MarkPublished(ctx context.Context, events []market.Event) error {
 	channels := make([]string, len(events))
 	seqs := make([]int64, len(events))
@@ -233,9 +234,9 @@ func (db *DB) MarkPublished(ctx context.Context, events []market.Event) error {
 		channels[i], seqs[i] = ev.Channel, int64(ev.Seq)
 	}
 	_, err := db.x.ExecContext(ctx, `
-		UPDATE events e SET published_at = now()
-		FROM unnest($1::text[], $2::bigint[]) AS p(channel, seq)
-		WHERE e.channel = p.channel AND e.seq = p.seq AND e.published_at IS NULL`,
+		DELETE FROM event_outbox o
+		USING unnest($1::text[], $2::bigint[]) AS p(channel, seq)
+		WHERE o.channel = p.channel AND o.seq = p.seq`,
 		pq.Array(channels), pq.Array(seqs))
 	if err != nil {
 		return fmt.Errorf("mark published: %w", err)
@@ -244,26 +245,32 @@ func (db *DB) MarkPublished(ctx context.Context, events []market.Event) error {
 }
 
 // Unpublished returns up to limit events older than olderThan that no node has
-// published: a node died between commit and publish.
+// published (their key is still in the outbox): a node died between commit and publish.
 func (db *DB) Unpublished(ctx context.Context, olderThan time.Duration, limit int) ([]market.Event, error) {
 	events := []market.Event{}
 	err := db.x.SelectContext(ctx, &events, `
-		SELECT channel, seq, type, data, trace FROM events
-		WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1)
-		ORDER BY created_at, channel, seq LIMIT $2`, olderThan.Seconds(), limit)
+		SELECT e.channel, e.seq, e.type, e.data, e.trace
+		FROM event_outbox o JOIN events e ON e.channel = o.channel AND e.seq = o.seq
+		WHERE o.created_at < now() - make_interval(secs => $1)
+		ORDER BY o.created_at, o.channel, o.seq LIMIT $2`, olderThan.Seconds(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("unpublished events: %w", err)
 	}
 	return events, nil
 }
 
-// PruneEvents deletes events older than keep and returns how many went.
+// PruneEvents deletes events older than keep, and the outbox keys of any of them never
+// published, and returns how many events went.
 func (db *DB) PruneEvents(ctx context.Context, keep time.Duration) (int64, error) {
-	res, err := db.x.ExecContext(ctx, `DELETE FROM events WHERE created_at < now() - make_interval(secs => $1)`, keep.Seconds())
+	var n int64
+	err := db.x.GetContext(ctx, &n, `
+		WITH o AS (DELETE FROM event_outbox WHERE created_at < now() - make_interval(secs => $1)),
+			e AS (DELETE FROM events WHERE created_at < now() - make_interval(secs => $1) RETURNING 1)
+		SELECT count(*) FROM e`, keep.Seconds())
 	if err != nil {
 		return 0, fmt.Errorf("prune events: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 var _ market.EventStore = (*DB)(nil)
