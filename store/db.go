@@ -18,7 +18,7 @@ import (
 type Config struct {
 	URL             string        // PostgreSQL URL; required
 	MaxOpenConns    int           // default 20
-	MaxIdleConns    int           // default 10
+	MaxIdleConns    int           // default MaxOpenConns: a busy pool keeps its connections and their prepared statements
 	ConnMaxLifetime time.Duration // default 30 minutes
 	// AcquireTimeout is the longest a statement waits for a free connection before it
 	// fails with market.ErrBusy; default 10 seconds (see pool).
@@ -54,8 +54,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	x.SetMaxOpenConns(cmp.Or(cfg.MaxOpenConns, 20))
-	x.SetMaxIdleConns(cmp.Or(cfg.MaxIdleConns, 10))
+	maxOpen := cmp.Or(cfg.MaxOpenConns, 20)
+	x.SetMaxOpenConns(maxOpen)
+	// Fewer idle than open connections made a pool busier than its idle count close
+	// a connection on almost every return and open another: a new backend, and every
+	// prepared statement parsed and planned again on it (the durable chat send plans in
+	// ~30 ms under load; 1 call in 7 was planned so).
+	x.SetMaxIdleConns(cmp.Or(cfg.MaxIdleConns, maxOpen))
 	x.SetConnMaxLifetime(cmp.Or(cfg.ConnMaxLifetime, 30*time.Minute))
 	if err := x.PingContext(ctx); err != nil {
 		_ = x.Close()

@@ -190,3 +190,31 @@ func TestWithLockTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestBusyPoolKeepsItsConnections: a pool opened with only its size keeps every
+// connection it opened when a burst as wide as the pool ends, so the next burst runs on
+// the same backends and their prepared statements instead of reconnecting and planning
+// them again.
+func TestBusyPoolKeepsItsConnections(t *testing.T) {
+	ctx := context.Background()
+	const size = 16
+	db, err := Open(ctx, Config{URL: storetest.NewDatabase(t), MaxOpenConns: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for round := range 3 {
+		errs := make(chan error, size)
+		for range size {
+			go func() { _, err := db.x.ExecContext(ctx, `SELECT pg_sleep(0.2)`); errs <- err }()
+		}
+		for range size {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s := db.PoolStats(); s.MaxIdleClosed != 0 || s.OpenConnections != size || s.Idle != size {
+			t.Fatalf("round %d: %+v; want all %d connections kept idle, none closed", round, s.DBStats, size)
+		}
+	}
+}

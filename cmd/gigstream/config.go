@@ -132,12 +132,13 @@ type s3Config struct {
 
 // loadDatabaseConfig reads what the migrate and seed commands need.
 func loadDatabaseConfig(e *envReader) config {
+	maxOpen := e.integer("DB_MAX_OPEN", 20, 2, 10_000)
 	return config{
 		Production:  e.oneOf("GIGSTREAM_ENV", "development", "development", "production") == "production",
 		DatabaseURL: e.url("DATABASE_URL", "postgres", "postgresql"),
 		DBPool: dbPoolConfig{
-			MaxOpen:         e.integer("DB_MAX_OPEN", 20, 2, 10_000),
-			MaxIdle:         e.integer("DB_MAX_IDLE", 10, 0, 10_000),
+			MaxOpen:         maxOpen,
+			MaxIdle:         e.integer("DB_MAX_IDLE", maxOpen, 0, 10_000),
 			ConnMaxLifetime: e.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute, time.Second, 24*time.Hour),
 			AcquireTimeout:  e.duration("DB_ACQUIRE_TIMEOUT", 10*time.Second, 10*time.Millisecond, 5*time.Minute),
 			LockTimeout:     e.duration("DB_LOCK_TIMEOUT", 5*time.Second, 10*time.Millisecond, 10*time.Minute),
