@@ -3,6 +3,7 @@ package market
 import (
 	"context"
 	"log/slog"
+	"regexp"
 	"time"
 )
 
@@ -13,6 +14,7 @@ type Gigs struct {
 	search  GigSearch   // may be nil: the store lists, without totals, facets or suggestions
 	online  OnlineUsers // may be nil: the online filter is then unavailable
 	uploads *Uploads    // presigns video posters and renditions; may be nil
+	cached  *readThrough
 	log     *slog.Logger
 }
 
@@ -22,6 +24,9 @@ type GigsDeps struct {
 	Search  GigSearch
 	Online  OnlineUsers
 	Uploads *Uploads
+	// Cache keeps public gig pages and the category list for every node; nil reads
+	// the store every time.
+	Cache ReadCache
 }
 
 // NewGigs returns the catalogue use cases over their store, the search engine, presence
@@ -30,7 +35,10 @@ func NewGigs(s GigStore, deps GigsDeps, log *slog.Logger) *Gigs {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Gigs{store: s, search: deps.Search, online: deps.Online, uploads: deps.Uploads, log: log}
+	return &Gigs{
+		store: s, search: deps.Search, online: deps.Online, uploads: deps.Uploads, log: log,
+		cached: &readThrough{cache: deps.Cache, log: log},
+	}
 }
 
 // GigStatus is where a gig stands in its seller's hands: only published gigs are
@@ -177,18 +185,77 @@ type GigStore interface {
 
 // Show returns a gig by id or slug, with its packages and all its media: a published
 // gig to anyone (viewerID "" is anonymous), a draft or paused one to its seller only.
-// Anyone else gets a not-found Error, so ids and slugs reveal nothing.
+// Anyone else gets a not-found Error, so ids and slugs reveal nothing. Public pages
+// come from the read cache when it has them (see ReadCache).
 func (g *Gigs) Show(ctx context.Context, idOrSlug, viewerID string) (Gig, error) {
-	gig, err := g.Visible(ctx, idOrSlug, viewerID)
+	load := func(ctx context.Context) (gigPage, bool, error) { return g.page(ctx, idOrSlug) }
+	var page gigPage
+	var err error
+	if key, ok := gigCacheKey(idOrSlug); ok {
+		page, err = cachedRead(ctx, g.cached, key, ReadCacheGigTTL, load)
+	} else {
+		page, _, err = load(ctx)
+	}
 	if err != nil {
 		return Gig{}, err
 	}
+	gig := page.Gig
+	gig.SellerActive = page.SellerActive
+	if gig.public() {
+		return gig, nil
+	}
+	if viewerID == "" || viewerID != gig.Seller.ID {
+		return Gig{}, ErrNotFound
+	}
+	return g.withPageExtras(ctx, gig)
+}
+
+// gigPage is a gig's page as the read cache keeps it: the gig as the API shows it,
+// and beside it whether its seller is active, which the API leaves out.
+type gigPage struct {
+	Gig          Gig  `json:"gig"`
+	SellerActive bool `json:"seller_active"`
+}
+
+// page reads what a gig's page shows; only a public gig gets its favorite count and
+// media here, and only a public one may be cached (Show finishes the others).
+func (g *Gigs) page(ctx context.Context, idOrSlug string) (gigPage, bool, error) {
+	gig, err := g.store.Gig(ctx, idOrSlug)
+	if err != nil || !gig.public() {
+		return gigPage{Gig: gig, SellerActive: gig.SellerActive}, false, err
+	}
+	gig, err = g.withPageExtras(ctx, gig)
+	return gigPage{Gig: gig, SellerActive: gig.SellerActive}, err == nil, err
+}
+
+// withPageExtras adds what only a gig's own page shows: its favorite count and media.
+func (g *Gigs) withPageExtras(ctx context.Context, gig Gig) (Gig, error) {
 	n, err := g.store.FavoriteCount(ctx, gig.ID)
 	if err != nil {
 		return Gig{}, err
 	}
 	gig.FavoriteCount = &n
 	return g.withMedia(ctx, gig)
+}
+
+// public reports whether anyone may see gig: published, by a seller still active.
+func (gig Gig) public() bool { return gig.Status == GigPublished && gig.SellerActive }
+
+// gigCacheKey is the read cache's key of a gig's page by id or slug, as the database
+// announces it (lower-case); another spelling of an id is read without the cache.
+func gigCacheKey(idOrSlug string) (string, bool) {
+	if !gigCacheable.MatchString(idOrSlug) {
+		return "", false
+	}
+	return "gig:" + idOrSlug, true
+}
+
+var gigCacheable = regexp.MustCompile(`^[a-z0-9-]{3,100}$`)
+
+// gigKeys are the read cache's keys a change of gig makes stale: its page by id and
+// by slug, and its seller's profile.
+func gigKeys(gig Gig) []string {
+	return []string{"gig:" + gig.ID, "gig:" + gig.Slug, "profile:" + gig.Seller.Username}
 }
 
 // Visible returns a gig by id or slug, with its packages but without media, when
@@ -198,8 +265,7 @@ func (g *Gigs) Visible(ctx context.Context, idOrSlug, viewerID string) (Gig, err
 	if err != nil {
 		return Gig{}, err
 	}
-	public := gig.Status == GigPublished && gig.SellerActive
-	if !public && (viewerID == "" || viewerID != gig.Seller.ID) {
+	if !gig.public() && (viewerID == "" || viewerID != gig.Seller.ID) {
 		return Gig{}, ErrNotFound
 	}
 	return gig, nil
@@ -235,6 +301,7 @@ func (g *Gigs) Update(ctx context.Context, gigID, sellerID string, ch GigChange)
 	if err != nil {
 		return Gig{}, err
 	}
+	g.cached.invalidate(ctx, gigKeys(gig)...)
 	return g.withMedia(ctx, gig)
 }
 
@@ -255,6 +322,7 @@ func (g *Gigs) setStatus(ctx context.Context, gigID, sellerID string, to GigStat
 	if err != nil {
 		return Gig{}, err
 	}
+	g.cached.invalidate(ctx, gigKeys(gig)...)
 	return g.withMedia(ctx, gig)
 }
 

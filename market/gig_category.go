@@ -135,7 +135,10 @@ func CheckCategoryImport(list []NewCategory) ([]NewCategory, error) {
 // Categories lists the categories buyers and sellers see (archived ones are left
 // out), parents before their children.
 func (g *Gigs) Categories(ctx context.Context) ([]Category, error) {
-	return g.store.Categories(ctx)
+	return cachedRead(ctx, g.cached, "categories", ReadCacheCategoriesTTL, func(ctx context.Context) ([]Category, bool, error) {
+		list, err := g.store.Categories(ctx)
+		return list, err == nil, err
+	})
 }
 
 // AdminCategories lists every category with its archived_at for an admin; anyone else

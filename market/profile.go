@@ -14,16 +14,17 @@ type Profiles struct {
 	store    ProfileStore
 	gigs     *Gigs
 	presence Presence // may be nil: nobody is shown online
+	cached   *readThrough
 	log      *slog.Logger
 }
 
-// NewProfiles returns the profile use cases; gigs lists a seller's published gigs and
-// presence says who is online now.
-func NewProfiles(s ProfileStore, gigs *Gigs, presence Presence, log *slog.Logger) *Profiles {
+// NewProfiles returns the profile use cases; gigs lists a seller's published gigs,
+// presence says who is online now and cache (nil: none) keeps profiles for every node.
+func NewProfiles(s ProfileStore, gigs *Gigs, presence Presence, cache ReadCache, log *slog.Logger) *Profiles {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Profiles{store: s, gigs: gigs, presence: presence, log: log}
+	return &Profiles{store: s, gigs: gigs, presence: presence, cached: &readThrough{cache: cache, log: log}, log: log}
 }
 
 // The sizes of a profile's lists.
@@ -112,24 +113,48 @@ type ProfileStore interface {
 }
 
 // Public returns the profile of username: anyone may read an active user's; a
-// disabled, deleted or unknown user is a not-found Error.
+// disabled, deleted or unknown user is a not-found Error. All but presence comes from
+// the read cache when it has the profile (at most ReadCacheProfileTTL old, less for
+// what a write invalidates); whether the user is online is asked every time.
 func (p *Profiles) Public(ctx context.Context, username string) (PublicProfile, error) {
 	if CheckUsername(username) != nil {
 		return PublicProfile{}, Errorf(CodeNotFound, "no such user")
 	}
-	u, err := p.store.ProfileUser(ctx, username)
+	page, err := cachedRead(ctx, p.cached, "profile:"+username, ReadCacheProfileTTL,
+		func(ctx context.Context) (profilePage, bool, error) {
+			page, err := p.record(ctx, username)
+			return page, err == nil, err
+		})
 	if err != nil {
 		return PublicProfile{}, err
+	}
+	out := page.Profile
+	out.Presence = p.presenceOf(ctx, page.UserID, out.Presence.LastSeenAt)
+	return out, nil
+}
+
+// profilePage is a profile as the read cache keeps it, with the user's id beside it
+// (presence is looked up by id, which the API does not show).
+type profilePage struct {
+	Profile PublicProfile `json:"profile"`
+	UserID  string        `json:"user_id"`
+}
+
+// record reads everything a profile shows but whether the user is online now.
+func (p *Profiles) record(ctx context.Context, username string) (profilePage, error) {
+	u, err := p.store.ProfileUser(ctx, username)
+	if err != nil {
+		return profilePage{}, err
 	}
 	out := PublicProfile{
 		Username: u.Username, DisplayName: u.DisplayName, Bio: u.Bio, MemberSince: u.CreatedAt,
 		ProfileDetails: withAvatar(u.ProfileDetails), IsSeller: u.IsSeller, Gigs: []Gig{}, Reviews: []Review{},
+		Presence: ProfilePresence{LastSeenAt: u.LastActiveAt},
 	}
-	out.Presence = p.presenceOf(ctx, u)
-	if !u.IsSeller {
-		return out, nil
+	if u.IsSeller {
+		out, err = p.withSellerRecord(ctx, u.ID, out)
 	}
-	return p.withSellerRecord(ctx, u.ID, out)
+	return profilePage{Profile: out, UserID: u.ID}, err
 }
 
 // Details returns the caller's own profile details (GET and PATCH /me show them).
@@ -152,13 +177,13 @@ func withAvatar(d ProfileDetails) ProfileDetails {
 	return d
 }
 
-// presenceOf asks the hub whether u is online; presence being down only hides it.
-func (p *Profiles) presenceOf(ctx context.Context, u ProfileUser) ProfilePresence {
-	out := ProfilePresence{LastSeenAt: u.LastActiveAt}
+// presenceOf asks the hub whether userID is online; presence being down only hides it.
+func (p *Profiles) presenceOf(ctx context.Context, userID string, lastSeen *time.Time) ProfilePresence {
+	out := ProfilePresence{LastSeenAt: lastSeen}
 	if p.presence == nil {
 		return out
 	}
-	online, err := p.presence.IsOnline(ctx, u.ID)
+	online, err := p.presence.IsOnline(ctx, userID)
 	if err != nil {
 		p.log.WarnContext(ctx, "profile: presence unavailable", "err", err)
 		return out

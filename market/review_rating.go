@@ -3,6 +3,8 @@ package market
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"time"
 )
 
@@ -28,6 +30,26 @@ func (g GigRating) MarshalJSON() ([]byte, error) {
 		Count   int     `json:"count"`
 		Average float64 `json:"average"`
 	}{g.Count, mean(g.Total, g.Count)})
+}
+
+// UnmarshalJSON reads a rating as MarshalJSON wrote it (the read cache keeps gigs as
+// the API shows them): Total becomes a sum whose mean is the average shown, which
+// MarshalJSON then writes again unchanged. It returns JSON errors.
+func (g *GigRating) UnmarshalJSON(b []byte) error {
+	var shown struct {
+		Count   int     `json:"count"`
+		Average float64 `json:"average"`
+	}
+	if err := json.Unmarshal(b, &shown); err != nil {
+		return fmt.Errorf("gig rating: %w", err)
+	}
+	g.Count, g.Total = shown.Count, int(math.Round(shown.Average*float64(shown.Count)))
+	for _, step := range []int{-1, 1} {
+		if mean(g.Total, g.Count) != shown.Average && mean(g.Total+step, g.Count) == shown.Average {
+			g.Total += step
+		}
+	}
+	return nil
 }
 
 // mean is total/count rounded half up to two decimals, from integers; 0 for no count.

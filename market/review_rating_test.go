@@ -43,3 +43,23 @@ func TestGigRatingShowsTheRoundedMean(t *testing.T) {
 		}
 	}
 }
+
+func TestGigRatingSurvivesItsJSON(t *testing.T) {
+	for count := 0; count <= 600; count++ {
+		for total := count; total <= 5*count; total++ {
+			in := GigRating{Count: count, Total: total}
+			raw, err := json.Marshal(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out GigRating
+			if err := json.Unmarshal(raw, &out); err != nil {
+				t.Fatal(err)
+			}
+			again, _ := json.Marshal(out)
+			if string(again) != string(raw) {
+				t.Fatalf("count %d total %d: %s came back as %s", count, total, raw, again)
+			}
+		}
+	}
+}

@@ -49,7 +49,7 @@ type domain struct {
 
 // newDomain builds the use cases in the order they depend on each other. Nothing runs
 // yet: serve starts the node, the relays and the jobs afterwards.
-func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.Node, pusher market.Pusher, objects *media.ObjectStore, scanner *media.Scanner, tracker *analytics.Tracker, log *slog.Logger) (*domain, error) {
+func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, cache market.ReadCache, node *hub.Node, pusher market.Pusher, objects *media.ObjectStore, scanner *media.Scanner, tracker *analytics.Tracker, log *slog.Logger) (*domain, error) {
 	d := &domain{redis: rdb, tracker: tracker}
 	// Channel rules and durable events, published through the node.
 	d.realtime = newRealtime(cfg, db, node, tracker, log)
@@ -85,13 +85,14 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, node *hub.No
 	d.mail = newMailDelivery(cfg, db, log)
 	// Accounts close the sockets of ended sessions through the node.
 	d.accounts = newAccounts(cfg, db, hubSessions{node: node, log: log}, log)
-	// The catalogue searches this node's index, knows who is online from the node, and
-	// presigns its media through the uploads; reviews show on gigs.
+	// The catalogue searches this node's index, knows who is online from the node,
+	// presigns its media through the uploads and keeps public pages in the read cache;
+	// reviews show on gigs.
 	d.search = store.NewGigSearch(db, store.GigSearchConfig{MaxLag: cfg.SearchMaxLag}, log)
-	d.gigs = market.NewGigs(db, market.GigsDeps{Search: d.search, Online: node, Uploads: d.uploads}, log)
+	d.gigs = market.NewGigs(db, market.GigsDeps{Search: d.search, Online: node, Uploads: d.uploads, Cache: cache}, log)
 	d.reviews = market.NewReviews(db, d.gigs, d.realtime, log)
 	// Profiles show a user's record, their gigs and reviews, and presence from the node.
-	d.profiles = market.NewProfiles(db, d.gigs, node, log)
+	d.profiles = market.NewProfiles(db, d.gigs, node, cache, log)
 	// The seller dashboard, with gig views counted in memory and flushed in batches.
 	d.dashboard = market.NewDashboard(db)
 	d.gigViews = market.NewGigViews(db, cfg.GigViewFlushInterval, log)

@@ -16,6 +16,7 @@ import (
 	"github.com/gigstream/hub/handlers"
 	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/media"
+	"github.com/gigstream/hub/readcache"
 	"github.com/gigstream/hub/store"
 	"github.com/gigstream/hub/telemetry"
 )
@@ -94,8 +95,13 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 		return err
 	}
 	defer stopPush()
-	// 9. The use cases, in the order they depend on each other (see newDomain).
-	d, err := newDomain(cfg, db, rdb, node, pusher, objects, scanner, newTracker(cfg, reg, log), log)
+	// 9. The use cases, in the order they depend on each other (see newDomain), with
+	// the read cache every node shares for public pages.
+	cache, err := readcache.NewRedis(readcache.Config{Client: rdb, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	d, err := newDomain(cfg, db, rdb, cache, node, pusher, objects, scanner, newTracker(cfg, reg, log), log)
 	if err != nil {
 		return err
 	}
@@ -111,6 +117,7 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	if err := startRealtime(socketsCtx, cfg, node, d, reporter, log); err != nil {
 		return err
 	}
+	go listenReadCache(socketsCtx, cfg, cache, log) // the database's notices of stale pages
 	startLedgerCheck(socketsCtx, cfg, db, reg, log) // the drift gauges
 	startReconciliationMetrics(socketsCtx, db, reg, cfg.LedgerCheck.Interval, cfg.LedgerCheck.Timeout, log)
 	// 11. Background jobs (river): money, mail and media in queues of their own.
