@@ -163,6 +163,7 @@ func (g *Gigs) CreateCategory(ctx context.Context, admin User, in NewCategory) (
 	c, err := g.store.CreateCategory(ctx, in)
 	if err == nil {
 		g.log.InfoContext(ctx, "category created", "slug", c.Slug, "admin_id", admin.ID)
+		g.cached.invalidate(ctx, "categories") // its gigs' pages follow the database's notice
 	}
 	return c, err
 }
@@ -186,6 +187,7 @@ func (g *Gigs) ChangeCategory(ctx context.Context, admin User, slug string, ch C
 	c, err := g.store.ChangeCategory(ctx, slug, ch)
 	if err == nil {
 		g.log.InfoContext(ctx, "category changed", "slug", c.Slug, "admin_id", admin.ID)
+		g.cached.invalidate(ctx, "categories") // its gigs' pages follow the database's notice
 	}
 	return c, err
 }
@@ -200,6 +202,7 @@ func (g *Gigs) ArchiveCategory(ctx context.Context, admin User, slug string, arc
 	c, err := g.store.SetCategoryArchived(ctx, slug, archived)
 	if err == nil {
 		g.log.InfoContext(ctx, "category archived", "slug", c.Slug, "archived", archived, "admin_id", admin.ID)
+		g.cached.invalidate(ctx, "categories") // its gigs' pages follow the database's notice
 	}
 	return c, err
 }
@@ -212,5 +215,9 @@ func (g *Gigs) ImportCategories(ctx context.Context, list []NewCategory) (Catego
 	if err != nil {
 		return CategoryImport{}, err
 	}
-	return g.store.ImportCategories(ctx, list)
+	out, err := g.store.ImportCategories(ctx, list)
+	if err == nil {
+		g.cached.invalidate(ctx, "categories")
+	}
+	return out, err
 }
