@@ -9,7 +9,7 @@ import (
 	"github.com/gigstream/hub/store"
 )
 
-func twoUsers(t *testing.T, db *store.DB) (string, string) {
+func twoUsers(t testing.TB, db *store.DB) (string, string) {
 	t.Helper()
 	ctx := context.Background()
 	a, err := db.CreateUser(ctx, market.NewUser{Email: "a@x.test", Username: "user_a", DisplayName: "A", IsBuyer: true})

@@ -26,7 +26,7 @@ func gigFixture(t *testing.T) (*store.DB, string, string) {
 	return db, a, b
 }
 
-func newGig(t *testing.T, db *store.DB, seller, title, category string, packages ...market.GigPackage) market.Gig {
+func newGig(t testing.TB, db *store.DB, seller, title, category string, packages ...market.GigPackage) market.Gig {
 	t.Helper()
 	g, err := db.CreateGig(context.Background(), market.NewGig{SellerID: seller, Title: title, Description: "<p>Work</p>", CategorySlug: category, Packages: packages})
 	if err != nil {

@@ -20,7 +20,7 @@ func openTestDB(t *testing.T) *store.DB {
 	return db
 }
 
-func newMigrator(t *testing.T, db *store.DB) *store.Migrator {
+func newMigrator(t testing.TB, db *store.DB) *store.Migrator {
 	t.Helper()
 	m, err := store.NewMigrator(db, slog.New(slog.DiscardHandler))
 	if err != nil {

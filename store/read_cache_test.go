@@ -37,7 +37,7 @@ type readCacheFixture struct {
 	profile *market.Profiles
 }
 
-func newReadCacheFixture(t *testing.T) readCacheFixture {
+func newReadCacheFixture(t testing.TB) readCacheFixture {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -72,7 +72,7 @@ func newReadCacheFixture(t *testing.T) readCacheFixture {
 }
 
 // waitListening returns once the listener invalidates what the database announces.
-func (f readCacheFixture) waitListening(t *testing.T) {
+func (f readCacheFixture) waitListening(t testing.TB) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		_, err := f.raw.Exec(`UPDATE categories SET name = name || '' WHERE slug = 'design'`)
@@ -84,7 +84,7 @@ func (f readCacheFixture) waitListening(t *testing.T) {
 	t.Fatal("the listener never invalidated the category list")
 }
 
-func (f readCacheFixture) published(t *testing.T, title string) market.Gig {
+func (f readCacheFixture) published(t testing.TB, title string) market.Gig {
 	t.Helper()
 	g := newGig(t, f.db, f.seller, title, "design", basicAt(1500))
 	g, err := f.db.SetGigStatus(context.Background(), g.ID, f.seller, market.GigPublished)
