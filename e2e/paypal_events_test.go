@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gigstream/hub/payments/paypaltest"
 )
@@ -96,7 +98,9 @@ func TestPayPalCaptureEventsThroughTheBinary(t *testing.T) {
 // TestPayPalPayoutItemEvents: PAYMENT.PAYOUTS-ITEM.UNCLAIMED (the e-mail has no
 // PayPal account yet) is recorded for admins and leaves the withdrawal in transit;
 // RETURNED (unclaimed for 30 days) then fails it and the money is available again;
-// BLOCKED fails another at once. Each is applied once.
+// BLOCKED fails another at once. Two more are paid (SUCCEEDED) and later taken back
+// by PayPal (REVERSED) and by the receiver (REFUNDED): each money comes back to
+// available with PayPal's reason, announced on user:{id}. Each is applied once.
 func TestPayPalPayoutItemEvents(t *testing.T) {
 	pp := paypaltest.New(t)
 	o := startOrderNode(t, map[string]string{
@@ -113,9 +117,11 @@ func TestPayPalPayoutItemEvents(t *testing.T) {
 	earned := balanceOf(t, seller, "USD").Available
 	enrolTwoFactor(t, seller)
 	expect(t, seller.do("PUT", "/me/payout-method", map[string]string{"method": "paypal", "paypal_email": "new.to.paypal@example.com"}), 200, "choose paypal")
-	var unclaimed, blocked apiWithdrawal
+	var unclaimed, blocked, reversed, refunded apiWithdrawal
 	expect(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": 1500, "currency": "USD"}, key()...), 201, "withdraw").json(t, &unclaimed)
 	expect(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": 1000, "currency": "USD"}, key()...), 201, "withdraw").json(t, &blocked)
+	expect(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": 700, "currency": "USD"}, key()...), 201, "withdraw").json(t, &reversed)
+	expect(t, seller.do("POST", "/me/withdrawals", map[string]any{"amount_minor": 300, "currency": "USD"}, key()...), 201, "withdraw").json(t, &refunded)
 	event := func(w apiWithdrawal, status, kind string) {
 		t.Helper()
 		if err := pp.SetPayoutStatus(w.ProviderRef, status, ""); err != nil {
@@ -133,7 +139,7 @@ func TestPayPalPayoutItemEvents(t *testing.T) {
 	}
 
 	event(unclaimed, "UNCLAIMED", "UNCLAIMED")
-	if b := balanceOf(t, seller, "USD"); b.Withdrawing != 2500 || b.Available != earned-2500 {
+	if b := balanceOf(t, seller, "USD"); b.Withdrawing != 3500 || b.Available != earned-3500 {
 		t.Fatalf("balance after UNCLAIMED: %+v; both withdrawals still in transit", b)
 	}
 	var list struct {
@@ -162,11 +168,42 @@ func TestPayPalPayoutItemEvents(t *testing.T) {
 			t.Fatalf("withdrawal after RETURNED/BLOCKED: %+v", w)
 		}
 	}
-	if b := balanceOf(t, seller, "USD"); b.Withdrawing != 0 || b.Available != earned || b.Withdrawn != 0 {
-		t.Fatalf("balance after RETURNED and BLOCKED: %+v; want everything available (%d)", b, earned)
+	if b := balanceOf(t, seller, "USD"); b.Withdrawing != 1000 || b.Available != earned-1000 || b.Withdrawn != 0 {
+		t.Fatalf("balance after RETURNED and BLOCKED: %+v; want all but the two in transit available (%d)", b, earned-1000)
 	}
-	if n := o.sqlInt64(t, `SELECT count(*) FROM ledger_transactions WHERE kind = 'withdrawal_returned'`); n != 2 {
-		t.Fatalf("%d withdrawals returned in the ledger, want 2", n)
+
+	// Paid, then taken back after success.
+	sock := mustDial(t, o.n, o.seller)
+	sock.subscribe("user:"+o.sellerID, nil)
+	event(reversed, "SUCCESS", "SUCCEEDED")
+	event(refunded, "SUCCESS", "SUCCEEDED")
+	if b := balanceOf(t, seller, "USD"); b.Withdrawing != 0 || b.Withdrawn != 1000 || b.Available != earned-1000 {
+		t.Fatalf("balance after SUCCEEDED: %+v; want 1000 withdrawn", b)
+	}
+	event(reversed, "REVERSED", "REVERSED")
+	event(refunded, "REFUNDED", "REFUNDED")
+	expect(t, seller.do("GET", "/me/withdrawals", nil), 200, "list").json(t, &ws)
+	for _, w := range ws.Withdrawals {
+		if (w.ID == reversed.ID || w.ID == refunded.ID) && (w.Status != "failed" || w.Failure == nil || !strings.HasPrefix(*w.Failure, "PayPal: RE")) {
+			t.Fatalf("withdrawal paid and then taken back by PayPal: %+v; want failed with PayPal's reason", w)
+		}
+	}
+	if b := balanceOf(t, seller, "USD"); b.Withdrawing != 0 || b.Available != earned || b.Withdrawn != 0 {
+		t.Fatalf("balance after REVERSED and REFUNDED: %+v; want everything available (%d)", b, earned)
+	}
+	for range 2 {
+		_, ok := sock.take(func(f frame) bool {
+			return f.Op == "event" && f.Channel == "user:"+o.sellerID && f.Type == "balance.updated" && strings.Contains(string(f.Data), `"withdrawal_reversed"`)
+		}, 10*time.Second)
+		if !ok {
+			t.Fatal("no balance.updated (withdrawal_reversed) on the seller's channel for each payout taken back")
+		}
+	}
+	if n := o.sqlInt64(t, `SELECT count(*) FROM ledger_transactions WHERE kind = 'withdrawal_returned'`); n != 4 {
+		t.Fatalf("%d withdrawals returned in the ledger, want 4 (2 failed, 2 taken back after they were paid)", n)
+	}
+	if n := o.accountBalance(t, "external:paypal"); n != 0 {
+		t.Fatalf("external:paypal is %d after every payout came back, want 0", n)
 	}
 	o.assertLedgerConserved(t)
 }

@@ -131,6 +131,10 @@ type PayoutOutcome struct {
 	// Pending is an event about a payout the provider has not decided yet (PayPal's
 	// UNCLAIMED, ONHOLD, PENDING items): it is recorded and changes nothing.
 	Pending bool
+	// Reversed is a payout the provider paid and then took back (PayPal's RETURNED,
+	// REFUNDED and REVERSED items): on a paid withdrawal it gives the money back to
+	// the seller's available balance (WithdrawalReversed); Paid is false.
+	Reversed bool
 }
 
 // PayoutStore keeps payout methods and finishes withdrawals' payouts; store/

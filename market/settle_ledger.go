@@ -158,6 +158,17 @@ func WithdrawalReturned(withdrawalID, sellerID string, amount int64, currency st
 		}}
 }
 
+// WithdrawalReversed gives a payout the provider paid and later took back (a PayPal
+// item RETURNED, REFUNDED or REVERSED after SUCCESS) back to the seller's available
+// balance, once per withdrawal: the money is in the platform's provider balance again.
+func WithdrawalReversed(withdrawalID, provider, sellerID string, amount int64, currency string) LedgerTransaction {
+	return LedgerTransaction{Kind: ledgerKindReturned, Reference: "withdrawal-reversed:" + withdrawalID,
+		Postings: []Posting{
+			{Account: ExternalAccount(provider), Amount: -amount, Currency: currency},
+			{Account: SellerAvailableAccount(sellerID), Amount: amount, Currency: currency},
+		}}
+}
+
 // refundAccount is where an order's refund goes: back to the provider that took the
 // payment (Stripe when none is recorded).
 func refundAccount(ord Order) string {

@@ -123,6 +123,17 @@ func (it PayPalPayoutItem) Returned() bool {
 	return false
 }
 
+// TakenBack says whether the item's money can come back after PayPal paid it:
+// RETURNED (unclaimed, returned), REFUNDED (the receiver refunded it) or REVERSED
+// (PayPal reversed it), per PayPal's Payouts item statuses.
+func (it PayPalPayoutItem) TakenBack() bool {
+	switch it.Status {
+	case "RETURNED", "REFUNDED", "REVERSED":
+		return true
+	}
+	return false
+}
+
 // Final says whether PayPal decided the item: SUCCESS, or Returned. PENDING,
 // UNCLAIMED (the receiver has no account yet), ONHOLD and NEW are not final.
 func (it PayPalPayoutItem) Final() bool { return it.Status == "SUCCESS" || it.Returned() }

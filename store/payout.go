@@ -174,6 +174,8 @@ func (db *DB) FinishPayout(ctx context.Context, out market.PayoutOutcome) (marke
 		case !fresh:
 			outcome = market.OutcomeDuplicate
 			return nil
+		case w.Status == market.WithdrawalPaid && out.Reversed && !out.Paid:
+			return reversePaidPayout(ctx, tx, &w, out, &events)
 		case w.Status != market.WithdrawalInTransit:
 			outcome = market.OutcomeIgnored
 			_, err = tx.ExecContext(ctx, `UPDATE provider_events SET outcome = $3 WHERE provider = $1 AND event_id = $2`,
@@ -199,6 +201,23 @@ func (db *DB) FinishPayout(ctx context.Context, out market.PayoutOutcome) (marke
 		return market.Withdrawal{}, "", nil, err
 	}
 	return w, outcome, events, nil
+}
+
+// reversePaidPayout gives a paid withdrawal's money back to the seller's available
+// balance after the provider took the payout back (market.WithdrawalReversed): the
+// locked withdrawal becomes failed with the provider's reason, announced as
+// withdrawal.updated and balance.updated (withdrawal_reversed).
+func reversePaidPayout(ctx context.Context, tx *sqlx.Tx, w *market.Withdrawal, out market.PayoutOutcome, events *[]market.Event) error {
+	if err := postLedger(ctx, tx, market.WithdrawalReversed(w.ID, out.Provider, w.UserID, w.AmountMinor, w.Currency)); err != nil {
+		return err
+	}
+	if err := tx.GetContext(ctx, w, `UPDATE withdrawals SET status = 'failed', failure = $2, updated_at = now()
+		WHERE id = $1 RETURNING `+withdrawalColumns, w.ID, truncate(out.Failure, 255)); err != nil {
+		return fmt.Errorf("reverse withdrawal %s: %w", w.ID, err)
+	}
+	var err error
+	*events, err = withdrawalEvents(ctx, tx, *w, "withdrawal_reversed")
+	return err
 }
 
 // WithdrawalsInTransit lists up to limit of provider's withdrawals in transit last

@@ -72,7 +72,8 @@ func (g connectGateway) PayPalPayout(ctx context.Context, w market.Withdrawal) (
 
 // payPalPayoutOutcome reads a payout item's transaction_status: SUCCESS is paid;
 // a returned item (payments.PayPalPayoutItem.Returned: FAILED, RETURNED, BLOCKED…)
-// failed, its money back in the platform's PayPal balance; anything else (PENDING,
+// failed, its money back in the platform's PayPal balance (taken back after it was
+// paid when RETURNED, REFUNDED or REVERSED: Reversed); anything else (PENDING,
 // UNCLAIMED, ONHOLD) is not final yet.
 func payPalPayoutOutcome(it payments.PayPalPayoutItem) (market.PayoutOutcome, bool) {
 	out := market.PayoutOutcome{WithdrawalID: it.WithdrawalID, Destination: it.Receiver, PayoutRef: it.BatchID,
@@ -80,6 +81,7 @@ func payPalPayoutOutcome(it payments.PayPalPayoutItem) (market.PayoutOutcome, bo
 	if it.Returned() && out.Failure == "" {
 		out.Failure = "PayPal: " + it.Status
 	}
+	out.Reversed = it.TakenBack()
 	return out, it.Final()
 }
 
