@@ -194,3 +194,52 @@ func TestPartialRefundReturnsFeeAndTaxProRata(t *testing.T) {
 		t.Fatalf("credit note %+v", list[1])
 	}
 }
+
+// TestRefundsAtTheProviderGetCreditNotes: a refund made in Stripe's dashboard of an
+// order in escrow (signed charge.refunded) settles it with an invoice for what the
+// buyer paid and a credit note for what they got back, shared over the charged lines;
+// a second dashboard refund of the settled order gets a second credit note; repeated
+// events issue nothing more. The buyer is mailed the credit note.
+func TestRefundsAtTheProviderGetCreditNotes(t *testing.T) {
+	o := startOrderNode(t, billingEnv(), true)
+	buyer := &client{t: t, base: o.n.URL, bearer: o.buyer}
+	var ord struct {
+		apiOrder
+		Total int64 `json:"total_minor"`
+	}
+	expect(t, buyer.do("POST", "/orders", map[string]any{"gig_id": o.gigID, "tier": "basic"}, key()...), 201, "order").json(t, &ord)
+	body := paymentWebhook("evt_"+uuid.NewString(), "payment_intent.succeeded", ord.apiOrder, ord.Total, "USD")
+	o.signedStripe(t, body, "paid")
+	ord.apiOrder = o.orderOf(t, ord.ID)
+
+	// 10.00 of 56.23: net 8.40 (8.00 of the package, 0.40 of the fee) and 1.60 tax (1.52 + 0.08).
+	refunded := chargeRefundedWebhook(ord.apiOrder, 1000)
+	o.signedStripe(t, refunded, "charge.refunded from the dashboard")
+	o.signedStripe(t, refunded, "the same event again")
+	if got := o.orderOf(t, ord.ID); got.Status != "cancelled" {
+		t.Fatalf("order after a dashboard refund: %+v", got)
+	}
+	list := waitInvoices(t, buyer, ord.ID, 2)
+	inv, cn := list[0], list[1]
+	if inv.Kind != "invoice" || inv.TotalMinor != 5623 || cn.Kind != "credit_note" || cn.CreditsNumber != inv.Number ||
+		cn.TotalMinor != 1000 || cn.NetMinor != 840 || cn.TaxMinor != 160 {
+		t.Fatalf("documents after the dashboard refund: %+v", list)
+	}
+	text := pdfText(t, expect(t, buyer.do("GET", "/invoices/"+cn.ID+"/pdf", nil), 200, "the credit note PDF").body)
+	for _, want := range []string{"(Credit note)", "Credits " + inv.Number, "(8.00 USD)", "(0.40 USD)", "(10.00 USD)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the credit note PDF does not show %s", want)
+		}
+	}
+	waitInvoiceMail(t, "lena@demo.gigstream.test", cn.Number, "/invoices/"+cn.ID+"/pdf")
+
+	// 5.00 more, now that the order is settled: a second credit note.
+	o.signedStripe(t, chargeRefundedWebhook(ord.apiOrder, 1500), "a second dashboard refund")
+	o.signedStripe(t, chargeRefundedWebhook(ord.apiOrder, 1500), "the second refund's event again")
+	list = waitInvoices(t, buyer, ord.ID, 3)
+	if second := list[2]; second.Kind != "credit_note" || second.CreditsNumber != inv.Number || second.TotalMinor != 500 || second.TaxMinor != 80 ||
+		second.Number == cn.Number {
+		t.Fatalf("documents after the second dashboard refund: %+v", list)
+	}
+	o.assertLedgerConserved(t)
+}

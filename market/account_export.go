@@ -59,6 +59,7 @@ const (
 	ExportNotifications  ExportSection = "notifications"
 	ExportUploads        ExportSection = "uploads"
 	ExportOrders         ExportSection = "orders"
+	ExportInvoices       ExportSection = "invoices"
 	ExportWithdrawals    ExportSection = "withdrawals"
 	ExportLedgerPostings ExportSection = "ledger_postings"
 )
@@ -66,7 +67,7 @@ const (
 // ExportSections lists every streamed section in output order.
 var ExportSections = []ExportSection{
 	ExportConversations, ExportMessagesSent, ExportBlocks, ExportDeviceTokens,
-	ExportNotifications, ExportUploads, ExportOrders, ExportWithdrawals, ExportLedgerPostings,
+	ExportNotifications, ExportUploads, ExportOrders, ExportInvoices, ExportWithdrawals, ExportLedgerPostings,
 }
 
 // ExportRow is one item of a section: its JSON, and the key the next page starts after.

@@ -41,8 +41,16 @@ type InvoicesConfig struct {
 //   - When that settlement refunds money, a credit note referencing the invoice states
 //     what went back: the refunded part of the price and of the service fee, with
 //     their tax (RefundShare).
-//   - Reversals at the provider (chargebacks, dashboard refunds) issue nothing yet.
-const InvoiceRule = "the platform issues; one gapless series per kind and year; invoice on settlement, credit note for its refund"
+//   - Money the buyer got back at the provider (a refund made in Stripe's or PayPal's
+//     dashboard, a chargeback lost, a PayPal reversal) gets a credit note too, when the
+//     reversal becomes final, for the whole amount the buyer got back
+//     (ReversalCreditNote), in the transaction that applies it. When it settles the
+//     order (an order still in escrow), the invoice is issued first, as for any
+//     settlement. When the order has no invoice and stays unsettled (a lost
+//     chargeback on an order frozen without its escrow), nothing is issued: a credit
+//     note must credit an invoice, and the order's own settlement later invoices what
+//     it keeps.
+const InvoiceRule = "the platform issues; one gapless series per kind and year; invoice on settlement, credit note for each refund, ours or the provider's"
 
 // The kinds of invoice documents and their series prefixes.
 const (
@@ -143,14 +151,45 @@ func CustomerParty(p *BillingProfile, fallbackName string) InvoiceParty {
 // numbers and customer, which the store adds in the settlement's transaction: the
 // invoice for what the buyer paid, and a credit note when the split refunds money.
 func DraftInvoices(ord Order, s Split, issuer Issuer) []InvoiceDocument {
-	title := ord.GigTitle + " (" + ord.PackageTitle + ")"
-	inv := invoiceDraft(ord, InvoiceKindInvoice, issuer, chargeLines(title, ord.PriceMinor, ord.ServiceFeeMinor, ord.TaxRateBPS))
-	out := []InvoiceDocument{inv}
+	out := []InvoiceDocument{chargeInvoice(ord, issuer)}
 	if s.BuyerRefund() > 0 {
 		out = append(out, invoiceDraft(ord, InvoiceKindCreditNote, issuer,
-			chargeLines("Refund: "+title, s.Refund, s.ServiceFeeRefund, ord.TaxRateBPS)))
+			chargeLines("Refund: "+orderTitle(ord), s.Refund, s.ServiceFeeRefund, ord.TaxRateBPS)))
 	}
 	return out
+}
+
+// orderTitle is the package line's description: the gig and the package.
+func orderTitle(ord Order) string { return ord.GigTitle + " (" + ord.PackageTitle + ")" }
+
+// chargeInvoice is the invoice for what the buyer paid for the order.
+func chargeInvoice(ord Order, issuer Issuer) InvoiceDocument {
+	return invoiceDraft(ord, InvoiceKindInvoice, issuer, chargeLines(orderTitle(ord), ord.PriceMinor, ord.ServiceFeeMinor, ord.TaxRateBPS))
+}
+
+// ReversalCreditNote is the credit note for amount of the order's payment that the
+// buyer got back at the provider (InvoiceRule). The provider returns one sum, so it is
+// shared over what was charged: the whole payment gives back exactly the charged
+// lines; a part gives back net = amount × (price + service fee) / total (half up),
+// shared between the package and the service fee in proportion to their net amounts
+// (half up, the package first), and the rest of the amount as tax, shared between
+// the two lines the same way. The lines sum to amount exactly.
+func ReversalCreditNote(ord Order, amount int64, issuer Issuer) InvoiceDocument {
+	title := "Refund: " + orderTitle(ord)
+	charged := ord.PriceMinor + ord.ServiceFeeMinor
+	total := charged + ord.TaxMinor
+	if amount >= total || charged <= 0 {
+		return invoiceDraft(ord, InvoiceKindCreditNote, issuer, chargeLines(title, ord.PriceMinor, ord.ServiceFeeMinor, ord.TaxRateBPS))
+	}
+	net := proRata(charged, amount, total)
+	price := proRata(ord.PriceMinor, net, charged)
+	tax := amount - net
+	priceTax := proRata(tax, price, net)
+	lines := []QuoteLine{{Kind: LineService, Description: title, AmountMinor: price, TaxRateBPS: ord.TaxRateBPS, TaxMinor: priceTax}}
+	if fee := net - price; fee > 0 || tax > priceTax {
+		lines = append(lines, QuoteLine{Kind: LineServiceFee, Description: "Service fee", AmountMinor: fee, TaxRateBPS: ord.TaxRateBPS, TaxMinor: tax - priceTax})
+	}
+	return invoiceDraft(ord, InvoiceKindCreditNote, issuer, lines)
 }
 
 // chargeLines is the package line and, when there is one, the service fee line, each

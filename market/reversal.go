@@ -99,6 +99,9 @@ type ReversalPlan struct {
 	Settle    *SettleDecision
 	EventType string
 	Seller    bool
+	// Invoices are the documents the reversal issues (InvoiceRule): a credit note when
+	// it becomes final, after the invoice when it settles the order.
+	Invoices []InvoiceDocument
 }
 
 // ReversalRule is the rule of a reversal of amount on an order:
@@ -129,7 +132,12 @@ type ReversalApplier interface {
 // the reversal's reference whatever event carries it) under the order's lock, and
 // publishes what it stored. It returns storage errors (the provider retries).
 func (s *Settlement) ApplyReversal(ctx context.Context, ev PaymentEvent) (PaymentOutcome, error) {
-	out, err := s.store.ApplyReversal(ctx, ev, func(f ReversalFacts) ReversalPlan { return decideReversal(ev, f, s.cfg.FeeBPS) })
+	issuer := BillingConfig{Issuer: s.cfg.Issuer}.withDefaults().Issuer
+	out, err := s.store.ApplyReversal(ctx, ev, func(f ReversalFacts) ReversalPlan {
+		plan := decideReversal(ev, f, s.cfg.FeeBPS)
+		plan.Invoices = reversalInvoices(f, plan, issuer)
+		return plan
+	})
 	if err != nil {
 		return PaymentOutcome{}, fmt.Errorf("apply %s %s: %w", ev.Type, ev.ID, err)
 	}
@@ -192,6 +200,22 @@ func decideReversal(ev PaymentEvent, f ReversalFacts, feeBPS int) ReversalPlan {
 	plan := ReversalPlan{Outcome: OutcomeApplied, Record: &rec, EventType: "order.chargeback"}
 	settleTaken(&plan, f, f.Escrow, feeBPS, "chargeback lost")
 	return plan
+}
+
+// reversalInvoices is what a reversal plan issues (InvoiceRule): nothing unless the
+// buyer's money is gone for good with it (a refund at the provider, a chargeback
+// lost, now and not before); then a credit note of the whole amount, after the
+// invoice when the plan settles the order.
+func reversalInvoices(f ReversalFacts, plan ReversalPlan, issuer Issuer) []InvoiceDocument {
+	rec := plan.Record
+	if rec == nil || (rec.Status != ReversalFinal && rec.Status != ReversalLost) || (f.Prior != nil && f.Prior.Status != ReversalOpen) {
+		return nil
+	}
+	cn := ReversalCreditNote(f.Order, rec.AmountMinor, issuer)
+	if plan.Settle != nil {
+		return []InvoiceDocument{chargeInvoice(f.Order, issuer), cn}
+	}
+	return []InvoiceDocument{cn}
 }
 
 // newRecord is a reversal record of the event that took nothing yet.

@@ -57,6 +57,21 @@ var exportSections = map[market.ExportSection]exportSection{
 		) AS data
 		FROM uploads WHERE owner_id = $1 AND id > $2::uuid ORDER BY id LIMIT $3`},
 	market.ExportOrders: {zeroUUID, exportOrdersSQL},
+	// Invoices and credit notes of the user's orders, as buyer and as seller: what each
+	// states, and the path that downloads its PDF (GET, signed in, as the order's
+	// parties may) once it is rendered; the file itself is not copied, as with
+	// uploads. The issued document (the buyer's billing details) is the buyer's only.
+	market.ExportInvoices: {zeroUUID, `
+		SELECT i.id::text AS key, json_build_object(
+			'id', i.id, 'order_id', i.order_id, 'role', CASE WHEN o.buyer_id = $1 THEN 'buyer' ELSE 'seller' END,
+			'kind', i.kind, 'number', i.document->>'number', 'credits_number', i.document->>'credits_number',
+			'currency', i.currency, 'net_minor', i.net_minor, 'tax_minor', i.tax_minor, 'total_minor', i.total_minor,
+			'issued_at', i.issued_at, 'lines', i.document->'lines',
+			'customer', CASE WHEN o.buyer_id = $1 THEN i.document->'customer' END,
+			'pdf_url', CASE WHEN i.object_key IS NOT NULL THEN '/invoices/' || i.id || '/pdf' END
+		) AS data
+		FROM orders o JOIN invoices i ON i.order_id = o.id
+		WHERE (o.buyer_id = $1 OR o.seller_id = $1) AND i.id > $2::uuid ORDER BY i.id LIMIT $3`},
 	market.ExportWithdrawals: {zeroUUID, `
 		SELECT id::text AS key, json_build_object(
 			'id', id, 'amount_minor', amount_minor, 'currency', currency, 'status', status,

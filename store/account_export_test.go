@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,14 @@ type exportDoc struct {
 		Disputes         []struct{ Reason string }
 		Review           *struct{ Rating int }
 	} `json:"orders"`
+	Invoices []struct {
+		Role, Kind, Number string
+		OrderID            string          `json:"order_id"`
+		CreditsNumber      *string         `json:"credits_number"`
+		TotalMinor         int64           `json:"total_minor"`
+		Customer           json.RawMessage `json:"customer"`
+		PDFURL             *string         `json:"pdf_url"`
+	} `json:"invoices"`
 	Withdrawals    []struct{ Status string }
 	LedgerPostings []struct {
 		Account     string `json:"account"`
@@ -167,6 +176,61 @@ func TestExportOfTheSellerHasUploadsWithoutKeysAndTheirPostings(t *testing.T) {
 	}
 	if strings.Contains(raw, "buyer@x.test") {
 		t.Fatal("the seller's export holds the buyer's e-mail")
+	}
+}
+
+// TestExportHoldsThePartiesInvoicesOnly: the buyer's export holds their order's
+// invoice and credit note with the buyer's details and the PDF's download path once
+// rendered, and not another buyer's invoice; the seller's holds the documents of both
+// their sales without the buyers' details; the other buyer's holds only theirs.
+func TestExportHoldsThePartiesInvoicesOnly(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	s := f.settlement(&fakeMoney{}, market.SettlementConfig{Issuer: market.Issuer{Name: "GigStream GmbH", Country: "DE"}})
+	theirs := f.deliveredOrder(t, time.Now())
+	_, _, err := s.Refund(ctx, theirs.ID, market.User{ID: f.seller, IsAdmin: true}, 400, "late", "k-refund")
+	must(t, err)
+	other, err := f.db.CreateUser(ctx, market.NewUser{Email: "other@x.test", Username: "buyer_two", DisplayName: "Other", IsBuyer: true})
+	must(t, err)
+	stranger := f
+	stranger.buyer = other.ID
+	strangers := stranger.deliveredOrder(t, time.Now())
+	if _, _, err := s.Accept(ctx, strangers.ID, other.ID, "k-accept"); err != nil {
+		t.Fatal(err)
+	}
+	invs, err := f.db.OrderInvoices(ctx, theirs.ID)
+	must(t, err)
+	if len(invs) != 2 {
+		t.Fatalf("the refunded order has %d documents, want 2", len(invs))
+	}
+	must(t, f.db.MarkInvoiceRendered(ctx, invs[0].ID, "invoices/"+invs[0].ID+".pdf"))
+
+	for _, c := range []struct {
+		user, role string
+		orders     map[string]int
+	}{{f.buyer, "buyer", map[string]int{theirs.ID: 2}}, {f.seller, "seller", map[string]int{theirs.ID: 2, strangers.ID: 1}}} {
+		doc, raw := exportOf(t, f, c.user)
+		got := map[string]int{}
+		for _, d := range doc.Invoices {
+			got[d.OrderID]++
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.orders) {
+			t.Fatalf("the %s's export holds documents of orders %v, want %v: %s", c.role, got, c.orders, raw)
+		}
+		for _, d := range doc.Invoices {
+			rendered := d.Number == invs[0].Number
+			if d.Role != c.role || (d.PDFURL != nil) != rendered ||
+				(rendered && *d.PDFURL != "/invoices/"+invs[0].ID+"/pdf") || (string(d.Customer) != "null") != (c.role == "buyer") {
+				t.Fatalf("the %s's export: document %+v", c.role, d)
+			}
+		}
+		if strings.Contains(raw, "invoices/"+invs[0].ID+".pdf") {
+			t.Fatalf("the %s's export holds the object key", c.role)
+		}
+	}
+	doc, _ := exportOf(t, f, other.ID)
+	if len(doc.Invoices) != 1 || doc.Invoices[0].OrderID != strangers.ID || doc.Invoices[0].Kind != "invoice" {
+		t.Fatalf("the other buyer's export: %+v", doc.Invoices)
 	}
 }
 

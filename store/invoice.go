@@ -29,20 +29,35 @@ func (InvoiceDeliverJob) Kind() string { return "invoice_deliver" }
 // InsertOpts puts the job in the mail queue: money never waits behind it.
 func (InvoiceDeliverJob) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueMail} }
 
-// preparedInvoices are a settlement's documents made ready to be numbered: customer,
-// issue date and id set, delivery jobs queued under those ids.
+// preparedInvoices are a settlement's or a reversal's documents made ready to be
+// numbered: customer, issue date and id set, delivery jobs queued under those ids;
+// credits is the number of the order's invoice when only credit notes are issued,
+// reversalID the reversal a credit note is for ("" for a settlement's).
 type preparedInvoices struct {
-	ids  []string
-	docs []market.InvoiceDocument
+	ids        []string
+	docs       []market.InvoiceDocument
+	credits    string
+	reversalID string
 }
 
 // prepareInvoices readies the documents a settlement issues, in its transaction,
 // before it takes any lock others wait for: the buyer's details, the issue date, an
 // id each, and the queued delivery job of each (which runs only once the transaction
-// committed). issueInvoices then numbers and stores them.
-func prepareInvoices(ctx context.Context, tx *sqlx.Tx, ord market.Order, drafts []market.InvoiceDocument) (preparedInvoices, error) {
+// committed). issueInvoices then numbers and stores them. Credit notes alone credit
+// the order's invoice; an order without one gets none (market.InvoiceRule).
+func prepareInvoices(ctx context.Context, tx *sqlx.Tx, ord market.Order, drafts []market.InvoiceDocument, reversalID string) (preparedInvoices, error) {
 	if len(drafts) == 0 {
 		return preparedInvoices{}, nil
+	}
+	credits := ""
+	if drafts[0].Kind == market.InvoiceKindCreditNote {
+		err := tx.GetContext(ctx, &credits, `SELECT document->>'number' FROM invoices WHERE order_id = $1 AND kind = 'invoice'`, ord.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return preparedInvoices{}, nil
+		}
+		if err != nil {
+			return preparedInvoices{}, fmt.Errorf("invoice of order %s: %w", ord.ID, err)
+		}
 	}
 	customer, err := invoiceCustomer(ctx, tx, ord.BuyerID)
 	if err != nil {
@@ -52,7 +67,7 @@ func prepareInvoices(ctx context.Context, tx *sqlx.Tx, ord market.Order, drafts 
 	if err := tx.GetContext(ctx, &now, `SELECT now()`); err != nil {
 		return preparedInvoices{}, fmt.Errorf("issue date: %w", err)
 	}
-	p := preparedInvoices{ids: make([]string, len(drafts)), docs: make([]market.InvoiceDocument, len(drafts))}
+	p := preparedInvoices{ids: make([]string, len(drafts)), docs: make([]market.InvoiceDocument, len(drafts)), credits: credits, reversalID: reversalID}
 	for i, d := range drafts {
 		d.Customer, d.IssuedAt = customer, now.UTC()
 		p.ids[i], p.docs[i] = uuid.NewString(), d
@@ -71,12 +86,13 @@ func prepareInvoices(ctx context.Context, tx *sqlx.Tx, ord market.Order, drafts 
 // statement that stores the document. A credit note credits the invoice issued
 // before it.
 func issueInvoices(ctx context.Context, tx *sqlx.Tx, p preparedInvoices) error {
-	credits := ""
+	credits := p.credits
 	for i, d := range p.docs {
+		reversalID := ""
 		if d.Kind == market.InvoiceKindCreditNote {
-			d.CreditsNumber = credits
+			d.CreditsNumber, reversalID = credits, p.reversalID
 		}
-		number, err := insertInvoice(ctx, tx, p.ids[i], d)
+		number, err := insertInvoice(ctx, tx, p.ids[i], d, reversalID)
 		if err != nil {
 			return err
 		}
@@ -106,15 +122,16 @@ func invoiceCustomer(ctx context.Context, tx *sqlx.Tx, buyerID string) (market.I
 }
 
 // insertInvoice takes the next number of the document's series and stores the
-// document under id with it, in one statement; it returns the printed number.
-func insertInvoice(ctx context.Context, tx *sqlx.Tx, id string, d market.InvoiceDocument) (string, error) {
+// document under id with it, a credit note with the reversal it is for (reversalID,
+// else ""), in one statement; it returns the printed number.
+func insertInvoice(ctx context.Context, tx *sqlx.Tx, id string, d market.InvoiceDocument, reversalID string) (string, error) {
 	series := market.InvoiceSeries(d.Kind, d.IssuedAt.Year())
 	doc, err := json.Marshal(d)
 	if err != nil {
 		return "", fmt.Errorf("invoice document: %w", err)
 	}
 	var number string
-	err = tx.GetContext(ctx, &number, insertInvoiceQuery, id, d.OrderID, d.Kind, series, d.Currency, d.NetMinor, d.TaxMinor, d.TotalMinor, doc, d.IssuedAt)
+	err = tx.GetContext(ctx, &number, insertInvoiceQuery, id, d.OrderID, d.Kind, series, d.Currency, d.NetMinor, d.TaxMinor, d.TotalMinor, doc, d.IssuedAt, reversalID)
 	if err != nil {
 		return "", fmt.Errorf("store the next %s: %w", series, err)
 	}
@@ -131,10 +148,11 @@ const insertInvoiceQuery = `
 		ON CONFLICT (series) DO UPDATE SET last_number = invoice_counters.last_number + 1 RETURNING last_number),
 	n AS (SELECT last_number, $4 || '-' || lpad(last_number::text, greatest(6, length(last_number::text)), '0') AS printed FROM c)
 	INSERT INTO invoices (id, order_id, kind, series, number, credits_invoice_id, currency,
-		net_minor, tax_minor, total_minor, document, issued_at)
+		net_minor, tax_minor, total_minor, document, issued_at, reversal_id)
 	SELECT $1::uuid, $2::uuid, $3::text, $4, n.last_number,
 		(SELECT id FROM invoices WHERE order_id = $2::uuid AND kind = 'invoice' AND $3::text = 'credit_note'),
-		$5::text, $6::bigint, $7::bigint, $8::bigint, jsonb_set($9::jsonb, '{number}', to_jsonb(n.printed)), $10::timestamptz
+		$5::text, $6::bigint, $7::bigint, $8::bigint, jsonb_set($9::jsonb, '{number}', to_jsonb(n.printed)), $10::timestamptz,
+		NULLIF($11::text, '')::uuid
 	FROM n
 	RETURNING document->>'number'`
 

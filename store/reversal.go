@@ -193,6 +193,13 @@ func writeReversal(ctx context.Context, tx *sqlx.Tx, ev market.PaymentEvent, ord
 			return nil, err
 		}
 	}
+	invoices, err := prepareInvoices(ctx, tx, ord, plan.Invoices, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := issueInvoices(ctx, tx, invoices); err != nil {
+		return nil, err
+	}
 	var events []market.Event
 	if plan.EventType != "" {
 		o := ord

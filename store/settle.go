@@ -111,7 +111,7 @@ func writeSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, 
 	if err != nil {
 		return ord, nil, err
 	}
-	invoices, err := prepareInvoices(ctx, tx, ord, d.Invoices)
+	invoices, err := prepareInvoices(ctx, tx, ord, d.Invoices, "")
 	if err != nil {
 		return ord, nil, err
 	}
