@@ -169,16 +169,26 @@ func waitInvoiceMail(t *testing.T, addr, number, link string) {
 	t.Fatalf("no mail to %s about %s within 30 s", addr, number)
 }
 
+// billedOrder is an order as placed under billingEnv, with what it charges in all.
+type billedOrder struct {
+	apiOrder
+	Total int64 `json:"total_minor"`
+}
+
+// paidBilledOrder places an order of the basic package as buyer and pays its total
+// (price, service fee and tax) by a signed payment_intent.succeeded.
+func (o *orderNode) paidBilledOrder(t *testing.T, buyer *client) billedOrder {
+	t.Helper()
+	var ord billedOrder
+	expect(t, buyer.do("POST", "/orders", map[string]any{"gig_id": o.gigID, "tier": "basic"}, key()...), 201, "order").json(t, &ord)
+	o.signedStripe(t, paymentWebhook("evt_"+uuid.NewString(), "payment_intent.succeeded", ord.apiOrder, ord.Total, "USD"), "paid")
+	return ord
+}
+
 func TestPartialRefundReturnsFeeAndTaxProRata(t *testing.T) {
 	o := startOrderNode(t, billingEnv(), true)
 	buyer := &client{t: t, base: o.n.URL, bearer: o.buyer}
-	var ord struct {
-		apiOrder
-		Total int64 `json:"total_minor"`
-	}
-	expect(t, buyer.do("POST", "/orders", map[string]any{"gig_id": o.gigID, "tier": "basic"}, key()...), 201, "order").json(t, &ord)
-	body := paymentWebhook("evt_"+uuid.NewString(), "payment_intent.succeeded", ord.apiOrder, ord.Total, "USD")
-	expect(t, o.sendWebhook(t, body, stripeSignature(body, webhookSecret, time.Now())), 200, "paid")
+	ord := o.paidBilledOrder(t, buyer)
 	admin := &client{t: t, base: o.n.URL, bearer: o.adminToken(t)}
 	// 15.00 of 45.00 back: a third of the 2.25 fee (0.75) and 19 % of each (2.85 + 0.1425 → 0.14)
 	expect(t, admin.do("POST", "/orders/"+ord.ID+"/refund", map[string]any{"amount_minor": 1500, "reason": "partly late"}, key()...), 200, "refund")
@@ -203,14 +213,7 @@ func TestPartialRefundReturnsFeeAndTaxProRata(t *testing.T) {
 func TestRefundsAtTheProviderGetCreditNotes(t *testing.T) {
 	o := startOrderNode(t, billingEnv(), true)
 	buyer := &client{t: t, base: o.n.URL, bearer: o.buyer}
-	var ord struct {
-		apiOrder
-		Total int64 `json:"total_minor"`
-	}
-	expect(t, buyer.do("POST", "/orders", map[string]any{"gig_id": o.gigID, "tier": "basic"}, key()...), 201, "order").json(t, &ord)
-	body := paymentWebhook("evt_"+uuid.NewString(), "payment_intent.succeeded", ord.apiOrder, ord.Total, "USD")
-	o.signedStripe(t, body, "paid")
-	ord.apiOrder = o.orderOf(t, ord.ID)
+	ord := o.paidBilledOrder(t, buyer)
 
 	// 10.00 of 56.23: net 8.40 (8.00 of the package, 0.40 of the fee) and 1.60 tax (1.52 + 0.08).
 	refunded := chargeRefundedWebhook(ord.apiOrder, 1000)
