@@ -202,20 +202,20 @@ func decideReversal(ev PaymentEvent, f ReversalFacts, feeBPS int) ReversalPlan {
 	return plan
 }
 
-// reversalInvoices is what a reversal plan issues (InvoiceRule): nothing unless the
-// buyer's money is gone for good with it (a refund at the provider, a chargeback
-// lost, now and not before); then a credit note of the whole amount, after the
-// invoice when the plan settles the order.
+// reversalInvoices is what a reversal plan issues (InvoiceRule): the invoice when the
+// plan settles the order, then a credit note of the whole amount when the buyer's
+// money is gone for good with it (a refund at the provider, a chargeback lost, now
+// and not before).
 func reversalInvoices(f ReversalFacts, plan ReversalPlan, issuer Issuer) []InvoiceDocument {
-	rec := plan.Record
-	if rec == nil || (rec.Status != ReversalFinal && rec.Status != ReversalLost) || (f.Prior != nil && f.Prior.Status != ReversalOpen) {
-		return nil
-	}
-	cn := ReversalCreditNote(f.Order, rec.AmountMinor, issuer)
+	var out []InvoiceDocument
 	if plan.Settle != nil {
-		return []InvoiceDocument{chargeInvoice(f.Order, issuer), cn}
+		out = append(out, chargeInvoice(f.Order, issuer))
 	}
-	return []InvoiceDocument{cn}
+	rec := plan.Record
+	if rec != nil && (rec.Status == ReversalFinal || rec.Status == ReversalLost) && (f.Prior == nil || f.Prior.Status == ReversalOpen) {
+		out = append(out, ReversalCreditNote(f.Order, rec.AmountMinor, issuer))
+	}
+	return out
 }
 
 // newRecord is a reversal record of the event that took nothing yet.

@@ -405,7 +405,7 @@ export interface UserEventData {
   /** Re-read GET /me/balance. */
   'balance.updated': {
     currency: string;
-    reason: 'order_settled' | 'earnings_cleared' | 'withdrawal_started' | 'withdrawal' | 'withdrawal_returned' | 'chargeback' | 'chargeback_won' | 'refunded_at_provider' | (string & {});
+    reason: 'order_settled' | 'earnings_cleared' | 'withdrawal_started' | 'withdrawal' | 'withdrawal_returned' | 'withdrawal_reversed' | 'chargeback' | 'chargeback_won' | 'refunded_at_provider' | (string & {});
     order_id?: string;
   };
   /** A withdrawal moved on; failure says why it failed or was rejected. */
