@@ -97,7 +97,13 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	defer stopPush()
 	// 9. The use cases, in the order they depend on each other (see newDomain), with
 	// the read cache every node shares for public pages.
-	cache, err := readcache.NewRedis(readcache.Config{Client: rdb, Registerer: reg})
+	// Its keys start with the database's installation id: pages are keyed by slug and
+	// username, which another database sharing this Redis may use too.
+	installation, err := db.InstallationID(ctx)
+	if err != nil {
+		return err
+	}
+	cache, err := readcache.NewRedis(readcache.Config{Client: rdb, Prefix: "rc:" + installation, Registerer: reg})
 	if err != nil {
 		return err
 	}
