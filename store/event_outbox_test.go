@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/gigstream/hub/market"
-	"github.com/gigstream/hub/store"
-	"github.com/gigstream/hub/store/storetest"
 )
 
 // TestOutboxKeepsEventsAppendOnly: every durable event, however it is written (the
@@ -17,12 +15,7 @@ import (
 // its data and trace.
 func TestOutboxKeepsEventsAppendOnly(t *testing.T) {
 	ctx := context.Background()
-	url := storetest.NewDatabase(t)
-	db, err := store.Open(ctx, store.Config{URL: url})
-	must(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	_, err = newMigrator(t, db).Up(ctx)
-	must(t, err)
+	db, url := migratedDBAt(t)
 	raw, err := sql.Open("postgres", url)
 	must(t, err)
 	t.Cleanup(func() { _ = raw.Close() })

@@ -10,7 +10,6 @@ import (
 
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/store"
-	"github.com/gigstream/hub/store/storetest"
 )
 
 // searchFixture is a migrated database with two categories and two users, its raw
@@ -28,13 +27,8 @@ type searchFixture struct {
 func newSearchFixture(t *testing.T) searchFixture {
 	t.Helper()
 	ctx := context.Background()
-	url := storetest.NewDatabase(t)
-	db, err := store.Open(ctx, store.Config{URL: url})
-	must(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	_, err = newMigrator(t, db).Up(ctx)
-	must(t, err)
-	_, err = db.Seed(ctx, store.SeedData{Categories: []store.SeedCategory{{Slug: "design", Name: "Design"}, {Slug: "code", Name: "Code"}}})
+	db, url := migratedDBAt(t)
+	_, err := db.Seed(ctx, store.SeedData{Categories: []store.SeedCategory{{Slug: "design", Name: "Design"}, {Slug: "code", Name: "Code"}}})
 	must(t, err)
 	raw, err := sql.Open("postgres", url)
 	must(t, err)

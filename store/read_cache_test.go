@@ -20,7 +20,6 @@ import (
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/readcache"
 	"github.com/gigstream/hub/store"
-	"github.com/gigstream/hub/store/storetest"
 )
 
 // readCacheFixture is a migrated database with two users (b sells), a read cache in
@@ -41,13 +40,8 @@ func newReadCacheFixture(t testing.TB) readCacheFixture {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	url := storetest.NewDatabase(t)
-	db, err := store.Open(ctx, store.Config{URL: url})
-	must(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	_, err = newMigrator(t, db).Up(ctx)
-	must(t, err)
-	_, err = db.Seed(ctx, store.SeedData{Categories: []store.SeedCategory{{Slug: "design", Name: "Design"}}})
+	db, url := migratedDBAt(t)
+	_, err := db.Seed(ctx, store.SeedData{Categories: []store.SeedCategory{{Slug: "design", Name: "Design"}}})
 	must(t, err)
 	raw, err := sql.Open("postgres", url)
 	must(t, err)

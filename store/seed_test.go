@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gigstream/hub/store"
+	"github.com/gigstream/hub/store/storetest"
 )
 
 var testSeed = store.SeedData{
@@ -24,11 +25,24 @@ var testSeed = store.SeedData{
 
 func migratedDB(t *testing.T) *store.DB {
 	t.Helper()
-	db := openTestDB(t)
+	db, _ := migratedDBAt(t)
+	return db
+}
+
+// migratedDBAt opens a fresh migrated database (river's tables too) and returns it
+// with its URL, for tests that also reach it with a connection of their own.
+func migratedDBAt(t testing.TB) (*store.DB, string) {
+	t.Helper()
+	url := storetest.NewDatabase(t)
+	db, err := store.Open(context.Background(), store.Config{URL: url})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
 	if _, err := newMigrator(t, db).Up(context.Background()); err != nil {
 		t.Fatalf("Up: %v", err)
 	}
-	return db
+	return db, url
 }
 
 func TestSeedIsIdempotent(t *testing.T) {
