@@ -122,7 +122,8 @@ func NewImageProcessor(objects ImageObjects, cfg ImageConfig) *ImageProcessor {
 	return &ImageProcessor{objects: objects, cfg: cfg}
 }
 
-// Process makes the variants of the image under key and stores them as prefix +
+// Process makes the variants of the image under key, turned upright as its EXIF
+// orientation says (dimensions and placeholder too), and stores them as prefix +
 // "/w{width}.webp" and "/w{width}.jpg": fixed keys, so a retried job overwrites what
 // an interrupted one left. It returns ErrImageTooLarge or ErrUnreadableImage (wrapped)
 // for an image it will not or cannot decode, ErrInvalidKey for a bad prefix,
@@ -140,10 +141,14 @@ func (p *ImageProcessor) Process(ctx context.Context, key, prefix string) (Image
 	if err != nil {
 		return ImageResult{}, err
 	}
-	b := img.Bounds()
-	res := ImageResult{Width: b.Dx(), Height: b.Dy()}
-	for _, v := range PlanVariants(b.Dx(), b.Dy()) {
-		scaled := Resize(img, v.Width, v.Height)
+	o := ImageOrientation(src)
+	width, height := img.Bounds().Dx(), img.Bounds().Dy()
+	if o.SwapsAxes() {
+		width, height = height, width
+	}
+	res := ImageResult{Width: width, Height: height} // as displayed
+	for _, v := range PlanVariants(width, height) {
+		scaled := resizeOriented(img, v, o)
 		for _, format := range []string{FormatWebP, FormatJPEG} {
 			made, err := p.store(ctx, prefix, scaled, format)
 			if err != nil {
@@ -151,7 +156,9 @@ func (p *ImageProcessor) Process(ctx context.Context, key, prefix string) (Image
 			}
 			res.Variants = append(res.Variants, made)
 		}
-		img = scaled // the next, narrower variant is scaled from this one: cheaper, as sharp
+		// The next, narrower variant is scaled from this one (cheaper, as sharp), which
+		// is already upright.
+		img, o = scaled, OrientationUpright
 	}
 	res.Placeholder = placeholder(img)
 	return res, ctx.Err()
@@ -221,6 +228,16 @@ func PlanVariants(width, height int) []VariantSize {
 		out = append(out, VariantSize{w, h})
 	}
 	return out
+}
+
+// resizeOriented scales img, stored with orientation o, to the displayed size v and
+// turns it upright: the turn costs a copy of the variant, not of the original. The
+// result is new pixels, so no metadata of the original (EXIF, GPS) reaches a variant.
+func resizeOriented(img image.Image, v VariantSize, o Orientation) image.Image {
+	if o.SwapsAxes() {
+		return Orient(Resize(img, v.Height, v.Width), o)
+	}
+	return Orient(Resize(img, v.Width, v.Height), o)
 }
 
 // Resize scales img to width × height with Catmull-Rom (sharp, no aliasing when
