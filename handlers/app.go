@@ -171,6 +171,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/readyz", readyz(d.Checks, cmp.Or(cfg.CheckTimeout, 2*time.Second), cfg.MetricsToken))
 	app.Get("/metrics", requireBearer(cfg.MetricsToken), metricsHandler(d.Registry))
 	app.Get("/openapi.yaml", openAPI)
+	app.Get("/", landing(d.WebApp != nil))
 	if d.WebApp != nil {
 		app.Use("/app", filesystem.New(filesystem.Config{Root: http.FS(d.WebApp), Index: "index.html", MaxAge: 300}))
 	}

@@ -36,6 +36,11 @@ func sendCached(c *fiber.Ctx, v any, cacheControl string) error {
 	if err != nil {
 		return fmt.Errorf("encode response: %w", err)
 	}
+	return sendCachedBody(c, body, fiber.MIMEApplicationJSON, cacheControl)
+}
+
+// sendCachedBody is sendCached for a body already built, of the given content type.
+func sendCachedBody(c *fiber.Ctx, body []byte, contentType, cacheControl string) error {
 	sum := sha256.Sum256(body)
 	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`
 	c.Set(fiber.HeaderETag, etag)
@@ -43,7 +48,7 @@ func sendCached(c *fiber.Ctx, v any, cacheControl string) error {
 	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	c.Set(fiber.HeaderContentType, contentType)
 	return c.Send(body)
 }
 
