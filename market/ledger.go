@@ -36,7 +36,7 @@ const (
 func EscrowAccount(orderID string) string { return "escrow:order:" + orderID }
 
 var (
-	accountPattern  = regexp.MustCompile(`^(external:[a-z]+|escrow:order:[0-9a-f-]{36}|seller:[0-9a-f-]{36}:(pending|available|debt)|platform:(fees|losses|service_fees)|tax:payable:[A-Z]{2}|transit:withdrawal:[0-9a-f-]{36})$`)
+	accountPattern  = regexp.MustCompile(`^(external:[a-z]+|escrow:order:[0-9a-f-]{36}|seller:[0-9a-f-]{36}:(pending|available|debt)|platform:(fees|losses|service_fees|refunds_owed)|tax:payable:[A-Z]{2}|transit:withdrawal:[0-9a-f-]{36})$`)
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 

@@ -123,6 +123,18 @@ type PaymentInfo struct {
 	Currency        string `json:"currency" db:"currency"`
 	ApproveURL      string `json:"approve_url,omitempty" db:"approve_url"` // PayPal only
 	CaptureID       string `json:"-" db:"capture_ref"`                     // PayPal only, once paid
+	// Reversed is what reversals of the payment did before the payment itself was
+	// recorded (a late payment of a cancelled order); read with the order's lock.
+	Reversed PaymentReversed `json:"-" db:"-"`
+}
+
+// PaymentReversed is what the reversals of a payment did before the payment was
+// recorded: what they took from platform:losses (open, lost and final ones; the
+// escrow was empty), and whether a chargeback of it is closed (won or lost), after
+// which the provider refuses to refund the charge.
+type PaymentReversed struct {
+	FromPlatform     int64
+	ChargebackClosed bool
 }
 
 // OrderChannel is the live channel of an order: its buyer and seller may follow it.

@@ -48,7 +48,8 @@ const (
 	OutcomeUnknownOrder = "unknown_order"  // no order matches its metadata
 	OutcomeMismatch     = "mismatch"       // amount, currency or PaymentIntent differ from the order's
 	// OutcomeRefundDue is a payment that succeeded for an order cancelled before it was
-	// paid: the escrow was funded with the amount received and is refunded in full.
+	// paid: the amount received is the buyer's (LatePaymentRule; what funds the escrow
+	// is refunded in full).
 	OutcomeRefundDue = "refund_due"
 	// OutcomeCancelled is a payment the provider cancelled: its placed order is
 	// cancelled.
@@ -72,6 +73,10 @@ type PaymentDecision struct {
 	// SettleKey is the provider event that took the order's final action (a cancelled
 	// payment cancels a placed order); it is recorded as the settlement's key.
 	SettleKey string
+	// RepayLosses is what a late payment repays of what the order's reversals took
+	// from platform:losses (LatePaymentRule): they are recorded as taken from the
+	// escrow instead.
+	RepayLosses int64
 }
 
 // PaymentOutcome is what applying a webhook did, with the events to publish.
@@ -181,11 +186,10 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 }
 
 // decideLatePayment is a payment that succeeded for an order cancelled before it was
-// paid: the buyer was charged, so the money is recorded (the escrow is funded with
-// the amount received, from the provider's external account, as a normal payment)
-// and is then refunded in full (Settlement.RefundCancelledPayment). The order stays
-// cancelled. A payment recorded already (another event about it) is ignored; one in
-// another currency, or of nothing, changes nothing.
+// paid: the buyer was charged, so the money is recorded from the provider's external
+// account, and the order stays cancelled (LatePaymentRule). A payment recorded
+// already (another event about it) is ignored; one in another currency, or of
+// nothing, changes nothing.
 func decideLatePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 	if p.Status == "succeeded" {
 		return PaymentDecision{Outcome: OutcomeIgnored}
@@ -193,8 +197,46 @@ func decideLatePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecisi
 	if ev.Currency != ord.Currency || ev.AmountMinor <= 0 {
 		return PaymentDecision{Outcome: OutcomeMismatch}
 	}
-	tx := FundEscrowFrom(ExternalAccount(ev.Provider), ord.ID, ev.AmountMinor, ev.Currency, "escrow_funding:order:"+ord.ID)
-	return PaymentDecision{Outcome: OutcomeRefundDue, PaymentStatus: "succeeded", Ledger: &tx, CaptureID: ev.CaptureID}
+	repay, escrow, owed := LatePaymentSplit(ev.AmountMinor, p.Reversed)
+	tx := LedgerTransaction{Kind: ledgerKindEscrow, OrderID: ord.ID, Reference: "escrow_funding:order:" + ord.ID,
+		Postings: legs(ev.Currency,
+			Posting{Account: ExternalAccount(ev.Provider), Amount: -ev.AmountMinor},
+			Posting{Account: EscrowAccount(ord.ID), Amount: escrow},
+			Posting{Account: PlatformRefundsOwedAccount, Amount: owed},
+			Posting{Account: PlatformLossesAccount, Amount: repay})}
+	return PaymentDecision{Outcome: OutcomeRefundDue, PaymentStatus: "succeeded", Ledger: &tx, CaptureID: ev.CaptureID, RepayLosses: repay}
+}
+
+// LatePaymentRule is the rule of a payment that arrives after its order was
+// cancelled (the buyer is owed all of it):
+//
+//   - What reversals of the payment applied before it (a chargeback, a refund at the
+//     provider) took from platform:losses, because the escrow was still empty, the
+//     payment repays first: those reversals are recorded as taken from the escrow
+//     (PaymentDecision.RepayLosses), so a chargeback won gives it back to the escrow
+//     and one lost keeps it, as if the payment had come first.
+//   - The rest funds the escrow and is refunded in full through the provider
+//     (Settlement.RefundCancelledPayment), unless a chargeback of the payment is
+//     closed: the provider refuses refunds of a charged-back charge, so it goes to
+//     platform:refunds_owed, which an admin pays back outside the provider. A
+//     chargeback that closes later on such an order moves what the escrow still holds
+//     there too (ReversalRule), so a cancelled order's escrow ends at zero.
+const LatePaymentRule = "repay the reversals' platform:losses, then escrow for the refund (platform:refunds_owed once charged back and closed)"
+
+// PlatformRefundsOwedAccount holds what the platform owes buyers of cancelled orders
+// and cannot refund through the provider (LatePaymentRule): an ordinary account.
+const PlatformRefundsOwedAccount = "platform:refunds_owed"
+
+// LatePaymentSplit splits a late payment of amount (LatePaymentRule): what repays
+// the reversals' platform:losses, what funds the escrow for the refund, and what is
+// owed to the buyer outside the provider.
+func LatePaymentSplit(amount int64, r PaymentReversed) (repay, escrow, owed int64) {
+	repay = min(amount, max(r.FromPlatform, 0))
+	escrow = amount - repay
+	if r.ChargebackClosed {
+		return repay, 0, escrow
+	}
+	return repay, escrow, 0
 }
 
 // isPaymentFailure says whether an event type reports a payment that failed: Stripe's

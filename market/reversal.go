@@ -121,6 +121,9 @@ type ReversalPlan struct {
 //     settles when no chargeback is open any more and reversals took part of its
 //     escrow for good (settleTaken), so an order that is not settled and not held
 //     always has its whole price in escrow.
+//   - A chargeback that closes (won or lost) on an order cancelled before it was paid
+//     moves what its escrow still holds to platform:refunds_owed: the provider
+//     refuses refunds of a charged-back charge (LatePaymentRule).
 const ReversalRule = "escrow, then the seller (pending, unreserved available, debt), then platform:losses"
 
 // ReversalApplier applies reversal events; *Settlement is one.
@@ -154,6 +157,13 @@ func (s *Settlement) ApplyReversal(ctx context.Context, ev PaymentEvent) (Paymen
 
 // decideReversal is the pure rule of a reversal event on the facts (ReversalRule).
 func decideReversal(ev PaymentEvent, f ReversalFacts, feeBPS int) ReversalPlan {
+	plan := decideReversalOf(ev, f, feeBPS)
+	oweUnrefundable(&plan, ev, f)
+	return plan
+}
+
+// decideReversalOf is decideReversal before oweUnrefundable.
+func decideReversalOf(ev PaymentEvent, f ReversalFacts, feeBPS int) ReversalPlan {
 	r, ord := ev.Reversal, f.Order
 	switch {
 	case ord.ID == "":
@@ -216,6 +226,34 @@ func reversalInvoices(f ReversalFacts, plan ReversalPlan, issuer Issuer) []Invoi
 		out = append(out, ReversalCreditNote(f.Order, rec.AmountMinor, issuer))
 	}
 	return out
+}
+
+// oweUnrefundable moves what the escrow of an order cancelled before it was paid
+// still holds after a chargeback of its late payment closes (won or lost) to
+// platform:refunds_owed: the provider refuses refunds of a charged-back charge, so
+// the refund sweep could never return it (LatePaymentRule).
+func oweUnrefundable(plan *ReversalPlan, ev PaymentEvent, f ReversalFacts) {
+	ord, r := f.Order, ev.Reversal
+	closed := r.Kind == ReversalChargeback && (r.Status == ReversalWon || r.Status == ReversalLost)
+	// (plan.Release, settleTaken's, is only ever set for an order not settled yet)
+	if !closed || plan.Outcome != OutcomeApplied || ord.Status != OrderCancelled || ord.PaidAt != nil || plan.Release != nil {
+		return
+	}
+	left := f.Escrow
+	if plan.Ledger != nil {
+		for _, p := range plan.Ledger.Postings {
+			if p.Account == EscrowAccount(ord.ID) {
+				left += p.Amount
+			}
+		}
+	}
+	if left <= 0 {
+		return
+	}
+	plan.Release = &LedgerTransaction{Kind: ledgerKindReversal, OrderID: ord.ID, Reference: "refunds-owed:" + ev.Provider + ":" + r.Ref,
+		Postings: legs(ord.Currency,
+			Posting{Account: EscrowAccount(ord.ID), Amount: -left},
+			Posting{Account: PlatformRefundsOwedAccount, Amount: left})}
 }
 
 // newRecord is a reversal record of the event that took nothing yet.

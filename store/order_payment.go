@@ -112,7 +112,41 @@ func orderForEvent(ctx context.Context, tx *sqlx.Tx, orderID string) (market.Ord
 		return market.Order{}, nil, err
 	}
 	pay, err := paymentOf(ctx, tx, ord.ID)
+	if err != nil || pay == nil || ord.Status != market.OrderCancelled || ord.PaidAt != nil {
+		return ord, pay, err
+	}
+	pay.Reversed, err = reversedBeforePayment(ctx, tx, ord.ID)
 	return ord, pay, err
+}
+
+// reversedBeforePayment is what the reversals of a locked order's payment did before
+// the payment was recorded (market.PaymentReversed).
+func reversedBeforePayment(ctx context.Context, tx *sqlx.Tx, orderID string) (market.PaymentReversed, error) {
+	var r market.PaymentReversed
+	err := tx.QueryRowxContext(ctx, `SELECT
+		COALESCE(sum(from_platform) FILTER (WHERE status <> 'won'), 0),
+		COALESCE(bool_or(kind = 'chargeback' AND status IN ('won', 'lost')), false)
+		FROM payment_reversals WHERE order_id = $1`, orderID).Scan(&r.FromPlatform, &r.ChargebackClosed)
+	if err != nil {
+		return r, fmt.Errorf("reversals of order %s: %w", orderID, err)
+	}
+	return r, nil
+}
+
+// repayReversals records that a late payment repaid amount of what the locked
+// order's reversals took from platform:losses (market.LatePaymentRule): the oldest
+// first, each reversal's platform part becomes an escrow part, so a chargeback won
+// gives it back to the escrow.
+func repayReversals(ctx context.Context, tx *sqlx.Tx, orderID string, amount int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE payment_reversals r SET from_escrow = r.from_escrow + s.part,
+			from_platform = r.from_platform - s.part, updated_at = now()
+		FROM (SELECT id, LEAST(from_platform, GREATEST($2 - (sum(from_platform) OVER (ORDER BY created_at, id) - from_platform), 0)) AS part
+			FROM payment_reversals WHERE order_id = $1 AND status <> 'won' AND from_platform > 0) s
+		WHERE r.id = s.id AND s.part > 0`, orderID, amount)
+	if err != nil {
+		return fmt.Errorf("repay reversals of order %s: %w", orderID, err)
+	}
+	return nil
 }
 
 // applyPaymentDecision writes what decide chose for the locked order.
@@ -142,6 +176,11 @@ func applyPaymentDecision(ctx context.Context, tx *sqlx.Tx, ord market.Order, d 
 	}
 	if d.Ledger != nil {
 		if err := postLedger(ctx, tx, *d.Ledger); err != nil {
+			return nil, err
+		}
+	}
+	if d.RepayLosses > 0 {
+		if err := repayReversals(ctx, tx, ord.ID, d.RepayLosses); err != nil {
 			return nil, err
 		}
 	}

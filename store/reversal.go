@@ -127,7 +127,7 @@ func reversalFacts(ctx context.Context, tx *sqlx.Tx, ev market.PaymentEvent) (ma
 	// the seller's orders holding external:stripe while it waits for the seller's
 	// pending balance, deadlocked (found by the money property test).
 	bal, err := lockBalances(ctx, tx, ord.Currency, market.ExternalAccount(ev.Provider), market.EscrowAccount(ord.ID),
-		market.PlatformFeesAccount, market.PlatformLossesAccount, market.SellerPendingAccount(ord.SellerID),
+		market.PlatformFeesAccount, market.PlatformLossesAccount, market.PlatformRefundsOwedAccount, market.SellerPendingAccount(ord.SellerID),
 		market.SellerAvailableAccount(ord.SellerID), market.SellerDebtAccount(ord.SellerID))
 	if err != nil {
 		return f, err

@@ -19,61 +19,80 @@ import (
 	"github.com/gigstream/hub/market"
 )
 
-// BenchmarkMoneyProperty is the randomized concurrent property test of the money
-// system: moneyWorkers goroutines run operations chosen by a seeded RNG over many
-// orders and sellers (place, pay, deliver, accept, cancel, partial refunds by an
-// admin, refunds in Stripe's dashboard, chargebacks opened and closed won or lost,
-// clearing, withdrawals, payouts paid or failed, the settlement sweeps), while the
-// webhooks the provider fake queues are delivered late, out of order and more than
-// once through the real verification and use cases (Orders.ApplyStripeWebhook,
+// TestMoneyProperty is the quick, bounded run of the money property (see
+// BenchmarkMoneyProperty) that make test runs: moneyQuickOps operations by default
+// (about 20 s under -race on the shared 2-core machine at load ~20), with a fresh
+// seed each run, logged; MONEYPROP_SEED replays a run's choices and MONEYPROP_OPS
+// sets the number of operations.
+func TestMoneyProperty(t *testing.T) {
+	seed, ops := moneyPropertySettings(t, moneyQuickOps)
+	runMoneyProperty(t, seed, ops)
+}
+
+// BenchmarkMoneyProperty is the long randomized concurrent property run of the money
+// system (make bench runs 20,000 operations; one run whatever b.N; it reports ops/s).
+// See runMoneyProperty; MONEYPROP_OPS sets the number of operations (default 2,400)
+// and MONEYPROP_SEED replays a run's choices.
+func BenchmarkMoneyProperty(b *testing.B) {
+	seed, ops := moneyPropertySettings(b, 2400)
+	b.ResetTimer()
+	runMoneyProperty(b, seed, ops)
+}
+
+// runMoneyProperty is the randomized concurrent property test of the money system:
+// moneyWorkers goroutines run operations chosen by a seeded RNG over many orders and
+// sellers (place, pay, deliver, accept, cancel, partial refunds by an admin, refunds
+// in Stripe's dashboard, chargebacks opened and closed won or lost, clearing,
+// withdrawals, payouts paid or failed, the settlement sweeps), while the webhooks the
+// provider fake queues are delivered late, out of order and more than once through
+// the real verification and use cases (Orders.ApplyStripeWebhook,
 // Payouts.ApplyConnectWebhook). Everything runs through the wiring the binary uses
 // (newOrders, newSettlement, newPayouts, newReconciliation) over real Postgres, with
 // payments' Stripe adapters talking to the recording fake (payments/stripetest).
 //
 // At each quiet checkpoint (every worker stopped, every queued webhook delivered) it
 // checks moneyInvariants; at the end the reconciliation with the fake's balance
-// transactions must find no difference. MONEYPROP_SEED replays a run's choices (the
-// seed is logged; the interleaving is the scheduler's), MONEYPROP_OPS sets the number
-// of operations (default 2,400). It is a benchmark (run by make bench, one run
-// whatever b.N) rather than a test in make test only because it still finds open
-// bugs (README, Money: "Provable"); it reports ops/s.
-func BenchmarkMoneyProperty(b *testing.B) {
-	seed, ops := moneyPropertySettings(b)
-	b.Logf("money property: seed %d (MONEYPROP_SEED=%d replays it), %d operations, %d workers", seed, seed, ops, moneyWorkers)
-	b.Logf("invariants: %s", moneyInvariants)
-	w := newMoneyWorld(b, seed)
+// transactions must find no difference. The seed is logged; the interleaving is the
+// scheduler's.
+func runMoneyProperty(t testing.TB, seed uint64, ops int) {
+	t.Logf("money property: seed %d (MONEYPROP_SEED=%d replays it), %d operations, %d workers", seed, seed, ops, moneyWorkers)
+	t.Logf("invariants: %s", moneyInvariants)
+	w := newMoneyWorld(t, seed)
 	rounds := max(1, ops/(moneyWorkers*moneyOpsPerTurn))
-	b.ResetTimer()
 	start := time.Now()
 	for round := range rounds {
 		w.turn(round)
 		w.quiesce()
 		if err := w.checkInvariants(); err != nil {
-			b.Fatalf("seed %d, after round %d (%d operations): %v", seed, round+1, (round+1)*moneyWorkers*moneyOpsPerTurn, err)
+			t.Fatalf("seed %d, after round %d (%d operations): %v", seed, round+1, (round+1)*moneyWorkers*moneyOpsPerTurn, err)
 		}
 	}
 	w.quiesce()
 	w.finishEverything()
 	if err := w.checkInvariants(); err != nil {
-		b.Fatalf("seed %d, after the last payouts: %v", seed, err)
+		t.Fatalf("seed %d, after the last payouts: %v", seed, err)
 	}
 	if err := w.checkReconciliation(); err != nil {
-		b.Fatalf("seed %d: %v", seed, err)
+		t.Fatalf("seed %d: %v", seed, err)
 	}
 	took := time.Since(start)
 	done := rounds * moneyWorkers * moneyOpsPerTurn
-	b.ReportMetric(float64(done)/took.Seconds(), "ops/s")
-	b.Logf("money property: seed %d: %d operations in %s; %s", seed, done, took.Round(time.Millisecond), w.summary())
+	if b, ok := t.(*testing.B); ok {
+		b.ReportMetric(float64(done)/took.Seconds(), "ops/s")
+	}
+	t.Logf("money property: seed %d: %d operations in %s; %s", seed, done, took.Round(time.Millisecond), w.summary())
 }
 
 const (
-	moneyWorkers    = 8  // goroutines running operations at once
-	moneyOpsPerTurn = 40 // operations each worker runs between checkpoints
+	moneyWorkers    = 8    // goroutines running operations at once
+	moneyOpsPerTurn = 40   // operations each worker runs between checkpoints
+	moneyQuickOps   = 2560 // TestMoneyProperty's default: 8 checkpoints
 )
 
-// moneyPropertySettings reads MONEYPROP_SEED (default: the clock) and MONEYPROP_OPS.
-func moneyPropertySettings(t testing.TB) (seed uint64, ops int) {
-	seed, ops = uint64(time.Now().UnixNano()), 2400
+// moneyPropertySettings reads MONEYPROP_SEED (default: the clock) and MONEYPROP_OPS
+// (default defaultOps).
+func moneyPropertySettings(t testing.TB, defaultOps int) (seed uint64, ops int) {
+	seed, ops = uint64(time.Now().UnixNano()), defaultOps
 	if v := os.Getenv("MONEYPROP_SEED"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/payments/stripetest"
 )
 
 // The regression tests of the bugs the money property run found, each made
@@ -223,11 +225,100 @@ func TestAcceptAfterARefundWhileAChargebackHeldTheOrder(t *testing.T) {
 			var status string
 			w.must(w.raw.QueryRowContext(w.ctx, `SELECT status FROM orders WHERE id = $1`, o.id).Scan(&status))
 			if status != string(market.OrderCancelled) {
-				t.Errorf("the order is %s, want cancelled", status)
+				t.Errorf("%s: the order is %s, want cancelled", name, status)
 			}
 			if err := w.checkInvariants(); err != nil {
 				t.Error(err)
 			}
 		})
 	}
+}
+
+// TestLatePaymentChargedBackLeavesNoEscrow is the property run's cancelled order that
+// kept escrow (seed 1796357787926606197): an order is placed and cancelled, then its
+// buyer's bank charges the PaymentIntent and charges it back at once, and the
+// payment_intent.succeeded, charge.dispute.created and charge.dispute.closed events
+// arrive in any order. Whatever the order and outcome, the order stays cancelled with
+// an empty escrow (Stripe refuses refunds of a charged-back charge, so what the buyer
+// is still owed after a chargeback won is in platform:refunds_owed), platform:losses
+// is back where it was, and every invariant holds.
+func TestLatePaymentChargedBackLeavesNoEscrow(t *testing.T) {
+	w := newMoneyWorld(t, 13)
+	w.quiesce()
+	// the events' order: p is payment_intent.succeeded, c dispute.created, x closed
+	for i, c := range []struct {
+		order string
+		won   bool
+	}{
+		{"cpx", false}, {"cpx", true}, {"pcx", true}, {"pcx", false}, {"cxp", true}, {"cxp", false},
+		{"xpc", true}, {"xpc", false}, {"pxc", true}, {"pxc", false},
+	} {
+		// one world for every case (w.must and quiesce fail the test itself): each
+		// case is its own order, and the checks name the case
+		name := fmt.Sprintf("%s won=%v", c.order, c.won)
+		{
+			g, buyer := w.gigs[i%len(w.gigs)], w.buyers[i%len(w.buyers)]
+			ord, _, err := w.orders.PlaceOrder(w.ctx, market.NewOrder{BuyerID: buyer, GigID: g.id, Tier: "basic", IdempotencyKey: uuid.NewString()})
+			w.must(err)
+			_, _, err = w.settlement.Cancel(w.ctx, ord.ID, buyer, uuid.NewString())
+			w.must(err)
+			w.quiesce()
+			intent := ord.Payment.PaymentIntentID
+			owedBefore, lossesBefore := w.balance(market.PlatformRefundsOwedAccount, ord.Currency), w.balance(market.PlatformLossesAccount, ord.Currency)
+			w.must(w.fake.Succeed(intent))
+			pi, _ := w.fake.Intent(intent)
+			dp, err := w.fake.Dispute(intent, pi.Amount)
+			w.must(err)
+			w.must(w.fake.CloseDispute(dp, c.won))
+			byType := map[byte]stripetest.Event{}
+			for _, ev := range w.fake.TakeEvents() {
+				switch ev.Type {
+				case market.StripePaymentSucceeded:
+					byType['p'] = ev
+				case "charge.dispute.created":
+					byType['c'] = ev
+				case "charge.dispute.closed":
+					byType['x'] = ev
+				}
+			}
+			for _, k := range []byte(c.order) {
+				ev, ok := byType[k]
+				if !ok {
+					t.Fatalf("%s: the fake queued no %c event", name, k)
+				}
+				w.must(w.deliver(ev))
+			}
+			w.quiesce()
+			var status string
+			w.must(w.raw.QueryRowContext(w.ctx, `SELECT status FROM orders WHERE id = $1`, ord.ID).Scan(&status))
+			if status != string(market.OrderCancelled) {
+				t.Errorf("%s: the order is %s, want cancelled", name, status)
+			}
+			if e := w.balance(market.EscrowAccount(ord.ID), ord.Currency); e != 0 {
+				t.Errorf("%s: the cancelled order's escrow holds %d, want 0", name, e)
+			}
+			if l := w.balance(market.PlatformLossesAccount, ord.Currency); l != lossesBefore {
+				t.Errorf("%s: platform:losses is %d, want %d as before: the buyer's own payment paid the chargeback", name, l, lossesBefore)
+			}
+			wantOwed := owedBefore
+			if c.won { // the buyer's bank gave the money back to us, and Stripe refuses the refund
+				wantOwed += pi.Amount
+			}
+			if o := w.balance(market.PlatformRefundsOwedAccount, ord.Currency); o != wantOwed {
+				t.Errorf("%s: platform:refunds_owed is %d, want %d", name, o, wantOwed)
+			}
+			if err := w.checkInvariants(); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	}
+}
+
+// balance is an account's balance in currency (0 when it has none).
+func (w *moneyWorld) balance(account, currency string) int64 {
+	w.t.Helper()
+	var b int64
+	w.must(w.raw.QueryRowContext(w.ctx, `SELECT COALESCE((SELECT balance_minor FROM ledger_balances WHERE account = $1 AND currency = $2), 0)`,
+		account, currency).Scan(&b))
+	return b
 }
