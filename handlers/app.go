@@ -330,6 +330,8 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Patch("/admin/categories/:slug", requireUser, gigs.changeCategory)
 	app.Post("/admin/categories/:slug/archive", requireUser, gigs.archiveCategory)
 	app.Post("/admin/categories/:slug/restore", requireUser, gigs.restoreCategory)
+	app.Post("/admin/gigs/:id/takedown", requireUser, gigs.takeDown)
+	app.Post("/admin/gigs/:id/restore", requireUser, gigs.restoreGig)
 	app.Get("/currencies", currencies)
 	search := rl.searchBudget(budgets.Search)
 	app.Get("/gigs", search, compressed, gigs.list)

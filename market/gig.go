@@ -124,6 +124,10 @@ type Gig struct {
 	Media        []GigMedia   `json:"media,omitempty" db:"-"`
 	Cover        *GigMedia    `json:"cover" db:"-"`
 	Rating       GigRating    `json:"rating" db:"rating"`
+	// TakedownReason and TakenDownAt say why and when an admin took the gig down
+	// (see Gigs.TakeDown); only its seller ever sees a taken-down gig.
+	TakedownReason *string    `json:"takedown_reason,omitempty" db:"takedown_reason"`
+	TakenDownAt    *time.Time `json:"taken_down_at,omitempty" db:"taken_down_at"`
 	// FavoriteCount is how many users keep the gig (see Favorites), on a gig's own
 	// page only; lists leave it out.
 	FavoriteCount *int `json:"favorite_count,omitempty" db:"-"`
@@ -165,6 +169,7 @@ func (t *GigTags) Scan(src any) error {
 // not exist, or that the caller may not change, wrap ErrNotFound.
 type GigStore interface {
 	CategoryStore
+	GigTakedownStore
 	CreateGig(ctx context.Context, in NewGig) (Gig, error)
 	Gig(ctx context.Context, idOrSlug string) (Gig, error)
 	// PublishedGigs returns an invalid Error naming q when the query has no word to

@@ -17,7 +17,8 @@ var gigColumns = `
 		` + aliased("c.", "category.", "id, slug, name, parent_id") + `,
 		` + aliased("u.", "seller.", "id, username, display_name") + `,
 		(u.deleted_at IS NULL AND u.disabled_at IS NULL) AS seller_active,
-		g.rating_count AS "rating.count", g.rating_total AS "rating.total"`
+		g.rating_count AS "rating.count", g.rating_total AS "rating.total",
+		g.takedown_reason, g.taken_down_at`
 
 // gigTables are the tables gigColumns read.
 const gigTables = `

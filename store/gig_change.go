@@ -56,7 +56,8 @@ func (db *DB) UpdateGig(ctx context.Context, gigID, sellerID string, ch market.G
 // SetGigStatus moves sellerID's own gig to status to when market.GigTransition allows
 // it (returning its conflict Error otherwise). The first publication sets
 // published_at, which later ones keep, so pausing and publishing again does not move
-// a gig to the top of the catalogue. Someone else's gig wraps ErrNotFound.
+// a gig to the top of the catalogue. A gig an admin took down cannot be published (a
+// conflict Error with the admin's reason). Someone else's gig wraps ErrNotFound.
 func (db *DB) SetGigStatus(ctx context.Context, gigID, sellerID string, to market.GigStatus) (market.Gig, error) {
 	var gig market.Gig
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -65,6 +66,9 @@ func (db *DB) SetGigStatus(ctx context.Context, gigID, sellerID string, to marke
 			return err
 		}
 		if err := market.GigTransition(from, hasBasic, to); err != nil {
+			return err
+		}
+		if err := refuseTakenDown(ctx, tx, gigID, to); err != nil {
 			return err
 		}
 		if from != to {

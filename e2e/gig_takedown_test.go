@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// takedownView is what a seller sees of their gig after an admin took it down.
+type takedownView struct {
+	Status         string
+	TakedownReason *string    `json:"takedown_reason"`
+	TakenDownAt    *time.Time `json:"taken_down_at"`
+}
+
+func TestAdminTakedownHidesAGigAndItsSellerSeesWhy(t *testing.T) {
+	env := migratedEnv(t, realtimeEnv(nil))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if code, out := Run(ctx, bin, env, "seed"); code != 0 {
+		t.Fatalf("seed: exit %d\n%s", code, out)
+	}
+	n := StartNode(t, bin, env)
+	n.WaitReady(t)
+	_, sellerTok := appUser(t, n, "seller")
+	seller := &client{t: t, base: n.URL, bearer: sellerTok}
+	adminEmail := uniqueEmail(t, "moderator")
+	admin := &client{t: t, base: n.URL}
+	admin.register(adminEmail, "moderator_"+n.URL[len(n.URL)-5:], "long enough password")
+	admin.login(adminEmail, "long enough password")
+
+	g := createGig(t, seller, gigBody("Hand-drawn logo for your brand", "graphics-design", pkg("basic", 2500, "USD")))
+	var up uploaded
+	expect(t, uploadForm(t, n, sellerTok, map[string]string{"kind": "gig_image", "gig_id": g.ID}, "logo.png", pngBytes(t)), 201, "gig image").json(t, &up)
+	expect(t, admin.do("POST", "/admin/gigs/"+g.ID+"/takedown", map[string]string{"reason": "x"}), 404, "takedown by a non-admin")
+	if code, out := Run(ctx, bin, env, "admin", "grant", adminEmail); code != 0 {
+		t.Fatalf("admin grant: exit %d\n%s", code, out)
+	}
+	expect(t, admin.do("POST", "/admin/gigs/"+g.ID+"/takedown", map[string]string{"reason": "nothing to hide"}), 409, "takedown of a draft")
+	expect(t, seller.do("POST", "/gigs/"+g.ID+"/publish", nil), 200, "publish")
+	expect(t, as(t, n, "", "GET", "/gigs/"+g.Slug), 200, "published gig, public")
+	expect(t, as(t, n, "", "GET", "/gigs?q=logo"), 200, "search") // warms the read cache and the index
+
+	r := expect(t, admin.do("POST", "/admin/gigs/"+g.ID+"/takedown", map[string]string{"reason": "  "}), 422, "blank reason")
+	if f := r.problemFields(t); !slices.Contains(f, "reason") {
+		t.Fatalf("422 names %v, want reason", f)
+	}
+	reason := "The logo copies a registered trademark (report 1234)."
+	expect(t, admin.do("POST", "/admin/gigs/"+g.ID+"/takedown", map[string]string{"reason": reason}), 200, "takedown")
+	for _, path := range []string{"/gigs/" + g.ID, "/gigs/" + g.Slug, "/uploads/" + up.ID + "/download"} {
+		expect(t, as(t, n, "", "GET", path), 404, "anonymous GET "+path+" after the takedown")
+	}
+	if body := string(expect(t, as(t, n, "", "GET", "/gigs?seller="+g.Seller.Username), 200, "seller's listing").body); strings.Contains(body, g.ID) {
+		t.Fatalf("a taken-down gig is still listed: %s", body)
+	}
+	var own takedownView
+	expect(t, seller.do("GET", "/gigs/"+g.ID, nil), 200, "seller's own view").json(t, &own)
+	if own.Status != "paused" || own.TakedownReason == nil || *own.TakedownReason != reason || own.TakenDownAt == nil {
+		t.Fatalf("seller sees %+v, want paused with the reason", own)
+	}
+	if body := string(expect(t, seller.do("GET", "/me/gigs", nil), 200, "seller's gigs").body); !strings.Contains(body, reason) {
+		t.Fatalf("GET /me/gigs does not show the reason: %s", body)
+	}
+	if body := string(expect(t, seller.do("POST", "/gigs/"+g.ID+"/publish", nil), 409, "publish a taken-down gig").body); !strings.Contains(body, "trademark") {
+		t.Fatalf("the 409 does not say why: %s", body)
+	}
+
+	expect(t, admin.do("POST", "/admin/gigs/"+g.ID+"/restore", nil), 200, "restore")
+	expect(t, admin.do("POST", "/admin/gigs/"+g.ID+"/restore", nil), 409, "restore twice")
+	expect(t, as(t, n, "", "GET", "/gigs/"+g.ID), 404, "a restored gig stays paused")
+	own = takedownView{}
+	expect(t, seller.do("GET", "/gigs/"+g.ID, nil), 200, "seller's view after restore").json(t, &own)
+	if own.TakedownReason != nil || own.TakenDownAt != nil {
+		t.Fatalf("restored gig still shows %+v", own)
+	}
+	expect(t, seller.do("POST", "/gigs/"+g.ID+"/publish", nil), 200, "publish after restore")
+	expect(t, as(t, n, "", "GET", "/gigs/"+g.ID), 200, "public again")
+}

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/gigstream/hub/market"
+)
+
+// TakeDownGig pauses a published or paused gig and records an admin's reason, under
+// the gig's row lock, so a seller's publish racing it either happens before (and is
+// undone) or sees the takedown. A draft is a conflict Error (it is shown to nobody);
+// a missing gig or malformed id wraps ErrNotFound. Taking down a gig already taken
+// down replaces the reason.
+func (db *DB) TakeDownGig(ctx context.Context, gigID, adminID, reason string) (market.Gig, error) {
+	var gig market.Gig
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		status, _, err := lockGig(ctx, tx, gigID)
+		if err != nil {
+			return err
+		}
+		if status == market.GigDraft {
+			return market.Errorf(market.CodeConflict, "a draft is shown to nobody; there is nothing to take down")
+		}
+		_, err = tx.ExecContext(ctx, `
+			UPDATE gigs SET status = 'paused', updated_at = now(),
+				takedown_reason = $2, taken_down_at = now(), taken_down_by = $3
+			WHERE id = $1`, gigID, reason, adminID)
+		if err != nil {
+			return fmt.Errorf("take down gig %s: %w", gigID, err)
+		}
+		gig, err = db.gigWhere(ctx, tx, gigID)
+		return err
+	})
+	return gig, err
+}
+
+// RestoreGig clears a gig's takedown; it stays paused. A gig that is not taken down is
+// a conflict Error; a missing one wraps ErrNotFound.
+func (db *DB) RestoreGig(ctx context.Context, gigID string) (market.Gig, error) {
+	var gig market.Gig
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, takenDown, err := lockGig(ctx, tx, gigID); err != nil {
+			return err
+		} else if !takenDown {
+			return market.Errorf(market.CodeConflict, "the gig is not taken down")
+		}
+		_, err := tx.ExecContext(ctx, `
+			UPDATE gigs SET updated_at = now(), takedown_reason = NULL, taken_down_at = NULL, taken_down_by = NULL
+			WHERE id = $1`, gigID)
+		if err != nil {
+			return fmt.Errorf("restore gig %s: %w", gigID, err)
+		}
+		gig, err = db.gigWhere(ctx, tx, gigID)
+		return err
+	})
+	return gig, err
+}
+
+// lockGig locks any seller's gig for an admin and returns its status and whether it
+// is taken down.
+func lockGig(ctx context.Context, tx *sqlx.Tx, gigID string) (market.GigStatus, bool, error) {
+	if !isUUID(gigID) {
+		return "", false, fmt.Errorf("gig %q: %w", gigID, ErrNotFound)
+	}
+	var row struct {
+		Status    market.GigStatus `db:"status"`
+		TakenDown bool             `db:"taken_down"`
+	}
+	err := tx.GetContext(ctx, &row, `SELECT status, taken_down_at IS NOT NULL AS taken_down FROM gigs WHERE id = $1 FOR UPDATE`, gigID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, fmt.Errorf("gig %s: %w", gigID, ErrNotFound)
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("lock gig %s: %w", gigID, err)
+	}
+	return row.Status, row.TakenDown, nil
+}
+
+// refuseTakenDown is the conflict Error, with the admin's reason, of publishing a gig
+// an admin took down (the row is locked by the caller).
+func refuseTakenDown(ctx context.Context, tx *sqlx.Tx, gigID string, to market.GigStatus) error {
+	if to != market.GigPublished {
+		return nil
+	}
+	var reason sql.NullString
+	if err := tx.GetContext(ctx, &reason, `SELECT takedown_reason FROM gigs WHERE id = $1`, gigID); err != nil {
+		return fmt.Errorf("takedown of gig %s: %w", gigID, err)
+	}
+	if reason.Valid {
+		return market.Errorf(market.CodeConflict, "an admin took this gig down: %s", reason.String)
+	}
+	return nil
+}
