@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -16,28 +15,16 @@ type takedownView struct {
 }
 
 func TestAdminTakedownHidesAGigAndItsSellerSeesWhy(t *testing.T) {
-	env := migratedEnv(t, realtimeEnv(nil))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if code, out := Run(ctx, bin, env, "seed"); code != 0 {
-		t.Fatalf("seed: exit %d\n%s", code, out)
-	}
-	n := StartNode(t, bin, env)
-	n.WaitReady(t)
+	n, env := seededGigNode(t)
+	admin, grantAdmin := moderator(t, n, env)
 	_, sellerTok := appUser(t, n, "seller")
 	seller := &client{t: t, base: n.URL, bearer: sellerTok}
-	adminEmail := uniqueEmail(t, "moderator")
-	admin := &client{t: t, base: n.URL}
-	admin.register(adminEmail, "moderator_"+n.URL[len(n.URL)-5:], "long enough password")
-	admin.login(adminEmail, "long enough password")
 
 	g := createGig(t, seller, gigBody("Hand-drawn logo for your brand", "graphics-design", pkg("basic", 2500, "USD")))
 	var up uploaded
 	expect(t, uploadForm(t, n, sellerTok, map[string]string{"kind": "gig_image", "gig_id": g.ID}, "logo.png", pngBytes(t)), 201, "gig image").json(t, &up)
 	expect(t, admin.do("POST", "/admin/gigs/"+g.ID+"/takedown", map[string]string{"reason": "x"}), 404, "takedown by a non-admin")
-	if code, out := Run(ctx, bin, env, "admin", "grant", adminEmail); code != 0 {
-		t.Fatalf("admin grant: exit %d\n%s", code, out)
-	}
+	grantAdmin()
 	expect(t, admin.do("POST", "/admin/gigs/"+g.ID+"/takedown", map[string]string{"reason": "nothing to hide"}), 409, "takedown of a draft")
 	expect(t, seller.do("POST", "/gigs/"+g.ID+"/publish", nil), 200, "publish")
 	expect(t, as(t, n, "", "GET", "/gigs/"+g.Slug), 200, "published gig, public")

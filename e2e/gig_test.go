@@ -48,6 +48,14 @@ type gigPage struct {
 // categories, four published gigs of two sellers).
 func gigNode(t *testing.T) *Node {
 	t.Helper()
+	n, _ := seededGigNode(t)
+	return n
+}
+
+// seededGigNode starts a ready node over a fresh database holding the demo seed and
+// returns it with its environment (for CLI commands such as admin grant).
+func seededGigNode(t *testing.T) (*Node, []string) {
+	t.Helper()
 	env := migratedEnv(t, realtimeEnv(nil))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -56,7 +64,24 @@ func gigNode(t *testing.T) *Node {
 	}
 	n := StartNode(t, bin, env)
 	n.WaitReady(t)
-	return n
+	return n, env
+}
+
+// moderator registers and signs in a user on n and returns their client and a
+// function that makes them an admin (gigstream admin grant).
+func moderator(t *testing.T, n *Node, env []string) (*client, func()) {
+	t.Helper()
+	email := uniqueEmail(t, "moderator")
+	c := &client{t: t, base: n.URL}
+	c.register(email, "moderator_"+n.URL[len(n.URL)-5:], "long enough password")
+	c.login(email, "long enough password")
+	return c, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if code, out := Run(ctx, bin, env, "admin", "grant", email); code != 0 {
+			t.Fatalf("admin grant: exit %d\n%s", code, out)
+		}
+	}
 }
 
 func pkg(tier string, price int64, currency string) map[string]any {

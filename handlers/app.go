@@ -69,7 +69,9 @@ type Deps struct {
 	Chat     *market.Chat          // conversations and messages
 	Gigs     *market.Gigs          // the catalogue
 	// Favorites are the gigs users keep; SavedSearches the searches they are told about.
-	Favorites     *market.Favorites
+	Favorites *market.Favorites
+	// AbuseReports are users' reports of gigs, messages and profiles, and the admins' queue.
+	AbuseReports  *market.AbuseReports
 	SavedSearches *market.SavedSearches
 	Reviews       *market.Reviews  // reviews of completed orders and their insights
 	Profiles      *market.Profiles // public profiles and the details of /me
@@ -332,6 +334,11 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Post("/admin/categories/:slug/restore", requireUser, gigs.restoreCategory)
 	app.Post("/admin/gigs/:id/takedown", requireUser, gigs.takeDown)
 	app.Post("/admin/gigs/:id/restore", requireUser, gigs.restoreGig)
+
+	abuse := &abuseReportRoutes{reports: d.AbuseReports}
+	app.Post("/reports", requireUser, rl.userBudget("report", budgets.Reports, time.Hour), abuse.report)
+	app.Get("/admin/reports", requireUser, abuse.queue)
+	app.Post("/admin/reports/:id/resolve", requireUser, abuse.resolve)
 	app.Get("/currencies", currencies)
 	search := rl.searchBudget(budgets.Search)
 	app.Get("/gigs", search, compressed, gigs.list)

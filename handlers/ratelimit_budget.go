@@ -18,6 +18,7 @@ type RouteBudgets struct {
 	Conversations int // POST /conversations per user per minute; default 30
 	Search        int // GET /gigs with q and GET /search/suggest per user, or per address when signed out, per minute; default 300
 	Exports       int // GET /me/export per user per hour; default 10
+	Reports       int // POST /reports (abuse reports) per user per hour; default 30
 	Webhooks      int // POST /webhooks/stripe and /webhooks/paypal per address per minute, before any verification; default 600
 }
 
@@ -27,6 +28,7 @@ func (b RouteBudgets) withDefaults() RouteBudgets {
 	b.Conversations = cmp.Or(b.Conversations, 30)
 	b.Search = cmp.Or(b.Search, 300)
 	b.Exports = cmp.Or(b.Exports, 10)
+	b.Reports = cmp.Or(b.Reports, 30)
 	b.Webhooks = cmp.Or(b.Webhooks, 600)
 	return b
 }

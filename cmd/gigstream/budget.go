@@ -1,7 +1,7 @@
 package main
 
 // routeBudgets are the budgets of the routes that cost money or CPU (handlers.RouteBudgets).
-type routeBudgets struct{ Orders, Uploads, Conversations, Search, Exports, Webhooks int }
+type routeBudgets struct{ Orders, Uploads, Conversations, Search, Exports, Reports, Webhooks int }
 
 // loadBudgetConfig reads the route budgets; .env.example says what each one counts.
 func loadBudgetConfig(e *envReader, c *config) {
@@ -11,6 +11,7 @@ func loadBudgetConfig(e *envReader, c *config) {
 		Conversations: e.integer("RATE_LIMIT_CONVERSATIONS_PER_MINUTE", 30, 1, 1_000_000),
 		Search:        e.integer("RATE_LIMIT_SEARCH_PER_MINUTE", 300, 1, 1_000_000),
 		Exports:       e.integer("RATE_LIMIT_EXPORTS_PER_HOUR", 10, 1, 1_000_000),
+		Reports:       e.integer("RATE_LIMIT_REPORTS_PER_HOUR", 30, 1, 1_000_000),
 		Webhooks:      e.integer("RATE_LIMIT_WEBHOOKS_PER_MINUTE", 600, 1, 1_000_000),
 	}
 }

@@ -28,6 +28,7 @@ type domain struct {
 	accounts      *market.Accounts
 	gigs          *market.Gigs
 	favorites     *market.Favorites
+	abuseReports  *market.AbuseReports
 	savedSearches *market.SavedSearches
 	search        *store.GigSearch
 	reviews       *market.Reviews
@@ -107,6 +108,7 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, cache market
 	// Favorites keep published gigs; saved searches are matched by this node's index
 	// and tell their owners through the notifications.
 	d.favorites = market.NewFavorites(db, d.gigs)
+	d.abuseReports = market.NewAbuseReports(db, log)
 	d.savedSearches = market.NewSavedSearches(db, d.gigs, d.search, d.notifications, log.With("component", "saved_searches"))
 	return d, nil
 }

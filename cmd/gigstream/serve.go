@@ -214,6 +214,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		Chat:           d.chat,
 		Gigs:           d.gigs,
 		Favorites:      d.favorites,
+		AbuseReports:   d.abuseReports,
 		SavedSearches:  d.savedSearches,
 		Reviews:        d.reviews,
 		Profiles:       d.profiles,

@@ -1,0 +1,53 @@
+package e2e
+
+import (
+	"testing"
+)
+
+// abuseReportView is a report as the API shows it.
+type abuseReportView struct {
+	ID, Status, Excerpt string
+	TargetKind          string `json:"target_kind"`
+}
+
+func TestUsersReportAGigAndAnAdminWorksTheQueue(t *testing.T) {
+	n, env := seededGigNode(t)
+	admin, grantAdmin := moderator(t, n, env)
+	_, sellerTok := appUser(t, n, "seller")
+	_, buyerTok := appUser(t, n, "buyer")
+	seller := &client{t: t, base: n.URL, bearer: sellerTok}
+	buyer := &client{t: t, base: n.URL, bearer: buyerTok}
+
+	g := createGig(t, seller, gigBody("Hand-drawn logo for your brand", "graphics-design", pkg("basic", 2500, "USD")))
+	body := map[string]string{"target_kind": "gig", "target_id": g.ID, "reason": "intellectual_property", "details": "copies a trademark"}
+	expect(t, buyer.do("POST", "/reports", body), 404, "report of a draft")
+	expect(t, seller.do("POST", "/gigs/"+g.ID+"/publish", nil), 200, "publish")
+	var first, again abuseReportView
+	expect(t, buyer.do("POST", "/reports", body), 201, "report").json(t, &first)
+	expect(t, buyer.do("POST", "/reports", body), 200, "report again").json(t, &again)
+	if first.ID != again.ID || first.Excerpt != g.Title || first.Status != "open" {
+		t.Fatalf("reports %+v and %+v", first, again)
+	}
+	expect(t, seller.do("POST", "/reports", body), 422, "report of one's own gig")
+	expect(t, buyer.do("POST", "/reports", map[string]string{"target_kind": "review", "target_id": g.ID, "reason": "spam"}), 422, "unknown kind")
+
+	expect(t, admin.do("GET", "/admin/reports", nil), 404, "queue as a non-admin")
+	grantAdmin()
+	var queue struct {
+		Reports    []abuseReportView
+		NextCursor *string `json:"next_cursor"`
+	}
+	expect(t, admin.do("GET", "/admin/reports", nil), 200, "open queue").json(t, &queue)
+	if len(queue.Reports) != 1 || queue.Reports[0].ID != first.ID || queue.NextCursor != nil {
+		t.Fatalf("open queue %+v", queue)
+	}
+	expect(t, admin.do("POST", "/admin/gigs/"+g.ID+"/takedown", map[string]string{"reason": "Trademark (report " + first.ID + ")"}), 200, "act")
+	expect(t, admin.do("POST", "/admin/reports/"+first.ID+"/resolve", map[string]string{"outcome": "actioned", "note": "taken down"}), 200, "resolve")
+	expect(t, admin.do("POST", "/admin/reports/"+first.ID+"/resolve", map[string]string{"outcome": "dismissed"}), 409, "resolve twice")
+	queue.Reports = nil
+	expect(t, admin.do("GET", "/admin/reports?status=actioned", nil), 200, "actioned").json(t, &queue)
+	if len(queue.Reports) != 1 || queue.Reports[0].Status != "actioned" {
+		t.Fatalf("actioned queue %+v", queue)
+	}
+	expect(t, admin.do("GET", "/admin/reports?status=closed", nil), 422, "unknown status")
+}
