@@ -233,18 +233,18 @@ func (o *orderNode) accountBalance(t *testing.T, account string) int64 {
 }
 
 // assertLedgerConserved fails unless every currency's postings sum to zero, every
-// balance row matches its postings, no account but external:* and the debt accounts
+// balance (its row plus its deferred postings) matches its postings, no account but external:* and the debt accounts
 // is negative, and no debt account is positive.
 func (o *orderNode) assertLedgerConserved(t *testing.T) {
 	t.Helper()
 	if n := o.sqlInt64(t, `SELECT count(*) FROM (SELECT currency FROM ledger_postings GROUP BY currency HAVING sum(amount_minor) <> 0) x`); n != 0 {
 		t.Fatalf("%d currencies whose postings do not sum to zero", n)
 	}
-	if n := o.sqlInt64(t, `SELECT count(*) FROM ledger_balances b WHERE balance_minor <>
+	if n := o.sqlInt64(t, `SELECT count(*) FROM ledger_account_balances b WHERE balance_minor <>
 		(SELECT COALESCE(sum(amount_minor), 0) FROM ledger_postings p WHERE p.account = b.account AND p.currency = b.currency)`); n != 0 {
 		t.Fatalf("%d balances differ from their postings", n)
 	}
-	if n := o.sqlInt64(t, `SELECT count(*) FROM ledger_balances WHERE CASE WHEN account LIKE 'external:%' THEN false
+	if n := o.sqlInt64(t, `SELECT count(*) FROM ledger_account_balances WHERE CASE WHEN account LIKE 'external:%' THEN false
 		WHEN account LIKE 'seller:%:debt' OR account = 'platform:losses' THEN balance_minor > 0 ELSE balance_minor < 0 END`); n != 0 {
 		t.Fatalf("%d accounts out of bounds (overdrawn, or a debt account above zero)", n)
 	}

@@ -50,6 +50,9 @@ type SettlementStore interface {
 		refund func(context.Context, Order, Split) (string, error)) (SettledOrder, error)
 	OrdersDeliveredBefore(ctx context.Context, before time.Time, limit int) ([]string, error)
 	ClearEarnings(ctx context.Context, settledBefore time.Time, limit int) ([]Event, error)
+	// FoldLedger adds the postings the database deferred to their accounts' balance
+	// rows and returns how many accounts it folded.
+	FoldLedger(ctx context.Context) (int, error)
 	Balances(ctx context.Context, userID string) ([]Balance, error)
 	// ReserveWithdrawal returns the withdrawal under in's key if there is one;
 	// otherwise, under the seller's lock, it reads the facts, asks plan, and records

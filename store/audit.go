@@ -63,14 +63,14 @@ func (db *DB) LedgerAudit(ctx context.Context) (market.LedgerAudit, error) {
 		FROM ledger_postings GROUP BY currency ORDER BY currency`); err != nil {
 		return a, fmt.Errorf("ledger sums: %w", err)
 	}
-	if err := db.x.SelectContext(ctx, &a.Overdrawn, `SELECT account, currency, balance_minor FROM ledger_balances
+	if err := db.x.SelectContext(ctx, &a.Overdrawn, `SELECT account, currency, balance_minor FROM ledger_account_balances
 		WHERE CASE WHEN account LIKE 'external:%' THEN false
 			WHEN account LIKE 'seller:%:debt' OR account = 'platform:losses' THEN balance_minor > 0
 			ELSE balance_minor < 0 END
 		ORDER BY account, currency`); err != nil {
 		return a, fmt.Errorf("overdrawn accounts: %w", err)
 	}
-	if err := db.x.SelectContext(ctx, &a.Mismatched, `SELECT b.account, b.currency, b.balance_minor FROM ledger_balances b
+	if err := db.x.SelectContext(ctx, &a.Mismatched, `SELECT b.account, b.currency, b.balance_minor FROM ledger_account_balances b
 		LEFT JOIN (SELECT account, currency, sum(amount_minor) AS total FROM ledger_postings GROUP BY account, currency) p
 			ON p.account = b.account AND p.currency = b.currency
 		WHERE b.balance_minor <> COALESCE(p.total, 0) ORDER BY b.account, b.currency`); err != nil {

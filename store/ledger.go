@@ -34,36 +34,59 @@ func postLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) er
 // writeLedger writes a validated ledger transaction and its postings in tx, whose
 // caller locked the balance rows already (postLedger, lockBalances).
 func writeLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) error {
-	if err := t.Validate(); err != nil {
-		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
+	return writeLedgers(ctx, tx, []market.LedgerTransaction{t})
+}
+
+// writeLedgers writes validated ledger transactions and their postings in tx in one
+// statement, in the given order (each posting moves its balance in turn, so a later
+// transaction sees what an earlier one posted); the caller locked the balance rows
+// already. The clearing sweep writes a seller's batch so, one round trip for all of
+// it. It returns the first invalid transaction's error, or the database's.
+func writeLedgers(ctx context.Context, tx *sqlx.Tx, ts []market.LedgerTransaction) error {
+	if len(ts) == 0 {
+		return nil
 	}
-	accounts, amounts, currencies := make([]string, len(t.Postings)), make([]int64, len(t.Postings)), make([]string, len(t.Postings))
-	for i, p := range t.Postings {
-		accounts[i], amounts[i], currencies[i] = p.Account, p.Amount, p.Currency
+	kinds, orders, refs := make([]string, len(ts)), make([]string, len(ts)), make([]string, len(ts))
+	var owners, accounts, currencies []string
+	var amounts []int64
+	for i, t := range ts {
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
+		}
+		kinds[i], orders[i], refs[i] = t.Kind, t.OrderID, t.Reference
+		for _, p := range t.Postings {
+			owners, accounts, amounts, currencies = append(owners, t.Reference), append(accounts, p.Account), append(amounts, p.Amount), append(currencies, p.Currency)
+		}
 	}
-	if _, err := tx.ExecContext(ctx, postLedgerQuery, t.Kind, t.OrderID, t.Reference,
-		pq.Array(accounts), pq.Array(amounts), pq.Array(currencies)); err != nil {
-		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
+	if _, err := tx.ExecContext(ctx, postLedgerQuery, pq.Array(kinds), pq.Array(orders), pq.Array(refs),
+		pq.Array(owners), pq.Array(accounts), pq.Array(amounts), pq.Array(currencies)); err != nil {
+		if len(ts) == 1 {
+			return fmt.Errorf("ledger transaction %s: %w", ts[0].Reference, err)
+		}
+		return fmt.Errorf("%d ledger transactions (%s…): %w", len(ts), ts[0].Reference, err)
 	}
 	return nil
 }
 
-// postLedgerQuery inserts a ledger transaction ($1 kind, $2 order id or empty, $3
-// reference) and its postings ($4 accounts, $5 amounts, $6 currencies), in the
-// arrays' order.
+// postLedgerQuery inserts ledger transactions ($1 kinds, $2 order ids or empty, $3
+// references) and their postings ($4 the reference of each posting's transaction, $5
+// accounts, $6 amounts, $7 currencies), the postings in the arrays' order.
 const postLedgerQuery = `
 	WITH t AS (
-		INSERT INTO ledger_transactions (kind, order_id, reference) VALUES ($1, NULLIF($2, '')::uuid, $3) RETURNING id)
+		INSERT INTO ledger_transactions (kind, order_id, reference)
+		SELECT kind, NULLIF(order_id, '')::uuid, reference FROM unnest($1::text[], $2::text[], $3::text[]) AS x(kind, order_id, reference)
+		RETURNING id, reference)
 	INSERT INTO ledger_postings (transaction_id, account, amount_minor, currency)
 	SELECT t.id, p.account, p.amount, p.currency
-	FROM t, unnest($4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS p(account, amount, currency, n)
+	FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[]) WITH ORDINALITY AS p(reference, account, amount, currency, n)
+	JOIN t ON t.reference = p.reference
 	ORDER BY p.n`
 
 // Balance returns an account's balance in minor units of currency (0 when it never
-// moved).
+// moved): its balance row plus its deferred postings.
 func (db *DB) Balance(ctx context.Context, account, currency string) (int64, error) {
 	var b int64
-	err := db.x.GetContext(ctx, &b, `SELECT COALESCE((SELECT balance_minor FROM ledger_balances WHERE account = $1 AND currency = $2), 0)`,
+	err := db.x.GetContext(ctx, &b, `SELECT COALESCE((SELECT balance_minor FROM ledger_account_balances WHERE account = $1 AND currency = $2), 0)`,
 		account, currency)
 	if err != nil {
 		return 0, fmt.Errorf("balance of %s: %w", account, err)
@@ -87,15 +110,22 @@ func (db *DB) LedgerTransactionsOf(ctx context.Context, orderID string) (int, er
 // settlements of one seller, each racing to create the seller's pending row or the
 // platform's fee row, deadlocked so (found by BenchmarkSettleOrders). The upsert is
 // one statement, so the rows are taken one by one in that order.
+//
+// A posting the database defers (ledger_defers, migration 00054: a credit of a
+// platform or tax account, any posting of an external one) takes no row: the trigger
+// writes it to ledger_deferred, so the settlements of a currency no longer queue on
+// its platform:fees row.
 func lockPostedBalances(ctx context.Context, tx *sqlx.Tx, ps []market.Posting) error {
-	accounts, currencies := make([]string, len(ps)), make([]string, len(ps))
+	accounts, amounts, currencies := make([]string, len(ps)), make([]int64, len(ps)), make([]string, len(ps))
 	for i, p := range ps {
-		accounts[i], currencies[i] = p.Account, p.Currency
+		accounts[i], amounts[i], currencies[i] = p.Account, p.Amount, p.Currency
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO ledger_balances (account, currency, balance_minor)
-		SELECT account, currency, 0 FROM (SELECT DISTINCT account, currency FROM unnest($1::text[], $2::text[]) AS p(account, currency)) d
+		SELECT account, currency, 0 FROM (SELECT DISTINCT account, currency FROM unnest($1::text[], $2::bigint[], $3::text[]) AS p(account, amount, currency)
+			WHERE NOT ledger_defers(account, amount)) d
 		ORDER BY currency, account ~ '^(external|platform|tax):', account
-		ON CONFLICT (account, currency) DO UPDATE SET balance_minor = ledger_balances.balance_minor`, pq.Array(accounts), pq.Array(currencies))
+		ON CONFLICT (account, currency) DO UPDATE SET balance_minor = ledger_balances.balance_minor`,
+		pq.Array(accounts), pq.Array(amounts), pq.Array(currencies))
 	if err != nil {
 		return fmt.Errorf("lock balances: %w", err)
 	}

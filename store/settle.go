@@ -275,7 +275,8 @@ func clearingBatches(due []clearingDue) [][]clearingDue {
 // clearBatch clears the orders of one seller in one currency in tx: it locks them (in
 // id order, so sweeps running at once on other nodes wait for each other instead of
 // deadlocking), then the seller's balance rows, skips the ones cleared meanwhile, and
-// posts each order's clearing in settlement order against the running balances.
+// posts each order's clearing in settlement order against the running balances, all
+// of them in one statement (writeLedgers).
 func clearBatch(ctx context.Context, tx *sqlx.Tx, batch []clearingDue) ([]market.Event, error) {
 	ids := make([]string, len(batch))
 	for i, d := range batch {
@@ -293,24 +294,27 @@ func clearBatch(ctx context.Context, tx *sqlx.Tx, batch []clearingDue) ([]market
 		return nil, err
 	}
 	var cleared []string
+	var ledger []market.LedgerTransaction
 	for _, ord := range orders {
 		if ord.ClearedAt != nil || ord.SellerMinor <= 0 {
 			continue // cleared by another node meanwhile
 		}
 		toDebt, toAvailable := market.ClearingSplit(ord.SellerMinor, bal[pending], bal[debt])
 		if t := market.ClearEarningsOf(ord.ID, seller, toDebt, toAvailable, cur); t != nil {
-			if err := writeLedger(ctx, tx, *t); err != nil {
-				return nil, err
-			}
+			ledger = append(ledger, *t)
 		}
 		bal[pending] -= toDebt + toAvailable
 		bal[debt] += toDebt
 		cleared = append(cleared, ord.ID)
 	}
+	if err := writeLedgers(ctx, tx, ledger); err != nil {
+		return nil, err
+	}
 	return markCleared(ctx, tx, seller, cur, cleared)
 }
 
-// markCleared stamps the cleared orders and stores a balance.updated event for each.
+// markCleared stamps the cleared orders and stores a balance.updated event for each,
+// in one statement (appendEvents).
 func markCleared(ctx context.Context, tx *sqlx.Tx, seller, currency string, ids []string) ([]market.Event, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -318,16 +322,11 @@ func markCleared(ctx context.Context, tx *sqlx.Tx, seller, currency string, ids 
 	if _, err := tx.ExecContext(ctx, `UPDATE orders SET cleared_at = now(), updated_at = now() WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("mark cleared: %w", err)
 	}
-	events := make([]market.Event, 0, len(ids))
-	for _, id := range ids {
-		ev, err := appendEvent(ctx, tx, market.UserChannel(seller), "balance.updated",
-			balanceEvent{Currency: currency, Reason: "earnings_cleared", OrderID: id})
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, ev)
+	data := make([]any, len(ids))
+	for i, id := range ids {
+		data[i] = balanceEvent{Currency: currency, Reason: "earnings_cleared", OrderID: id}
 	}
-	return events, nil
+	return appendEvents(ctx, tx, market.UserChannel(seller), "balance.updated", data)
 }
 
 // settledAt is when the order settled; the zero time when it has not.

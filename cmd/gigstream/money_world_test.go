@@ -262,7 +262,7 @@ func (w *moneyWorld) checkInvariants() error {
 // moneyInvariants are what the property test holds the ledger to.
 const moneyInvariants = `every ledger transaction sums to zero per currency; no account is negative but the
 outside world's (external:*) and the debt accounts (seller:{id}:debt, platform:losses),
-which are never positive; ledger_balances equal the sums of the postings; every final
+which are never positive; the balances (rows plus deferred postings) equal the sums of the postings; every final
 order's escrow is zero; per currency, what the Stripe fake holds (its balance
 transactions) plus external:stripe plus the withdrawals in transit is zero`
 

@@ -107,8 +107,9 @@ type settlementWorker struct {
 	log        *slog.Logger
 }
 
-// Work auto-completes, clears, refunds late payments of cancelled orders and finishes
-// stale pending withdrawals; an error makes river retry the run.
+// Work auto-completes, clears, refunds late payments of cancelled orders, finishes
+// stale pending withdrawals and folds the deferred ledger postings into their
+// balance rows; an error makes river retry the run.
 func (w *settlementWorker) Work(ctx context.Context, _ *river.Job[settlementArgs]) error {
 	completed, err := w.settlement.AutoComplete(ctx, settlementBatch)
 	if err != nil {
@@ -131,9 +132,13 @@ func (w *settlementWorker) Work(ctx context.Context, _ *river.Job[settlementArgs
 		return fmt.Errorf("paypal payouts: %w", err)
 	}
 	withdrawn += polled
+	folded, err := w.settlement.FoldLedger(ctx)
+	if err != nil {
+		return err
+	}
 	if completed+cleared+refunded+withdrawn > 0 {
 		w.log.InfoContext(ctx, "settlement run", "auto_completed", completed, "cleared", cleared,
-			"late_payments_refunded", refunded, "withdrawals_finished", withdrawn)
+			"late_payments_refunded", refunded, "withdrawals_finished", withdrawn, "ledger_accounts_folded", folded)
 	}
 	return nil
 }
