@@ -314,11 +314,12 @@ func TestLatePaymentChargedBackLeavesNoEscrow(t *testing.T) {
 	}
 }
 
-// balance is an account's balance in currency (0 when it has none).
+// balance is an account's balance in currency, its row plus its deferred postings
+// (0 when it has none).
 func (w *moneyWorld) balance(account, currency string) int64 {
 	w.t.Helper()
 	var b int64
-	w.must(w.raw.QueryRowContext(w.ctx, `SELECT COALESCE((SELECT balance_minor FROM ledger_balances WHERE account = $1 AND currency = $2), 0)`,
+	w.must(w.raw.QueryRowContext(w.ctx, `SELECT COALESCE((SELECT balance_minor FROM ledger_account_balances WHERE account = $1 AND currency = $2), 0)`,
 		account, currency).Scan(&b))
 	return b
 }
