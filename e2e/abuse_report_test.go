@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -32,7 +33,15 @@ func TestUsersReportAGigAndAnAdminWorksTheQueue(t *testing.T) {
 	expect(t, buyer.do("POST", "/reports", map[string]string{"target_kind": "review", "target_id": g.ID, "reason": "spam"}), 422, "unknown kind")
 
 	expect(t, admin.do("GET", "/admin/reports", nil), 404, "queue as a non-admin")
+	expect(t, admin.do("GET", "/admin/users?q=seller", nil), 404, "user search as a non-admin")
 	grantAdmin()
+	var found struct {
+		Users []struct{ ID, Username string }
+	}
+	expect(t, admin.do("GET", "/admin/users?q="+strings.ToUpper(g.Seller.Username), nil), 200, "user search").json(t, &found)
+	if len(found.Users) != 1 || found.Users[0].ID != g.Seller.ID {
+		t.Fatalf("user search for %s found %+v", g.Seller.Username, found.Users)
+	}
 	var queue struct {
 		Reports    []abuseReportView
 		NextCursor *string `json:"next_cursor"`

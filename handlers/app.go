@@ -305,6 +305,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 
 	me := &accountRoutes{accounts: d.Accounts, profiles: d.Profiles, mail: d.Mail, log: d.Log}
 	app.Get("/me", requireUser, me.show)
+	app.Get("/admin/users", requireUser, me.searchUsers)
 	app.Patch("/me", requireUser, me.update)
 	// Changes that check a password or send mail spend the address's sign-in budget
 	// and the user's own hourly one.

@@ -60,6 +60,9 @@ type SessionSockets interface {
 // conflict Error naming the field when a unique email or username is taken.
 type AccountStore interface {
 	CreateUser(ctx context.Context, u NewUser) (User, error)
+	// SearchUsers lists up to limit users matching q for admins (see
+	// Accounts.SearchUsers), oldest first after the key.
+	SearchUsers(ctx context.Context, q string, after *PageKey, limit int) ([]AdminUser, error)
 	UserByID(ctx context.Context, id string) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
 	UpdateProfile(ctx context.Context, id string, p ProfileUpdate) (User, error)

@@ -1,0 +1,33 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/gigstream/hub/market"
+)
+
+// likeEscaper escapes LIKE's wildcards, so a search for "a_b" finds only "a_b".
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// SearchUsers lists up to limit users whose e-mail or username starts with q, or
+// whose display name contains it, in any case (every user when q is empty), oldest
+// first after the key (created_at, id).
+func (db *DB) SearchUsers(ctx context.Context, q string, after *market.PageKey, limit int) ([]market.AdminUser, error) {
+	pattern := likeEscaper.Replace(strings.ToLower(q))
+	query := `SELECT id, email, username, display_name, is_seller, is_admin, disabled_at, deleted_at, created_at
+		FROM users
+		WHERE ($1 = '' OR lower(email) LIKE $1 || '%' OR lower(username) LIKE $1 || '%' OR lower(display_name) LIKE '%' || $1 || '%')`
+	args := []any{pattern}
+	if after != nil {
+		query += ` AND (created_at, id) > ($2, $3)`
+		args = append(args, after.At, after.ID)
+	}
+	query += fmt.Sprintf(` ORDER BY created_at, id LIMIT $%d`, len(args)+1)
+	out := []market.AdminUser{}
+	if err := db.x.SelectContext(ctx, &out, query, append(args, limit)...); err != nil {
+		return nil, fmt.Errorf("search users %q: %w", q, err)
+	}
+	return out, nil
+}
