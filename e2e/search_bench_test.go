@@ -22,6 +22,9 @@ import (
 //     result cache never answers (search with facets and suggest p99);
 //   - popular: 100 searches/s for 10 s of 50 popular queries repeated by a Zipf law
 //     (the cache's hit ratio and the p99 of repeated queries, cache hits);
+//   - profiles: 100 GET /users/{username}/s of the generated sellers, first 1,000
+//     distinct ones never asked (cold: read cache misses), then 1,000 repeats of the
+//     last 50 of them (cached: read cache hits, within the profiles' 30 s TTL);
 //   - ceiling: the cold mix at rising rates, 5 s each, until a p99 passes 100 ms;
 //   - sql: the same queries run directly in PostgreSQL by one client, the ranked page
 //     (RUM order, or ts_rank_cd on GIN) and the facet counts, as the engine replaced.
@@ -54,6 +57,7 @@ func BenchmarkSearchHTTP(b *testing.B) {
 	b.Logf("popular 100/s: hit ratio %.3f (%v hits, %v misses); repeated queries p50 %v p99 %v (%d), all p99 %v; node CPU %v per request",
 		popular.hits/(popular.hits+popular.misses), popular.hits, popular.misses,
 		quantile(repeats, 0.5), quantile(repeats, 0.99), len(repeats), popular.quantile(kindSearch, 0.99), popular.cpuPerRequest())
+	l.benchProfiles(b)
 	ceiling := l.ceiling(b)
 	b.ReportMetric(float64(ceiling), "ceiling-req/s")
 	l.reportSQL(b, l.queries[l.next:l.next+300])
@@ -61,6 +65,65 @@ func BenchmarkSearchHTTP(b *testing.B) {
 	for range b.N {
 		// Once: the attacks above are the measurement.
 	}
+}
+
+// benchProfiles offers profile pages, cold then cached (see BenchmarkSearchHTTP).
+func (l *searchLoad) benchProfiles(b *testing.B) {
+	names := l.sellerNames(b)
+	if len(names) < 1000 {
+		b.Fatalf("%d sellers, want 1,000", len(names))
+	}
+	cold := make([]vegeta.Target, 1000)
+	for i := range cold {
+		cold[i] = vegeta.Target{Method: "GET", URL: l.node.URL + "/users/" + names[i]}
+	}
+	cached := make([]vegeta.Target, 1000)
+	for i := range cached {
+		cached[i] = cold[len(cold)-50+i%50]
+	}
+	hits0, misses0 := l.readCacheCounts(b, "profile")
+	coldF := l.attack(b, 100, cold)
+	failOn(b, "profiles cold", coldF)
+	hits1, misses1 := l.readCacheCounts(b, "profile")
+	cachedF := l.attack(b, 100, cached)
+	failOn(b, "profiles cached", cachedF)
+	hits2, misses2 := l.readCacheCounts(b, "profile")
+	b.ReportMetric(ms(coldF.quantile(kindProfile, 0.99)), "profile-cold-p99-ms")
+	b.ReportMetric(ms(cachedF.quantile(kindProfile, 0.99)), "profile-cached-p99-ms")
+	b.Logf("profiles 100/s: cold (%v misses, %v hits) p50 %v p99 %v, node CPU %v per request; cached (%v hits, %v misses) p50 %v p99 %v, node CPU %v per request",
+		misses1-misses0, hits1-hits0, coldF.quantile(kindProfile, 0.5), coldF.quantile(kindProfile, 0.99), coldF.cpuPerRequest(),
+		hits2-hits1, misses2-misses1, cachedF.quantile(kindProfile, 0.5), cachedF.quantile(kindProfile, 0.99), cachedF.cpuPerRequest())
+}
+
+// sellerNames are the usernames of the generated sellers in a fixed shuffled order.
+func (l *searchLoad) sellerNames(b *testing.B) []string {
+	rows, err := l.db.Query(`SELECT username FROM users WHERE is_seller ORDER BY md5(username)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, url.PathEscape(name))
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// readCacheCounts reads the node's read cache hits and misses of kind.
+func (l *searchLoad) readCacheCounts(tb testing.TB, kind string) (hits, misses float64) {
+	tb.Helper()
+	body := l.metrics(tb)
+	series := `gigstream_read_cache_requests_total{kind="` + kind + `",result="`
+	hits, _ = metricValue(body, series+`hit"}`)
+	misses, _ = metricValue(body, series+`miss"}`)
+	return hits, misses
 }
 
 func failOn(b *testing.B, phase string, f loadFigures) {

@@ -41,7 +41,18 @@ type searchLoad struct {
 // on them with per-address budgets (all routes, and search) no benchmark reaches.
 func newSearchLoad(tb testing.TB, gigs, sellers, queries int) *searchLoad {
 	tb.Helper()
-	env := migratedEnv(tb, map[string]string{"RATE_LIMIT_IP_PER_MINUTE": "1000000", "RATE_LIMIT_SEARCH_PER_MINUTE": "1000000"})
+	return newSearchLoadEnv(tb, gigs, sellers, queries, nil)
+}
+
+// newSearchLoadEnv is newSearchLoad with more of the node's environment (PPROF_ADDR
+// to profile it, for one).
+func newSearchLoadEnv(tb testing.TB, gigs, sellers, queries int, more map[string]string) *searchLoad {
+	tb.Helper()
+	overrides := map[string]string{"RATE_LIMIT_IP_PER_MINUTE": "1000000", "RATE_LIMIT_SEARCH_PER_MINUTE": "1000000"}
+	for k, v := range more {
+		overrides[k] = v
+	}
+	env := migratedEnv(tb, overrides)
 	dsn := ""
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "DATABASE_URL="); ok {
@@ -110,6 +121,7 @@ func residentKiB(pid int) int {
 const (
 	kindSearch  = "search"  // /gigs with q and facets
 	kindSuggest = "suggest" // /search/suggest
+	kindProfile = "profile" // /users/{username}
 )
 
 // coldMix is n requests of the stated mix, each search with a query not asked before
@@ -209,6 +221,8 @@ func (l *searchLoad) attack(tb testing.TB, rate int, targets []vegeta.Target) lo
 		kind := kindSearch
 		if strings.Contains(res.URL, "/search/suggest") {
 			kind = kindSuggest
+		} else if strings.Contains(res.URL, "/users/") {
+			kind = kindProfile
 		}
 		f.latencies[kind] = append(f.latencies[kind], res.Latency)
 		f.requests++
@@ -255,6 +269,7 @@ func checkAnswer(kind string, res *vegeta.Result) string {
 		Total       *int
 		Facets      *struct{ Categories []json.RawMessage }
 		Suggestions []json.RawMessage
+		Username    string
 	}
 	if err := json.Unmarshal(res.Body, &body); err != nil {
 		return fmt.Sprintf("%s: %v", res.URL, err)
@@ -265,11 +280,23 @@ func checkAnswer(kind string, res *vegeta.Result) string {
 	if kind == kindSuggest && body.Suggestions == nil {
 		return fmt.Sprintf("%s: no suggestions: %.200s", res.URL, res.Body)
 	}
+	if kind == kindProfile && body.Username == "" {
+		return fmt.Sprintf("%s: no username: %.200s", res.URL, res.Body)
+	}
 	return ""
 }
 
 // cacheCounts reads the node's result cache hits and misses.
 func (l *searchLoad) cacheCounts(tb testing.TB) (hits, misses float64) {
+	tb.Helper()
+	body := l.metrics(tb)
+	hits, _ = metricValue(body, "gigstream_search_cache_hits_total")
+	misses, _ = metricValue(body, "gigstream_search_cache_misses_total")
+	return hits, misses
+}
+
+// metrics is the node's /metrics.
+func (l *searchLoad) metrics(tb testing.TB) string {
 	tb.Helper()
 	resp, err := http.Get(l.node.URL + "/metrics")
 	if err != nil {
@@ -277,9 +304,7 @@ func (l *searchLoad) cacheCounts(tb testing.TB) (hits, misses float64) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	hits, _ = metricValue(string(body), "gigstream_search_cache_hits_total")
-	misses, _ = metricValue(string(body), "gigstream_search_cache_misses_total")
-	return hits, misses
+	return string(body)
 }
 
 // TestSearchUnderOfferedLoad is BenchmarkSearchHTTP scaled down to run in make test:

@@ -41,8 +41,7 @@ func sendCached(c *fiber.Ctx, v any, cacheControl string) error {
 
 // sendCachedBody is sendCached for a body already built, of the given content type.
 func sendCachedBody(c *fiber.Ctx, body []byte, contentType, cacheControl string) error {
-	sum := sha256.Sum256(body)
-	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`
+	etag := strongETag(body)
 	c.Set(fiber.HeaderETag, etag)
 	c.Set(fiber.HeaderCacheControl, cacheControl)
 	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), etag) {
@@ -50,6 +49,12 @@ func sendCachedBody(c *fiber.Ctx, body []byte, contentType, cacheControl string)
 	}
 	c.Set(fiber.HeaderContentType, contentType)
 	return c.Send(body)
+}
+
+// strongETag is the strong ETag of body: a hash of its bytes.
+func strongETag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`
 }
 
 // etagMatches applies If-None-Match's weak comparison (RFC 9110 §13.1.2): "*" or any

@@ -146,6 +146,8 @@ type gigListResponse struct {
 }
 
 // list pages the published gigs, filtered and sorted by the query (see market.GigSort).
+// A page from the search engine's result cache comes with its encoded answer once
+// one request has made it (see encodedAnswer).
 func (h *gigRoutes) list(c *fiber.Ctx) error {
 	f, err := gigFilterOf(c)
 	if err != nil {
@@ -155,15 +157,24 @@ func (h *gigRoutes) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	answer, err := memoAnswer(page.Memo, func() any { return gigListOf(page) })
+	if err != nil {
+		return err
+	}
+	if f.OnlineOnly {
+		return answer.send(c, cachePublicRevalidate) // who is online changes by the minute
+	}
+	return answer.send(c, cachePublicSearch)
+}
+
+// gigListOf is the answer of a page of the catalogue.
+func gigListOf(page market.GigPage) gigListResponse {
 	res := gigListResponse{Gigs: page.Gigs, Total: page.Total, Facets: page.Facets}
 	if page.Next != nil {
 		s := encodeGigCursor(*page.Next)
 		res.NextCursor = &s
 	}
-	if f.OnlineOnly {
-		return sendCached(c, res, cachePublicRevalidate) // who is online changes by the minute
-	}
-	return sendCached(c, res, cachePublicSearch)
+	return res
 }
 
 // suggest completes what a buyer types in the search box.

@@ -46,6 +46,10 @@ type GigPage struct {
 	Next   *GigCursor
 	Total  *int
 	Facets *GigFacets
+	// Memo keeps what is made of this page while the search result it came from stays
+	// cached (its encoded answer); nil when the result is not cached. Read-only: a
+	// page from a memo is shared with every request that hits it.
+	Memo *SearchMemo
 }
 
 // GigResults is what a GigSearch found: up to the filter's limit of gigs in its order,
@@ -54,6 +58,9 @@ type GigResults struct {
 	Gigs   []Gig
 	Total  *int
 	Facets *GigFacets
+	// Memo is the cache entry's memo when the result is cached (see SearchMemo), nil
+	// otherwise.
+	Memo *SearchMemo
 }
 
 // GigSearch is the catalogue's search engine; store.GigSearch implements it over an
@@ -116,12 +123,18 @@ func (g *Gigs) List(ctx context.Context, f GigFilter) (GigPage, error) {
 	if err != nil {
 		return GigPage{}, err
 	}
+	if kept := res.Memo.Page(); kept != nil {
+		return *kept, nil
+	}
 	page := GigPage{Gigs: res.Gigs, Total: res.Total, Facets: res.Facets}
 	if len(page.Gigs) > limit {
 		page.Gigs = page.Gigs[:limit]
 		page.Next = cursorAt(f.Sort, page.Gigs[limit-1])
 	}
-	return page, g.attachMedia(ctx, page.Gigs, true)
+	if err := g.attachMedia(ctx, page.Gigs, true); err != nil {
+		return GigPage{}, err
+	}
+	return res.Memo.keepPage(page), nil
 }
 
 // find asks the search engine, or the store alone when there is none.

@@ -11,9 +11,11 @@ import (
 )
 
 // resultCache keeps the latest results of this node's searches, keyed by the index's
-// version and the filter: any change the index takes in starts a new version, so a
-// hit is exactly what a search would find now. Searches of online sellers are not
-// kept (presence changes without the index knowing).
+// version and the filter: any change the index takes in, or that is heard of (a gig,
+// its packages, media, seller or category, see GigSearch.Stale), starts a new version,
+// so a hit is exactly what a search would find now. Each entry carries a
+// market.SearchMemo for what the layers above make of it. Searches of online sellers
+// are not kept (presence changes without the index knowing).
 type resultCache struct {
 	mu      sync.Mutex
 	max     int
@@ -55,21 +57,26 @@ func (c *resultCache) get(key string) (market.GigResults, bool) {
 	c.hits.Add(1)
 	c.order.MoveToFront(e)
 	res := e.Value.(*cached).res
-	res.Gigs = append([]market.Gig(nil), res.Gigs...) // callers attach media to their copy
+	if res.Memo.Page() == nil {
+		res.Gigs = append([]market.Gig(nil), res.Gigs...) // callers attach media to their copy
+	}
 	return res, true
 }
 
-func (c *resultCache) put(key string, res market.GigResults) {
+// put keeps res under key, with a new memo, and returns res with that memo.
+func (c *resultCache) put(key string, res market.GigResults) market.GigResults {
 	if key == "" || c.max <= 0 {
-		return
+		return res
 	}
+	res.Memo = &market.SearchMemo{}
+	out := res
 	res.Gigs = append([]market.Gig(nil), res.Gigs...)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[key]; ok {
 		e.Value.(*cached).res = res
 		c.order.MoveToFront(e)
-		return
+		return out
 	}
 	c.entries[key] = c.order.PushFront(&cached{key: key, res: res})
 	for c.order.Len() > c.max {
@@ -77,6 +84,7 @@ func (c *resultCache) put(key string, res market.GigResults) {
 		c.order.Remove(last)
 		delete(c.entries, last.Value.(*cached).key)
 	}
+	return out
 }
 
 // CacheStats are the result cache's hits and misses since start.

@@ -33,7 +33,7 @@ func (s *GigSearch) SearchGigs(ctx context.Context, f market.GigFilter) (market.
 	if err != nil {
 		return market.GigResults{}, err
 	}
-	if err := s.fresh(ctx, s.cfg.MaxLag); err != nil {
+	if err := s.fresh(ctx, s.cfg.MaxLag, true); err != nil {
 		return market.GigResults{}, fmt.Errorf("search index: %w", err)
 	}
 	key := cacheKey(s.version.Load(), f)
@@ -49,8 +49,7 @@ func (s *GigSearch) SearchGigs(ctx context.Context, f market.GigFilter) (market.
 	if res.Facets != nil {
 		out.Facets = s.cats.Load().facets(res.Facets, req.PriceEdges)
 	}
-	s.cache.put(key, out)
-	return out, nil
+	return s.cache.put(key, out), nil
 }
 
 // engineFilters reports whether f filters on something only the index knows.
@@ -196,7 +195,7 @@ const suggestLag = time.Second
 // text, then the index's tags and title words.
 func (s *GigSearch) SuggestGigs(ctx context.Context, typed string, limit int) ([]market.GigSuggestion, error) {
 	// Suggestions may lag a little behind the catalogue: a second, or MaxLag.
-	if err := s.fresh(ctx, max(s.cfg.MaxLag, suggestLag)); err != nil {
+	if err := s.fresh(ctx, max(s.cfg.MaxLag, suggestLag), true); err != nil {
 		return nil, fmt.Errorf("search index: %w", err)
 	}
 	idx := s.index.Load()
@@ -242,7 +241,9 @@ func (s *GigSearch) MatchingGigs(ctx context.Context, f market.GigFilter, ids []
 		return nil, err
 	}
 	req.Within = ids
-	if err := s.fresh(ctx, s.cfg.MaxLag); err != nil {
+	// Strict even while notices are heard: a new gig is matched by a job that may
+	// run on a node its notice has not reached yet.
+	if err := s.fresh(ctx, s.cfg.MaxLag, false); err != nil {
 		return nil, fmt.Errorf("search index: %w", err)
 	}
 	out := []string{}
@@ -256,7 +257,9 @@ func (s *GigSearch) MatchingGigs(ctx context.Context, f market.GigFilter, ids []
 // gigID matches it, as MatchingGigs would say, with one wait for the index's
 // freshness for the whole batch. A filter whose query has no word matches nothing.
 func (s *GigSearch) MatchSavedSearches(ctx context.Context, gigID string, filters []market.GigFilter) ([]bool, error) {
-	if err := s.fresh(ctx, s.cfg.MaxLag); err != nil {
+	// Strict even while notices are heard: a new gig is matched by a job that may
+	// run on a node its notice has not reached yet.
+	if err := s.fresh(ctx, s.cfg.MaxLag, false); err != nil {
 		return nil, fmt.Errorf("search index: %w", err)
 	}
 	idx := s.index.Load()

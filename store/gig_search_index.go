@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,7 +20,8 @@ import (
 type GigSearchConfig struct {
 	// MaxLag is how old the index may be when a search starts. Zero (the default) is
 	// strict: every search first reads the changes committed before it began, one
-	// indexed query shared by the searches waiting at that moment.
+	// indexed query shared by the searches waiting at that moment, unless nothing
+	// changed since the last read (see Stale and Listening).
 	MaxLag time.Duration
 	// Refresh is how often Run reads changes when no search asks (default 1s).
 	Refresh time.Duration
@@ -41,14 +44,21 @@ type GigSearch struct {
 	log     *slog.Logger
 	index   atomic.Pointer[gigindex.Index]
 	cats    atomic.Pointer[categoryTree]
-	version atomic.Uint64 // bumped whenever the index takes a change in
+	version atomic.Uint64 // bumped whenever the index takes a change in, or one is heard of
 	cache   *resultCache
+	// heard counts the changes heard of (Stale: the database's notices and this
+	// node's own writes), and listening says whether notices are being heard now: a
+	// search needs no read while it holds and heard has not moved since the last
+	// read began (readHeard).
+	heard     atomic.Uint64
+	listening atomic.Bool
 
-	mu       sync.Mutex
-	mark     string    // the xmin of the last read's snapshot: rows written since are read next
-	lastRead time.Time // when the last finished read began
-	next     *pendingRead
-	reading  bool
+	mu        sync.Mutex
+	mark      string    // the xmin of the last read's snapshot: rows written since are read next
+	lastRead  time.Time // when the last finished read began
+	readHeard uint64    // heard when the last finished read began
+	next      *pendingRead
+	reading   bool
 }
 
 // pendingRead is a read of changes that searches wait for; it begins after they asked.
@@ -80,7 +90,7 @@ func NewGigSearch(db *DB, cfg GigSearchConfig, log *slog.Logger) *GigSearch {
 // Load builds the index from every listed gig (seconds at 100,000 gigs) and the
 // category tree. Serve calls it before listening.
 func (s *GigSearch) Load(ctx context.Context) error {
-	start := time.Now()
+	start, heard := time.Now(), s.heard.Load()
 	idx := gigindex.New()
 	mark, _, err := s.readChanges(ctx, idx, "0", true)
 	if err != nil {
@@ -92,7 +102,7 @@ func (s *GigSearch) Load(ctx context.Context) error {
 	s.mu.Lock()
 	s.index.Store(idx)
 	s.version.Add(1)
-	s.mark, s.lastRead = mark, start
+	s.mark, s.lastRead, s.readHeard = mark, start, heard
 	s.mu.Unlock()
 	s.log.Info("search index loaded", slog.Int("gigs", idx.Len()), slog.Duration("took", time.Since(start)))
 	return nil
@@ -124,14 +134,50 @@ func (s *GigSearch) Run(ctx context.Context) {
 }
 
 // fresh makes sure the index holds what was committed before the call, or within
-// lag of it (0: strictly).
-func (s *GigSearch) fresh(ctx context.Context, lag time.Duration) error {
+// lag of it (0: strictly). With heardOK, a search that comes while notices are heard
+// and none came since the last read began needs no read: the database announces
+// every change of a gig at its commit (migration 00048), so such a commit on another
+// node is in the index once its notice has reached this node, and this node's own
+// writes tell Stale before they answer.
+func (s *GigSearch) fresh(ctx context.Context, lag time.Duration, heardOK bool) error {
 	s.mu.Lock()
-	if lag > 0 && time.Since(s.lastRead) < lag {
+	if lag > 0 && time.Since(s.lastRead) < lag || heardOK && s.listening.Load() && s.heard.Load() == s.readHeard {
 		s.mu.Unlock()
 		return nil
 	}
 	return s.waitRead(ctx)
+}
+
+// Stale implements ReadCacheListener: keys of gigs ("gig:…") or of the categories
+// that a commit made stale start a new version (the cached results may show them)
+// and make the next search read the changes first. ListenReadCache calls it with the
+// database's notices; this node's writes call it after their commit (through the
+// read cache's invalidation), so their next search sees them without waiting for
+// the notice. It never fails.
+func (s *GigSearch) Stale(_ context.Context, keys ...string) error {
+	for _, k := range keys {
+		if strings.HasPrefix(k, "gig:") || k == "categories" {
+			s.changed()
+			return nil
+		}
+	}
+	return nil
+}
+
+// Listening implements ReadCacheListener: while on, searches trust the notices
+// (see fresh); turning on again counts as a change, since notices sent while the
+// connection was down are lost.
+func (s *GigSearch) Listening(on bool) {
+	if on {
+		s.changed()
+	}
+	s.listening.Store(on)
+}
+
+// changed starts a new version of the cached results and makes the next search read.
+func (s *GigSearch) changed() {
+	s.heard.Add(1)
+	s.version.Add(1)
 }
 
 // CatchUp reads the changes committed before the call into the index.
@@ -174,7 +220,7 @@ func (s *GigSearch) reader() {
 		}
 		s.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		start, idx := time.Now(), s.index.Load()
+		start, idx, heard := time.Now(), s.index.Load(), s.heard.Load()
 		next, changed, err := s.readChanges(ctx, idx, mark, false)
 		cancel()
 		if changed > 0 {
@@ -182,7 +228,7 @@ func (s *GigSearch) reader() {
 		}
 		s.mu.Lock()
 		if err == nil && s.index.Load() == idx {
-			s.mark, s.lastRead = next, start
+			s.mark, s.lastRead, s.readHeard = next, start, heard
 		}
 		s.mu.Unlock()
 		p.err = err
@@ -269,6 +315,7 @@ func applyRow(idx *gigindex.Index, r indexRow) {
 
 // categoryTree is the categories by id, for filters, facets and suggestions.
 type categoryTree struct {
+	list   []market.Category
 	byID   map[string]market.Category
 	bySlug map[string]market.Category
 }
@@ -278,11 +325,13 @@ func (s *GigSearch) loadCategories(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	t := &categoryTree{byID: map[string]market.Category{}, bySlug: map[string]market.Category{}}
+	t := &categoryTree{list: list, byID: map[string]market.Category{}, bySlug: map[string]market.Category{}}
 	for _, c := range list {
 		t.byID[c.ID], t.bySlug[c.Slug] = c, c
 	}
-	s.cats.Store(t)
+	if old := s.cats.Swap(t); !reflect.DeepEqual(old.list, list) {
+		s.version.Add(1) // cached facets name the categories
+	}
 	return nil
 }
 

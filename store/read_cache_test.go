@@ -27,6 +27,7 @@ import (
 // of stale pages invalidating it, as every node does.
 type readCacheFixture struct {
 	db      *store.DB
+	url     string
 	raw     *sql.DB
 	cache   *readcache.Redis
 	reg     *prometheus.Registry
@@ -56,10 +57,12 @@ func newReadCacheFixture(t testing.TB) readCacheFixture {
 	reg := prometheus.NewRegistry()
 	cache, err := readcache.NewRedis(readcache.Config{Client: rdb, Prefix: "test-" + uuid.NewString(), Registerer: reg})
 	must(t, err)
-	go func() { _ = store.ListenReadCache(ctx, url, cache.Invalidate, slog.New(slog.DiscardHandler)) }()
+	go func() {
+		_ = store.ListenReadCache(ctx, url, slog.New(slog.DiscardHandler), store.ReadCacheInvalidator(cache.Invalidate))
+	}()
 	_, seller := twoUsers(t, db)
 	gigs := market.NewGigs(db, market.GigsDeps{Cache: cache}, nil)
-	f := readCacheFixture{db: db, raw: raw, cache: cache, reg: reg, gigs: gigs, direct: market.NewGigs(db, market.GigsDeps{}, nil),
+	f := readCacheFixture{db: db, url: url, raw: raw, cache: cache, reg: reg, gigs: gigs, direct: market.NewGigs(db, market.GigsDeps{}, nil),
 		seller: seller, profile: market.NewProfiles(db, gigs, nil, cache, nil)}
 	f.waitListening(t)
 	return f
@@ -120,23 +123,10 @@ func TestReadCacheNeverServesAGigOlderThanItsLastEdit(t *testing.T) {
 	// Readers whose database read takes a while: the stale store this test looks for
 	// needs a read that began before an edit's commit and stores after its invalidation.
 	gigs := market.NewGigs(slowGigReads{f.db}, market.GigsDeps{Cache: f.cache}, nil)
-	var writers, readers sync.WaitGroup
+	var readers sync.WaitGroup
 	done := make(chan struct{})
 	failures := make(chan string, 16)
-	for i, g := range list {
-		writers.Add(1)
-		go func() {
-			defer writers.Done()
-			for v := 1; v <= editions; v++ {
-				title := fmt.Sprintf("Edition %04d of gig %d", v, i)
-				if _, err := f.gigs.Update(ctx, g.ID, f.seller, market.GigChange{Title: &title}); err != nil {
-					failures <- err.Error()
-					return
-				}
-				floors[i].Store(int64(v))
-			}
-		}()
-	}
+	writers := startEditions(ctx, f.gigs, f.seller, list, editions, "Edition %04d of gig %d", 0, floors, failures)
 	for r := range 6 {
 		readers.Add(1)
 		go func() {
@@ -166,15 +156,47 @@ func TestReadCacheNeverServesAGigOlderThanItsLastEdit(t *testing.T) {
 			}
 		}()
 	}
+	awaitEditions(t, writers, done, &readers, failures)
+	if f.hits(t, "gig") == 0 {
+		t.Fatal("no read was a cache hit: the cache was never used")
+	}
+}
+
+// startEditions has seller retitle each gig of list editions times through gigs,
+// concurrently, with title (a format of the edition and the gig's position), pausing
+// between edits; floors[i] holds the last edition of list[i] whose edit returned. An
+// error goes to failures and ends that gig's edits.
+func startEditions(ctx context.Context, gigs *market.Gigs, seller string, list []market.Gig, editions int, title string,
+	pause time.Duration, floors []atomic.Int64, failures chan<- string) *sync.WaitGroup {
+	var writers sync.WaitGroup
+	for i, g := range list {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for v := 1; v <= editions; v++ {
+				t := fmt.Sprintf(title, v, i)
+				if _, err := gigs.Update(ctx, g.ID, seller, market.GigChange{Title: &t}); err != nil {
+					failures <- err.Error()
+					return
+				}
+				floors[i].Store(int64(v))
+				time.Sleep(pause)
+			}
+		}()
+	}
+	return &writers
+}
+
+// awaitEditions waits for the writers, then tells the readers they are done and waits
+// for them, and fails on the first failure either reported.
+func awaitEditions(t *testing.T, writers *sync.WaitGroup, done chan struct{}, readers *sync.WaitGroup, failures chan string) {
+	t.Helper()
 	writers.Wait()
 	close(done)
 	readers.Wait()
 	close(failures)
 	for msg := range failures {
 		t.Fatal(msg)
-	}
-	if f.hits(t, "gig") == 0 {
-		t.Fatal("no read was a cache hit: the cache was never used")
 	}
 }
 

@@ -123,7 +123,8 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	if err := startRealtime(socketsCtx, cfg, node, d, reporter, log); err != nil {
 		return err
 	}
-	go listenReadCache(socketsCtx, cfg, cache, log) // the database's notices of stale pages
+	// The database's notices of stale pages, for the read cache and the search.
+	go listenReadCache(socketsCtx, cfg, cache, d.search, log)
 	startLedgerCheck(socketsCtx, cfg, db, reg, log) // the drift gauges
 	startReconciliationMetrics(socketsCtx, db, reg, cfg.LedgerCheck.Interval, cfg.LedgerCheck.Timeout, log)
 	// 11. Background jobs (river): money, mail and media in queues of their own.
