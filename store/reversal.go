@@ -126,22 +126,9 @@ func reversalFacts(ctx context.Context, tx *sqlx.Tx, ev market.PaymentEvent) (ma
 	// seller's rows while it waits for external:stripe, and a settlement of another of
 	// the seller's orders holding external:stripe while it waits for the seller's
 	// pending balance, deadlocked (found by the money property test).
-	// Absent rows are created at zero in the same order (lockPostedBalances): a row
-	// the plan's postings created later would be locked after the shared rows this
-	// transaction holds already, and an admin refund creating the seller's pending row
-	// while it waited for external:stripe deadlocked with a reversal whose release
-	// created that row (found by TestMoneyProperty).
-	accounts := []string{market.ExternalAccount(ev.Provider), market.EscrowAccount(ord.ID),
+	bal, err := lockBalances(ctx, tx, ord.Currency, market.ExternalAccount(ev.Provider), market.EscrowAccount(ord.ID),
 		market.PlatformFeesAccount, market.PlatformLossesAccount, market.PlatformRefundsOwedAccount, market.SellerPendingAccount(ord.SellerID),
-		market.SellerAvailableAccount(ord.SellerID), market.SellerDebtAccount(ord.SellerID)}
-	rows := make([]market.Posting, len(accounts))
-	for i, a := range accounts {
-		rows[i] = market.Posting{Account: a, Currency: ord.Currency}
-	}
-	if err := lockPostedBalances(ctx, tx, rows); err != nil {
-		return f, err
-	}
-	bal, err := lockBalances(ctx, tx, ord.Currency, accounts...)
+		market.SellerAvailableAccount(ord.SellerID), market.SellerDebtAccount(ord.SellerID))
 	if err != nil {
 		return f, err
 	}

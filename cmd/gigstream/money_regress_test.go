@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -323,69 +322,4 @@ func (w *moneyWorld) balance(account, currency string) int64 {
 	w.must(w.raw.QueryRowContext(w.ctx, `SELECT COALESCE((SELECT balance_minor FROM ledger_account_balances WHERE account = $1 AND currency = $2), 0)`,
 		account, currency).Scan(&b))
 	return b
-}
-
-// TestReversalAndRefundCreatingASellersRowDoNotDeadlock is the property run's
-// deadlock (seed 1796371779030607446, round 2: "admin_refund: lock balances: deadlock
-// detected"): a refund at Stripe of one order and an admin's partial refund of another
-// order of the same seller, whose pending balance row does not exist yet, both create
-// that row. The reversal locked the rows that existed (external:stripe among them)
-// and created the pending row later, while the admin refund created it first and
-// waited for external:stripe. Here a transaction holds external:stripe while the
-// reversal and then the refund queue behind it; both must succeed.
-func TestReversalAndRefundCreatingASellersRowDoNotDeadlock(t *testing.T) {
-	w := newMoneyWorld(t, 17)
-	w.quiesce()
-	g := w.gigs[0]
-	a, b := w.paidOrder(g, w.buyers[0]), w.paidOrder(g, w.buyers[1])
-	pi, _ := w.fake.Intent(a.intent)
-	_, err := w.fake.RefundOutside(a.intent, pi.Amount/2)
-	w.must(err)
-	events := w.fake.TakeEvents()
-	if len(events) != 1 {
-		t.Fatalf("the fake queued %d events, want 1", len(events))
-	}
-	cur := w.currency(g)
-	hold, err := w.raw.BeginTx(w.ctx, nil)
-	w.must(err)
-	defer func() { _ = hold.Rollback() }()
-	_, err = hold.ExecContext(w.ctx, `SELECT 1 FROM ledger_balances WHERE account = 'external:stripe' AND currency = $1 FOR UPDATE`, cur)
-	w.must(err)
-	done := make(chan error, 2)
-	go func() { done <- w.deliver(events[0]) }()
-	w.awaitLockWaiters(1)
-	go func() {
-		_, _, err := w.settlement.Refund(w.ctx, b.id, w.admin, b.price/2, "part of it", uuid.NewString())
-		done <- err
-	}()
-	w.awaitLockWaiters(2)
-	w.must(hold.Commit())
-	for range 2 {
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}
-	w.quiesce()
-	if err := w.checkInvariants(); err != nil {
-		t.Error(err)
-	}
-}
-
-// awaitLockWaiters waits (up to 30 s) until n sessions of the test's database wait
-// for a lock.
-func (w *moneyWorld) awaitLockWaiters(n int) {
-	w.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var waiting int
-		w.must(w.raw.QueryRowContext(w.ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting))
-		if waiting >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("%d sessions wait for a lock after 30 s, want %d", waiting, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
