@@ -34,8 +34,30 @@ func postLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) er
 // writeLedger writes a validated ledger transaction and its postings in tx, whose
 // caller locked the balance rows already (postLedger, lockBalances).
 func writeLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) error {
-	return writeLedgers(ctx, tx, []market.LedgerTransaction{t})
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
+	}
+	accounts, amounts, currencies := make([]string, len(t.Postings)), make([]int64, len(t.Postings)), make([]string, len(t.Postings))
+	for i, p := range t.Postings {
+		accounts[i], amounts[i], currencies[i] = p.Account, p.Amount, p.Currency
+	}
+	if _, err := tx.ExecContext(ctx, postOneLedgerQuery, t.Kind, t.OrderID, t.Reference,
+		pq.Array(accounts), pq.Array(amounts), pq.Array(currencies)); err != nil {
+		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
+	}
+	return nil
 }
+
+// postOneLedgerQuery inserts one ledger transaction ($1 kind, $2 order id or empty,
+// $3 reference) and its postings ($4 accounts, $5 amounts, $6 currencies), in the
+// arrays' order: the settlement's path, without postLedgerQuery's join.
+const postOneLedgerQuery = `
+	WITH t AS (
+		INSERT INTO ledger_transactions (kind, order_id, reference) VALUES ($1, NULLIF($2, '')::uuid, $3) RETURNING id)
+	INSERT INTO ledger_postings (transaction_id, account, amount_minor, currency)
+	SELECT t.id, p.account, p.amount, p.currency
+	FROM t, unnest($4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS p(account, amount, currency, n)
+	ORDER BY p.n`
 
 // writeLedgers writes validated ledger transactions and their postings in tx in one
 // statement, in the given order (each posting moves its balance in turn, so a later
