@@ -75,6 +75,9 @@ type SellerStats struct {
 	// the last 90 days; ResponseRate is the share of them the seller answered.
 	ResponseSeconds *int64   `json:"response_seconds" db:"response_seconds"`
 	ResponseRate    *float64 `json:"response_rate" db:"response_rate"`
+	// PublishedGigs is how many gigs the seller shows now; the profile lists the
+	// ProfileGigs newest and points at the rest (see PublicProfile.MoreGigs).
+	PublishedGigs int `json:"published_gigs" db:"published_gigs"`
 }
 
 // ProfilePresence is whether the user holds a socket now and, if not, when they were
@@ -97,6 +100,10 @@ type PublicProfile struct {
 	Stats    *SellerStats    `json:"seller_stats"`
 	Gigs     []Gig           `json:"gigs"`
 	Reviews  []Review        `json:"latest_reviews"`
+	// MoreGigs is where the catalogue's newest-first listing of the seller
+	// (GET /gigs?seller=username&sort=newest) continues after Gigs; nil when Gigs
+	// holds them all. The HTTP layer writes it as a link.
+	MoreGigs *GigCursor `json:"-"`
 }
 
 // ProfileStore reads what profiles show; store/ implements it.
@@ -129,6 +136,7 @@ func (p *Profiles) Public(ctx context.Context, username string) (PublicProfile, 
 		return PublicProfile{}, err
 	}
 	out := page.Profile
+	out.MoreGigs = page.MoreGigs
 	out.Presence = p.presenceOf(ctx, page.UserID, out.Presence.LastSeenAt)
 	return out, nil
 }
@@ -136,8 +144,9 @@ func (p *Profiles) Public(ctx context.Context, username string) (PublicProfile, 
 // profilePage is a profile as the read cache keeps it, with the user's id beside it
 // (presence is looked up by id, which the API does not show).
 type profilePage struct {
-	Profile PublicProfile `json:"profile"`
-	UserID  string        `json:"user_id"`
+	Profile  PublicProfile `json:"profile"`
+	UserID   string        `json:"user_id"`
+	MoreGigs *GigCursor    `json:"more_gigs,omitempty"` // Profile.MoreGigs, which the API does not show as is
 }
 
 // record reads everything a profile shows but whether the user is online now.
@@ -154,7 +163,7 @@ func (p *Profiles) record(ctx context.Context, username string) (profilePage, er
 	if u.IsSeller {
 		out, err = p.withSellerRecord(ctx, u.ID, out)
 	}
-	return profilePage{Profile: out, UserID: u.ID}, err
+	return profilePage{Profile: out, UserID: u.ID, MoreGigs: out.MoreGigs}, err
 }
 
 // Details returns the caller's own profile details (GET and PATCH /me show them).
@@ -207,6 +216,6 @@ func (p *Profiles) withSellerRecord(ctx context.Context, sellerID string, out Pu
 	if err != nil {
 		return out, fmt.Errorf("profile gigs: %w", err)
 	}
-	out.Gigs = page.Gigs
+	out.Gigs, out.MoreGigs = page.Gigs, page.Next
 	return out, nil
 }

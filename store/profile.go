@@ -75,6 +75,7 @@ const sellerStatsQuery = `
 	SELECT
 		(SELECT count(*) FROM orders WHERE seller_id = $1 AND status = 'completed') AS completed_orders,
 		(SELECT count(*) FROM reviews WHERE seller_id = $1) AS rating_count,
+		(SELECT count(*) FROM gigs WHERE seller_id = $1 AND status = 'published') AS published_gigs,
 		(SELECT round(avg(rating), 2)::float8 FROM reviews WHERE seller_id = $1) AS rating_mean,
 		(SELECT round(avg(on_time::int), 3)::float8 FROM judged) AS on_time_rate,
 		(SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM at - asked_at)))::int8
