@@ -71,6 +71,8 @@ type AccountStore interface {
 	SetEmail(ctx context.Context, userID, email string) error
 	ReleaseUnverifiedEmail(ctx context.Context, userID string) error
 	SetAdmin(ctx context.Context, email string, admin bool) (User, error)
+	// AnyAdmin returns the oldest active admin; none wraps ErrNotFound.
+	AnyAdmin(ctx context.Context) (User, error)
 	SetDisabled(ctx context.Context, email string, disabled bool) (User, error)
 	AnonymizeUser(ctx context.Context, userID string) (endedSessions []string, err error)
 

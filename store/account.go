@@ -157,6 +157,13 @@ func (db *DB) SetAdmin(ctx context.Context, email string, admin bool) (market.Us
 	return db.getUser(ctx, `UPDATE users SET is_admin = $2, updated_at = now() WHERE lower(email) = $1 RETURNING `+userColumns, email, admin)
 }
 
+// AnyAdmin returns the oldest admin that is neither disabled nor deleted; none wraps
+// ErrNotFound.
+func (db *DB) AnyAdmin(ctx context.Context) (market.User, error) {
+	return db.getUser(ctx, `SELECT `+userColumns+` FROM users
+		WHERE is_admin AND disabled_at IS NULL AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1`)
+}
+
 // SetDisabled disables or re-enables the user with email.
 func (db *DB) SetDisabled(ctx context.Context, email string, disabled bool) (market.User, error) {
 	return db.getUser(ctx, `

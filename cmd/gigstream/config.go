@@ -237,6 +237,14 @@ func loadChatConfig(e *envReader, c *config) {
 	}
 }
 
+// loadPasswordHashing reads argon2id's settings for new password hashes (serve and
+// bootstrap hash alike).
+func loadPasswordHashing(e *envReader, c *config) {
+	c.Argon2MemoryKB = e.integer("ARGON2_MEMORY_KIB", 19*1024, 8*1024, 1024*1024)
+	c.Argon2Lanes = e.integer("ARGON2_LANES", 2, 1, 16)
+	c.Argon2SlotWait = e.duration("ARGON2_SLOT_WAIT", 5*time.Second, 10*time.Millisecond, time.Minute)
+}
+
 // loadAccountConfig reads the settings of accounts, sessions and the security baseline.
 func loadAccountConfig(e *envReader, c *config) {
 	c.PublicURL = strings.TrimRight(e.str("PUBLIC_URL", "http://localhost:8080"), "/")
@@ -248,9 +256,7 @@ func loadAccountConfig(e *envReader, c *config) {
 	c.ForceHTTPS = e.boolean("FORCE_HTTPS", false)
 	c.SessionIdle = e.duration("SESSION_IDLE_TIMEOUT", 72*time.Hour, time.Second, 90*24*time.Hour)
 	c.SessionMaxAge = e.duration("SESSION_MAX_AGE", 30*24*time.Hour, time.Minute, 365*24*time.Hour)
-	c.Argon2MemoryKB = e.integer("ARGON2_MEMORY_KIB", 19*1024, 8*1024, 1024*1024)
-	c.Argon2Lanes = e.integer("ARGON2_LANES", 2, 1, 16)
-	c.Argon2SlotWait = e.duration("ARGON2_SLOT_WAIT", 5*time.Second, 10*time.Millisecond, time.Minute)
+	loadPasswordHashing(e, c)
 	c.RateLimits = rateLimits{
 		PerIP:                  e.integer("RATE_LIMIT_IP_PER_MINUTE", 600, 1, 1_000_000),
 		PerUser:                e.integer("RATE_LIMIT_USER_PER_MINUTE", 1200, 1, 1_000_000),

@@ -16,6 +16,11 @@ commands:
   migrate up|down|status     apply, roll back one, or list database migrations
   seed                       load the demo dataset (idempotent; refused in production)
   catalogue import FILE      create or update categories from a .json or .csv file (idempotent)
+  bootstrap --admin-email EMAIL [--admin-username NAME] [--admin-name NAME]
+            [--password-file PATH] [--categories FILE]
+                             make the first admin (password: first line of PATH or stdin,
+                             read only when the account is created) and import categories
+                             (idempotent; works in production)
   admin grant|revoke EMAIL   give or take the admin role
   admin disable|enable EMAIL disable an account (ends its sessions) or enable it again
   healthcheck                exit 0 when the local hub's /healthz answers 200
@@ -58,6 +63,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return admin(ctx, e, log, args[1:])
 	case "catalogue":
 		return catalogue(ctx, e, log, args[1:])
+	case "bootstrap":
+		return bootstrap(ctx, e, log, args[1:], os.Stdin)
 	case "healthcheck":
 		return healthcheck(ctx, e)
 	case "help", "-h", "--help":
