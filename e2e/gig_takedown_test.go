@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -64,4 +66,71 @@ func TestAdminTakedownHidesAGigAndItsSellerSeesWhy(t *testing.T) {
 	}
 	expect(t, seller.do("POST", "/gigs/"+g.ID+"/publish", nil), 200, "publish after restore")
 	expect(t, as(t, n, "", "GET", "/gigs/"+g.ID), 200, "public again")
+}
+
+// TestAdminTakedownTellsTheSellerLiveInAppAndByEmail: a takedown reaches the seller as
+// gig.taken_down on their user channel, a gig_taken_down notification with the reason
+// (live and listed) and an e-mail quoting it; lifting it does the same with
+// gig.restored, gig_restored and a second e-mail. Neither names the admin.
+func TestAdminTakedownTellsTheSellerLiveInAppAndByEmail(t *testing.T) {
+	n, env := seededGigNode(t)
+	admin, grantAdmin := moderator(t, n, env)
+	grantAdmin()
+	sellerID, sellerTok := demoToken(t, n, "maya@demo.gigstream.test")
+	seller := &client{t: t, base: n.URL, bearer: sellerTok}
+	var g struct{ ID, Title string }
+	expect(t, as(t, n, "", "GET", "/gigs/minimalist-logo-design"), 200, "seeded gig").json(t, &g)
+	s := mustDial(t, n, sellerTok)
+	channel := "user:" + sellerID
+	s.subscribe(channel, nil)
+
+	reason := fmt.Sprintf("Copies a registered trademark (report %d).", time.Now().UnixNano())
+	expect(t, admin.do("POST", "/admin/gigs/"+g.ID+"/takedown", map[string]string{"reason": reason}), 200, "takedown")
+	var down struct {
+		GigID  string `json:"gig_id"`
+		Title  string
+		Reason *string
+	}
+	if err := json.Unmarshal(s.eventOfType(channel, "gig.taken_down", 20*time.Second).Data, &down); err != nil {
+		t.Fatal(err)
+	}
+	if down.GigID != g.ID || down.Title != g.Title || down.Reason == nil || *down.Reason != reason {
+		t.Fatalf("gig.taken_down %+v", down)
+	}
+	live := liveNotification(t, s, channel, "gig_taken_down")
+	if live.Link != "/gigs/"+g.ID || !strings.Contains(live.Body, reason) || live.OrderID != nil {
+		t.Fatalf("live notification %+v", live)
+	}
+	if !slices.ContainsFunc(notificationsOf(t, seller, "/notifications").Notifications, func(x apiNotification) bool { return x.ID == live.ID }) {
+		t.Fatal("the takedown notification is not listed")
+	}
+	html, _ := waitMailAbout(t, "maya@demo.gigstream.test", reason)
+	if !strings.Contains(html, "/gigs/"+g.ID) || strings.Contains(html, "moderator") {
+		t.Fatalf("the takedown e-mail lacks the gig's link or names the admin:\n%s", html)
+	}
+
+	since := time.Now().Add(-time.Second)
+	expect(t, admin.do("POST", "/admin/gigs/"+g.ID+"/restore", nil), 200, "restore")
+	s.eventOfType(channel, "gig.restored", 20*time.Second)
+	if back := liveNotification(t, s, channel, "gig_restored"); back.Link != "/gigs/"+g.ID {
+		t.Fatalf("restore notification %+v", back)
+	}
+	waitMailSince(t, "maya@demo.gigstream.test", "Takedown lifted", since)
+}
+
+// liveNotification waits for a notification event of kind on channel.
+func liveNotification(t *testing.T, s *socket, channel, kind string) apiNotification {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		var n apiNotification
+		if err := json.Unmarshal(s.eventOfType(channel, "notification", time.Until(deadline)).Data, &n); err != nil {
+			t.Fatal(err)
+		}
+		if n.Kind == kind {
+			return n
+		}
+	}
+	t.Fatalf("no %s notification on %s within 20 s", kind, channel)
+	return apiNotification{}
 }

@@ -14,8 +14,10 @@ type Gigs struct {
 	search  GigSearch   // may be nil: the store lists, without totals, facets or suggestions
 	online  OnlineUsers // may be nil: the online filter is then unavailable
 	uploads *Uploads    // presigns video posters and renditions; may be nil
-	cached  *readThrough
-	log     *slog.Logger
+	// realtime publishes the committed events of takedowns; nil leaves them to the relay
+	realtime *Realtime
+	cached   *readThrough
+	log      *slog.Logger
 }
 
 // GigsDeps are the collaborators of the catalogue besides its store; nil fields are
@@ -27,6 +29,9 @@ type GigsDeps struct {
 	// Cache keeps public gig pages and the category list for every node; nil reads
 	// the store every time.
 	Cache ReadCache
+	// Realtime publishes the events that tell sellers of takedowns at once; nil
+	// leaves them to the outbox relay.
+	Realtime *Realtime
 }
 
 // NewGigs returns the catalogue use cases over their store, the search engine, presence
@@ -36,7 +41,7 @@ func NewGigs(s GigStore, deps GigsDeps, log *slog.Logger) *Gigs {
 		log = slog.Default()
 	}
 	return &Gigs{
-		store: s, search: deps.Search, online: deps.Online, uploads: deps.Uploads, log: log,
+		store: s, search: deps.Search, online: deps.Online, uploads: deps.Uploads, realtime: deps.Realtime, log: log,
 		cached: &readThrough{cache: deps.Cache, log: log},
 	}
 }

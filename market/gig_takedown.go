@@ -13,11 +13,24 @@ const MaxTakedownReason = 2000
 type GigTakedownStore interface {
 	// TakeDownGig pauses a published or paused gig and records why and by whom, under
 	// the gig's row lock; a draft (never public) is a conflict Error, a missing gig
-	// wraps ErrNotFound.
-	TakeDownGig(ctx context.Context, gigID, adminID, reason string) (Gig, error)
+	// wraps ErrNotFound. It returns the seller's gig.taken_down event, stored in the
+	// same transaction.
+	TakeDownGig(ctx context.Context, gigID, adminID, reason string) (Gig, Event, error)
 	// RestoreGig clears a takedown, leaving the gig paused for its seller to publish;
-	// a gig that is not taken down is a conflict Error.
-	RestoreGig(ctx context.Context, gigID string) (Gig, error)
+	// a gig that is not taken down is a conflict Error. It returns the seller's
+	// gig.restored event, stored in the same transaction.
+	RestoreGig(ctx context.Context, gigID string) (Gig, Event, error)
+}
+
+// GigModeration is the data of the events that tell a seller an admin took their gig
+// down (gig.taken_down, with the reason) or lifted the takedown (gig.restored), on
+// the seller's user channel; the notification router makes a notification of each.
+// It never names the admin.
+type GigModeration struct {
+	GigID  string  `json:"gig_id"`
+	Slug   string  `json:"slug"`
+	Title  string  `json:"title"`
+	Reason *string `json:"reason,omitempty"`
 }
 
 // CheckTakedownReason trims an admin's reason and refuses an empty or overlong one
@@ -34,7 +47,8 @@ func CheckTakedownReason(reason string) (string, error) {
 }
 
 // TakeDown hides a gig from everyone but its seller, who sees reason on it and cannot
-// publish it again until an admin restores it. Non-admins get ErrNotFound (the admin
+// publish it again until an admin restores it; the seller is told (gig.taken_down on
+// their user channel, then a notification and an e-mail). Non-admins get ErrNotFound (the admin
 // routes reveal nothing); see GigTakedownStore for the other errors.
 func (g *Gigs) TakeDown(ctx context.Context, admin User, gigID, reason string) (Gig, error) {
 	if !admin.IsAdmin {
@@ -44,25 +58,27 @@ func (g *Gigs) TakeDown(ctx context.Context, admin User, gigID, reason string) (
 	if err != nil {
 		return Gig{}, err
 	}
-	gig, err := g.store.TakeDownGig(ctx, gigID, admin.ID, reason)
+	gig, ev, err := g.store.TakeDownGig(ctx, gigID, admin.ID, reason)
 	if err != nil {
 		return Gig{}, err
 	}
 	g.log.InfoContext(ctx, "gig taken down", "gig_id", gig.ID, "admin_id", admin.ID)
 	g.cached.invalidate(ctx, gigKeys(gig)...)
+	g.realtime.PublishCommitted(ctx, ev)
 	return g.withMedia(ctx, gig)
 }
 
 // Restore lifts a takedown for an admin; the gig stays paused until its seller
-// publishes it. Non-admins get ErrNotFound.
+// publishes it, and the seller is told (gig.restored). Non-admins get ErrNotFound.
 func (g *Gigs) Restore(ctx context.Context, admin User, gigID string) (Gig, error) {
 	if !admin.IsAdmin {
 		return Gig{}, ErrNotFound
 	}
-	gig, err := g.store.RestoreGig(ctx, gigID)
+	gig, ev, err := g.store.RestoreGig(ctx, gigID)
 	if err != nil {
 		return Gig{}, err
 	}
+	g.realtime.PublishCommitted(ctx, ev)
 	g.log.InfoContext(ctx, "gig takedown lifted", "gig_id", gig.ID, "admin_id", admin.ID)
 	return g.withMedia(ctx, gig)
 }

@@ -24,9 +24,12 @@ type NotificationMailer interface {
 
 // EmailsKind reports whether notifications of kind are also sent by e-mail (when the
 // user lets them): every order, delivery, dispute, review, payment and saved-search
-// kind, each with templates in push/templates. Chat has its digests; security notices
-// are not notifications.
+// kind, and a takedown and its lifting, each with templates in push/templates. Chat
+// has its digests; other security notices are not notifications.
 func EmailsKind(kind string) bool {
+	if kind == KindGigTakenDown || kind == KindGigRestored {
+		return true
+	}
 	switch cat, _ := CategoryOf(kind); cat {
 	case CategoryOrders, CategoryDeliveries, CategoryDisputes, CategoryReviews, CategoryPayments, CategorySavedSearches:
 		return true

@@ -8,6 +8,9 @@ type NotificationFacts struct {
 	Currency    string `json:"currency,omitempty"`
 	Note        string `json:"note,omitempty"`   // written by the other party, shortened (see preview)
 	Rating      int    `json:"rating,omitempty"` // a review's stars, 1…5
+	// GigTitle names the gig of a notification about no order (a takedown); an order's
+	// e-mail takes the title from the order.
+	GigTitle string `json:"gig_title,omitempty"`
 }
 
 // HasAmount reports whether the facts name an amount.

@@ -85,6 +85,8 @@ var kindCategories = map[string]NotificationCategory{
 	KindWithdrawalPaid:    CategoryPayments,
 	KindSavedSearchMatch:  CategorySavedSearches,
 	KindSecurity:          CategorySecurity,
+	KindGigTakenDown:      CategorySecurity,
+	KindGigRestored:       CategorySecurity,
 }
 
 // CategoryOf returns the category of a notification kind; ok is false for a kind no

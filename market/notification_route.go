@@ -33,6 +33,9 @@ func RouteNotifications(ev RoutableEvent) []Notification {
 	if ev.Type == "balance.updated" {
 		return routeBalance(ev.Event)
 	}
+	if strings.HasPrefix(ev.Type, "gig.") {
+		return routeGigModeration(ev.Event)
+	}
 	if ev.Order == nil || !strings.HasPrefix(ev.Channel, "order:") {
 		return nil
 	}

@@ -24,6 +24,7 @@ var NotificationKinds = []string{
 	"order_paid", "payment_failed", "order_delivered", "revision_requested", "order_completed", "order_cancelled",
 	"order_refunded", "review_received", "review_answered", "withdrawal_paid",
 	"order_disputed", "dispute_answered", "dispute_withdrawn", "dispute_resolved", "saved_search_match",
+	"gig_taken_down", "gig_restored",
 }
 
 // HasNotificationTemplate reports whether kind can be mailed.

@@ -13,8 +13,8 @@ import (
 // escaped in the HTML part.
 func TestNotificationEmailsOfEveryKindInBothLanguages(t *testing.T) {
 	const title = `<b>Logo</b> & "more"`
-	if len(push.NotificationKinds) != 15 {
-		t.Fatalf("%d kinds with templates, want the 14 order, dispute, review and payment kinds and saved-search matches", len(push.NotificationKinds))
+	if len(push.NotificationKinds) != 17 {
+		t.Fatalf("%d kinds with templates, want the 14 order, dispute, review and payment kinds, saved-search matches and the 2 takedown kinds", len(push.NotificationKinds))
 	}
 	for _, kind := range push.NotificationKinds {
 		subjects := map[string]string{}
@@ -59,7 +59,7 @@ func factsOf(kind string) []string {
 	switch kind {
 	case "order_paid", "payment_failed", "order_completed", "order_refunded", "dispute_resolved":
 		return []string{"AMOUNT-42"}
-	case "revision_requested", "order_disputed":
+	case "revision_requested", "order_disputed", "gig_taken_down":
 		return []string{"quick"}
 	case "review_received":
 		return []string{"4/5", "quick"}

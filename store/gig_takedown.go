@@ -15,9 +15,11 @@ import (
 // the gig's row lock, so a seller's publish racing it either happens before (and is
 // undone) or sees the takedown. A draft is a conflict Error (it is shown to nobody);
 // a missing gig or malformed id wraps ErrNotFound. Taking down a gig already taken
-// down replaces the reason.
-func (db *DB) TakeDownGig(ctx context.Context, gigID, adminID, reason string) (market.Gig, error) {
+// down replaces the reason. The seller's gig.taken_down event is written in the same
+// transaction and returned for publishing.
+func (db *DB) TakeDownGig(ctx context.Context, gigID, adminID, reason string) (market.Gig, market.Event, error) {
 	var gig market.Gig
+	var ev market.Event
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		status, _, err := lockGig(ctx, tx, gigID)
 		if err != nil {
@@ -33,16 +35,18 @@ func (db *DB) TakeDownGig(ctx context.Context, gigID, adminID, reason string) (m
 		if err != nil {
 			return fmt.Errorf("take down gig %s: %w", gigID, err)
 		}
-		gig, err = db.gigWhere(ctx, tx, gigID)
+		gig, ev, err = db.moderatedGig(ctx, tx, gigID, "gig.taken_down", &reason)
 		return err
 	})
-	return gig, err
+	return gig, ev, err
 }
 
 // RestoreGig clears a gig's takedown; it stays paused. A gig that is not taken down is
-// a conflict Error; a missing one wraps ErrNotFound.
-func (db *DB) RestoreGig(ctx context.Context, gigID string) (market.Gig, error) {
+// a conflict Error; a missing one wraps ErrNotFound. The seller's gig.restored event
+// is written in the same transaction and returned for publishing.
+func (db *DB) RestoreGig(ctx context.Context, gigID string) (market.Gig, market.Event, error) {
 	var gig market.Gig
+	var ev market.Event
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, takenDown, err := lockGig(ctx, tx, gigID); err != nil {
 			return err
@@ -55,10 +59,22 @@ func (db *DB) RestoreGig(ctx context.Context, gigID string) (market.Gig, error) 
 		if err != nil {
 			return fmt.Errorf("restore gig %s: %w", gigID, err)
 		}
-		gig, err = db.gigWhere(ctx, tx, gigID)
+		gig, ev, err = db.moderatedGig(ctx, tx, gigID, "gig.restored", nil)
 		return err
 	})
-	return gig, err
+	return gig, ev, err
+}
+
+// moderatedGig reads the gig an admin just took down or restored and writes the
+// event that tells its seller, on their user channel (see market.GigModeration).
+func (db *DB) moderatedGig(ctx context.Context, tx *sqlx.Tx, gigID, eventType string, reason *string) (market.Gig, market.Event, error) {
+	gig, err := db.gigWhere(ctx, tx, gigID)
+	if err != nil {
+		return gig, market.Event{}, err
+	}
+	ev, err := appendEvent(ctx, tx, market.UserChannel(gig.Seller.ID), eventType,
+		market.GigModeration{GigID: gig.ID, Slug: gig.Slug, Title: gig.Title, Reason: reason})
+	return gig, ev, err
 }
 
 // lockGig locks any seller's gig for an admin and returns its status and whether it

@@ -24,19 +24,20 @@ func TestTakenDownGigStaysPausedUntilRestoredAndCarriesItsReason(t *testing.T) {
 	}
 	defer raw.Close()
 	g := newGig(t, db, seller, "Logo design, done fast!", "design", basicAt(100))
-	if _, err := db.TakeDownGig(ctx, g.ID, admin, "r"); market.ErrorCode(err) != market.CodeConflict {
+	if _, _, err := db.TakeDownGig(ctx, g.ID, admin, "r"); market.ErrorCode(err) != market.CodeConflict {
 		t.Fatalf("take down a draft: %v, want conflict", err)
 	}
-	if _, err := db.TakeDownGig(ctx, "not-a-uuid", admin, "r"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := db.TakeDownGig(ctx, "not-a-uuid", admin, "r"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("take down a malformed id: %v", err)
 	}
 	if _, err := db.SetGigStatus(ctx, g.ID, seller, market.GigPublished); err != nil {
 		t.Fatal(err)
 	}
-	down, err := db.TakeDownGig(ctx, g.ID, admin, "copies a trademark")
+	down, ev, err := db.TakeDownGig(ctx, g.ID, admin, "copies a trademark")
 	if err != nil || down.Status != market.GigPaused || down.TakedownReason == nil || *down.TakedownReason != "copies a trademark" || down.TakenDownAt == nil {
 		t.Fatalf("taken down: %+v, %v", down, err)
 	}
+	wantModerationEvent(t, raw, ev, seller, "gig.taken_down", `{"gig_id":"`+g.ID+`","slug":"`+g.Slug+`","title":"`+g.Title+`","reason":"copies a trademark"}`)
 	_, err = db.SetGigStatus(ctx, g.ID, seller, market.GigPublished)
 	if market.ErrorCode(err) != market.CodeConflict || !strings.Contains(err.Error(), "copies a trademark") {
 		t.Fatalf("seller publishes a taken-down gig: %v, want a conflict with the reason", err)
@@ -49,14 +50,28 @@ func TestTakenDownGigStaysPausedUntilRestoredAndCarriesItsReason(t *testing.T) {
 	if _, err := raw.ExecContext(ctx, `UPDATE gigs SET status = 'published' WHERE id = $1`, g.ID); err == nil {
 		t.Fatal("the database let a taken-down gig be published")
 	}
-	restored, err := db.RestoreGig(ctx, g.ID)
+	restored, ev, err := db.RestoreGig(ctx, g.ID)
 	if err != nil || restored.Status != market.GigPaused || restored.TakedownReason != nil || restored.TakenDownAt != nil {
 		t.Fatalf("restored: %+v, %v", restored, err)
 	}
-	if _, err := db.RestoreGig(ctx, g.ID); market.ErrorCode(err) != market.CodeConflict {
+	wantModerationEvent(t, raw, ev, seller, "gig.restored", `{"gig_id":"`+g.ID+`","slug":"`+g.Slug+`","title":"`+g.Title+`"}`)
+	if _, _, err := db.RestoreGig(ctx, g.ID); market.ErrorCode(err) != market.CodeConflict {
 		t.Fatalf("restore twice: %v, want conflict", err)
 	}
 	if _, err := db.SetGigStatus(ctx, g.ID, seller, market.GigPublished); err != nil {
 		t.Fatalf("publish after restore: %v", err)
+	}
+}
+
+// wantModerationEvent checks that ev is a committed event of type on the seller's
+// channel whose data is want (JSON), as stored.
+func wantModerationEvent(t *testing.T, raw *sql.DB, ev market.Event, seller, eventType, want string) {
+	t.Helper()
+	if ev.Channel != market.UserChannel(seller) || ev.Type != eventType || string(ev.Data) != want {
+		t.Fatalf("event %s %s %s, want %s on the seller's channel with %s", ev.Channel, ev.Type, ev.Data, eventType, want)
+	}
+	var stored string
+	if err := raw.QueryRow(`SELECT data::text FROM events WHERE channel = $1 AND seq = $2 AND type = $3`, ev.Channel, ev.Seq, eventType).Scan(&stored); err != nil {
+		t.Fatalf("%s not stored: %v", eventType, err)
 	}
 }

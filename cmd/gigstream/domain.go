@@ -91,7 +91,7 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, cache market
 	// reviews show on gigs.
 	d.search = store.NewGigSearch(db, store.GigSearchConfig{MaxLag: cfg.SearchMaxLag}, log)
 	cache = searchedReadCache{ReadCache: cache, search: d.search} // this node's writes reach its search at once
-	d.gigs = market.NewGigs(db, market.GigsDeps{Search: d.search, Online: node, Uploads: d.uploads, Cache: cache}, log)
+	d.gigs = market.NewGigs(db, market.GigsDeps{Search: d.search, Online: node, Uploads: d.uploads, Cache: cache, Realtime: d.realtime}, log)
 	d.reviews = market.NewReviews(db, d.gigs, d.realtime, log)
 	// Profiles show a user's record, their gigs and reviews, and presence from the node.
 	d.profiles = market.NewProfiles(db, d.gigs, node, cache, log)

@@ -61,6 +61,9 @@ func notificationMailOf(n market.NotificationEmail, link string) push.Notificati
 	if n.Kind == market.KindSavedSearchMatch && m.GigTitle == "" {
 		m.GigTitle = n.Body // the matching gig's title (see market's savedSearchNotification)
 	}
+	if m.GigTitle == "" {
+		m.GigTitle = n.Facts.GigTitle // a notification about no order (a takedown)
+	}
 	if n.Facts.HasAmount() {
 		m.Amount = market.FormatMoneyIn(n.Facts.AmountMinor, n.Facts.Currency, lang)
 	}

@@ -1,0 +1,45 @@
+package market
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRoutingTellsTheSellerOfATakedownAndItsLifting: gig.taken_down and gig.restored
+// on a seller's user channel give them one always-on, e-mailed notification each, the
+// reason in the takedown's body and facts; other gig events and channels give none.
+func TestRoutingTellsTheSellerOfATakedownAndItsLifting(t *testing.T) {
+	const gig = "44444444-4444-4444-8444-444444444444"
+	down := RouteNotifications(RoutableEvent{Event: Event{Channel: UserChannel(routeSeller), Type: "gig.taken_down",
+		Data: []byte(`{"gig_id":"` + gig + `","slug":"logo","title":"Logo","reason":"copies a trademark"}`)}})
+	if len(down) != 1 || down[0].UserID != routeSeller || down[0].Kind != KindGigTakenDown || down[0].Link != "/gigs/"+gig ||
+		!strings.Contains(down[0].Body, "copies a trademark") || down[0].Facts.Note != "copies a trademark" || down[0].Facts.GigTitle != "Logo" {
+		t.Fatalf("gig.taken_down routes to %+v", down)
+	}
+	up := RouteNotifications(RoutableEvent{Event: Event{Channel: UserChannel(routeSeller), Type: "gig.restored",
+		Data: []byte(`{"gig_id":"` + gig + `","slug":"logo","title":"Logo"}`)}})
+	if len(up) != 1 || up[0].Kind != KindGigRestored || up[0].UserID != routeSeller || up[0].Facts.GigTitle != "Logo" {
+		t.Fatalf("gig.restored routes to %+v", up)
+	}
+	for _, kind := range []string{KindGigTakenDown, KindGigRestored} {
+		if cat, _ := CategoryOf(kind); cat != CategorySecurity || !EmailsKind(kind) {
+			t.Fatalf("%s: category %s, e-mailed %v", kind, cat, EmailsKind(kind))
+		}
+		prefs := NotificationPrefs{Off: map[Switch]bool{{CategorySecurity, ChannelEmail}: true, {CategorySecurity, ChannelInApp}: true}}
+		for _, ch := range Channels {
+			if ok, _ := Allowed(prefs, kind, ch, time.Now()); !ok {
+				t.Fatalf("%s is silenced on %s", kind, ch)
+			}
+		}
+	}
+	for _, ev := range []Event{
+		{Channel: UserChannel(routeSeller), Type: "gig.taken_down", Data: []byte(`{"gig_id":"` + gig + `"}`)}, // no reason
+		{Channel: "order:" + routeOrderID, Type: "gig.restored", Data: []byte(`{"gig_id":"` + gig + `"}`)},
+		{Channel: UserChannel(routeSeller), Type: "gig.edited", Data: []byte(`{}`)},
+	} {
+		if got := RouteNotifications(RoutableEvent{Event: ev}); len(got) != 0 {
+			t.Fatalf("%s on %s routes to %+v", ev.Type, ev.Channel, got)
+		}
+	}
+}
