@@ -73,13 +73,16 @@ type ReversalRecord struct {
 // reference is one of our own refunds, the order's escrow, what earlier reversals
 // took from its seller, and the seller's balances in the order's currency (Reserved:
 // what pending and review withdrawals hold of Available; Debt ≤ 0). OtherOpen says
-// a chargeback other than the event's own is open on the order (it holds the order).
+// a chargeback other than the event's own is open on the order (it holds the order);
+// OtherFromPlatform is what the order's other reversals (not won) took from
+// platform:losses.
 type ReversalFacts struct {
 	Order                        Order
 	Prior                        *ReversalRecord
 	Refunded                     int64
 	OurRefund                    bool
 	OtherOpen                    bool
+	OtherFromPlatform            int64
 	Escrow                       int64
 	SellerTaken                  int64
 	Pending, Available, Reserved int64
@@ -92,13 +95,17 @@ type ReversalFacts struct {
 // the transaction that releases what the escrow still holds when Ledger does not; the
 // order event to store; Seller when the seller's balances moved.
 type ReversalPlan struct {
-	Outcome   string
-	Record    *ReversalRecord
-	Ledger    *LedgerTransaction
-	Release   *LedgerTransaction
-	Settle    *SettleDecision
-	EventType string
-	Seller    bool
+	Outcome string
+	Record  *ReversalRecord
+	Ledger  *LedgerTransaction
+	Release *LedgerTransaction
+	Settle  *SettleDecision
+	// RepayLosses is what the plan's ledger repays, from the escrow, of what the
+	// order's other reversals took from platform:losses: they are recorded as taken
+	// from the escrow instead (a chargeback won, ReversalRule).
+	RepayLosses int64
+	EventType   string
+	Seller      bool
 	// Invoices are the documents the reversal issues (InvoiceRule): a credit note when
 	// it becomes final, after the invoice when it settles the order.
 	Invoices []InvoiceDocument
@@ -114,7 +121,11 @@ type ReversalPlan struct {
 //   - The rest is the platform's loss (platform:losses): its fee, or money the buyer
 //     got back twice.
 //   - A chargeback won gives everything back where it came from, except that what the
-//     seller lost repays their debt first, then returns to their available balance.
+//     seller lost repays their debt first, then returns to their available balance,
+//     and what it gives back to the escrow of an order not settled repays first what
+//     the order's other reversals took from platform:losses while it held the escrow
+//     (a refund at the provider applied while the chargeback was open), as if they
+//     had been applied before it.
 //   - A refund made at the provider, or a chargeback lost, on an order not yet settled
 //     settles it: cancelled, the amount refunded, the rest released as SplitEscrow.
 //     While another chargeback holds the order it waits for that one's end: the order
@@ -346,15 +357,21 @@ func giveBack(ev PaymentEvent, f ReversalFacts, p ReversalRecord, feeBPS int) Re
 		return plan
 	}
 	repay := min(p.FromSeller, max(-f.Debt, 0))
+	// what comes back to the escrow of an order not settled repays the other
+	// reversals' platform part first (ReversalRule)
+	var losses int64
+	if ord.SettledAt == nil {
+		losses = min(max(f.OtherFromPlatform, 0), max(f.Escrow+p.FromEscrow, 0))
+	}
 	tx := LedgerTransaction{Kind: ledgerKindReversalWon, OrderID: ord.ID, Reference: "reversal-won:" + ev.Provider + ":" + p.Ref}
 	tx.Postings = legs(ord.Currency,
 		Posting{Account: ExternalAccount(ev.Provider), Amount: -taken},
-		Posting{Account: EscrowAccount(ord.ID), Amount: p.FromEscrow},
+		Posting{Account: EscrowAccount(ord.ID), Amount: p.FromEscrow - losses},
 		Posting{Account: SellerDebtAccount(ord.SellerID), Amount: repay},
 		Posting{Account: SellerAvailableAccount(ord.SellerID), Amount: p.FromSeller - repay},
-		Posting{Account: PlatformLossesAccount, Amount: p.FromPlatform})
-	plan.Ledger = &tx
-	settleTaken(&plan, f, f.Escrow+p.FromEscrow, feeBPS, "refunded at "+ev.Provider)
+		Posting{Account: PlatformLossesAccount, Amount: p.FromPlatform + losses})
+	plan.Ledger, plan.RepayLosses = &tx, losses
+	settleTaken(&plan, f, f.Escrow+p.FromEscrow-losses, feeBPS, "refunded at "+ev.Provider)
 	return plan
 }
 

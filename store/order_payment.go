@@ -133,10 +133,11 @@ func reversedBeforePayment(ctx context.Context, tx *sqlx.Tx, orderID string) (ma
 	return r, nil
 }
 
-// repayReversals records that a late payment repaid amount of what the locked
-// order's reversals took from platform:losses (market.LatePaymentRule): the oldest
-// first, each reversal's platform part becomes an escrow part, so a chargeback won
-// gives it back to the escrow.
+// repayReversals records that the escrow repaid amount of what the locked order's
+// reversals (not won) took from platform:losses (a late payment,
+// market.LatePaymentRule; a chargeback won, market.ReversalRule): the oldest first,
+// each reversal's platform part becomes an escrow part, so a chargeback won gives it
+// back to the escrow.
 func repayReversals(ctx context.Context, tx *sqlx.Tx, orderID string, amount int64) error {
 	_, err := tx.ExecContext(ctx, `UPDATE payment_reversals r SET from_escrow = r.from_escrow + s.part,
 			from_platform = r.from_platform - s.part, updated_at = now()

@@ -116,8 +116,11 @@ func reversalFacts(ctx context.Context, tx *sqlx.Tx, ev market.PaymentEvent) (ma
 		EXISTS (SELECT 1 FROM refunds WHERE order_id = $1 AND provider_ref = $2),
 		COALESCE((SELECT sum(from_seller) FROM payment_reversals WHERE order_id = $1 AND status <> 'won'), 0),
 		COALESCE((SELECT sum(amount_minor) FROM withdrawals WHERE user_id = $3 AND currency = $4 AND status IN ('pending', 'review')), 0),
-		EXISTS (SELECT 1 FROM payment_reversals WHERE order_id = $1 AND status = 'open' AND NOT (provider = $5 AND provider_ref = $2))`,
-		ord.ID, ref, ord.SellerID, ord.Currency, ev.Provider).Scan(&f.Refunded, &f.OurRefund, &f.SellerTaken, &f.Reserved, &f.OtherOpen)
+		EXISTS (SELECT 1 FROM payment_reversals WHERE order_id = $1 AND status = 'open' AND NOT (provider = $5 AND provider_ref = $2)),
+		COALESCE((SELECT sum(from_platform) FROM payment_reversals WHERE order_id = $1 AND status <> 'won'
+			AND NOT (provider = $5 AND provider_ref = $2)), 0)`,
+		ord.ID, ref, ord.SellerID, ord.Currency, ev.Provider).Scan(&f.Refunded, &f.OurRefund, &f.SellerTaken, &f.Reserved, &f.OtherOpen,
+		&f.OtherFromPlatform)
 	if err != nil {
 		return f, fmt.Errorf("reversal facts of order %s: %w", ord.ID, err)
 	}
@@ -185,6 +188,11 @@ func writeReversal(ctx context.Context, tx *sqlx.Tx, ev market.PaymentEvent, ord
 			continue
 		}
 		if err := postLedger(ctx, tx, *t); err != nil {
+			return nil, err
+		}
+	}
+	if plan.RepayLosses > 0 { // the other reversals: this one is won already
+		if err := repayReversals(ctx, tx, ord.ID, plan.RepayLosses); err != nil {
 			return nil, err
 		}
 	}

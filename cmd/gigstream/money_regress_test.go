@@ -192,7 +192,11 @@ func (w *moneyWorld) stripeProxy(after func(path string, body []byte)) *httptest
 // event arrives first. The refund then takes what the chargeback left of the escrow
 // while the order is held; when the chargeback ends (won or lost) the order must be
 // settled by what was taken (cancelled, escrow zero), so the buyer's accept is a
-// conflict, never an error, and every invariant holds.
+// conflict, never an error, and every invariant holds. A chargeback won gives the
+// escrow back, and that repays first what the refund took from platform:losses while
+// the chargeback held the escrow: the refund is taken from the escrow as if it had
+// come first (before, the seller earned the buyer's service fee and tax on top of
+// their share, paid by platform:losses).
 func TestAcceptAfterARefundWhileAChargebackHeldTheOrder(t *testing.T) {
 	for _, won := range []bool{true, false} {
 		name := "won"
@@ -204,6 +208,8 @@ func TestAcceptAfterARefundWhileAChargebackHeldTheOrder(t *testing.T) {
 			w.quiesce()
 			o := w.paidOrder(w.gigs[0], w.buyers[0])
 			w.deliverWork(o)
+			cur := w.currency(w.gigs[0])
+			lossesBefore := w.balance(market.PlatformLossesAccount, cur)
 			pi, _ := w.fake.Intent(o.intent)
 			refunded := pi.Amount / 2
 			_, err := w.fake.RefundOutside(o.intent, refunded)
@@ -226,6 +232,20 @@ func TestAcceptAfterARefundWhileAChargebackHeldTheOrder(t *testing.T) {
 			w.must(w.raw.QueryRowContext(w.ctx, `SELECT status FROM orders WHERE id = $1`, o.id).Scan(&status))
 			if status != string(market.OrderCancelled) {
 				t.Errorf("%s: the order is %s, want cancelled", name, status)
+			}
+			// as if the refund had come first: it is taken from the escrow (it is
+			// less than the price), the order settles with it as its refund, and the
+			// platform loses nothing of it; a chargeback lost takes the rest from the
+			// seller's share, then the platform
+			var sellerMinor, refundedMinor int64
+			w.must(w.raw.QueryRowContext(w.ctx, `SELECT seller_minor, refunded_minor FROM orders WHERE id = $1`, o.id).Scan(&sellerMinor, &refundedMinor))
+			if won {
+				if want := o.price - market.PlatformFee(o.price-refunded, moneyFeeBPS) - refunded; refundedMinor != refunded || sellerMinor != want {
+					t.Errorf("won: the order refunded %d and its seller earned %d, want %d and %d", refundedMinor, sellerMinor, refunded, want)
+				}
+				if l := w.balance(market.PlatformLossesAccount, cur); l != lossesBefore {
+					t.Errorf("won: platform:losses is %d, want %d as before: the refund fitted in the escrow", l, lossesBefore)
+				}
 			}
 			if err := w.checkInvariants(); err != nil {
 				t.Error(err)
