@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // abuseReportView is a report as the API shows it.
@@ -59,4 +60,35 @@ func TestUsersReportAGigAndAnAdminWorksTheQueue(t *testing.T) {
 		t.Fatalf("actioned queue %+v", queue)
 	}
 	expect(t, admin.do("GET", "/admin/reports?status=closed", nil), 422, "unknown status")
+
+	// The reporter is told the outcome, without the admin's note, and finds the
+	// report in their export.
+	told := waitNotificationOfKind(t, buyer, "report_resolved")
+	if !strings.Contains(told.Body, "took action") || !strings.Contains(told.Body, g.Title) || strings.Contains(told.Body, "taken down") {
+		t.Fatalf("the reporter is told %+v", told)
+	}
+	var export struct {
+		AbuseReports []struct{ ID, Status, Excerpt string } `json:"abuse_reports"`
+		Complete     bool
+	}
+	r := expect(t, buyer.do("GET", "/me/export", nil), 200, "export")
+	r.json(t, &export)
+	if !export.Complete || len(export.AbuseReports) != 1 || export.AbuseReports[0].ID != first.ID || export.AbuseReports[0].Status != "actioned" ||
+		strings.Contains(string(r.body), "resolution_note") {
+		t.Fatalf("the reporter's export holds %+v", export)
+	}
+}
+
+// waitNotificationOfKind waits until c has a notification of kind.
+func waitNotificationOfKind(t *testing.T, c *client, kind string) apiNotification {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, n := range notificationsOf(t, c, "/notifications?limit=100").Notifications {
+			if n.Kind == kind {
+				return n
+			}
+		}
+	}
+	t.Fatalf("no %s notification within 20 s", kind)
+	return apiNotification{}
 }

@@ -36,8 +36,9 @@ var AbuseReportReasons = []string{"spam", "scam", "offensive", "intellectual_pro
 // open reports oldest first and marks each actioned (after acting: a gig takedown, an
 // account disabled) or dismissed, with a note.
 type AbuseReports struct {
-	store AbuseReportStore
-	log   *slog.Logger
+	store    AbuseReportStore
+	realtime *Realtime // publishes report.resolved at once; nil leaves it to the relay
+	log      *slog.Logger
 }
 
 // AbuseReportStore is the storage of abuse reports; store/ implements it.
@@ -50,9 +51,10 @@ type AbuseReportStore interface {
 	CreateAbuseReport(ctx context.Context, in NewAbuseReport) (report AbuseReport, created bool, err error)
 	// AbuseReports lists up to limit reports in status, oldest first, after the key.
 	AbuseReports(ctx context.Context, status string, after *PageKey, limit int) ([]AbuseReport, error)
-	// ResolveAbuseReport closes an open report; a closed one is a conflict Error, a
-	// missing one wraps ErrNotFound.
-	ResolveAbuseReport(ctx context.Context, id, adminID, outcome, note string) (AbuseReport, error)
+	// ResolveAbuseReport closes an open report and returns the reporter's
+	// report.resolved event (see ReportOutcome), stored in the same transaction; a
+	// closed one is a conflict Error, a missing one wraps ErrNotFound.
+	ResolveAbuseReport(ctx context.Context, id, adminID, outcome, note string) (AbuseReport, Event, error)
 }
 
 // NewAbuseReport is a report as a user files it, checked by CheckNewAbuseReport.
@@ -81,9 +83,33 @@ type AbuseReport struct {
 	CreatedAt      time.Time  `json:"created_at" db:"created_at"`
 }
 
-// NewAbuseReports returns the abuse-report use cases over their store.
-func NewAbuseReports(s AbuseReportStore, log *slog.Logger) *AbuseReports {
-	return &AbuseReports{store: s, log: log}
+// NewAbuseReports returns the abuse-report use cases over their store; rt (nil: none)
+// publishes the outcome to the reporter at once.
+func NewAbuseReports(s AbuseReportStore, rt *Realtime, log *slog.Logger) *AbuseReports {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &AbuseReports{store: s, realtime: rt, log: log}
+}
+
+// ReportOutcome is what a reporter learns when an admin resolves their report: the
+// data of report.resolved on the reporter's user channel, and of the report_resolved
+// notification made from it. It carries neither the admin's note (their internal
+// record, which may discuss the reported party) nor who resolved it.
+type ReportOutcome struct {
+	ID         string     `json:"id"`
+	TargetKind string     `json:"target_kind"`
+	TargetID   string     `json:"target_id"`
+	Excerpt    string     `json:"excerpt"`
+	Reason     string     `json:"reason"`
+	Status     string     `json:"status"` // actioned or dismissed
+	ResolvedAt *time.Time `json:"resolved_at"`
+}
+
+// ReportOutcomeOf is what the reporter of rep is told of its resolution.
+func ReportOutcomeOf(rep AbuseReport) ReportOutcome {
+	return ReportOutcome{ID: rep.ID, TargetKind: rep.TargetKind, TargetID: rep.TargetID, Excerpt: rep.Excerpt,
+		Reason: rep.Reason, Status: rep.Status, ResolvedAt: rep.ResolvedAt}
 }
 
 // CheckNewAbuseReport refuses a report with an unknown kind or reason, a target id
@@ -131,7 +157,9 @@ func (r *AbuseReports) Queue(ctx context.Context, admin User, status string, aft
 }
 
 // Resolve closes an open report as actioned or dismissed with an admin's note (an
-// invalid Error naming outcome or note otherwise); non-admins get ErrNotFound.
+// invalid Error naming outcome or note otherwise) and tells the reporter the outcome
+// (report.resolved, then a report_resolved notification), never the note; non-admins
+// get ErrNotFound.
 func (r *AbuseReports) Resolve(ctx context.Context, admin User, id, outcome, note string) (AbuseReport, error) {
 	if !admin.IsAdmin {
 		return AbuseReport{}, ErrNotFound
@@ -145,9 +173,11 @@ func (r *AbuseReports) Resolve(ctx context.Context, admin User, id, outcome, not
 	if !uuidText.MatchString(id) {
 		return AbuseReport{}, ErrNotFound
 	}
-	rep, err := r.store.ResolveAbuseReport(ctx, id, admin.ID, outcome, note)
-	if err == nil {
-		r.log.InfoContext(ctx, "abuse report resolved", "report_id", id, "outcome", outcome, "admin_id", admin.ID)
+	rep, ev, err := r.store.ResolveAbuseReport(ctx, id, admin.ID, outcome, note)
+	if err != nil {
+		return rep, err
 	}
-	return rep, err
+	r.log.InfoContext(ctx, "abuse report resolved", "report_id", id, "outcome", outcome, "admin_id", admin.ID)
+	r.realtime.PublishCommitted(ctx, ev)
+	return rep, nil
 }

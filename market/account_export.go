@@ -62,12 +62,17 @@ const (
 	ExportInvoices       ExportSection = "invoices"
 	ExportWithdrawals    ExportSection = "withdrawals"
 	ExportLedgerPostings ExportSection = "ledger_postings"
+	// ExportAbuseReports are the reports the user filed, with their outcome (not the
+	// admins' notes or names); reports others filed about the user are the
+	// reporters' data and are not exported.
+	ExportAbuseReports ExportSection = "abuse_reports"
 )
 
 // ExportSections lists every streamed section in output order.
 var ExportSections = []ExportSection{
 	ExportConversations, ExportMessagesSent, ExportBlocks, ExportDeviceTokens,
 	ExportNotifications, ExportUploads, ExportOrders, ExportInvoices, ExportWithdrawals, ExportLedgerPostings,
+	ExportAbuseReports,
 }
 
 // ExportRow is one item of a section: its JSON, and the key the next page starts after.

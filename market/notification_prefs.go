@@ -87,6 +87,7 @@ var kindCategories = map[string]NotificationCategory{
 	KindSecurity:          CategorySecurity,
 	KindGigTakenDown:      CategorySecurity,
 	KindGigRestored:       CategorySecurity,
+	KindReportResolved:    CategorySecurity,
 }
 
 // CategoryOf returns the category of a notification kind; ok is false for a kind no

@@ -36,6 +36,9 @@ func RouteNotifications(ev RoutableEvent) []Notification {
 	if strings.HasPrefix(ev.Type, "gig.") {
 		return routeGigModeration(ev.Event)
 	}
+	if ev.Type == "report.resolved" {
+		return routeReportOutcome(ev.Event)
+	}
 	if ev.Order == nil || !strings.HasPrefix(ev.Channel, "order:") {
 		return nil
 	}

@@ -2,12 +2,14 @@ package market
 
 import "encoding/json"
 
-// Notification kinds of an admin's takedown of a seller's gig and of its lifting.
-// They are filed under CategorySecurity, which is always on: a takedown's reason must
-// reach its seller (the statement of reasons), so no switch silences it.
+// Notification kinds of moderation: an admin's takedown of a seller's gig and its
+// lifting, and the outcome of a user's abuse report. They are filed under
+// CategorySecurity, which is always on: a takedown's reason must reach its seller (the
+// statement of reasons), and a reporter asked for the answer.
 const (
-	KindGigTakenDown = "gig_taken_down"
-	KindGigRestored  = "gig_restored"
+	KindGigTakenDown   = "gig_taken_down"
+	KindGigRestored    = "gig_restored"
+	KindReportResolved = "report_resolved"
 )
 
 // routeGigModeration tells a seller of gig.taken_down (with the admin's reason, never
@@ -32,5 +34,30 @@ func routeGigModeration(ev Event) []Notification {
 		return nil
 	}
 	n.Facts = facts
+	return []Notification{n}
+}
+
+// routeReportOutcome tells a reporter what became of their report (report.resolved on
+// their user channel): actioned or dismissed, about what they reported, without the
+// admin's note.
+func routeReportOutcome(ev Event) []Notification {
+	kind, reporterID, err := ParseChannel(ev.Channel)
+	var d ReportOutcome
+	if err != nil || kind != "user" || ev.Type != "report.resolved" || json.Unmarshal(ev.Data, &d) != nil {
+		return nil
+	}
+	what := map[string]string{ReportGig: "the gig", ReportMessage: "the message", ReportUser: "the profile"}[d.TargetKind]
+	if what == "" {
+		return nil
+	}
+	n := Notification{UserID: reporterID, Kind: KindReportResolved, Facts: NotificationFacts{Note: preview(d.Excerpt)}}
+	switch d.Status {
+	case ReportActioned:
+		n.Title, n.Body = "We acted on your report", "Thank you: we reviewed your report of "+what+" "+quoted(preview(d.Excerpt))+" and took action."
+	case ReportDismissed:
+		n.Title, n.Body = "We reviewed your report", "We reviewed your report of "+what+" "+quoted(preview(d.Excerpt))+" and found no breach of our rules."
+	default:
+		return nil
+	}
 	return []Notification{n}
 }

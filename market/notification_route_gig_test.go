@@ -43,3 +43,25 @@ func TestRoutingTellsTheSellerOfATakedownAndItsLifting(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutingTellsTheReporterTheOutcome: report.resolved on a reporter's channel gives
+// them one always-on, in-app notification saying whether the report was acted on,
+// naming what they reported; an unknown status or kind gives none.
+func TestRoutingTellsTheReporterTheOutcome(t *testing.T) {
+	for status, want := range map[string]string{ReportActioned: "took action", ReportDismissed: "found no breach"} {
+		got := RouteNotifications(RoutableEvent{Event: Event{Channel: UserChannel(routeBuyer), Type: "report.resolved",
+			Data: []byte(`{"id":"r1","target_kind":"gig","excerpt":"Cheap logos","reason":"scam","status":"` + status + `"}`)}})
+		if len(got) != 1 || got[0].UserID != routeBuyer || got[0].Kind != KindReportResolved ||
+			!strings.Contains(got[0].Body, want) || !strings.Contains(got[0].Body, "Cheap logos") {
+			t.Fatalf("%s routes to %+v", status, got)
+		}
+	}
+	if cat, _ := CategoryOf(KindReportResolved); cat != CategorySecurity || EmailsKind(KindReportResolved) {
+		t.Fatalf("report_resolved: category %s, e-mailed %v; want security, in-app and push only", cat, EmailsKind(KindReportResolved))
+	}
+	for _, data := range []string{`{"target_kind":"gig","status":"open"}`, `{"target_kind":"order","status":"actioned"}`} {
+		if got := RouteNotifications(RoutableEvent{Event: Event{Channel: UserChannel(routeBuyer), Type: "report.resolved", Data: []byte(data)}}); len(got) != 0 {
+			t.Fatalf("%s routes to %+v", data, got)
+		}
+	}
+}

@@ -92,25 +92,38 @@ func (db *DB) AbuseReports(ctx context.Context, status string, after *market.Pag
 	return out, nil
 }
 
-// ResolveAbuseReport closes an open report with an outcome and note; a closed one is
-// a conflict Error, a missing one wraps ErrNotFound.
-func (db *DB) ResolveAbuseReport(ctx context.Context, id, adminID, outcome, note string) (market.AbuseReport, error) {
+// ResolveAbuseReport closes an open report with an admin's outcome and note and, in
+// the same transaction, writes report.resolved on the reporter's user channel (see
+// market.ReportOutcome: without the note or the admin), returned for publishing. A
+// closed report is a conflict Error, a missing one wraps ErrNotFound.
+func (db *DB) ResolveAbuseReport(ctx context.Context, id, adminID, outcome, note string) (market.AbuseReport, market.Event, error) {
 	var rep market.AbuseReport
-	err := db.x.GetContext(ctx, &rep, `
-		UPDATE abuse_reports SET status = $2, resolution_note = $3, resolved_by = $4, resolved_at = now()
-		WHERE id = $1 AND status = 'open' RETURNING `+abuseReportColumns, id, outcome, note, adminID)
-	if !errors.Is(err, sql.ErrNoRows) {
-		if err != nil {
-			return market.AbuseReport{}, fmt.Errorf("resolve report %s: %w", id, err)
+	var ev market.Event
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &rep, `
+			UPDATE abuse_reports SET status = $2, resolution_note = $3, resolved_by = $4, resolved_at = now()
+			WHERE id = $1 AND status = 'open' RETURNING `+abuseReportColumns, id, outcome, note, adminID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return unresolvableReport(ctx, tx, id)
 		}
-		return rep, nil
-	}
+		if err != nil {
+			return fmt.Errorf("resolve report %s: %w", id, err)
+		}
+		ev, err = appendEvent(ctx, tx, market.UserChannel(rep.ReporterID), "report.resolved", market.ReportOutcomeOf(rep))
+		return err
+	})
+	return rep, ev, err
+}
+
+// unresolvableReport says why no open report id was found: it is resolved already (a
+// conflict Error) or does not exist (ErrNotFound).
+func unresolvableReport(ctx context.Context, tx *sqlx.Tx, id string) error {
 	var exists bool
-	if err := db.x.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM abuse_reports WHERE id = $1)`, id); err != nil {
-		return market.AbuseReport{}, fmt.Errorf("find report %s: %w", id, err)
+	if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM abuse_reports WHERE id = $1)`, id); err != nil {
+		return fmt.Errorf("find report %s: %w", id, err)
 	}
 	if !exists {
-		return market.AbuseReport{}, fmt.Errorf("report %s: %w", id, ErrNotFound)
+		return fmt.Errorf("report %s: %w", id, ErrNotFound)
 	}
-	return market.AbuseReport{}, market.Errorf(market.CodeConflict, "the report is already resolved")
+	return market.Errorf(market.CodeConflict, "the report is already resolved")
 }

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -76,18 +78,54 @@ func TestAbuseReportsCopyWhatTheReporterSawAndQueueOncePerTarget(t *testing.T) {
 	if err != nil || len(rest) != 1 || rest[0].TargetKind != market.ReportUser || rest[0].Excerpt != "user_b" {
 		t.Fatalf("second page of the queue %+v, %v", rest, err)
 	}
-	done, err := db.ResolveAbuseReport(ctx, g.ID, seller, market.ReportActioned, "gig taken down")
+	done, ev, err := db.ResolveAbuseReport(ctx, g.ID, seller, market.ReportActioned, "secret: the seller's other account is user_z")
 	if err != nil || done.Status != market.ReportActioned || done.ResolvedAt == nil {
 		t.Fatalf("resolve: %+v, %v", done, err)
 	}
-	if _, err := db.ResolveAbuseReport(ctx, g.ID, seller, market.ReportDismissed, ""); market.ErrorCode(err) != market.CodeConflict {
+	// The reporter is told, in the same transaction, without the note or the admin.
+	var told market.ReportOutcome
+	if err := json.Unmarshal(ev.Data, &told); err != nil || ev.Channel != market.UserChannel(buyer) || ev.Type != "report.resolved" ||
+		told.ID != g.ID || told.Status != market.ReportActioned || told.Excerpt != gig.Title || told.ResolvedAt == nil {
+		t.Fatalf("report.resolved %s %s %s (%v)", ev.Channel, ev.Type, ev.Data, err)
+	}
+	if strings.Contains(string(ev.Data), "secret") || strings.Contains(string(ev.Data), seller) {
+		t.Fatalf("report.resolved leaks the note or the admin: %s", ev.Data)
+	}
+	stored, err := db.History(ctx, ev.Channel, ev.Seq-1, 1)
+	if err != nil || len(stored) != 1 || stored[0].Type != "report.resolved" {
+		t.Fatalf("report.resolved not stored: %+v, %v", stored, err)
+	}
+	if _, _, err := db.ResolveAbuseReport(ctx, g.ID, seller, market.ReportDismissed, ""); market.ErrorCode(err) != market.CodeConflict {
 		t.Fatalf("resolve twice: %v", err)
 	}
-	if _, err := db.ResolveAbuseReport(ctx, newUUID(t), seller, market.ReportDismissed, ""); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := db.ResolveAbuseReport(ctx, newUUID(t), seller, market.ReportDismissed, ""); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("resolve a missing report: %v", err)
 	}
 	// Once resolved, the same target may be reported again.
 	if _, created, err := report(buyer, market.ReportGig, gig.ID); err != nil || !created {
 		t.Fatalf("report again after resolution: created %v, %v", created, err)
+	}
+	// The account export holds the reports the user filed, with their outcome, and
+	// neither the note nor reports others filed about them.
+	rows, err := db.ExportPage(ctx, market.ExportAbuseReports, buyer, "", 10)
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("the buyer's exported reports: %d, %v; want their 3", len(rows), err)
+	}
+	statuses := map[string]int{}
+	for _, r := range rows {
+		var x struct{ Status, Excerpt string }
+		if err := json.Unmarshal(r.Data, &x); err != nil {
+			t.Fatal(err)
+		}
+		statuses[x.Status]++
+		if strings.Contains(string(r.Data), "secret") || strings.Contains(string(r.Data), seller) {
+			t.Fatalf("an exported report leaks the note or the admin: %s", r.Data)
+		}
+	}
+	if statuses[market.ReportOpen] != 2 || statuses[market.ReportActioned] != 1 {
+		t.Fatalf("exported statuses %v, want 2 open and 1 actioned", statuses)
+	}
+	if rows, err := db.ExportPage(ctx, market.ExportAbuseReports, seller, "", 10); err != nil || len(rows) != 0 {
+		t.Fatalf("the reported seller's export holds %d reports (%v), want none", len(rows), err)
 	}
 }

@@ -48,6 +48,14 @@ var exportSections = map[market.ExportSection]exportSection{
 			'created_at', created_at, 'read_at', read_at
 		) AS data
 		FROM notifications WHERE user_id = $1 AND id > $2::uuid ORDER BY id LIMIT $3`},
+	// Reports the user filed, with what became of them; the admin's note and name stay
+	// out (see market.ReportOutcome).
+	market.ExportAbuseReports: {zeroUUID, `
+		SELECT id::text AS key, json_build_object(
+			'id', id, 'target_kind', target_kind, 'target_id', target_id, 'excerpt', excerpt, 'reason', reason,
+			'details', details, 'status', status, 'created_at', created_at, 'resolved_at', resolved_at
+		) AS data
+		FROM abuse_reports WHERE reporter_id = $1 AND id > $2::uuid ORDER BY id LIMIT $3`},
 	market.ExportUploads: {zeroUUID, `
 		SELECT id::text AS key, json_build_object(
 			'id', id, 'kind', kind, 'status', status, 'filename', filename, 'content_type', content_type,

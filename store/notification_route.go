@@ -67,7 +67,7 @@ func (db *DB) RouteEvents(ctx context.Context, cursor string, limit int, route f
 		// ORDER BY events.tx_id: a bare tx_id would be the text alias of the select list.
 		err = tx.SelectContext(ctx, &rows, `SELECT tx_id::text AS tx_id, channel, seq, type, data FROM events
 			WHERE (tx_id, channel, seq) > ($1::xid8, $2, $3) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-			  AND (type LIKE 'order.%' OR type = 'balance.updated' OR type LIKE 'gig.%')
+			  AND (type LIKE 'order.%' OR type = 'balance.updated' OR type LIKE 'gig.%' OR type = 'report.resolved')
 			ORDER BY events.tx_id, channel, seq LIMIT $4`, pos.TxID, pos.Channel, pos.Seq, limit)
 		if err != nil || len(rows) == 0 {
 			return wrapErr("events to route", err)

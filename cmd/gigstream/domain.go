@@ -109,7 +109,7 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, cache market
 	// Favorites keep published gigs; saved searches are matched by this node's index
 	// and tell their owners through the notifications.
 	d.favorites = market.NewFavorites(db, d.gigs)
-	d.abuseReports = market.NewAbuseReports(db, log)
+	d.abuseReports = market.NewAbuseReports(db, d.realtime, log)
 	d.savedSearches = market.NewSavedSearches(db, d.gigs, d.search, d.notifications, log.With("component", "saved_searches"))
 	return d, nil
 }
