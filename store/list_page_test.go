@@ -97,3 +97,32 @@ func TestWithdrawalsInReviewPageThroughMoreThan200WithTheirCursor(t *testing.T) 
 		t.Fatalf("walked %d withdrawals in %d pages, want 250 in 2", len(seen), pages)
 	}
 }
+
+// TestOwnWithdrawalsPageThroughMoreThan200WithTheirCursor: a seller's 250
+// withdrawals of every status, many made in the same instant, walked in pages of 200
+// (the most GET /me/withdrawals gives) along the keyset (created_at, id): every one
+// once, newest first, none missing; another user's withdrawal is not among them.
+func TestOwnWithdrawalsPageThroughMoreThan200WithTheirCursor(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	_, err := f.raw.Exec(`
+		INSERT INTO withdrawals (user_id, idempotency_key, request_hash, amount_minor, currency, status, created_at)
+		SELECT CASE WHEN g = 251 THEN $2::uuid ELSE $1::uuid END, 'own-' || g, 'h', 100, 'USD',
+			(ARRAY['review', 'pending', 'paid', 'failed'])[1 + g % 4], now() - (g % 40) * interval '1 second'
+		FROM generate_series(1, 251) AS g`, f.seller, f.buyer)
+	must(t, err)
+	s := f.settlement(&fakeMoney{}, market.SettlementConfig{})
+	read := func(after *market.PageKey, limit int) ([]market.Withdrawal, error) {
+		return s.Withdrawals(ctx, f.seller, after, limit)
+	}
+	key := func(w market.Withdrawal) market.PageKey { return market.PageKey{At: w.CreatedAt, ID: w.ID} }
+	seen, pages := walkPages(t, 200, read, key, newestFirst)
+	if len(seen) != 250 || pages != 2 {
+		t.Fatalf("walked %d withdrawals in %d pages, want 250 in 2", len(seen), pages)
+	}
+	var theirs string
+	must(t, f.raw.QueryRow(`SELECT id FROM withdrawals WHERE user_id = $1`, f.buyer).Scan(&theirs))
+	if seen[theirs] {
+		t.Fatal("another user's withdrawal is in the seller's list")
+	}
+}
