@@ -349,7 +349,7 @@ export interface Review {
   created_at: DateTime;
 }
 
-/** The kinds of notification the router makes from order events ("Notifications"). */
+/** The kinds of notification the router makes from order, balance, takedown and report events ("Notifications"). */
 export type NotificationKind =
   | 'order_paid'
   | 'payment_failed'
@@ -364,7 +364,10 @@ export type NotificationKind =
   | 'dispute_answered'
   | 'dispute_withdrawn'
   | 'dispute_resolved'
-  | 'withdrawal_paid';
+  | 'withdrawal_paid'
+  | 'gig_taken_down'
+  | 'gig_restored'
+  | 'report_resolved';
 
 export interface Notification {
   id: string;
@@ -387,6 +390,13 @@ export interface ConversationEventData {
   read: { user_id: string; seq: number };
   /** Ephemeral: clear it after ~6 s without another, or when that user's message arrives. */
   typing: { user_id: string; display_name: string };
+}
+
+/** The gig of a gig.taken_down or gig.restored event. */
+export interface GigModeration {
+  gig_id: string;
+  slug: string;
+  title: string;
 }
 
 /** The data of each event type on user:{id}. */
@@ -428,6 +438,20 @@ export interface UserEventData {
     changed_at: DateTime | null;
     ready: boolean;
     withdrawable_from: DateTime | null;
+  };
+  /** An admin took the user's gig down, with the reason they see; the admin is not named. */
+  'gig.taken_down': GigModeration & { reason: string };
+  /** An admin lifted the takedown; the gig stays paused until its seller publishes it. */
+  'gig.restored': GigModeration;
+  /** An admin resolved the user's abuse report; never the admin's note or name. */
+  'report.resolved': {
+    id: string;
+    target_kind: 'gig' | 'message' | 'user';
+    target_id: string;
+    excerpt: string;
+    reason: string;
+    status: 'actioned' | 'dismissed';
+    resolved_at: DateTime | null;
   };
   notification: Notification;
   'notifications.read': { ids?: string[]; all?: boolean; unread_count: number };
