@@ -21,6 +21,7 @@ type Realtime struct {
 	cfg     RealtimeConfig
 	log     *slog.Logger
 	marks   chan Event // published durable events waiting to be marked, in batches
+	marked  int        // keys deleted from the outbox since its last vacuum (RunOutbox's goroutine only)
 }
 
 // NewRealtime returns the real-time rules over their collaborators.
@@ -53,6 +54,7 @@ type EventStore interface {
 	History(ctx context.Context, channel string, since uint64, limit int) ([]Event, error)
 	HistoryMany(ctx context.Context, reads []HistoryRead, limit int) ([]HistoryPage, error)
 	MarkPublished(ctx context.Context, events []Event) error
+	VacuumOutbox(ctx context.Context) error
 	Unpublished(ctx context.Context, olderThan time.Duration, limit int) ([]Event, error)
 	PruneEvents(ctx context.Context, keep time.Duration) (int64, error)
 }
@@ -68,6 +70,11 @@ type ChannelMembers struct {
 // dropped, which only means the relay publishes that event once more (clients drop
 // duplicates by seq).
 const markQueue = 10000
+
+// OutboxVacuumEvery is how many outbox keys a node marks published (deletes) between
+// two vacuums of the outbox (EventStore.VacuumOutbox): its rows live for a tenth of a
+// second, and autovacuum's naps let a busy minute's dead keys pile up.
+const OutboxVacuumEvery = 1000
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
@@ -193,7 +200,8 @@ func (r *Realtime) published(ctx context.Context, ev Event, err error) {
 	}
 }
 
-// markBatch marks what the queue holds now, up to 1,000 events, in one statement.
+// markBatch marks what the queue holds now, up to 1,000 events, in one statement, and
+// vacuums the outbox once OutboxVacuumEvery keys were marked since the last vacuum.
 func (r *Realtime) markBatch(ctx context.Context) {
 	var batch []Event
 	for len(batch) < 1000 {
@@ -208,8 +216,19 @@ func (r *Realtime) markBatch(ctx context.Context) {
 	if len(batch) == 0 {
 		return
 	}
-	if err := r.events.MarkPublished(ctx, batch); err != nil && !errors.Is(err, context.Canceled) {
-		r.log.WarnContext(ctx, "published events not marked; the relay will publish them again", "count", len(batch), "err", err)
+	if err := r.events.MarkPublished(ctx, batch); err != nil {
+		if !errors.Is(err, context.Canceled) {
+			r.log.WarnContext(ctx, "published events not marked; the relay will publish them again", "count", len(batch), "err", err)
+		}
+		return
+	}
+	r.marked += len(batch)
+	if r.marked < OutboxVacuumEvery {
+		return
+	}
+	r.marked = 0
+	if err := r.events.VacuumOutbox(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		r.log.WarnContext(ctx, "event outbox not vacuumed", "err", err)
 	}
 }
 

@@ -81,11 +81,7 @@ func (db *DB) ScheduleChatReach(ctx context.Context, cursor string, limit int, p
 		}
 		ok = true
 		rows := []arrivalRow{}
-		err = tx.SelectContext(ctx, &rows, `SELECT tx_id::text AS tx_id, channel, seq, data->>'sender_id' AS sender_id, created_at
-			FROM events
-			WHERE (tx_id, channel, seq) > ($1::xid8, $2, $3) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-			  AND type = 'message.created'
-			ORDER BY events.tx_id, events.channel, events.seq LIMIT $4`, pos.TxID, pos.Channel, pos.Seq, limit)
+		err = tx.SelectContext(ctx, &rows, chatArrivalsQuery, pos.TxID, pos.Channel, pos.Seq, limit)
 		if err != nil || len(rows) == 0 {
 			return wrapErr("messages to reach", err)
 		}
@@ -101,6 +97,15 @@ func (db *DB) ScheduleChatReach(ctx context.Context, cursor string, limit int, p
 	})
 	return n, ok, err
 }
+
+// chatArrivalsQuery reads up to $4 message.created events after the cursor position
+// ($1 tx_id, $2 channel, $3 seq) in transaction order, below the oldest running
+// transaction (through events_chat_reach_idx).
+const chatArrivalsQuery = `SELECT tx_id::text AS tx_id, channel, seq, data->>'sender_id' AS sender_id, created_at
+	FROM events
+	WHERE (tx_id, channel, seq) > ($1::xid8, $2, $3) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+	  AND type = 'message.created'
+	ORDER BY events.tx_id, events.channel, events.seq LIMIT $4`
 
 // chatArrivals adds to each message the members of its conversation but the sender.
 func chatArrivals(ctx context.Context, tx *sqlx.Tx, rows []arrivalRow) ([]market.ChatArrival, error) {

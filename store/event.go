@@ -155,9 +155,7 @@ func (db *DB) AppendEvent(ctx context.Context, channel, eventType string, data j
 // history was gone.
 func (db *DB) History(ctx context.Context, channel string, since uint64, limit int) ([]market.Event, error) {
 	events := []market.Event{}
-	err := db.x.SelectContext(ctx, &events, `
-		SELECT channel, seq, type, data FROM events
-		WHERE channel = $1 AND seq > $2 ORDER BY seq LIMIT $3`, channel, since, limit)
+	err := db.x.SelectContext(ctx, &events, historyQuery, channel, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("history of %s: %w", channel, err)
 	}
@@ -174,6 +172,11 @@ func (db *DB) History(ctx context.Context, channel string, since uint64, limit i
 	return events, nil
 }
 
+// historyQuery reads up to $3 events of channel $1 after seq $2, oldest first.
+const historyQuery = `
+	SELECT channel, seq, type, data FROM events
+	WHERE channel = $1 AND seq > $2 ORDER BY seq LIMIT $3`
+
 // historyWithHead reads the channel's newest seq (0 when it has none) and up to limit
 // events after since in one statement.
 func (db *DB) historyWithHead(ctx context.Context, channel string, since uint64, limit int) (uint64, []market.Event, error) {
@@ -183,13 +186,7 @@ func (db *DB) historyWithHead(ctx context.Context, channel string, since uint64,
 		Type sql.NullString `db:"type"`
 		Data []byte         `db:"data"`
 	}
-	err := db.x.SelectContext(ctx, &rows, `
-		SELECT h.head, e.seq, e.type, e.data
-		FROM (SELECT COALESCE((SELECT seq FROM channel_seqs WHERE channel = $1), 0) AS head) h
-		LEFT JOIN LATERAL (
-			SELECT seq, type, data FROM events WHERE channel = $1 AND seq > $2 ORDER BY seq LIMIT $3
-		) e ON true
-		ORDER BY e.seq`, channel, since, limit)
+	err := db.x.SelectContext(ctx, &rows, historyWithHeadQuery, channel, since, limit)
 	if err != nil {
 		return 0, nil, fmt.Errorf("history and head of %s: %w", channel, err)
 	}
@@ -205,6 +202,15 @@ func (db *DB) historyWithHead(ctx context.Context, channel string, since uint64,
 	return rows[0].Head, events, nil
 }
 
+// historyWithHeadQuery reads channel $1's head and up to $3 of its events after $2.
+const historyWithHeadQuery = `
+	SELECT h.head, e.seq, e.type, e.data
+	FROM (SELECT COALESCE((SELECT seq FROM channel_seqs WHERE channel = $1), 0) AS head) h
+	LEFT JOIN LATERAL (
+		SELECT seq, type, data FROM events WHERE channel = $1 AND seq > $2 ORDER BY seq LIMIT $3
+	) e ON true
+	ORDER BY e.seq`
+
 // HistoryMany is History for many channels in one statement, for recoveries that
 // wait at the same moment (a reconnect storm): pages[i] answers reads[i] with
 // History's contract, ErrHistoryGone (wrapped) in its Err when some of those events
@@ -217,21 +223,25 @@ func (db *DB) HistoryMany(ctx context.Context, reads []market.HistoryRead, limit
 		channels[i], sinces[i] = r.Channel, int64(r.Since)
 	}
 	var rows []historyManyRow
-	err := db.x.SelectContext(ctx, &rows, `
-		SELECT r.i, h.head, e.seq, e.type, e.data
-		FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS r(channel, since, i)
-		CROSS JOIN LATERAL (
-			SELECT COALESCE((SELECT seq FROM channel_seqs WHERE channel = r.channel), 0) AS head
-		) h
-		LEFT JOIN LATERAL (
-			SELECT seq, type, data FROM events WHERE channel = r.channel AND seq > r.since ORDER BY seq LIMIT $3
-		) e ON true
-		ORDER BY r.i, e.seq`, pq.Array(channels), pq.Array(sinces), limit)
+	err := db.x.SelectContext(ctx, &rows, historyManyQuery, pq.Array(channels), pq.Array(sinces), limit)
 	if err != nil {
 		return nil, fmt.Errorf("history of %d channels: %w", len(reads), err)
 	}
 	return historyPages(reads, rows), nil
 }
+
+// historyManyQuery reads, for each channel $1[i] and seq $2[i], the channel's head and
+// up to $3 of its events after that seq.
+const historyManyQuery = `
+	SELECT r.i, h.head, e.seq, e.type, e.data
+	FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS r(channel, since, i)
+	CROSS JOIN LATERAL (
+		SELECT COALESCE((SELECT seq FROM channel_seqs WHERE channel = r.channel), 0) AS head
+	) h
+	LEFT JOIN LATERAL (
+		SELECT seq, type, data FROM events WHERE channel = r.channel AND seq > r.since ORDER BY seq LIMIT $3
+	) e ON true
+	ORDER BY r.i, e.seq`
 
 // historyManyRow is one row of HistoryMany: read I's channel head and one of its
 // events (none when Seq is null).
@@ -273,13 +283,26 @@ func (db *DB) MarkPublished(ctx context.Context, events []market.Event) error {
 	for i, ev := range events {
 		channels[i], seqs[i] = ev.Channel, int64(ev.Seq)
 	}
-	_, err := db.x.ExecContext(ctx, `
-		DELETE FROM event_outbox o
-		USING unnest($1::text[], $2::bigint[]) AS p(channel, seq)
-		WHERE o.channel = p.channel AND o.seq = p.seq`,
-		pq.Array(channels), pq.Array(seqs))
-	if err != nil {
+	if _, err := db.x.ExecContext(ctx, markPublishedQuery, pq.Array(channels), pq.Array(seqs)); err != nil {
 		return fmt.Errorf("mark published: %w", err)
+	}
+	return nil
+}
+
+// markPublishedQuery deletes the outbox keys ($1 channels, $2 seqs, pairwise).
+const markPublishedQuery = `
+	DELETE FROM event_outbox o
+	USING unnest($1::text[], $2::bigint[]) AS p(channel, seq)
+	WHERE o.channel = p.channel AND o.seq = p.seq`
+
+// VacuumOutbox vacuums event_outbox, whose rows live for a tenth of a second: under
+// load, autovacuum's minute-long naps let dead keys pile up in the heap and in both
+// indexes faster than the relay's scan and the deletions can skip them. The outbox
+// publisher calls it every market.OutboxVacuumEvery deletions. SKIP_LOCKED: when
+// another node is vacuuming the table, this call does nothing.
+func (db *DB) VacuumOutbox(ctx context.Context) error {
+	if _, err := db.x.ExecContext(ctx, `VACUUM (SKIP_LOCKED) event_outbox`); err != nil {
+		return fmt.Errorf("vacuum event_outbox: %w", err)
 	}
 	return nil
 }
@@ -288,29 +311,35 @@ func (db *DB) MarkPublished(ctx context.Context, events []market.Event) error {
 // published (their key is still in the outbox): a node died between commit and publish.
 func (db *DB) Unpublished(ctx context.Context, olderThan time.Duration, limit int) ([]market.Event, error) {
 	events := []market.Event{}
-	err := db.x.SelectContext(ctx, &events, `
-		SELECT e.channel, e.seq, e.type, e.data, e.trace
-		FROM event_outbox o JOIN events e ON e.channel = o.channel AND e.seq = o.seq
-		WHERE o.created_at < now() - make_interval(secs => $1)
-		ORDER BY o.created_at, o.channel, o.seq LIMIT $2`, olderThan.Seconds(), limit)
-	if err != nil {
+	if err := db.x.SelectContext(ctx, &events, unpublishedQuery, olderThan.Seconds(), limit); err != nil {
 		return nil, fmt.Errorf("unpublished events: %w", err)
 	}
 	return events, nil
 }
 
+// unpublishedQuery reads the $2 oldest events whose outbox key is older than $1
+// seconds, oldest first (through event_outbox_age_idx).
+const unpublishedQuery = `
+	SELECT e.channel, e.seq, e.type, e.data, e.trace
+	FROM event_outbox o JOIN events e ON e.channel = o.channel AND e.seq = o.seq
+	WHERE o.created_at < now() - make_interval(secs => $1)
+	ORDER BY o.created_at, o.channel, o.seq LIMIT $2`
+
 // PruneEvents deletes events older than keep, and the outbox keys of any of them never
 // published, and returns how many events went.
 func (db *DB) PruneEvents(ctx context.Context, keep time.Duration) (int64, error) {
 	var n int64
-	err := db.x.GetContext(ctx, &n, `
-		WITH o AS (DELETE FROM event_outbox WHERE created_at < now() - make_interval(secs => $1)),
-			e AS (DELETE FROM events WHERE created_at < now() - make_interval(secs => $1) RETURNING 1)
-		SELECT count(*) FROM e`, keep.Seconds())
-	if err != nil {
+	if err := db.x.GetContext(ctx, &n, pruneEventsQuery, keep.Seconds()); err != nil {
 		return 0, fmt.Errorf("prune events: %w", err)
 	}
 	return n, nil
 }
+
+// pruneEventsQuery deletes the events and outbox keys older than $1 seconds (through
+// events_created_brin and event_outbox_age_idx) and counts the events.
+const pruneEventsQuery = `
+	WITH o AS (DELETE FROM event_outbox WHERE created_at < now() - make_interval(secs => $1)),
+		e AS (DELETE FROM events WHERE created_at < now() - make_interval(secs => $1) RETURNING 1)
+	SELECT count(*) FROM e`
 
 var _ market.EventStore = (*DB)(nil)

@@ -65,10 +65,7 @@ func (db *DB) RouteEvents(ctx context.Context, cursor string, limit int, route f
 		ok = true
 		rows := []routableRow{}
 		// ORDER BY events.tx_id: a bare tx_id would be the text alias of the select list.
-		err = tx.SelectContext(ctx, &rows, `SELECT tx_id::text AS tx_id, channel, seq, type, data FROM events
-			WHERE (tx_id, channel, seq) > ($1::xid8, $2, $3) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-			  AND (type LIKE 'order.%' OR type = 'balance.updated' OR type LIKE 'gig.%' OR type = 'report.resolved')
-			ORDER BY events.tx_id, channel, seq LIMIT $4`, pos.TxID, pos.Channel, pos.Seq, limit)
+		err = tx.SelectContext(ctx, &rows, routableEventsQuery, pos.TxID, pos.Channel, pos.Seq, limit)
 		if err != nil || len(rows) == 0 {
 			return wrapErr("events to route", err)
 		}
@@ -89,6 +86,14 @@ func (db *DB) RouteEvents(ctx context.Context, cursor string, limit int, route f
 	}
 	return b.routed, b.events, ok, nil
 }
+
+// routableEventsQuery reads up to $4 order, balance, gig and report events after the cursor
+// position ($1 tx_id, $2 channel, $3 seq) in transaction order, below the oldest
+// running transaction (through events_routable_idx).
+const routableEventsQuery = `SELECT tx_id::text AS tx_id, channel, seq, type, data FROM events
+	WHERE (tx_id, channel, seq) > ($1::xid8, $2, $3) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+	  AND (type LIKE 'order.%' OR type = 'balance.updated' OR type LIKE 'gig.%' OR type = 'report.resolved')
+	ORDER BY events.tx_id, channel, seq LIMIT $4`
 
 func wrapErr(what string, err error) error {
 	if err != nil {
