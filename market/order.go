@@ -124,7 +124,8 @@ type PaymentInfo struct {
 	ApproveURL      string `json:"approve_url,omitempty" db:"approve_url"` // PayPal only
 	CaptureID       string `json:"-" db:"capture_ref"`                     // PayPal only, once paid
 	// Reversed is what reversals of the payment did before the payment itself was
-	// recorded (a late payment of a cancelled order); read with the order's lock.
+	// recorded (a late payment of a cancelled order, a payment of a placed order after
+	// its own chargeback); read with the order's lock.
 	Reversed PaymentReversed `json:"-" db:"-"`
 }
 

@@ -74,8 +74,8 @@ type PaymentDecision struct {
 	// payment cancels a placed order); it is recorded as the settlement's key.
 	SettleKey string
 	// RepayLosses is what a late payment repays of what the order's reversals took
-	// from platform:losses (LatePaymentRule): they are recorded as taken from the
-	// escrow instead.
+	// from platform:losses (LatePaymentRule, EarlyReversalRule): they are recorded as
+	// taken from the escrow instead.
 	RepayLosses int64
 }
 
@@ -180,10 +180,40 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 	if err != nil {
 		return PaymentDecision{Outcome: OutcomeIgnored}
 	}
-	tx := FundOrder(ord, ev.Provider)
+	tx, repay := FundOrderRepaying(ord, ev.Provider, p.Reversed)
 	return PaymentDecision{Outcome: OutcomeApplied, Status: next, PaymentStatus: "succeeded", Ledger: &tx, EventType: "order.paid",
-		CaptureID: ev.CaptureID}
+		CaptureID: ev.CaptureID, RepayLosses: repay}
 }
+
+// FundOrderRepaying is FundOrder for a payment that lands after reversals of it (an
+// open chargeback: a closed one would have cancelled the order) took money from
+// platform:losses because the escrow was still empty (EarlyReversalRule): the escrow
+// repays them first, up to the order's price, and the amount repaid is returned (the
+// reversals are recorded as taken from the escrow: PaymentDecision.RepayLosses).
+func FundOrderRepaying(ord Order, provider string, r PaymentReversed) (LedgerTransaction, int64) {
+	tx := FundOrder(ord, provider)
+	repay := min(max(r.FromPlatform, 0), ord.PriceMinor)
+	if repay == 0 {
+		return tx, 0
+	}
+	tx.Postings = legs(ord.Currency,
+		Posting{Account: ExternalAccount(provider), Amount: -ord.TotalMinor},
+		Posting{Account: EscrowAccount(ord.ID), Amount: ord.PriceMinor - repay},
+		Posting{Account: ServiceFeesAccount, Amount: ord.ServiceFeeMinor},
+		Posting{Account: TaxPayableAccount(ord.TaxCountry), Amount: ord.TaxMinor},
+		Posting{Account: PlatformLossesAccount, Amount: repay})
+	return tx, repay
+}
+
+// EarlyReversalRule is the rule of a payment whose chargeback was applied before it,
+// on an order still placed (provider events arrive in any order): the payment is
+// applied as if it had come first. The order is paid, its escrow repays what the
+// chargeback took from platform:losses (up to the price: what exceeds it, the service
+// fee and tax, stays the platform's loss as it would have), that part of the
+// chargeback is recorded as taken from the escrow, and the order is held like any
+// order under an open chargeback: a chargeback lost settles it (cancelled, refunded),
+// one won gives the escrow back and the order goes on.
+const EarlyReversalRule = "a payment after its own open chargeback funds the escrow, which repays platform:losses first"
 
 // decideLatePayment is a payment that succeeded for an order cancelled before it was
 // paid: the buyer was charged, so the money is recorded from the provider's external

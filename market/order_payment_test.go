@@ -43,3 +43,33 @@ func TestDecidePayment(t *testing.T) {
 		}
 	}
 }
+
+// TestDecidePaymentAfterItsOwnChargeback is EarlyReversalRule: a payment of a placed
+// order whose chargeback took from platform:losses repays it from the escrow, up to
+// the price.
+func TestDecidePaymentAfterItsOwnChargeback(t *testing.T) {
+	ord := Order{ID: testOrder, PriceMinor: 4000, ServiceFeeMinor: 300, TaxMinor: 200, TotalMinor: 4500, TaxCountry: "DE",
+		Currency: "USD", Status: OrderPlaced}
+	ev := PaymentEvent{Provider: "stripe", ID: "evt_1", Type: StripePaymentSucceeded, PaymentIntentID: "pi_1", AmountMinor: 4500,
+		Currency: "USD", OrderID: testOrder}
+	for _, c := range []struct {
+		taken, repay int64
+	}{{0, 0}, {1000, 1000}, {4000, 4000}, {4500, 4000}} {
+		pay := &PaymentInfo{Provider: "stripe", PaymentIntentID: "pi_1", Reversed: PaymentReversed{FromPlatform: c.taken}}
+		d := decidePayment(ev, ord, pay)
+		if d.Outcome != OutcomeApplied || d.Status != OrderPaid || d.Ledger == nil || d.RepayLosses != c.repay {
+			t.Fatalf("taken %d: %+v, want paid repaying %d", c.taken, d, c.repay)
+		}
+		if err := d.Ledger.Validate(); err != nil {
+			t.Fatalf("taken %d: %v", c.taken, err)
+		}
+		got := map[string]int64{}
+		for _, p := range d.Ledger.Postings {
+			got[p.Account] += p.Amount
+		}
+		if got[EscrowAccount(testOrder)] != 4000-c.repay || got[PlatformLossesAccount] != c.repay || got[ExternalStripeAccount] != -4500 ||
+			got[ServiceFeesAccount] != 300 || got[TaxPayableAccount("DE")] != 200 {
+			t.Errorf("taken %d: postings %v", c.taken, got)
+		}
+	}
+}

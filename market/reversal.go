@@ -104,8 +104,12 @@ type ReversalPlan struct {
 	// order's other reversals took from platform:losses: they are recorded as taken
 	// from the escrow instead (a chargeback won, ReversalRule).
 	RepayLosses int64
-	EventType   string
-	Seller      bool
+	// RepayLossesFromSeller is the same from what a chargeback won gives back to the
+	// seller of a settled order: the other reversals are recorded as taken from the
+	// seller instead.
+	RepayLossesFromSeller int64
+	EventType             string
+	Seller                bool
 	// Invoices are the documents the reversal issues (InvoiceRule): a credit note when
 	// it becomes final, after the invoice when it settles the order.
 	Invoices []InvoiceDocument
@@ -122,10 +126,11 @@ type ReversalPlan struct {
 //     got back twice.
 //   - A chargeback won gives everything back where it came from, except that what the
 //     seller lost repays their debt first, then returns to their available balance,
-//     and what it gives back to the escrow of an order not settled repays first what
-//     the order's other reversals took from platform:losses while it held the escrow
-//     (a refund at the provider applied while the chargeback was open), as if they
-//     had been applied before it.
+//     and what it gives back to the escrow of an order not settled, or to the seller
+//     (up to what they earned on the order), repays first what the order's other
+//     reversals took from platform:losses while it held that money (a refund at the
+//     provider applied while the chargeback was open), as if they had been applied
+//     before it.
 //   - A refund made at the provider, or a chargeback lost, on an order not yet settled
 //     settles it: cancelled, the amount refunded, the rest released as SplitEscrow.
 //     While another chargeback holds the order it waits for that one's end: the order
@@ -356,21 +361,27 @@ func giveBack(ev PaymentEvent, f ReversalFacts, p ReversalRecord, feeBPS int) Re
 	if taken == 0 {
 		return plan
 	}
-	repay := min(p.FromSeller, max(-f.Debt, 0))
-	// what comes back to the escrow of an order not settled repays the other
-	// reversals' platform part first (ReversalRule)
-	var losses int64
+	// what comes back to the escrow of an order not settled, then what comes back to
+	// the seller up to what they earned on the order, repays the other reversals'
+	// platform part first (ReversalRule)
+	var losses, sellerLosses int64
 	if ord.SettledAt == nil {
 		losses = min(max(f.OtherFromPlatform, 0), max(f.Escrow+p.FromEscrow, 0))
 	}
+	if others := f.OtherFromPlatform - losses; others > 0 && p.FromSeller > 0 {
+		earned := max(ord.SellerMinor-(f.SellerTaken-p.FromSeller), 0) // what the other reversals left of the seller's share
+		sellerLosses = min(others, p.FromSeller, earned)
+	}
+	back := p.FromSeller - sellerLosses
+	repay := min(back, max(-f.Debt, 0))
 	tx := LedgerTransaction{Kind: ledgerKindReversalWon, OrderID: ord.ID, Reference: "reversal-won:" + ev.Provider + ":" + p.Ref}
 	tx.Postings = legs(ord.Currency,
 		Posting{Account: ExternalAccount(ev.Provider), Amount: -taken},
 		Posting{Account: EscrowAccount(ord.ID), Amount: p.FromEscrow - losses},
 		Posting{Account: SellerDebtAccount(ord.SellerID), Amount: repay},
-		Posting{Account: SellerAvailableAccount(ord.SellerID), Amount: p.FromSeller - repay},
-		Posting{Account: PlatformLossesAccount, Amount: p.FromPlatform + losses})
-	plan.Ledger, plan.RepayLosses = &tx, losses
+		Posting{Account: SellerAvailableAccount(ord.SellerID), Amount: back - repay},
+		Posting{Account: PlatformLossesAccount, Amount: p.FromPlatform + losses + sellerLosses})
+	plan.Ledger, plan.RepayLosses, plan.RepayLossesFromSeller = &tx, losses, sellerLosses
 	settleTaken(&plan, f, f.Escrow+p.FromEscrow-losses, feeBPS, "refunded at "+ev.Provider)
 	return plan
 }

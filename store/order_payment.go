@@ -101,8 +101,10 @@ func (db *DB) ApplyPaymentEvent(ctx context.Context, ev market.PaymentEvent, dec
 	return out, err
 }
 
-// orderForEvent locks the order an event names, with its payment; an order that does
-// not exist comes back zero, without error.
+// orderForEvent locks the order an event names, with its payment and, for an order
+// not paid yet (placed or cancelled), what reversals did before the payment
+// (market.LatePaymentRule, market.EarlyReversalRule); an order that does not exist
+// comes back zero, without error.
 func orderForEvent(ctx context.Context, tx *sqlx.Tx, orderID string) (market.Order, *market.PaymentInfo, error) {
 	ord, err := lockOrder(ctx, tx, orderID, "")
 	if errors.Is(err, ErrNotFound) {
@@ -112,7 +114,7 @@ func orderForEvent(ctx context.Context, tx *sqlx.Tx, orderID string) (market.Ord
 		return market.Order{}, nil, err
 	}
 	pay, err := paymentOf(ctx, tx, ord.ID)
-	if err != nil || pay == nil || ord.Status != market.OrderCancelled || ord.PaidAt != nil {
+	if err != nil || pay == nil || ord.PaidAt != nil || (ord.Status != market.OrderCancelled && ord.Status != market.OrderPlaced) {
 		return ord, pay, err
 	}
 	pay.Reversed, err = reversedBeforePayment(ctx, tx, ord.ID)
@@ -135,15 +137,27 @@ func reversedBeforePayment(ctx context.Context, tx *sqlx.Tx, orderID string) (ma
 
 // repayReversals records that the escrow repaid amount of what the locked order's
 // reversals (not won) took from platform:losses (a late payment,
-// market.LatePaymentRule; a chargeback won, market.ReversalRule): the oldest first,
-// each reversal's platform part becomes an escrow part, so a chargeback won gives it
-// back to the escrow.
+// market.LatePaymentRule; a payment after its own chargeback,
+// market.EarlyReversalRule): see shiftReversals.
 func repayReversals(ctx context.Context, tx *sqlx.Tx, orderID string, amount int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE payment_reversals r SET from_escrow = r.from_escrow + s.part,
+	return shiftReversals(ctx, tx, orderID, amount, false)
+}
+
+// shiftReversals records that amount of what the locked order's reversals (not won)
+// took from platform:losses was repaid, from the escrow, or from the seller when
+// toSeller (a chargeback won, market.ReversalRule): the oldest first, each
+// reversal's platform part becomes an escrow (or seller) part, so a chargeback won
+// gives it back there. Nothing happens for amount 0.
+func shiftReversals(ctx context.Context, tx *sqlx.Tx, orderID string, amount int64, toSeller bool) error {
+	if amount <= 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE payment_reversals r SET from_escrow = r.from_escrow + CASE WHEN $3 THEN 0 ELSE s.part END,
+			from_seller = r.from_seller + CASE WHEN $3 THEN s.part ELSE 0 END,
 			from_platform = r.from_platform - s.part, updated_at = now()
 		FROM (SELECT id, LEAST(from_platform, GREATEST($2 - (sum(from_platform) OVER (ORDER BY created_at, id) - from_platform), 0)) AS part
 			FROM payment_reversals WHERE order_id = $1 AND status <> 'won' AND from_platform > 0) s
-		WHERE r.id = s.id AND s.part > 0`, orderID, amount)
+		WHERE r.id = s.id AND s.part > 0`, orderID, amount, toSeller)
 	if err != nil {
 		return fmt.Errorf("repay reversals of order %s: %w", orderID, err)
 	}

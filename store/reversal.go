@@ -191,10 +191,12 @@ func writeReversal(ctx context.Context, tx *sqlx.Tx, ev market.PaymentEvent, ord
 			return nil, err
 		}
 	}
-	if plan.RepayLosses > 0 { // the other reversals: this one is won already
-		if err := repayReversals(ctx, tx, ord.ID, plan.RepayLosses); err != nil {
-			return nil, err
-		}
+	// the other reversals: this one is won already
+	if err := shiftReversals(ctx, tx, ord.ID, plan.RepayLosses, false); err != nil {
+		return nil, err
+	}
+	if err := shiftReversals(ctx, tx, ord.ID, plan.RepayLossesFromSeller, true); err != nil {
+		return nil, err
 	}
 	if d := plan.Settle; d != nil {
 		if ord, err = settleByProvider(ctx, tx, ord, ev.ID, *d); err != nil {

@@ -195,8 +195,8 @@ func (w *moneyWorld) stripeProxy(after func(path string, body []byte)) *httptest
 // conflict, never an error, and every invariant holds. A chargeback won gives the
 // escrow back, and that repays first what the refund took from platform:losses while
 // the chargeback held the escrow: the refund is taken from the escrow as if it had
-// come first (before, the seller earned the buyer's service fee and tax on top of
-// their share, paid by platform:losses).
+// come first (the seller earned the buyer's service fee and tax on top of their share,
+// paid by platform:losses, before; checkPlatformLosses).
 func TestAcceptAfterARefundWhileAChargebackHeldTheOrder(t *testing.T) {
 	for _, won := range []bool{true, false} {
 		name := "won"
@@ -342,4 +342,142 @@ func (w *moneyWorld) balance(account, currency string) int64 {
 	w.must(w.raw.QueryRowContext(w.ctx, `SELECT COALESCE((SELECT balance_minor FROM ledger_account_balances WHERE account = $1 AND currency = $2), 0)`,
 		account, currency).Scan(&b))
 	return b
+}
+
+// TestChargebackBeforeThePaymentOfAPlacedOrderHoldsIt is a chargeback whose
+// charge.dispute.created is applied before the payment_intent.succeeded of its order,
+// which is placed, not cancelled (Stripe's events arrive in any order). The
+// chargeback found the escrow empty and took everything from platform:losses; the
+// payment then funded the whole escrow and the seller was paid in full when the
+// order completed, the platform keeping the loss (found by reading; the property run
+// now checks it: checkPlatformLosses). The payment must be applied as if it had come
+// first (market.EarlyReversalRule): the escrow repays platform:losses, the order is
+// held while the chargeback is open (accept is a conflict), a chargeback lost
+// cancels it and one won gives the escrow back so the accept pays the seller.
+func TestChargebackBeforeThePaymentOfAPlacedOrderHoldsIt(t *testing.T) {
+	w := newMoneyWorld(t, 19)
+	w.quiesce()
+	for i, c := range []struct {
+		part int64 // the chargeback takes the charge's amount × part / 2
+		won  bool
+	}{{2, false}, {2, true}, {1, false}, {1, true}} {
+		// one world for every case; each case is its own order and seller
+		g, buyer := w.gigs[i%len(w.gigs)], w.buyers[i%len(w.buyers)]
+		name := fmt.Sprintf("chargeback of %d/2, won=%v", c.part, c.won)
+		ord, _, err := w.orders.PlaceOrder(w.ctx, market.NewOrder{BuyerID: buyer, GigID: g.id, Tier: "basic", IdempotencyKey: uuid.NewString()})
+		w.must(err)
+		o := moneyOrder{id: ord.ID, intent: ord.Payment.PaymentIntentID, buyer: buyer, seller: g.seller, price: ord.PriceMinor}
+		cur := ord.Currency
+		lossesBefore, pendingBefore := w.balance(market.PlatformLossesAccount, cur), w.balance(market.SellerPendingAccount(o.seller), cur)
+		w.must(w.fake.Succeed(o.intent))
+		pi, _ := w.fake.Intent(o.intent)
+		disputed := pi.Amount * c.part / 2
+		dp, err := w.fake.Dispute(o.intent, disputed)
+		w.must(err)
+		events := w.fake.TakeEvents() // payment_intent.succeeded, charge.dispute.created
+		if len(events) != 2 || events[0].Type != market.StripePaymentSucceeded || events[1].Type != "charge.dispute.created" {
+			t.Fatalf("%s: the fake queued %d events, want the payment and the dispute", name, len(events))
+		}
+		w.must(w.deliver(events[1]))
+		w.must(w.deliver(events[0]))
+		w.quiesce()
+		// as if the payment had come first: the escrow gave what it holds, the
+		// platform only what exceeds the price (the service fee and tax)
+		fromEscrow := min(disputed, o.price)
+		if l, want := w.balance(market.PlatformLossesAccount, cur), lossesBefore-(disputed-fromEscrow); l != want {
+			t.Errorf("%s: platform:losses is %d after the payment, want %d", name, l, want)
+		}
+		if e := w.balance(market.EscrowAccount(o.id), cur); e != o.price-fromEscrow {
+			t.Errorf("%s: the escrow holds %d after the payment, want %d", name, e, o.price-fromEscrow)
+		}
+		if err := w.checkInvariants(); err != nil {
+			t.Errorf("%s: after the payment: %v", name, err)
+		}
+		w.deliverWork(o)
+		if _, _, err := w.settlement.Accept(w.ctx, o.id, o.buyer, uuid.NewString()); market.ErrorCode(err) != market.CodeConflict {
+			t.Errorf("%s: accept while the chargeback is open: %v, want a conflict", name, err)
+		}
+		w.must(w.fake.CloseDispute(dp, c.won))
+		w.quiesce()
+		_, _, err = w.settlement.Accept(w.ctx, o.id, o.buyer, uuid.NewString())
+		var status string
+		w.must(w.raw.QueryRowContext(w.ctx, `SELECT status FROM orders WHERE id = $1`, o.id).Scan(&status))
+		earned := w.balance(market.SellerPendingAccount(o.seller), cur) - pendingBefore
+		losses := w.balance(market.PlatformLossesAccount, cur)
+		if c.won {
+			if err != nil || status != string(market.OrderCompleted) {
+				t.Errorf("%s: accept after the chargeback was won: %v, the order is %s, want completed", name, err, status)
+			}
+			if losses != lossesBefore {
+				t.Errorf("%s: platform:losses is %d, want %d as before", name, losses, lossesBefore)
+			}
+			if want := o.price - market.PlatformFee(o.price, moneyFeeBPS); earned != want {
+				t.Errorf("%s: the seller earned %d, want the price less the fee, %d", name, earned, want)
+			}
+		} else {
+			if market.ErrorCode(err) != market.CodeConflict || status != string(market.OrderCancelled) {
+				t.Errorf("%s: accept after the chargeback was lost: %v, the order is %s, want a conflict and cancelled", name, err, status)
+			}
+			if want := lossesBefore - (disputed - fromEscrow); losses != want {
+				t.Errorf("%s: platform:losses is %d, want %d: the platform loses only what exceeds the price", name, losses, want)
+			}
+			// the seller earns their share of what the chargeback left of the escrow
+			if left := o.price - fromEscrow; earned > left {
+				t.Errorf("%s: the seller earned %d of an order whose escrow kept %d after its chargeback", name, earned, left)
+			}
+		}
+		if e := w.balance(market.EscrowAccount(o.id), cur); e != 0 {
+			t.Errorf("%s: the final order's escrow holds %d", name, e)
+		}
+		if err := w.checkInvariants(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestRefundAtStripeWhileAChargebackHeldACompletedOrder is the property run's refund
+// that the platform paid (seed 1796390038031361417, checkPlatformLosses): part of a
+// completed order's charge is refunded in Stripe's dashboard, then the rest is charged
+// back, and the chargeback's event arrives first. The chargeback takes from the
+// seller, so the refund found less of the seller's share left and took the rest from
+// platform:losses. When the chargeback is won, what it gives back to the seller must
+// repay that first, as if the refund had come first: the seller ends with their share
+// less the refund, platform:losses as before. Lost, the seller gives all they earned.
+func TestRefundAtStripeWhileAChargebackHeldACompletedOrder(t *testing.T) {
+	for _, won := range []bool{true, false} {
+		t.Run(map[bool]string{true: "won", false: "lost"}[won], func(t *testing.T) {
+			w := newMoneyWorld(t, 23)
+			w.quiesce()
+			g := w.gigs[0]
+			cur := w.currency(g)
+			o := w.earn(g, w.buyers[0])
+			lossesBefore, earned := w.balance(market.PlatformLossesAccount, cur), w.available(o.seller)
+			pi, _ := w.fake.Intent(o.intent)
+			refunded := earned * 3 / 4 // less than the seller's share: a refund first takes it all from them
+			_, err := w.fake.RefundOutside(o.intent, refunded)
+			w.must(err)
+			dp, err := w.fake.Dispute(o.intent, pi.Amount-refunded)
+			w.must(err)
+			events := w.fake.TakeEvents() // charge.refunded, charge.dispute.created
+			if len(events) != 2 {
+				t.Fatalf("the fake queued %d events, want 2", len(events))
+			}
+			w.must(w.deliver(events[1]))
+			w.must(w.deliver(events[0]))
+			w.must(w.fake.CloseDispute(dp, won))
+			w.quiesce()
+			seller := w.balance(market.SellerAvailableAccount(o.seller), cur) + w.balance(market.SellerDebtAccount(o.seller), cur)
+			losses := w.balance(market.PlatformLossesAccount, cur)
+			if won {
+				if seller != earned-refunded || losses != lossesBefore {
+					t.Errorf("won: the seller has %d and platform:losses is %d, want %d and %d as before", seller, losses, earned-refunded, lossesBefore)
+				}
+			} else if seller != 0 || losses != lossesBefore-(pi.Amount-earned) {
+				t.Errorf("lost: the seller has %d and platform:losses is %d, want 0 and %d", seller, losses, lossesBefore-(pi.Amount-earned))
+			}
+			if err := w.checkInvariants(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
 }

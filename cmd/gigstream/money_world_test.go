@@ -251,7 +251,7 @@ func (w *moneyWorld) finishEverything() {
 // run's log states them.
 func (w *moneyWorld) checkInvariants() error {
 	var errs []error
-	for _, check := range []func() error{w.checkTransactions, w.checkAccounts, w.checkAudit, w.checkFinalEscrow, w.checkProvider} {
+	for _, check := range []func() error{w.checkTransactions, w.checkAccounts, w.checkAudit, w.checkFinalEscrow, w.checkPlatformLosses, w.checkProvider} {
 		if err := check(); err != nil {
 			errs = append(errs, err)
 		}
@@ -263,7 +263,9 @@ func (w *moneyWorld) checkInvariants() error {
 const moneyInvariants = `every ledger transaction sums to zero per currency; no account is negative but the
 outside world's (external:*) and the debt accounts (seller:{id}:debt, platform:losses),
 which are never positive; the balances (rows plus deferred postings) equal the sums of the postings; every final
-order's escrow is zero; per currency, what the Stripe fake holds (its balance
+order's escrow is zero; a reversal the platform paid part of (from platform:losses)
+found the order's escrow empty and took all the seller earned on the order (a payment
+after it repays the loss from the escrow); per currency, what the Stripe fake holds (its balance
 transactions) plus external:stripe plus the withdrawals in transit is zero`
 
 func (w *moneyWorld) checkTransactions() error {
@@ -329,7 +331,62 @@ func (w *moneyWorld) checkFinalEscrow() error {
 		return err
 	}
 	if n > 0 {
-		return fmt.Errorf("%d final orders hold escrow (e.g. %s)", n, example.String)
+		return fmt.Errorf("%d final orders hold escrow (e.g. %s; %s)", n, example.String, w.describeOrder(strings.Fields(example.String)[0]))
+	}
+	return nil
+}
+
+// describeOrder tells what happened to an order's money, for a failed check: its
+// price, total and split, its reversals and its ledger transactions in order.
+func (w *moneyWorld) describeOrder(id string) string {
+	var out []string
+	var head string
+	if err := w.raw.QueryRow(`SELECT 'price ' || price_minor || ' refunded ' || refunded_minor ||
+		' fee ' || fee_minor || ' seller ' || seller_minor || ' paid_at ' || COALESCE(paid_at::text, '-') FROM orders WHERE id = $1`, id).Scan(&head); err != nil {
+		return err.Error()
+	}
+	out = append(out, head)
+	rows, err := w.raw.Query(`SELECT 'reversal ' || kind || ' ' || status || ' ' || amount_minor || ' escrow ' || from_escrow ||
+			' seller ' || from_seller || ' platform ' || from_platform || ' at ' || created_at::time FROM payment_reversals WHERE order_id = $1
+		UNION ALL
+		SELECT * FROM (SELECT t.reference || ' at ' || t.created_at::time || ': ' || string_agg(p.account || ' ' || p.amount_minor, ', ' ORDER BY p.id)
+			FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id WHERE t.order_id = $1
+			GROUP BY t.id ORDER BY min(p.id)) l`, id)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return err.Error()
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, " | ")
+}
+
+// checkPlatformLosses checks that platform:losses paid only what an order's escrow and
+// seller could not (market.ReversalRule): an order whose reversals (not won) took
+// from it has an empty escrow and a seller who gave back all they earned on it. A
+// payment applied after its own chargeback used to fund the whole escrow and leave
+// the loss to the platform (TestChargebackBeforeThePaymentOfAPlacedOrderHoldsIt).
+func (w *moneyWorld) checkPlatformLosses() error {
+	var n int
+	var example sql.NullString
+	err := w.raw.QueryRow(`SELECT count(*), min(o.id::text || ' ' || o.status || ' escrow ' || COALESCE(b.balance_minor, 0) ||
+			' seller earned ' || o.seller_minor || ' gave ' || r.from_seller || ' platform paid ' || r.from_platform)
+		FROM orders o
+		JOIN (SELECT order_id, sum(from_seller) AS from_seller, sum(from_platform) AS from_platform FROM payment_reversals
+			WHERE status <> 'won' GROUP BY order_id) r ON r.order_id = o.id
+		LEFT JOIN ledger_balances b ON b.account = 'escrow:order:' || o.id AND b.currency = o.currency
+		WHERE r.from_platform > 0 AND (COALESCE(b.balance_minor, 0) <> 0 OR o.seller_minor > r.from_seller)`).Scan(&n, &example)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("%d orders had platform:losses pay part of a reversal while their escrow or seller still had it (e.g. %s; %s)",
+			n, example.String, w.describeOrder(strings.Fields(example.String)[0]))
 	}
 	return nil
 }
