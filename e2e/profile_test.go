@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -175,4 +176,52 @@ func TestPublicProfileShowsTheSellersRealRecord(t *testing.T) {
 		t.Fatalf("admin disable: exit %d\n%s", code, out)
 	}
 	expect(t, anon.do("GET", "/users/"+me.Username, nil), http.StatusNotFound, "a disabled seller's profile")
+}
+
+// TestPublicProfileLinksToTheRestOfTheSellersGigs: a seller with 14 published gigs
+// (and a draft): GET /users/{username} counts 14, lists 12 and links to the rest;
+// following more_gigs lists the other 2, none twice, and no further page.
+func TestPublicProfileLinksToTheRestOfTheSellersGigs(t *testing.T) {
+	n, _ := seededGigNode(t)
+	_, tok := appUser(t, n, "seller")
+	seller := &client{t: t, base: n.URL, bearer: tok}
+	anon := &client{t: t, base: n.URL}
+	const total = 14
+	published := map[string]bool{}
+	var username string
+	for i := range total {
+		g := createGig(t, seller, gigBody(fmt.Sprintf("Logo design number %d for your brand", i), "graphics-design", pkg("basic", 2500, "USD")))
+		expect(t, seller.do("POST", "/gigs/"+g.ID+"/publish", nil), 200, "publish")
+		published[g.ID], username = true, g.Seller.Username
+	}
+	createGig(t, seller, gigBody("A draft nobody sees", "graphics-design", pkg("basic", 2500, "USD")))
+	var prof struct {
+		Stats struct {
+			PublishedGigs int `json:"published_gigs"`
+		} `json:"seller_stats"`
+		Gigs     []struct{ ID string } `json:"gigs"`
+		MoreGigs *string               `json:"more_gigs"`
+	}
+	expect(t, anon.do("GET", "/users/"+username, nil), 200, "profile").json(t, &prof)
+	if prof.Stats.PublishedGigs != total || len(prof.Gigs) != 12 || prof.MoreGigs == nil {
+		t.Fatalf("profile counts %d, lists %d, more %v; want %d, 12 and a link", prof.Stats.PublishedGigs, len(prof.Gigs), prof.MoreGigs, total)
+	}
+	seen := map[string]bool{}
+	for _, g := range prof.Gigs {
+		seen[g.ID] = true
+	}
+	var rest struct {
+		Gigs       []struct{ ID string } `json:"gigs"`
+		NextCursor *string               `json:"next_cursor"`
+	}
+	expect(t, anon.do("GET", *prof.MoreGigs, nil), 200, "more gigs").json(t, &rest)
+	for _, g := range rest.Gigs {
+		if seen[g.ID] || !published[g.ID] {
+			t.Fatalf("%s after the profile's gigs: twice or not published", g.ID)
+		}
+		seen[g.ID] = true
+	}
+	if len(seen) != total || rest.NextCursor != nil {
+		t.Fatalf("profile and %s list %d gigs (next %v), want the %d published", *prof.MoreGigs, len(seen), rest.NextCursor, total)
+	}
 }
