@@ -2,13 +2,11 @@ package store
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gigstream/hub/market"
-	"github.com/gigstream/hub/store/storetest"
 )
 
 // TestSearchUsersUsesItsIndexesAt100kUsers loads 100,000 users with realistic
@@ -18,18 +16,7 @@ import (
 // search should find.
 func TestSearchUsersUsesItsIndexesAt100kUsers(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{URL: storetest.NewDatabase(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	m, err := NewMigrator(db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openMigrated(t, Config{})
 	const users = 100_000
 	if _, err := db.x.ExecContext(ctx, `
 		INSERT INTO users (email, username, display_name, is_buyer, created_at)

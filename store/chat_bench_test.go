@@ -3,14 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/gigstream/hub/market"
-	"github.com/gigstream/hub/store/storetest"
 )
 
 // BenchmarkSendMessage is durable chat's write without the HTTP and hub layers: 16
@@ -19,18 +17,7 @@ import (
 // the send's latency is ns/op × the senders in flight.
 func BenchmarkSendMessage(b *testing.B) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{URL: storetest.NewDatabase(b)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = db.Close() })
-	m, err := NewMigrator(db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := openMigrated(b, Config{})
 	const conversations = 100
 	type pair struct{ conv, from, to string }
 	pairs := make([]pair, conversations)

@@ -3,14 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/gigstream/hub/market"
-	"github.com/gigstream/hub/store/storetest"
 )
 
 // BenchmarkHistoryStorm is a reconnect storm's recovery reads without the hub: 2,000
@@ -20,18 +18,7 @@ import (
 // batch cap), 16 at a time. ns/op is the time to answer all 2,000 reads.
 func BenchmarkHistoryStorm(b *testing.B) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{URL: storetest.NewDatabase(b)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = db.Close() })
-	m, err := NewMigrator(db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := openMigrated(b, Config{})
 	reads := make([]market.HistoryRead, 2000)
 	for i := range reads {
 		reads[i].Channel = "user:" + uuid.NewString()

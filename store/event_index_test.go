@@ -10,7 +10,6 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/gigstream/hub/market"
-	"github.com/gigstream/hub/store/storetest"
 )
 
 // TestEventIndexesServeTheirQueries: on a migrated database holding a week of chat
@@ -21,18 +20,7 @@ import (
 // query uses only costs each send its upkeep (events_tx_idx did). Plans, not timings.
 func TestEventIndexesServeTheirQueries(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{URL: storetest.NewDatabase(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	m, err := NewMigrator(db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openMigrated(t, Config{})
 
 	// 60,000 events on 600 channels, one every 10 s over the last week, written in time
 	// order as the send path appends them (so created_at follows the physical order);
@@ -118,18 +106,7 @@ func (nopPublisher) Publish(context.Context, market.Event) error { return nil }
 // keys it deleted do not wait for autovacuum's next visit.
 func TestOutboxPublisherVacuumsTheOutbox(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{URL: storetest.NewDatabase(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	m, err := NewMigrator(db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openMigrated(t, Config{})
 	// Autovacuum off for the table, so the only vacuum is the publisher's.
 	if _, err := db.x.ExecContext(ctx, `ALTER TABLE event_outbox SET (autovacuum_enabled = off)`); err != nil {
 		t.Fatal(err)

@@ -21,18 +21,7 @@ const bulkGigs = 5000
 func bulkCatalogue(tb testing.TB) (*DB, string) {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := Open(ctx, Config{URL: storetest.NewDatabase(tb)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = db.Close() })
-	m, err := NewMigrator(db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		tb.Fatal(err)
-	}
+	db := openMigrated(tb, Config{})
 	if _, err := db.Seed(ctx, SeedData{Categories: []SeedCategory{{Slug: "design", Name: "Design"}}}); err != nil {
 		tb.Fatal(err)
 	}

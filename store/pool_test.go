@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -63,19 +62,7 @@ func TestPoolWaitForAConnectionHasADeadline(t *testing.T) {
 func migratedPool(t *testing.T, maxOpen int) (*DB, market.User) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := Open(ctx, Config{URL: storetest.NewDatabase(t), MaxOpenConns: maxOpen,
-		AcquireTimeout: 300 * time.Millisecond, LockTimeout: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	m, err := NewMigrator(db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openMigrated(t, Config{MaxOpenConns: maxOpen, AcquireTimeout: 300 * time.Millisecond, LockTimeout: 300 * time.Millisecond})
 	u, err := db.CreateUser(ctx, market.NewUser{Email: "pool@x.test", Username: "pool_user", DisplayName: "Pool"})
 	if err != nil {
 		t.Fatal(err)
