@@ -212,19 +212,9 @@ func TestAcceptAfterARefundWhileAChargebackHeldTheOrder(t *testing.T) {
 			lossesBefore := w.balance(market.PlatformLossesAccount, cur)
 			pi, _ := w.fake.Intent(o.intent)
 			refunded := pi.Amount / 2
-			_, err := w.fake.RefundOutside(o.intent, refunded)
-			w.must(err)
-			dp, err := w.fake.Dispute(o.intent, pi.Amount-refunded)
-			w.must(err)
-			events := w.fake.TakeEvents() // charge.refunded, charge.dispute.created
-			if len(events) != 2 {
-				t.Fatalf("the fake queued %d events, want 2", len(events))
-			}
-			w.must(w.deliver(events[1]))
-			w.must(w.deliver(events[0]))
-			w.must(w.fake.CloseDispute(dp, won))
+			w.refundWhileAChargebackHolds(o.intent, refunded, pi.Amount-refunded, won)
 			w.quiesce()
-			_, _, err = w.settlement.Accept(w.ctx, o.id, o.buyer, uuid.NewString())
+			_, _, err := w.settlement.Accept(w.ctx, o.id, o.buyer, uuid.NewString())
 			if market.ErrorCode(err) != market.CodeConflict {
 				t.Errorf("accept after the chargeback ended: %v, want a conflict", err)
 			}
@@ -454,17 +444,7 @@ func TestRefundAtStripeWhileAChargebackHeldACompletedOrder(t *testing.T) {
 			lossesBefore, earned := w.balance(market.PlatformLossesAccount, cur), w.available(o.seller)
 			pi, _ := w.fake.Intent(o.intent)
 			refunded := earned * 3 / 4 // less than the seller's share: a refund first takes it all from them
-			_, err := w.fake.RefundOutside(o.intent, refunded)
-			w.must(err)
-			dp, err := w.fake.Dispute(o.intent, pi.Amount-refunded)
-			w.must(err)
-			events := w.fake.TakeEvents() // charge.refunded, charge.dispute.created
-			if len(events) != 2 {
-				t.Fatalf("the fake queued %d events, want 2", len(events))
-			}
-			w.must(w.deliver(events[1]))
-			w.must(w.deliver(events[0]))
-			w.must(w.fake.CloseDispute(dp, won))
+			w.refundWhileAChargebackHolds(o.intent, refunded, pi.Amount-refunded, won)
 			w.quiesce()
 			seller := w.balance(market.SellerAvailableAccount(o.seller), cur) + w.balance(market.SellerDebtAccount(o.seller), cur)
 			losses := w.balance(market.PlatformLossesAccount, cur)
@@ -480,4 +460,22 @@ func TestRefundAtStripeWhileAChargebackHeldACompletedOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// refundWhileAChargebackHolds refunds refunded of intent at the provider and disputes
+// disputed of it, delivers the chargeback's event before the refund's (the refund is
+// applied while the chargeback holds the order), then closes the dispute won or lost.
+func (w *moneyWorld) refundWhileAChargebackHolds(intent string, refunded, disputed int64, won bool) {
+	w.t.Helper()
+	_, err := w.fake.RefundOutside(intent, refunded)
+	w.must(err)
+	dp, err := w.fake.Dispute(intent, disputed)
+	w.must(err)
+	events := w.fake.TakeEvents() // charge.refunded, charge.dispute.created
+	if len(events) != 2 {
+		w.t.Fatalf("the fake queued %d events, want 2", len(events))
+	}
+	w.must(w.deliver(events[1]))
+	w.must(w.deliver(events[0]))
+	w.must(w.fake.CloseDispute(dp, won))
 }
