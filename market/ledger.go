@@ -51,12 +51,19 @@ func FundEscrow(orderID string, amount int64, currency, reference string) Ledger
 // order's escrow, the service fee in platform:service_fees and the tax in
 // tax:payable:{country}. Zero legs are left out.
 func FundOrder(ord Order, provider string) LedgerTransaction {
+	return fundOrder(ord, provider, 0)
+}
+
+// fundOrder is FundOrder with repay of the price going to platform:losses instead of
+// the escrow (FundOrderRepaying); a zero repay leaves that leg out.
+func fundOrder(ord Order, provider string, repay int64) LedgerTransaction {
 	return LedgerTransaction{Kind: ledgerKindEscrow, OrderID: ord.ID, Reference: "escrow_funding:order:" + ord.ID,
 		Postings: legs(ord.Currency,
 			Posting{Account: ExternalAccount(provider), Amount: -ord.TotalMinor},
-			Posting{Account: EscrowAccount(ord.ID), Amount: ord.PriceMinor},
+			Posting{Account: EscrowAccount(ord.ID), Amount: ord.PriceMinor - repay},
 			Posting{Account: ServiceFeesAccount, Amount: ord.ServiceFeeMinor},
-			Posting{Account: TaxPayableAccount(ord.TaxCountry), Amount: ord.TaxMinor})}
+			Posting{Account: TaxPayableAccount(ord.TaxCountry), Amount: ord.TaxMinor},
+			Posting{Account: PlatformLossesAccount, Amount: repay})}
 }
 
 // ExternalAccount is the outside world's account at a payment provider: external:stripe,

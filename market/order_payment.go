@@ -191,18 +191,8 @@ func decidePayment(ev PaymentEvent, ord Order, p *PaymentInfo) PaymentDecision {
 // repays them first, up to the order's price, and the amount repaid is returned (the
 // reversals are recorded as taken from the escrow: PaymentDecision.RepayLosses).
 func FundOrderRepaying(ord Order, provider string, r PaymentReversed) (LedgerTransaction, int64) {
-	tx := FundOrder(ord, provider)
 	repay := min(max(r.FromPlatform, 0), ord.PriceMinor)
-	if repay == 0 {
-		return tx, 0
-	}
-	tx.Postings = legs(ord.Currency,
-		Posting{Account: ExternalAccount(provider), Amount: -ord.TotalMinor},
-		Posting{Account: EscrowAccount(ord.ID), Amount: ord.PriceMinor - repay},
-		Posting{Account: ServiceFeesAccount, Amount: ord.ServiceFeeMinor},
-		Posting{Account: TaxPayableAccount(ord.TaxCountry), Amount: ord.TaxMinor},
-		Posting{Account: PlatformLossesAccount, Amount: repay})
-	return tx, repay
+	return fundOrder(ord, provider, repay), repay
 }
 
 // EarlyReversalRule is the rule of a payment whose chargeback was applied before it,
