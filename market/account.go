@@ -73,6 +73,10 @@ type AccountStore interface {
 	SetAdmin(ctx context.Context, email string, admin bool) (User, error)
 	// AnyAdmin returns the oldest active admin; none wraps ErrNotFound.
 	AnyAdmin(ctx context.Context) (User, error)
+	// MakeFirstAdmin makes email's account the deployment's first admin, creating it
+	// from create when that is set, in one step serialized with every other bootstrap;
+	// a conflict Error when another active admin exists, and then nothing is written.
+	MakeFirstAdmin(ctx context.Context, email string, create *NewUser) (User, error)
 	SetDisabled(ctx context.Context, email string, disabled bool) (User, error)
 	AnonymizeUser(ctx context.Context, userID string) (endedSessions []string, err error)
 

@@ -23,6 +23,11 @@ type AdminBootstrap struct {
 //   - otherwise a new account with a verified address (the operator vouches for it)
 //     and the admin role; a password or name that breaks the registration rules is an
 //     invalid Error naming the field, and nothing is created.
+//
+// The checks above give early, clear answers; the grant itself (store
+// MakeFirstAdmin) re-checks under a deployment-wide lock, so bootstraps with
+// different addresses run at once make one admin, and the others get the conflict
+// Error and create no account.
 func (a *Accounts) BootstrapAdmin(ctx context.Context, in AdminBootstrap) (u User, created bool, err error) {
 	in.Email, in.Username = NormalizeEmail(in.Email), strings.TrimSpace(in.Username)
 	if err := CheckEmail("email", in.Email); err != nil {
@@ -44,14 +49,15 @@ func (a *Accounts) BootstrapAdmin(ctx context.Context, in AdminBootstrap) (u Use
 		return User{}, false, Errorf(CodeConflict, "the account of %s is disabled or deleted", in.Email)
 	}
 	if u.ID != "" {
-		u, err = a.store.SetAdmin(ctx, in.Email, true)
+		u, err = a.store.MakeFirstAdmin(ctx, in.Email, nil)
 		return u, false, err
 	}
 	u, err = a.createAdmin(ctx, in)
 	return u, err == nil, err
 }
 
-// createAdmin registers in's account, verified, and gives it the admin role.
+// createAdmin registers in's account, verified, with the admin role, unless another
+// bootstrap made a different admin first (a conflict Error, and no account).
 func (a *Accounts) createAdmin(ctx context.Context, in AdminBootstrap) (User, error) {
 	password, err := in.Password()
 	if err != nil {
@@ -65,11 +71,8 @@ func (a *Accounts) createAdmin(ctx context.Context, in AdminBootstrap) (User, er
 	if err != nil {
 		return User{}, err
 	}
-	if _, err := a.store.CreateUser(ctx, NewUser{
+	return a.store.MakeFirstAdmin(ctx, in.Email, &NewUser{
 		Email: in.Email, Username: in.Username, DisplayName: strings.TrimSpace(in.DisplayName),
 		PasswordHash: hash, IsBuyer: true, EmailVerified: true,
-	}); err != nil {
-		return User{}, err
-	}
-	return a.store.SetAdmin(ctx, in.Email, true)
+	})
 }

@@ -157,6 +157,58 @@ func (db *DB) SetAdmin(ctx context.Context, email string, admin bool) (market.Us
 	return db.getUser(ctx, `UPDATE users SET is_admin = $2, updated_at = now() WHERE lower(email) = $1 RETURNING `+userColumns, email, admin)
 }
 
+// MakeFirstAdmin makes the deployment's first admin, in one transaction that holds
+// the deployment-wide bootstrap lock (waiting for it at most the connection's
+// lock_timeout, then a busy error), so two
+// bootstraps with different addresses at once cannot both succeed: when an active
+// admin other than email exists it returns a conflict Error and writes nothing.
+// Otherwise, with create nil, the active account of email becomes an admin (none
+// wraps ErrNotFound); with create set, that account is inserted as an admin (a taken
+// email or username is a conflict Error naming the field, as CreateUser).
+func (db *DB) MakeFirstAdmin(ctx context.Context, email string, create *market.NewUser) (market.User, error) {
+	var out market.User
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('bootstrap-admin', 0))`); err != nil {
+			return fmt.Errorf("bootstrap lock: %w", err)
+		}
+		var other string
+		err := tx.GetContext(ctx, &other, `SELECT email FROM users
+			WHERE is_admin AND disabled_at IS NULL AND deleted_at IS NULL AND lower(email) <> $1
+			ORDER BY created_at, id LIMIT 1`, email)
+		if err == nil {
+			return market.Errorf(market.CodeConflict, "an admin exists already (%s): grant more with `gigstream admin grant EMAIL`", other)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("find admin: %w", err)
+		}
+		if create == nil {
+			err = tx.GetContext(ctx, &out, `UPDATE users SET is_admin = true, updated_at = now()
+				WHERE lower(email) = $1 AND disabled_at IS NULL AND deleted_at IS NULL RETURNING `+userColumns, email)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("active user %s: %w", email, ErrNotFound)
+			}
+			if err != nil {
+				return fmt.Errorf("grant admin: %w", err)
+			}
+			return nil
+		}
+		var hash *string
+		if create.PasswordHash != "" {
+			hash = &create.PasswordHash
+		}
+		err = tx.GetContext(ctx, &out, `
+			INSERT INTO users (email, username, display_name, password_hash, is_buyer, is_seller, email_verified_at, is_admin)
+			VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END, true)
+			RETURNING `+userColumns,
+			create.Email, create.Username, create.DisplayName, hash, create.IsBuyer, create.IsSeller, create.EmailVerified)
+		if err != nil {
+			return userConflict(err)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // AnyAdmin returns the oldest admin that is neither disabled nor deleted; none wraps
 // ErrNotFound.
 func (db *DB) AnyAdmin(ctx context.Context) (market.User, error) {

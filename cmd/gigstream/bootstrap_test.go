@@ -1,11 +1,14 @@
 package main
 
 import (
+	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gigstream/hub/market"
@@ -84,6 +87,67 @@ func TestBootstrapMakesTheFirstAdminOnceInProduction(t *testing.T) {
 	}
 	if err := bootstrap(ctx, env, log, []string{"--admin-username", "x"}, strings.NewReader("")); !errors.Is(err, errUsage) {
 		t.Fatalf("no e-mail: %v, want errUsage", err)
+	}
+}
+
+// TestConcurrentBootstrapsMakeOneAdmin makes six first admins with different addresses
+// at once on a fresh database, each held at its password until all six have passed
+// the early "is there an admin?" check (the race the grant's lock closes): exactly one
+// succeeds, every other gets a conflict Error, the deployment has one admin, and no
+// refused bootstrap left an account behind.
+func TestConcurrentBootstrapsMakeOneAdmin(t *testing.T) {
+	ctx := t.Context()
+	url := storetest.NewDatabase(t)
+	db, err := store.Open(ctx, store.Config{URL: url})
+	mustNot(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	m, err := store.NewMigrator(db, slog.New(slog.DiscardHandler))
+	mustNot(t, err)
+	_, err = m.Up(ctx)
+	mustNot(t, err)
+	log := slog.New(slog.DiscardHandler)
+	accounts := market.NewAccounts(db, nil, market.NewPasswordHasher(market.HasherConfig{MemoryKiB: 8192}), market.AccountsConfig{}, log)
+	const n = 6
+	var checked, done sync.WaitGroup
+	checked.Add(n)
+	errs := make([]error, n)
+	for i := range n {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			_, _, errs[i] = accounts.BootstrapAdmin(ctx, market.AdminBootstrap{
+				Email: fmt.Sprintf("ops%d@example.test", i), Username: fmt.Sprintf("ops%d", i), DisplayName: "Ops",
+				Password: func() (string, error) {
+					checked.Done()
+					checked.Wait()
+					return "correct horse battery staple", nil
+				},
+			})
+		}()
+	}
+	done.Wait()
+	winner := -1
+	for i, err := range errs {
+		var me *market.Error
+		switch {
+		case err == nil && winner >= 0:
+			t.Fatalf("bootstraps %d and %d both succeeded", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.As(err, &me) || me.Code != market.CodeConflict:
+			t.Fatalf("bootstrap %d: %v, want success or a conflict Error", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no bootstrap succeeded: %v", errs)
+	}
+	raw, err := sql.Open("postgres", url)
+	mustNot(t, err)
+	t.Cleanup(func() { _ = raw.Close() })
+	var admins, users int
+	mustNot(t, raw.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE is_admin), count(*) FROM users`).Scan(&admins, &users))
+	if admins != 1 || users != 1 {
+		t.Fatalf("after the race: %d admins and %d accounts, want one admin and no other account", admins, users)
 	}
 }
 
