@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -84,9 +85,18 @@ func p99(lat []time.Duration) float64 {
 // seller pending + platform fee, invoice numbered and queued) from 8 goroutines,
 // then cleared (pending → available), one ledger transaction each step. It reports
 // orders/s, ledger transactions/s, each phase's rate (accepts/s on 8 goroutines, then
-// clearings/s of the one sweep) and the accept's p99.
+// clearings/s of the one sweep) and the accept's p99. It runs over the money world's
+// 12 sellers, where the 8 workers queue on each seller's rows (pending balance, user
+// channel), and over 1,000 sellers, as in a marketplace where an order's seller is
+// rarely busy with another.
 func BenchmarkSettleOrders(b *testing.B) {
-	w := newMoneyWorld(b, 1)
+	for _, sellers := range []int{moneySellers, 1000} {
+		b.Run(fmt.Sprintf("sellers=%d", sellers), func(b *testing.B) { benchSettleOrders(b, sellers) })
+	}
+}
+
+func benchSettleOrders(b *testing.B, sellers int) {
+	w := newMoneyWorldOf(b, 1, sellers)
 	orders := w.benchOrders(max(b.N, 1))
 	w.resetStatements()
 	b.ResetTimer()

@@ -54,7 +54,7 @@ type moneyOrder struct {
 }
 
 const (
-	moneySellers  = 12
+	moneySellers  = 12 // the world's sellers unless newMoneyWorldOf says otherwise
 	moneyBuyers   = 16
 	moneyWebhook  = "whsec_moneyprop"
 	moneyConnect  = "whsec_moneyprop_connect"
@@ -62,13 +62,21 @@ const (
 	moneyCurrency = "USD,EUR,JPY"
 )
 
-// newMoneyWorld builds the world; every seller has a Stripe connected account whose
-// account.updated (payouts enabled) is among the queued webhooks.
+// newMoneyWorld builds the world of moneySellers sellers; every seller has a Stripe
+// connected account whose account.updated (payouts enabled) is among the queued
+// webhooks.
 func newMoneyWorld(t testing.TB, seed uint64) *moneyWorld {
+	t.Helper()
+	return newMoneyWorldOf(t, seed, moneySellers)
+}
+
+// newMoneyWorldOf is newMoneyWorld with sellers sellers: few sellers under many
+// workers queue on each seller's rows, a marketplace's many do not.
+func newMoneyWorldOf(t testing.TB, seed uint64, sellers int) *moneyWorld {
 	t.Helper()
 	w := &moneyWorld{t: t, ctx: t.Context(), seed: seed, fake: stripetest.New(t), counts: map[string]int{}, byID: map[string]moneyOrder{}}
 	w.openDatabase()
-	w.seedUsers(seed)
+	w.seedUsers(seed, sellers)
 	w.cfg = config{
 		Stripe:         stripeConfig{APIBase: w.fake.URL, SecretKey: "sk_test_moneyprop", WebhookSecret: moneyWebhook},
 		Payout:         payoutConfig{ConnectWebhookSecret: moneyConnect},
@@ -122,13 +130,13 @@ func (w *moneyWorld) openDatabase() {
 	w.db, w.raw = db, raw
 }
 
-// seedUsers inserts the sellers, their gigs (prices drawn from seed), the buyers and an
-// admin.
-func (w *moneyWorld) seedUsers(seed uint64) {
+// seedUsers inserts sellers sellers, their gigs (prices drawn from seed), the buyers
+// and an admin.
+func (w *moneyWorld) seedUsers(seed uint64, sellers int) {
 	r := rand.New(rand.NewPCG(seed, 0))
 	data := store.SeedData{Categories: []store.SeedCategory{{Slug: "work", Name: "Work"}}}
 	currencies := strings.Split(moneyCurrency, ",")
-	for i := range moneySellers {
+	for i := range sellers {
 		name := fmt.Sprintf("prop_seller_%d", i)
 		data.Users = append(data.Users, store.SeedUser{Email: name + "@x.test", Username: name, DisplayName: name, IsSeller: true})
 		cur := currencies[i%len(currencies)]
