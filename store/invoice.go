@@ -49,6 +49,19 @@ func prepareInvoices(ctx context.Context, tx *sqlx.Tx, ord market.Order, drafts 
 	if len(drafts) == 0 {
 		return preparedInvoices{}, nil
 	}
+	var now time.Time
+	if err := tx.GetContext(ctx, &now, `SELECT now()`); err != nil {
+		return preparedInvoices{}, fmt.Errorf("issue date: %w", err)
+	}
+	return prepareInvoicesAt(ctx, tx, ord, drafts, reversalID, now)
+}
+
+// prepareInvoicesAt is prepareInvoices with the issue date now (the transaction's
+// time) known to the caller already.
+func prepareInvoicesAt(ctx context.Context, tx *sqlx.Tx, ord market.Order, drafts []market.InvoiceDocument, reversalID string, now time.Time) (preparedInvoices, error) {
+	if len(drafts) == 0 {
+		return preparedInvoices{}, nil
+	}
 	credits := ""
 	if drafts[0].Kind == market.InvoiceKindCreditNote {
 		err := tx.GetContext(ctx, &credits, `SELECT document->>'number' FROM invoices WHERE order_id = $1 AND kind = 'invoice'`, ord.ID)
@@ -62,10 +75,6 @@ func prepareInvoices(ctx context.Context, tx *sqlx.Tx, ord market.Order, drafts 
 	customer, err := invoiceCustomer(ctx, tx, ord.BuyerID)
 	if err != nil {
 		return preparedInvoices{}, err
-	}
-	var now time.Time
-	if err := tx.GetContext(ctx, &now, `SELECT now()`); err != nil {
-		return preparedInvoices{}, fmt.Errorf("issue date: %w", err)
 	}
 	p := preparedInvoices{ids: make([]string, len(drafts)), docs: make([]market.InvoiceDocument, len(drafts)), credits: credits, reversalID: reversalID}
 	for i, d := range drafts {
@@ -104,22 +113,31 @@ func issueInvoices(ctx context.Context, tx *sqlx.Tx, p preparedInvoices) error {
 }
 
 // invoiceCustomer is the buyer as invoices print them: the billing profile, or the
-// display name.
+// display name, read in one query.
 func invoiceCustomer(ctx context.Context, tx *sqlx.Tx, buyerID string) (market.InvoiceParty, error) {
-	var p market.BillingProfile
-	err := tx.GetContext(ctx, &p, `SELECT `+billingProfileColumns+` FROM billing_profiles WHERE user_id = $1`, buyerID)
-	if err == nil {
-		return market.CustomerParty(&p, ""), nil
+	var row struct {
+		HasProfile bool   `db:"has_profile"`
+		Name       string `db:"display_name"`
+		market.BillingProfile
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return market.InvoiceParty{}, fmt.Errorf("buyer's billing profile: %w", err)
+	if err := tx.GetContext(ctx, &row, invoiceCustomerQuery, buyerID); err != nil {
+		return market.InvoiceParty{}, fmt.Errorf("buyer's billing profile and name: %w", err)
 	}
-	var name string
-	if err := tx.GetContext(ctx, &name, `SELECT display_name FROM users WHERE id = $1`, buyerID); err != nil {
-		return market.InvoiceParty{}, fmt.Errorf("buyer's name: %w", err)
+	if row.HasProfile {
+		return market.CustomerParty(&row.BillingProfile, ""), nil
 	}
-	return market.CustomerParty(nil, name), nil
+	return market.CustomerParty(nil, row.Name), nil
 }
+
+// invoiceCustomerQuery reads user $1's display name and billing profile (has_profile
+// false and its columns empty when there is none).
+const invoiceCustomerQuery = `
+	SELECT b.user_id IS NOT NULL AS has_profile, u.display_name, u.id::text AS user_id, COALESCE(b.name, '') AS name,
+		COALESCE(b.address_line1, '') AS address_line1, COALESCE(b.address_line2, '') AS address_line2, COALESCE(b.city, '') AS city,
+		COALESCE(b.postal_code, '') AS postal_code, COALESCE(b.region, '') AS region, COALESCE(b.country, '') AS country,
+		COALESCE(b.tax_id, '') AS tax_id, COALESCE(b.updated_at, 'epoch') AS updated_at
+	FROM users u LEFT JOIN billing_profiles b ON b.user_id = u.id
+	WHERE u.id = $1`
 
 // insertInvoice takes the next number of the document's series and stores the
 // document under id with it, a credit note with the reversal it is for (reversalID,

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -37,6 +35,11 @@ type balanceEvent struct {
 // escrow release in the ledger, the refund row, the order events and the seller's
 // balance.updated. A user who is no party to the order (and not in.Admin) gets an
 // error wrapping ErrNotFound.
+//
+// An accept is few round trips: the lock, one read of what the decision needs
+// (settleStateOf), one statement for the settlement row, status and order events
+// (recordSettlement), the buyer's invoice details and delivery job, the balance
+// locks, the ledger, the seller's balance.updated, the invoice number, the commit.
 func (db *DB) SettleOrder(ctx context.Context, in market.SettleRequest,
 	decide func(market.Order, *market.PriorSettlement) (market.SettleDecision, error),
 	refund func(context.Context, market.Order, market.Split) (string, error)) (market.SettledOrder, error) {
@@ -50,14 +53,12 @@ func (db *DB) SettleOrder(ctx context.Context, in market.SettleRequest,
 		if err != nil {
 			return err
 		}
-		if ord.Payment, err = paymentOf(ctx, tx, ord.ID); err != nil {
-			return err
-		}
-		prior, err := priorSettlement(ctx, tx, ord.ID)
+		st, err := settleStateOf(ctx, tx, ord.ID)
 		if err != nil {
 			return err
 		}
-		d, err := decide(ord, prior)
+		ord.Payment = st.payment()
+		d, err := decide(ord, st.prior())
 		if err != nil {
 			return err
 		}
@@ -65,11 +66,8 @@ func (db *DB) SettleOrder(ctx context.Context, in market.SettleRequest,
 			out.Order, out.Replayed = ord, true
 			return nil
 		}
-		if frozen, err := openChargeback(ctx, tx, ord.ID); err != nil || frozen {
-			if err == nil {
-				err = market.Errorf(market.CodeConflict, "a chargeback on this order is open: it settles when the payment provider decides it")
-			}
-			return err
+		if st.Chargeback {
+			return market.Errorf(market.CodeConflict, "a chargeback on this order is open: it settles when the payment provider decides it")
 		}
 		providerRef := ""
 		if d.Paid && d.Split.Refund > 0 {
@@ -77,41 +75,83 @@ func (db *DB) SettleOrder(ctx context.Context, in market.SettleRequest,
 				return err
 			}
 		}
-		out.Order, out.Events, err = writeSettlement(ctx, tx, in, ord, d, providerRef)
+		out.Order, out.Events, err = writeSettlement(ctx, tx, in, ord, d, providerRef, st.Now)
 		return err
 	})
 	return out, err
 }
 
-// priorSettlement is the final action taken on the order before, or nil.
-func priorSettlement(ctx context.Context, tx *sqlx.Tx, orderID string) (*market.PriorSettlement, error) {
-	var p market.PriorSettlement
-	err := tx.GetContext(ctx, &p, `SELECT action, user_id, idempotency_key, request_hash FROM order_settlements WHERE order_id = $1`, orderID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil // not settled yet
-	}
-	if err != nil {
-		return nil, fmt.Errorf("settlement of order %s: %w", orderID, err)
-	}
-	return &p, nil
+// settleState is what a final action reads under the order's lock besides the order,
+// in one query (settleStateQuery): the payment (HasPayment and its columns), the
+// final action taken before (HasPrior and its columns), whether a chargeback holds
+// the order, and the transaction's time, which the settlement stamps.
+type settleState struct {
+	HasPayment bool `db:"has_payment"`
+	market.PaymentInfo
+	HasPrior bool    `db:"has_prior"`
+	Action   string  `db:"action"`
+	UserID   *string `db:"user_id"`
+	Key      string  `db:"idempotency_key"`
+	Hash     string  `db:"request_hash"`
+	// Chargeback is whether a chargeback on the order is open: it is frozen.
+	Chargeback bool      `db:"chargeback"`
+	Now        time.Time `db:"now"`
 }
 
-// writeSettlement writes a decided final action on the locked order. What only this
-// order's lock guards comes first (settlement row, status, refund row, the order's
-// events, the invoices made ready); then what others wait for, each taken as late as
-// it can be and held until commit: the balance rows of the escrow release (the
-// platform's last, see lockBalances), the seller's user channel, and last the year's
-// invoice counter, which every settlement waits for.
-func writeSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, ord market.Order, d market.SettleDecision, providerRef string) (market.Order, []market.Event, error) {
-	ord, err := recordSettlement(ctx, tx, in, ord, d, providerRef)
+// settleStateQuery reads order $1's settleState. It is a statement of its own after
+// the order's lock, not part of the locking one: a statement that waited for the lock
+// would see the rows the lock holder wrote (its settlement row) only in a new
+// snapshot.
+const settleStateQuery = `
+	SELECT p.order_id IS NOT NULL AS has_payment, COALESCE(p.provider, '') AS provider, COALESCE(p.provider_ref, '') AS provider_ref,
+		COALESCE(p.client_secret, '') AS client_secret, COALESCE(p.status, '') AS status, COALESCE(p.amount_minor, 0) AS amount_minor,
+		COALESCE(p.currency, '') AS currency, COALESCE(p.approve_url, '') AS approve_url, COALESCE(p.capture_ref, '') AS capture_ref,
+		s.order_id IS NOT NULL AS has_prior, COALESCE(s.action, '') AS action, s.user_id,
+		COALESCE(s.idempotency_key, '') AS idempotency_key, COALESCE(s.request_hash, '') AS request_hash,
+		EXISTS (SELECT 1 FROM payment_reversals WHERE order_id = $1 AND status = 'open') AS chargeback,
+		now() AS now
+	FROM (SELECT $1::uuid AS id) o
+	LEFT JOIN payments p ON p.order_id = o.id
+	LEFT JOIN order_settlements s ON s.order_id = o.id`
+
+// settleStateOf reads the locked order's settleState.
+func settleStateOf(ctx context.Context, tx *sqlx.Tx, orderID string) (settleState, error) {
+	var st settleState
+	if err := tx.GetContext(ctx, &st, settleStateQuery, orderID); err != nil {
+		return st, fmt.Errorf("payment and settlement of order %s: %w", orderID, err)
+	}
+	return st, nil
+}
+
+// payment is the order's payment, or nil when none was recorded yet.
+func (st settleState) payment() *market.PaymentInfo {
+	if !st.HasPayment {
+		return nil
+	}
+	p := st.PaymentInfo
+	return &p
+}
+
+// prior is the final action taken on the order before, or nil.
+func (st settleState) prior() *market.PriorSettlement {
+	if !st.HasPrior {
+		return nil
+	}
+	return &market.PriorSettlement{Action: st.Action, UserID: st.UserID, IdempotencyKey: st.Key, RequestHash: st.Hash}
+}
+
+// writeSettlement writes a decided final action on the locked order, stamped now (the
+// transaction's time). What only this order's lock guards comes first (settlement
+// row, status, the order's events, refund row, the invoices made ready); then what
+// others wait for, each taken as late as it can be and held until commit: the balance
+// rows of the escrow release (the platform's last, see lockBalances), the seller's
+// user channel, and last the year's invoice counter, which every settlement waits for.
+func writeSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, ord market.Order, d market.SettleDecision, providerRef string, now time.Time) (market.Order, []market.Event, error) {
+	ord, events, err := recordSettlement(ctx, tx, in, ord, d, providerRef, now)
 	if err != nil {
 		return ord, nil, err
 	}
-	events, err := settledOrderEvents(ctx, tx, ord, d)
-	if err != nil {
-		return ord, nil, err
-	}
-	invoices, err := prepareInvoices(ctx, tx, ord, d.Invoices, "")
+	invoices, err := prepareInvoicesAt(ctx, tx, ord, d.Invoices, "", now)
 	if err != nil {
 		return ord, nil, err
 	}
@@ -134,52 +174,91 @@ func writeSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, 
 	return ord, events, nil
 }
 
+// settledOrder is the locked order as the decision leaves it, stamped now: what
+// settleOrderQuery's update makes of the row, so that the order's events can be
+// encoded before the one statement that stores them with it.
+func settledOrder(ord market.Order, d market.SettleDecision, now time.Time) market.Order {
+	s := d.Split
+	ord.Status, ord.RefundedMinor, ord.FeeMinor, ord.SellerMinor = d.Status, s.Refund, s.Fee, s.Seller
+	ord.RefundedFeeMinor, ord.RefundedTaxMinor = s.ServiceFeeRefund, s.TaxRefund
+	ord.SettledAt, ord.UpdatedAt = &now, now
+	return ord
+}
+
 // recordSettlement writes the settlement row (one per order), the order's status and
-// split, the dispute's resolution and the refund row, and returns the order as
-// updated.
-func recordSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, ord market.Order, d market.SettleDecision, providerRef string) (market.Order, error) {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO order_settlements (order_id, action, user_id, idempotency_key, request_hash)
-		VALUES ($1, $2, NULLIF($3, '')::uuid, $4, $5)`, ord.ID, in.Action, in.UserID, in.IdempotencyKey, in.RequestHash); err != nil {
-		return ord, fmt.Errorf("record settlement: %w", err)
+// split and the decision's events on the order's channel in one statement
+// (settleOrderQuery), then the dispute's resolution and the refund row, and returns
+// the order as updated with the stored events.
+func recordSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest, ord market.Order, d market.SettleDecision, providerRef string, now time.Time) (market.Order, []market.Event, error) {
+	next := settledOrder(ord, d, now)
+	var ref *refundEvent
+	if d.Paid && d.Split.Refund > 0 {
+		ref = &refundEvent{AmountMinor: d.Split.BuyerRefund(), Currency: ord.Currency, Reason: d.Reason}
+	}
+	channel := market.OrderChannel(ord.ID)
+	events, raws := make([]market.Event, len(d.EventTypes)), make([]string, len(d.EventTypes))
+	for i, t := range d.EventTypes {
+		ev, err := newEvent(ctx, channel, t, settledOrderEvent{orderEvent: orderEvent{Order: next}, Refund: ref}.public())
+		if err != nil {
+			return ord, nil, err
+		}
+		events[i], raws[i] = ev, string(ev.Data)
+	}
+	var row struct {
+		market.Order
+		LastSeq *uint64 `db:"last_seq"`
 	}
 	s := d.Split
-	err := tx.GetContext(ctx, &ord, `UPDATE orders SET status = $2, refunded_minor = $3, fee_minor = $4, seller_minor = $5,
-			refunded_fee_minor = $6, refunded_tax_minor = $7, settled_at = now(), updated_at = now()
-		WHERE id = $1 RETURNING `+orderColumns, ord.ID, d.Status, s.Refund, s.Fee, s.Seller, s.ServiceFeeRefund, s.TaxRefund)
+	err := tx.GetContext(ctx, &row, settleOrderQuery, ord.ID, in.Action, in.UserID, in.IdempotencyKey, in.RequestHash,
+		d.Status, s.Refund, s.Fee, s.Seller, s.ServiceFeeRefund, s.TaxRefund,
+		channel, pq.Array(d.EventTypes), pq.Array(raws), traceParent(ctx))
 	if err != nil {
-		return ord, fmt.Errorf("settle order: %w", err)
+		return ord, nil, fmt.Errorf("record settlement: %w", err)
+	}
+	ord = row.Order
+	for i := range events {
+		if row.LastSeq == nil {
+			return ord, nil, fmt.Errorf("record settlement: no seq for the order's %d events", len(events))
+		}
+		events[i].Seq = *row.LastSeq - uint64(len(events)-1-i)
 	}
 	if in.Action == market.SettleResolve {
 		if err := resolveDispute(ctx, tx, in, ord.ID); err != nil {
-			return ord, err
+			return ord, nil, err
 		}
 	}
 	if d.Paid && s.Refund > 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (order_id, amount_minor, currency, reason, requested_by, provider_ref)
 			VALUES ($1, $2, $3, $4, $5, $6)`, ord.ID, s.BuyerRefund(), ord.Currency, d.Reason, in.UserID, providerRef); err != nil {
-			return ord, fmt.Errorf("record refund: %w", err)
+			return ord, nil, fmt.Errorf("record refund: %w", err)
 		}
 	}
-	return ord, nil
+	return ord, events, nil
 }
 
-// settledOrderEvents stores the decision's events on the order's channel.
-func settledOrderEvents(ctx context.Context, tx *sqlx.Tx, ord market.Order, d market.SettleDecision) ([]market.Event, error) {
-	var ref *refundEvent
-	if d.Paid && d.Split.Refund > 0 {
-		ref = &refundEvent{AmountMinor: d.Split.BuyerRefund(), Currency: ord.Currency, Reason: d.Reason}
-	}
-	var events []market.Event
-	for _, t := range d.EventTypes {
-		data := settledOrderEvent{orderEvent: orderEvent{Order: ord}, Refund: ref}
-		ev, err := appendEvent(ctx, tx, market.OrderChannel(ord.ID), t, data.public())
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, ev)
-	}
-	return events, nil
-}
+// settleOrderQuery stores order $1's settlement row ($2 action, $3 user or empty, $4
+// idempotency key, $5 request hash), sets its status $6 and split ($7 refund, $8 fee,
+// $9 seller, $10 service fee refund, $11 tax refund) stamped now(), and stores its
+// events ($13 types, $14 data in order, $15 trace) on channel $12 under the channel's
+// next seqs, in one statement. It returns the updated order and the last seq (NULL
+// without events).
+const settleOrderQuery = `
+	WITH s AS (
+		INSERT INTO order_settlements (order_id, action, user_id, idempotency_key, request_hash)
+		VALUES ($1, $2, NULLIF($3, '')::uuid, $4, $5)),
+	o AS (
+		UPDATE orders SET status = $6, refunded_minor = $7, fee_minor = $8, seller_minor = $9,
+			refunded_fee_minor = $10, refunded_tax_minor = $11, settled_at = now(), updated_at = now()
+		WHERE id = $1 RETURNING ` + orderColumns + `),
+	c AS (
+		INSERT INTO channel_seqs (channel, seq) SELECT $12, cardinality($13::text[]) WHERE cardinality($13::text[]) > 0
+		ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + cardinality($13::text[])
+		RETURNING seq),
+	e AS (
+		INSERT INTO events (channel, seq, type, data, trace)
+		SELECT $12, c.seq - cardinality($13::text[]) + d.n, d.type, d.data::jsonb, $15::text
+		FROM c, unnest($13::text[], $14::text[]) WITH ORDINALITY AS d(type, data, n))
+	SELECT o.*, (SELECT seq FROM c) AS last_seq FROM o`
 
 // settledOrderEvent is the data of order.completed, order.cancelled and order.refunded.
 type settledOrderEvent struct {

@@ -2,8 +2,11 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -261,5 +264,63 @@ func TestWithdrawalsNeverOverdrawAndFailuresMoveNothing(t *testing.T) {
 	list, err := s.Withdrawals(ctx, f.seller, nil, 50)
 	if err != nil || len(list) != 10 {
 		t.Fatalf("%d withdrawals listed, %v", len(list), err)
+	}
+}
+
+// TestSettlementEventsCarryTheStoredOrder checks the one statement that stores a
+// settlement with its order events: the events' order is the row as stored (the
+// status, split and timestamps the update wrote), their seqs follow the channel's, in
+// the decision's order, and the refund part is there when money went back.
+func TestSettlementEventsCarryTheStoredOrder(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	s := f.settlement(&fakeMoney{}, market.SettlementConfig{})
+	accepted := f.deliveredOrder(t, time.Now())
+	cancelled := f.paidOrder(t)
+	for _, c := range []struct {
+		id    string
+		run   func() (market.Order, bool, error)
+		types []string
+	}{
+		{accepted.ID, func() (market.Order, bool, error) { return s.Accept(ctx, accepted.ID, f.buyer, "e1") }, []string{"order.completed"}},
+		{cancelled.ID, func() (market.Order, bool, error) { return s.Cancel(ctx, cancelled.ID, f.seller, "e2") },
+			[]string{"order.cancelled", "order.refunded"}},
+	} {
+		var before int64
+		must(t, f.raw.QueryRow(`SELECT COALESCE(max(seq), 0) FROM events WHERE channel = $1`, market.OrderChannel(c.id)).Scan(&before))
+		got, _, err := c.run()
+		if err != nil {
+			t.Fatalf("settle %s: %v", c.id, err)
+		}
+		got.Payment = nil
+		want, err := json.Marshal(got)
+		must(t, err)
+		rows, err := f.raw.Query(`SELECT seq, type, data->'order', data->'refund' FROM events WHERE channel = $1 AND seq > $2 ORDER BY seq`,
+			market.OrderChannel(c.id), before)
+		must(t, err)
+		var types []string
+		for rows.Next() {
+			var seq int64
+			var typ string
+			var ord, refund []byte
+			must(t, rows.Scan(&seq, &typ, &ord, &refund))
+			if seq != before+int64(len(types))+1 {
+				t.Errorf("%s: event %s has seq %d after %d", c.id, typ, seq, before+int64(len(types)))
+			}
+			types = append(types, typ)
+			var a, b any
+			must(t, json.Unmarshal(ord, &a))
+			must(t, json.Unmarshal(want, &b))
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("%s: %s carries\n%s\nthe stored order is\n%s", c.id, typ, ord, want)
+			}
+			if (string(refund) == "null" || refund == nil) == (got.RefundedMinor > 0) {
+				t.Errorf("%s: %s refund %s, refunded %d", c.id, typ, refund, got.RefundedMinor)
+			}
+		}
+		must(t, rows.Err())
+		if !slices.Equal(types, c.types) {
+			t.Errorf("%s: events %v, want %v", c.id, types, c.types)
+		}
 	}
 }
