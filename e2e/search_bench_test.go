@@ -73,14 +73,7 @@ func (l *searchLoad) benchProfiles(b *testing.B) {
 	if len(names) < 1000 {
 		b.Fatalf("%d sellers, want 1,000", len(names))
 	}
-	cold := make([]vegeta.Target, 1000)
-	for i := range cold {
-		cold[i] = vegeta.Target{Method: "GET", URL: l.node.URL + "/users/" + names[i]}
-	}
-	cached := make([]vegeta.Target, 1000)
-	for i := range cached {
-		cached[i] = cold[len(cold)-50+i%50]
-	}
+	cold, cached := profileTargets(l.node.URL, names)
 	hits0, misses0 := l.readCacheCounts(b, "profile")
 	coldF := l.attack(b, 100, cold)
 	failOn(b, "profiles cold", coldF)
@@ -93,6 +86,20 @@ func (l *searchLoad) benchProfiles(b *testing.B) {
 	b.Logf("profiles 100/s: cold (%v misses, %v hits) p50 %v p99 %v, node CPU %v per request; cached (%v hits, %v misses) p50 %v p99 %v, node CPU %v per request",
 		misses1-misses0, hits1-hits0, coldF.quantile(kindProfile, 0.5), coldF.quantile(kindProfile, 0.99), coldF.cpuPerRequest(),
 		hits2-hits1, misses2-misses1, cachedF.quantile(kindProfile, 0.5), cachedF.quantile(kindProfile, 0.99), cachedF.cpuPerRequest())
+}
+
+// profileTargets are the profile phases' requests: the first 1,000 names once each
+// (cold), then 1,000 reads of the last 50 of them (cached).
+func profileTargets(base string, names []string) (cold, cached []vegeta.Target) {
+	cold = make([]vegeta.Target, 1000)
+	for i := range cold {
+		cold[i] = vegeta.Target{Method: "GET", URL: base + "/users/" + names[i]}
+	}
+	cached = make([]vegeta.Target, 1000)
+	for i := range cached {
+		cached[i] = cold[len(cold)-50+i%50]
+	}
+	return cold, cached
 }
 
 // sellerNames are the usernames of the generated sellers in a fixed shuffled order.

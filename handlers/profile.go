@@ -23,13 +23,25 @@ type publicProfileResponse struct {
 }
 
 // show returns the profile of an active user to anyone (404 for a disabled, deleted
-// or unknown one), cacheable for a short while because it shows presence.
+// or unknown one), cacheable for a short while because it shows presence. A profile
+// read from the read cache is encoded once per cached record and presence on this
+// node (its Memo): later readers get the same bytes, ETag and gzip without encoding,
+// hashing or compressing again.
 func (h *profileRoutes) show(c *fiber.Ctx) error {
 	p, err := h.profiles.Public(c.UserContext(), c.Params("username"))
 	if err != nil {
 		return err
 	}
-	return sendCached(c, publicProfileResponse{PublicProfile: p, MoreGigs: moreGigsLink(p)}, cachePublicProfile)
+	variant := p.PresenceVariant()
+	if a, ok := p.Memo.Encoded(variant).(*encodedAnswer); ok {
+		return a.send(c, cachePublicProfile)
+	}
+	a, err := encodeAnswer(publicProfileResponse{PublicProfile: p, MoreGigs: moreGigsLink(p)})
+	if err != nil {
+		return err
+	}
+	p.Memo.SetEncoded(variant, a)
+	return a.send(c, cachePublicProfile)
 }
 
 // moreGigsLink is the catalogue request that lists a profile's published gigs after

@@ -104,6 +104,20 @@ type PublicProfile struct {
 	// (GET /gigs?seller=username&sort=newest) continues after Gigs; nil when Gigs
 	// holds them all. The HTTP layer writes it as a link.
 	MoreGigs *GigCursor `json:"-"`
+	// Memo is where this node keeps the answers made of the cached record this
+	// profile was read from, one per presence (PresenceVariant); nil when it was not
+	// read through the cache. Everything but Presence is the same for every reader of
+	// the record, so an answer made for one variant serves the next reader of it.
+	Memo *ReadMemo `json:"-"`
+}
+
+// PresenceVariant is the ReadMemo variant of the profile's presence: 1 online, 0 not
+// (then last_seen_at is the cached record's).
+func (p PublicProfile) PresenceVariant() int {
+	if p.Presence.Online {
+		return 1
+	}
+	return 0
 }
 
 // ProfileStore reads what profiles show; store/ implements it.
@@ -122,12 +136,14 @@ type ProfileStore interface {
 // Public returns the profile of username: anyone may read an active user's; a
 // disabled, deleted or unknown user is a not-found Error. All but presence comes from
 // the read cache when it has the profile (at most ReadCacheProfileTTL old, less for
-// what a write invalidates); whether the user is online is asked every time.
+// what a write invalidates); whether the user is online is asked every time. The
+// record a node decoded is kept decoded while the cache holds the same bytes
+// (memoRead), with its Memo for the HTTP layer's answers.
 func (p *Profiles) Public(ctx context.Context, username string) (PublicProfile, error) {
 	if CheckUsername(username) != nil {
 		return PublicProfile{}, Errorf(CodeNotFound, "no such user")
 	}
-	page, err := cachedRead(ctx, p.cached, "profile:"+username, ReadCacheProfileTTL,
+	page, memo, err := memoRead(ctx, p.cached, "profile:"+username, ReadCacheProfileTTL,
 		func(ctx context.Context) (profilePage, bool, error) {
 			page, err := p.record(ctx, username)
 			return page, err == nil, err
@@ -135,9 +151,10 @@ func (p *Profiles) Public(ctx context.Context, username string) (PublicProfile, 
 	if err != nil {
 		return PublicProfile{}, err
 	}
-	out := page.Profile
+	out := page.Profile // a copy: page may be shared by every reader (memoRead)
 	out.MoreGigs = page.MoreGigs
 	out.Presence = p.presenceOf(ctx, page.UserID, out.Presence.LastSeenAt)
+	out.Memo = memo
 	return out, nil
 }
 

@@ -330,3 +330,60 @@ func newBuyer(t *testing.T, db *store.DB) string {
 	must(t, err)
 	return u.ID
 }
+
+// switchPresence is a Presence whose answer the test sets.
+type switchPresence struct{ online atomic.Bool }
+
+func (p *switchPresence) IsOnline(context.Context, string) (bool, error) { return p.online.Load(), nil }
+
+// TestCachedProfileIsDecodedOnceAndFollowsPresence: hits of the same cached record
+// share one decoded record and memo (no decoding per read), presence is still asked
+// on every read (online at once, and back), and an edit gives a new record and memo
+// within the notice's bound.
+func TestCachedProfileIsDecodedOnceAndFollowsPresence(t *testing.T) {
+	ctx := context.Background()
+	f := newReadCacheFixture(t)
+	f.published(t, "A gig on a memoized profile")
+	presence := &switchPresence{}
+	profiles := market.NewProfiles(f.db, f.gigs, presence, f.cache, nil)
+	read := func() market.PublicProfile {
+		t.Helper()
+		p, err := profiles.Public(ctx, "user_b")
+		must(t, err)
+		return p
+	}
+	var first market.PublicProfile
+	waitFor(t, "cached", func() bool {
+		before := f.hits(t, "profile")
+		first = read()
+		return f.hits(t, "profile") == before+1
+	})
+	second := read()
+	if first.Memo == nil || second.Memo != first.Memo || &second.Gigs[0] != &first.Gigs[0] {
+		t.Fatalf("two hits of one record: memos %p and %p, gigs %p and %p; want one decoded record",
+			first.Memo, second.Memo, &first.Gigs[0], &second.Gigs[0])
+	}
+	if first.Presence.Online || first.PresenceVariant() != 0 {
+		t.Fatalf("offline presence %+v", first.Presence)
+	}
+	presence.online.Store(true)
+	if p := read(); !p.Presence.Online || p.Presence.LastSeenAt != nil || p.PresenceVariant() != 1 || p.Memo != first.Memo {
+		t.Fatalf("online: presence %+v variant %d, memo %p (want the record's %p)", p.Presence, p.PresenceVariant(), p.Memo, first.Memo)
+	}
+	presence.online.Store(false)
+	if p := read(); p.Presence.Online {
+		t.Fatalf("offline again: presence %+v", p.Presence)
+	}
+	first.Memo.SetEncoded(0, "answer of the old record")
+	if _, err := f.raw.ExecContext(ctx, `UPDATE users SET bio = 'Edited bio' WHERE id = $1`, f.seller); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "edited bio", func() bool { p := read(); return p.Bio == "Edited bio" })
+	edited := read()
+	if edited.Memo == first.Memo || edited.Memo.Encoded(0) != nil {
+		t.Fatalf("the edited record kept the old memo (%p, %v)", edited.Memo, edited.Memo.Encoded(0))
+	}
+	if first.Bio == "Edited bio" {
+		t.Fatal("the edit changed a record a reader held")
+	}
+}
