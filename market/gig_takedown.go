@@ -13,9 +13,10 @@ const MaxTakedownReason = 2000
 type GigTakedownStore interface {
 	// TakeDownGig pauses a published or paused gig and records why and by whom, under
 	// the gig's row lock; a draft (never public) is a conflict Error, a missing gig
-	// wraps ErrNotFound. It returns the seller's gig.taken_down event, stored in the
-	// same transaction.
-	TakeDownGig(ctx context.Context, gigID, adminID, reason string) (Gig, Event, error)
+	// wraps ErrNotFound. The same transaction resolves the gig's open abuse reports as
+	// actioned; it returns the events it stored, the seller's gig.taken_down first,
+	// then a report.resolved for each of those reports' reporters.
+	TakeDownGig(ctx context.Context, gigID, adminID, reason string) (Gig, []Event, error)
 	// RestoreGig clears a takedown, leaving the gig paused for its seller to publish;
 	// a gig that is not taken down is a conflict Error. It returns the seller's
 	// gig.restored event, stored in the same transaction.
@@ -48,7 +49,8 @@ func CheckTakedownReason(reason string) (string, error) {
 
 // TakeDown hides a gig from everyone but its seller, who sees reason on it and cannot
 // publish it again until an admin restores it; the seller is told (gig.taken_down on
-// their user channel, then a notification and an e-mail). Non-admins get ErrNotFound (the admin
+// their user channel, then a notification and an e-mail), and the gig's open abuse
+// reports are resolved as actioned, each reporter told (report.resolved). Non-admins get ErrNotFound (the admin
 // routes reveal nothing); see GigTakedownStore for the other errors.
 func (g *Gigs) TakeDown(ctx context.Context, admin User, gigID, reason string) (Gig, error) {
 	if !admin.IsAdmin {
@@ -58,13 +60,15 @@ func (g *Gigs) TakeDown(ctx context.Context, admin User, gigID, reason string) (
 	if err != nil {
 		return Gig{}, err
 	}
-	gig, ev, err := g.store.TakeDownGig(ctx, gigID, admin.ID, reason)
+	gig, events, err := g.store.TakeDownGig(ctx, gigID, admin.ID, reason)
 	if err != nil {
 		return Gig{}, err
 	}
-	g.log.InfoContext(ctx, "gig taken down", "gig_id", gig.ID, "admin_id", admin.ID)
+	g.log.InfoContext(ctx, "gig taken down", "gig_id", gig.ID, "admin_id", admin.ID, "reports_resolved", len(events)-1)
 	g.cached.invalidate(ctx, gigKeys(gig)...)
-	g.realtime.PublishCommitted(ctx, ev)
+	for _, ev := range events {
+		g.realtime.PublishCommitted(ctx, ev)
+	}
 	return g.withMedia(ctx, gig)
 }
 

@@ -15,11 +15,13 @@ import (
 // the gig's row lock, so a seller's publish racing it either happens before (and is
 // undone) or sees the takedown. A draft is a conflict Error (it is shown to nobody);
 // a missing gig or malformed id wraps ErrNotFound. Taking down a gig already taken
-// down replaces the reason. The seller's gig.taken_down event is written in the same
-// transaction and returned for publishing.
-func (db *DB) TakeDownGig(ctx context.Context, gigID, adminID, reason string) (market.Gig, market.Event, error) {
+// down replaces the reason. The same transaction writes the seller's gig.taken_down
+// event and resolves every open report of the gig as actioned (the note says it was
+// taken down, and why), with a report.resolved event for each reporter; the events
+// are returned for publishing, the seller's first.
+func (db *DB) TakeDownGig(ctx context.Context, gigID, adminID, reason string) (market.Gig, []market.Event, error) {
 	var gig market.Gig
-	var ev market.Event
+	var events []market.Event
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		status, _, err := lockGig(ctx, tx, gigID)
 		if err != nil {
@@ -35,10 +37,39 @@ func (db *DB) TakeDownGig(ctx context.Context, gigID, adminID, reason string) (m
 		if err != nil {
 			return fmt.Errorf("take down gig %s: %w", gigID, err)
 		}
+		var ev market.Event
 		gig, ev, err = db.moderatedGig(ctx, tx, gigID, "gig.taken_down", &reason)
+		if err != nil {
+			return err
+		}
+		resolved, err := resolveReportsOfTakenDownGig(ctx, tx, gigID, adminID, reason)
+		events = append([]market.Event{ev}, resolved...)
 		return err
 	})
-	return gig, ev, err
+	return gig, events, err
+}
+
+// resolveReportsOfTakenDownGig closes the open reports of a gig an admin took down as
+// actioned, noting the takedown and its reason, and writes report.resolved on each
+// reporter's channel (see ResolveAbuseReport); it returns those events.
+func resolveReportsOfTakenDownGig(ctx context.Context, tx *sqlx.Tx, gigID, adminID, reason string) ([]market.Event, error) {
+	var reps []market.AbuseReport
+	err := tx.SelectContext(ctx, &reps, `
+		UPDATE abuse_reports SET status = 'actioned', resolution_note = $3, resolved_by = $4, resolved_at = now()
+		WHERE target_kind = $1 AND target_id = $2 AND status = 'open' RETURNING `+abuseReportColumns,
+		market.ReportGig, gigID, "gig taken down: "+reason, adminID)
+	if err != nil {
+		return nil, fmt.Errorf("resolve reports of gig %s: %w", gigID, err)
+	}
+	events := make([]market.Event, 0, len(reps))
+	for _, rep := range reps {
+		ev, err := appendEvent(ctx, tx, market.UserChannel(rep.ReporterID), "report.resolved", market.ReportOutcomeOf(rep))
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, ev)
+	}
+	return events, nil
 }
 
 // RestoreGig clears a gig's takedown; it stays paused. A gig that is not taken down is
