@@ -62,7 +62,7 @@ func (db *DB) SendMessage(ctx context.Context, in market.NewMessage) (market.Sen
 	var out market.SentMessage
 	var err error
 	if len(in.Attachments) == 0 {
-		out, err = db.sendOne(ctx, in)
+		out, err = db.sendQueued(ctx, in)
 	} else {
 		out, err = db.sendInTx(ctx, in)
 	}

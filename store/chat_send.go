@@ -113,6 +113,12 @@ func (db *DB) sendOne(ctx context.Context, in market.NewMessage) (market.SentMes
 	if err != nil {
 		return market.SentMessage{}, fmt.Errorf("send message: %w", err)
 	}
+	return sentMessage(m, channel, tp, rows)
+}
+
+// sentMessage is the result of a send whose statement answered rows (sendOneQuery's,
+// or one send's of sendManyQuery): m with its seq, or SendMessage's errors.
+func sentMessage(m market.Message, channel, tp string, rows []sendOneRow) (market.SentMessage, error) {
 	if len(rows) == 0 {
 		return market.SentMessage{}, fmt.Errorf("send message: no row")
 	}

@@ -41,6 +41,7 @@ type DB struct {
 	rumOnce          sync.Once // searchUsesRUM asks once
 	rum              bool
 	prepared         sync.Map // query text → *sqlx.Stmt, see prepare
+	sends            sendBatcher
 }
 
 // Open connects to PostgreSQL and checks the connection with a ping. It returns an

@@ -1,0 +1,276 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/gigstream/hub/market"
+)
+
+// Group commit of text-only sends. Sends that arrive while batches are running wait in
+// one queue; a batch takes up to sendBatchMax of them, at most one per conversation,
+// and stores them with sendManyQuery: one statement, one round trip, one commit for
+// the lot, instead of one each. No send waits for a timer: a send that finds a free
+// batch slot starts a batch at once (alone, it is sendOne's statement), so batches
+// grow only while Postgres is busy. Each send gets its own result or error. When the
+// batch statement fails (a client id committed by another node meanwhile, a lock
+// timeout, a bad id), nothing of it was written, and each of its sends is run again
+// alone with sendOne, so a failing send never loses or half-writes another.
+const (
+	sendBatchMax     = 32 // sends per batch statement
+	sendBatchWorkers = 4  // batch statements at once (pool connections)
+)
+
+// sendBatcher is the queue of sends waiting for a batch.
+type sendBatcher struct {
+	mu      sync.Mutex
+	queue   []*pendingSend
+	running int // goroutines running batches
+}
+
+// pendingSend is one send waiting in the queue; done gets its result once.
+type pendingSend struct {
+	ctx  context.Context
+	in   market.NewMessage
+	done chan sendResult
+}
+
+type sendResult struct {
+	out market.SentMessage
+	err error
+}
+
+// sendQueued stores a text-only message through the batcher. It returns what sendOne
+// would; when ctx ends first it returns ctx's error, and the message may or may not
+// have been stored (a retry with the same client id is answered with it).
+func (db *DB) sendQueued(ctx context.Context, in market.NewMessage) (market.SentMessage, error) {
+	p := &pendingSend{ctx: ctx, in: in, done: make(chan sendResult, 1)}
+	b := &db.sends
+	b.mu.Lock()
+	b.queue = append(b.queue, p)
+	start := b.running < sendBatchWorkers
+	if start {
+		b.running++
+	}
+	b.mu.Unlock()
+	if start {
+		go db.runSendBatches()
+	}
+	select {
+	case r := <-p.done:
+		return r.out, r.err
+	case <-ctx.Done():
+		return market.SentMessage{}, fmt.Errorf("send message: %w", ctx.Err())
+	}
+}
+
+// runSendBatches runs batches from the queue until it is empty.
+func (db *DB) runSendBatches() {
+	for {
+		batch := db.sends.take()
+		if len(batch) == 0 {
+			return
+		}
+		db.sendBatch(batch)
+	}
+}
+
+// take removes the next batch from the queue: in arrival order, up to sendBatchMax
+// sends, one per conversation (a second send into a conversation waits for a later
+// batch, so its seq follows the first's). Sends whose context ended are answered
+// and dropped. With nothing to take it gives up its goroutine's slot.
+func (b *sendBatcher) take() []*pendingSend {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var batch []*pendingSend
+	convs := map[string]bool{}
+	rest := b.queue[:0]
+	for _, p := range b.queue {
+		switch {
+		case p.ctx.Err() != nil:
+			p.done <- sendResult{err: fmt.Errorf("send message: %w", p.ctx.Err())}
+		case len(batch) < sendBatchMax && !convs[p.in.ConversationID]:
+			convs[p.in.ConversationID] = true
+			batch = append(batch, p)
+		default:
+			rest = append(rest, p)
+		}
+	}
+	clear(b.queue[len(rest):])
+	b.queue = rest
+	if len(batch) == 0 {
+		b.running--
+	}
+	return batch
+}
+
+// sendBatch stores batch and answers each of its sends.
+func (db *DB) sendBatch(batch []*pendingSend) {
+	if len(batch) > 1 {
+		outs, err := db.sendMany(batch)
+		if err == nil {
+			for i, p := range batch {
+				p.done <- outs[i]
+			}
+			return
+		}
+	}
+	// Alone, or the batch failed and wrote nothing: each send on its own.
+	for _, p := range batch {
+		out, err := db.sendOne(p.ctx, p.in)
+		p.done <- sendResult{out, err}
+	}
+}
+
+// sendMany stores the sends of batch (distinct conversations) with sendManyQuery and
+// returns each one's result in order. An error means the statement wrote nothing.
+func (db *DB) sendMany(batch []*pendingSend) ([]sendResult, error) {
+	// The statement is bounded by the pool's acquire deadline (stmtSelect), not by
+	// any one sender's context: it writes for all of them.
+	ctx := context.Background()
+	st, err := db.prepare(ctx, sendManyQuery)
+	if err != nil {
+		return nil, err
+	}
+	n := len(batch)
+	msgs := make([]market.Message, n)
+	ids, convs, senders, clients, texts, created, channels, data, traces :=
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, p := range batch {
+		m, err := newMessage(p.in, 0)
+		if err != nil {
+			return nil, err
+		}
+		unsequenced, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		msgs[i] = m
+		ids[i], convs[i], senders[i], clients[i], texts[i] = m.ID, m.ConversationID, m.SenderID, m.ClientID, m.Text
+		created[i] = m.CreatedAt.Format(time.RFC3339Nano)
+		channels[i] = market.ConversationChannel(p.in.ConversationID)
+		data[i] = string(unsequenced)
+		traces[i] = traceParent(p.ctx)
+	}
+	var rows []sendManyRow
+	err = db.x.stmtSelect(ctx, st[0], &rows, pq.Array(ids), pq.Array(convs), pq.Array(senders), pq.Array(clients),
+		pq.Array(texts), pq.Array(created), pq.Array(channels), pq.Array(data), pq.Array(traces))
+	if err != nil {
+		return nil, fmt.Errorf("send messages: %w", err)
+	}
+	byIndex := make([][]sendOneRow, n)
+	for _, r := range rows {
+		if r.I < 1 || r.I > n {
+			return nil, fmt.Errorf("send messages: row for send %d of %d", r.I, n)
+		}
+		byIndex[r.I-1] = append(byIndex[r.I-1], r.sendOneRow)
+	}
+	outs := make([]sendResult, n)
+	for i := range batch {
+		out, err := sentMessage(msgs[i], channels[i], traces[i], byIndex[i])
+		outs[i] = sendResult{out, err}
+	}
+	return outs, nil
+}
+
+// sendManyRow is one row of sendManyQuery: sendOneQuery's row for the send numbered i
+// (from 1, in the batch's order).
+type sendManyRow struct {
+	I int `db:"i"`
+	sendOneRow
+}
+
+// sendManyQuery is sendOneQuery for a batch of sends into distinct conversations, the
+// inputs as arrays in the same order ($1 ids, $2 conversations, $3 senders, $4 client
+// ids, $5 texts, $6 created_at, $7 conversation channels, $8 message.created data
+// without seq, $9 traceparents). Each send is checked and written as sendOneQuery
+// does, as if the batch's sends ran one after another in their order: a member who
+// receives several of them gets that many unread events on their user channel, with
+// consecutive seqs, the counts and totals each event would have had in that order.
+// Locks are taken in the order every writer keeps: conversation seqs (in channel
+// order), member rows, user seqs in user id order, totals in user id order. A used
+// client id committed after the snapshot aborts the whole statement (the batch is
+// then sent one by one).
+var sendManyQuery = `
+	WITH b AS (
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
+			$6::timestamptz[], $7::text[], $8::jsonb[], $9::text[])
+			WITH ORDINALITY AS b(id, conv, sender, client, text, created, channel, data, trace, i)),
+	chk AS (
+		SELECT b.i,
+			COALESCE(bool_or(m.user_id = b.sender), false) AS member,
+			COALESCE(bool_or(m.user_id <> b.sender AND EXISTS (SELECT 1 FROM blocks x
+				WHERE (x.blocker_id = b.sender AND x.blocked_id = m.user_id) OR (x.blocker_id = m.user_id AND x.blocked_id = b.sender))), false) AS blocked,
+			EXISTS (SELECT 1 FROM messages x WHERE x.sender_id = b.sender AND x.client_id = b.client) AS dup,
+			count(m.user_id) FILTER (WHERE m.user_id <> b.sender) AS others
+		FROM b LEFT JOIN conversation_members m ON m.conversation_id = b.conv
+		GROUP BY b.i, b.sender, b.client),
+	ok AS (
+		SELECT b.* FROM b JOIN chk ON chk.i = b.i WHERE chk.member AND NOT chk.blocked AND NOT chk.dup),
+	s AS (
+		INSERT INTO channel_seqs (channel, seq)
+		SELECT channel, 1 FROM ok ORDER BY channel
+		ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + 1
+		RETURNING channel, seq),
+	sb AS (
+		SELECT ok.*, s.seq FROM ok JOIN s ON s.channel = ok.channel),
+	msg AS (
+		INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, text, attachments, created_at)
+		SELECT id, conv, seq, sender, client, text, '[]', created FROM sb),
+	ev AS (
+		INSERT INTO events (channel, seq, type, data, trace)
+		SELECT channel, seq, 'message.created', jsonb_set(data, '{seq}', to_jsonb(seq)), trace FROM sb),
+	conv AS (
+		UPDATE conversations c SET last_activity_at = sb.created FROM sb WHERE c.id = sb.conv),
+	old AS (
+		SELECT m.conversation_id, m.user_id, m.unread_count FROM conversation_members m
+		WHERE m.conversation_id IN (SELECT conv FROM sb)
+		ORDER BY m.conversation_id, m.user_id FOR UPDATE OF m),
+	mem AS (
+		UPDATE conversation_members m
+		SET last_read_seq = CASE WHEN m.user_id = sb.sender THEN sb.seq ELSE m.last_read_seq END,
+			unread_count = CASE WHEN m.user_id = sb.sender THEN 0 ELSE m.unread_count + 1 END
+		FROM old, sb
+		WHERE old.conversation_id = sb.conv AND m.conversation_id = sb.conv AND m.user_id = old.user_id
+		RETURNING sb.i, sb.sender, m.user_id, m.unread_count),
+	rc AS (
+		SELECT mem.i, mem.user_id, mem.unread_count,
+			row_number() OVER (PARTITION BY mem.user_id ORDER BY mem.i) AS k,
+			count(*) OVER (PARTITION BY mem.user_id) AS n
+		FROM mem WHERE mem.user_id <> mem.sender),
+	us AS (
+		INSERT INTO channel_seqs AS cs (channel, seq)
+		SELECT 'user:' || user_id, count(*) FROM rc GROUP BY user_id ORDER BY user_id
+		ON CONFLICT (channel) DO UPDATE SET seq = cs.seq + EXCLUDED.seq
+		RETURNING channel, seq),
+	d AS (
+		SELECT old.user_id, sb.i, CASE WHEN old.user_id = sb.sender THEN -old.unread_count ELSE 1 END AS delta
+		FROM old JOIN sb ON sb.conv = old.conversation_id
+		WHERE (SELECT count(*) FROM us) >= 0 AND (old.user_id <> sb.sender OR old.unread_count > 0)),
+	t AS (
+		INSERT INTO unread_totals AS t (user_id, total)
+		SELECT user_id, sum(delta) FROM d GROUP BY user_id ORDER BY user_id
+		ON CONFLICT (user_id) DO UPDATE SET total = t.total + EXCLUDED.total
+		RETURNING user_id, total),
+	uev AS (
+		SELECT rc.i, rc.user_id, rc.unread_count, us.channel, us.seq - rc.n + rc.k AS seq, sb.trace,
+			jsonb_build_object('total', t.total - COALESCE((SELECT sum(d.delta) FROM d WHERE d.user_id = rc.user_id AND d.i > rc.i), 0),
+				'conversation_id', sb.conv::text, 'count', rc.unread_count) AS data
+		FROM rc JOIN us ON us.channel = 'user:' || rc.user_id JOIN t ON t.user_id = rc.user_id JOIN sb ON sb.i = rc.i),
+	ue AS (
+		INSERT INTO events (channel, seq, type, data, trace)
+		SELECT channel, seq, 'unread', data, trace FROM uev
+		RETURNING channel, seq, type, data, trace)
+	SELECT chk.i, chk.member, chk.blocked, chk.dup, chk.others, sb.seq AS msg_seq,
+		r.channel, r.seq, r.type, r.data, r.trace, r.user_id, r.unread_count, r.hide_push_previews
+	FROM chk LEFT JOIN sb ON sb.i = chk.i LEFT JOIN (
+		SELECT uev.i, ue.channel, ue.seq, ue.type, ue.data, ue.trace, uev.user_id, uev.unread_count, u.hide_push_previews
+		FROM ue JOIN uev ON uev.channel = ue.channel AND uev.seq = ue.seq JOIN users u ON u.id = uev.user_id
+	) r ON r.i = chk.i
+	ORDER BY chk.i, r.user_id`
