@@ -57,6 +57,9 @@ type ProfileUser struct {
 	// minute, see touchEvery); nil when they have none.
 	LastActiveAt *time.Time `db:"last_active_at"`
 	ProfileDetails
+	// SellerStats is the user's record as a seller, read in the same statement (all
+	// zero or null for a user who never sold).
+	SellerStats
 }
 
 // SellerStats is a seller's record computed from their orders, reviews and chats.
@@ -122,13 +125,11 @@ func (p PublicProfile) PresenceVariant() int {
 
 // ProfileStore reads what profiles show; store/ implements it.
 type ProfileStore interface {
-	// ProfileUser returns the active user with username; a disabled, deleted or
-	// unknown one wraps ErrNotFound.
+	// ProfileUser returns the active user with username and their seller record
+	// (SellerStats); a disabled, deleted or unknown one wraps ErrNotFound.
 	ProfileUser(ctx context.Context, username string) (ProfileUser, error)
 	// ProfileDetails returns a user's country, languages, skills and avatar upload.
 	ProfileDetails(ctx context.Context, userID string) (ProfileDetails, error)
-	// SellerStats computes the record of sellerID from their orders, reviews and chats.
-	SellerStats(ctx context.Context, sellerID string) (SellerStats, error)
 	// SellerReviews returns the latest reviews sellerID received on any gig, newest first.
 	SellerReviews(ctx context.Context, sellerID string, limit int) ([]Review, error)
 }
@@ -178,7 +179,7 @@ func (p *Profiles) record(ctx context.Context, username string) (profilePage, er
 		Presence: ProfilePresence{LastSeenAt: u.LastActiveAt},
 	}
 	if u.IsSeller {
-		out, err = p.withSellerRecord(ctx, u.ID, out)
+		out, err = p.withSellerRecord(ctx, u.ID, u.SellerStats, out)
 	}
 	return profilePage{Profile: out, UserID: u.ID, MoreGigs: out.MoreGigs}, err
 }
@@ -220,11 +221,8 @@ func (p *Profiles) presenceOf(ctx context.Context, userID string, lastSeen *time
 	return out
 }
 
-func (p *Profiles) withSellerRecord(ctx context.Context, sellerID string, out PublicProfile) (PublicProfile, error) {
-	stats, err := p.store.SellerStats(ctx, sellerID)
-	if err != nil {
-		return out, err
-	}
+func (p *Profiles) withSellerRecord(ctx context.Context, sellerID string, stats SellerStats, out PublicProfile) (PublicProfile, error) {
+	var err error
 	out.Stats = &stats
 	if out.Reviews, err = p.store.SellerReviews(ctx, sellerID, ProfileReviews); err != nil {
 		return out, err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gigstream/hub/market"
 )
@@ -17,15 +18,24 @@ var profileDetailsColumns = `u.country, to_json(u.languages) AS languages, to_js
 	(SELECT ` + pictureColumn("a") + ` FROM uploads a WHERE a.owner_id = u.id AND a.kind = 'avatar' AND a.status = 'clean'
 	 ORDER BY a.created_at DESC LIMIT 1) AS avatar_picture`
 
-// ProfileUser returns the active user with username and the time of their latest
-// session activity; a disabled, deleted or unknown user wraps ErrNotFound.
-func (db *DB) ProfileUser(ctx context.Context, username string) (market.ProfileUser, error) {
-	var u market.ProfileUser
-	err := db.x.GetContext(ctx, &u, `
+// profileUserQuery reads the active user with username ($1), the time of their
+// latest session activity and their seller record (sellerStats on the user found), in
+// one statement: a cold profile's first round trip.
+var profileUserQuery = `
+	WITH pu AS MATERIALIZED (
 		SELECT u.id, u.username, u.display_name, u.bio, u.is_seller, u.created_at,
 			(SELECT max(s.last_seen_at) FROM sessions s WHERE s.user_id = u.id) AS last_active_at,
-			`+profileDetailsColumns+`
-		FROM users u WHERE u.username = $1 AND u.disabled_at IS NULL AND u.deleted_at IS NULL`, username)
+			` + profileDetailsColumns + `
+		FROM users u WHERE u.username = $1 AND u.disabled_at IS NULL AND u.deleted_at IS NULL
+	), ` + strings.ReplaceAll(sellerStatsCTEs, "$1", "(SELECT id FROM pu)") + `
+	SELECT pu.*, ` + strings.ReplaceAll(sellerStatsColumns, "$1", "pu.id") + ` FROM pu`
+
+// ProfileUser returns the active user with username, the time of their latest
+// session activity and, for a seller, their record (SellerStats), in one statement; a
+// disabled, deleted or unknown user wraps ErrNotFound.
+func (db *DB) ProfileUser(ctx context.Context, username string) (market.ProfileUser, error) {
+	var u market.ProfileUser
+	err := db.x.GetContext(ctx, &u, profileUserQuery, username)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, fmt.Errorf("profile %s: %w", username, ErrNotFound)
 	}
@@ -53,8 +63,12 @@ func (db *DB) ProfileDetails(ctx context.Context, userID string) (market.Profile
 // judged by its first delivery; cancelled orders without a delivery do not count.
 // Response: per conversation of the last 90 days (the 100 latest), the first message
 // of someone else and the seller's first message after it.
-const sellerStatsQuery = `
-	WITH due AS (
+const sellerStatsQuery = `WITH ` + sellerStatsCTEs + ` SELECT ` + sellerStatsColumns
+
+// sellerStatsCTEs and sellerStatsColumns are sellerStatsQuery's parts, for the seller
+// $1; profileUserQuery puts them after its own.
+const sellerStatsCTEs = `
+	due AS (
 		SELECT o.due_at, (SELECT min(d.created_at) FROM deliveries d WHERE d.order_id = o.id) AS delivered
 		FROM orders o
 		WHERE o.seller_id = $1 AND o.due_at IS NOT NULL
@@ -71,8 +85,9 @@ const sellerStatsQuery = `
 		SELECT a.at AS asked_at, (SELECT min(m.created_at) FROM messages m
 			WHERE m.conversation_id = a.id AND m.sender_id = $1 AND m.created_at >= a.at) AS at
 		FROM asked a WHERE a.at IS NOT NULL
-	)
-	SELECT
+	)`
+
+const sellerStatsColumns = `
 		(SELECT count(*) FROM orders WHERE seller_id = $1 AND status = 'completed') AS completed_orders,
 		(SELECT count(*) FROM reviews WHERE seller_id = $1) AS rating_count,
 		(SELECT count(*) FROM gigs WHERE seller_id = $1 AND status = 'published') AS published_gigs,
