@@ -113,15 +113,22 @@ func (db *DB) SellerStats(ctx context.Context, sellerID string) (market.SellerSt
 }
 
 // SellerReviews returns the latest reviews sellerID received on gigs shown now
-// (published), newest first, at most limit.
+// (published), newest first, at most limit; the statement is prepared, as
+// profileUserQuery is.
 func (db *DB) SellerReviews(ctx context.Context, sellerID string, limit int) ([]market.Review, error) {
 	list := []market.Review{}
-	err := db.x.SelectContext(ctx, &list, reviewSelect+`
-		JOIN gigs g ON g.id = r.gig_id
-		WHERE r.seller_id = $1 AND g.status = 'published'
-		ORDER BY r.created_at DESC, r.id DESC LIMIT $2`, sellerID, limit)
+	st, err := db.prepare(ctx, sellerReviewsQuery)
+	if err == nil {
+		err = st[0].SelectContext(ctx, &list, sellerID, limit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("seller reviews: %w", err)
 	}
 	return list, nil
 }
+
+// sellerReviewsQuery reads the latest reviews of seller $1 on published gigs, $2 at most.
+var sellerReviewsQuery = reviewSelect + `
+		JOIN gigs g ON g.id = r.gig_id
+		WHERE r.seller_id = $1 AND g.status = 'published'
+		ORDER BY r.created_at DESC, r.id DESC LIMIT $2`
