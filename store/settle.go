@@ -215,7 +215,9 @@ func recordSettlement(ctx context.Context, tx *sqlx.Tx, in market.SettleRequest,
 	if err != nil {
 		return ord, nil, fmt.Errorf("record settlement: %w", err)
 	}
+	payment := ord.Payment
 	ord = row.Order
+	ord.Payment = payment // no column: the payment read under the lock (the escrow release posts to its provider)
 	for i := range events {
 		if row.LastSeq == nil {
 			return ord, nil, fmt.Errorf("record settlement: no seq for the order's %d events", len(events))

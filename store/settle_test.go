@@ -292,6 +292,9 @@ func TestSettlementEventsCarryTheStoredOrder(t *testing.T) {
 		if err != nil {
 			t.Fatalf("settle %s: %v", c.id, err)
 		}
+		if c.id == accepted.ID && got.Payment == nil {
+			t.Errorf("%s: the buyer's settled order has no payment", c.id)
+		}
 		got.Payment = nil
 		want, err := json.Marshal(got)
 		must(t, err)
