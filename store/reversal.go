@@ -285,13 +285,3 @@ func (db *DB) RecordUnhandledEvent(ctx context.Context, provider, eventID, event
 	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
-
-// openChargeback says whether the locked order has a chargeback open: it is frozen.
-func openChargeback(ctx context.Context, tx *sqlx.Tx, orderID string) (bool, error) {
-	var open bool
-	err := tx.GetContext(ctx, &open, `SELECT EXISTS (SELECT 1 FROM payment_reversals WHERE order_id = $1 AND status = 'open')`, orderID)
-	if err != nil {
-		return false, fmt.Errorf("open chargebacks of order %s: %w", orderID, err)
-	}
-	return open, nil
-}
