@@ -23,14 +23,7 @@ import (
 // address is refused once an admin exists; the demo seed stays refused.
 func TestBootstrapMakesTheFirstAdminOnceInProduction(t *testing.T) {
 	ctx := t.Context()
-	url := storetest.NewDatabase(t)
-	db, err := store.Open(ctx, store.Config{URL: url})
-	mustNot(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	m, err := store.NewMigrator(db, slog.New(slog.DiscardHandler))
-	mustNot(t, err)
-	_, err = m.Up(ctx)
-	mustNot(t, err)
+	db, url := migratedDatabase(t)
 	env := envFrom(map[string]string{"GIGSTREAM_ENV": "production", "DATABASE_URL": url, "ARGON2_MEMORY_KIB": "8192"})
 	log := slog.New(slog.DiscardHandler)
 	dir := t.TempDir()
@@ -42,7 +35,7 @@ func TestBootstrapMakesTheFirstAdminOnceInProduction(t *testing.T) {
 	args := []string{"--admin-email", "Ops@Example.test", "--admin-username", "ops", "--categories", cats}
 
 	// Weak, from stdin: refused, nothing created.
-	err = bootstrap(ctx, env, log, args, strings.NewReader("short\n"))
+	err := bootstrap(ctx, env, log, args, strings.NewReader("short\n"))
 	var me *market.Error
 	if !errors.As(err, &me) || me.Code != market.CodeInvalid || !strings.Contains(err.Error(), "password") {
 		t.Fatalf("weak password: %v, want an invalid Error naming password", err)
@@ -97,14 +90,7 @@ func TestBootstrapMakesTheFirstAdminOnceInProduction(t *testing.T) {
 // refused bootstrap left an account behind.
 func TestConcurrentBootstrapsMakeOneAdmin(t *testing.T) {
 	ctx := t.Context()
-	url := storetest.NewDatabase(t)
-	db, err := store.Open(ctx, store.Config{URL: url})
-	mustNot(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	m, err := store.NewMigrator(db, slog.New(slog.DiscardHandler))
-	mustNot(t, err)
-	_, err = m.Up(ctx)
-	mustNot(t, err)
+	db, url := migratedDatabase(t)
 	log := slog.New(slog.DiscardHandler)
 	accounts := market.NewAccounts(db, nil, market.NewPasswordHasher(market.HasherConfig{MemoryKiB: 8192}), market.AccountsConfig{}, log)
 	const n = 6
@@ -149,6 +135,21 @@ func TestConcurrentBootstrapsMakeOneAdmin(t *testing.T) {
 	if admins != 1 || users != 1 {
 		t.Fatalf("after the race: %d admins and %d accounts, want one admin and no other account", admins, users)
 	}
+}
+
+// migratedDatabase opens a fresh database of its own, migrated, closed when t ends,
+// and returns it with its URL.
+func migratedDatabase(t *testing.T) (*store.DB, string) {
+	t.Helper()
+	url := storetest.NewDatabase(t)
+	db, err := store.Open(t.Context(), store.Config{URL: url})
+	mustNot(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	m, err := store.NewMigrator(db, slog.New(slog.DiscardHandler))
+	mustNot(t, err)
+	_, err = m.Up(t.Context())
+	mustNot(t, err)
+	return db, url
 }
 
 func mustNot(t *testing.T, err error) {
