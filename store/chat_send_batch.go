@@ -22,6 +22,11 @@ import (
 const (
 	sendBatchMax     = 32 // sends per batch statement
 	sendBatchWorkers = 4  // batch statements at once (pool connections)
+
+	// sendBatchTimeout bounds one batch statement, so a stalled Postgres cannot hold
+	// a batch goroutine (and its senders' slot) for ever; row locks inside it wait at
+	// most the connection's lock_timeout.
+	sendBatchTimeout = 10 * time.Second
 )
 
 // sendBatcher is the queue of sends waiting for a batch.
@@ -128,9 +133,12 @@ func (db *DB) sendBatch(batch []*pendingSend) {
 // sendMany stores the sends of batch (distinct conversations) with sendManyQuery and
 // returns each one's result in order. An error means the statement wrote nothing.
 func (db *DB) sendMany(batch []*pendingSend) ([]sendResult, error) {
-	// The statement is bounded by the pool's acquire deadline (stmtSelect), not by
-	// any one sender's context: it writes for all of them.
-	ctx := context.Background()
+	// The statement writes for all of its senders, so no one sender's context bounds
+	// it: the pool's acquire deadline (stmtSelect) and sendBatchTimeout do. A batch
+	// cut off by the timeout wrote nothing, and its sends are retried alone under
+	// their own contexts.
+	ctx, cancel := context.WithTimeout(context.Background(), sendBatchTimeout)
+	defer cancel()
 	st, err := db.prepare(ctx, sendManyQuery)
 	if err != nil {
 		return nil, err
