@@ -18,16 +18,22 @@ const userColumns = `id, email, username, display_name, bio, is_buyer, is_seller
 // CreateUser inserts a user. It returns a conflict Error naming "email" or "username"
 // when either is taken.
 func (db *DB) CreateUser(ctx context.Context, u market.NewUser) (market.User, error) {
+	return insertUser(ctx, db.x, u, false)
+}
+
+// insertUser inserts u through q (the pool or a transaction), an admin when admin is
+// set; a taken email or username is a conflict Error naming the field.
+func insertUser(ctx context.Context, q querier, u market.NewUser, admin bool) (market.User, error) {
 	var hash *string
 	if u.PasswordHash != "" {
 		hash = &u.PasswordHash
 	}
 	var out market.User
-	err := db.x.GetContext(ctx, &out, `
-		INSERT INTO users (email, username, display_name, password_hash, is_buyer, is_seller, email_verified_at)
-		VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END)
+	err := q.GetContext(ctx, &out, `
+		INSERT INTO users (email, username, display_name, password_hash, is_buyer, is_seller, email_verified_at, is_admin)
+		VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END, $8)
 		RETURNING `+userColumns,
-		u.Email, u.Username, u.DisplayName, hash, u.IsBuyer, u.IsSeller, u.EmailVerified)
+		u.Email, u.Username, u.DisplayName, hash, u.IsBuyer, u.IsSeller, u.EmailVerified, admin)
 	if err != nil {
 		return market.User{}, userConflict(err)
 	}
@@ -192,19 +198,8 @@ func (db *DB) MakeFirstAdmin(ctx context.Context, email string, create *market.N
 			}
 			return nil
 		}
-		var hash *string
-		if create.PasswordHash != "" {
-			hash = &create.PasswordHash
-		}
-		err = tx.GetContext(ctx, &out, `
-			INSERT INTO users (email, username, display_name, password_hash, is_buyer, is_seller, email_verified_at, is_admin)
-			VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END, true)
-			RETURNING `+userColumns,
-			create.Email, create.Username, create.DisplayName, hash, create.IsBuyer, create.IsSeller, create.EmailVerified)
-		if err != nil {
-			return userConflict(err)
-		}
-		return nil
+		out, err = insertUser(ctx, tx, *create, true)
+		return err
 	})
 	return out, err
 }
