@@ -18,7 +18,7 @@ import (
 // so seqs are dense and become visible in order. It is one statement
 // (appendEventQuery), so the counter row is held for one round trip less: the
 // settlements of one seller all wait for the seller's user channel.
-func appendEvent(ctx context.Context, tx *sqlx.Tx, channel, eventType string, data any) (market.Event, error) {
+func appendEvent(ctx context.Context, tx txQuerier, channel, eventType string, data any) (market.Event, error) {
 	ev, err := newEvent(ctx, channel, eventType, data)
 	if err != nil {
 		return ev, err

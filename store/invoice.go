@@ -53,12 +53,13 @@ func prepareInvoices(ctx context.Context, tx *sqlx.Tx, ord market.Order, drafts 
 	if err := tx.GetContext(ctx, &now, `SELECT now()`); err != nil {
 		return preparedInvoices{}, fmt.Errorf("issue date: %w", err)
 	}
-	return prepareInvoicesAt(ctx, tx, ord, drafts, reversalID, now)
+	return prepareInvoicesAt(ctx, preparedTx{Tx: tx}, ord, drafts, reversalID, now)
 }
 
 // prepareInvoicesAt is prepareInvoices with the issue date now (the transaction's
-// time) known to the caller already.
-func prepareInvoicesAt(ctx context.Context, tx *sqlx.Tx, ord market.Order, drafts []market.InvoiceDocument, reversalID string, now time.Time) (preparedInvoices, error) {
+// time) known to the caller already, its statements run on tx (prepared, where the
+// caller prepared them).
+func prepareInvoicesAt(ctx context.Context, tx preparedTx, ord market.Order, drafts []market.InvoiceDocument, reversalID string, now time.Time) (preparedInvoices, error) {
 	if len(drafts) == 0 {
 		return preparedInvoices{}, nil
 	}
@@ -80,7 +81,7 @@ func prepareInvoicesAt(ctx context.Context, tx *sqlx.Tx, ord market.Order, draft
 	for i, d := range drafts {
 		d.Customer, d.IssuedAt = customer, now.UTC()
 		p.ids[i], p.docs[i] = uuid.NewString(), d
-		if err := insertJob(ctx, tx, InvoiceDeliverJob{InvoiceID: p.ids[i]}); err != nil {
+		if err := insertJob(ctx, tx.Tx, InvoiceDeliverJob{InvoiceID: p.ids[i]}); err != nil {
 			return preparedInvoices{}, err
 		}
 	}
@@ -94,7 +95,7 @@ func prepareInvoicesAt(ctx context.Context, tx *sqlx.Tx, ord market.Order, draft
 // the caller issues last, just before it commits, and the number is taken in the
 // statement that stores the document. A credit note credits the invoice issued
 // before it.
-func issueInvoices(ctx context.Context, tx *sqlx.Tx, p preparedInvoices) error {
+func issueInvoices(ctx context.Context, tx txQuerier, p preparedInvoices) error {
 	credits := p.credits
 	for i, d := range p.docs {
 		reversalID := ""
@@ -114,7 +115,7 @@ func issueInvoices(ctx context.Context, tx *sqlx.Tx, p preparedInvoices) error {
 
 // invoiceCustomer is the buyer as invoices print them: the billing profile, or the
 // display name, read in one query.
-func invoiceCustomer(ctx context.Context, tx *sqlx.Tx, buyerID string) (market.InvoiceParty, error) {
+func invoiceCustomer(ctx context.Context, tx txQuerier, buyerID string) (market.InvoiceParty, error) {
 	var row struct {
 		HasProfile bool   `db:"has_profile"`
 		Name       string `db:"display_name"`
@@ -142,7 +143,7 @@ const invoiceCustomerQuery = `
 // insertInvoice takes the next number of the document's series and stores the
 // document under id with it, a credit note with the reversal it is for (reversalID,
 // else ""), in one statement; it returns the printed number.
-func insertInvoice(ctx context.Context, tx *sqlx.Tx, id string, d market.InvoiceDocument, reversalID string) (string, error) {
+func insertInvoice(ctx context.Context, tx txQuerier, id string, d market.InvoiceDocument, reversalID string) (string, error) {
 	series := market.InvoiceSeries(d.Kind, d.IssuedAt.Year())
 	doc, err := json.Marshal(d)
 	if err != nil {

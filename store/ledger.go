@@ -21,7 +21,7 @@ import (
 // pending while a chargeback held them the other way round was a deadlock the money
 // property test found). The transaction and its postings are one statement, so the
 // rows stay locked for one round trip less per posting.
-func postLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) error {
+func postLedger(ctx context.Context, tx txQuerier, t market.LedgerTransaction) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
 	}
@@ -33,7 +33,7 @@ func postLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) er
 
 // writeLedger writes a validated ledger transaction and its postings in tx, whose
 // caller locked the balance rows already (postLedger, lockBalances).
-func writeLedger(ctx context.Context, tx *sqlx.Tx, t market.LedgerTransaction) error {
+func writeLedger(ctx context.Context, tx txQuerier, t market.LedgerTransaction) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
 	}
@@ -137,19 +137,23 @@ func (db *DB) LedgerTransactionsOf(ctx context.Context, orderID string) (int, er
 // platform or tax account, any posting of an external one) takes no row: the trigger
 // writes it to ledger_deferred, so the settlements of a currency no longer queue on
 // its platform:fees row.
-func lockPostedBalances(ctx context.Context, tx *sqlx.Tx, ps []market.Posting) error {
+func lockPostedBalances(ctx context.Context, tx txQuerier, ps []market.Posting) error {
 	accounts, amounts, currencies := make([]string, len(ps)), make([]int64, len(ps)), make([]string, len(ps))
 	for i, p := range ps {
 		accounts[i], amounts[i], currencies[i] = p.Account, p.Amount, p.Currency
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO ledger_balances (account, currency, balance_minor)
-		SELECT account, currency, 0 FROM (SELECT DISTINCT account, currency FROM unnest($1::text[], $2::bigint[], $3::text[]) AS p(account, amount, currency)
-			WHERE NOT ledger_defers(account, amount)) d
-		ORDER BY currency, account ~ '^(external|platform|tax):', account
-		ON CONFLICT (account, currency) DO UPDATE SET balance_minor = ledger_balances.balance_minor`,
-		pq.Array(accounts), pq.Array(amounts), pq.Array(currencies))
+	_, err := tx.ExecContext(ctx, lockPostedBalancesQuery, pq.Array(accounts), pq.Array(amounts), pq.Array(currencies))
 	if err != nil {
 		return fmt.Errorf("lock balances: %w", err)
 	}
 	return nil
 }
+
+// lockPostedBalancesQuery locks (creating at zero) the balance rows of the postings
+// ($1 accounts, $2 amounts, $3 currencies) that the database does not defer, in
+// lockBalances' order within each currency.
+const lockPostedBalancesQuery = `INSERT INTO ledger_balances (account, currency, balance_minor)
+	SELECT account, currency, 0 FROM (SELECT DISTINCT account, currency FROM unnest($1::text[], $2::bigint[], $3::text[]) AS p(account, amount, currency)
+		WHERE NOT ledger_defers(account, amount)) d
+	ORDER BY currency, account ~ '^(external|platform|tax):', account
+	ON CONFLICT (account, currency) DO UPDATE SET balance_minor = ledger_balances.balance_minor`

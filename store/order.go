@@ -200,16 +200,19 @@ func (db *DB) IsOrderParty(ctx context.Context, orderID, userID string) (bool, e
 	return ok, nil
 }
 
+// lockOrderQuery locks order $1 where user $2 is a party to it ($2 empty: anyone).
+const lockOrderQuery = `SELECT ` + orderColumns + ` FROM orders
+	WHERE id = $1 AND ($2 = '' OR buyer_id::text = $2 OR seller_id::text = $2) FOR UPDATE`
+
 // lockOrder returns the order row locked until tx ends: every change of an order
 // starts here, so changes of one order serialize. With userID set, an order that user
 // is no party to wraps ErrNotFound.
-func lockOrder(ctx context.Context, tx *sqlx.Tx, orderID, userID string) (market.Order, error) {
+func lockOrder(ctx context.Context, tx txQuerier, orderID, userID string) (market.Order, error) {
 	var o market.Order
 	if !isUUID(orderID) {
 		return o, fmt.Errorf("order %q: %w", orderID, ErrNotFound)
 	}
-	err := tx.GetContext(ctx, &o, `SELECT `+orderColumns+` FROM orders
-		WHERE id = $1 AND ($2 = '' OR buyer_id::text = $2 OR seller_id::text = $2) FOR UPDATE`, orderID, userID)
+	err := tx.GetContext(ctx, &o, lockOrderQuery, orderID, userID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, fmt.Errorf("order %s: %w", orderID, ErrNotFound)
 	}
