@@ -34,7 +34,7 @@ func appendEvent(ctx context.Context, tx txQuerier, channel, eventType string, d
 // len(data) seqs at once, so a writer of many events on a channel (the clearing of a
 // seller's batch) holds its counter row for one round trip. It returns the stored
 // events, or an encoding or database error.
-func appendEvents(ctx context.Context, tx *sqlx.Tx, channel, eventType string, data []any) ([]market.Event, error) {
+func appendEvents(ctx context.Context, tx txQuerier, channel, eventType string, data []any) ([]market.Event, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/gigstream/hub/market"
@@ -64,7 +63,7 @@ const postOneLedgerQuery = `
 // transaction sees what an earlier one posted); the caller locked the balance rows
 // already. The clearing sweep writes a seller's batch so, one round trip for all of
 // it. It returns the first invalid transaction's error, or the database's.
-func writeLedgers(ctx context.Context, tx *sqlx.Tx, ts []market.LedgerTransaction) error {
+func writeLedgers(ctx context.Context, tx txQuerier, ts []market.LedgerTransaction) error {
 	if len(ts) == 0 {
 		return nil
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -302,29 +303,33 @@ func (db *DB) OrdersDeliveredBefore(ctx context.Context, before time.Time, limit
 
 // ClearEarnings moves the seller's share of up to limit orders settled before
 // settledBefore from pending to available, only if it has not cleared yet, and
-// returns the stored balance.updated events, one per cleared order. The due orders
-// of one seller in one currency clear together, up to clearingBatchSize of them in
-// one transaction (clearBatch): the seller's balance rows are locked and the
-// transaction committed once per batch instead of once per order. What reversals took
-// of the pending balance is not moved, and what moves repays the seller's debt first
-// (market.ClearingSplit).
+// returns the stored balance.updated events, one per cleared order. Up to
+// clearingBatchSize due orders clear in one transaction whoever their sellers are
+// (clearBatch): the orders, then every seller's balance rows, are locked once per
+// batch and the transaction committed once per batch instead of once per seller
+// (over many sellers, each with one due order, the sweep was one transaction per
+// order). What reversals took of the pending balance is not moved, and what moves
+// repays the seller's debt first (market.ClearingSplit).
 func (db *DB) ClearEarnings(ctx context.Context, settledBefore time.Time, limit int) ([]market.Event, error) {
-	var due []clearingDue
-	err := db.x.SelectContext(ctx, &due, `SELECT id, seller_id, currency FROM orders
+	var due []string
+	err := db.x.SelectContext(ctx, &due, `SELECT id FROM orders
 		WHERE cleared_at IS NULL AND seller_minor > 0 AND settled_at < $1 ORDER BY settled_at LIMIT $2`, settledBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("orders due for clearing: %w", err)
 	}
+	if _, err := db.prepare(ctx, appendEventsQuery); err != nil {
+		return nil, err
+	}
 	var events []market.Event
-	for _, batch := range clearingBatches(due) {
+	for batch := range slices.Chunk(due, clearingBatchSize) {
 		var cleared []market.Event
 		err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 			var err error
-			cleared, err = clearBatch(ctx, tx, batch)
+			cleared, err = clearBatch(ctx, preparedTx{Tx: tx, db: db}, batch)
 			return err
 		})
 		if err != nil {
-			return events, fmt.Errorf("clear orders of seller %s in %s: %w", batch[0].SellerID, batch[0].Currency, err)
+			return events, fmt.Errorf("clear %d orders (%s…): %w", len(batch), batch[0], err)
 		}
 		events = append(events, cleared...)
 	}
@@ -333,95 +338,103 @@ func (db *DB) ClearEarnings(ctx context.Context, settledBefore time.Time, limit 
 
 // clearingBatchSize is the most orders one clearing transaction clears: large enough
 // that the per-transaction work (locks, commit) is shared, small enough that the
-// seller's rows are not held long.
+// sellers' rows are not held long.
 const clearingBatchSize = 100
 
-// clearingDue is an order due for clearing, as the sweep lists it.
-type clearingDue struct {
-	ID       string `db:"id"`
-	SellerID string `db:"seller_id"`
-	Currency string `db:"currency"`
-}
-
-// clearingBatches groups due orders by seller and currency, each group in its
-// listed (settlement) order and the groups in the order they first appear, and cuts
-// them into batches of at most clearingBatchSize.
-func clearingBatches(due []clearingDue) [][]clearingDue {
-	var keys []string
-	groups := map[string][]clearingDue{}
-	for _, d := range due {
-		k := d.SellerID + "/" + d.Currency
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], d)
-	}
-	var out [][]clearingDue
-	for _, k := range keys {
-		for g := groups[k]; len(g) > 0; {
-			n := min(len(g), clearingBatchSize)
-			out = append(out, g[:n])
-			g = g[n:]
-		}
-	}
-	return out
-}
-
-// clearBatch clears the orders of one seller in one currency in tx: it locks them (in
-// id order, so sweeps running at once on other nodes wait for each other instead of
-// deadlocking), then the seller's balance rows, skips the ones cleared meanwhile, and
-// posts each order's clearing in settlement order against the running balances, all
-// of them in one statement (writeLedgers).
-func clearBatch(ctx context.Context, tx *sqlx.Tx, batch []clearingDue) ([]market.Event, error) {
-	ids := make([]string, len(batch))
-	for i, d := range batch {
-		ids[i] = d.ID
-	}
+// clearBatch clears the due orders ids in tx, whatever their sellers and currencies:
+// it locks them (in id order, so sweeps running at once on other nodes wait for each
+// other instead of deadlocking), then every seller's balance rows in one global order
+// (lockSellerBalances), skips the ones cleared meanwhile, and posts each order's
+// clearing in settlement order against its seller's running balances, all of them in
+// one statement (writeLedgers).
+func clearBatch(ctx context.Context, tx preparedTx, ids []string) ([]market.Event, error) {
 	var orders []market.Order
 	if err := tx.SelectContext(ctx, &orders, `SELECT `+orderColumns+` FROM orders WHERE id = ANY($1) ORDER BY id FOR UPDATE`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("lock orders: %w", err)
 	}
 	slices.SortStableFunc(orders, func(a, b market.Order) int { return settledAt(a).Compare(settledAt(b)) })
-	seller, cur := batch[0].SellerID, batch[0].Currency
-	pending, debt := market.SellerPendingAccount(seller), market.SellerDebtAccount(seller)
-	bal, err := lockBalances(ctx, tx, cur, market.SellerAvailableAccount(seller), debt, pending)
+	bal, err := lockSellerBalances(ctx, tx, orders)
 	if err != nil {
 		return nil, err
 	}
-	var cleared []string
+	var cleared []market.Order
 	var ledger []market.LedgerTransaction
 	for _, ord := range orders {
 		if ord.ClearedAt != nil || ord.SellerMinor <= 0 {
 			continue // cleared by another node meanwhile
 		}
+		seller, cur := ord.SellerID, ord.Currency
+		pending, debt := balanceKey{market.SellerPendingAccount(seller), cur}, balanceKey{market.SellerDebtAccount(seller), cur}
 		toDebt, toAvailable := market.ClearingSplit(ord.SellerMinor, bal[pending], bal[debt])
 		if t := market.ClearEarningsOf(ord.ID, seller, toDebt, toAvailable, cur); t != nil {
 			ledger = append(ledger, *t)
 		}
 		bal[pending] -= toDebt + toAvailable
 		bal[debt] += toDebt
-		cleared = append(cleared, ord.ID)
+		cleared = append(cleared, ord)
 	}
 	if err := writeLedgers(ctx, tx, ledger); err != nil {
 		return nil, err
 	}
-	return markCleared(ctx, tx, seller, cur, cleared)
+	return markCleared(ctx, tx, cleared)
 }
 
-// markCleared stamps the cleared orders and stores a balance.updated event for each,
-// in one statement (appendEvents).
-func markCleared(ctx context.Context, tx *sqlx.Tx, seller, currency string, ids []string) ([]market.Event, error) {
-	if len(ids) == 0 {
+// balanceKey is a balance row's key.
+type balanceKey struct{ Account, Currency string }
+
+// lockSellerBalances locks the available, debt and pending balance rows of each
+// order's seller in the order's currency, all in one statement, in the one global
+// order of lockPostedBalances (currency, then lockBalances' order), and returns
+// their balances (absent rows are zero).
+func lockSellerBalances(ctx context.Context, tx txQuerier, orders []market.Order) (map[balanceKey]int64, error) {
+	var accounts, currencies []string
+	for _, o := range orders {
+		for _, a := range []string{market.SellerAvailableAccount(o.SellerID), market.SellerDebtAccount(o.SellerID), market.SellerPendingAccount(o.SellerID)} {
+			accounts, currencies = append(accounts, a), append(currencies, o.Currency)
+		}
+	}
+	var rows []market.AccountBalance
+	err := tx.SelectContext(ctx, &rows, `SELECT account, currency, balance_minor FROM ledger_balances
+		WHERE (account, currency) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+		ORDER BY currency, account ~ '^(external|platform|tax):', account FOR UPDATE`, pq.Array(accounts), pq.Array(currencies))
+	if err != nil {
+		return nil, fmt.Errorf("lock balances: %w", err)
+	}
+	out := make(map[balanceKey]int64, len(rows))
+	for _, r := range rows {
+		out[balanceKey{r.Account, r.Currency}] = r.BalanceMinor
+	}
+	return out, nil
+}
+
+// markCleared stamps the cleared orders in one statement and stores a
+// balance.updated event for each on its seller's channel, one statement per seller
+// (appendEvents, prepared), the channels in name order so that sweeps take their
+// counter rows in one order. The events come back by channel, each channel's in
+// settlement order.
+func markCleared(ctx context.Context, tx txQuerier, orders []market.Order) ([]market.Event, error) {
+	if len(orders) == 0 {
 		return nil, nil
+	}
+	ids := make([]string, len(orders))
+	bySeller := map[string][]any{}
+	for i, o := range orders {
+		ids[i] = o.ID
+		ch := market.UserChannel(o.SellerID)
+		bySeller[ch] = append(bySeller[ch], balanceEvent{Currency: o.Currency, Reason: "earnings_cleared", OrderID: o.ID})
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE orders SET cleared_at = now(), updated_at = now() WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("mark cleared: %w", err)
 	}
-	data := make([]any, len(ids))
-	for i, id := range ids {
-		data[i] = balanceEvent{Currency: currency, Reason: "earnings_cleared", OrderID: id}
+	var events []market.Event
+	for _, ch := range slices.Sorted(maps.Keys(bySeller)) {
+		evs, err := appendEvents(ctx, tx, ch, "balance.updated", bySeller[ch])
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, evs...)
 	}
-	return appendEvents(ctx, tx, market.UserChannel(seller), "balance.updated", data)
+	return events, nil
 }
 
 // settledAt is when the order settled; the zero time when it has not.
