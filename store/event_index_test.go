@@ -146,3 +146,36 @@ func TestOutboxPublisherVacuumsTheOutbox(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestOutboxVacuumKeepsItsPages: the outbox publisher's vacuum of event_outbox (and
+// autovacuum's) frees the space of deleted keys without truncating the table, since
+// truncating takes an ACCESS EXCLUSIVE lock that every send's key insert waits for
+// (migration 00073). Without the table's vacuum_truncate = false, the vacuum of a table
+// whose keys were all deleted shrinks it to nothing.
+func TestOutboxVacuumKeepsItsPages(t *testing.T) {
+	ctx := context.Background()
+	db := openMigrated(t, Config{})
+	for _, q := range []string{
+		`ALTER TABLE event_outbox SET (autovacuum_enabled = off)`,
+		`INSERT INTO events (channel, seq, type, data) SELECT 'user:probe', i, 'probe', '{}' FROM generate_series(1, 5000) AS i`,
+		`DELETE FROM event_outbox`,
+	} {
+		if _, err := db.x.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var before, after int64
+	size := `SELECT pg_relation_size('event_outbox')`
+	if err := db.x.GetContext(ctx, &before, size); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.VacuumOutbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.x.GetContext(ctx, &after, size); err != nil {
+		t.Fatal(err)
+	}
+	if before == 0 || after != before {
+		t.Fatalf("event_outbox was %d bytes with 5,000 deleted keys, %d after the publisher's vacuum; want the same, nonzero", before, after)
+	}
+}
