@@ -144,17 +144,20 @@ func (p *Profiles) Public(ctx context.Context, username string) (PublicProfile, 
 	if CheckUsername(username) != nil {
 		return PublicProfile{}, Errorf(CodeNotFound, "no such user")
 	}
-	page, memo, err := memoRead(ctx, p.cached, "profile:"+username, ReadCacheProfileTTL,
+	key := "profile:" + username
+	ahead := p.askPresenceAhead(ctx, key)
+	page, memo, err := memoRead(ctx, p.cached, key, ReadCacheProfileTTL,
 		func(ctx context.Context) (profilePage, bool, error) {
 			page, err := p.record(ctx, username)
 			return page, err == nil, err
 		})
 	if err != nil {
+		ahead.wait()
 		return PublicProfile{}, err
 	}
 	out := page.Profile // a copy: page may be shared by every reader (memoRead)
 	out.MoreGigs = page.MoreGigs
-	out.Presence = p.presenceOf(ctx, page.UserID, out.Presence.LastSeenAt)
+	out.Presence = ahead.presenceOf(ctx, p, page.UserID, out.Presence.LastSeenAt)
 	out.Memo = memo
 	return out, nil
 }
@@ -206,19 +209,73 @@ func withAvatar(d ProfileDetails) ProfileDetails {
 
 // presenceOf asks the hub whether userID is online; presence being down only hides it.
 func (p *Profiles) presenceOf(ctx context.Context, userID string, lastSeen *time.Time) ProfilePresence {
-	out := ProfilePresence{LastSeenAt: lastSeen}
 	if p.presence == nil {
-		return out
+		return ProfilePresence{LastSeenAt: lastSeen}
 	}
 	online, err := p.presence.IsOnline(ctx, userID)
+	return p.shownPresence(ctx, online, err, lastSeen)
+}
+
+// shownPresence is the presence a profile shows for an IsOnline answer.
+func (p *Profiles) shownPresence(ctx context.Context, online bool, err error, lastSeen *time.Time) ProfilePresence {
 	if err != nil {
 		p.log.WarnContext(ctx, "profile: presence unavailable", "err", err)
-		return out
+		return ProfilePresence{LastSeenAt: lastSeen}
 	}
 	if online {
 		return ProfilePresence{Online: true}
 	}
-	return out
+	return ProfilePresence{LastSeenAt: lastSeen}
+}
+
+// presenceAhead is a presence lookup started before the profile's cache read, for the
+// user this node last decoded under the profile's key: the two waits overlap instead
+// of following each other (a cached profile then costs one Redis wait after the rate
+// limit, not two). Its answer counts only if the profile read is of the same user.
+type presenceAhead struct {
+	userID string // "" when nothing was asked ahead
+	answer chan onlineAnswer
+}
+
+type onlineAnswer struct {
+	online bool
+	err    error
+}
+
+// askPresenceAhead starts the presence lookup of the user last read under key, if
+// this node knows one.
+func (p *Profiles) askPresenceAhead(ctx context.Context, key string) presenceAhead {
+	last, ok := p.cached.memo.last(key).(profilePage)
+	if !ok || p.presence == nil {
+		return presenceAhead{}
+	}
+	ahead := presenceAhead{userID: last.UserID, answer: make(chan onlineAnswer, 1)}
+	go func() {
+		online, err := p.presence.IsOnline(ctx, ahead.userID)
+		ahead.answer <- onlineAnswer{online, err}
+	}()
+	return ahead
+}
+
+// presenceOf is userID's presence: the answer asked ahead when it was asked of
+// userID, otherwise asked now. The lookup ahead is always waited for, so it never
+// outlives the request.
+func (a presenceAhead) presenceOf(ctx context.Context, p *Profiles, userID string, lastSeen *time.Time) ProfilePresence {
+	if a.userID == "" {
+		return p.presenceOf(ctx, userID, lastSeen)
+	}
+	got := <-a.answer // IsOnline ends with ctx
+	if a.userID != userID {
+		return p.presenceOf(ctx, userID, lastSeen)
+	}
+	return p.shownPresence(ctx, got.online, got.err, lastSeen)
+}
+
+// wait waits for the lookup ahead, if any, when its answer is not needed.
+func (a presenceAhead) wait() {
+	if a.userID != "" {
+		<-a.answer
+	}
 }
 
 func (p *Profiles) withSellerRecord(ctx context.Context, sellerID string, stats SellerStats, out PublicProfile) (PublicProfile, error) {

@@ -79,3 +79,14 @@ func (m *readMemo) keep(key string, raw []byte, value any) *ReadMemo {
 	m.entries[key] = e
 	return e.memo
 }
+
+// last is the value key's entry was decoded into, whatever bytes the cache holds now
+// (nil without an entry): a guess of what a read of key will return, never an answer.
+func (m *readMemo) last(key string) any {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e := m.entries[key]; e != nil {
+		return e.value
+	}
+	return nil
+}

@@ -387,3 +387,84 @@ func TestCachedProfileIsDecodedOnceAndFollowsPresence(t *testing.T) {
 		t.Fatal("the edit changed a record a reader held")
 	}
 }
+
+// TestCachedProfileAsksPresenceBesideTheCacheRead: once a node has read a profile, a
+// later read asks the user's presence while it loads the cached record, not after
+// (the two Redis waits overlap), once per read, and shows the record's user's answer.
+// The cache's Load waits for the presence lookup (for at most 5 s): read one after
+// the other, as before, the lookup is asked only after Load returned.
+func TestCachedProfileAsksPresenceBesideTheCacheRead(t *testing.T) {
+	ctx := context.Background()
+	f := newReadCacheFixture(t)
+	f.published(t, "A gig on a profile read with its presence")
+	presence := &askedPresence{online: f.seller, asked: make(chan string, 4096)}
+	cache := &presenceFirstCache{Redis: f.cache, asked: presence.asked}
+	profiles := market.NewProfiles(f.db, f.gigs, presence, cache, nil)
+	waitFor(t, "cached", func() bool {
+		before := f.hits(t, "profile")
+		_, err := profiles.Public(ctx, "user_b")
+		must(t, err)
+		return f.hits(t, "profile") == before+1
+	})
+	drain(presence.asked)
+	cache.wait.Store(true)
+	for range 3 {
+		p, err := profiles.Public(ctx, "user_b")
+		must(t, err)
+		if !p.Presence.Online {
+			t.Fatalf("the seller is online, the profile shows %+v", p.Presence)
+		}
+		if asked := drain(presence.asked); len(asked) != 1 || asked[0] != f.seller {
+			t.Fatalf("presence asked of %v for one read, want once of the seller %s", asked, f.seller)
+		}
+	}
+	if n := cache.sequential.Load(); n != 0 {
+		t.Fatalf("%d cache loads of 3 found no presence lookup under way: asked after the load, not beside it", n)
+	}
+}
+
+// askedPresence tells who was asked of on asked; only online is online.
+type askedPresence struct {
+	online string
+	asked  chan string
+}
+
+func (p *askedPresence) IsOnline(_ context.Context, userID string) (bool, error) {
+	p.asked <- userID
+	return userID == p.online, nil
+}
+
+// presenceFirstCache is a read cache whose Load, once wait is set, first waits up to
+// 5 s for a presence lookup to be asked (and puts it back for the test to count);
+// sequential counts the loads that waited in vain.
+type presenceFirstCache struct {
+	*readcache.Redis
+	asked      chan string
+	wait       atomic.Bool
+	sequential atomic.Int32
+}
+
+func (c *presenceFirstCache) Load(ctx context.Context, key string) ([]byte, string, error) {
+	if c.wait.Load() {
+		select {
+		case id := <-c.asked:
+			c.asked <- id
+		case <-time.After(5 * time.Second):
+			c.sequential.Add(1)
+		}
+	}
+	return c.Redis.Load(ctx, key)
+}
+
+// drain takes what ch holds now.
+func drain(ch chan string) []string {
+	var out []string
+	for {
+		select {
+		case s := <-ch:
+			out = append(out, s)
+		default:
+			return out
+		}
+	}
+}
