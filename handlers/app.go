@@ -71,7 +71,9 @@ type Deps struct {
 	// Favorites are the gigs users keep; SavedSearches the searches they are told about.
 	Favorites *market.Favorites
 	// AbuseReports are users' reports of gigs, messages and profiles, and the admins' queue.
-	AbuseReports  *market.AbuseReports
+	AbuseReports *market.AbuseReports
+	// RefundsOwed are what the platform owes buyers outside the provider, and its payment.
+	RefundsOwed   *market.RefundsOwed
 	SavedSearches *market.SavedSearches
 	Reviews       *market.Reviews  // reviews of completed orders and their insights
 	Profiles      *market.Profiles // public profiles and the details of /me
@@ -302,6 +304,9 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	rec := &reconciliationRoutes{rec: d.Reconciliation}
 	app.Get("/admin/reconciliation/differences", requireUser, rec.differences)
 	app.Post("/admin/reconciliation/runs", requireUser, rec.run)
+	owed := &refundOwedRoutes{refunds: d.RefundsOwed}
+	app.Get("/admin/refunds-owed", requireUser, owed.list)
+	app.Post("/admin/orders/:id/refund-owed-payments", requireUser, owed.pay)
 
 	me := &accountRoutes{accounts: d.Accounts, profiles: d.Profiles, mail: d.Mail, log: d.Log}
 	app.Get("/me", requireUser, me.show)

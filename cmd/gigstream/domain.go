@@ -29,6 +29,7 @@ type domain struct {
 	gigs          *market.Gigs
 	favorites     *market.Favorites
 	abuseReports  *market.AbuseReports
+	refundsOwed   *market.RefundsOwed
 	savedSearches *market.SavedSearches
 	search        *store.GigSearch
 	reviews       *market.Reviews
@@ -110,6 +111,7 @@ func newDomain(cfg config, db *store.DB, rdb redis.UniversalClient, cache market
 	// and tell their owners through the notifications.
 	d.favorites = market.NewFavorites(db, d.gigs)
 	d.abuseReports = market.NewAbuseReports(db, d.realtime, log)
+	d.refundsOwed = market.NewRefundsOwed(db, d.realtime, log)
 	d.savedSearches = market.NewSavedSearches(db, d.gigs, d.search, d.notifications, log.With("component", "saved_searches"))
 	return d, nil
 }

@@ -216,6 +216,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		Gigs:           d.gigs,
 		Favorites:      d.favorites,
 		AbuseReports:   d.abuseReports,
+		RefundsOwed:    d.refundsOwed,
 		SavedSearches:  d.savedSearches,
 		Reviews:        d.reviews,
 		Profiles:       d.profiles,

@@ -443,6 +443,14 @@ export interface UserEventData {
   'gig.taken_down': GigModeration & { reason: string };
   /** An admin lifted the takedown; the gig stays paused until its seller publishes it. */
   'gig.restored': GigModeration;
+  /** An admin paid the buyer back outside the provider what the platform owed them for a cancelled order. */
+  'refund_owed.paid': {
+    order_id: string;
+    amount_minor: number;
+    currency: string;
+    method: 'bank_transfer' | 'paypal' | 'cheque' | 'other';
+    reference: string;
+  };
   /** An admin resolved the user's abuse report; never the admin's note or name. */
   'report.resolved': {
     id: string;
