@@ -28,6 +28,9 @@ type config struct {
 	CheckTimeout    time.Duration
 	MetricsToken    secret
 	PprofAddr       string // empty: no profiling listener
+	// GCPercent is the garbage collector's GOGC when the environment sets none
+	// (defaultGCPercent); 0 when GOGC is set, which Go's runtime then reads itself.
+	GCPercent int
 
 	PublicURL      string
 	TrustedProxies []string
@@ -161,6 +164,7 @@ func loadServeConfig(e *envReader) (config, error) {
 	c.CheckTimeout = e.duration("READY_CHECK_TIMEOUT", 2*time.Second, 100*time.Millisecond, time.Minute)
 	c.MetricsToken = secret(e.str("METRICS_TOKEN", ""))
 	c.PprofAddr = e.str("PPROF_ADDR", "")
+	c.GCPercent = gcPercent()
 	loadAccountConfig(e, &c)
 	loadBudgetConfig(e, &c)
 	loadSocketBudgetConfig(e, &c)

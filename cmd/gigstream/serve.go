@@ -29,6 +29,7 @@ func serve(ctx context.Context, e *envReader, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	tuneGC(cfg.GCPercent)
 	jobsCfg, err := loadJobsConfig(e)
 	if err != nil {
 		return err
