@@ -267,12 +267,7 @@ func TestLatePaymentChargedBackLeavesNoEscrow(t *testing.T) {
 		// case is its own order, and the checks name the case
 		name := fmt.Sprintf("%s won=%v", c.order, c.won)
 		{
-			g, buyer := w.gigs[i%len(w.gigs)], w.buyers[i%len(w.buyers)]
-			ord, _, err := w.orders.PlaceOrder(w.ctx, market.NewOrder{BuyerID: buyer, GigID: g.id, Tier: "basic", IdempotencyKey: uuid.NewString()})
-			w.must(err)
-			_, _, err = w.settlement.Cancel(w.ctx, ord.ID, buyer, uuid.NewString())
-			w.must(err)
-			w.quiesce()
+			ord := w.cancelledBeforePayment(i)
 			intent := ord.Payment.PaymentIntentID
 			owedBefore, lossesBefore := w.balance(market.PlatformRefundsOwedAccount, ord.Currency), w.balance(market.PlatformLossesAccount, ord.Currency)
 			w.must(w.fake.Succeed(intent))
@@ -322,6 +317,20 @@ func TestLatePaymentChargedBackLeavesNoEscrow(t *testing.T) {
 			}
 		}
 	}
+}
+
+// cancelledBeforePayment places an order of gig i (mod the gigs) for buyer i (mod the
+// buyers), has the buyer cancel it before it is paid, and waits for the world to be
+// quiet: the start of every late-payment case.
+func (w *moneyWorld) cancelledBeforePayment(i int) market.Order {
+	w.t.Helper()
+	g, buyer := w.gigs[i%len(w.gigs)], w.buyers[i%len(w.buyers)]
+	ord, _, err := w.orders.PlaceOrder(w.ctx, market.NewOrder{BuyerID: buyer, GigID: g.id, Tier: "basic", IdempotencyKey: uuid.NewString()})
+	w.must(err)
+	_, _, err = w.settlement.Cancel(w.ctx, ord.ID, buyer, uuid.NewString())
+	w.must(err)
+	w.quiesce()
+	return ord
 }
 
 // balance is an account's balance in currency, its row plus its deferred postings

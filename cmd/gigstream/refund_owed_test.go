@@ -21,12 +21,8 @@ func TestAdminPaysBackARefundOwed(t *testing.T) {
 	w := newMoneyWorld(t, 17)
 	w.quiesce()
 	owed := market.NewRefundsOwed(w.db, nil, nil)
-	g, buyer := w.gigs[0], w.buyers[0]
-	ord, _, err := w.orders.PlaceOrder(w.ctx, market.NewOrder{BuyerID: buyer, GigID: g.id, Tier: "basic", IdempotencyKey: uuid.NewString()})
-	w.must(err)
-	_, _, err = w.settlement.Cancel(w.ctx, ord.ID, buyer, uuid.NewString())
-	w.must(err)
-	w.quiesce()
+	ord := w.cancelledBeforePayment(0)
+	buyer := ord.BuyerID
 	intent := ord.Payment.PaymentIntentID
 	w.must(w.fake.Succeed(intent))
 	pi, _ := w.fake.Intent(intent)
