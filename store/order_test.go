@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lib/pq"
+
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/store"
 	"github.com/gigstream/hub/store/storetest"
@@ -252,4 +254,48 @@ func TestLedgerRulesHoldInTheDatabase(t *testing.T) {
 		}
 	}
 	assertEscrow(t, f, o.ID, 10, 1)
+
+	// Balances move once per statement (migration 00080): several postings of one
+	// account in one statement add up, and the CHECK judges what they leave.
+	debt := market.SellerDebtAccount(f.seller)
+	for _, c := range []struct {
+		name, ref string
+		postings  [][2]any // account, amount
+		ok        bool
+	}{
+		// A debt account is never positive, even when it is created by the statement.
+		{"a positive debt account", "debt-up", [][2]any{{debt, int64(7)}, {"external:stripe", int64(-7)}}, false},
+		// A debt account goes negative: its row is created so.
+		{"a seller's debt", "debt-down", [][2]any{{debt, int64(-7)}, {"external:stripe", int64(7)}}, true},
+		// Two postings of the escrow in one statement: 10 - 4 - 4 leaves 2.
+		{"the escrow twice", "twice", [][2]any{{escrow, int64(-4)}, {escrow, int64(-4)}, {"external:stripe", int64(8)}}, true},
+		// Two postings that together overdraw the escrow: 2 - 1 - 2.
+		{"the escrow overdrawn by two postings", "overdraw-twice", [][2]any{{escrow, int64(-1)}, {escrow, int64(-2)}, {"external:stripe", int64(3)}}, false},
+	} {
+		accounts, amounts := make([]string, len(c.postings)), make([]int64, len(c.postings))
+		for i, p := range c.postings {
+			accounts[i], amounts[i] = p[0].(string), p[1].(int64)
+		}
+		_, err := f.raw.Exec(`WITH t AS (INSERT INTO ledger_transactions (kind, reference) VALUES ('reversal', $1) RETURNING id)
+			INSERT INTO ledger_postings (transaction_id, account, amount_minor, currency)
+			SELECT t.id, p.a, p.x, 'USD' FROM t, unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS p(a, x, n) ORDER BY p.n`,
+			c.ref, pq.Array(accounts), pq.Array(amounts))
+		if (err == nil) != c.ok {
+			t.Errorf("%s: committed %v, want %v (%v)", c.name, err == nil, c.ok, err)
+		}
+	}
+	var escrowBalance, debtBalance int64
+	must(t, f.raw.QueryRow(`SELECT balance_minor FROM ledger_balances WHERE account = $1`, escrow).Scan(&escrowBalance))
+	must(t, f.raw.QueryRow(`SELECT balance_minor FROM ledger_balances WHERE account = $1`, debt).Scan(&debtBalance))
+	if escrowBalance != 2 || debtBalance != -7 {
+		t.Errorf("escrow %d, debt %d after the statements: want 2 and -7", escrowBalance, debtBalance)
+	}
+	// Every balance row equals the sum of its account's postings.
+	var drift int
+	must(t, f.raw.QueryRow(`SELECT count(*) FROM ledger_account_balances b
+		FULL JOIN (SELECT account, currency, sum(amount_minor) AS total FROM ledger_postings GROUP BY account, currency) p
+		USING (account, currency) WHERE b.balance_minor IS DISTINCT FROM p.total`).Scan(&drift))
+	if drift != 0 {
+		t.Errorf("%d accounts' balances differ from their postings", drift)
+	}
 }
