@@ -88,26 +88,21 @@ func prepareInvoicesAt(ctx context.Context, tx preparedTx, ord market.Order, dra
 	return p, nil
 }
 
-// issueInvoices numbers and stores prepared documents. Each number is the next of its
-// series' counter row, updated here: the row stays locked until the transaction
-// ends, so concurrent settlements take numbers one after another and a rollback
-// returns the number (no gaps). Every settlement of the year waits for that row, so
-// the caller issues last, just before it commits, and the number is taken in the
-// statement that stores the document. A credit note credits the invoice issued
-// before it.
+// issueInvoices stores prepared documents, to be numbered when the transaction
+// commits. Each number is the next of its series' counter row, taken by the deferred
+// trigger invoices_take_number (migration 00081) at commit and held only for the
+// commit itself, so concurrent settlements take numbers one after another without
+// queueing over a round trip, and a rollback returns the number (no gaps). The trigger
+// also prints the number into the document and, into a credit note's, the number of the
+// invoice it credits (issued before it, maybe in this transaction).
 func issueInvoices(ctx context.Context, tx txQuerier, p preparedInvoices) error {
-	credits := p.credits
 	for i, d := range p.docs {
 		reversalID := ""
 		if d.Kind == market.InvoiceKindCreditNote {
-			d.CreditsNumber, reversalID = credits, p.reversalID
+			d.CreditsNumber, reversalID = p.credits, p.reversalID
 		}
-		number, err := insertInvoice(ctx, tx, p.ids[i], d, reversalID)
-		if err != nil {
+		if err := insertInvoice(ctx, tx, p.ids[i], d, reversalID); err != nil {
 			return err
-		}
-		if d.Kind == market.InvoiceKindInvoice {
-			credits = number
 		}
 	}
 	return nil
@@ -140,40 +135,36 @@ const invoiceCustomerQuery = `
 	FROM users u LEFT JOIN billing_profiles b ON b.user_id = u.id
 	WHERE u.id = $1`
 
-// insertInvoice takes the next number of the document's series and stores the
-// document under id with it, a credit note with the reversal it is for (reversalID,
-// else ""), in one statement; it returns the printed number.
-func insertInvoice(ctx context.Context, tx txQuerier, id string, d market.InvoiceDocument, reversalID string) (string, error) {
+// insertInvoice stores the document under id in its series, unnumbered until commit
+// (invoices_take_number), a credit note with the reversal it is for (reversalID, else
+// ""), in one statement.
+func insertInvoice(ctx context.Context, tx txQuerier, id string, d market.InvoiceDocument, reversalID string) error {
 	series := market.InvoiceSeries(d.Kind, d.IssuedAt.Year())
 	doc, err := json.Marshal(d)
 	if err != nil {
-		return "", fmt.Errorf("invoice document: %w", err)
+		return fmt.Errorf("invoice document: %w", err)
 	}
-	var number string
-	err = tx.GetContext(ctx, &number, insertInvoiceQuery, id, d.OrderID, d.Kind, series, d.Currency, d.NetMinor, d.TaxMinor, d.TotalMinor, doc, d.IssuedAt, reversalID)
-	if err != nil {
-		return "", fmt.Errorf("store the next %s: %w", series, err)
+	if _, err := tx.ExecContext(ctx, insertInvoiceQuery, id, d.OrderID, d.Kind, series, d.Currency, d.NetMinor, d.TaxMinor, d.TotalMinor, doc, d.IssuedAt, reversalID); err != nil {
+		return fmt.Errorf("store the next %s: %w", series, err)
 	}
-	return number, nil
+	return nil
 }
 
-// insertInvoiceQuery takes the next number of series $4 (its counter row stays
-// locked until commit) and stores document $9 under id $1 with that number, printed
-// as market.InvoiceNumber prints it (series-000042; more digits past 999999); it
-// returns the printed number.
+// insertInvoiceQuery stores document $9 under id $1 in series $4 without a number,
+// which the deferred trigger invoices_take_number sets at commit from the series'
+// counter row. The counter row is created at 0 if the series has none yet; an
+// existing one is not touched, not even by ON CONFLICT's check, which would wait for
+// the transaction whose commit is numbering from it.
 const insertInvoiceQuery = `
 	WITH c AS (
-		INSERT INTO invoice_counters (series, last_number) VALUES ($4::text, 1)
-		ON CONFLICT (series) DO UPDATE SET last_number = invoice_counters.last_number + 1 RETURNING last_number),
-	n AS (SELECT last_number, $4 || '-' || lpad(last_number::text, greatest(6, length(last_number::text)), '0') AS printed FROM c)
+		INSERT INTO invoice_counters (series, last_number)
+		SELECT $4::text, 0 WHERE NOT EXISTS (SELECT 1 FROM invoice_counters WHERE series = $4::text)
+		ON CONFLICT (series) DO NOTHING)
 	INSERT INTO invoices (id, order_id, kind, series, number, credits_invoice_id, currency,
 		net_minor, tax_minor, total_minor, document, issued_at, reversal_id)
-	SELECT $1::uuid, $2::uuid, $3::text, $4, n.last_number,
+	SELECT $1::uuid, $2::uuid, $3::text, $4, NULL,
 		(SELECT id FROM invoices WHERE order_id = $2::uuid AND kind = 'invoice' AND $3::text = 'credit_note'),
-		$5::text, $6::bigint, $7::bigint, $8::bigint, jsonb_set($9::jsonb, '{number}', to_jsonb(n.printed)), $10::timestamptz,
-		NULLIF($11::text, '')::uuid
-	FROM n
-	RETURNING document->>'number'`
+		$5::text, $6::bigint, $7::bigint, $8::bigint, $9::jsonb, $10::timestamptz, NULLIF($11::text, '')::uuid`
 
 // invoiceRow is an invoices row with its order's parties.
 type invoiceRow struct {

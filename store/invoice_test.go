@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 	"testing"
 	"time"
@@ -109,5 +110,45 @@ func TestRefusedSettlementTakesNoNumber(t *testing.T) {
 	invs, err := f.db.OrderInvoices(ctx, last.ID)
 	if err != nil || len(invs) != 1 || invs[0].TotalMinor != f.price || invs[0].Ready {
 		t.Fatalf("order invoices: %+v, %v", invs, err)
+	}
+}
+
+// TestInvoiceNumberTakenAtCommitIsReturnedByAFailedCommit: an invoice is numbered by
+// a deferred trigger at commit (migration 00081). Inside its transaction it has no
+// number yet; a commit that fails after the numbering (a check queued after the
+// invoice: a ledger transaction without postings) returns the number, so the next
+// settlement takes it.
+func TestInvoiceNumberTakenAtCommitIsReturnedByAFailedCommit(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	s := f.settlement(&fakeMoney{}, market.SettlementConfig{})
+	first, next := f.deliveredOrder(t, time.Now()), f.deliveredOrder(t, time.Now())
+	if _, _, err := s.Accept(ctx, first.ID, f.buyer, "k"); err != nil {
+		t.Fatal(err)
+	}
+	series := market.InvoiceSeries(market.InvoiceKindInvoice, time.Now().UTC().Year())
+	tx, err := f.raw.Begin()
+	must(t, err)
+	_, err = tx.Exec(`INSERT INTO invoices (order_id, kind, series, currency, net_minor, tax_minor, total_minor, document)
+		VALUES ($1, 'invoice', $2, 'USD', 1, 0, 1, '{"number": ""}')`, next.ID, series)
+	must(t, err)
+	var number sql.NullInt64
+	must(t, tx.QueryRow(`SELECT number FROM invoices WHERE order_id = $1`, next.ID).Scan(&number))
+	if number.Valid {
+		t.Fatalf("numbered before commit: %d", number.Int64)
+	}
+	_, err = tx.Exec(`INSERT INTO ledger_transactions (kind, reference) VALUES ('escrow_funding', 'no postings')`)
+	must(t, err)
+	if err := tx.Commit(); err == nil {
+		t.Fatal("a ledger transaction without postings committed")
+	}
+	if _, _, err := s.Accept(ctx, next.ID, f.buyer, "k"); err != nil {
+		t.Fatal(err)
+	}
+	assertGapless(t, "INV", f.invoiceNumbers(t, "INV"), 2)
+	var printed string
+	must(t, f.raw.QueryRow(`SELECT document->>'number' FROM invoices WHERE order_id = $1`, next.ID).Scan(&printed))
+	if want := market.InvoiceNumber(series, 2); printed != want {
+		t.Fatalf("the second invoice prints %q, want %q", printed, want)
 	}
 }

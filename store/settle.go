@@ -40,7 +40,8 @@ type balanceEvent struct {
 // An accept is few round trips: the lock, one read of what the decision needs
 // (settleStateOf), one statement for the settlement row, status and order events
 // (recordSettlement), the buyer's invoice details and delivery job, the balance
-// locks, the ledger, the seller's balance.updated, the invoice number, the commit.
+// locks, the ledger, the seller's balance.updated, the invoice, the commit (which
+// numbers the invoice: invoices_take_number).
 // All but the delivery job's run prepared (settleQueries): one round trip each and
 // no planning per call, which was a quarter of Postgres's time per accept.
 func (db *DB) SettleOrder(ctx context.Context, in market.SettleRequest,
@@ -91,7 +92,7 @@ func (db *DB) SettleOrder(ctx context.Context, in market.SettleRequest,
 // settleQueries are the statements of an accept, which SettleOrder runs prepared (see
 // preparedTx): the order's lock, its settle state, the settlement row and events, the
 // buyer's invoice details, the escrow release's balance locks and ledger, the
-// seller's balance.updated and the numbered invoice. river's job insert is river's
+// seller's balance.updated and the invoice. river's job insert is river's
 // own statement and stays unprepared.
 var settleQueries = []string{lockOrderQuery, settleStateQuery, settleOrderQuery, invoiceCustomerQuery,
 	lockPostedBalancesQuery, postOneLedgerQuery, appendEventQuery, insertInvoiceQuery}
@@ -160,7 +161,8 @@ func (st settleState) prior() *market.PriorSettlement {
 // row, status, the order's events, refund row, the invoices made ready); then what
 // others wait for, each taken as late as it can be and held until commit: the balance
 // rows of the escrow release (the platform's last, see lockBalances), the seller's
-// user channel, and last the year's invoice counter, which every settlement waits for.
+// user channel, and last the invoice, whose number the commit takes from the year's
+// counter row, which every settlement waits for (held only during the commit).
 func writeSettlement(ctx context.Context, tx preparedTx, in market.SettleRequest, ord market.Order, d market.SettleDecision, providerRef string, now time.Time) (market.Order, []market.Event, error) {
 	ord, events, err := recordSettlement(ctx, tx, in, ord, d, providerRef, now)
 	if err != nil {
