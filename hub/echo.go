@@ -20,50 +20,62 @@ const maxEchoes = 200_000
 // hands back. The broker payload is unchanged, so nodes that do not do this
 // still read it; a payload is recognised by its hash (the event frame names
 // its channel, and a durable one its seq). Identical payloads (the same
-// typing event twice) are counted, each echo cancelling one.
+// typing event twice) are counted, each echo cancelling one. Each
+// expectation keeps the channel index's mark of the local fan-out, so the
+// echo of a durable event can still reach the subscriptions that joined
+// after it (Node.HandleMessage).
 type echoes struct {
 	seed    maphash.Seed
 	mu      sync.Mutex
-	pending map[uint64][]time.Time // payload hash → deadlines, oldest first
+	pending map[uint64][]echo // payload hash → expectations, oldest first
 	count   int
 	swept   time.Time
 }
 
+// echo is one expected echo: until when it is awaited, and the mark of
+// the local fan-out that delivered it (channelIndex.forChannel).
+type echo struct {
+	deadline time.Time
+	mark     uint64
+}
+
 func newEchoes() *echoes {
-	return &echoes{seed: maphash.MakeSeed(), pending: make(map[uint64][]time.Time)}
+	return &echoes{seed: maphash.MakeSeed(), pending: make(map[uint64][]echo)}
 }
 
 func (e *echoes) hash(payload []byte) uint64 { return maphash.Bytes(e.seed, payload) }
 
-// expect notes that payload, delivered locally, will come back once.
-func (e *echoes) expect(payload []byte, now time.Time) {
+// expect notes that payload, delivered locally by the fan-out that
+// returned mark, will come back once.
+func (e *echoes) expect(payload []byte, now time.Time, mark uint64) {
 	h := e.hash(payload)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.count >= maxEchoes || now.Sub(e.swept) > echoWait {
 		e.sweep(now)
 	}
-	e.pending[h] = append(e.pending[h], now.Add(echoWait))
+	e.pending[h] = append(e.pending[h], echo{deadline: now.Add(echoWait), mark: mark})
 	e.count++
 }
 
 // returned reports whether payload is the echo of something delivered
-// locally, and if so forgets it.
-func (e *echoes) returned(payload []byte) bool {
+// locally, and if so forgets it and returns the mark of that fan-out.
+func (e *echoes) returned(payload []byte) (mark uint64, ok bool) {
 	h := e.hash(payload)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	q := e.pending[h]
 	if len(q) == 0 {
-		return false
+		return 0, false
 	}
+	mark = q[0].mark
 	if len(q) == 1 {
 		delete(e.pending, h)
 	} else {
 		e.pending[h] = q[1:]
 	}
 	e.count--
-	return true
+	return mark, true
 }
 
 // sweep forgets expired expectations; when the map is still full it
@@ -72,7 +84,7 @@ func (e *echoes) returned(payload []byte) bool {
 func (e *echoes) sweep(now time.Time) {
 	for h, q := range e.pending {
 		i := 0
-		for i < len(q) && q[i].Before(now) {
+		for i < len(q) && q[i].deadline.Before(now) {
 			i++
 		}
 		e.count -= i

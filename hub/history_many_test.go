@@ -101,8 +101,11 @@ func TestRecoveryStormReadsHistoryTogether(t *testing.T) {
 	if got := h.fakeHistory.calls.Load(); got != 0 {
 		t.Errorf("History called %d times; want every read through HistoryMany", got)
 	}
+	// The first two calls carry every subscribe's read; the second may also
+	// carry the next page of a socket the first call answered (it queues
+	// while the second call is still forming), so one more is allowed.
 	sizes := h.callSizes()
-	if len(sizes) < 2 || sizes[0]+sizes[1] != sockets {
+	if len(sizes) < 2 || sizes[0]+sizes[1] < sockets || sizes[0]+sizes[1] > sockets+1 {
 		t.Errorf("HistoryMany calls of %v reads; want the first two to carry all %d subscribes", sizes, sockets)
 	}
 	// A page of 2 leaves each socket that missed 2 events (since 1) one

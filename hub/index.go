@@ -23,6 +23,10 @@ type channelIndex struct {
 type channelShard struct {
 	mu   sync.RWMutex
 	subs map[string]map[*subscription]struct{}
+	// adds counts the subscriptions added to the shard; each is numbered
+	// with it (subscription.addNo), so a fan-out can later tell which
+	// subscriptions joined after it (see forChannelAfter).
+	adds uint64
 }
 
 func (x *channelIndex) shard(channel string) *channelShard {
@@ -42,6 +46,8 @@ func (x *channelIndex) add(s *subscription) (first bool) {
 		set = make(map[*subscription]struct{})
 		sh.subs[s.channel] = set
 	}
+	sh.adds++
+	s.addNo = sh.adds
 	set[s] = struct{}{}
 	return len(set) == 1
 }
@@ -72,14 +78,33 @@ func (x *channelIndex) has(channel string) bool {
 }
 
 // forChannel calls fn for each subscription of channel under the shard's
-// read lock; fn must not block.
-func (x *channelIndex) forChannel(channel string, fn func(n int, s *subscription)) {
+// read lock; fn must not block. It returns a mark for forChannelAfter: the
+// subscriptions added after this call are the ones numbered past it.
+func (x *channelIndex) forChannel(channel string, fn func(n int, s *subscription)) (mark uint64) {
 	sh := x.shard(channel)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	set := sh.subs[channel]
 	for s := range set {
 		fn(len(set), s)
+	}
+	return sh.adds
+}
+
+// forChannelAfter calls fn, as forChannel does, for each subscription of
+// channel added after the forChannel call that returned mark; when the
+// shard has had no subscription added since, it returns at once.
+func (x *channelIndex) forChannelAfter(channel string, mark uint64, fn func(s *subscription)) {
+	sh := x.shard(channel)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if sh.adds == mark {
+		return
+	}
+	for s := range sh.subs[channel] {
+		if s.addNo > mark {
+			fn(s)
+		}
 	}
 }
 

@@ -193,8 +193,8 @@ func (n *Node) publishLocally(channel string, ev Event) ([]byte, trace.Span, err
 	frame := encodeEventFrame(channel, ev)
 	env := encodeEnvelope(ev.Seq, traceparent, frame)
 	if n.channels.has(channel) {
-		n.echoes.expect(env, time.Now())
-		n.fanOut(channel, ev.Seq, traceparent, frame)
+		mark := n.fanOut(channel, ev.Seq, traceparent, frame)
+		n.echoes.expect(env, time.Now(), mark)
 	}
 	return env, span, nil
 }
@@ -204,8 +204,11 @@ type brokerHandler struct{ n *Node }
 
 func (h brokerHandler) HandleMessage(channel string, payload []byte) {
 	h.n.metrics.brokerReceived.Inc()
-	if h.n.echoes.returned(payload) {
-		return // this node published it and delivered it already
+	if mark, ok := h.n.echoes.returned(payload); ok {
+		// This node published it and delivered it already, but only to the
+		// subscriptions it had then.
+		h.n.deliverLate(channel, payload, mark)
+		return
 	}
 	seq, traceparent, frame, err := decodeEnvelope(payload)
 	if err != nil {
@@ -213,6 +216,32 @@ func (h brokerHandler) HandleMessage(channel string, payload []byte) {
 		return
 	}
 	h.n.fanOut(channel, seq, traceparent, frame)
+}
+
+// deliverLate hands the echo of a durable event this node published to
+// the channel's subscriptions that joined after its local fan-out (mark).
+// One that joined in between may have read the channel's kept events
+// before the broker stored this one, and would otherwise miss it until a
+// later event showed the gap. Each subscription drops a seq it has; an
+// ephemeral event (seq 0) is not delivered again.
+func (n *Node) deliverLate(channel string, payload []byte, mark uint64) {
+	var out outFrame
+	var seq uint64
+	decoded := false
+	n.channels.forChannelAfter(channel, mark, func(s *subscription) {
+		if !decoded {
+			decoded = true
+			var frame []byte
+			var err error
+			if seq, _, frame, err = decodeEnvelope(payload); err != nil {
+				seq = 0
+			}
+			out.raw, out.size = frame, len(frame)
+		}
+		if seq != 0 {
+			s.deliver(seq, out)
+		}
+	})
 }
 
 func (h brokerHandler) HandleControl(payload []byte) { h.n.handleControl(payload) }
@@ -230,7 +259,7 @@ func (h brokerHandler) HandleResubscribed(channels []string) { h.n.resyncChannel
 // fanOut hands one event to every local subscriber. The frame is prepared
 // once and its bytes shared; no subscriber can make another wait. A traced
 // event (traceparent set) gets a hub.fan_out span, parent of its socket writes.
-func (n *Node) fanOut(channel string, seq uint64, traceparent string, frame []byte) {
+func (n *Node) fanOut(channel string, seq uint64, traceparent string, frame []byte) (mark uint64) {
 	var out outFrame
 	var span trace.Span
 	if traceparent != "" {
@@ -240,7 +269,7 @@ func (n *Node) fanOut(channel string, seq uint64, traceparent string, frame []by
 			defer span.End()
 		}
 	}
-	n.channels.forChannel(channel, func(subscribers int, s *subscription) {
+	return n.channels.forChannel(channel, func(subscribers int, s *subscription) {
 		if out.size == 0 {
 			out.raw, out.size = frame, len(frame)
 			// A prepared message builds the frame once for many sockets, but

@@ -323,3 +323,81 @@ func TestGapClosedFromHistoryWhenKeptEventsLag(t *testing.T) {
 	_ = n.Publish(ctx, ch, h.append(ch))
 	c.expectSeqs(ch, 2, 3)
 }
+
+// keptLater is a broker whose publishes wait while hold is set, as a Redis
+// pipeline (keep the event, then publish it) still on its way does, and
+// whose kept events are what it has published so far.
+type keptLater struct {
+	*MemoryBroker
+	hold    atomic.Bool
+	release chan struct{}
+	mu      sync.Mutex
+	kept    map[string][]Event
+}
+
+func (b *keptLater) Publish(ctx context.Context, channel string, payload []byte) error {
+	if b.hold.Load() {
+		<-b.release
+	}
+	if seq, _, frame, err := decodeEnvelope(payload); err == nil && seq > 0 {
+		b.mu.Lock()
+		b.kept[channel] = append(b.kept[channel], Event{Seq: seq, frame: frame})
+		b.mu.Unlock()
+	}
+	return b.MemoryBroker.Publish(ctx, channel, payload)
+}
+
+func (b *keptLater) Recent(_ context.Context, channel string, since uint64, limit int) ([]Event, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Event
+	for _, ev := range b.kept[channel] {
+		if ev.Seq > since && len(out) < limit {
+			out = append(out, ev)
+		}
+	}
+	return out, len(b.kept[channel]) > 0, nil
+}
+
+// A socket that subscribes with since on the node that published an event,
+// after the node delivered it to its own sockets but before the broker kept
+// it, reads kept events without it: the event's echo from the broker must
+// then reach the new socket, not be dropped as already delivered (it used
+// to wait for the channel's next event to show the gap: seconds in a
+// reconnect storm).
+func TestEventPublishedWhileASocketJoinsReachesIt(t *testing.T) {
+	h := newFakeHistory()
+	b := &keptLater{MemoryBroker: NewMemoryBroker(), release: make(chan struct{}), kept: make(map[string][]Event)}
+	n := newTestNode(t, Config{Broker: b, Callbacks: Callbacks{Authorize: allowAll, History: h.History}})
+	url := serve(t, n, serveOptions{})
+	ch := "user:joiner"
+	ctx := context.Background()
+	first := dial(t, url, "a")
+	first.subscribeSince(ch, 0)
+	for range 5 {
+		if err := n.Publish(ctx, ch, h.append(ch)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first.expectSeqs(ch, 1, 5)
+
+	b.hold.Store(true)
+	if err := n.PublishAsync(ch, h.append(ch), nil); err != nil {
+		t.Fatal(err)
+	}
+	first.expectSeqs(ch, 6, 6) // delivered locally; the broker has not kept it yet
+	reads := h.calls.Load()
+	joiner := dial(t, url, "b")
+	if f := joiner.subscribeSince(ch, 5); f.Op != OpReply || f.Recovered == nil || !*f.Recovered {
+		t.Fatalf("subscribe reply: %+v", f)
+	}
+	close(b.release)
+	joiner.expectSeqs(ch, 6, 6)
+	if got := h.calls.Load() - reads; got != 0 {
+		t.Fatalf("History was read %d times; the kept events and the echo should carry it", got)
+	}
+	first.send(`{"op":"ping","id":9}`) // the first socket did not get 6 twice
+	if f := first.next(); f.Op != OpReply {
+		t.Fatalf("first socket after the echo: %+v, want only the ping's reply", f)
+	}
+}

@@ -35,6 +35,7 @@ type subscription struct {
 	client     *client
 	channel    string
 	attachedAt time.Time // when it joined the channel's live stream
+	addNo      uint64    // its number in the channel index's shard (guarded by the shard's lock)
 
 	mu      sync.Mutex
 	state   subState

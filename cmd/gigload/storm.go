@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -129,7 +131,10 @@ func (s *socket) redial(st *storm, node string) error {
 	if !bytes.Contains(reply, []byte(`"recovered":true`)) {
 		st.notRecov.Add(1)
 	}
-	s.seqs.awaitFrom(st.pub.acceptedSeq(s.channel), st, now)
+	s.seqs.diag.Lock()
+	s.seqs.resubAt, s.seqs.resubNode, s.seqs.sinceSeq, s.seqs.after = now, node, last, nil
+	s.seqs.awaitFrom(st.pub.acceptedSeq(s.channel), st, now) // sets target, read under diag
+	s.seqs.diag.Unlock()
 	s.connMu.Lock()
 	s.conn = conn
 	s.connMu.Unlock()
@@ -144,6 +149,21 @@ type seqTrack struct {
 	dups     atomic.Int64  // seqs seen again
 	target   uint64        // a resubscribed victim is whole at this seq
 	awaiting bool          // resubscribed, not yet whole
+	// For the storm's slowest victims: when the resubscribe was answered,
+	// on which node, from which seq, and the first events after it. The
+	// reader writes them under diag, which figures takes to read them.
+	diag      sync.Mutex
+	resubAt   int64
+	resubNode string
+	sinceSeq  uint64
+	after     []arrival
+}
+
+// arrival is one event a resubscribed victim received: its seq and when,
+// in ms after the resubscribe was answered.
+type arrival struct {
+	Seq uint64  `json:"seq"`
+	Ms  float64 `json:"ms"`
 }
 
 // note checks the seq of an event frame.
@@ -151,6 +171,11 @@ func (t *seqTrack) note(frame []byte, st *storm, now int64) {
 	seq, ok := frameSeq(frame)
 	if !ok {
 		return
+	}
+	if t.resubAt != 0 && len(t.after) < 8 { // only this reader writes them
+		t.diag.Lock()
+		t.after = append(t.after, arrival{seq, float64(now-t.resubAt) / 1e6})
+		t.diag.Unlock()
 	}
 	switch last := t.last.Load(); {
 	case last == 0 || seq == last+1:
@@ -196,22 +221,23 @@ func frameSeq(frame []byte) (uint64, bool) {
 
 // stormFigures is what a storm measured.
 type stormFigures struct {
-	Victims         int     `json:"victims"`
-	Survivors       int     `json:"survivor_nodes"`
-	AllWholeMs      float64 `json:"all_whole_ms"` // kill → the last victim whole; -1 if some never were
-	WholeP50Ms      float64 `json:"whole_p50_ms"`
-	WholeP99Ms      float64 `json:"whole_p99_ms"`
-	ResubscribedMs  float64 `json:"all_resubscribed_ms"`
-	NotWhole        int64   `json:"not_whole"`
-	Retries         int64   `json:"reconnect_retries"`
-	GaveUp          int64   `json:"gave_up"`
-	NotRecovered    int64   `json:"resubscribed_not_recovered"`
-	BystanderP50Ms  float64 `json:"bystander_p50_ms"`
-	BystanderP99Ms  float64 `json:"bystander_p99_ms"`
-	BystanderCount  uint64  `json:"bystander_events"`
-	RecoveredEvents uint64  `json:"victim_events_after_kill"`
-	Gaps            int64   `json:"missing_seqs"`
-	Duplicates      int64   `json:"duplicate_seqs"`
+	Victims         int          `json:"victims"`
+	Survivors       int          `json:"survivor_nodes"`
+	AllWholeMs      float64      `json:"all_whole_ms"` // kill → the last victim whole; -1 if some never were
+	WholeP50Ms      float64      `json:"whole_p50_ms"`
+	WholeP99Ms      float64      `json:"whole_p99_ms"`
+	ResubscribedMs  float64      `json:"all_resubscribed_ms"`
+	NotWhole        int64        `json:"not_whole"`
+	Retries         int64        `json:"reconnect_retries"`
+	GaveUp          int64        `json:"gave_up"`
+	NotRecovered    int64        `json:"resubscribed_not_recovered"`
+	Slowest         []slowVictim `json:"slowest_victims,omitempty"`
+	BystanderP50Ms  float64      `json:"bystander_p50_ms"`
+	BystanderP99Ms  float64      `json:"bystander_p99_ms"`
+	BystanderCount  uint64       `json:"bystander_events"`
+	RecoveredEvents uint64       `json:"victim_events_after_kill"`
+	Gaps            int64        `json:"missing_seqs"`
+	Duplicates      int64        `json:"duplicate_seqs"`
 }
 
 // figures sums up the storm and every socket's seq stream.
@@ -231,7 +257,66 @@ func (st *storm) figures(sockets []*socket) *stormFigures {
 		f.Gaps += s.seqs.gaps.Load()
 		f.Duplicates += s.seqs.dups.Load()
 	}
+	f.Slowest = st.slowest(sockets, 10)
 	return f
+}
+
+// slowVictim is one of the victims that took longest from resubscribe to
+// whole: where the storm's tail goes.
+type slowVictim struct {
+	Channel    int       `json:"channel"`
+	Node       string    `json:"node"`
+	ResubMs    float64   `json:"resubscribed_ms"` // after the kill
+	WholeAfter float64   `json:"whole_after_resubscribe_ms"`
+	Since      uint64    `json:"since"`
+	Target     uint64    `json:"target"`
+	Arrivals   []arrival `json:"arrivals"`
+}
+
+// slowest returns the n victims with the longest wait from their
+// resubscribe to the last event they were owed (those never whole first).
+func (st *storm) slowest(sockets []*socket, n int) []slowVictim {
+	end := st.overAt.Load()
+	if end == 0 {
+		end = time.Now().UnixNano()
+	}
+	var out []slowVictim
+	for _, s := range sockets {
+		if !st.isVictim(s) {
+			continue
+		}
+		t := &s.seqs
+		t.diag.Lock()
+		v, ok := t.slow(end, st.killedAt.Load())
+		t.diag.Unlock()
+		if ok {
+			v.Channel = s.channel
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, func(a, b slowVictim) int { return cmp.Compare(b.WholeAfter, a.WholeAfter) })
+	return out[:min(n, len(out))]
+}
+
+// slow describes a resubscribed victim for slowest; end stands for "whole"
+// when none of its first events reached its target. Call with diag held.
+func (t *seqTrack) slow(end, killedAt int64) (slowVictim, bool) {
+	if t.resubAt == 0 {
+		return slowVictim{}, false
+	}
+	whole := end
+	for _, a := range t.after {
+		if a.Seq >= t.target {
+			whole = t.resubAt + int64(a.Ms*1e6)
+			break
+		}
+	}
+	if t.sinceSeq >= t.target {
+		whole = t.resubAt
+	}
+	return slowVictim{Node: t.resubNode,
+		ResubMs: ms(time.Duration(t.resubAt - killedAt)), WholeAfter: ms(time.Duration(whole - t.resubAt)),
+		Since: t.sinceSeq, Target: t.target, Arrivals: slices.Clone(t.after)}, true
 }
 
 // runStorm publishes durable events, kills the victim node -kill-after into
