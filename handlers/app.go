@@ -208,7 +208,10 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	ws.upgradeHandler = ws.upgrade()
 	// A socket opened with a connection token needs no session and no shared budget.
 	app.Get("/ws", ws.admitToken)
-	app.Use(rl.perIP("all", limits.PerIP), sess.authenticate, rl.perUser("all", limits.PerUser), sess.csrf)
+	// The front door spends a search's budget beside the address's or the user's, in
+	// one Redis round trip; searchBudget below spends it only when the door did not.
+	door := newFrontDoor(rl, d.Redis, budgets.Search)
+	app.Use(door.perIP(limits.PerIP), sess.authenticate, door.perUser(limits.PerUser), sess.csrf)
 	if cfg.FaultRoutes {
 		faultRoutes(app)
 	}

@@ -59,11 +59,12 @@ func (r *rateLimiter) callerBudget(name string, perMin int) fiber.Handler {
 }
 
 // searchBudget is callerBudget for searches: GET /gigs spends it only with a query
-// (browsing a category is cheap), GET /search/suggest always.
+// (browsing a category is cheap), GET /search/suggest always, unless the front door
+// spent it already beside the per-address or per-user budget (frontDoor).
 func (r *rateLimiter) searchBudget(perMin int) fiber.Handler {
 	spend := r.callerBudget("search", perMin)
 	return func(c *fiber.Ctx) error {
-		if c.Path() == "/gigs" && c.Query("q") == "" {
+		if searchSpent(c) || c.Path() == "/gigs" && c.Query("q") == "" {
 			return c.Next()
 		}
 		return spend(c)
