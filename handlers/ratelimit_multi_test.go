@@ -61,10 +61,19 @@ func limiterRedis(t *testing.T) (*redis.Client, *commandCounter) {
 // authenticate that takes the address from X-Test-Addr and signs in the user of a
 // bearer token, searchBudget) before /gigs and /search/suggest answering 200.
 func budgetApp(rdb redis.UniversalClient, perIP, perUser, search int) *fiber.App {
+	return budgetAppOf(rdb, perIP, perUser, search, true)
+}
+
+// budgetAppOf is budgetApp whose front door spends the budgets together (together
+// set) or one by one, as before it did.
+func budgetAppOf(rdb redis.UniversalClient, perIP, perUser, search int, together bool) *fiber.App {
 	log := slog.New(slog.DiscardHandler)
 	app := fiber.New(fiber.Config{ErrorHandler: errorHandler(log, nil)})
 	rl := &rateLimiter{lim: newLimiter(rdb), limits: RateLimits{PerIP: perIP, PerUser: perUser}.withDefaults(), log: log}
 	door := newFrontDoor(rl, rdb, search)
+	if !together {
+		door.rdb = nil
+	}
 	addr := func(c *fiber.Ctx) error {
 		c.Locals(localClientIP, c.Get("X-Test-Addr"))
 		return c.Next()
@@ -199,5 +208,39 @@ func TestFrontDoorFailsOpenWhileRedisIsDown(t *testing.T) {
 				t.Fatalf("search %d (bearer %q) with Redis down: %d, want 200", i, bearer, status)
 			}
 		}
+	}
+}
+
+// BenchmarkFrontDoorSearch is a signed-out search's budgets against the devstack's Redis,
+// spent in one script (together) and one by one (two scripts, as before frontDoor),
+// the two alternating in one run: Redis round-trip time per request, what a cache hit
+// waits for before its answer.
+func BenchmarkFrontDoorSearch(b *testing.B) {
+	u, err := url.Parse(os.Getenv("REDIS_URL"))
+	if err != nil || u.Host == "" {
+		b.Fatal("REDIS_URL is not set")
+	}
+	u.Path = "/14"
+	opts, err := redis.ParseURL(u.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	for _, together := range []bool{true, false, true, false} {
+		name := map[bool]string{true: "together", false: "one-by-one"}[together]
+		b.Run(name, func(b *testing.B) {
+			app := budgetAppOf(rdb, 1<<30, 1<<30, 1<<30, together)
+			req := httptest.NewRequest("GET", "/gigs?q=logo", nil)
+			req.Header.Set("X-Test-Addr", "192.0.2.200")
+			b.ResetTimer()
+			for range b.N {
+				resp, err := app.Test(req, -1)
+				if err != nil || resp.StatusCode != 200 {
+					b.Fatalf("search: %v %v", err, resp)
+				}
+				resp.Body.Close()
+			}
+		})
 	}
 }
