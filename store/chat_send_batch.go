@@ -11,8 +11,8 @@ import (
 )
 
 // Group commit of text-only sends. Sends that arrive while batches are running wait in
-// one queue; a batch takes up to sendBatchMax of them, at most one per conversation,
-// and stores them with sendManyQuery: one statement, one round trip, one commit for
+// one queue; a batch takes up to sendBatchMax of them, at most one per conversation and
+// none of a conversation that a running batch writes to, and stores them with sendManyQuery: one statement, one round trip, one commit for
 // the lot, instead of one each. No send waits for a timer: a send that finds a free
 // batch slot starts a batch at once (alone, it is sendOne's statement), so batches
 // grow only while Postgres is busy. Each send gets its own result or error. When the
@@ -33,7 +33,8 @@ const (
 type sendBatcher struct {
 	mu      sync.Mutex
 	queue   []*pendingSend
-	running int // goroutines running batches
+	running int             // goroutines running batches
+	busy    map[string]bool // conversations with a send in a running batch
 }
 
 // pendingSend is one send waiting in the queue; done gets its result once.
@@ -74,31 +75,44 @@ func (db *DB) sendQueued(ctx context.Context, in market.NewMessage) (market.Sent
 
 // runSendBatches runs batches from the queue until it is empty.
 func (db *DB) runSendBatches() {
+	var done []*pendingSend
 	for {
-		batch := db.sends.take()
+		batch := db.sends.take(done)
 		if len(batch) == 0 {
 			return
 		}
 		db.sendBatch(batch)
+		done = batch
 	}
 }
 
-// take removes the next batch from the queue: in arrival order, up to sendBatchMax
-// sends, one per conversation (a second send into a conversation waits for a later
-// batch, so its seq follows the first's). Sends whose context ended are answered
-// and dropped. With nothing to take it gives up its goroutine's slot.
-func (b *sendBatcher) take() []*pendingSend {
+// take ends the calling goroutine's batch done (its sends answered) and removes the
+// next batch from the queue: in arrival order, up to sendBatchMax sends, one per
+// conversation and none of a conversation that another running batch writes to. A
+// later send into a conversation thus waits until the batch of the one before it has
+// committed, so its seq follows that one's; were the two batches to run at once, the
+// later batch could take the conversation's seq lock first (and, holding its other
+// locks, would keep every send of its own batch waiting for the earlier one). Sends
+// whose context ended are answered and dropped. With nothing to take it gives up its
+// goroutine's slot; the goroutine of a busy conversation's batch takes that
+// conversation's next send once it is done.
+func (b *sendBatcher) take(done []*pendingSend) []*pendingSend {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.busy == nil {
+		b.busy = map[string]bool{}
+	}
+	for _, p := range done {
+		delete(b.busy, p.in.ConversationID)
+	}
 	var batch []*pendingSend
-	convs := map[string]bool{}
 	rest := b.queue[:0]
 	for _, p := range b.queue {
 		switch {
 		case p.ctx.Err() != nil:
 			p.done <- sendResult{err: fmt.Errorf("send message: %w", p.ctx.Err())}
-		case len(batch) < sendBatchMax && !convs[p.in.ConversationID]:
-			convs[p.in.ConversationID] = true
+		case len(batch) < sendBatchMax && !b.busy[p.in.ConversationID]:
+			b.busy[p.in.ConversationID] = true
 			batch = append(batch, p)
 		default:
 			rest = append(rest, p)

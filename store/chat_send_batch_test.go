@@ -216,18 +216,48 @@ func TestSendQueueTakesOnePerConversation(t *testing.T) {
 		}
 		b.queue = append(b.queue, pending(ctx, conv, "s", fmt.Sprint(i)))
 	}
-	first := b.take()
+	first := b.take(nil)
 	if len(first) != sendBatchMax || first[0].in.ClientID != "0" || first[1].in.ClientID != "3" {
 		t.Fatalf("first batch: %d sends, starting %s, %s", len(first), first[0].in.ClientID, first[1].in.ClientID)
 	}
-	second := b.take()
+	second := b.take(first)
 	if len(second) != 2 || second[0].in.ClientID != "1" || second[1].in.ClientID != fmt.Sprint(sendBatchMax+2) {
 		t.Fatalf("second batch: %d sends", len(second))
 	}
-	if third := b.take(); len(third) != 1 || third[0].in.ClientID != "2" {
+	if third := b.take(second); len(third) != 1 || third[0].in.ClientID != "2" {
 		t.Fatalf("third batch: %d sends", len(third))
 	}
-	if rest := b.take(); len(rest) != 0 || b.running != 0 {
+	if rest := b.take(nil); len(rest) != 0 || b.running != 0 {
 		t.Fatalf("empty queue gave %d sends, %d running", len(rest), b.running)
 	}
+}
+
+// While a batch runs, another goroutine's batch takes no send of its conversations:
+// the later send waits for the earlier one's commit (else the later batch could take
+// the conversation's seq first), and is taken once that batch is done.
+func TestSendQueueLeavesRunningConversations(t *testing.T) {
+	ctx := context.Background()
+	b := &sendBatcher{running: 2}
+	b.queue = append(b.queue, pending(ctx, "x", "s", "x1"), pending(ctx, "y", "s", "y1"))
+	first := b.take(nil)
+	if len(first) != 2 {
+		t.Fatalf("first batch: %d sends, want 2", len(first))
+	}
+	b.queue = append(b.queue, pending(ctx, "x", "s", "x2"), pending(ctx, "z", "s", "z1"))
+	second := b.take(nil) // another goroutine, while first runs
+	if len(second) != 1 || second[0].in.ClientID != "z1" {
+		t.Fatalf("batch taken while x's first send runs: %v, want only z1", clientIDs(second))
+	}
+	third := b.take(first)
+	if len(third) != 1 || third[0].in.ClientID != "x2" {
+		t.Fatalf("batch taken once x's first send is done: %v, want x2", clientIDs(third))
+	}
+}
+
+func clientIDs(batch []*pendingSend) []string {
+	var ids []string
+	for _, p := range batch {
+		ids = append(ids, p.in.ClientID)
+	}
+	return ids
 }
