@@ -152,3 +152,23 @@ func TestInvoiceNumberTakenAtCommitIsReturnedByAFailedCommit(t *testing.T) {
 		t.Fatalf("the second invoice prints %q, want %q", printed, want)
 	}
 }
+
+// TestInvoiceOfASeriesWithoutCounterIsRefusedAtCommit: the series' foreign key to its
+// counter row is checked at commit (migration 00082), and still checked.
+func TestInvoiceOfASeriesWithoutCounterIsRefusedAtCommit(t *testing.T) {
+	f := newOrderFixture(t)
+	o := f.deliveredOrder(t, time.Now())
+	tx, err := f.raw.Begin()
+	must(t, err)
+	_, err = tx.Exec(`INSERT INTO invoices (order_id, kind, series, currency, net_minor, tax_minor, total_minor, document)
+		VALUES ($1, 'invoice', 'INV-1999', 'USD', 1, 0, 1, '{"number": ""}')`, o.ID)
+	must(t, err)
+	if err := tx.Commit(); err == nil {
+		t.Fatal("an invoice of a series without a counter row committed")
+	}
+	var n int
+	must(t, f.raw.QueryRow(`SELECT count(*) FROM invoices WHERE series = 'INV-1999'`).Scan(&n))
+	if n != 0 {
+		t.Fatalf("%d invoices of INV-1999 stored", n)
+	}
+}
