@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -43,13 +45,28 @@ func (w *moneyWorld) resetStatements() {
 	_, _ = w.raw.Exec(`SELECT pg_stat_statements_reset()`)
 }
 
-// parallel runs f over items on 8 goroutines and returns each call's latency.
+// benchWorkers is how many goroutines parallel runs: MONEY_BENCH_WORKERS when set to
+// a positive number, else moneyWorkers (8).
+func benchWorkers(b *testing.B) int {
+	v := os.Getenv("MONEY_BENCH_WORKERS")
+	if v == "" {
+		return moneyWorkers
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("MONEY_BENCH_WORKERS=%q: want a positive number", v)
+	}
+	return n
+}
+
+// parallel runs f over items on benchWorkers goroutines and returns each call's
+// latency.
 func parallel[T any](b *testing.B, items []T, f func(T) error) []time.Duration {
 	var mu sync.Mutex
 	var lat []time.Duration
 	next := make(chan T)
 	var wg sync.WaitGroup
-	for range moneyWorkers {
+	for range benchWorkers(b) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -82,8 +99,9 @@ func p99(lat []time.Duration) float64 {
 
 // BenchmarkSettleOrders is settled orders per second on real Postgres through the
 // binary's settlement: b.N delivered orders are accepted by their buyers (escrow →
-// seller pending + platform fee, invoice numbered and queued) from 8 goroutines,
-// then cleared (pending → available), one ledger transaction each step. It reports
+// seller pending + platform fee, invoice numbered and queued) from 8 goroutines
+// (MONEY_BENCH_WORKERS sets another number), then cleared (pending → available), one
+// ledger transaction each step. It reports
 // orders/s, ledger transactions/s, each phase's rate (accepts/s on 8 goroutines, then
 // clearings/s of the one sweep) and the accept's p99. It runs over the money world's
 // 12 sellers, where the 8 workers queue on each seller's rows (pending balance, user
@@ -123,7 +141,8 @@ func benchSettleOrders(b *testing.B, sellers int) {
 // BenchmarkWithdrawals is withdrawals per second on real Postgres through the binary's
 // settlement and Stripe Connect adapter (against the in-process Stripe fake): each of
 // b.N withdrawals reserves under the seller's lock, transfers and pays out at the
-// fake and posts available → transit, from 8 goroutines over 12 sellers. It reports
+// fake and posts available → transit, from 8 goroutines (MONEY_BENCH_WORKERS) over
+// 12 sellers. It reports
 // withdrawals/s and the p99 of one withdrawal.
 func BenchmarkWithdrawals(b *testing.B) {
 	w := newMoneyWorld(b, 2)
