@@ -23,7 +23,7 @@ const maxEchoes = 200_000
 // typing event twice) are counted, each echo cancelling one. Each
 // expectation keeps the channel index's mark of the local fan-out, so the
 // echo of a durable event can still reach the subscriptions that joined
-// after it (Node.HandleMessage).
+// after it (Node.deliverLate).
 type echoes struct {
 	seed    maphash.Seed
 	mu      sync.Mutex

@@ -180,7 +180,8 @@ func (n *Node) PublishAsync(channel string, ev Event, done func(error)) error {
 // publishLocally validates ev, encodes its broker payload once and
 // delivers it to this node's subscribers, expecting the broker to hand the
 // payload back (the node is subscribed to every channel it has subscribers
-// of), so that copy is dropped. A traced event's hub.publish span is returned
+// of), so that copy goes only to subscriptions that joined after this
+// delivery (deliverLate). A traced event's hub.publish span is returned
 // for the caller to end once the broker took the event (nil for the others).
 func (n *Node) publishLocally(channel string, ev Event) ([]byte, trace.Span, error) {
 	if !ValidChannel(channel) {
