@@ -67,12 +67,15 @@ type RedisBroker struct {
 	log     *slog.Logger
 	cluster *redis.ClusterClient // nil on one Redis
 
-	mu      sync.Mutex
-	wanted  map[string]*redisLink // Redis channel names this node needs, and their link
-	links   map[string]*redisLink // by shard master address ("" on one Redis)
-	slots   *slotMap              // the cluster's slot owners; nil until read (cluster only)
-	handler BrokerHandler
-	closed  bool
+	mu     sync.Mutex
+	wanted map[string]*redisLink // Redis channel names this node needs, and their link
+	links  map[string]*redisLink // by shard master address ("" on one Redis)
+	slots  *slotMap              // the cluster's slot owners; nil until read (cluster only)
+	// slotReader reads the cluster's slot map (readSlots; tests replace
+	// it to serve a stale one).
+	slotReader func(context.Context) (*slotMap, error)
+	handler    BrokerHandler
+	closed     bool
 
 	distrust []atomic.Int64 // per slot: unix ns until which kept events are not trusted (cluster only)
 
@@ -121,6 +124,7 @@ func NewRedisBroker(cfg RedisBrokerConfig) (*RedisBroker, error) {
 	b := &RedisBroker{cfg: cfg, log: cfg.Logger, wanted: make(map[string]*redisLink), links: make(map[string]*redisLink)}
 	if cc, ok := cfg.Client.(*redis.ClusterClient); ok {
 		b.cluster = cc
+		b.slotReader = func(ctx context.Context) (*slotMap, error) { return readSlots(ctx, cc) }
 		b.cfg.Sharded = true
 		b.distrust = make([]atomic.Int64, slotCount)
 	}

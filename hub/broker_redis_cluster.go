@@ -34,6 +34,10 @@ var (
 	errUnsubscribedByRedis = errors.New("hub: redis unsubscribed a wanted channel (slot moved)")
 	// errRetired ends the connection of an address that serves no slot now.
 	errRetired = errors.New("hub: redis node no longer a shard master")
+	// errNotMaster ends a new connection to an address that is a replica
+	// now: the slot map that named it was read before a failover reached
+	// every node.
+	errNotMaster = errors.New("hub: redis node is a replica now (stale slot map)")
 )
 
 // keySlot is the cluster hash slot of key (CRC16/XMODEM of its hash tag,
@@ -112,7 +116,10 @@ func shardMaster(sh redis.ClusterShard) string {
 func (b *RedisBroker) refreshSlots(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*b.cfg.HealthInterval)
 	defer cancel()
-	m, err := readSlots(ctx, b.cluster)
+	b.mu.Lock()
+	read := b.slotReader
+	b.mu.Unlock()
+	m, err := read(ctx)
 	if err != nil {
 		return err
 	}
@@ -242,4 +249,27 @@ func (b *RedisBroker) slotGroups(names []string) [][]string {
 		groups = append(groups, g)
 	}
 	return groups
+}
+
+// checkMaster makes sure a link's new connection subscribed at a shard
+// master. A slot map read from a node that has not heard of a failover
+// yet still names the old master, now a replica; Redis lets a replica
+// take SSUBSCRIBE for its master's slots, but it hears of publishes only
+// once the new master counts it as its replica, so events published
+// meanwhile would never reach the link. Asked after the subscribe was
+// confirmed, a "master" answer is final: a later failover unsubscribes
+// the connection, and the link moves again. It returns errNotMaster for a
+// replica, or the command's error.
+func (l *redisLink) checkMaster(ctx context.Context) error {
+	if l.b.cluster == nil {
+		return nil
+	}
+	role, err := l.client.Do(ctx, "ROLE").Slice()
+	if err != nil {
+		return fmt.Errorf("hub: redis role of %s: %w", l.addr, err)
+	}
+	if len(role) == 0 || role[0] != "master" {
+		return fmt.Errorf("%s: %w", l.addr, errNotMaster)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -178,6 +179,75 @@ func TestRedisClusterFanOutOnEveryShardThroughFailover(t *testing.T) {
 	online, err := a.node.IsOnline(ctx, "u")
 	if err != nil || !online {
 		t.Fatalf("presence on the cluster: online=%v err=%v", online, err)
+	}
+}
+
+// A failover reaches the cluster's nodes one by one: the slot map a node
+// reads right after Redis unsubscribed it may still name the demoted
+// master. Redis lets that node, a replica now, take the SSUBSCRIBE, but it
+// hears of the new master's publishes only once the new master counts it
+// as a replica, so events published meanwhile would be lost to the link
+// for good. The broker notices it reached a replica and reads the map
+// again until it subscribes at the new master.
+func TestRedisClusterStaleSlotMapAfterFailover(t *testing.T) {
+	lockCluster(t)
+	prefix := testPrefix(t)
+	h := newFakeHistory()
+	cfg := Config{Callbacks: Callbacks{Authorize: allowAll, History: h.History}}
+	a, b := newClusterNode(t, prefix, cfg), newClusterNode(t, prefix, cfg)
+	admin := clusterClient(t, "hubtest-admin")
+	ctx := context.Background()
+	slots, err := readSlots(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := b.node.broker.(*RedisBroker)
+	var victim string
+	var channels []string
+	for victim, channels = range clusterChannels(t, rb, slots, 2) {
+		break
+	}
+	conns := make(map[string]*testConn)
+	for _, ch := range channels {
+		conns[ch] = dial(t, b.url, "u")
+		conns[ch].subscribeSince(ch, 0)
+		_ = a.node.Publish(ctx, ch, h.append(ch))
+		conns[ch].expectSeqs(ch, 1, 1)
+	}
+
+	var staleServed atomic.Bool // node B's next read of the map is the old one
+	rb.mu.Lock()
+	fresh := rb.slotReader
+	rb.slotReader = func(ctx context.Context) (*slotMap, error) {
+		if staleServed.CompareAndSwap(false, true) {
+			return slots, nil
+		}
+		return fresh(ctx)
+	}
+	rb.mu.Unlock()
+	replica := replicaOf(t, admin, victim)
+	if err := replica.Do(ctx, "CLUSTER", "FAILOVER").Err(); err != nil {
+		t.Fatalf("CLUSTER FAILOVER on %s: %v", replica.Options().Addr, err)
+	}
+	eventually(t, "the replica to serve the shard", func() bool {
+		s, err := readSlots(ctx, admin)
+		return err == nil && s.masters[replica.Options().Addr] && !s.masters[victim]
+	})
+	for _, ch := range channels {
+		name := rb.redisChannel(ch)
+		eventually(t, "node B to subscribe "+ch+" at the new master", func() bool {
+			n, err := replica.PubSubShardNumSub(ctx, name).Result()
+			return err == nil && n[name] == 1
+		})
+	}
+	if !staleServed.Load() {
+		t.Fatal("node B never read the slot map after the failover")
+	}
+	for _, ch := range channels {
+		for a.node.Publish(ctx, ch, h.append(ch)) != nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+		conns[ch].expectSeqs(ch, 2, h.head(ch))
 	}
 }
 

@@ -163,6 +163,9 @@ func (l *redisLink) run(sess *redisSession) {
 			if b.ctx.Err() != nil {
 				return
 			}
+			if errors.Is(err, errNotMaster) {
+				b.log.Info("hub: redis slot map was stale; reading it again", slog.Any("err", err))
+			}
 			attempt++
 			_ = sleepCtx(b.ctx, min(50*time.Millisecond<<min(attempt, 6), 2*time.Second))
 			b.reroute()
@@ -190,8 +193,9 @@ func (l *redisLink) lost() {
 }
 
 // open connects, subscribes every channel of the link and waits for Redis
-// to confirm them, then makes the connection the link's. It returns the
-// channels it subscribed.
+// to confirm them, makes sure (on a cluster) that it reached a shard
+// master, then makes the connection the link's. It returns the channels
+// it subscribed, or errNotMaster when the address is a replica now.
 func (l *redisLink) open(ctx context.Context) (*redisSession, []string, error) {
 	b := l.b
 	var ps *redis.PubSub
@@ -213,6 +217,10 @@ func (l *redisLink) open(ctx context.Context) (*redisSession, []string, error) {
 	if err := sess.subscribe(ctx, b.cfg.Sharded, names...); err != nil {
 		sess.kill(err)
 		return nil, nil, fmt.Errorf("hub: redis subscribe: %w", err)
+	}
+	if err := l.checkMaster(ctx); err != nil {
+		sess.kill(err)
+		return nil, nil, err
 	}
 	b.mu.Lock()
 	l.sess = sess

@@ -148,6 +148,12 @@ func (c *testConn) readLoop() {
 // next returns the next frame or fails the test.
 func (c *testConn) next() serverFrame {
 	c.t.Helper()
+	return c.nextFor("a frame")
+}
+
+// nextFor is next naming what the test waits for when it fails.
+func (c *testConn) nextFor(what string) serverFrame {
+	c.t.Helper()
 	select {
 	case f := <-c.frames:
 		return f
@@ -157,9 +163,9 @@ func (c *testConn) next() serverFrame {
 			return f
 		default:
 		}
-		c.t.Fatalf("connection ended while waiting for a frame: %v", c.readErr)
+		c.t.Fatalf("connection ended while waiting for %s: %v", what, c.readErr)
 	case <-time.After(guard):
-		c.t.Fatalf("no frame within %v", guard)
+		c.t.Fatalf("no frame within %v (waiting for %s)", guard, what)
 	}
 	return serverFrame{}
 }

@@ -65,7 +65,7 @@ func (c *testConn) subscribeSince(channel string, since uint64) serverFrame {
 func (c *testConn) expectSeqs(channel string, from, to uint64) {
 	c.t.Helper()
 	for want := from; want <= to; want++ {
-		f := c.next()
+		f := c.nextFor(fmt.Sprintf("seq %d of %d on %s", want, to, channel))
 		if f.Op != OpEvent || f.Channel != channel || f.Seq != want {
 			c.t.Fatalf("want seq %d on %s, got %+v", want, channel, f)
 		}
