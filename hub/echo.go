@@ -21,9 +21,10 @@ const maxEchoes = 200_000
 // still read it; a payload is recognised by its hash (the event frame names
 // its channel, and a durable one its seq). Identical payloads (the same
 // typing event twice) are counted, each echo cancelling one. Each
-// expectation keeps the channel index's mark of the local fan-out, so the
-// echo of a durable event can still reach the subscriptions that joined
-// after it (Node.deliverLate).
+// expectation keeps the channel index's mark taken just before the local
+// fan-out (and before the broker got the payload), so the echo of a
+// durable event can still reach the subscriptions that joined after it
+// (Node.deliverLate).
 type echoes struct {
 	seed    maphash.Seed
 	mu      sync.Mutex
@@ -45,8 +46,8 @@ func newEchoes() *echoes {
 
 func (e *echoes) hash(payload []byte) uint64 { return maphash.Bytes(e.seed, payload) }
 
-// expect notes that payload, delivered locally by the fan-out that
-// returned mark, will come back once.
+// expect notes that payload, delivered locally to the subscriptions up to
+// mark (channelIndex.mark), will come back once.
 func (e *echoes) expect(payload []byte, now time.Time, mark uint64) {
 	h := e.hash(payload)
 	e.mu.Lock()
@@ -59,7 +60,7 @@ func (e *echoes) expect(payload []byte, now time.Time, mark uint64) {
 }
 
 // returned reports whether payload is the echo of something delivered
-// locally, and if so forgets it and returns the mark of that fan-out.
+// locally, and if so forgets it and returns the mark noted with it.
 func (e *echoes) returned(payload []byte) (mark uint64, ok bool) {
 	h := e.hash(payload)
 	e.mu.Lock()

@@ -77,6 +77,16 @@ func (x *channelIndex) has(channel string) bool {
 	return len(sh.subs[channel]) > 0
 }
 
+// mark reports whether channel has local subscriptions and, if so, the
+// mark forChannel would return now: the subscriptions added after this
+// call are the ones numbered past it (see forChannelAfter).
+func (x *channelIndex) mark(channel string) (mark uint64, any bool) {
+	sh := x.shard(channel)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return sh.adds, len(sh.subs[channel]) > 0
+}
+
 // forChannel calls fn for each subscription of channel under the shard's
 // read lock; fn must not block. It returns a mark for forChannelAfter: the
 // subscriptions added after this call are the ones numbered past it.

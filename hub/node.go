@@ -125,12 +125,13 @@ func (n *Node) Start(ctx context.Context) error {
 // since other nodes' subscribers only notice a missing seq when a later
 // one arrives.
 func (n *Node) Publish(ctx context.Context, channel string, ev Event) error {
-	env, span, err := n.publishLocally(channel, ev)
+	p, err := n.preparePublication(channel, ev)
 	if err != nil {
 		return err
 	}
-	err = n.broker.Publish(ctx, channel, env)
-	endSpan(span, err)
+	n.deliverLocally(p)
+	err = n.broker.Publish(ctx, channel, p.env)
+	endSpan(p.span, err)
 	if err != nil {
 		return fmt.Errorf("hub: publish to %q: %w", channel, err)
 	}
@@ -145,17 +146,26 @@ type AsyncBroker interface {
 }
 
 // PublishAsync is Publish without waiting for the broker: it validates ev,
-// delivers it to this node's subscribers, hands it to the broker and
+// hands it to the broker, delivers it to this node's subscribers and
 // returns; done (which may be nil) later receives what Publish would have
 // returned. It returns ErrInvalidChannel or ErrInvalidEvent at once (and
 // then done is not called).
+//
+// The broker gets the event before the local fan-out, not after: handing
+// it over may start the broker's sender goroutine and a fan-out starts the
+// writers of idle sockets, and the goroutine started last runs first on
+// this thread once the caller blocks (Go's scheduler keeps it in the P's
+// runnext slot, and moves the one it displaces to the back of the run
+// queue). So a subscriber's socket write no longer waits behind the Redis
+// round trip of the same event, and behind whatever else is queued, when
+// both cores are busy.
 func (n *Node) PublishAsync(channel string, ev Event, done func(error)) error {
-	env, span, err := n.publishLocally(channel, ev)
+	p, err := n.preparePublication(channel, ev)
 	if err != nil {
 		return err
 	}
 	report := func(err error) {
-		endSpan(span, err)
+		endSpan(p.span, err)
 		if err != nil {
 			err = fmt.Errorf("hub: publish to %q: %w", channel, err)
 		} else {
@@ -166,38 +176,63 @@ func (n *Node) PublishAsync(channel string, ev Event, done func(error)) error {
 		}
 	}
 	if b, ok := n.broker.(AsyncBroker); ok {
-		b.PublishAsync(channel, env, report)
-		return nil
+		b.PublishAsync(channel, p.env, report)
+	} else {
+		go func() {
+			ctx, cancel := context.WithTimeout(n.ctx, n.cfg.CallbackTimeout)
+			defer cancel()
+			report(n.broker.Publish(ctx, channel, p.env))
+		}()
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.CallbackTimeout)
-		defer cancel()
-		report(n.broker.Publish(ctx, channel, env))
-	}()
+	n.deliverLocally(p)
 	return nil
 }
 
-// publishLocally validates ev, encodes its broker payload once and
-// delivers it to this node's subscribers, expecting the broker to hand the
-// payload back (the node is subscribed to every channel it has subscribers
-// of), so that copy goes only to subscriptions that joined after this
-// delivery (deliverLate). A traced event's hub.publish span is returned
-// for the caller to end once the broker took the event (nil for the others).
-func (n *Node) publishLocally(channel string, ev Event) ([]byte, trace.Span, error) {
+// publication is one event on its way out, encoded once: frame for this
+// node's sockets, env for the broker.
+type publication struct {
+	channel     string
+	seq         uint64
+	traceparent string
+	frame, env  []byte
+	span        trace.Span // hub.publish of a traced event, ended once the broker took it; else nil
+	local       bool       // the channel had local subscribers: deliverLocally fans out
+}
+
+// preparePublication validates ev and encodes it. When the channel has
+// local subscribers it also notes that the broker will hand the payload
+// back (the node is subscribed to every channel it has subscribers of), so
+// that copy goes only to subscriptions that join after the channel index's
+// mark taken here (deliverLate): the expectation is in place before the
+// broker can return the payload, whichever of the broker hand-off and the
+// local fan-out comes first. A subscription that joins between the mark
+// and the fan-out gets a durable event from both and drops the second by
+// its seq; an ephemeral one is not delivered late. A traced event's
+// hub.publish span is started here, for the caller to end once the broker
+// took the event.
+func (n *Node) preparePublication(channel string, ev Event) (publication, error) {
 	if !ValidChannel(channel) {
-		return nil, nil, ErrInvalidChannel
+		return publication{}, ErrInvalidChannel
 	}
 	if !ValidEventType(ev.Type) || !json.Valid(ev.Data) {
-		return nil, nil, ErrInvalidEvent
+		return publication{}, ErrInvalidEvent
 	}
-	span, traceparent := n.startPublishSpan(channel, ev)
-	frame := encodeEventFrame(channel, ev)
-	env := encodeEnvelope(ev.Seq, traceparent, frame)
-	if n.channels.has(channel) {
-		mark := n.fanOut(channel, ev.Seq, traceparent, frame)
-		n.echoes.expect(env, time.Now(), mark)
+	p := publication{channel: channel, seq: ev.Seq}
+	p.span, p.traceparent = n.startPublishSpan(channel, ev)
+	p.frame = encodeEventFrame(channel, ev)
+	p.env = encodeEnvelope(ev.Seq, p.traceparent, p.frame)
+	var mark uint64
+	if mark, p.local = n.channels.mark(channel); p.local {
+		n.echoes.expect(p.env, time.Now(), mark)
 	}
-	return env, span, nil
+	return p, nil
+}
+
+// deliverLocally hands p to this node's subscribers of its channel.
+func (n *Node) deliverLocally(p publication) {
+	if p.local {
+		n.fanOut(p.channel, p.seq, p.traceparent, p.frame)
+	}
 }
 
 // brokerHandler keeps the BrokerHandler methods off Node's public API.
