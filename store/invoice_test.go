@@ -3,11 +3,16 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+
 	"github.com/gigstream/hub/market"
+	"github.com/gigstream/hub/store"
 )
 
 // invoiceNumbers lists the sequence numbers of a series in order.
@@ -170,5 +175,45 @@ func TestInvoiceOfASeriesWithoutCounterIsRefusedAtCommit(t *testing.T) {
 	must(t, f.raw.QueryRow(`SELECT count(*) FROM invoices WHERE series = 'INV-1999'`).Scan(&n))
 	if n != 0 {
 		t.Fatalf("%d invoices of INV-1999 stored", n)
+	}
+}
+
+// TestInvoiceJobRowIsRiversRow checks that the delivery job an accept queues with its
+// invoice (one statement, store's insertInvoiceQuery) is the row river's own InsertTx
+// writes for the same job: the same kind, args, queue, state, attempts, priority,
+// tags, metadata and no unique key, and due now.
+func TestInvoiceJobRowIsRiversRow(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	o := f.deliveredOrder(t, time.Now())
+	if _, _, err := f.settlement(&fakeMoney{}, market.SettlementConfig{}).Accept(ctx, o.ID, f.buyer, "accept"); err != nil {
+		t.Fatal(err)
+	}
+	var invoiceID string
+	must(t, f.raw.QueryRow(`SELECT id FROM invoices WHERE order_id = $1`, o.ID).Scan(&invoiceID))
+	jobs, err := river.NewClient(riverdatabasesql.New(nil), &river.Config{})
+	must(t, err)
+	tx, err := f.raw.BeginTx(ctx, nil)
+	must(t, err)
+	res, err := jobs.InsertTx(ctx, tx, store.InvoiceDeliverJob{InvoiceID: invoiceID}, nil)
+	must(t, err)
+	must(t, tx.Commit())
+	const row = `SELECT kind, args::text, queue, state::text, attempt, max_attempts, priority, tags::text, metadata::text,
+		unique_key IS NULL, unique_states IS NULL, attempted_at IS NULL, finalized_at IS NULL, errors IS NULL,
+		abs(extract(epoch FROM scheduled_at - created_at)) < 1 FROM river_job WHERE id = $1`
+	var riverID int64
+	must(t, f.raw.QueryRow(`SELECT id FROM river_job WHERE kind = 'invoice_deliver' AND args->>'invoice_id' = $1 AND id <> $2`,
+		invoiceID, res.Job.ID).Scan(&riverID))
+	read := func(id int64) []any {
+		var kind, args, queue, state, tags, meta string
+		var attempt, maxAttempts, priority int
+		var noKey, noStates, notAttempted, notFinal, noErrors, dueNow bool
+		must(t, f.raw.QueryRow(row, id).Scan(&kind, &args, &queue, &state, &attempt, &maxAttempts, &priority, &tags, &meta,
+			&noKey, &noStates, &notAttempted, &notFinal, &noErrors, &dueNow))
+		return []any{kind, args, queue, state, attempt, maxAttempts, priority, tags, meta, noKey, noStates, notAttempted, notFinal, noErrors, dueNow}
+	}
+	ours, theirs := read(riverID), read(res.Job.ID)
+	if !slices.Equal(ours, theirs) {
+		t.Fatalf("the accept's job row %v, river's %v", ours, theirs)
 	}
 }

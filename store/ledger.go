@@ -18,21 +18,10 @@ import (
 // their given order: two transactions that touch the same accounts wait for each
 // other instead of deadlocking (a refund posting external:stripe before a seller's
 // pending while a chargeback held them the other way round was a deadlock the money
-// property test found). The transaction and its postings are one statement, so the
-// rows stay locked for one round trip less per posting.
+// property test found). The locks, the transaction and its postings are one statement
+// (postLedgerQuery), so the rows stay locked for two round trips less per ledger
+// transaction than with a statement each.
 func postLedger(ctx context.Context, tx txQuerier, t market.LedgerTransaction) error {
-	if err := t.Validate(); err != nil {
-		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
-	}
-	if err := lockPostedBalances(ctx, tx, t.Postings); err != nil {
-		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
-	}
-	return writeLedger(ctx, tx, t)
-}
-
-// writeLedger writes a validated ledger transaction and its postings in tx, whose
-// caller locked the balance rows already (postLedger, lockBalances).
-func writeLedger(ctx context.Context, tx txQuerier, t market.LedgerTransaction) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
 	}
@@ -40,19 +29,26 @@ func writeLedger(ctx context.Context, tx txQuerier, t market.LedgerTransaction) 
 	for i, p := range t.Postings {
 		accounts[i], amounts[i], currencies[i] = p.Account, p.Amount, p.Currency
 	}
-	if _, err := tx.ExecContext(ctx, postOneLedgerQuery, t.Kind, t.OrderID, t.Reference,
+	if _, err := tx.ExecContext(ctx, postLockedLedgerQuery, t.Kind, t.OrderID, t.Reference,
 		pq.Array(accounts), pq.Array(amounts), pq.Array(currencies)); err != nil {
 		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
 	}
 	return nil
 }
 
-// postOneLedgerQuery inserts one ledger transaction ($1 kind, $2 order id or empty,
-// $3 reference) and its postings ($4 accounts, $5 amounts, $6 currencies), in the
-// arrays' order: the settlement's path, without postLedgerQuery's join.
-const postOneLedgerQuery = `
-	WITH t AS (
-		INSERT INTO ledger_transactions (kind, order_id, reference) VALUES ($1, NULLIF($2, '')::uuid, $3) RETURNING id)
+// postLockedLedgerQuery locks (creating at zero) the balance rows of the postings ($4
+// accounts, $5 amounts, $6 currencies) that the database does not defer, as
+// lockPostedBalancesQuery does, then inserts one ledger transaction ($1 kind, $2 order
+// id or empty, $3 reference) and its postings in the arrays' order. The transaction's
+// insert reads the count of the locked rows, so it runs only once every row is locked;
+// the balance trigger (ledger_apply_postings) runs after the whole statement, on rows
+// the transaction holds already.
+const postLockedLedgerQuery = `
+	WITH l AS (` + lockPostedBalancesQuery + `
+		RETURNING 1),
+	t AS (
+		INSERT INTO ledger_transactions (kind, order_id, reference)
+		SELECT $1, NULLIF($2, '')::uuid, $3 FROM (SELECT count(*) FROM l) locked RETURNING id)
 	INSERT INTO ledger_postings (transaction_id, account, amount_minor, currency)
 	SELECT t.id, p.account, p.amount, p.currency
 	FROM t, unnest($4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS p(account, amount, currency, n)
@@ -124,35 +120,21 @@ func (db *DB) LedgerTransactionsOf(ctx context.Context, orderID string) (int, er
 	return n, nil
 }
 
-// lockPostedBalances locks the balance rows of the postings' accounts, currencies in
-// order, each currency's in the one order of lockBalances, creating at zero those
-// that do not exist yet (the postings then move them). A row the postings themselves
-// created would be locked in the postings' order instead, not in that one: two
-// settlements of one seller, each racing to create the seller's pending row or the
-// platform's fee row, deadlocked so (found by BenchmarkSettleOrders). The upsert is
-// one statement, so the rows are taken one by one in that order.
+// lockPostedBalancesQuery locks (creating at zero) the balance rows of the postings
+// ($4 accounts, $5 amounts, $6 currencies) that the database does not defer, in
+// lockBalances' order within each currency, creating at zero those that do not exist
+// yet (the postings then move them). A row the postings themselves created would be
+// locked in the postings' order instead, not in that one: two settlements of one
+// seller, each racing to create the seller's pending row or the platform's fee row,
+// deadlocked so (found by BenchmarkSettleOrders). The upsert is one statement, so the
+// rows are taken one by one in that order.
 //
 // A posting the database defers (ledger_defers, migration 00054: a credit of a
 // platform or tax account, any posting of an external one) takes no row: the trigger
 // writes it to ledger_deferred, so the settlements of a currency no longer queue on
 // its platform:fees row.
-func lockPostedBalances(ctx context.Context, tx txQuerier, ps []market.Posting) error {
-	accounts, amounts, currencies := make([]string, len(ps)), make([]int64, len(ps)), make([]string, len(ps))
-	for i, p := range ps {
-		accounts[i], amounts[i], currencies[i] = p.Account, p.Amount, p.Currency
-	}
-	_, err := tx.ExecContext(ctx, lockPostedBalancesQuery, pq.Array(accounts), pq.Array(amounts), pq.Array(currencies))
-	if err != nil {
-		return fmt.Errorf("lock balances: %w", err)
-	}
-	return nil
-}
-
-// lockPostedBalancesQuery locks (creating at zero) the balance rows of the postings
-// ($1 accounts, $2 amounts, $3 currencies) that the database does not defer, in
-// lockBalances' order within each currency.
 const lockPostedBalancesQuery = `INSERT INTO ledger_balances (account, currency, balance_minor)
-	SELECT account, currency, 0 FROM (SELECT DISTINCT account, currency FROM unnest($1::text[], $2::bigint[], $3::text[]) AS p(account, amount, currency)
+	SELECT account, currency, 0 FROM (SELECT DISTINCT account, currency FROM unnest($4::text[], $5::bigint[], $6::text[]) AS p(account, amount, currency)
 		WHERE NOT ledger_defers(account, amount)) d
 	ORDER BY currency, account ~ '^(external|platform|tax):', account
 	ON CONFLICT (account, currency) DO UPDATE SET balance_minor = ledger_balances.balance_minor`
