@@ -169,6 +169,29 @@ func TestRetriedSendMakesOneMessage(t *testing.T) {
 	}
 }
 
+// A message sent over REST spends one message of the sender's budget: the front door
+// spends it beside the sender's per-user budget in one Redis call, and Chat.Send does
+// not spend it again. Past the budget the send is answered 429 with a Retry-After, and
+// nothing is stored.
+func TestMessageBudgetIsSpentOncePerSend(t *testing.T) {
+	n := startCluster(t, 1, realtimeEnv(map[string]string{"RATE_LIMIT_MESSAGES_PER_MINUTE": "3"}))[0]
+	a, b, _, _, conv := chatPair(t, n)
+	for i := range 3 {
+		if _, status := send(t, a, conv, fmt.Sprintf("within the budget %d", i)); status != 201 {
+			t.Fatalf("send %d: %d, want 201", i, status)
+		}
+	}
+	r := a.do("POST", "/conversations/"+conv+"/messages", map[string]string{"client_id": newClientID(), "text": "past it"})
+	if r.status != 429 || r.header.Get("Retry-After") == "" {
+		t.Fatalf("fourth send with a budget of 3: %d (Retry-After %q) %s, want 429 with Retry-After", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	var hist struct{ Messages []struct{ Text string } }
+	expect(t, b.do("GET", "/conversations/"+conv+"/messages", nil), 200, "history").json(t, &hist)
+	if len(hist.Messages) != 3 {
+		t.Fatalf("%d messages stored, want 3", len(hist.Messages))
+	}
+}
+
 func TestOutsidersCannotReadOrSubscribe(t *testing.T) {
 	n := startCluster(t, 1, realtimeEnv(nil))[0]
 	a, _, _, bID, conv := chatPair(t, n)

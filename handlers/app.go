@@ -210,7 +210,7 @@ func routes(app *fiber.App, cfg Config, d Deps) {
 	app.Get("/ws", ws.admitToken)
 	// The front door spends a search's budget beside the address's or the user's, in
 	// one Redis round trip; searchBudget below spends it only when the door did not.
-	door := newFrontDoor(rl, d.Redis, budgets.Search)
+	door := newFrontDoor(rl, d.Redis, budgets.Search, budgets.Messages)
 	app.Use(door.perIP(limits.PerIP), sess.authenticate, door.perUser(limits.PerUser), sess.csrf)
 	if cfg.FaultRoutes {
 		faultRoutes(app)

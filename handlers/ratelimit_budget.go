@@ -20,6 +20,10 @@ type RouteBudgets struct {
 	Exports       int // GET /me/export per user per hour; default 10
 	Reports       int // POST /reports (abuse reports) per user per hour; default 30
 	Webhooks      int // POST /webhooks/stripe and /webhooks/paypal per address per minute, before any verification; default 600
+	// Messages is the chat message budget per user per minute that market.Chat.Send
+	// spends (ChatConfig.SendLimit, the same key); the front door spends it beside the
+	// per-user budget for POST /conversations/{id}/messages. 0: left to Send alone.
+	Messages int
 }
 
 func (b RouteBudgets) withDefaults() RouteBudgets {

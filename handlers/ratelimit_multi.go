@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/gofiber/fiber/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/gigstream/hub/market"
 )
 
 // limiterKeyPrefix is what redis_rate puts before a budget's key ("rate:") and what
@@ -104,17 +107,25 @@ const localSearchSpent = "gs.searchSpent"
 // frontDoor is the per-address ("all:ip") or per-user ("all:user") budget of every
 // request that, for a search (spendsSearch), also spends the caller's search budget
 // in the same Redis round trip: a search answered from the result cache then costs
-// one round trip to Redis instead of two. Without a search, or on Redis Cluster
-// (where the two keys may live on different nodes), it is perIP / perUser.
+// one round trip to Redis instead of two. Likewise a signed-in chat message
+// (sendsMessage) spends the sender's message budget beside their "all:user" budget,
+// which market.Chat.Send would otherwise spend in a round trip of its own. Without a
+// search or a message, or on Redis Cluster (where the two keys may live on different
+// nodes), it is perIP / perUser.
 type frontDoor struct {
-	r      *rateLimiter
-	rdb    redis.Scripter // nil: budgets one by one (no Redis, or Redis Cluster)
-	search redis_rate.Limit
+	r        *rateLimiter
+	rdb      redis.Scripter // nil: budgets one by one (no Redis, or Redis Cluster)
+	search   redis_rate.Limit
+	messages redis_rate.Limit // zero: the message budget is left to market.Chat.Send
 }
 
-// newFrontDoor returns the front door of r with searchPerMin as the search budget.
-func newFrontDoor(r *rateLimiter, rdb redis.UniversalClient, searchPerMin int) *frontDoor {
+// newFrontDoor returns the front door of r with searchPerMin as the search budget and
+// messagesPerMin as the chat message budget (0: none spent here).
+func newFrontDoor(r *rateLimiter, rdb redis.UniversalClient, searchPerMin, messagesPerMin int) *frontDoor {
 	f := &frontDoor{r: r, search: perMinute(searchPerMin)}
+	if messagesPerMin > 0 {
+		f.messages = perMinute(messagesPerMin)
+	}
 	if _, cluster := rdb.(*redis.ClusterClient); rdb != nil && !cluster {
 		f.rdb = rdb
 	}
@@ -132,47 +143,80 @@ func (f *frontDoor) perIP(perMin int) fiber.Handler {
 			return plain(c)
 		}
 		addr := clientKey(c)
-		return f.spend(c, budget{"all:ip:" + addr, limit}, budget{"search:ip:" + addr, f.search})
+		return f.spend(c, budget{"all:ip:" + addr, limit}, budget{"search:ip:" + addr, f.search}, markSearchSpent)
 	}
 }
 
-// perUser spends the signed-in user's "all" budget, and a search's budget with it;
-// signed-out requests pass (perIP covered them).
+// perUser spends the signed-in user's "all" budget, and a search's or a chat
+// message's budget with it; signed-out requests pass (perIP covered them).
 func (f *frontDoor) perUser(perMin int) fiber.Handler {
 	plain := f.r.perUser("all", perMin)
 	limit := perMinute(perMin)
 	return func(c *fiber.Ctx) error {
 		u, ok := currentUser(c)
-		if f.rdb == nil || !ok || !spendsSearch(c) {
+		switch {
+		case f.rdb == nil || !ok:
 			return plain(c)
+		case spendsSearch(c):
+			return f.spend(c, budget{"all:user:" + u.ID, limit}, budget{"search:user:" + u.ID, f.search}, markSearchSpent)
+		case f.messages.Rate > 0 && sendsMessage(c):
+			return f.spend(c, budget{"all:user:" + u.ID, limit}, budget{messageBudgetKey + u.ID, f.messages}, markMessageBudgetSpent)
 		}
-		return f.spend(c, budget{"all:user:" + u.ID, limit}, budget{"search:user:" + u.ID, f.search})
+		return plain(c)
 	}
 }
 
+// messageBudgetKey is the start of a user's chat message budget key (the user id
+// follows), the key market.Chat.Send's limiter (cmd/gigstream's messageBudget) spends.
+const messageBudgetKey = "messages:user:"
+
 // spend is rateLimiter.check over both budgets in one round trip: the first that
-// refuses answers 429 with its Retry-After; while Redis is down both fail open. It marks
-// the search budget spent whatever the outcome, as searchBudget would have failed open
-// too.
-func (f *frontDoor) spend(c *fiber.Ctx, all, search budget) error {
+// refuses answers 429 with its Retry-After; while Redis is down both fail open. It
+// marks the second budget spent (mark) whatever the outcome, as the budget's own
+// check would have failed open too.
+func (f *frontDoor) spend(c *fiber.Ctx, all, second budget, mark func(*fiber.Ctx)) error {
 	r := f.r
 	if time.Now().UnixNano() < r.downUntil.Load() {
-		c.Locals(localSearchSpent, true)
+		mark(c)
 		return c.Next()
 	}
-	refused, wait, err := allowEachBudget(c.UserContext(), f.rdb, all, search)
+	refused, wait, err := allowEachBudget(c.UserContext(), f.rdb, all, second)
 	if err != nil {
 		r.downUntil.Store(time.Now().Add(limiterOutageSkip).UnixNano())
-		r.log.ErrorContext(c.UserContext(), "rate limiter unavailable", "budget", budgetName(all.key)+"+"+budgetName(search.key), "fail_closed", failOpen, "err", err)
-		c.Locals(localSearchSpent, true)
+		r.log.ErrorContext(c.UserContext(), "rate limiter unavailable", "budget", budgetName(all.key)+"+"+budgetName(second.key), "fail_closed", failOpen, "err", err)
+		mark(c)
 		return c.Next()
 	}
 	if refused != nil {
 		securityEvent(c, r.log, "rate_limited", slog.String("budget", refused.key))
 		return tooManyRequests(c, wait)
 	}
-	c.Locals(localSearchSpent, true)
+	mark(c)
 	return c.Next()
+}
+
+// markSearchSpent tells searchBudget that the front door spent the search budget.
+func markSearchSpent(c *fiber.Ctx) { c.Locals(localSearchSpent, true) }
+
+// markMessageBudgetSpent tells market.Chat.Send that the front door spent the
+// sender's message budget.
+func markMessageBudgetSpent(c *fiber.Ctx) {
+	c.SetUserContext(market.WithMessageBudgetSpent(c.UserContext()))
+}
+
+// sendsMessage reports whether the request sends a chat message: POST
+// /conversations/{id}/messages. Paths the router also takes (a trailing slash, other
+// letter case) answer false here, and market.Chat.Send spends the budget instead.
+func sendsMessage(c *fiber.Ctx) bool {
+	if c.Method() != fiber.MethodPost {
+		return false
+	}
+	rest, ok := strings.CutPrefix(c.Path(), "/conversations/")
+	if !ok {
+		return false
+	}
+	id, ok := strings.CutSuffix(rest, "/messages")
+	return ok && id != "" && !strings.Contains(id, "/")
 }
 
 // spendsSearch reports whether the request spends the search budget: GET (or HEAD)

@@ -70,7 +70,7 @@ func budgetAppOf(rdb redis.UniversalClient, perIP, perUser, search int, together
 	log := slog.New(slog.DiscardHandler)
 	app := fiber.New(fiber.Config{ErrorHandler: errorHandler(log, nil)})
 	rl := &rateLimiter{lim: newLimiter(rdb), limits: RateLimits{PerIP: perIP, PerUser: perUser}.withDefaults(), log: log}
-	door := newFrontDoor(rl, rdb, search)
+	door := newFrontDoor(rl, rdb, search, 0)
 	if !together {
 		door.rdb = nil
 	}
@@ -89,6 +89,100 @@ func budgetAppOf(rdb redis.UniversalClient, perIP, perUser, search int, together
 	app.Get("/gigs", rl.searchBudget(search), ok)
 	app.Get("/search/suggest", rl.searchBudget(search), ok)
 	return app
+}
+
+// messageApp is the front of New's middleware chain as budgetApp builds it, with a
+// message budget of messages a minute, before POST /conversations/:id/messages, which
+// answers "spent" when the front door marked the message budget spent, else "left".
+func messageApp(rdb redis.UniversalClient, perUser, messages int) *fiber.App {
+	log := slog.New(slog.DiscardHandler)
+	app := fiber.New(fiber.Config{ErrorHandler: errorHandler(log, nil)})
+	rl := &rateLimiter{lim: newLimiter(rdb), limits: RateLimits{PerIP: 1 << 30, PerUser: perUser}.withDefaults(), log: log}
+	door := newFrontDoor(rl, rdb, 1<<30, messages)
+	signIn := func(c *fiber.Ctx) error {
+		c.Locals(localClientIP, "192.0.2.50")
+		if tok := bearerToken(c); tok != "" {
+			c.Locals(localUser, market.User{ID: tok})
+		}
+		return c.Next()
+	}
+	app.Use(door.perIP(1<<30), signIn, door.perUser(perUser))
+	app.Post("/conversations/:id/messages", func(c *fiber.Ctx) error {
+		return c.SendString(map[bool]string{true: "spent", false: "left"}[market.MessageBudgetSpent(c.UserContext())])
+	})
+	return app
+}
+
+// messagePost posts to path as bearer and returns the status and the body.
+func messagePost(t *testing.T, app *fiber.App, path, bearer string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest("POST", path, nil)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, body := do(t, app, req)
+	if resp.StatusCode == 429 {
+		decodeProblem(t, resp, body)
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 {
+			t.Fatalf("POST %s: 429 without a usable Retry-After (%q)", path, resp.Header.Get("Retry-After"))
+		}
+	}
+	return resp.StatusCode, string(body)
+}
+
+// A chat message spends the sender's "all" budget and message budget in one Redis round
+// trip, on the key market.Chat.Send's limiter spends (so Send is told not to spend it
+// again); the message budget running out answers 429 with Retry-After, a refusal by the
+// "all" budget spends none of the message budget, and other routes leave it alone.
+func TestFrontDoorSpendsAMessagesBudgetsInOneRoundTrip(t *testing.T) {
+	rdb, count := limiterRedis(t)
+	app := messageApp(rdb, 100, 3)
+	messagePost(t, app, "/conversations/c0/messages", "user-0") // loads the script
+	before := count.n.Load()
+	status, body := messagePost(t, app, "/conversations/c1/messages", "user-1")
+	if status != 200 || body != "spent" {
+		t.Fatalf("message: %d %q, want 200 spent", status, body)
+	}
+	// The address's budget (a request with a token spends it on its own), then the user's two.
+	if got := count.n.Load() - before; got != 2 {
+		t.Errorf("message: %d Redis round trips, want 2", got)
+	}
+	if got := remaining(t, rdb, messageBudgetKey+"user-1", 3); got != 2 {
+		t.Errorf("message budget after one message: %d left, want 2", got)
+	}
+	if got := remaining(t, rdb, "all:user:user-1", 100); got != 99 {
+		t.Errorf("all budget after one message: %d left, want 99", got)
+	}
+	for _, path := range []string{"/conversations/c1/messages/", "/conversations/c1/read", "/conversations/a/b/messages"} {
+		if status, body := messagePost(t, app, path, "user-1"); status == 200 && body == "spent" {
+			t.Errorf("POST %s: the message budget marked spent", path)
+		}
+	}
+	messagePost(t, app, "/conversations/c1/messages", "user-1")
+	messagePost(t, app, "/conversations/c1/messages", "user-1")
+	if status, _ := messagePost(t, app, "/conversations/c1/messages", "user-1"); status != 429 {
+		t.Fatalf("fourth message with a budget of 3: %d, want 429", status)
+	}
+
+	app = messageApp(rdb, 1, 3)
+	messagePost(t, app, "/conversations/c2/messages", "user-2")
+	if status, _ := messagePost(t, app, "/conversations/c2/messages", "user-2"); status != 429 {
+		t.Fatalf("second message with an all budget of 1: %d, want 429", status)
+	}
+	if got := remaining(t, rdb, messageBudgetKey+"user-2", 3); got != 2 {
+		t.Errorf("message budget after a message refused by the all budget: %d left, want 2", got)
+	}
+}
+
+// While Redis cannot answer, a message passes the front door marked spent, as the
+// message budget fails open in market.Chat.Send too.
+func TestFrontDoorLetsMessagesThroughWhileRedisIsDown(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	app := messageApp(rdb, 1, 1)
+	for i := range 3 {
+		if status, body := messagePost(t, app, "/conversations/c3/messages", "user-3"); status != 200 || body != "spent" {
+			t.Fatalf("message %d with Redis down: %d %q, want 200 spent", i, status, body)
+		}
+	}
 }
 
 func budgetGet(t *testing.T, app *fiber.App, path, addr, bearer string) (int, string) {

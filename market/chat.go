@@ -56,6 +56,24 @@ type SendLimiter interface {
 	SpendMessage(ctx context.Context, userID string) error
 }
 
+// messageBudgetSpentKey marks a context whose send already spent the sender's message
+// budget (WithMessageBudgetSpent).
+type messageBudgetSpentKey struct{}
+
+// WithMessageBudgetSpent returns ctx marked as carrying a send whose message budget
+// the caller has already spent, so that Send does not spend it a second time: the HTTP
+// front door spends it beside the request's per-user budget in one Redis round trip.
+// The caller must spend it with the same key and rate as ChatConfig.SendLimit would.
+func WithMessageBudgetSpent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, messageBudgetSpentKey{}, true)
+}
+
+// MessageBudgetSpent reports whether ctx is marked by WithMessageBudgetSpent.
+func MessageBudgetSpent(ctx context.Context) bool {
+	spent, _ := ctx.Value(messageBudgetSpentKey{}).(bool)
+	return spent
+}
+
 // ChatStore is the storage of conversations and messages; store/ implements it.
 // Conversations a user is not a member of are not found (wrapping ErrNotFound).
 // SendMessage refuses, with an invalid Error naming attachments, any attachment that is

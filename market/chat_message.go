@@ -110,7 +110,7 @@ func (m *Chat) checkMessage(in NewMessage) error {
 // attachments (an upload of someone else's, for another conversation, still scanning,
 // rejected or unknown), a not-found Error for a conversation the sender is not in, a
 // forbidden Error when either side blocked the other, and a rate-limited Error past the
-// budget.
+// budget (not spent here when ctx is marked by WithMessageBudgetSpent).
 func (m *Chat) Send(ctx context.Context, in NewMessage) (Message, bool, error) {
 	if !uuidText.MatchString(in.ClientID) {
 		return Message{}, false, FieldError(CodeInvalid, "client_id", "must be a UUID the client chose")
@@ -120,7 +120,7 @@ func (m *Chat) Send(ctx context.Context, in NewMessage) (Message, bool, error) {
 	if err := m.checkMessage(in); err != nil {
 		return Message{}, false, err
 	}
-	if m.cfg.SendLimit != nil {
+	if m.cfg.SendLimit != nil && !MessageBudgetSpent(ctx) {
 		if err := m.cfg.SendLimit.SpendMessage(ctx, in.SenderID); err != nil {
 			return Message{}, false, err
 		}

@@ -1,7 +1,18 @@
 package main
 
+import "github.com/gigstream/hub/handlers"
+
 // routeBudgets are the budgets of the routes that cost money or CPU (handlers.RouteBudgets).
-type routeBudgets struct{ Orders, Uploads, Conversations, Search, Exports, Reports, Webhooks int }
+// Messages is not read here: it is the chat's MessagesPerMinute (handlerBudgets).
+type routeBudgets struct{ Orders, Uploads, Conversations, Search, Exports, Reports, Webhooks, Messages int }
+
+// handlerBudgets is c's route budgets for handlers.Config, with the chat message budget
+// that market.Chat.Send spends (so the front door can spend it for REST sends).
+func (c config) handlerBudgets() handlers.RouteBudgets {
+	b := c.Budgets
+	b.Messages = c.MessagesPerMinute
+	return handlers.RouteBudgets(b)
+}
 
 // loadBudgetConfig reads the route budgets; .env.example says what each one counts.
 func loadBudgetConfig(e *envReader, c *config) {

@@ -196,7 +196,7 @@ func newApp(cfg config, log *slog.Logger, reg *prometheus.Registry, rep *telemet
 		AllowedOrigins: cfg.AllowedOrigins,
 		ForceHTTPS:     cfg.ForceHTTPS,
 		RateLimits:     handlers.RateLimits(cfg.RateLimits),
-		Budgets:        handlers.RouteBudgets(cfg.Budgets),
+		Budgets:        cfg.handlerBudgets(),
 		SocketsPerUser: cfg.SocketBudgets.PerUser, SocketsPerAddress: cfg.SocketBudgets.PerIP,
 		PublishAPIKey: string(cfg.PublishAPIKey), MailBounceToken: string(cfg.Mail.BounceToken),
 		OIDC: handlers.OIDCConfig{
