@@ -12,16 +12,22 @@ import (
 
 // Group commit of text-only sends. Sends that arrive while batches are running wait in
 // one queue; a batch takes up to sendBatchMax of them, at most one per conversation and
-// none of a conversation that a running batch writes to, and stores them with sendManyQuery: one statement, one round trip, one commit for
-// the lot, instead of one each. No send waits for a timer: a send that finds a free
-// batch slot starts a batch at once (alone, it is sendOne's statement), so batches
-// grow only while Postgres is busy. Each send gets its own result or error. When the
-// batch statement fails (a client id committed by another node meanwhile, a lock
-// timeout, a bad id), nothing of it was written, and each of its sends is run again
-// alone with sendOne, so a failing send never loses or half-writes another.
+// none of a conversation that a running batch writes to, and stores them with
+// sendManyQuery: one statement, one round trip, one commit for the lot, instead of one
+// each. No send waits for a timer: a send that finds no batch running starts one at
+// once (alone, it is sendOne's statement); sends that arrive while one runs wait for
+// the next, which that batch's goroutine takes as soon as it is done, so batches grow
+// only while Postgres is busy. Another batch runs beside it only while a full batch
+// (sendBatchMax sends) waits: a send alone costs Postgres 0.8-1.3 ms of CPU, one of a
+// batch of 32 0.25-0.33 ms (docs/operations.md, "Durable chat"), so where the CPU is
+// the limit, a batch for every send that found a free slot spent the CPU that more
+// sends needed. Each send gets its own result or error. When the batch statement
+// fails (a client id committed by another node meanwhile, a lock timeout, a bad id),
+// nothing of it was written, and each of its sends is run again alone with sendOne, so
+// a failing send never loses or half-writes another.
 const (
 	sendBatchMax     = 32 // sends per batch statement
-	sendBatchWorkers = 4  // batch statements at once (pool connections)
+	sendBatchWorkers = 4  // batch statements at once (pool connections), the second and later only while a full batch waits
 
 	// sendBatchTimeout bounds one batch statement, so a stalled Postgres cannot hold
 	// a batch goroutine (and its senders' slot) for ever; row locks inside it wait at
@@ -54,15 +60,7 @@ type sendResult struct {
 // have been stored (a retry with the same client id is answered with it).
 func (db *DB) sendQueued(ctx context.Context, in market.NewMessage) (market.SentMessage, error) {
 	p := &pendingSend{ctx: ctx, in: in, done: make(chan sendResult, 1)}
-	b := &db.sends
-	b.mu.Lock()
-	b.queue = append(b.queue, p)
-	start := b.running < sendBatchWorkers
-	if start {
-		b.running++
-	}
-	b.mu.Unlock()
-	if start {
+	if db.sends.enqueue(p) {
 		go db.runSendBatches()
 	}
 	select {
@@ -71,6 +69,20 @@ func (db *DB) sendQueued(ctx context.Context, in market.NewMessage) (market.Sent
 	case <-ctx.Done():
 		return market.SentMessage{}, fmt.Errorf("send message: %w", ctx.Err())
 	}
+}
+
+// enqueue queues p and reports whether the caller is to start a goroutine running
+// batches (counted as running): when none runs, or when a full batch waits and fewer
+// than sendBatchWorkers run.
+func (b *sendBatcher) enqueue(p *pendingSend) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.queue = append(b.queue, p)
+	start := b.running == 0 || b.running < sendBatchWorkers && len(b.queue) >= sendBatchMax
+	if start {
+		b.running++
+	}
+	return start
 }
 
 // runSendBatches runs batches from the queue until it is empty.

@@ -232,6 +232,34 @@ func TestSendQueueTakesOnePerConversation(t *testing.T) {
 	}
 }
 
+// A send that finds no batch running starts one; while one runs, sends wait for its
+// next batch, and another batch starts only once a full batch waits, up to
+// sendBatchWorkers at once.
+func TestSendQueueStartsAnotherBatchOnlyForAFullOne(t *testing.T) {
+	ctx := context.Background()
+	b := &sendBatcher{}
+	if !b.enqueue(pending(ctx, "c", "s", "first")) || b.running != 1 {
+		t.Fatalf("the first send started no batch (%d running)", b.running)
+	}
+	b.take(nil) // the running goroutine takes it
+	for i := range sendBatchMax - 1 {
+		if b.enqueue(pending(ctx, fmt.Sprint("c", i), "s", fmt.Sprint(i))) {
+			t.Fatalf("send %d of a batch short of full started another batch", i)
+		}
+	}
+	if !b.enqueue(pending(ctx, "full", "s", "full")) || b.running != 2 {
+		t.Fatalf("a full batch waiting started no second batch (%d running)", b.running)
+	}
+	for b.running < sendBatchWorkers {
+		b.enqueue(pending(ctx, "more", "s", "more"))
+	}
+	for i := range 2 * sendBatchMax {
+		if b.enqueue(pending(ctx, fmt.Sprint("d", i), "s", fmt.Sprint("d", i))) {
+			t.Fatalf("a batch started beyond sendBatchWorkers (%d running)", b.running)
+		}
+	}
+}
+
 // While a batch runs, another goroutine's batch takes no send of its conversations:
 // the later send waits for the earlier one's commit (else the later batch could take
 // the conversation's seq first), and is taken once that batch is done.
