@@ -88,6 +88,24 @@ func TestKeySlotMatchesRedis(t *testing.T) {
 	}
 }
 
+// clusterPair holds the cluster for the test and starts two nodes on it that
+// share a fake History, with an admin client and the slot map as it is before
+// the test fails anything over.
+func clusterPair(t *testing.T) (a, b *redisNode, h *fakeHistory, admin *redis.ClusterClient, slots *slotMap) {
+	t.Helper()
+	lockCluster(t)
+	prefix := testPrefix(t)
+	h = newFakeHistory()
+	cfg := Config{Callbacks: Callbacks{Authorize: allowAll, History: h.History}}
+	a, b = newClusterNode(t, prefix, cfg), newClusterNode(t, prefix, cfg)
+	admin = clusterClient(t, "hubtest-admin")
+	slots, err := readSlots(context.Background(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b, h, admin, slots
+}
+
 // clusterChannels returns n channels for every shard master of the cluster:
 // channels spread over all slot ranges.
 func clusterChannels(t testing.TB, b *RedisBroker, slots *slotMap, n int) map[string][]string {
@@ -118,17 +136,8 @@ func enough(m map[string][]string, n int) bool {
 // master and the node re-syncs them, so every socket still gets every seq
 // once, in order; the other shards' channels never notice.
 func TestRedisClusterFanOutOnEveryShardThroughFailover(t *testing.T) {
-	lockCluster(t)
-	prefix := testPrefix(t)
-	h := newFakeHistory()
-	cfg := Config{Callbacks: Callbacks{Authorize: allowAll, History: h.History}}
-	a, b := newClusterNode(t, prefix, cfg), newClusterNode(t, prefix, cfg)
-	admin := clusterClient(t, "hubtest-admin")
+	a, b, h, admin, slots := clusterPair(t)
 	ctx := context.Background()
-	slots, err := readSlots(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	byMaster := clusterChannels(t, a.node.broker.(*RedisBroker), slots, 2)
 	conns := make(map[string]*testConn)
 	var channels []string
@@ -190,17 +199,8 @@ func TestRedisClusterFanOutOnEveryShardThroughFailover(t *testing.T) {
 // for good. The broker notices it reached a replica and reads the map
 // again until it subscribes at the new master.
 func TestRedisClusterStaleSlotMapAfterFailover(t *testing.T) {
-	lockCluster(t)
-	prefix := testPrefix(t)
-	h := newFakeHistory()
-	cfg := Config{Callbacks: Callbacks{Authorize: allowAll, History: h.History}}
-	a, b := newClusterNode(t, prefix, cfg), newClusterNode(t, prefix, cfg)
-	admin := clusterClient(t, "hubtest-admin")
+	a, b, h, admin, slots := clusterPair(t)
 	ctx := context.Background()
-	slots, err := readSlots(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rb := b.node.broker.(*RedisBroker)
 	var victim string
 	var channels []string
