@@ -167,8 +167,13 @@ func (f *frontDoor) perUser(perMin int) fiber.Handler {
 }
 
 // messageBudgetKey is the start of a user's chat message budget key (the user id
-// follows), the key market.Chat.Send's limiter (cmd/gigstream's messageBudget) spends.
+// follows) as the front door names it; MessageBudgetKey is the whole Redis key.
 const messageBudgetKey = "messages:user:"
+
+// MessageBudgetKey is the redis_rate key of userID's chat message budget: the front
+// door spends it for REST sends and market.Chat.Send's limiter (cmd/gigstream) for
+// the others, so both must spend the one key.
+func MessageBudgetKey(userID string) string { return "gs:rl:" + messageBudgetKey + userID }
 
 // spend is rateLimiter.check over both budgets in one round trip: the first that
 // refuses answers 429 with its Retry-After; while Redis is down both fail open. It

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gigstream/hub/handlers"
 	"github.com/gigstream/hub/hub"
 	"github.com/gigstream/hub/market"
 	"github.com/gigstream/hub/push"
@@ -38,7 +39,7 @@ type messageBudget struct {
 }
 
 func (b messageBudget) SpendMessage(ctx context.Context, userID string) error {
-	res, err := b.limiter.Allow(ctx, "gs:rl:messages:user:"+userID, redis_rate.PerMinute(b.perMinute))
+	res, err := b.limiter.Allow(ctx, handlers.MessageBudgetKey(userID), redis_rate.PerMinute(b.perMinute))
 	if err != nil {
 		return nil // the limiter is down: let messages through rather than lose them
 	}
