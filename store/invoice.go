@@ -227,19 +227,24 @@ const insertInvoiceQuery = invoiceInserts + `
 // yet; an existing one is not touched, not even by ON CONFLICT's check, which would
 // wait for the transaction whose commit is numbering from it.
 const invoiceInserts = `
-	WITH c AS (
+	WITH ` + invoiceCTEs + `)`
+
+// invoiceCTEs are invoiceInserts' common table expressions, the last one (invoice_row)
+// open after its select list: acceptWritesQuery adds a FROM clause that makes the
+// invoice wait for the ledger's postings.
+const invoiceCTEs = `invoice_counter AS (
 		INSERT INTO invoice_counters (series, last_number)
 		SELECT $4::text, 0 WHERE NOT EXISTS (SELECT 1 FROM invoice_counters WHERE series = $4::text)
 		ON CONFLICT (series) DO NOTHING),
-	j AS (
+	invoice_job AS (
 		INSERT INTO river_job (args, kind, max_attempts, metadata, priority, queue, state, tags)
 		VALUES ($12::jsonb, $13::text, $14::smallint, $15::jsonb, $16::smallint, $17::text, 'available', '{}')),
-	i AS (
+	invoice_row AS (
 		INSERT INTO invoices (id, order_id, kind, series, number, credits_invoice_id, currency,
 			net_minor, tax_minor, total_minor, document, issued_at, reversal_id)
 		SELECT $1::uuid, $2::uuid, $3::text, $4::text, NULL,
 			(SELECT id FROM invoices WHERE order_id = $2::uuid AND kind = 'invoice' AND $3::text = 'credit_note'),
-			$5::text, $6::bigint, $7::bigint, $8::bigint, $9::jsonb, $10::timestamptz, NULLIF($11::text, '')::uuid)`
+			$5::text, $6::bigint, $7::bigint, $8::bigint, $9::jsonb, $10::timestamptz, NULLIF($11::text, '')::uuid`
 
 // invoiceRow is an invoices row with its order's parties.
 type invoiceRow struct {

@@ -25,33 +25,45 @@ func postLedger(ctx context.Context, tx txQuerier, t market.LedgerTransaction) e
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
 	}
-	accounts, amounts, currencies := make([]string, len(t.Postings)), make([]int64, len(t.Postings)), make([]string, len(t.Postings))
-	for i, p := range t.Postings {
-		accounts[i], amounts[i], currencies[i] = p.Account, p.Amount, p.Currency
-	}
-	if _, err := tx.ExecContext(ctx, postLockedLedgerQuery, t.Kind, t.OrderID, t.Reference,
-		pq.Array(accounts), pq.Array(amounts), pq.Array(currencies)); err != nil {
+	if _, err := tx.ExecContext(ctx, postLockedLedgerQuery, ledgerArgs(t)...); err != nil {
 		return fmt.Errorf("ledger transaction %s: %w", t.Reference, err)
 	}
 	return nil
 }
 
+// ledgerArgs are postLockedLedgerQuery's six parameters for t.
+func ledgerArgs(t market.LedgerTransaction) []any {
+	accounts, amounts, currencies := make([]string, len(t.Postings)), make([]int64, len(t.Postings)), make([]string, len(t.Postings))
+	for i, p := range t.Postings {
+		accounts[i], amounts[i], currencies[i] = p.Account, p.Amount, p.Currency
+	}
+	return []any{t.Kind, t.OrderID, t.Reference, pq.Array(accounts), pq.Array(amounts), pq.Array(currencies)}
+}
+
 // postLockedLedgerQuery locks (creating at zero) the balance rows of the postings ($4
 // accounts, $5 amounts, $6 currencies) that the database does not defer, as
 // lockPostedBalancesQuery does, then inserts one ledger transaction ($1 kind, $2 order
-// id or empty, $3 reference) and its postings in the arrays' order. The transaction's
-// insert reads the count of the locked rows, so it runs only once every row is locked;
-// the balance trigger (ledger_apply_postings) runs after the whole statement, on rows
-// the transaction holds already.
+// id or empty, $3 reference) and its postings in the arrays' order (ledgerCTEs, then
+// ledgerPostingsInsert). The balance trigger (ledger_apply_postings) runs after the
+// whole statement, on rows the transaction holds already.
 const postLockedLedgerQuery = `
-	WITH l AS (` + lockPostedBalancesQuery + `
+	WITH ` + ledgerCTEs + `
+	` + ledgerPostingsInsert
+
+// ledgerCTEs are postLockedLedgerQuery's common table expressions: ledger_locks locks
+// the balance rows, ledger_tx inserts the transaction once every row is locked (it
+// reads their count) and returns its id. acceptWritesQuery uses them too.
+const ledgerCTEs = `ledger_locks AS (` + lockPostedBalancesQuery + `
 		RETURNING 1),
-	t AS (
+	ledger_tx AS (
 		INSERT INTO ledger_transactions (kind, order_id, reference)
-		SELECT $1, NULLIF($2, '')::uuid, $3 FROM (SELECT count(*) FROM l) locked RETURNING id)
-	INSERT INTO ledger_postings (transaction_id, account, amount_minor, currency)
-	SELECT t.id, p.account, p.amount, p.currency
-	FROM t, unnest($4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS p(account, amount, currency, n)
+		SELECT $1, NULLIF($2, '')::uuid, $3 FROM (SELECT count(*) FROM ledger_locks) locked RETURNING id)`
+
+// ledgerPostingsInsert inserts the postings of ledgerCTEs' transaction in the arrays'
+// order.
+const ledgerPostingsInsert = `INSERT INTO ledger_postings (transaction_id, account, amount_minor, currency)
+	SELECT ledger_tx.id, p.account, p.amount, p.currency
+	FROM ledger_tx, unnest($4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS p(account, amount, currency, n)
 	ORDER BY p.n`
 
 // writeLedgers writes validated ledger transactions and their postings in tx in one

@@ -37,12 +37,13 @@ type balanceEvent struct {
 // balance.updated. A user who is no party to the order (and not in.Admin) gets an
 // error wrapping ErrNotFound.
 //
-// An accept is seven round trips: the begin, the lock, one read of what the decision
-// needs with the buyer's invoice details (settleStateOf), one statement for the
-// settlement row, status and order events (recordSettlement), the ledger with its
-// balance locks (postLedger), the seller's balance.updated with the invoice and its
-// delivery job (eventAndInvoiceQuery), the commit (which numbers the invoice:
-// invoices_take_number). Before, it was twelve.
+// An accept is five round trips: the begin, the lock, one read of what the decision
+// needs with the buyer's invoice details (settleStateOf), one statement for all its
+// writes (writeAccept: the settlement row, status and order events, the ledger with
+// its balance locks, the invoice with its delivery job, the seller's balance.updated),
+// and the commit (which numbers the invoice: invoices_take_number). Other final
+// actions write those parts a statement each. An accept was twelve round trips, then
+// seven.
 // All run prepared (settleQueries): one round trip each and no planning per call.
 func (db *DB) SettleOrder(ctx context.Context, in market.SettleRequest,
 	decide func(market.Order, *market.PriorSettlement) (market.SettleDecision, error),
@@ -93,7 +94,7 @@ func (db *DB) SettleOrder(ctx context.Context, in market.SettleRequest,
 // preparedTx): the order's lock, its settle state, the settlement row and events, the
 // escrow release with its balance locks, and the seller's balance.updated with the
 // invoice and its delivery job. Other final actions' statements run unprepared.
-var settleQueries = []string{lockOrderQuery, settleStateQuery, settleOrderQuery, postLockedLedgerQuery, eventAndInvoiceQuery}
+var settleQueries = []string{lockOrderQuery, settleStateQuery, acceptWritesQuery, settleOrderQuery, postLockedLedgerQuery, eventAndInvoiceQuery}
 
 // settleState is what a final action reads under the order's lock besides the order,
 // in one query (settleStateQuery): the payment (HasPayment and its columns), the
@@ -177,11 +178,14 @@ func (st settleState) prior() *market.PriorSettlement {
 // counter row is held for the numbering alone (stored before the ledger, an accept
 // held it over the ledger's checks too: 1.1 → 3.1 ms mean per accept at load 14-17).
 func writeSettlement(ctx context.Context, tx preparedTx, in market.SettleRequest, ord market.Order, d market.SettleDecision, providerRef string, st settleState) (market.Order, []market.Event, error) {
+	customer := st.Customer.party()
+	if acceptShaped(in, d) {
+		return writeAccept(ctx, tx, in, ord, d, st.Now, customer)
+	}
 	ord, events, err := recordSettlement(ctx, tx, in, ord, d, providerRef, st.Now)
 	if err != nil {
 		return ord, nil, err
 	}
-	customer := st.Customer.party()
 	invoices, err := prepareInvoicesAt(ctx, tx, ord, d.Invoices, "", st.Now, &customer)
 	if err != nil {
 		return ord, nil, err
@@ -256,6 +260,36 @@ func settledOrder(ord market.Order, d market.SettleDecision, now time.Time) mark
 // (settleOrderQuery), then the dispute's resolution and the refund row, and returns
 // the order as updated with the stored events.
 func recordSettlement(ctx context.Context, tx preparedTx, in market.SettleRequest, ord market.Order, d market.SettleDecision, providerRef string, now time.Time) (market.Order, []market.Event, error) {
+	args, events, err := settleOrderArgs(ctx, in, ord, d, now)
+	if err != nil {
+		return ord, nil, err
+	}
+	var row settledRow
+	if err := tx.GetContext(ctx, &row, settleOrderQuery, args...); err != nil {
+		return ord, nil, fmt.Errorf("record settlement: %w", err)
+	}
+	if ord, err = row.apply(ord, events); err != nil {
+		return ord, nil, err
+	}
+	if in.Action == market.SettleResolve {
+		if err := resolveDispute(ctx, tx.Tx, in, ord.ID); err != nil {
+			return ord, nil, err
+		}
+	}
+	s := d.Split
+	if d.Paid && s.Refund > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (order_id, amount_minor, currency, reason, requested_by, provider_ref)
+			VALUES ($1, $2, $3, $4, $5, $6)`, ord.ID, s.BuyerRefund(), ord.Currency, d.Reason, in.UserID, providerRef); err != nil {
+			return ord, nil, fmt.Errorf("record refund: %w", err)
+		}
+	}
+	return ord, events, nil
+}
+
+// settleOrderArgs are settleOrderQuery's 15 parameters for the decision d on the
+// locked order, and the order's events they store (without seqs: settledRow.apply
+// sets them). It returns an encoding error only.
+func settleOrderArgs(ctx context.Context, in market.SettleRequest, ord market.Order, d market.SettleDecision, now time.Time) ([]any, []market.Event, error) {
 	next := settledOrder(ord, d, now)
 	var ref *refundEvent
 	if d.Paid && d.Split.Refund > 0 {
@@ -266,42 +300,38 @@ func recordSettlement(ctx context.Context, tx preparedTx, in market.SettleReques
 	for i, t := range d.EventTypes {
 		ev, err := newEvent(ctx, channel, t, settledOrderEvent{orderEvent: orderEvent{Order: next}, Refund: ref}.public())
 		if err != nil {
-			return ord, nil, err
+			return nil, nil, err
 		}
 		events[i], raws[i] = ev, string(ev.Data)
 	}
-	var row struct {
-		market.Order
-		LastSeq *uint64 `db:"last_seq"`
-	}
 	s := d.Split
-	err := tx.GetContext(ctx, &row, settleOrderQuery, ord.ID, in.Action, in.UserID, in.IdempotencyKey, in.RequestHash,
+	return []any{ord.ID, in.Action, in.UserID, in.IdempotencyKey, in.RequestHash,
 		d.Status, s.Refund, s.Fee, s.Seller, s.ServiceFeeRefund, s.TaxRefund,
-		channel, pq.Array(d.EventTypes), pq.Array(raws), traceParent(ctx))
-	if err != nil {
-		return ord, nil, fmt.Errorf("record settlement: %w", err)
-	}
+		channel, pq.Array(d.EventTypes), pq.Array(raws), traceParent(ctx)}, events, nil
+}
+
+// settledRow is what settleOrderQuery returns: the updated order and the last seq of
+// its events (nil without events).
+type settledRow struct {
+	market.Order
+	LastSeq *uint64 `db:"last_seq"`
+}
+
+// apply returns the updated order, keeping the payment of ord (it has no column: the
+// payment read under the lock, to whose provider the escrow release posts), and sets
+// the seqs of its events, the last one LastSeq. It returns an error when events were
+// stored but no seq came back.
+func (r settledRow) apply(ord market.Order, events []market.Event) (market.Order, error) {
 	payment := ord.Payment
-	ord = row.Order
-	ord.Payment = payment // no column: the payment read under the lock (the escrow release posts to its provider)
+	ord = r.Order
+	ord.Payment = payment
 	for i := range events {
-		if row.LastSeq == nil {
-			return ord, nil, fmt.Errorf("record settlement: no seq for the order's %d events", len(events))
+		if r.LastSeq == nil {
+			return ord, fmt.Errorf("record settlement: no seq for the order's %d events", len(events))
 		}
-		events[i].Seq = *row.LastSeq - uint64(len(events)-1-i)
+		events[i].Seq = *r.LastSeq - uint64(len(events)-1-i)
 	}
-	if in.Action == market.SettleResolve {
-		if err := resolveDispute(ctx, tx.Tx, in, ord.ID); err != nil {
-			return ord, nil, err
-		}
-	}
-	if d.Paid && s.Refund > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (order_id, amount_minor, currency, reason, requested_by, provider_ref)
-			VALUES ($1, $2, $3, $4, $5, $6)`, ord.ID, s.BuyerRefund(), ord.Currency, d.Reason, in.UserID, providerRef); err != nil {
-			return ord, nil, fmt.Errorf("record refund: %w", err)
-		}
-	}
-	return ord, events, nil
+	return ord, nil
 }
 
 // settleOrderQuery stores order $1's settlement row ($2 action, $3 user or empty, $4
@@ -311,22 +341,26 @@ func recordSettlement(ctx context.Context, tx preparedTx, in market.SettleReques
 // next seqs, in one statement. It returns the updated order and the last seq (NULL
 // without events).
 const settleOrderQuery = `
-	WITH s AS (
+	WITH ` + settleOrderCTEs + `
+	SELECT settled.*, (SELECT seq FROM order_seq) AS last_seq FROM settled`
+
+// settleOrderCTEs are settleOrderQuery's common table expressions (settlement, settled,
+// order_seq, order_events); acceptWritesQuery uses them too.
+const settleOrderCTEs = `settlement AS (
 		INSERT INTO order_settlements (order_id, action, user_id, idempotency_key, request_hash)
 		VALUES ($1, $2, NULLIF($3, '')::uuid, $4, $5)),
-	o AS (
+	settled AS (
 		UPDATE orders SET status = $6, refunded_minor = $7, fee_minor = $8, seller_minor = $9,
 			refunded_fee_minor = $10, refunded_tax_minor = $11, settled_at = now(), updated_at = now()
 		WHERE id = $1 RETURNING ` + orderColumns + `),
-	c AS (
+	order_seq AS (
 		INSERT INTO channel_seqs (channel, seq) SELECT $12, cardinality($13::text[]) WHERE cardinality($13::text[]) > 0
 		ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + cardinality($13::text[])
 		RETURNING seq),
-	e AS (
+	order_events AS (
 		INSERT INTO events (channel, seq, type, data, trace)
-		SELECT $12, c.seq - cardinality($13::text[]) + d.n, d.type, d.data::jsonb, $15::text
-		FROM c, unnest($13::text[], $14::text[]) WITH ORDINALITY AS d(type, data, n))
-	SELECT o.*, (SELECT seq FROM c) AS last_seq FROM o`
+		SELECT $12, order_seq.seq - cardinality($13::text[]) + d.n, d.type, d.data::jsonb, $15::text
+		FROM order_seq, unnest($13::text[], $14::text[]) WITH ORDINALITY AS d(type, data, n))`
 
 // settledOrderEvent is the data of order.completed, order.cancelled and order.refunded.
 type settledOrderEvent struct {

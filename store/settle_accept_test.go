@@ -1,0 +1,74 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/gigstream/hub/market"
+)
+
+// TestAcceptLocksBalancesBeforeTheSellerChannel holds the seller's user channel row
+// while an accept runs: by the time the accept waits for that row, it must hold the
+// seller's pending balance row already. The clearing sweep takes them in that order
+// too (balances, then the channel's events), so an accept and a sweep of one seller
+// wait for each other instead of deadlocking; the accept's writes are one statement
+// (writeAccept), whose parts must run in that order.
+func TestAcceptLocksBalancesBeforeTheSellerChannel(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	s := f.settlement(&fakeMoney{}, market.SettlementConfig{})
+	first := f.deliveredOrder(t, time.Now())
+	if _, _, err := s.Accept(ctx, first.ID, f.buyer, "first"); err != nil { // the seller's rows exist now
+		t.Fatal(err)
+	}
+	hold, err := f.raw.BeginTx(ctx, nil)
+	must(t, err)
+	defer func() { _ = hold.Rollback() }()
+	var held int
+	must(t, hold.QueryRow(`WITH l AS (SELECT 1 FROM channel_seqs WHERE channel = $1 FOR UPDATE) SELECT count(*) FROM l`,
+		market.UserChannel(f.seller)).Scan(&held))
+	if held != 1 {
+		t.Fatalf("the seller's channel row: %d rows", held)
+	}
+
+	second := f.deliveredOrder(t, time.Now())
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := s.Accept(ctx, second.ID, f.buyer, "second")
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		must(t, f.raw.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`).Scan(&waiting))
+		if waiting > 0 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the accept finished (%v) while another transaction held the seller's channel row", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the accept did not come to wait for the seller's channel row")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	probe, err := f.raw.BeginTx(ctx, nil)
+	must(t, err)
+	_, err = probe.Exec(`SELECT 1 FROM ledger_balances WHERE account = $1 AND currency = $2 FOR UPDATE NOWAIT`,
+		market.SellerPendingAccount(f.seller), f.currency)
+	_ = probe.Rollback()
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "55P03" {
+		t.Errorf("the seller's pending balance row was free while the accept waited for the channel row (err %v): the accept takes the channel first", err)
+	}
+	must(t, hold.Rollback())
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
