@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -68,6 +70,65 @@ const appendEventsQuery = `
 		SELECT $1, s.seq - $5 + d.n, $2::text, d.data::jsonb, $4::text FROM s, unnest($3::text[]) WITH ORDINALITY AS d(data, n)
 		RETURNING seq)
 	SELECT max(seq) FROM e`
+
+// appendEventsByChannel stores events of eventType on several channels in one
+// statement (appendEventsByChannelQuery), data[channel] in order on each, and returns
+// them stored, by channel name, each channel's in order. Each channel's counter row is
+// taken in name order, as one statement per channel in that order would take them.
+func appendEventsByChannel(ctx context.Context, tx txQuerier, eventType string, data map[string][]any) ([]market.Event, error) {
+	channels := slices.Sorted(maps.Keys(data))
+	var events []market.Event
+	var names, raws []string
+	for _, ch := range channels {
+		for _, d := range data[ch] {
+			ev, err := newEvent(ctx, ch, eventType, d)
+			if err != nil {
+				return nil, err
+			}
+			events, names, raws = append(events, ev), append(names, ch), append(raws, string(ev.Data))
+		}
+	}
+	if len(events) == 0 {
+		return nil, nil
+	}
+	var lasts []struct {
+		Channel string `db:"channel"`
+		Seq     uint64 `db:"seq"`
+	}
+	if err := tx.SelectContext(ctx, &lasts, appendEventsByChannelQuery, pq.Array(names), pq.Array(raws), eventType, events[0].Trace); err != nil {
+		return nil, fmt.Errorf("store %d events %s on %d channels: %w", len(events), eventType, len(channels), err)
+	}
+	if len(lasts) != len(channels) {
+		return nil, fmt.Errorf("store %d events %s: %d of %d channels took seqs", len(events), eventType, len(lasts), len(channels))
+	}
+	i := 0
+	for _, last := range lasts {
+		n := len(data[last.Channel])
+		for k := range n {
+			events[i+k].Seq = last.Seq - uint64(n-1-k)
+		}
+		i += n
+	}
+	return events, nil
+}
+
+// appendEventsByChannelQuery takes the next seqs of each channel of $1 (a channel per
+// event, each channel's events in a row) in channel name order, stores the events ($2
+// data in order, $3 type, $4 trace) under them, and returns each channel's last seq,
+// by name.
+const appendEventsByChannelQuery = `
+	WITH counts AS (
+		SELECT channel, count(*) AS k FROM unnest($1::text[]) AS d(channel) GROUP BY channel),
+	s AS (
+		INSERT INTO channel_seqs (channel, seq) SELECT channel, k FROM counts ORDER BY channel
+		ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + EXCLUDED.seq
+		RETURNING channel, seq),
+	e AS (
+		INSERT INTO events (channel, seq, type, data, trace)
+		SELECT d.channel, s.seq - counts.k + row_number() OVER (PARTITION BY d.channel ORDER BY d.n), $3::text, d.data::jsonb, $4::text
+		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS d(channel, data, n)
+		JOIN s USING (channel) JOIN counts USING (channel))
+	SELECT channel, seq FROM s ORDER BY channel`
 
 // newEvent is the event of type on channel with data encoded and the caller's trace,
 // without its seq.

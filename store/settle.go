@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -402,7 +401,7 @@ func (db *DB) ClearEarnings(ctx context.Context, settledBefore time.Time, limit 
 	if err != nil {
 		return nil, fmt.Errorf("orders due for clearing: %w", err)
 	}
-	if _, err := db.prepare(ctx, appendEventsQuery); err != nil {
+	if _, err := db.prepare(ctx, appendEventsByChannelQuery); err != nil {
 		return nil, err
 	}
 	var events []market.Event
@@ -493,10 +492,11 @@ func lockSellerBalances(ctx context.Context, tx txQuerier, orders []market.Order
 }
 
 // markCleared stamps the cleared orders in one statement and stores a
-// balance.updated event for each on its seller's channel, one statement per seller
-// (appendEvents, prepared), the channels in name order so that sweeps take their
-// counter rows in one order. The events come back by channel, each channel's in
-// settlement order.
+// balance.updated event for each on its seller's channel, all sellers' in one more
+// (appendEventsByChannel, prepared; it was one statement per seller, so a batch over
+// 100 sellers took 100 round trips), the channels' counter rows taken in name order so
+// that sweeps take them in one order. The events come back by channel, each channel's
+// in settlement order.
 func markCleared(ctx context.Context, tx txQuerier, orders []market.Order) ([]market.Event, error) {
 	if len(orders) == 0 {
 		return nil, nil
@@ -511,15 +511,7 @@ func markCleared(ctx context.Context, tx txQuerier, orders []market.Order) ([]ma
 	if _, err := tx.ExecContext(ctx, `UPDATE orders SET cleared_at = now(), updated_at = now() WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("mark cleared: %w", err)
 	}
-	var events []market.Event
-	for _, ch := range slices.Sorted(maps.Keys(bySeller)) {
-		evs, err := appendEvents(ctx, tx, ch, "balance.updated", bySeller[ch])
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, evs...)
-	}
-	return events, nil
+	return appendEventsByChannel(ctx, tx, "balance.updated", bySeller)
 }
 
 // settledAt is when the order settled; the zero time when it has not.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"strconv"
 	"testing"
 )
@@ -36,5 +37,51 @@ func TestAcceptWritesQueryParams(t *testing.T) {
 	}
 	if len(seen) > 0 {
 		t.Errorf("acceptWritesQuery uses parameters beyond $42: %v", seen)
+	}
+}
+
+// TestAppendEventsByChannel stores events on three channels in one statement, one of
+// them with events before: each channel's seqs follow its own, densely, in the order
+// given, and the returned events are the stored ones.
+func TestAppendEventsByChannel(t *testing.T) {
+	db := openMigrated(t, Config{})
+	ctx := context.Background()
+	tx, err := db.x.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := appendEvents(ctx, tx, "user:b", "earlier", []any{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	data := map[string][]any{"user:c": {"c1", "c2"}, "user:a": {"a1"}, "user:b": {"b1", "b2", "b3"}}
+	events, err := appendEventsByChannel(ctx, tx, "balance.updated", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		channel string
+		seq     uint64
+		data    string
+	}{{"user:a", 1, `"a1"`}, {"user:b", 4, `"b1"`}, {"user:b", 5, `"b2"`}, {"user:b", 6, `"b3"`}, {"user:c", 1, `"c1"`}, {"user:c", 2, `"c2"`}}
+	if len(events) != len(want) {
+		t.Fatalf("%d events, want %d", len(events), len(want))
+	}
+	for i, w := range want {
+		ev := events[i]
+		var stored string
+		if err := tx.GetContext(ctx, &stored, `SELECT data::text FROM events WHERE channel = $1 AND seq = $2 AND type = 'balance.updated'`, ev.Channel, ev.Seq); err != nil {
+			t.Fatalf("event %d (%s #%d) not stored: %v", i, ev.Channel, ev.Seq, err)
+		}
+		if ev.Channel != w.channel || ev.Seq != w.seq || string(ev.Data) != w.data || stored != w.data {
+			t.Errorf("event %d: %s #%d %s (stored %s), want %s #%d %s", i, ev.Channel, ev.Seq, ev.Data, stored, w.channel, w.seq, w.data)
+		}
+	}
+	var seqs string
+	if err := tx.GetContext(ctx, &seqs, `SELECT string_agg(channel || '=' || seq, ',' ORDER BY channel) FROM channel_seqs WHERE channel LIKE 'user:_'`); err != nil {
+		t.Fatal(err)
+	}
+	if seqs != "user:a=1,user:b=6,user:c=2" {
+		t.Errorf("channel counters %s", seqs)
 	}
 }

@@ -72,3 +72,55 @@ func TestAcceptLocksBalancesBeforeTheSellerChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSettlementThatWaitedForTheOrderSeesWhatItsHolderCommitted: a settlement that
+// had to wait for the order's lock decides on what the holder committed meanwhile.
+// The holder here stores a final action of its own; the waiting accept must see it
+// (a conflict: the order was settled already), not the state from before its wait,
+// with which it would try to store a second settlement row. That is why the read of
+// that state (settleStateOf) is a statement of its own after the lock: a statement
+// that waited for the lock reads other tables in the snapshot it took before the wait.
+// (Reading it in the locking statement through a volatile function, which takes a new
+// snapshot, passed this test but gained nothing measurable: 2026-12-05, issue 12.)
+func TestSettlementThatWaitedForTheOrderSeesWhatItsHolderCommitted(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	s := f.settlement(&fakeMoney{}, market.SettlementConfig{})
+	o := f.deliveredOrder(t, time.Now())
+	hold, err := f.raw.BeginTx(ctx, nil)
+	must(t, err)
+	defer func() { _ = hold.Rollback() }()
+	_, err = hold.Exec(`SELECT 1 FROM orders WHERE id = $1 FOR UPDATE`, o.ID)
+	must(t, err)
+
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := s.Accept(ctx, o.ID, f.buyer, "late")
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		must(t, f.raw.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`).Scan(&waiting))
+		if waiting > 0 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the accept finished (%v) while another transaction held the order", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the accept did not come to wait for the order's lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, err = hold.Exec(`INSERT INTO order_settlements (order_id, action, user_id, idempotency_key, request_hash)
+		VALUES ($1, $2, $3, 'first', 'first')`, o.ID, market.SettleComplete, f.buyer)
+	must(t, err)
+	must(t, hold.Commit())
+	err = <-done
+	if market.ErrorCode(err) != market.CodeConflict {
+		t.Fatalf("the accept that waited for the order: %v, want a conflict (settled already)", err)
+	}
+}
