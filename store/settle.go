@@ -1,9 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -387,13 +391,15 @@ func (db *DB) OrdersDeliveredBefore(ctx context.Context, before time.Time, limit
 
 // ClearEarnings moves the seller's share of up to limit orders settled before
 // settledBefore from pending to available, only if it has not cleared yet, and
-// returns the stored balance.updated events, one per cleared order. Up to
-// clearingBatchSize due orders clear in one transaction whoever their sellers are
-// (clearBatch): the orders, then every seller's balance rows, are locked once per
-// batch and the transaction committed once per batch instead of once per seller
-// (over many sellers, each with one due order, the sweep was one transaction per
-// order). What reversals took of the pending balance is not moved, and what moves
-// repays the seller's debt first (market.ClearingSplit).
+// returns the stored balance.updated events, one per cleared order, each channel's in
+// seq order. Up to clearingBatchSize due orders clear in one transaction whoever their
+// sellers are (clearBatch): the orders, then every seller's balance rows, are locked
+// once per batch and the transaction committed once per batch instead of once per
+// seller (over many sellers, each with one due order, the sweep was one transaction per
+// order). clearingWorkers batches run at once. What reversals took of the pending
+// balance is not moved, and what moves repays the seller's debt first
+// (market.ClearingSplit). A batch that fails leaves the others' work done: their
+// events come back with the error.
 func (db *DB) ClearEarnings(ctx context.Context, settledBefore time.Time, limit int) ([]market.Event, error) {
 	var due []string
 	err := db.x.SelectContext(ctx, &due, `SELECT id FROM orders
@@ -404,21 +410,40 @@ func (db *DB) ClearEarnings(ctx context.Context, settledBefore time.Time, limit 
 	if _, err := db.prepare(ctx, appendEventsByChannelQuery); err != nil {
 		return nil, err
 	}
-	var events []market.Event
-	for batch := range slices.Chunk(due, clearingBatchSize) {
-		var cleared []market.Event
-		err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-			var err error
-			cleared, err = clearBatch(ctx, preparedTx{Tx: tx, db: db}, batch)
-			return err
+	batches := slices.Collect(slices.Chunk(due, clearingBatchSize))
+	cleared, errs := make([][]market.Event, len(batches)), make([]error, len(batches))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(clearingWorkers, len(batches)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(batches); i = int(next.Add(1) - 1) {
+				batch := batches[i]
+				err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+					var err error
+					cleared[i], err = clearBatch(ctx, preparedTx{Tx: tx, db: db}, batch)
+					return err
+				})
+				if err != nil {
+					cleared[i], errs[i] = nil, fmt.Errorf("clear %d orders (%s…): %w", len(batch), batch[0], err)
+				}
+			}
 		})
-		if err != nil {
-			return events, fmt.Errorf("clear %d orders (%s…): %w", len(batch), batch[0], err)
-		}
-		events = append(events, cleared...)
 	}
-	return events, nil
+	wg.Wait()
+	events := slices.Concat(cleared...)
+	slices.SortStableFunc(events, func(a, b market.Event) int {
+		return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.Seq, b.Seq))
+	})
+	return events, errors.Join(errs...)
 }
+
+// clearingWorkers is how many clearing batches run at once, each on a connection of
+// its own. A batch is a few round trips, one after the other, so one batch alone
+// leaves the database idle while the sweep reads and encodes, and the sweep idle
+// while the database works. Batches of one seller wait for each other on the seller's
+// balance rows, taken in one global order (lockSellerBalances), then on its channel
+// row, so they do not deadlock.
+const clearingWorkers = 2
 
 // clearingBatchSize is the most orders one clearing transaction clears: large enough
 // that the per-transaction work (locks, commit) is shared, small enough that the
@@ -469,7 +494,13 @@ type balanceKey struct{ Account, Currency string }
 // lockSellerBalances locks the available, debt and pending balance rows of each
 // order's seller in the order's currency, all in one statement, in the one global
 // order of lockPostedBalances (currency, then lockBalances' order), and returns
-// their balances (absent rows are zero).
+// their balances (absent rows are zero). A pending or available row that does not
+// exist yet is created at zero and locked in that order too; a debt row that does
+// not exist is not created (the seller owes nothing, and the clearing posts no debt).
+// Found by running two batches at once: a row the clearing's postings created was
+// locked in the postings' order, after the others, so one batch held a seller's
+// pending row and waited for its new available row, which the other batch, whose
+// snapshot saw it, had locked first while waiting for the pending row (a deadlock).
 func lockSellerBalances(ctx context.Context, tx txQuerier, orders []market.Order) (map[balanceKey]int64, error) {
 	var accounts, currencies []string
 	for _, o := range orders {
@@ -478,9 +509,13 @@ func lockSellerBalances(ctx context.Context, tx txQuerier, orders []market.Order
 		}
 	}
 	var rows []market.AccountBalance
-	err := tx.SelectContext(ctx, &rows, `SELECT account, currency, balance_minor FROM ledger_balances
-		WHERE (account, currency) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-		ORDER BY currency, account ~ '^(external|platform|tax):', account FOR UPDATE`, pq.Array(accounts), pq.Array(currencies))
+	err := tx.SelectContext(ctx, &rows, `INSERT INTO ledger_balances (account, currency, balance_minor)
+		SELECT account, currency, 0 FROM (SELECT DISTINCT account, currency FROM unnest($1::text[], $2::text[]) AS a(account, currency)) d
+		WHERE account NOT LIKE 'seller:%:debt'
+			OR EXISTS (SELECT 1 FROM ledger_balances x WHERE x.account = d.account AND x.currency = d.currency)
+		ORDER BY currency, account ~ '^(external|platform|tax):', account
+		ON CONFLICT (account, currency) DO UPDATE SET balance_minor = ledger_balances.balance_minor
+		RETURNING account, currency, balance_minor`, pq.Array(accounts), pq.Array(currencies))
 	if err != nil {
 		return nil, fmt.Errorf("lock balances: %w", err)
 	}

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"testing"
+
+	"github.com/gigstream/hub/market"
 )
 
 func TestShiftParams(t *testing.T) {
@@ -83,5 +86,41 @@ func TestAppendEventsByChannel(t *testing.T) {
 	}
 	if seqs != "user:a=1,user:b=6,user:c=2" {
 		t.Errorf("channel counters %s", seqs)
+	}
+}
+
+// TestLockSellerBalancesTakesEveryRowItPosts: the clearing's lock statement creates a
+// seller's missing pending and available rows at zero (so they are locked with the
+// others, in the global order, not later by the postings in theirs, which deadlocked
+// two batches running at once), locks an existing debt row and returns its balance,
+// and creates no debt row for a seller who owes nothing.
+func TestLockSellerBalancesTakesEveryRowItPosts(t *testing.T) {
+	db := openMigrated(t, Config{})
+	ctx := context.Background()
+	fresh, owing := "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"
+	if _, err := db.x.ExecContext(ctx, `INSERT INTO ledger_balances (account, currency, balance_minor) VALUES ($1, 'USD', -500)`,
+		market.SellerDebtAccount(owing)); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.x.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	bal, err := lockSellerBalances(ctx, tx, []market.Order{{SellerID: fresh, Currency: "USD"}, {SellerID: owing, Currency: "USD"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := bal[balanceKey{market.SellerDebtAccount(owing), "USD"}]; d != -500 {
+		t.Errorf("the owing seller's debt: %d, want -500", d)
+	}
+	var rows []string
+	if err := tx.SelectContext(ctx, &rows, `SELECT account FROM ledger_balances WHERE currency = 'USD' ORDER BY account`); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{market.SellerAvailableAccount(fresh), market.SellerPendingAccount(fresh),
+		market.SellerAvailableAccount(owing), market.SellerDebtAccount(owing), market.SellerPendingAccount(owing)}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("balance rows after the lock: %v, want %v", rows, want)
 	}
 }

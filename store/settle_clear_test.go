@@ -72,3 +72,56 @@ func TestClearingABatchPostsEachOrderInTurn(t *testing.T) {
 		t.Fatalf("ledger check: %+v", a)
 	}
 }
+
+// TestClearingBatchesAtOnceClearEachOrderOnce clears more due orders than three
+// batches hold, the batches running at once (clearingWorkers) and all of one seller,
+// so they wait for each other on the seller's rows: every order clears once, the
+// returned events are the channel's in seq order with no gap, and the ledger holds.
+func TestClearingBatchesAtOnceClearEachOrderOnce(t *testing.T) {
+	f := newOrderFixture(t)
+	ctx := context.Background()
+	s := f.settlement(&fakeMoney{}, market.SettlementConfig{ClearingPeriod: time.Nanosecond})
+	const orders = 250
+	for i := range orders {
+		o := f.deliveredOrder(t, time.Now())
+		if _, _, err := s.Accept(ctx, o.ID, f.buyer, "k"+o.ID); err != nil {
+			t.Fatalf("accept %d: %v", i, err)
+		}
+	}
+	time.Sleep(time.Millisecond)
+	events, err := f.db.ClearEarnings(ctx, time.Now(), 1000)
+	must(t, err)
+	if len(events) != orders {
+		t.Fatalf("%d events, want %d", len(events), orders)
+	}
+	seen := map[string]bool{}
+	for i, ev := range events {
+		var d struct {
+			OrderID string `json:"order_id"`
+		}
+		must(t, json.Unmarshal(ev.Data, &d))
+		if seen[d.OrderID] {
+			t.Fatalf("order %s cleared twice", d.OrderID)
+		}
+		seen[d.OrderID] = true
+		if i > 0 && (ev.Channel != events[0].Channel || ev.Seq != events[i-1].Seq+1) {
+			t.Fatalf("event %d: %s #%d after %s #%d", i, ev.Channel, ev.Seq, events[i-1].Channel, events[i-1].Seq)
+		}
+	}
+	if n := f.count(t, `SELECT count(*) FROM ledger_transactions WHERE kind = 'clearing'`); n != orders {
+		t.Fatalf("%d clearing transactions, want %d", n, orders)
+	}
+	if a, p := f.balance(t, market.SellerAvailableAccount(f.seller)), f.balance(t, market.SellerPendingAccount(f.seller)); a != orders*900 || p != 0 {
+		t.Fatalf("available %d pending %d", a, p)
+	}
+	again, err := f.db.ClearEarnings(ctx, time.Now(), 1000)
+	must(t, err)
+	if len(again) != 0 {
+		t.Fatalf("a second sweep cleared %d orders", len(again))
+	}
+	a, err := f.db.LedgerAudit(ctx)
+	must(t, err)
+	if !a.OK {
+		t.Fatalf("ledger check: %+v", a)
+	}
+}
