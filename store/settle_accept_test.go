@@ -41,23 +41,7 @@ func TestAcceptLocksBalancesBeforeTheSellerChannel(t *testing.T) {
 		_, _, err := s.Accept(ctx, second.ID, f.buyer, "second")
 		done <- err
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting int
-		must(t, f.raw.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`).Scan(&waiting))
-		if waiting > 0 {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("the accept finished (%v) while another transaction held the seller's channel row", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the accept did not come to wait for the seller's channel row")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForALockWait(t, f, done, "the seller's channel row")
 	probe, err := f.raw.BeginTx(ctx, nil)
 	must(t, err)
 	_, err = probe.Exec(`SELECT 1 FROM ledger_balances WHERE account = $1 AND currency = $2 FOR UPDATE NOWAIT`,
@@ -98,23 +82,7 @@ func TestSettlementThatWaitedForTheOrderSeesWhatItsHolderCommitted(t *testing.T)
 		_, _, err := s.Accept(ctx, o.ID, f.buyer, "late")
 		done <- err
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting int
-		must(t, f.raw.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`).Scan(&waiting))
-		if waiting > 0 {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("the accept finished (%v) while another transaction held the order", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the accept did not come to wait for the order's lock")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForALockWait(t, f, done, "the order's row")
 	_, err = hold.Exec(`INSERT INTO order_settlements (order_id, action, user_id, idempotency_key, request_hash)
 		VALUES ($1, $2, $3, 'first', 'first')`, o.ID, market.SettleComplete, f.buyer)
 	must(t, err)
@@ -122,5 +90,30 @@ func TestSettlementThatWaitedForTheOrderSeesWhatItsHolderCommitted(t *testing.T)
 	err = <-done
 	if market.ErrorCode(err) != market.CodeConflict {
 		t.Fatalf("the accept that waited for the order: %v, want a conflict (settled already)", err)
+	}
+}
+
+// waitForALockWait waits up to 10 s until a session of the test database waits for a
+// lock: the accept started in the background, whose result done reports, waiting for
+// held (the row another transaction holds). It fails the test when the accept
+// finishes first or never comes to wait.
+func waitForALockWait(t *testing.T, f orderFixture, done <-chan error, held string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		must(t, f.raw.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`).Scan(&waiting))
+		if waiting > 0 {
+			return
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the accept finished (%v) while another transaction held %s", err, held)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the accept did not come to wait for %s", held)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
