@@ -31,46 +31,6 @@ func appendEvent(ctx context.Context, tx txQuerier, channel, eventType string, d
 	return ev, nil
 }
 
-// appendEvents writes durable events of one type on one channel inside tx, one for
-// each of data in order, with the channel's next seqs: one statement that takes
-// len(data) seqs at once, so a writer of many events on a channel (the clearing of a
-// seller's batch) holds its counter row for one round trip. It returns the stored
-// events, or an encoding or database error.
-func appendEvents(ctx context.Context, tx txQuerier, channel, eventType string, data []any) ([]market.Event, error) {
-	if len(data) == 0 {
-		return nil, nil
-	}
-	events, raws := make([]market.Event, len(data)), make([]string, len(data))
-	for i, d := range data {
-		ev, err := newEvent(ctx, channel, eventType, d)
-		if err != nil {
-			return nil, err
-		}
-		events[i], raws[i] = ev, string(ev.Data)
-	}
-	var last uint64
-	if err := tx.GetContext(ctx, &last, appendEventsQuery, channel, eventType, pq.Array(raws), events[0].Trace, len(data)); err != nil {
-		return nil, fmt.Errorf("store %d events %s on %s: %w", len(data), eventType, channel, err)
-	}
-	for i := range events {
-		events[i].Seq = last - uint64(len(events)-1-i)
-	}
-	return events, nil
-}
-
-// appendEventsQuery takes channel $1's next $5 seqs and stores the events ($2 type,
-// $3 data in order, $4 trace) under them; it returns the last seq.
-const appendEventsQuery = `
-	WITH s AS (
-		INSERT INTO channel_seqs (channel, seq) VALUES ($1, $5)
-		ON CONFLICT (channel) DO UPDATE SET seq = channel_seqs.seq + $5
-		RETURNING seq),
-	e AS (
-		INSERT INTO events (channel, seq, type, data, trace)
-		SELECT $1, s.seq - $5 + d.n, $2::text, d.data::jsonb, $4::text FROM s, unnest($3::text[]) WITH ORDINALITY AS d(data, n)
-		RETURNING seq)
-	SELECT max(seq) FROM e`
-
 // appendEventsByChannel stores events of eventType on several channels in one
 // statement (appendEventsByChannelQuery), data[channel] in order on each, and returns
 // them stored, by channel name, each channel's in order. Each channel's counter row is

@@ -54,7 +54,7 @@ func TestAppendEventsByChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := appendEvents(ctx, tx, "user:b", "earlier", []any{1, 2, 3}); err != nil {
+	if _, err := appendEventsByChannel(ctx, tx, "earlier", map[string][]any{"user:b": {1, 2, 3}}); err != nil {
 		t.Fatal(err)
 	}
 	data := map[string][]any{"user:c": {"c1", "c2"}, "user:a": {"a1"}, "user:b": {"b1", "b2", "b3"}}
