@@ -93,10 +93,12 @@ func (db *DB) SettleOrder(ctx context.Context, in market.SettleRequest,
 	return out, err
 }
 
-// settleQueries are the statements of an accept, which SettleOrder runs prepared (see
-// preparedTx): the order's lock, its settle state, the settlement row and events, the
-// escrow release with its balance locks, and the seller's balance.updated with the
-// invoice and its delivery job. Other final actions' statements run unprepared.
+// settleQueries are the statements SettleOrder runs prepared (see preparedTx): the
+// order's lock, its settle state, an accept's writes (acceptWritesQuery), and the
+// parts other final actions write a statement each (the settlement row and events,
+// the escrow release with its balance locks, the seller's balance.updated with one
+// invoice). Their other statements (refund row, dispute, several invoices) run
+// unprepared.
 var settleQueries = []string{lockOrderQuery, settleStateQuery, acceptWritesQuery, settleOrderQuery, postLockedLedgerQuery, eventAndInvoiceQuery}
 
 // settleState is what a final action reads under the order's lock besides the order,
@@ -213,8 +215,7 @@ func writeSettlement(ctx context.Context, tx preparedTx, in market.SettleRequest
 // (eventAndInvoiceQuery), anything else after it (issueInvoices). It returns the
 // stored event.
 func issueWithSellerEvent(ctx context.Context, tx preparedTx, ord market.Order, invoices preparedInvoices) (market.Event, error) {
-	ev, err := newEvent(ctx, market.UserChannel(ord.SellerID), "balance.updated",
-		balanceEvent{Currency: ord.Currency, Reason: "order_settled", OrderID: ord.ID})
+	ev, err := sellerSettledEvent(ctx, ord)
 	if err != nil {
 		return ev, err
 	}
@@ -232,6 +233,13 @@ func issueWithSellerEvent(ctx context.Context, tx preparedTx, ord market.Order, 
 		return ev, fmt.Errorf("store event %s on %s and invoice: %w", ev.Type, ev.Channel, err)
 	}
 	return ev, nil
+}
+
+// sellerSettledEvent is the seller's balance.updated of a settled order (reason
+// order_settled), not stored yet. It returns an encoding error only.
+func sellerSettledEvent(ctx context.Context, ord market.Order) (market.Event, error) {
+	return newEvent(ctx, market.UserChannel(ord.SellerID), "balance.updated",
+		balanceEvent{Currency: ord.Currency, Reason: "order_settled", OrderID: ord.ID})
 }
 
 // eventAndInvoiceQuery stores an accept's invoice and its delivery job (invoiceInserts,

@@ -42,8 +42,7 @@ func writeAccept(ctx context.Context, tx preparedTx, in market.SettleRequest, or
 	if err != nil {
 		return ord, nil, err
 	}
-	ev, err := newEvent(ctx, market.UserChannel(ord.SellerID), "balance.updated",
-		balanceEvent{Currency: ord.Currency, Reason: "order_settled", OrderID: ord.ID})
+	ev, err := sellerSettledEvent(ctx, ord)
 	if err != nil {
 		return ord, nil, err
 	}
